@@ -1,0 +1,1 @@
+//! Support for `pptctl` benchmarks: the generator of large synthetic hosts.

@@ -1,0 +1,11 @@
+//! One module per subcommand: its arguments and its `run`.
+
+pub mod bench;
+pub mod check;
+pub mod list;
+pub mod matches;
+pub mod reserve;
+pub mod show;
+pub mod snapshot;
+pub mod tree;
+pub mod vm_json;

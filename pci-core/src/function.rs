@@ -1,0 +1,145 @@
+//! The per-function model every source produces: identity, raw config
+//! space and the facts the operating system adds (driver, IOMMU group, BAR
+//! sizes, illumos devinfo facts).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::address::Address;
+
+/// The identity registers of a function.
+///
+/// Sources with config space read them from bytes 0x00..0x30; the illumos
+/// devinfo source reads them from the node's `vendor-id`, `device-id`, ...
+/// properties, so they are kept apart from [`Function::config`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    /// Vendor ID (config offset 0x00).
+    pub vendor: u16,
+    /// Device ID (0x02).
+    pub device: u16,
+    /// Subsystem vendor ID (0x2c for header type 0, 0x40 of the SSVID
+    /// capability for bridges); `None` when the source does not know it.
+    pub subsystem_vendor: Option<u16>,
+    /// Subsystem ID.
+    pub subsystem: Option<u16>,
+    /// 24-bit class code: base class, sub class, programming interface.
+    pub class: u32,
+    /// Revision ID (0x08).
+    pub revision: u8,
+    /// Header type register (0x0e) including the multifunction bit 7, when known.
+    pub header_type: Option<u8>,
+}
+
+/// Where an illumos devfs path came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PathSource {
+    /// Read from a devinfo tree (live or snapshot): the truth.
+    Devinfo,
+    /// Computed from topology with the x86 naming rules; root complexes
+    /// other than `pci@0,0` cannot be predicted (they come from firmware).
+    Predicted,
+}
+
+/// A devinfo property value, typed as the devinfo snapshot types it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PropValue {
+    /// A property with no value (presence is the value).
+    Boolean,
+    /// 32-bit integer cells.
+    Ints(Vec<i32>),
+    /// 64-bit integers.
+    Int64s(Vec<i64>),
+    /// A list of strings.
+    Strings(Vec<String>),
+    /// Raw bytes (also untyped properties).
+    Bytes(Vec<u8>),
+}
+
+/// What the illumos device tree says (or is predicted to say) about a node.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct IllumosNode {
+    /// devfs path without `/devices` and without a minor, e.g.
+    /// `/pci@0,0/pci8086,151@1/display@0`.
+    pub path: String,
+    /// Whether `path` is real or predicted; `None` only for placeholder nodes.
+    pub path_source: Option<PathSource>,
+    /// Node name (the part before `@`).
+    pub node_name: String,
+    /// Unit address (the part after `@`), if the node has one.
+    pub unit_address: Option<String>,
+    /// Bound driver name, if any.
+    pub driver: Option<String>,
+    /// Driver instance number, if assigned.
+    pub instance: Option<i32>,
+    /// The `compatible` entry the driver was bound by.
+    pub binding_name: Option<String>,
+    /// The `compatible` list, most specific first.
+    pub compatible: Vec<String>,
+    /// `device_type` property of the parent node (`pci`, `pciex`); libppt only
+    /// lists children of such nodes.
+    pub parent_device_type: Option<String>,
+    /// `device_type` property of this node, if any.
+    pub device_type: Option<String>,
+    /// Properties by name, first match in libdevinfo's drv, sys, global, hw order.
+    pub props: BTreeMap<String, PropValue>,
+    /// Minor node names (`ppt`, `devctl`, `reg`, ...).
+    pub minors: Vec<String>,
+}
+
+/// One PCI function as a source saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Function {
+    /// `domain:bus:device.function`.
+    pub address: Address,
+    /// Identity registers.
+    pub ids: Identity,
+    /// Raw configuration space: 64, 256 or 4096 bytes; empty when the source
+    /// has none (a devinfo snapshot without `--cfgspace`).
+    #[serde(with = "crate::hexbytes")]
+    pub config: Vec<u8>,
+    /// Sizes of BARs 0..=5 when the source knows them (Linux `resource`,
+    /// illumos `assigned-addresses`); a dump knows none.
+    pub bar_sizes: [Option<u64>; 6],
+    /// Size of the expansion ROM BAR when known.
+    pub rom_size: Option<u64>,
+    /// Driver bound now, as the operating system reports it.
+    pub driver: Option<String>,
+    /// Linux IOMMU group number.
+    pub iommu_group: Option<u32>,
+    /// SR-IOV: the physical function of this virtual function.
+    pub physfn: Option<Address>,
+    /// SR-IOV: the virtual functions of this physical function.
+    pub virtfns: Vec<Address>,
+    /// Linux `boot_vga`: the firmware's boot display device.
+    pub boot_vga: Option<bool>,
+    /// illumos devinfo facts (real or predicted).
+    pub illumos: Option<IllumosNode>,
+}
+
+impl Function {
+    /// A function with identity and config bytes and no OS facts.
+    pub fn new(address: Address, ids: Identity, config: Vec<u8>) -> Self {
+        Function {
+            address,
+            ids,
+            config,
+            bar_sizes: [None; 6],
+            rom_size: None,
+            driver: None,
+            iommu_group: None,
+            physfn: None,
+            virtfns: Vec::new(),
+            boot_vga: None,
+            illumos: None,
+        }
+    }
+
+    /// `vvvv:dddd`, lower-case, as lspci prints IDs.
+    pub fn ids_string(&self) -> String {
+        format!("{:04x}:{:04x}", self.ids.vendor, self.ids.device)
+    }
+}

@@ -1,0 +1,1 @@
+//! Kernel `driver_aliases`/`ppt_aliases` syntax.

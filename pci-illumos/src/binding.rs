@@ -1,0 +1,1 @@
+//! Which driver the kernel binds to each node after the next boot.

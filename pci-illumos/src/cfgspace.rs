@@ -1,0 +1,1 @@
+//! Config space saved by `pcieadm save-cfgspace -a`, joined to devinfo nodes.

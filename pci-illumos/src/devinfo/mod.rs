@@ -1,0 +1,1 @@
+//! The devinfo snapshot reader (cache file or live snapshot bytes).

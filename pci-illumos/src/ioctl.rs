@@ -1,0 +1,1 @@
+//! ppt driver ioctl numbers and structures (plain data, checked on every Unix).

@@ -1,0 +1,1 @@
+//! Live illumos readers (devinfo driver snapshot, /dev/pptN config reads).

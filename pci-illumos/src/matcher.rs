@@ -1,0 +1,1 @@
+//! The compiled `ppt_matches` matcher.

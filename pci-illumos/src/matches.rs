@@ -1,0 +1,1 @@
+//! `ppt_matches` parsing with libppt's exact semantics, and lints.

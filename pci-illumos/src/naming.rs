@@ -1,0 +1,1 @@
+//! x86 PCI node names, unit addresses, paths and `compatible` lists.

@@ -1,0 +1,1 @@
+//! `/dev/ppt*` link resolution under an alternate root.

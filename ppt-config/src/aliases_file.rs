@@ -1,0 +1,1 @@
+//! Lossless editor for `ppt_aliases` (driver_aliases syntax).

@@ -1,0 +1,1 @@
+//! Atomic, locked file writes with backups.

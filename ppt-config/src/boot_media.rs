@@ -1,0 +1,1 @@
+//! Where reservation files go: persistent root, GRUB or loader boot media.

@@ -1,0 +1,1 @@
+//! Lossless editor for loader `loader.conf.local`.

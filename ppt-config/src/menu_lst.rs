@@ -1,0 +1,1 @@
+//! Lossless editor for GRUB `menu.lst`.

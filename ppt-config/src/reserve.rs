@@ -1,0 +1,1 @@
+//! Planning a reservation: which lines change in which files.

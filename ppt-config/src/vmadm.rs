@@ -1,0 +1,1 @@
+//! vmadm `pci_devices`: generation and validation.
