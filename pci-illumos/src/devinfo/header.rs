@@ -163,8 +163,8 @@ pub(crate) fn read_header(bytes: &[u8]) -> Result<Header, DevinfoError> {
 }
 
 /// Picks the layout whose `map_size` field is consistent with the buffer:
-/// exactly the length for a cache file; for a live buffer (copied out in
-/// whole pages) at most the length and large enough to hold that layout's
+/// exactly the length for a cache file; otherwise (a live buffer copied out
+/// in whole pages, or a truncated file) large enough to hold that layout's
 /// header, with a `root_path` that starts with `/`.
 fn detect_layout(b: &Buf<'_>) -> Result<Layout, DevinfoError> {
     let len = b.data.len();
@@ -182,7 +182,9 @@ fn detect_layout(b: &Buf<'_>) -> Result<Layout, DevinfoError> {
                 return false;
             };
             let ms = ms as usize;
-            ms <= len && ms > l.root_path_at() && b.data.get(l.root_path_at()) == Some(&b'/')
+            // A map_size beyond the input is a truncated file, which
+            // read_header reports as such.
+            ms > l.root_path_at() && b.data.get(l.root_path_at()) == Some(&b'/')
         })
         .collect();
     match plausible.as_slice() {
