@@ -2,6 +2,8 @@
 //! `path_to_inst` of the same machine. Skips when the shared real data is
 //! absent.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::PathBuf;
 
 use pci_illumos::devinfo::{to_host, Endian, Layout, Snapshot};

@@ -1,6 +1,8 @@
 //! Hand-built snapshot bytes: both header layouts, both byte orders, and
 //! hostile input (loops, offsets past the end, bad CRC, truncation).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use pci_illumos::devinfo::{checksum_of, to_host, DevinfoError, Endian, Layout, Snapshot};
 use proptest::prelude::*;
 
