@@ -251,8 +251,8 @@ pub fn predict_with(host: &mut Host, style: CompatStyle) {
     // Paths are computed parent first; a bridge's chain is bounded by the
     // number of functions (guards against bus-number cycles in bad input).
     let n = host.functions.len();
-    let mut paths: Vec<Option<(String, Option<String>)>> = vec![None; n];
     let mut roots: BTreeMap<u8, bool> = BTreeMap::new();
+    let mut paths: Vec<Option<(String, Option<String>)>> = Vec::with_capacity(n);
     for i in 0..n {
         let mut chain = vec![i];
         let mut cur = i;
@@ -287,7 +287,7 @@ pub fn predict_with(host: &mut Host, style: CompatStyle) {
                 }
             });
         }
-        paths[i] = Some((path, parent_type));
+        paths.push(Some((path, parent_type)));
     }
     let mut warnings = Vec::new();
     for (i, f) in host.functions.iter_mut().enumerate() {
@@ -397,6 +397,7 @@ pub fn predict_with(host: &mut Host, style: CompatStyle) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
