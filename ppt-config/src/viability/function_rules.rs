@@ -149,11 +149,11 @@ fn config_rules(f: &FunctionFacts, out: &mut Vec<Reason>) {
         ),
         ConfigDepth::Standard | ConfigDepth::Extended => {}
     }
-    for e in &f.cap_errors {
+    for e in &f.decode_errors {
         push(
             out,
-            &rules::CAPS_BROKEN,
-            format!("capability list of {}: {e}", f.address),
+            &rules::CONFIG_BROKEN,
+            format!("config space of {}: {e}", f.address),
         );
     }
     interrupt_rules(f, out);

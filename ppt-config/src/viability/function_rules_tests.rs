@@ -217,8 +217,8 @@ fn config_unknown_never_ok() {
 #[test]
 fn caps_broken() {
     let mut f = good("01:00.0");
-    f.cap_errors = vec!["pointer 0x3 is outside 0x40..0xff".into()];
-    assert!(codes_of(f).contains(&"caps-broken"));
+    f.decode_errors = vec!["pointer 0x3 is outside 0x40..0xff".into()];
+    assert!(codes_of(f).contains(&"config-broken"));
 }
 
 #[test]
