@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use pci_core::Host;
+use pci_core::{Host, HostFacts};
 use ppt_config::selector;
 use ppt_config::viability::{self, Plan, Reason, Report, Severity, Verdict};
 
@@ -73,35 +73,29 @@ fn io_err(e: std::io::Error) -> CliError {
     CliError::failed(format!("cannot write the report: {e}"))
 }
 
-/// Sources that record no host facts get them from the running system
-/// when they describe it (`auto`, `sysfs:/sys`).
+/// Sources that record no host facts (a devinfo snapshot, the live illumos
+/// tree) get what the files under `--root` tell (`hostfacts::illumos`).
+/// Sysfs sources and snapshots carry their own; dumps have none, which the
+/// host verdict reports.
 fn fill_host_facts(global: &Global, host: &mut Host) {
-    if host.facts.iommu.is_some() || host.facts.cpu_vendor.is_some() {
+    if host.facts.os.is_some() || host.facts.iommu.is_some() || host.facts.cpu_vendor.is_some() {
         return;
     }
     let from = global.from.as_str();
-    let (facts, warnings) = if let Some(dir) = from.strip_prefix("sysfs:") {
-        let sys = PathBuf::from(dir);
-        let proc_dir = sys
-            .parent()
-            .map(|p| p.join("proc"))
-            .unwrap_or_else(|| PathBuf::from("/proc"));
-        pci_core::sources::hostfacts::linux(&sys, &proc_dir)
-    } else if from == "auto" && cfg!(target_os = "linux") {
-        pci_core::sources::hostfacts::linux("/sys".as_ref(), "/proc".as_ref())
-    } else if from == "auto" || from.starts_with("devinfo:") {
-        pci_core::sources::hostfacts::illumos(&global.root)
-    } else {
+    let illumos_source =
+        from.starts_with("devinfo:") || (from == "auto" && !cfg!(target_os = "linux"));
+    if !illumos_source {
         return;
-    };
+    }
+    let (facts, warnings) = pci_core::sources::hostfacts::illumos(&global.root);
     for w in &warnings {
         eprintln!("pptctl: warning: {w}");
     }
     let boot_devices = std::mem::take(&mut host.facts.boot_devices);
-    host.facts = facts;
-    if !boot_devices.is_empty() {
-        host.facts.boot_devices = boot_devices;
-    }
+    host.facts = HostFacts {
+        boot_devices,
+        ..facts
+    };
 }
 
 struct Paint {
