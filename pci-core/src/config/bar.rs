@@ -83,16 +83,13 @@ pub struct ExpansionRom {
 }
 
 impl<'a> ConfigSpace<'a> {
-    /// Decodes the BARs of a type 0 (6 slots) or type 1 (2 slots) header,
-    /// in slot order, skipping unimplemented slots (raw 0 and no size, the
-    /// same slots `lspci` omits). A 64-bit BAR consumes two slots; its
-    /// size is taken from `sizes[index]`. Other header types have none.
+    /// Decodes the BARs of a type 0 (6 slots), type 1 (2 slots) or type 2
+    /// (1 slot: the CardBus socket register) header, in slot order,
+    /// skipping unimplemented slots (raw 0 or all-ones with no known size,
+    /// the same slots `lspci` omits). A 64-bit BAR consumes two slots; its
+    /// size is taken from `sizes[index]`. Unknown header types have none.
     pub fn bars(&self, sizes: &[Option<u64>]) -> Vec<Result<Bar, BarError>> {
-        let count = match self.header_type() {
-            Some(HeaderType::Normal) => 6,
-            Some(HeaderType::Bridge) => 2,
-            _ => 0,
-        };
+        let count = self.header_type().map_or(0, HeaderType::bar_count);
         let size_of = |i: usize| sizes.get(i).copied().flatten();
         let mut out = Vec::new();
         let mut i = 0;
@@ -109,10 +106,10 @@ impl<'a> ConfigSpace<'a> {
             };
             i += 1;
             let size = size_of(index.into()).filter(|&s| s != 0);
+            if (raw == 0 || raw == u32::MAX) && size.is_none() {
+                continue;
+            }
             if raw & 1 == 1 {
-                if raw == 1 && size.is_none() {
-                    continue;
-                }
                 out.push(Ok(Bar {
                     index,
                     kind: BarKind::Io,
@@ -150,9 +147,6 @@ impl<'a> ConfigSpace<'a> {
                     size,
                     raw,
                 }));
-                continue;
-            }
-            if raw == 0 && size.is_none() {
                 continue;
             }
             out.push(Ok(Bar {
@@ -227,6 +221,32 @@ mod tests {
         assert_eq!(bars[3].index, 5);
         assert!(bars[3].prefetchable);
         assert_eq!(bars[3].size, None);
+    }
+
+    #[test]
+    fn unassigned_and_unimplemented() {
+        // An I/O BAR at 0 is shown (lspci: "<unassigned>"); all-ones is not.
+        let b = header0([0x1, 0xffff_ffff, 0x8, 0, 0, 0]);
+        let bars: Vec<Bar> = ConfigSpace::new(&b)
+            .bars(&[None; 6])
+            .into_iter()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(bars.len(), 2);
+        assert_eq!(
+            (bars[0].index, bars[0].kind, bars[0].address),
+            (0, BarKind::Io, 0)
+        );
+        assert_eq!((bars[1].index, bars[1].prefetchable), (2, true));
+        // A known size makes a zero BAR visible.
+        let mut sizes = [None; 6];
+        sizes[4] = Some(4096);
+        assert_eq!(ConfigSpace::new(&b).bars(&sizes).len(), 3);
+        // CardBus: one slot, the socket register.
+        let mut b = header0([0xfc40_2000, 0x1234_5000, 0, 0, 0, 0]);
+        b[0x0e] = 0x02;
+        let r = ConfigSpace::new(&b).bars(&[None; 6]);
+        assert_eq!(r.len(), 1);
     }
 
     #[test]
