@@ -39,7 +39,7 @@ pub struct NamesError {
 /// One vendor or class header and the block of lines under it.
 #[derive(Debug, Clone)]
 struct Block {
-    id: u16,
+    id: u32,
     name: Range<usize>,
     body: Range<usize>,
 }
@@ -51,6 +51,7 @@ struct Indexed {
     /// Sorted by id; on duplicates the first wins (binary search finds
     /// any, so duplicates are dropped when indexing).
     vendors: Vec<Block>,
+    devices: Vec<Block>,
     classes: Vec<Block>,
 }
 
@@ -86,12 +87,17 @@ impl PciNames {
 
     /// Indexes `pci.ids` text already in memory; `path` is only reported.
     pub fn from_text(path: PathBuf, text: String) -> PciNames {
-        let (vendors, classes) = index(&text);
+        let Indexes {
+            vendors,
+            devices,
+            classes,
+        } = index(&text);
         PciNames {
             inner: Some(Indexed {
                 path,
                 text,
                 vendors,
+                devices,
                 classes,
             }),
         }
@@ -111,7 +117,7 @@ impl PciNames {
     pub fn vendor(&self, vendor: u16) -> Option<&str> {
         match &self.inner {
             Some(ix) => ix
-                .block(&ix.vendors, vendor)
+                .block(&ix.vendors, vendor.into())
                 .map(|b| &ix.text[b.name.clone()]),
             None => pci_ids::Vendor::from_id(vendor).map(|v| v.name()),
         }
@@ -120,12 +126,9 @@ impl PciNames {
     /// Device name.
     pub fn device(&self, vendor: u16, device: u16) -> Option<&str> {
         match &self.inner {
-            Some(ix) => {
-                let b = ix.block(&ix.vendors, vendor)?;
-                ix.find(b.body.clone(), 1, |l| {
-                    parse_hex_name(l, 4).filter(|(id, _)| *id == device)
-                })
-            }
+            Some(ix) => ix
+                .block(&ix.devices, u32::from(vendor) << 16 | u32::from(device))
+                .map(|b| &ix.text[b.name.clone()]),
             None => pci_ids::Device::from_vid_pid(vendor, device).map(|d| d.name()),
         }
     }
@@ -141,9 +144,8 @@ impl PciNames {
     ) -> Option<&str> {
         match &self.inner {
             Some(ix) => {
-                let b = ix.block(&ix.vendors, vendor)?;
-                let dev = ix.device_body(b.body.clone(), device)?;
-                ix.find(dev, 2, |l| {
+                let dev = ix.block(&ix.devices, u32::from(vendor) << 16 | u32::from(device))?;
+                ix.find(dev.body.clone(), 2, |l| {
                     let (sv, rest) = parse_hex_name(l, 4)?;
                     let (sd, name) = parse_hex_name(rest, 4)?;
                     (sv == subvendor && sd == subdevice).then_some((0, name))
@@ -198,7 +200,7 @@ impl PciNames {
 }
 
 impl Indexed {
-    fn block<'s>(&'s self, blocks: &'s [Block], id: u16) -> Option<&'s Block> {
+    fn block<'s>(&'s self, blocks: &'s [Block], id: u32) -> Option<&'s Block> {
         blocks
             .binary_search_by_key(&id, |b| b.id)
             .ok()
@@ -215,11 +217,6 @@ impl Indexed {
         lines(&self.text, range)
             .filter_map(|(_, l)| strip_tabs(l, tabs))
             .find_map(|l| f(l).map(|(_, n)| n))
-    }
-
-    /// The device's subsystem block within a vendor body.
-    fn device_body(&self, range: Range<usize>, device: u16) -> Option<Range<usize>> {
-        self.sub_body(range, 1, 4, device)
     }
 
     /// The block of deeper lines under the `tabs`-deep entry with `id`.
@@ -289,55 +286,90 @@ fn parse_hex_name(line: &str, digits: usize) -> Option<(u16, &str)> {
     (!name.is_empty()).then(|| Some((u16::from_str_radix(id, 16).ok()?, name)))?
 }
 
-/// One pass: vendor headers (`vvvv  name`) and class headers (`C cc  name`).
-fn index(text: &str) -> (Vec<Block>, Vec<Block>) {
-    let mut vendors: Vec<Block> = Vec::new();
-    let mut classes: Vec<Block> = Vec::new();
-    // Which list the open block belongs to.
-    let mut open: Option<bool> = None;
+/// The three indexes one pass over the file builds.
+struct Indexes {
+    vendors: Vec<Block>,
+    devices: Vec<Block>,
+    classes: Vec<Block>,
+}
+
+/// One pass: vendor headers (`vvvv  name`), their device lines (one tab;
+/// key `vendor << 16 | device`, body = the subsystem lines under it) and
+/// class headers (`C cc  name`). Sub classes and subsystems are found by
+/// scanning their (short) parent block when asked.
+fn index(text: &str) -> Indexes {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Open {
+        None,
+        Vendor(u32),
+        Class,
+    }
+    let mut ix = Indexes {
+        vendors: Vec::new(),
+        devices: Vec::new(),
+        classes: Vec::new(),
+    };
+    let mut open = Open::None;
     let name_range = |line_start: usize, line: &str, name: &str| {
         // `name` is a sub-slice of `line`.
         let off = name.as_ptr() as usize - line.as_ptr() as usize;
         line_start + off..line_start + off + name.len()
     };
+    let close = |list: &mut Vec<Block>, at: usize| {
+        if let Some(b) = list.last_mut() {
+            if b.body.end == usize::MAX {
+                b.body.end = at;
+            }
+        }
+    };
     for (at, line) in lines(text, 0..text.len()) {
-        let first = line.as_bytes().first().copied();
-        match first {
-            None | Some(b'\t') | Some(b'#') => continue,
+        match line.as_bytes() {
+            [] | [b'#', ..] => continue,
+            [b'\t', b'\t', ..] => continue,
+            [b'\t', ..] => {
+                if let Open::Vendor(v) = open {
+                    if let Some((id, name)) = parse_hex_name(&line[1..], 4) {
+                        close(&mut ix.devices, at);
+                        ix.devices.push(Block {
+                            id: v << 16 | u32::from(id),
+                            name: name_range(at, line, name),
+                            body: at + line.len()..usize::MAX,
+                        });
+                    }
+                }
+                continue;
+            }
             _ => {}
         }
-        // Any other top-level line closes the open block.
-        let close = |list: &mut Vec<Block>| {
-            if let Some(b) = list.last_mut() {
-                if b.body.end == usize::MAX {
-                    b.body.end = at;
-                }
+        // Any other top-level line closes the open blocks.
+        match open {
+            Open::Vendor(_) => {
+                close(&mut ix.vendors, at);
+                close(&mut ix.devices, at);
             }
-        };
-        match open.take() {
-            Some(true) => close(&mut classes),
-            Some(false) => close(&mut vendors),
-            None => {}
+            Open::Class => close(&mut ix.classes, at),
+            Open::None => {}
         }
+        open = Open::None;
         if let Some(rest) = line.strip_prefix("C ") {
             if let Some((id, name)) = parse_hex_name(rest, 2) {
-                classes.push(Block {
-                    id,
+                ix.classes.push(Block {
+                    id: u32::from(id),
                     name: name_range(at, line, name),
                     body: at + line.len()..usize::MAX,
                 });
-                open = Some(true);
+                open = Open::Class;
             }
         } else if let Some((id, name)) = parse_hex_name(line, 4) {
-            vendors.push(Block {
-                id,
+            ix.vendors.push(Block {
+                id: u32::from(id),
                 name: name_range(at, line, name),
                 body: at + line.len()..usize::MAX,
             });
-            open = Some(false);
+            open = Open::Vendor(u32::from(id));
         }
     }
-    for list in [&mut vendors, &mut classes] {
+    for list in [&mut ix.vendors, &mut ix.devices, &mut ix.classes] {
         for b in list.iter_mut() {
             if b.body.end == usize::MAX {
                 b.body.end = text.len();
@@ -347,7 +379,7 @@ fn index(text: &str) -> (Vec<Block>, Vec<Block>) {
         list.sort_by_key(|b| b.id);
         list.dedup_by_key(|b| b.id);
     }
-    (vendors, classes)
+    ix
 }
 
 #[cfg(test)]

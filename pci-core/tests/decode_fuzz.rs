@@ -60,11 +60,14 @@ fn exercise(bytes: &[u8]) {
         cfg.flr(),
         cfg.vendor_capabilities(),
     );
-    // Every decoder at every offset, including ones past the end.
-    for off in (0..bytes.len() + 8)
+    // Every decoder at many offsets: the standard space, every byte near
+    // the end of the bytes (where partial registers are), and past it.
+    let end = bytes.len();
+    let offsets = (0..end.min(0x100))
         .step_by(4)
-        .chain([usize::MAX - 1, usize::MAX])
-    {
+        .chain(end.saturating_sub(0x40)..end + 8)
+        .chain([usize::MAX - 1, usize::MAX]);
+    for off in offsets {
         let _ = PowerManagement::decode(&cfg, off);
         let _ = Msi::decode(&cfg, off);
         let _ = MsiX::decode(&cfg, off);
