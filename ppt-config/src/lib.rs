@@ -6,9 +6,11 @@
 pub mod aliases_file;
 pub mod atomic;
 pub mod boot_media;
+pub mod edit;
 pub mod loader_conf;
 pub mod matches_file;
 pub mod menu_lst;
 pub mod reserve;
+pub mod selector;
 pub mod viability;
 pub mod vmadm;

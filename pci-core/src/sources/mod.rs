@@ -14,6 +14,7 @@ use crate::host::Host;
 
 pub mod dump;
 pub mod filter;
+pub mod hostfacts;
 pub mod snapshot;
 pub mod sysfs;
 
