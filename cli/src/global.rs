@@ -1,10 +1,10 @@
 //! Global options (`--from`, `--root`, `--cfgspace`) and loading the host
 //! they name.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
-use pci_core::sources::{DumpSource, SnapshotSource, Source, SourceError, SysfsSource};
+use pci_core::sources::{hostfacts, DumpSource, SnapshotSource, Source, SourceError, SysfsSource};
 use pci_core::Host;
 
 use crate::error::CliError;
@@ -97,7 +97,7 @@ impl Global {
 /// The one place a host is loaded: every source arm, then the passes that
 /// run on every host (the illumos naming prediction goes here).
 fn load(spec: &SourceSpec) -> Result<Host, CliError> {
-    let host = match spec {
+    let mut host = match spec {
         SourceSpec::Sysfs(dir) => SysfsSource::new(dir).load(),
         SourceSpec::Dump(Some(file)) => DumpSource::file(file).load(),
         SourceSpec::Dump(None) => DumpSource::stdin().load(),
@@ -110,6 +110,18 @@ fn load(spec: &SourceSpec) -> Result<Host, CliError> {
         }
     }
     .map_err(source_error)?;
+    if let SourceSpec::Sysfs(dir) = spec {
+        // CPU vendor and IOMMU presence for `check` and snapshots; procfs
+        // only belongs to the live tree, a copied tree has none.
+        let proc_dir = if dir == Path::new("/sys") {
+            PathBuf::from("/proc")
+        } else {
+            dir.join("proc")
+        };
+        let (facts, warnings) = hostfacts::linux(dir, &proc_dir);
+        host.facts = facts;
+        host.warnings.extend(warnings);
+    }
     Ok(host)
 }
 
