@@ -4,6 +4,8 @@
 //! below; this test fails when the file drifts and rewrites it when
 //! `PPTCTL_REGEN=1` is set.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
