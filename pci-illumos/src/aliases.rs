@@ -371,7 +371,9 @@ impl<'a> Lexer<'a> {
             self.ungetc();
             return Token::Dec(val);
         }
-        if u8::try_from(c).is_ok_and(|x| x.is_ascii_alphabetic()) || c == i32::from(b'\\') || c == i32::from(b'_')
+        if u8::try_from(c).is_ok_and(|x| x.is_ascii_alphabetic())
+            || c == i32::from(b'\\')
+            || c == i32::from(b'_')
         {
             if c == i32::from(b'\\') {
                 // the backslash is overwritten by the escaped byte
@@ -670,63 +672,59 @@ impl AliasFile {
             let is_str = matches!(tok, Token::Str(_));
             match tok {
                 Token::Pound => lx.find_eol(),
-                Token::Name(v) | Token::Str(v) => {
-                    match st {
-                        St::New => {
-                            buf = v;
-                            st = St::Drv;
-                        }
-                        St::DrvComma => {
-                            buf.extend_from_slice(&v);
-                            st = St::Drv;
-                        }
-                        St::AliasComma => {
-                            buf.extend_from_slice(&v);
-                            quoted |= is_str;
-                            st = St::Alias;
-                        }
-                        St::Drv => {
-                            driver = cstr(&buf);
-                            if known.is_some_and(|k| !k.knows(&driver)) {
-                                line_lints.push(Lint::new(
+                Token::Name(v) | Token::Str(v) => match st {
+                    St::New => {
+                        buf = v;
+                        st = St::Drv;
+                    }
+                    St::DrvComma => {
+                        buf.extend_from_slice(&v);
+                        st = St::Drv;
+                    }
+                    St::AliasComma => {
+                        buf.extend_from_slice(&v);
+                        quoted |= is_str;
+                        st = St::Alias;
+                    }
+                    St::Drv => {
+                        driver = cstr(&buf);
+                        if known.is_some_and(|k| !k.knows(&driver)) {
+                            line_lints.push(Lint::new(
                                     LintCode::UnknownDriver,
                                     format!(
                                         "driver `{driver}` is not in name_to_major: the kernel skips this line"
                                     ),
                                 ));
-                                lx.find_eol();
-                                st = St::New;
-                            } else {
-                                buf = v;
-                                alias_line = line;
-                                quoted = is_str;
-                                st = St::Alias;
-                            }
-                        }
-                        St::Alias => {
-                            out.entries.push(AliasEntry {
-                                file: file.to_string(),
-                                line: alias_line,
-                                driver: driver.clone(),
-                                alias: cstr(&buf),
-                                quoted,
-                                lints: Vec::new(),
-                            });
+                            lx.find_eol();
+                            st = St::New;
+                        } else {
                             buf = v;
                             alias_line = line;
                             quoted = is_str;
+                            st = St::Alias;
                         }
                     }
-                }
+                    St::Alias => {
+                        out.entries.push(AliasEntry {
+                            file: file.to_string(),
+                            line: alias_line,
+                            driver: driver.clone(),
+                            alias: cstr(&buf),
+                            quoted,
+                            lints: Vec::new(),
+                        });
+                        buf = v;
+                        alias_line = line;
+                        quoted = is_str;
+                    }
+                },
                 Token::Comma => {
                     buf.push(b',');
                     match st {
                         St::Drv => st = St::DrvComma,
                         St::Alias => st = St::AliasComma,
-                        _ => line_lints.push(Lint::new(
-                            LintCode::AliasSyntax,
-                            "Unexpected token ','",
-                        )),
+                        _ => line_lints
+                            .push(Lint::new(LintCode::AliasSyntax, "Unexpected token ','")),
                     }
                 }
                 Token::Newline | Token::Eof => {
@@ -749,7 +747,9 @@ impl AliasFile {
                     for (wl, msg) in lx.warnings.drain(..) {
                         line_lints.push(Lint::new(
                             LintCode::AliasSyntax,
-                            format!("{msg} (line {wl}): an unterminated quote binds nothing useful"),
+                            format!(
+                                "{msg} (line {wl}): an unterminated quote binds nothing useful"
+                            ),
                         ));
                     }
                     if saw_slash {
@@ -864,9 +864,10 @@ impl BindingTable {
         for f in files {
             for e in &f.entries {
                 match t.map.get(&e.alias) {
-                    Some(b) => t
-                        .conflicts
-                        .push((e.file.clone(), e.line, e.alias.clone(), b.clone())),
+                    Some(b) => {
+                        t.conflicts
+                            .push((e.file.clone(), e.line, e.alias.clone(), b.clone()))
+                    }
                     None => {
                         t.map.insert(
                             e.alias.clone(),
@@ -936,7 +937,13 @@ mod tests {
                 Eof
             ]
         );
-        assert_eq!(toks(b"\"a\\\"b\\101\\8\""), [Str(b"a\"bA\08".to_vec()), Eof]);
-        assert_eq!(toks(b"@."), [Unexpected(b"@".to_vec()), Unexpected(b".".to_vec()), Eof]);
+        assert_eq!(
+            toks(b"\"a\\\"b\\101\\8\""),
+            [Str(b"a\"bA\08".to_vec()), Eof]
+        );
+        assert_eq!(
+            toks(b"@."),
+            [Unexpected(b"@".to_vec()), Unexpected(b".".to_vec()), Eof]
+        );
     }
 }
