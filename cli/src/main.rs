@@ -12,7 +12,6 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::error::CliError;
 use crate::global::Global;
 
 /// Plan PCI pass-through for bhyve on illumos and SmartOS.

@@ -28,7 +28,7 @@ pub fn encode(bytes: &[u8]) -> String {
 /// Bytes of a hex string; the message says what is wrong.
 pub fn decode(s: &str) -> Result<Vec<u8>, String> {
     let b = s.as_bytes();
-    if b.len() % 2 != 0 {
+    if !b.len().is_multiple_of(2) {
         return Err(format!("hex string has odd length {}", b.len()));
     }
     let nib = |c: u8, at: usize| -> Result<u8, String> {

@@ -11,5 +11,6 @@ pub mod loader_conf;
 pub mod matches_file;
 pub mod menu_lst;
 pub mod reserve;
+pub mod selector;
 pub mod viability;
 pub mod vmadm;

@@ -12,6 +12,7 @@ use crate::global::Global;
 pub struct ShowArgs {}
 
 /// Runs the subcommand.
-pub fn run(_global: &Global, _args: ShowArgs) -> Result<ExitCode, CliError> {
-    Err(CliError::input("not built yet"))
+pub fn run(global: &Global, _args: ShowArgs) -> Result<ExitCode, CliError> {
+    let _host = global.load_host()?;
+    Err(CliError::failed("not built yet"))
 }

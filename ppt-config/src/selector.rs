@@ -1,0 +1,272 @@
+//! SELECTOR arguments (`reserve`, `unreserve`, `vm-json`, `check`): which
+//! functions of a host a user means.
+//!
+//! Accepted forms (docs/interface.md §5):
+//! * a slot `0000:03:00.0` or `03:00.0` (domain 0 when omitted);
+//! * an illumos path with or without `/devices` and a `:minor` suffix
+//!   (`/devices/pci@0,0/pci8086,151@1/display@0:ppt`);
+//! * a `/dev/pptN` link;
+//! * `VENDOR:DEVICE` in hex (`10de:a65`, `10de:0a65`), every function with those IDs.
+
+use std::fmt;
+use std::str::FromStr;
+
+use pci_core::{Address, Function, Host};
+
+/// One parsed selector.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selector {
+    /// A PCI address.
+    Slot(Address),
+    /// An illumos devfs path, normalised: no `/devices`, no `:minor`.
+    Path(String),
+    /// A `/dev/pptN` link (the text as given, e.g. `/dev/ppt0`).
+    PptDev(String),
+    /// Vendor and device ID.
+    Ids {
+        /// Vendor ID.
+        vendor: u16,
+        /// Device ID.
+        device: u16,
+    },
+}
+
+/// Why a selector is not understood or selects nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SelectorError {
+    /// The text fits none of the forms.
+    #[error("`{0}` is not a selector: use a slot (0000:03:00.0), an illumos path (/pci@0,0/...), /dev/pptN or VENDOR:DEVICE")]
+    Syntax(String),
+    /// A path with `.` or `..` components, or empty components.
+    #[error("`{0}` is not a plain devfs path: `.`, `..` and empty components are not allowed")]
+    BadPath(String),
+    /// Nothing on the host matches.
+    #[error("`{0}` matches no PCI function on this host")]
+    NoMatch(String),
+}
+
+impl fmt::Display for Selector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Selector::Slot(a) => write!(f, "{a}"),
+            Selector::Path(p) => f.write_str(p),
+            Selector::PptDev(d) => f.write_str(d),
+            Selector::Ids { vendor, device } => write!(f, "{vendor:04x}:{device:04x}"),
+        }
+    }
+}
+
+/// Strips `/devices` and a trailing `:minor` from an illumos path and checks
+/// its components.
+pub fn normalize_devfs_path(text: &str) -> Result<String, SelectorError> {
+    let mut p = text.strip_prefix("/devices").unwrap_or(text);
+    if p.is_empty() || !p.starts_with('/') {
+        return Err(SelectorError::Syntax(text.to_string()));
+    }
+    let last_start = p.rfind('/').unwrap_or(0);
+    if let Some(colon) = p[last_start..].find(':') {
+        p = &p[..last_start + colon];
+    }
+    let comps: Vec<&str> = p[1..].split('/').collect();
+    if comps
+        .iter()
+        .any(|c| c.is_empty() || *c == "." || *c == "..")
+    {
+        return Err(SelectorError::BadPath(text.to_string()));
+    }
+    Ok(p.to_string())
+}
+
+fn hex16(s: &str) -> Option<u16> {
+    (!s.is_empty() && s.len() <= 4 && s.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| u16::from_str_radix(s, 16).ok())
+        .flatten()
+}
+
+impl FromStr for Selector {
+    type Err = SelectorError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if let Some(n) = s.strip_prefix("/dev/ppt") {
+            if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) {
+                return Ok(Selector::PptDev(s.to_string()));
+            }
+            return Err(SelectorError::Syntax(s.to_string()));
+        }
+        if s.starts_with('/') {
+            return normalize_devfs_path(s).map(Selector::Path);
+        }
+        if s.contains('.') {
+            return s
+                .parse::<Address>()
+                .map(Selector::Slot)
+                .map_err(|_| SelectorError::Syntax(s.to_string()));
+        }
+        if let Some((v, d)) = s.split_once(':') {
+            if let (Some(vendor), Some(device)) = (hex16(v), hex16(d)) {
+                return Ok(Selector::Ids { vendor, device });
+            }
+        }
+        Err(SelectorError::Syntax(s.to_string()))
+    }
+}
+
+impl Selector {
+    /// Whether `f` on `host` is selected.
+    pub fn matches(&self, host: &Host, f: &Function) -> bool {
+        let path = f.illumos.as_ref().map(|n| n.path.as_str());
+        match self {
+            Selector::Slot(a) => f.address == *a,
+            Selector::Path(p) => path == Some(p.as_str()),
+            Selector::Ids { vendor, device } => f.ids.vendor == *vendor && f.ids.device == *device,
+            Selector::PptDev(dev) => {
+                if let Some(link) = host.ppt_links.iter().find(|l| &l.dev == dev) {
+                    return link.path.is_some() && link.path.as_deref() == path;
+                }
+                // No link recorded: the ppt driver names /dev/pptN after its
+                // instance number (illumos.md §1.8).
+                let inst: Option<i32> = dev.trim_start_matches("/dev/ppt").parse().ok();
+                f.illumos.as_ref().is_some_and(|n| {
+                    n.driver.as_deref() == Some("ppt") && n.instance.is_some() && n.instance == inst
+                })
+            }
+        }
+    }
+}
+
+/// Parses every selector text.
+pub fn parse_all<S: AsRef<str>>(texts: &[S]) -> Result<Vec<Selector>, SelectorError> {
+    texts.iter().map(|t| t.as_ref().parse()).collect()
+}
+
+/// The functions of `host` chosen by any of `selectors`, in host order,
+/// each once. A selector that matches nothing is an error: a typo must not
+/// silently shrink a reservation.
+pub fn resolve<'h>(
+    host: &'h Host,
+    selectors: &[Selector],
+) -> Result<Vec<&'h Function>, SelectorError> {
+    for s in selectors {
+        if !host.functions.iter().any(|f| s.matches(host, f)) {
+            return Err(SelectorError::NoMatch(s.to_string()));
+        }
+    }
+    Ok(host
+        .functions
+        .iter()
+        .filter(|f| selectors.iter().any(|s| s.matches(host, f)))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pci_core::{Identity, IllumosNode, PptLink};
+
+    fn func(addr: &str, vendor: u16, device: u16, path: &str, driver: &str, inst: i32) -> Function {
+        let ids = Identity {
+            vendor,
+            device,
+            subsystem_vendor: None,
+            subsystem: None,
+            class: 0x030000,
+            revision: 0xa1,
+            header_type: Some(0x80),
+        };
+        let mut f = Function::new(addr.parse().unwrap(), ids, Vec::new());
+        f.illumos = Some(IllumosNode {
+            path: path.into(),
+            driver: Some(driver.into()),
+            instance: Some(inst),
+            ..Default::default()
+        });
+        f
+    }
+
+    fn host() -> Host {
+        Host {
+            functions: vec![
+                func(
+                    "0000:01:00.0",
+                    0x10de,
+                    0x0a65,
+                    "/pci@0,0/pci8086,151@1/display@0",
+                    "ppt",
+                    0,
+                ),
+                func(
+                    "0000:01:00.1",
+                    0x10de,
+                    0x0be3,
+                    "/pci@0,0/pci8086,151@1/pci1462,2291@0,1",
+                    "ppt",
+                    1,
+                ),
+            ],
+            ppt_links: vec![PptLink {
+                dev: "/dev/ppt1".into(),
+                target: Some("../devices/pci@0,0/pci8086,151@1/pci1462,2291@0,1:ppt".into()),
+                path: Some("/pci@0,0/pci8086,151@1/pci1462,2291@0,1".into()),
+            }],
+            ..Default::default()
+        }
+    }
+
+    fn sel(h: &Host, s: &str) -> Vec<String> {
+        let sels = parse_all(&[s]).unwrap();
+        resolve(h, &sels)
+            .unwrap()
+            .iter()
+            .map(|f| f.address.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn every_form_selects() {
+        let h = host();
+        assert_eq!(sel(&h, "01:00.0"), ["0000:01:00.0"]);
+        assert_eq!(sel(&h, "0000:01:00.1"), ["0000:01:00.1"]);
+        assert_eq!(
+            sel(&h, "/devices/pci@0,0/pci8086,151@1/display@0:ppt"),
+            ["0000:01:00.0"]
+        );
+        assert_eq!(
+            sel(&h, "/pci@0,0/pci8086,151@1/pci1462,2291@0,1"),
+            ["0000:01:00.1"]
+        );
+        assert_eq!(sel(&h, "/dev/ppt1"), ["0000:01:00.1"]);
+        assert_eq!(sel(&h, "/dev/ppt0"), ["0000:01:00.0"]);
+        assert_eq!(sel(&h, "10de:a65"), ["0000:01:00.0"]);
+        assert_eq!(sel(&h, "10DE:0BE3"), ["0000:01:00.1"]);
+    }
+
+    #[test]
+    fn rejects_and_reports() {
+        let h = host();
+        for bad in [
+            "",
+            "foo",
+            "/dev/pptx",
+            "10de",
+            "12345:1",
+            "/pci@0,0/../x",
+            "/devices",
+            "01:00.9",
+        ] {
+            assert!(bad.parse::<Selector>().is_err(), "{bad}");
+        }
+        let none = parse_all(&["02:00.0"]).unwrap();
+        assert_eq!(
+            resolve(&h, &none).unwrap_err(),
+            SelectorError::NoMatch("0000:02:00.0".into())
+        );
+    }
+
+    #[test]
+    fn stale_link_selects_nothing() {
+        let mut h = host();
+        h.ppt_links[0].path = None;
+        let s = parse_all(&["/dev/ppt1"]).unwrap();
+        assert!(resolve(&h, &s).is_err());
+    }
+}
