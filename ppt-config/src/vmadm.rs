@@ -498,7 +498,8 @@ pub fn check_against_host(
                     f.address
                 ),
             )),
-            (true, false) => problems.push(Problem::beyond(
+            // Without any ppt_aliases read, "no longer reserved" is unknown.
+            (true, false) if !pending.sources.is_empty() => problems.push(Problem::beyond(
                 loc.clone(),
                 Severity::Warning,
                 format!(
@@ -506,7 +507,7 @@ pub fn check_against_host(
                     f.address
                 ),
             )),
-            (true, true) => {}
+            (true, _) => {}
         }
         if seen_devices.iter().any(|a| a.same_device(&f.address)) {
             continue;
