@@ -563,7 +563,8 @@ impl Plan {
         Ok(done)
     }
 
-    /// What the user does next, as lines of text.
+    /// What the user does next, as lines of text; `vm_json` is the vmadm
+    /// payload to suggest, printed as given.
     pub fn next_steps(&self, vm_json: Option<&str>) -> Vec<String> {
         let mut out = Vec::new();
         let persistent = matches!(self.layout, Layout::PersistentRoot { .. });
@@ -606,7 +607,7 @@ impl Plan {
                     out.push(format!(
                         "  {n}. Give them to the VM (`vmadm update UUID < payload.json`, VM stopped) with:"
                     ));
-                    for l in format!("{{\"pci_devices\": {j}}}").lines() {
+                    for l in j.lines() {
                         out.push(format!("       {l}"));
                     }
                 }

@@ -465,10 +465,26 @@ pub fn check_against_host(
         let loc = format!("{}.path", d.location);
         let key = devfs_path(&d.path);
         let Some(f) = by_path(key) else {
+            // A node name without its unit address (the seed's own
+            // `pci1462,2291` for `pci1462,2291@0,1`) is a common slip.
+            let near: Vec<&str> = host
+                .functions
+                .iter()
+                .filter_map(|f| f.illumos.as_ref().map(|n| n.path.as_str()))
+                .filter(|p| p.starts_with(key) && p[key.len()..].starts_with('@'))
+                .collect();
+            let hint = if near.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; did you mean /devices{}? (a node's unit address is part of its path)",
+                    near.join(" or /devices")
+                )
+            };
             problems.push(Problem::beyond(
                 loc,
                 Severity::Error,
-                format!("no PCI function at {key} on this host"),
+                format!("no PCI function at {key} on this host{hint}"),
             ));
             continue;
         };

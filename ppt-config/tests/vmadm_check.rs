@@ -170,7 +170,9 @@ fn each_broken_variant_is_caught_where_it_is() {
     // The seed's own typo: the audio path without its @0,1 unit address.
     let mut v = seed_payload();
     v["pci_devices"][1]["path"] = json!("/devices/pci@0,0/pci8086,151@1/pci1462,2291");
-    assert_eq!(errors_at(v), ["pci_devices.1.path"]);
+    assert_eq!(errors_at(v.clone()), ["pci_devices.1.path"]);
+    let p = problems(&v, &host("ppt"), &PendingBindings::default());
+    assert!(p[1].2.ends_with("did you mean /devices/pci@0,0/pci8086,151@1/pci1462,2291@0,1? (a node's unit address is part of its path)"), "{p:?}");
 
     let mut v = seed_payload();
     v["pci_devices"][1]["path"] = v["pci_devices"][0]["path"].clone();

@@ -176,9 +176,9 @@ pub fn run(global: &Global, args: ReserveArgs, reserve: bool) -> Result<ExitCode
             .iter()
             .filter(|f| plan.functions.iter().any(|p| p.address == f.address))
             .collect();
-        vmadm::pci_devices(&funcs, 0, None)
-            .ok()
-            .and_then(|d| serde_json::to_string_pretty(&d).ok())
+        vmadm::pci_devices(&funcs, 0, None).ok().and_then(|d| {
+            serde_json::to_string_pretty(&serde_json::json!({ "pci_devices": d })).ok()
+        })
     } else {
         None
     };
