@@ -96,6 +96,15 @@ fn generate(global: &Global, args: &VmJsonArgs) -> Result<ExitCode, CliError> {
             );
         }
     }
+    for f in &funcs {
+        if f.illumos.as_ref().and_then(|n| n.path_source) == Some(pci_core::PathSource::Predicted) {
+            eprintln!(
+                "pptctl: warning: {}: the path is predicted from the PCI topology, not read from the device tree; \
+                 check it with `prtconf -v` on the host",
+                f.address
+            );
+        }
+    }
     let devices = vmadm::pci_devices(&funcs, args.bus, args.device)
         .map_err(|e| CliError::input(e.to_string()))?;
     let json =
