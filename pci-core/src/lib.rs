@@ -10,6 +10,7 @@ pub mod address;
 pub mod function;
 pub mod hexbytes;
 pub mod host;
+pub mod sources;
 
 pub use address::{Address, AddressError};
 pub use function::{Function, Identity, IllumosNode, PathSource, PropValue};

@@ -1,0 +1,3 @@
+//! Portable sources of host data.
+
+pub mod hostfacts;
