@@ -1,9 +1,10 @@
 //! Global options (`--from`, `--root`, `--cfgspace`) and loading the host
 //! they name.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
+use pci_core::sources::{hostfacts, DumpSource, SnapshotSource, Source, SourceError, SysfsSource};
 use pci_core::Host;
 
 use crate::error::CliError;
@@ -22,19 +23,109 @@ pub struct Global {
     pub cfgspace: Option<PathBuf>,
 }
 
+/// A parsed `--from` value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceSpec {
+    /// A Linux sysfs tree (the directory holding `bus/` and `devices/`).
+    Sysfs(PathBuf),
+    /// An lspci dump file, or stdin for `dump:-`.
+    Dump(Option<PathBuf>),
+    /// A JSON host snapshot.
+    Snapshot(PathBuf),
+    /// An illumos devinfo snapshot.
+    Devinfo(PathBuf),
+}
+
+impl SourceSpec {
+    /// Parses `--from`; `auto` becomes this platform's live source.
+    pub fn parse(spec: &str) -> Result<SourceSpec, CliError> {
+        let need = |kind: &str, rest: &str| {
+            if rest.is_empty() {
+                Err(CliError::input(format!(
+                    "--from {kind}: needs a path, e.g. --from {kind}:FILE"
+                )))
+            } else {
+                Ok(PathBuf::from(rest))
+            }
+        };
+        match spec.split_once(':') {
+            None if spec == "auto" => Self::auto(),
+            Some(("sysfs", rest)) => Ok(SourceSpec::Sysfs(need("sysfs", rest)?)),
+            Some(("dump", "-")) => Ok(SourceSpec::Dump(None)),
+            Some(("dump", rest)) => Ok(SourceSpec::Dump(Some(need("dump", rest)?))),
+            Some(("snapshot", rest)) => Ok(SourceSpec::Snapshot(need("snapshot", rest)?)),
+            Some(("devinfo", rest)) => Ok(SourceSpec::Devinfo(need("devinfo", rest)?)),
+            _ => Err(CliError::input(format!(
+                "--from `{spec}`: unknown source; use auto, sysfs:DIR, dump:FILE|-, snapshot:FILE or devinfo:FILE"
+            ))),
+        }
+    }
+
+    /// The live source of the platform we run on (interface §2).
+    fn auto() -> Result<SourceSpec, CliError> {
+        if cfg!(target_os = "linux") {
+            Ok(SourceSpec::Sysfs(pci_core::sources::default_sysfs_root()))
+        } else {
+            // illumos: the live devinfo tree; the illumos source arm adds it.
+            Err(CliError::input(
+                "--from auto: no live source on this platform yet; use sysfs:DIR, dump:FILE, snapshot:FILE or devinfo:FILE",
+            ))
+        }
+    }
+}
+
 impl Global {
     /// Reads the host named by `--from`, printing its warnings on stderr.
     pub fn load_host(&self) -> Result<Host, CliError> {
-        let host = load(&self.from)?;
+        let host = load(&SourceSpec::parse(&self.from)?)?;
         for w in &host.warnings {
             eprintln!("pptctl: warning: {w}");
         }
         Ok(host)
     }
+
+    /// `--from` as a user would write it back (`auto` resolved), for
+    /// recording in snapshots.
+    pub fn source_label(&self) -> String {
+        match SourceSpec::parse(&self.from) {
+            Ok(SourceSpec::Sysfs(p)) => format!("sysfs:{}", p.display()),
+            _ => self.from.clone(),
+        }
+    }
 }
 
-fn load(spec: &str) -> Result<Host, CliError> {
-    Err(CliError::input(format!(
-        "source `{spec}` is not supported yet"
-    )))
+/// The one place a host is loaded: every source arm, then the passes that
+/// run on every host (the illumos naming prediction goes here).
+fn load(spec: &SourceSpec) -> Result<Host, CliError> {
+    let mut host = match spec {
+        SourceSpec::Sysfs(dir) => SysfsSource::new(dir).load(),
+        SourceSpec::Dump(Some(file)) => DumpSource::file(file).load(),
+        SourceSpec::Dump(None) => DumpSource::stdin().load(),
+        SourceSpec::Snapshot(file) => SnapshotSource::new(file).load(),
+        SourceSpec::Devinfo(file) => {
+            return Err(CliError::input(format!(
+                "--from devinfo:{}: the devinfo reader is not built yet",
+                file.display()
+            )))
+        }
+    }
+    .map_err(source_error)?;
+    if let SourceSpec::Sysfs(dir) = spec {
+        // CPU vendor and IOMMU presence for `check` and snapshots; procfs
+        // only belongs to the live tree, a copied tree has none.
+        let proc_dir = if dir == Path::new("/sys") {
+            PathBuf::from("/proc")
+        } else {
+            dir.join("proc")
+        };
+        let (facts, warnings) = hostfacts::linux(dir, &proc_dir);
+        host.facts = facts;
+        host.warnings.extend(warnings);
+    }
+    Ok(host)
+}
+
+/// Every source error is unreadable input: exit 2.
+fn source_error(e: SourceError) -> CliError {
+    CliError::input(e.to_string())
 }
