@@ -443,17 +443,126 @@ fn vm_payload_findings() {
         assert!(config.contains(&c.to_string()), "{c}: {config:?}");
     }
     assert_eq!(v["config"]["verdict"], "fail");
-    let invalid = v["config"]["reasons"]
+    let invalid: Vec<&str> = v["config"]["reasons"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|r| r["code"] == "vm-payload-invalid")
-        .unwrap();
+        .filter(|r| r["code"] == "vm-payload-invalid")
+        .map(|r| r["message"].as_str().unwrap())
+        .collect();
     assert!(
-        invalid["message"]
+        invalid
+            .iter()
+            .any(|m| m.contains("Invalid value(s) for: pci_devices.2.path")),
+        "{invalid:?}"
+    );
+    assert!(
+        invalid.iter().any(|m| m.contains("pci_devices.2.pci_slot")),
+        "{invalid:?}"
+    );
+}
+
+/// The example host of the illumos backend work (John Levon's 2018 GPU host).
+fn example() -> std::path::PathBuf {
+    Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/levon-2018"
+    ))
+    .to_path_buf()
+}
+
+fn example_check(root: &Path, args: &[&str]) -> (Value, i32) {
+    let ex = example();
+    let out = Command::cargo_bin("pptctl")
+        .unwrap()
+        .arg("--from")
+        .arg(format!("snapshot:{}", ex.join("host.json").display()))
+        .arg("--root")
+        .arg(root)
+        .arg("check")
+        .arg("--json")
+        .args(args)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (v, out.status.code().unwrap())
+}
+
+#[test]
+fn example_host_reserved_card_is_clean() {
+    let (v, code) = example_check(&example().join("root"), &["10de:a65", "10de:be3"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["host"]["verdict"], "ok");
+    for slot in ["0000:01:00.0", "0000:01:00.1"] {
+        let f = function(&v, slot);
+        assert_ne!(f["verdict"], "fail", "{f}");
+        let c = codes(f);
+        assert!(!c.contains(&"siblings-left-behind".into()), "{f}");
+        assert!(c.contains(&"next-boot".into()), "{f}");
+    }
+    assert_eq!(
+        function(&v, "0000:01:00.0")["path"],
+        "/pci@0,0/pci8086,151@1/display@0"
+    );
+    assert_eq!(v["config"]["verdict"], "ok", "{}", v["config"]);
+    let config = codes(&v["config"]);
+    assert_eq!(config, ["ppt-kept", "ppt-kept"], "{}", v["config"]);
+    let msg = v["config"]["reasons"][0]["message"].as_str().unwrap();
+    assert!(msg.contains("/dev/ppt0"), "{msg}");
+}
+
+#[test]
+fn example_host_only_function_0_reserved() {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().join("root");
+    fs::create_dir_all(root.join("etc")).unwrap();
+    w(
+        &root.join("etc/ppt_aliases"),
+        "ppt \"/pci@0,0/pci8086,151@1/display@0\"\n",
+    );
+    let (v, code) = example_check(&root, &[]);
+    assert_eq!(code, 1, "the host bridge is listed and fails");
+    let gpu = function(&v, "0000:01:00.0");
+    assert_ne!(gpu["verdict"], "fail", "{gpu}");
+    assert!(codes(gpu).contains(&"siblings-left-behind".into()), "{gpu}");
+    let msg = gpu["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == "siblings-left-behind")
+        .unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(msg.contains("0000:01:00.1"), "{msg}");
+    let audio = function(&v, "0000:01:00.1");
+    assert!(!codes(audio).contains(&"siblings-left-behind".into()));
+    let config = codes(&v["config"]);
+    assert!(config.contains(&"pending-change".into()), "{config:?}");
+    assert!(config.contains(&"ppt-kept".into()), "{config:?}");
+    // A VM that still wants function 1 will not find it on ppt.
+    let vm = t.path().join("vm.json");
+    w(
+        &vm,
+        r#"{"alias":"gpu","pci_devices":[
+            {"path":"/devices/pci@0,0/pci8086,151@1/display@0","pci_slot":"0:8:0"},
+            {"path":"/devices/pci@0,0/pci8086,151@1/pci1462,2291@0,1","pci_slot":"0:8:1"}]}"#,
+    );
+    let (v, code) = example_check(&root, &["01:00.0", "--vm", vm.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(v["config"]["verdict"], "fail");
+    let reason = v["config"]["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == "ppt-not-bound")
+        .unwrap_or_else(|| panic!("{}", v["config"]));
+    assert!(
+        reason["message"]
             .as_str()
             .unwrap()
-            .contains("Invalid value(s) for: pci_devices.2.path,pci_devices.2.pci_slot"),
-        "{invalid}"
+            .contains("pci_devices.1"),
+        "{reason}"
     );
 }
