@@ -276,3 +276,36 @@ fn a_256_byte_bar() {
         codes(smbus)
     );
 }
+
+#[test]
+fn devinfo_snapshot_without_config_space() {
+    // The OmniOS snapshot_cache: no config space, but assigned-addresses
+    // give BAR bases and sizes, so bhyve's alignment gate still applies.
+    let p = Path::new(REALDATA).join("BartVanLooveren+omniosEindwerk/devices/snapshot_cache");
+    if !p.exists() {
+        eprintln!("skipping: {} is absent", p.display());
+        return;
+    }
+    let host = pci_illumos::devinfo::load_file(&p).unwrap();
+    let r = every_function(&host);
+    assert_eq!(r.functions.len(), host.functions.len());
+    for f in &r.functions {
+        assert_ne!(f.verdict, Verdict::Ok, "{}: MSI unknown", f.slot);
+        assert!(codes(f).contains(&"config-unknown"), "{}", f.slot);
+    }
+    // The 7-series SMBus controller's 256-byte memory BAR.
+    let smbus = find(&r, "00:1f.3");
+    assert_eq!(smbus.ids, "8086:1e22");
+    assert_eq!(smbus.verdict, Verdict::Fail);
+    let msg = &smbus
+        .reasons
+        .iter()
+        .find(|x| x.code == "bar-not-page-aligned")
+        .unwrap()
+        .message;
+    assert!(msg.contains("256 bytes"), "{msg}");
+    // The RTL8168 behind the root port: nothing fails from what is known.
+    let nic = find(&r, "01:00.0");
+    assert_eq!(nic.ids, "10ec:8168");
+    assert_eq!(nic.verdict, Verdict::Warn, "{:?}", codes(nic));
+}

@@ -78,7 +78,7 @@ fn io_err(e: std::io::Error) -> CliError {
 /// Sysfs sources and snapshots carry their own; dumps have none, which the
 /// host verdict reports.
 fn fill_host_facts(global: &Global, host: &mut Host) {
-    if host.facts.os.is_some() || host.facts.iommu.is_some() || host.facts.cpu_vendor.is_some() {
+    if host.facts.iommu.is_some() || host.facts.cpu_vendor.is_some() {
         return;
     }
     let from = global.from.as_str();

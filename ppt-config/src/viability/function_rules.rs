@@ -155,14 +155,22 @@ fn identity_rules(f: &FunctionFacts, ctx: &FunctionContext<'_>, out: &mut Vec<Re
 fn config_rules(f: &FunctionFacts, out: &mut Vec<Reason>) {
     match f.depth {
         ConfigDepth::Missing => {
+            // Without config space only the BARs are known, and only when
+            // the devinfo node has assigned-addresses.
+            let what = if f.bars.is_empty() {
+                "MSI/MSI-X, BAR alignment and reset"
+            } else {
+                "MSI/MSI-X and reset"
+            };
             push(
                 out,
                 &rules::CONFIG_UNKNOWN,
                 format!(
-                    "the source has no config space for {}: MSI/MSI-X, BAR alignment and reset could not be checked",
+                    "the source has no config space for {}: {what} could not be checked",
                     f.address
                 ),
             );
+            bar_rules(f, out);
             return;
         }
         ConfigDepth::Header => push(
@@ -434,10 +442,9 @@ fn neighbour_rules(f: &FunctionFacts, ctx: &FunctionContext<'_>, out: &mut Vec<R
                 out,
                 &rules::SIBLINGS_LEFT_BEHIND,
                 format!(
-                    "{} goes to ppt but {} of the same device stay{} with the host",
+                    "passing {} through leaves {} of the same device with the host",
                     f.address,
-                    left.join(", "),
-                    if left.len() == 1 { "s" } else { "" }
+                    left.join(", ")
                 ),
             );
         }
