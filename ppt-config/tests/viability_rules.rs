@@ -682,3 +682,13 @@ fn json_document_shape() {
     assert_eq!(v["host"]["verdict"], "ok");
     assert_eq!(v["config"]["reasons"], serde_json::json!([]));
 }
+
+#[test]
+fn docs_list_every_rule_with_its_severity() {
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/check.md")).unwrap();
+    for r in ppt_config::viability::rules::ALL {
+        let row = format!("| `{}` | {} |", r.code, r.severity);
+        assert!(doc.contains(&row), "docs/check.md lacks {row}");
+    }
+}
