@@ -125,7 +125,13 @@ fn show_n_matches_lspci_on_every_real_dump() {
 
     // Names come from the system pci.ids for both (the same file); the
     // oracle files in realdata used pci.ids 2023.04.10, as Debian 12 ships.
-    let names: &[&[&str]] = &[&[], &["-nn"]];
+    let names: &[&[&str]] = &[
+        &[],
+        &["-nn"],
+        &["-n", "-x"],
+        &["-n", "-xxx"],
+        &["-n", "-xxxx"],
+    ];
     let selections: &[&[&str]] = &[
         &["-n", "-D"],
         &["-n", "-s", "1f.3"],
@@ -160,8 +166,9 @@ fn show_n_matches_lspci_on_every_real_dump() {
         let from = format!("dump:{}", file.display());
         let mut variants: Vec<Vec<&str>> = vec![vec!["-n"]];
         variants.extend(selections.iter().map(|s| s.to_vec()));
-        // Names read all of pci.ids per run; every third dump keeps the
-        // test quick and still covers hundreds of functions.
+        // Names read all of pci.ids per run, and hex dumps are long; every
+        // third dump keeps the test quick and still covers hundreds of
+        // functions.
         if dumps % 3 == 1 {
             variants.extend(names.iter().map(|s| s.to_vec()));
         }
