@@ -1,1 +1,375 @@
 //! The devinfo snapshot reader (cache file or live snapshot bytes).
+//!
+//! The format is the kernel's snapshot buffer: C structs linked by 32-bit
+//! byte offsets (docs/devinfo-snapshot.md). [`Snapshot::parse`] checks the
+//! header (version 2 only, either byte order, both header layouts), the
+//! CRC of cache files, and every offset it follows; it never panics on bad
+//! bytes and reports a typed [`DevinfoError`]. [`to_host`] turns the tree
+//! into the `pci_core` model.
+
+mod bytes;
+mod convert;
+mod header;
+mod tree;
+
+pub use bytes::Endian;
+pub use convert::{reg_address, to_host};
+pub use header::{checksum_of, Header, Layout, DI_CACHE_MAGIC, DI_SNAPSHOT_VERSION};
+
+use bytes::Buf;
+
+/// Why bytes are not a usable devinfo snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DevinfoError {
+    /// Shorter than the smallest header.
+    #[error("too short for a devinfo snapshot ({len} bytes)")]
+    TooShort {
+        /// Length of the input.
+        len: usize,
+    },
+    /// `version` is neither 2 little-endian nor 2 big-endian.
+    #[error("unsupported devinfo snapshot version {found} (only illumos version 2 is understood; Oracle Solaris 11 writes version 4)")]
+    Version {
+        /// The version as read.
+        found: i32,
+    },
+    /// Neither header layout's `map_size` fits the input.
+    #[error("not a devinfo snapshot of a known layout: map_size candidates {at_0x48} (at 0x48) and {at_0x44} (at 0x44) do not fit the length {len}")]
+    Layout {
+        /// Input length.
+        len: usize,
+        /// u32 at 0x44 (old layout's `map_size`).
+        at_0x44: u32,
+        /// u32 at 0x48 (current layout's `map_size`).
+        at_0x48: u32,
+    },
+    /// The header says the snapshot is longer than the input.
+    #[error("truncated devinfo snapshot: header says {map_size} bytes, have {len}")]
+    Truncated {
+        /// `map_size` from the header.
+        map_size: usize,
+        /// Input length.
+        len: usize,
+    },
+    /// The cache CRC does not match.
+    #[error("devinfo snapshot checksum mismatch: stored {stored:#010x}, computed {computed:#010x} (file damaged or edited)")]
+    Checksum {
+        /// Stored `cache_checksum`.
+        stored: u32,
+        /// CRC of the bytes.
+        computed: u32,
+    },
+    /// An offset points outside the snapshot.
+    #[error("{what} at offset {offset:#x} lies outside the snapshot ({len} bytes)")]
+    OutOfBounds {
+        /// What was being read.
+        what: &'static str,
+        /// The bad offset.
+        offset: i64,
+        /// Valid length.
+        len: usize,
+    },
+    /// A string runs to the end of the snapshot without a NUL.
+    #[error("{what} at offset {offset:#x} is not NUL-terminated")]
+    Unterminated {
+        /// What was being read.
+        what: &'static str,
+        /// Where the string starts.
+        offset: usize,
+    },
+    /// A struct's `self` field does not hold its own offset.
+    #[error(
+        "{what} at offset {offset:#x} records self offset {found:#x}: not a devinfo structure"
+    )]
+    SelfMismatch {
+        /// Struct kind.
+        what: &'static str,
+        /// Where it was expected.
+        offset: usize,
+        /// The `self` value found.
+        found: i32,
+    },
+    /// A linked list or the tree loops back on itself.
+    #[error("{what} loops back to offset {offset:#x}")]
+    Loop {
+        /// Which list.
+        what: &'static str,
+        /// The offset met twice.
+        offset: usize,
+    },
+    /// `root_path` is not an absolute path.
+    #[error("snapshot root path `{0}` is not absolute")]
+    RootPath(String),
+    /// Some other structural impossibility.
+    #[error("invalid devinfo snapshot: {0}")]
+    Invalid(&'static str),
+}
+
+/// One slot of the devnames (major number) table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DevName {
+    /// Driver name.
+    pub name: String,
+    /// Offset of the driver's shared global (driver.conf) property list.
+    pub global_prop: Option<usize>,
+    /// Next instance number the driver would assign.
+    pub instance: i32,
+}
+
+/// Which of a node's four property lists a property came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PropList {
+    /// Driver-created properties.
+    Driver,
+    /// System properties.
+    System,
+    /// Global (driver.conf) properties.
+    Global,
+    /// Hardware properties (set by the bus enumerator).
+    Hardware,
+}
+
+/// A property value, typed by the property's type bits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PropData {
+    /// No value (length 0).
+    Boolean,
+    /// 32-bit integers.
+    Ints(Vec<i32>),
+    /// 64-bit integers.
+    Int64s(Vec<i64>),
+    /// Strings.
+    Strings(Vec<String>),
+    /// Raw or untyped bytes.
+    Bytes(Vec<u8>),
+    /// Explicitly undefined (`DDI_PROP_UNDEF_IT`): hides later
+    /// definitions of the same name, as libdevinfo's lookup does.
+    Undefined,
+}
+
+/// One property of a node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Property {
+    /// Name.
+    pub name: String,
+    /// List it came from.
+    pub list: PropList,
+    /// `(major, minor)` for a per-minor property, `None` for DDI_DEV_T_NONE.
+    pub dev: Option<(u32, u32)>,
+    /// Raw `prop_flags`.
+    pub flags: u32,
+    /// The value.
+    pub value: PropData,
+}
+
+/// A minor node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Minor {
+    /// Minor name (`ppt`, `devctl`, `reg`).
+    pub name: String,
+    /// Node type (`ddi_pseudo`, `ddi_ctl:devctl`).
+    pub node_type: Option<String>,
+    /// 0 minor, 1 alias, 2 default, 3 internal path.
+    pub kind: i32,
+    /// dev_t major.
+    pub dev_major: u32,
+    /// dev_t minor.
+    pub dev_minor: u32,
+    /// S_IFCHR or S_IFBLK.
+    pub spec_type: u32,
+}
+
+/// One devinfo node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    /// Offset of the `di_node` in the snapshot.
+    pub offset: usize,
+    /// Index of the parent in [`Snapshot::nodes`].
+    pub parent: Option<usize>,
+    /// Indexes of the children, in tree order.
+    pub children: Vec<usize>,
+    /// Node name.
+    pub name: String,
+    /// Unit address, `None` when empty (root, or not yet initialized).
+    pub address: Option<String>,
+    /// The compatible entry the driver bound by.
+    pub bind_name: Option<String>,
+    /// Compatible names, most specific first.
+    pub compatible: Vec<String>,
+    /// Major number of the bound driver, -1 when unbound.
+    pub drv_major: i32,
+    /// Bound driver, via the devnames table.
+    pub driver: Option<String>,
+    /// Instance number.
+    pub instance: Option<i32>,
+    /// DS_* state (1 linked .. 6 ready).
+    pub node_state: i32,
+    /// Properties: drv, sys, global, hw lists in that order.
+    pub props: Vec<Property>,
+    /// Minor nodes.
+    pub minors: Vec<Minor>,
+}
+
+impl Node {
+    /// First property named `name` in libdevinfo's lookup order
+    /// (drv, sys, global, hw) for any dev_t; an undefined entry hides later ones.
+    pub fn prop(&self, name: &str) -> Option<&PropData> {
+        self.props
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| &p.value)
+            .filter(|v| **v != PropData::Undefined)
+    }
+
+    /// Integer cells of a property.
+    pub fn ints(&self, name: &str) -> Option<&[i32]> {
+        match self.prop(name)? {
+            PropData::Ints(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// First integer of a property.
+    pub fn int(&self, name: &str) -> Option<i32> {
+        self.ints(name)?.first().copied()
+    }
+
+    /// First string of a string property.
+    pub fn string(&self, name: &str) -> Option<&str> {
+        match self.prop(name)? {
+            PropData::Strings(v) => v.first().map(String::as_str),
+            _ => None,
+        }
+    }
+
+    /// The unit address, falling back to the `unit-address` property that
+    /// the PCI and ISA enumerators set on nodes that are not initialized yet.
+    pub fn unit_address(&self) -> Option<&str> {
+        self.address
+            .as_deref()
+            .or_else(|| self.string("unit-address").filter(|s| !s.is_empty()))
+    }
+}
+
+/// A parsed devinfo snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    /// Header facts.
+    pub header: Header,
+    /// The devnames table by major number.
+    pub devnames: Vec<Option<DevName>>,
+    /// Nodes in depth-first tree order (index 0 is the root).
+    pub nodes: Vec<Node>,
+}
+
+impl Snapshot {
+    /// Parses snapshot bytes: a cache file or a live snapshot buffer.
+    pub fn parse(bytes: &[u8]) -> Result<Snapshot, DevinfoError> {
+        let header = header::read_header(bytes)?;
+        let buf = Buf {
+            data: &bytes[..header.map_size],
+            endian: header.endian,
+        };
+        let devnames = tree::read_devnames(&buf, &header)?;
+        let nodes = tree::read_tree(&buf, &header, &devnames)?;
+        Ok(Snapshot {
+            header,
+            devnames,
+            nodes,
+        })
+    }
+
+    /// The devfs path of node `idx` as `di_devfs_path` builds it: `name@addr`
+    /// per level, address only when the node has one. The root is `/`.
+    pub fn devfs_path(&self, idx: usize) -> String {
+        self.path_with(idx, |n| n.address.as_deref())
+    }
+
+    /// The devfs path with the `unit-address` property filling in the
+    /// address of nodes that are not initialized (what the path will be
+    /// once they are, and what a path alias must name).
+    pub fn path_ua(&self, idx: usize) -> String {
+        self.path_with(idx, Node::unit_address)
+    }
+
+    fn path_with(&self, idx: usize, addr: impl Fn(&Node) -> Option<&str>) -> String {
+        let mut parts = Vec::new();
+        let mut cur = Some(idx);
+        // Bounded by the node count: parents always have smaller indexes.
+        while let Some(i) = cur {
+            let Some(n) = self.nodes.get(i) else { break };
+            if n.parent.is_none() {
+                break;
+            }
+            match addr(n) {
+                Some(a) => parts.push(format!("{}@{}", n.name, a)),
+                None => parts.push(n.name.clone()),
+            }
+            cur = n.parent.filter(|&p| p < i);
+        }
+        if parts.is_empty() {
+            return "/".to_string();
+        }
+        parts.reverse();
+        let root = self.header.root_path.trim_end_matches('/');
+        format!("{root}/{}", parts.join("/"))
+    }
+
+    /// The node whose [`Snapshot::path_ua`] is `path` (like `di_lookup_node`).
+    pub fn lookup(&self, path: &str) -> Option<usize> {
+        (0..self.nodes.len()).find(|&i| self.path_ua(i) == path)
+    }
+}
+
+/// Why a devinfo snapshot file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The bytes are not a usable snapshot.
+    #[error("{path}: {source}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        #[source]
+        source: DevinfoError,
+    },
+}
+
+/// The largest snapshot file read (real caches are a few hundred KiB).
+const FILE_LIMIT: u64 = 256 * 1024 * 1024;
+
+/// Reads a devinfo snapshot file (`/etc/devices/snapshot_cache` or saved
+/// live bytes) into a [`pci_core::Host`]; messages name `path`.
+pub fn load_file(path: &std::path::Path) -> Result<pci_core::Host, LoadError> {
+    use std::io::Read;
+    let shown = path.display().to_string();
+    let io = |source| LoadError::Io {
+        path: shown.clone(),
+        source,
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(io)?
+        .take(FILE_LIMIT + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > FILE_LIMIT {
+        return Err(io(std::io::Error::other(
+            "larger than 256 MiB; not a devinfo snapshot",
+        )));
+    }
+    let snap = Snapshot::parse(&bytes).map_err(|source| LoadError::Parse {
+        path: shown.clone(),
+        source,
+    })?;
+    Ok(to_host(&snap, &shown))
+}

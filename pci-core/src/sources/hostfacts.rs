@@ -1,0 +1,273 @@
+//! Host facts for the viability check: CPU vendor and IOMMU presence.
+//!
+//! Linux (docs/viability.md rows 1–3, as libvirt's virt-host-validate and
+//! Proxmox read them): the CPU vendor from `/proc/cpuinfo` (`vendor_id`,
+//! else the `vmx`/`svm` flags); the IOMMU from the ACPI `DMAR` (Intel VT-d)
+//! or `IVRS` (AMD-Vi) table under `/sys/firmware/acpi/tables`, the units in
+//! `/sys/class/iommu` (`dmarN`, `ivhdN`) and the groups in
+//! `/sys/kernel/iommu_groups`. The firmware table is what matters to a host
+//! that will boot illumos; whether the running Linux enabled the IOMMU is
+//! noted in the evidence only.
+//!
+//! illumos, data-only under `--root` (docs/illumos.md §2.3): bhyve drives
+//! the IOMMU through the `misc/vmm_vtd` module, installed as
+//! `/usr/kernel/misc/amd64/vmm_vtd` (gate `usr/src/uts/intel/vmm_vtd/Makefile`
+//! installs into `$(USR_MISC_DIR)`). Its absence from an installed
+//! `/usr/kernel/misc/amd64` means no pass-through; its presence does not
+//! prove the hardware has VT-d, which only the running kernel knows (the
+//! ACPI DMAR table is not a file on illumos). That live probe is not done
+//! here: this code never ran on illumos, so an illumos host reports the
+//! IOMMU as unknown unless the module is provably missing.
+//!
+//! Nothing here panics on odd files; unreadable files become [`Diagnostic`]s.
+
+use std::fs;
+use std::io;
+use std::path::Path;
+
+use crate::host::{CpuVendor, Diagnostic, HostFacts, IommuFacts};
+
+/// The CPU vendor named by `/proc/cpuinfo` text: `vendor_id` first, then
+/// the virtualization flags (`vmx` Intel, `svm` AMD) as virt-host-validate does.
+pub fn cpu_vendor_from_cpuinfo(text: &str) -> Option<CpuVendor> {
+    let mut flags_vendor = None;
+    for line in text.lines() {
+        let Some((key, value)) = line.split_once(':') else {
+            continue;
+        };
+        match key.trim() {
+            "vendor_id" => {
+                return Some(match value.trim() {
+                    "GenuineIntel" => CpuVendor::Intel,
+                    "AuthenticAMD" => CpuVendor::Amd,
+                    _ => CpuVendor::Other,
+                })
+            }
+            "flags" if flags_vendor.is_none() => {
+                let mut words = value.split_whitespace();
+                flags_vendor = if value.split_whitespace().any(|w| w == "vmx") {
+                    Some(CpuVendor::Intel)
+                } else if words.any(|w| w == "svm") {
+                    Some(CpuVendor::Amd)
+                } else {
+                    None
+                };
+            }
+            _ => {}
+        }
+    }
+    flags_vendor
+}
+
+/// Names in a directory, sorted; `Ok(None)` when it does not exist.
+fn dir_names(dir: &Path) -> io::Result<Option<Vec<String>>> {
+    match fs::read_dir(dir) {
+        Ok(rd) => {
+            let mut names = Vec::new();
+            for e in rd {
+                names.push(e?.file_name().to_string_lossy().into_owned());
+            }
+            names.sort();
+            Ok(Some(names))
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+fn note(warnings: &mut Vec<Diagnostic>, path: &Path, e: &io::Error) {
+    warnings.push(Diagnostic::at(
+        path.display().to_string(),
+        None,
+        format!("cannot read: {e}"),
+    ));
+}
+
+/// Collects Linux host facts from a sysfs tree `sys` (normally `/sys`) and
+/// a procfs tree `proc_dir` (normally `/proc`; may be absent for a copied
+/// sysfs tree). Returns the facts and the problems met.
+pub fn linux(sys: &Path, proc_dir: &Path) -> (HostFacts, Vec<Diagnostic>) {
+    let mut warnings = Vec::new();
+    let mut facts = HostFacts {
+        os: Some("linux".to_string()),
+        ..Default::default()
+    };
+    let cpuinfo = proc_dir.join("cpuinfo");
+    match fs::read(&cpuinfo) {
+        Ok(bytes) => facts.cpu_vendor = cpu_vendor_from_cpuinfo(&String::from_utf8_lossy(&bytes)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => note(&mut warnings, &cpuinfo, &e),
+    }
+    let tables = sys.join("firmware/acpi/tables");
+    let class_iommu = sys.join("class/iommu");
+    let groups_dir = sys.join("kernel/iommu_groups");
+    let mut read = |p: &Path| match dir_names(p) {
+        Ok(v) => v,
+        Err(e) => {
+            note(&mut warnings, p, &e);
+            None
+        }
+    };
+    let table_names = read(&tables);
+    let units = read(&class_iommu);
+    let groups = read(&groups_dir);
+    let has_table = |t: &str| {
+        table_names
+            .as_ref()
+            .is_some_and(|n| n.iter().any(|x| x == t))
+    };
+    let (dmar, ivrs) = (has_table("DMAR"), has_table("IVRS"));
+    let units = units.unwrap_or_default();
+    let group_count = groups.as_ref().map_or(0, Vec::len);
+    let kind = if dmar || units.iter().any(|u| u.starts_with("dmar")) {
+        Some("vt-d")
+    } else if ivrs || units.iter().any(|u| u.starts_with("ivhd")) {
+        Some("amd-vi")
+    } else if !units.is_empty() {
+        Some("other")
+    } else {
+        None
+    };
+    let firmware = if dmar {
+        "ACPI DMAR table present"
+    } else if ivrs {
+        "ACPI IVRS table present"
+    } else {
+        "no ACPI DMAR or IVRS table"
+    };
+    let kernel = if !units.is_empty() {
+        format!(
+            "kernel IOMMU units {} and {group_count} IOMMU groups",
+            units.join(", ")
+        )
+    } else if group_count > 0 {
+        format!("{group_count} IOMMU groups")
+    } else {
+        "not enabled by the running kernel (no /sys/class/iommu units, no IOMMU groups)".to_string()
+    };
+    let present = dmar || ivrs || !units.is_empty() || group_count > 0;
+    // Only say "absent" when the tree shows where it would be: a copied
+    // sysfs tree without firmware/ or class/ says nothing either way.
+    if present || table_names.is_some() {
+        facts.iommu = Some(IommuFacts {
+            present,
+            kind: kind.map(str::to_string),
+            evidence: format!("{firmware}; {kernel}"),
+        });
+    }
+    (facts, warnings)
+}
+
+/// Where illumos installs the VT-d backend of vmm (illumos.md §2.3).
+pub const VMM_VTD_MODULE: &str = "/usr/kernel/misc/amd64/vmm_vtd";
+
+/// Collects illumos host facts from files under `root` (data only; see the
+/// module documentation for what this cannot know).
+pub fn illumos(root: &Path) -> (HostFacts, Vec<Diagnostic>) {
+    let mut facts = HostFacts {
+        os: Some("illumos".to_string()),
+        ..Default::default()
+    };
+    let module = root.join(VMM_VTD_MODULE.trim_start_matches('/'));
+    let misc = module.parent().map(Path::to_path_buf);
+    if !module.exists() && misc.as_deref().is_some_and(Path::is_dir) {
+        facts.iommu = Some(IommuFacts {
+            present: false,
+            kind: Some("vt-d".to_string()),
+            evidence: format!("{VMM_VTD_MODULE} is not installed"),
+        });
+    }
+    (facts, Vec::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpuinfo_vendor_and_flags() {
+        assert_eq!(
+            cpu_vendor_from_cpuinfo(
+                "processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu vmx\n"
+            ),
+            Some(CpuVendor::Intel)
+        );
+        assert_eq!(
+            cpu_vendor_from_cpuinfo("vendor_id : AuthenticAMD\n"),
+            Some(CpuVendor::Amd)
+        );
+        assert_eq!(
+            cpu_vendor_from_cpuinfo("vendor_id : HygonGenuine\n"),
+            Some(CpuVendor::Other)
+        );
+        assert_eq!(
+            cpu_vendor_from_cpuinfo("flags : fpu svm lm\n"),
+            Some(CpuVendor::Amd)
+        );
+        assert_eq!(cpu_vendor_from_cpuinfo("garbage\n\0\u{fffd}"), None);
+    }
+
+    fn touch(p: &Path) {
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, b"x").unwrap();
+    }
+
+    #[test]
+    fn linux_intel_with_dmar() {
+        let t = tempfile::tempdir().unwrap();
+        let sys = t.path().join("sys");
+        let proc_dir = t.path().join("proc");
+        touch(&proc_dir.join("cpuinfo"));
+        fs::write(proc_dir.join("cpuinfo"), "vendor_id\t: GenuineIntel\n").unwrap();
+        touch(&sys.join("firmware/acpi/tables/DMAR"));
+        fs::create_dir_all(sys.join("class/iommu/dmar0")).unwrap();
+        fs::create_dir_all(sys.join("kernel/iommu_groups/0")).unwrap();
+        let (f, w) = linux(&sys, &proc_dir);
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(f.cpu_vendor, Some(CpuVendor::Intel));
+        let i = f.iommu.unwrap();
+        assert!(i.present);
+        assert_eq!(i.kind.as_deref(), Some("vt-d"));
+        assert!(i.evidence.contains("dmar0"), "{}", i.evidence);
+    }
+
+    #[test]
+    fn linux_no_iommu_and_table_only() {
+        let t = tempfile::tempdir().unwrap();
+        let sys = t.path().join("sys");
+        fs::create_dir_all(sys.join("firmware/acpi/tables")).unwrap();
+        touch(&sys.join("firmware/acpi/tables/APIC"));
+        let (f, _) = linux(&sys, &t.path().join("proc"));
+        assert_eq!(f.cpu_vendor, None);
+        assert!(!f.iommu.unwrap().present);
+
+        touch(&sys.join("firmware/acpi/tables/DMAR"));
+        let (f, _) = linux(&sys, &t.path().join("proc"));
+        let i = f.iommu.unwrap();
+        assert!(i.present);
+        assert!(i.evidence.contains("not enabled by the running kernel"));
+    }
+
+    #[test]
+    fn linux_bare_tree_is_unknown() {
+        let t = tempfile::tempdir().unwrap();
+        fs::create_dir_all(t.path().join("sys/bus/pci/devices")).unwrap();
+        let (f, w) = linux(&t.path().join("sys"), &t.path().join("proc"));
+        assert!(w.is_empty());
+        assert_eq!(f.iommu, None);
+        assert_eq!(f.os.as_deref(), Some("linux"));
+    }
+
+    #[test]
+    fn illumos_module_presence() {
+        let t = tempfile::tempdir().unwrap();
+        let (f, _) = illumos(t.path());
+        assert_eq!(f.iommu, None, "no installed tree: unknown");
+        fs::create_dir_all(t.path().join("usr/kernel/misc/amd64")).unwrap();
+        let (f, _) = illumos(t.path());
+        assert!(!f.iommu.unwrap().present);
+        touch(&t.path().join("usr/kernel/misc/amd64/vmm_vtd"));
+        let (f, _) = illumos(t.path());
+        assert_eq!(f.iommu, None, "module present, hardware unknown");
+    }
+}

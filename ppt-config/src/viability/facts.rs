@@ -1,0 +1,235 @@
+//! The facts the rules read, extracted once per function.
+//!
+//! Rules never touch config bytes: config space is decoded by pci-core's
+//! decoders (header, BARs, capability chains) in [`FunctionFacts::extract`],
+//! and OS facts (BAR sizes, driver, devinfo properties, `boot_vga`) come
+//! from the [`Function`] model. Every fact the source could not provide is
+//! `None` (unknown), never guessed.
+
+use pci_core::{Address, Function, PathSource, PropValue};
+
+/// How much config space the source gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigDepth {
+    /// None at all (a devinfo snapshot without `--cfgspace`).
+    Missing,
+    /// The 64-byte header only (`lspci -x` as non-root): capabilities unknown.
+    Header,
+    /// 256 bytes: standard capabilities known, extended ones unknown.
+    Standard,
+    /// 4096 bytes: everything.
+    Extended,
+}
+
+impl ConfigDepth {
+    /// The depth of `len` bytes of config space.
+    pub fn of_len(len: usize) -> ConfigDepth {
+        match len {
+            0..=63 => ConfigDepth::Missing,
+            64..=255 => ConfigDepth::Header,
+            256..=4095 => ConfigDepth::Standard,
+            _ => ConfigDepth::Extended,
+        }
+    }
+
+    /// Whether the standard capability list (0x40–0xff) could be read.
+    pub fn has_caps(self) -> bool {
+        matches!(self, ConfigDepth::Standard | ConfigDepth::Extended)
+    }
+
+    /// Whether extended capabilities (0x100–0xfff) could be read.
+    pub fn has_ext_caps(self) -> bool {
+        self == ConfigDepth::Extended
+    }
+}
+
+/// The kind of a BAR.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BarKind {
+    /// 32-bit memory.
+    Mem32,
+    /// 64-bit memory (occupies two BAR registers).
+    Mem64,
+    /// I/O ports.
+    Io,
+}
+
+/// One implemented BAR.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BarFact {
+    /// BAR index 0..=5 (the lower register of a 64-bit BAR).
+    pub index: u8,
+    /// Memory or I/O, 32 or 64 bit.
+    pub kind: BarKind,
+    /// Prefetchable memory.
+    pub prefetchable: bool,
+    /// Base address as programmed.
+    pub base: u64,
+    /// Size, when the source knows it.
+    pub size: Option<u64>,
+}
+
+/// The PCI Express capability facts the rules need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PcieFacts {
+    /// Device/port type (PCIe Capabilities register bits 7:4).
+    pub port_type: u8,
+    /// Device Capabilities bit 28, Function Level Reset.
+    pub flr: bool,
+}
+
+/// PCIe device/port type values (PCIe base spec, PCI Express Capabilities register).
+pub mod port_type {
+    /// PCI Express Endpoint.
+    pub const ENDPOINT: u8 = 0x0;
+    /// Legacy PCI Express Endpoint.
+    pub const LEGACY_ENDPOINT: u8 = 0x1;
+    /// Root Port of a Root Complex.
+    pub const ROOT_PORT: u8 = 0x4;
+    /// Upstream Port of a switch.
+    pub const UPSTREAM: u8 = 0x5;
+    /// Downstream Port of a switch.
+    pub const DOWNSTREAM: u8 = 0x6;
+    /// PCI Express to PCI/PCI-X bridge.
+    pub const PCIE_TO_PCI: u8 = 0x7;
+    /// PCI/PCI-X to PCI Express bridge.
+    pub const PCI_TO_PCIE: u8 = 0x8;
+    /// Root Complex Integrated Endpoint.
+    pub const RC_INTEGRATED: u8 = 0x9;
+    /// Root Complex Event Collector.
+    pub const RC_EVENT_COLLECTOR: u8 = 0xa;
+}
+
+/// ACS capability and control registers (extended capability 0x000d).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AcsFacts {
+    /// ACS Capability register (offset 4).
+    pub cap: u16,
+    /// ACS Control register (offset 6).
+    pub ctrl: u16,
+}
+
+/// What the rules know about one function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionFacts {
+    /// The function.
+    pub address: Address,
+    /// 24-bit class code.
+    pub class: u32,
+    /// Header layout (0 endpoint, 1 PCI bridge, 2 CardBus), when known.
+    pub header_layout: Option<u8>,
+    /// Header type bit 7, when known.
+    pub multifunction: Option<bool>,
+    /// How much config space there is.
+    pub depth: ConfigDepth,
+    /// Status bit 4: the function has a capability list (None without config).
+    pub cap_list: Option<bool>,
+    /// MSI capability present (None when capabilities are unknown).
+    pub msi: Option<bool>,
+    /// MSI-X capability present (None when capabilities are unknown).
+    pub msix: Option<bool>,
+    /// PCIe capability facts; `None` either when there is none or when
+    /// capabilities are unknown (see `depth`).
+    pub pcie: Option<PcieFacts>,
+    /// Advanced Features capability with FLR.
+    pub af_flr: bool,
+    /// PM capability present: `Some(no_soft_reset)`.
+    pub pm_no_soft_reset: Option<bool>,
+    /// ACS (None when absent or extended capabilities unknown).
+    pub acs: Option<AcsFacts>,
+    /// SR-IOV: (TotalVFs, NumVFs), when the capability is present.
+    pub sriov: Option<(u16, u16)>,
+    /// Resizable BAR capability present.
+    pub rebar: bool,
+    /// Implemented BARs.
+    pub bars: Vec<BarFact>,
+    /// Bridges: secondary and subordinate bus numbers.
+    pub bridge_buses: Option<(u8, u8)>,
+    /// Problems met while decoding BARs and capability chains.
+    pub decode_errors: Vec<String>,
+    /// Driver bound now (OS driver or devinfo driver).
+    pub driver: Option<String>,
+    /// illumos devfs path, when known.
+    pub path: Option<String>,
+    /// Whether `path` was read from a devinfo tree (not predicted).
+    pub path_from_devinfo: bool,
+    /// Devinfo node has `assigned-addresses` (None when no devinfo node).
+    pub assigned_addresses: Option<bool>,
+    /// Linux `boot_vga`.
+    pub boot_vga: Option<bool>,
+    /// SR-IOV: this is a VF of that PF.
+    pub physfn: Option<Address>,
+    /// SR-IOV: number of VF links (Linux virtfnN).
+    pub virtfns: usize,
+}
+
+impl FunctionFacts {
+    /// Facts with only identity known; the base both [`Self::extract`] and
+    /// tests build on.
+    pub fn bare(address: Address, class: u32, header_type: Option<u8>) -> FunctionFacts {
+        FunctionFacts {
+            address,
+            class,
+            header_layout: header_type.map(|h| h & 0x7f),
+            multifunction: header_type.map(|h| h & 0x80 != 0),
+            depth: ConfigDepth::Missing,
+            cap_list: None,
+            msi: None,
+            msix: None,
+            pcie: None,
+            af_flr: false,
+            pm_no_soft_reset: None,
+            acs: None,
+            sriov: None,
+            rebar: false,
+            bars: Vec::new(),
+            bridge_buses: None,
+            decode_errors: Vec::new(),
+            driver: None,
+            path: None,
+            path_from_devinfo: false,
+            assigned_addresses: None,
+            boot_vga: None,
+            physfn: None,
+            virtfns: 0,
+        }
+    }
+
+    /// Everything the rules read about `f`.
+    pub fn extract(f: &Function) -> FunctionFacts {
+        let mut facts = FunctionFacts::bare(f.address, f.ids.class, f.ids.header_type);
+        facts.depth = ConfigDepth::of_len(f.config.len());
+        super::facts_config::fill(&mut facts, f);
+        let node = f.illumos.as_ref();
+        facts.driver = f
+            .driver
+            .clone()
+            .or_else(|| node.and_then(|n| n.driver.clone()));
+        facts.path = node.map(|n| n.path.clone()).filter(|p| !p.is_empty());
+        facts.path_from_devinfo = node.is_some_and(|n| n.path_source == Some(PathSource::Devinfo));
+        if facts.path_from_devinfo {
+            facts.assigned_addresses = node.map(|n| {
+                n.props.get("assigned-addresses").is_some_and(|v| match v {
+                    PropValue::Ints(c) => !c.is_empty(),
+                    PropValue::Int64s(c) => !c.is_empty(),
+                    PropValue::Bytes(b) => !b.is_empty(),
+                    PropValue::Boolean | PropValue::Strings(_) => false,
+                })
+            });
+        }
+        facts.boot_vga = f.boot_vga;
+        facts.physfn = f.physfn;
+        facts.virtfns = f.virtfns.len();
+        facts
+    }
+
+    /// Header layout 1 (PCI-to-PCI) or 2 (CardBus).
+    pub fn is_bridge(&self) -> bool {
+        matches!(self.header_layout, Some(1 | 2))
+    }
+
+    /// Has a PCI Express capability (false also when unknown).
+    pub fn is_pcie(&self) -> bool {
+        self.pcie.is_some()
+    }
+}

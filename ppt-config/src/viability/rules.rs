@@ -1,0 +1,532 @@
+//! The rules, as data. Codes are stable (scripts read them from `--json`);
+//! each rule cites where it comes from. Nothing here is guessed: a rule is
+//! either a gate in illumos ppt/bhyve/vmadm (docs/illumos.md) or a check
+//! the Linux/KVM/VFIO tools make (docs/viability.md), marked as advisory.
+
+use super::Severity;
+
+/// What a rule is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The host as a whole (IOMMU, CPU).
+    Host,
+    /// One PCI function.
+    Function,
+    /// The pending configuration (aliases, reservations, VM payloads).
+    Config,
+}
+
+/// One viability rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    /// Stable kebab-case code.
+    pub code: &'static str,
+    /// How bad it is when it fires.
+    pub severity: Severity,
+    /// What the rule is about.
+    pub scope: Scope,
+    /// The fact it reads (config register, OS fact, file).
+    pub reads: &'static str,
+    /// One line: what the rule means.
+    pub summary: &'static str,
+    /// What to do when it fires.
+    pub hint: &'static str,
+}
+
+const fn rule(
+    code: &'static str,
+    severity: Severity,
+    scope: Scope,
+    reads: &'static str,
+    summary: &'static str,
+    hint: &'static str,
+) -> Rule {
+    Rule {
+        code,
+        severity,
+        scope,
+        reads,
+        summary,
+        hint,
+    }
+}
+
+use Scope::{Config, Function, Host};
+use Severity::{Fail, Info, Warn};
+
+// ---- host ---------------------------------------------------------------
+
+/// Source: illumos.md §2.3 (vmm.c `vm_assign_pptdev` fails with ENXIO when
+/// `iommu_create_domain` returns NULL) and §7.6; viability.md rows 1–3 for
+/// how Linux detects it (ACPI DMAR/IVRS, /sys/class/iommu).
+pub const NO_IOMMU: Rule = rule(
+    "no-iommu",
+    Fail,
+    Host,
+    "ACPI DMAR/IVRS tables, /sys/class/iommu, /sys/kernel/iommu_groups; illumos: vmm_vtd module",
+    "no IOMMU: bhyve cannot assign any device",
+    "enable VT-d (Intel Virtualization Technology for Directed I/O) in the firmware setup",
+);
+
+/// Source: illumos.md §2.3 (`iommu_init` loads `misc/vmm_vtd` on Intel;
+/// `vmm_amdvi` exists only in a fork), §8 ("host is Intel with VT-d").
+pub const IOMMU_UNSUPPORTED: Rule = rule(
+    "iommu-unsupported",
+    Fail,
+    Host,
+    "CPU vendor (/proc/cpuinfo vendor_id or vmx/svm flags), IOMMU kind",
+    "the IOMMU is not Intel VT-d: upstream illumos bhyve only drives VT-d",
+    "use an Intel host with VT-d, or an illumos build whose vmm has an AMD-Vi backend (vmm_amdvi)",
+);
+
+/// Not a rule of any anchor: the source recorded no host facts (a dump), so
+/// the host gates above cannot be evaluated. Warn, never ok, because those
+/// gates are fatal when they fail (illumos.md §2.3).
+pub const IOMMU_UNKNOWN: Rule = rule(
+    "iommu-unknown",
+    Warn,
+    Host,
+    "host facts recorded by the source",
+    "the source says nothing about the CPU or IOMMU",
+    "check on the host itself, or from a snapshot taken there (`pptctl snapshot`)",
+);
+
+/// Source: viability.md row 2 (libvirt virt-host-validate: tables present
+/// but the kernel made no IOMMU groups). Only matters to Linux; the illumos
+/// kernel decides itself, so it is info.
+pub const IOMMU_OFF_IN_LINUX: Rule = rule(
+    "iommu-off-in-linux",
+    Info,
+    Host,
+    "/sys/firmware/acpi/tables/DMAR vs /sys/class/iommu",
+    "the firmware has an IOMMU table but the running Linux kernel did not enable it",
+    "irrelevant for illumos; on Linux add intel_iommu=on to the kernel command line",
+);
+
+// ---- function: hard gates (fail) ----------------------------------------
+
+/// Source: illumos.md §2.4 (pci_passthru.c: needs a capability list and MSI
+/// or MSI-X; "failed to initialize MSI for PCI %d"; legacy INTx is not
+/// delivered) and §2.3; viability.md row 23's neighbour.
+pub const NO_MSI: Rule = rule(
+    "no-msi",
+    Fail,
+    Function,
+    "Status bit 4 (capability list), capability IDs 0x05 (MSI) and 0x11 (MSI-X)",
+    "no MSI and no MSI-X: bhyve delivers no INTx, so the device gets no interrupts",
+    "this function cannot be passed through with bhyve",
+);
+
+/// Source: illumos.md §2.4 (pci_passthru.c: every non-I/O BAR needs a page
+/// aligned base and size, "passthru device %d BAR %d: base %#lx or size
+/// %#lx not page aligned"); viability.md row 23.
+pub const BAR_NOT_PAGE_ALIGNED: Rule = rule(
+    "bar-not-page-aligned",
+    Fail,
+    Function,
+    "memory BAR base (0x10–0x24) and size (OS resource / assigned-addresses)",
+    "a memory BAR is smaller than 4 KiB or not 4 KiB aligned: bhyve refuses the device",
+    "such devices cannot be passed through with bhyve",
+);
+
+/// Source: illumos.md §2.2 (`ppt_bar_crawl` needs `assigned-addresses`,
+/// else attach fails with EIO) and §7.10.
+pub const NO_ASSIGNED_ADDRESSES: Rule = rule(
+    "no-assigned-addresses",
+    Fail,
+    Function,
+    "devinfo property assigned-addresses",
+    "the node has no assigned-addresses: ppt will not attach",
+    "the firmware or OS assigned no BARs; check the firmware settings (e.g. Above 4G decoding)",
+);
+
+/// Source: viability.md row 12 (libvirt only resets endpoints: header type
+/// 0) and illumos.md §2.2 (ppt has no class check, so nothing else stops
+/// binding a bridge, which takes everything below it away from the host).
+pub const BRIDGE: Rule = rule(
+    "bridge",
+    Fail,
+    Function,
+    "header type (0x0e & 0x7f) 1 or 2",
+    "a PCI-to-PCI or CardBus bridge, not an endpoint",
+    "pass the endpoint functions below the bridge instead",
+);
+
+/// Source: issue 7 and illumos.md §2.2 / §8: ppt does no class check, so
+/// the tool refuses host bridges (class 0600), ISA/LPC bridges (0601) and
+/// the controller of the boot pool, whose loss would take the host down.
+pub const HOST_CRITICAL: Rule = rule(
+    "host-critical",
+    Fail,
+    Function,
+    "class code; host facts boot devices",
+    "the host needs this function (host bridge, ISA/LPC bridge or boot pool controller)",
+    "never reserve it for ppt",
+);
+
+// ---- function: advisories (warn) ----------------------------------------
+
+/// Source: illumos.md §2.3 (`ppt_flr` resets only with PCIe DevCap FLR,
+/// bit 28; no PM fallback yet) and §7.8; viability.md rows 8–11.
+pub const NO_RESET: Rule = rule(
+    "no-reset",
+    Warn,
+    Function,
+    "PCIe DevCap bit 28 (FLR); AF capability FLR bit; PM PMCSR NoSoftRst",
+    "ppt cannot reset the function between guests (ppt resets only with PCIe FLR)",
+    "the device keeps its state between VM runs; reboot the host before giving it to another guest",
+);
+
+/// Source: illumos.md §7.11 (guests only see functions of a device when
+/// function 0 exists; GPU practice passes every function) and viability.md
+/// rows 5 and 17.
+pub const SIBLINGS_LEFT_BEHIND: Rule = rule(
+    "siblings-left-behind",
+    Warn,
+    Function,
+    "other functions of the same bus:device and their driver now / after the next boot",
+    "other functions of this device stay with the host",
+    "reserve every function of the device (e.g. the GPU's audio function) unless you mean to split it",
+);
+
+/// Source: viability.md row 15 (sysfs boot_vga; the host framebuffer holds
+/// the BAR). illumos.md §7.14: no illumos source covers it, so a warning.
+pub const CONSOLE_VGA: Rule = rule(
+    "console-vga",
+    Warn,
+    Function,
+    "Linux boot_vga",
+    "the firmware's boot display: the host console uses it",
+    "use another display for the host console, or expect to lose the console when the VM starts",
+);
+
+/// Source: viability.md rows 4–7 (Linux groups: every bridge upstream needs
+/// ACS SV|RR|CR|UF, functions of a multifunction device without ACS share).
+/// illumos enforces no isolation (§2.3), so this is advisory.
+pub const SHARED_ISOLATION: Rule = rule(
+    "shared-isolation",
+    Warn,
+    Function,
+    "PCIe port types and ACS capability/control on the path upstream, multifunction bit",
+    "without ACS the device can do peer-to-peer DMA with other devices (Linux would put them in one IOMMU group)",
+    "pass every device of the group, or use a slot behind a port with ACS",
+);
+
+/// Source: interface.md §3 (a dump has no BAR sizes) with the gate of
+/// illumos.md §2.4: the size alignment cannot be checked.
+pub const BAR_SIZE_UNKNOWN: Rule = rule(
+    "bar-size-unknown",
+    Warn,
+    Function,
+    "BAR sizes from the source",
+    "the source has no BAR sizes, so bhyve's page-size rule cannot be checked",
+    "check on the host, from sysfs, a devinfo snapshot or a pptctl snapshot",
+);
+
+/// Source: viability.md row 18 (SR-IOV: pass VFs, not the PF whose driver
+/// manages them).
+pub const SRIOV_PF_WITH_VFS: Rule = rule(
+    "sriov-pf-with-vfs",
+    Warn,
+    Function,
+    "SR-IOV extended capability NumVFs; virtfn links",
+    "an SR-IOV physical function with virtual functions enabled: the VFs depend on the PF's host driver",
+    "pass a virtual function instead, or disable the VFs first",
+);
+
+/// Source: viability.md row 24 (large 64-bit BARs and Resizable BAR: guest
+/// firmware may have no room).
+pub const LARGE_BAR: Rule = rule(
+    "large-bar",
+    Warn,
+    Function,
+    "64-bit BAR sizes; Resizable BAR extended capability 0x15",
+    "a BAR of 4 GiB or more, or Resizable BAR: the guest firmware must have room in its 64-bit MMIO window",
+    "turn Resizable BAR off in the host firmware, or give the guest a firmware with a large MMIO window",
+);
+
+/// Source: illumos.md §2.4 (I/O BARs are emulated through
+/// PPT_BAR_READ/WRITE, not mapped).
+pub const IO_BAR: Rule = rule(
+    "io-bar",
+    Warn,
+    Function,
+    "BAR bit 0 (I/O space)",
+    "an I/O port BAR: bhyve emulates every access, which is slow",
+    "usually harmless; drivers that use I/O ports heavily will be slow",
+);
+
+/// Not in any anchor: without (enough) config space the gates of
+/// illumos.md §2.4 cannot be checked, and they are fatal, so warn.
+pub const CONFIG_UNKNOWN: Rule = rule(
+    "config-unknown",
+    Warn,
+    Function,
+    "length of the config space the source provided",
+    "the source has no (or only 64 bytes of) config space, so MSI, BAR and reset checks could not run",
+    "give config space: --cfgspace DIR (pcieadm save-cfgspace -a DIR), sysfs, a root lspci -xxxx dump or a snapshot",
+);
+
+/// Capability chains that loop or point outside config space are decoded
+/// as far as they go (interface.md §2); what lies beyond is unknown.
+pub const CONFIG_BROKEN: Rule = rule(
+    "config-broken",
+    Warn,
+    Function,
+    "capability chain pointers, BAR registers",
+    "config space does not decode cleanly (a broken capability list or BAR); facts after the break are unknown",
+    "re-read config space on the host; a broken list usually means a broken dump or device",
+);
+
+/// Source: illumos.md §2.2 (ppt_bar_crawl records BARs from
+/// assigned-addresses; an unassigned BAR is not mapped into the guest).
+pub const BAR_UNASSIGNED: Rule = rule(
+    "bar-unassigned",
+    Warn,
+    Function,
+    "BAR address 0 with a non-zero size",
+    "a BAR has no address assigned: the guest will not see it",
+    "check the firmware settings (Above 4G decoding, resource allocation)",
+);
+
+// ---- function: info ------------------------------------------------------
+
+/// The driver bound now (illumos.md §0: reserved = ppt bound).
+pub const PPT_NOW: Rule = rule(
+    "ppt-now",
+    Info,
+    Function,
+    "driver bound now",
+    "bound to ppt now",
+    "",
+);
+
+/// The driver after the next boot (illumos.md §3: aliases are read once at
+/// boot; path aliases win).
+pub const NEXT_BOOT: Rule = rule(
+    "next-boot",
+    Info,
+    Function,
+    "ppt_aliases, driver_aliases and the node's compatible list",
+    "what the next boot will bind",
+    "",
+);
+
+/// Source: viability.md rows 8–9: Linux/VFIO could reset it another way.
+pub const OTHER_RESET: Rule = rule(
+    "other-reset",
+    Info,
+    Function,
+    "AF capability FLR bit; PM PMCSR NoSoftRst",
+    "Linux/VFIO could reset the function without PCIe FLR, ppt cannot",
+    "",
+);
+
+/// Source: viability.md row 18 (VFs; libvirt assumes FLR for VFs).
+pub const SRIOV_VF: Rule = rule(
+    "sriov-vf",
+    Info,
+    Function,
+    "physfn link",
+    "an SR-IOV virtual function: it exists only while its PF's driver keeps VFs enabled",
+    "make sure the PF driver enables the VFs at boot on the host",
+);
+
+// ---- configuration ------------------------------------------------------
+
+/// Source: illumos.md §5.3 (zoneadmd resolves the path with libppt; the
+/// device must be bound to ppt with a /dev/pptN link at boot).
+pub const PPT_NOT_BOUND: Rule = rule(
+    "ppt-not-bound",
+    Fail,
+    Config,
+    "vmadm pci_devices paths; driver now and after the next boot",
+    "a VM needs the device but it is not bound to ppt now and will not be after the next boot",
+    "reserve it: pptctl reserve PATH, then reboot",
+);
+
+/// Source: illumos.md §5.3 (zoneadmd: "failed to resolve passthru device").
+pub const VM_DEVICE_MISSING: Rule = rule(
+    "vm-device-missing",
+    Fail,
+    Config,
+    "vmadm pci_devices paths vs the device tree",
+    "a VM names a device path that does not exist on this host",
+    "fix the path: use `pptctl vm-json SELECTOR` to produce it",
+);
+
+/// Source: illumos.md §5.1 (validatePCIDevice / parsePCIslot errors).
+pub const VM_PAYLOAD_INVALID: Rule = rule(
+    "vm-payload-invalid",
+    Fail,
+    Config,
+    "vmadm payload",
+    "vmadm would reject the payload",
+    "fix the payload; `pptctl vm-json --check FILE` explains",
+);
+
+/// Source: illumos.md §5.4 (brand slots hostbridge 0, CD 3, disks 4–5,
+/// NICs 6, fbuf 30, LPC 31; vmadm does not cross-check, bhyve rejects a
+/// slot used twice when the VM boots).
+pub const GUEST_SLOT_RESERVED: Rule = rule(
+    "guest-slot-reserved",
+    Warn,
+    Config,
+    "vmadm pci_devices pci_slot",
+    "the guest slot is one the bhyve brand uses for its own devices",
+    "use bus 0 devices 1–2 or 7–29, or another bus",
+);
+
+/// Source: illumos.md §5.4 ("bhyve itself rejects double use of a slot").
+pub const GUEST_SLOT_CONFLICT: Rule = rule(
+    "guest-slot-conflict",
+    Fail,
+    Config,
+    "vmadm pci_devices pci_slot",
+    "two devices of one VM use the same guest slot: bhyve will not start",
+    "give each device its own slot",
+);
+
+/// Source: illumos.md §7.11 (guests see functions of a device only when
+/// function 0 exists).
+pub const GUEST_SLOT_NO_FUNCTION_0: Rule = rule(
+    "guest-slot-no-function-0",
+    Warn,
+    Config,
+    "vmadm pci_devices pci_slot functions",
+    "a guest device has functions but no function 0: guests may not see them",
+    "put one function of the device at function 0 (e.g. 0:8:0 and 0:8:1)",
+);
+
+/// Source: illumos.md §7.9 (a ppt device is assigned to one VM at a time, EBUSY).
+pub const VM_DEVICE_SHARED: Rule = rule(
+    "vm-device-shared",
+    Warn,
+    Config,
+    "vmadm pci_devices paths across VMs",
+    "two VMs use the same device: only one can run at a time",
+    "give each VM its own device, or never run them together",
+);
+
+/// Source: illumos.md §7.3 (a compatible alias binds every matching device).
+pub const ALIAS_TAKES_MORE: Rule = rule(
+    "alias-takes-more",
+    Warn,
+    Config,
+    "ppt_aliases compatible entries vs the nodes' compatible lists",
+    "an ID alias binds more than one function",
+    "use path aliases (pptctl reserve PATH) to reserve single functions",
+);
+
+/// Source: illumos.md §7.2 (a path alias must be the byte-exact ddi_pathname).
+pub const ALIAS_BINDS_NOTHING: Rule = rule(
+    "alias-binds-nothing",
+    Warn,
+    Config,
+    "ppt_aliases entries vs the device tree",
+    "a ppt_aliases entry matches no device on this host",
+    "fix or remove the entry; `pptctl match --explain` shows why",
+);
+
+/// Source: issue 7: a function reserved for the next boot that fails a
+/// per-function gate (illumos.md §2.2–2.4) cannot work.
+pub const RESERVED_FAILS: Rule = rule(
+    "reserved-fails",
+    Fail,
+    Config,
+    "per-function verdicts of reserved functions",
+    "a function reserved for ppt fails a pass-through gate",
+    "unreserve it (pptctl unreserve SELECTOR) or fix the cause",
+);
+
+/// What the next boot will change (illumos.md §3.1: aliases are read once at boot).
+pub const PENDING_CHANGE: Rule = rule(
+    "pending-change",
+    Info,
+    Config,
+    "driver now vs after the next boot",
+    "the next boot changes a binding",
+    "",
+);
+
+/// ppt_matches reserves nothing (illumos.md §7.1).
+pub const MATCHES_ONLY: Rule = rule(
+    "matches-only",
+    Warn,
+    Config,
+    "ppt_matches vs ppt_aliases",
+    "a device is listed by ppt_matches but no alias binds it to ppt",
+    "ppt_matches only widens `pptadm list -a`; reserve with ppt_aliases (pptctl reserve)",
+);
+
+/// Every rule, in report order.
+pub const ALL: &[&Rule] = &[
+    &NO_IOMMU,
+    &IOMMU_UNSUPPORTED,
+    &IOMMU_UNKNOWN,
+    &IOMMU_OFF_IN_LINUX,
+    &NO_MSI,
+    &BAR_NOT_PAGE_ALIGNED,
+    &NO_ASSIGNED_ADDRESSES,
+    &BRIDGE,
+    &HOST_CRITICAL,
+    &NO_RESET,
+    &SIBLINGS_LEFT_BEHIND,
+    &CONSOLE_VGA,
+    &SHARED_ISOLATION,
+    &BAR_SIZE_UNKNOWN,
+    &SRIOV_PF_WITH_VFS,
+    &LARGE_BAR,
+    &IO_BAR,
+    &CONFIG_UNKNOWN,
+    &CONFIG_BROKEN,
+    &BAR_UNASSIGNED,
+    &PPT_NOW,
+    &NEXT_BOOT,
+    &OTHER_RESET,
+    &SRIOV_VF,
+    &PPT_NOT_BOUND,
+    &VM_DEVICE_MISSING,
+    &VM_PAYLOAD_INVALID,
+    &GUEST_SLOT_RESERVED,
+    &GUEST_SLOT_CONFLICT,
+    &GUEST_SLOT_NO_FUNCTION_0,
+    &VM_DEVICE_SHARED,
+    &ALIAS_TAKES_MORE,
+    &ALIAS_BINDS_NOTHING,
+    &RESERVED_FAILS,
+    &PENDING_CHANGE,
+    &MATCHES_ONLY,
+];
+
+/// The rule with `code`, if any.
+pub fn by_code(code: &str) -> Option<&'static Rule> {
+    ALL.iter().copied().find(|r| r.code == code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn codes_are_unique_kebab_case() {
+        let mut seen = BTreeSet::new();
+        for r in ALL {
+            assert!(seen.insert(r.code), "duplicate {}", r.code);
+            assert!(
+                r.code.split('-').all(|w| !w.is_empty()
+                    && w.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())),
+                "{} is not kebab-case",
+                r.code
+            );
+            assert!(!r.reads.is_empty() && !r.summary.is_empty());
+            if r.severity != Severity::Info {
+                assert!(!r.hint.is_empty(), "{} needs a hint", r.code);
+            }
+        }
+        assert_eq!(by_code("no-msi"), Some(&NO_MSI));
+        assert_eq!(by_code("nope"), None);
+    }
+}
