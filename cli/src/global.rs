@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
+use pci_core::sources::{hostfacts, DumpSource, SnapshotSource, Source, SourceError, SysfsSource};
 use pci_core::Host;
 use pci_illumos::root::HostRoot;
 
@@ -23,15 +24,79 @@ pub struct Global {
     pub cfgspace: Option<PathBuf>,
 }
 
+/// A parsed `--from` value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceSpec {
+    /// A Linux sysfs tree (the directory holding `bus/` and `devices/`).
+    Sysfs(PathBuf),
+    /// An lspci dump file, or stdin for `dump:-`.
+    Dump(Option<PathBuf>),
+    /// A JSON host snapshot.
+    Snapshot(PathBuf),
+    /// An illumos devinfo snapshot.
+    Devinfo(PathBuf),
+    /// The running illumos kernel's device tree (`auto` on illumos).
+    LiveIllumos,
+}
+
+impl SourceSpec {
+    /// Parses `--from`; `auto` becomes this platform's live source.
+    pub fn parse(spec: &str) -> Result<SourceSpec, CliError> {
+        let need = |kind: &str, rest: &str| {
+            if rest.is_empty() {
+                Err(CliError::input(format!(
+                    "--from {kind}: needs a path, e.g. --from {kind}:FILE"
+                )))
+            } else {
+                Ok(PathBuf::from(rest))
+            }
+        };
+        match spec.split_once(':') {
+            None if spec == "auto" => Self::auto(),
+            Some(("sysfs", rest)) => Ok(SourceSpec::Sysfs(need("sysfs", rest)?)),
+            Some(("dump", "-")) => Ok(SourceSpec::Dump(None)),
+            Some(("dump", rest)) => Ok(SourceSpec::Dump(Some(need("dump", rest)?))),
+            Some(("snapshot", rest)) => Ok(SourceSpec::Snapshot(need("snapshot", rest)?)),
+            Some(("devinfo", rest)) => Ok(SourceSpec::Devinfo(need("devinfo", rest)?)),
+            _ => Err(CliError::input(format!(
+                "--from `{spec}`: unknown source; use auto, sysfs:DIR, dump:FILE|-, snapshot:FILE or devinfo:FILE"
+            ))),
+        }
+    }
+
+    /// The live source of the platform we run on (interface §2).
+    fn auto() -> Result<SourceSpec, CliError> {
+        if cfg!(target_os = "linux") {
+            Ok(SourceSpec::Sysfs(pci_core::sources::default_sysfs_root()))
+        } else if cfg!(target_os = "illumos") {
+            Ok(SourceSpec::LiveIllumos)
+        } else {
+            Err(CliError::input(
+                "--from auto: no live source on this platform; use sysfs:DIR, dump:FILE, snapshot:FILE or devinfo:FILE",
+            ))
+        }
+    }
+}
+
 impl Global {
     /// Reads the host named by `--from`, printing its warnings on stderr.
     pub fn load_host(&self) -> Result<Host, CliError> {
-        let (mut host, links_read) = load(&self.from, &self.root)?;
+        let spec = SourceSpec::parse(&self.from)?;
+        let (mut host, links_read) = load(&spec, &self.root)?;
         self.illumos_pass(&mut host, links_read)?;
         for w in &host.warnings {
             eprintln!("pptctl: warning: {w}");
         }
         Ok(host)
+    }
+
+    /// `--from` as a user would write it back (`auto` resolved), for
+    /// recording in snapshots.
+    pub fn source_label(&self) -> String {
+        match SourceSpec::parse(&self.from) {
+            Ok(SourceSpec::Sysfs(p)) => format!("sysfs:{}", p.display()),
+            _ => self.from.clone(),
+        }
     }
 
     /// The passes every host gets after its source read it: `/dev/ppt*`
@@ -66,39 +131,43 @@ fn host_is_devinfo(host: &Host) -> bool {
         .any(|n| n.path_source == Some(pci_core::PathSource::Devinfo))
 }
 
-/// Reads the source; the flag says whether `/dev/ppt*` was already read.
-fn load(spec: &str, root: &Path) -> Result<(Host, bool), CliError> {
-    if let Some(file) = spec.strip_prefix("devinfo:") {
-        if file.is_empty() {
-            return Err(CliError::input(
-                "--from devinfo: needs a path, e.g. --from devinfo:/etc/devices/snapshot_cache",
-            ));
+/// Reads the source named by `spec`; the passes every host gets run in
+/// [`Global::load_host`]. The flag says whether `/dev/ppt*` was already read (the live illumos
+/// source reads it itself).
+fn load(spec: &SourceSpec, root: &Path) -> Result<(Host, bool), CliError> {
+    let mut host = match spec {
+        SourceSpec::Sysfs(dir) => SysfsSource::new(dir).load(),
+        SourceSpec::Dump(Some(file)) => DumpSource::file(file).load(),
+        SourceSpec::Dump(None) => DumpSource::stdin().load(),
+        SourceSpec::Snapshot(file) => SnapshotSource::new(file).load(),
+        SourceSpec::Devinfo(file) => {
+            return pci_illumos::devinfo::load_file(file)
+                .map(|h| (h, false))
+                .map_err(|e| CliError::input(e.to_string()));
         }
-        let host = pci_illumos::devinfo::load_file(Path::new(file))
-            .map_err(|e| CliError::input(e.to_string()))?;
-        return Ok((host, false));
-    }
-    if spec == "auto" && cfg!(target_os = "illumos") {
-        let host = pci_illumos::live::load_host(&HostRoot::new(root))
-            .map_err(|e| CliError::input(e.to_string()))?;
-        return Ok((host, true));
-    }
-    if let Some(file) = spec.strip_prefix("snapshot:") {
-        // Minimal reader of the snapshot document until core-sources'
-        // SnapshotSource is merged; it replaces this arm.
-        let bytes = std::fs::read(file).map_err(|e| CliError::input(format!("{file}: {e}")))?;
-        let v: serde_json::Value = serde_json::from_slice(&bytes)
-            .map_err(|e| CliError::input(format!("{file}: not a pptctl snapshot: {e}")))?;
-        if v.get("format").and_then(|f| f.as_str()) != Some("pptctl-snapshot/1") {
-            return Err(CliError::input(format!(
-                "{file}: not a pptctl-snapshot/1 document"
-            )));
+        SourceSpec::LiveIllumos => {
+            return pci_illumos::live::load_host(&HostRoot::new(root))
+                .map(|h| (h, true))
+                .map_err(|e| CliError::input(e.to_string()));
         }
-        let host: Host =
-            serde_json::from_value(v).map_err(|e| CliError::input(format!("{file}: {e}")))?;
-        return Ok((host, false));
     }
-    Err(CliError::input(format!(
-        "source `{spec}` is not supported yet"
-    )))
+    .map_err(source_error)?;
+    if let SourceSpec::Sysfs(dir) = spec {
+        // CPU vendor and IOMMU presence for `check` and snapshots; procfs
+        // only belongs to the live tree, a copied tree has none.
+        let proc_dir = if dir == Path::new("/sys") {
+            PathBuf::from("/proc")
+        } else {
+            dir.join("proc")
+        };
+        let (facts, warnings) = hostfacts::linux(dir, &proc_dir);
+        host.facts = facts;
+        host.warnings.extend(warnings);
+    }
+    Ok((host, false))
+}
+
+/// Every source error is unreadable input: exit 2.
+fn source_error(e: SourceError) -> CliError {
+    CliError::input(e.to_string())
 }
