@@ -357,6 +357,28 @@ pub fn plan(
                 .and_then(|n| n.instance),
         });
     }
+    // An id alias keeps binding a function whose path alias is gone.
+    if action == Action::Unreserve {
+        for (f, _) in &chosen {
+            let Some(node) = &f.illumos else { continue };
+            for (line, e) in aliases.entries() {
+                if e.driver.value != DRIVER {
+                    continue;
+                }
+                for a in &e.aliases {
+                    if !a.value.starts_with('/') && node.compatible.contains(&a.value) {
+                        warnings.push(format!(
+                            "{} stays bound to ppt by the id alias \"{}\" ({}:{line}), \
+                             which takes every device with that id; remove it with --by-id",
+                            f.address,
+                            a.value,
+                            aliases.file()
+                        ));
+                    }
+                }
+            }
+        }
+    }
     if opts.by_id && action == Action::Reserve {
         let mut seen = Vec::new();
         for (f, _) in &chosen {
