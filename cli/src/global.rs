@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use pci_core::sources::{hostfacts, DumpSource, SnapshotSource, Source, SourceError, SysfsSource};
 use pci_core::Host;
+use pci_illumos::root::HostRoot;
 
 use crate::error::CliError;
 
@@ -34,6 +35,8 @@ pub enum SourceSpec {
     Snapshot(PathBuf),
     /// An illumos devinfo snapshot.
     Devinfo(PathBuf),
+    /// The running illumos kernel's device tree (`auto` on illumos).
+    LiveIllumos,
 }
 
 impl SourceSpec {
@@ -65,10 +68,11 @@ impl SourceSpec {
     fn auto() -> Result<SourceSpec, CliError> {
         if cfg!(target_os = "linux") {
             Ok(SourceSpec::Sysfs(pci_core::sources::default_sysfs_root()))
+        } else if cfg!(target_os = "illumos") {
+            Ok(SourceSpec::LiveIllumos)
         } else {
-            // illumos: the live devinfo tree; the illumos source arm adds it.
             Err(CliError::input(
-                "--from auto: no live source on this platform yet; use sysfs:DIR, dump:FILE, snapshot:FILE or devinfo:FILE",
+                "--from auto: no live source on this platform; use sysfs:DIR, dump:FILE, snapshot:FILE or devinfo:FILE",
             ))
         }
     }
@@ -77,7 +81,9 @@ impl SourceSpec {
 impl Global {
     /// Reads the host named by `--from`, printing its warnings on stderr.
     pub fn load_host(&self) -> Result<Host, CliError> {
-        let host = load(&SourceSpec::parse(&self.from)?)?;
+        let spec = SourceSpec::parse(&self.from)?;
+        let (mut host, links_read) = load(&spec, &self.root)?;
+        self.illumos_pass(&mut host, links_read)?;
         for w in &host.warnings {
             eprintln!("pptctl: warning: {w}");
         }
@@ -92,21 +98,57 @@ impl Global {
             _ => self.from.clone(),
         }
     }
+
+    /// The passes every host gets after its source read it: `/dev/ppt*`
+    /// links from `--root` (for illumos sources, or whenever `--root` is
+    /// given; a snapshot read with the default root keeps the links it
+    /// recorded), `--cfgspace` joined by address, illumos node names
+    /// predicted for functions no devinfo tree describes, and a warning for
+    /// each `/dev/pptN` that names no node.
+    fn illumos_pass(&self, host: &mut Host, links_read: bool) -> Result<(), CliError> {
+        let root = HostRoot::new(&self.root);
+        if !links_read && (host_is_devinfo(host) || self.root != Path::new("/")) {
+            let (links, diags) = pci_illumos::pptdev::read_links(&root);
+            host.ppt_links = links;
+            host.warnings.extend(diags);
+        }
+        if let Some(dir) = &self.cfgspace {
+            pci_illumos::cfgspace::join(host, dir)
+                .map_err(|e| CliError::input(format!("--cfgspace {e}")))?;
+        }
+        pci_illumos::naming::predict(host);
+        let stale = pci_illumos::pptdev::stale_links(host);
+        host.warnings.extend(stale);
+        Ok(())
+    }
 }
 
-/// The one place a host is loaded: every source arm, then the passes that
-/// run on every host (the illumos naming prediction goes here).
-fn load(spec: &SourceSpec) -> Result<Host, CliError> {
+/// Whether the host came from a devinfo tree (its functions carry real paths).
+fn host_is_devinfo(host: &Host) -> bool {
+    host.functions
+        .iter()
+        .filter_map(|f| f.illumos.as_ref())
+        .any(|n| n.path_source == Some(pci_core::PathSource::Devinfo))
+}
+
+/// Reads the source named by `spec`; the passes every host gets run in
+/// [`Global::load_host`]. The flag says whether `/dev/ppt*` was already read (the live illumos
+/// source reads it itself).
+fn load(spec: &SourceSpec, root: &Path) -> Result<(Host, bool), CliError> {
     let mut host = match spec {
         SourceSpec::Sysfs(dir) => SysfsSource::new(dir).load(),
         SourceSpec::Dump(Some(file)) => DumpSource::file(file).load(),
         SourceSpec::Dump(None) => DumpSource::stdin().load(),
         SourceSpec::Snapshot(file) => SnapshotSource::new(file).load(),
         SourceSpec::Devinfo(file) => {
-            return Err(CliError::input(format!(
-                "--from devinfo:{}: the devinfo reader is not built yet",
-                file.display()
-            )))
+            return pci_illumos::devinfo::load_file(file)
+                .map(|h| (h, false))
+                .map_err(|e| CliError::input(e.to_string()));
+        }
+        SourceSpec::LiveIllumos => {
+            return pci_illumos::live::load_host(&HostRoot::new(root))
+                .map(|h| (h, true))
+                .map_err(|e| CliError::input(e.to_string()));
         }
     }
     .map_err(source_error)?;
@@ -122,7 +164,7 @@ fn load(spec: &SourceSpec) -> Result<Host, CliError> {
         host.facts = facts;
         host.warnings.extend(warnings);
     }
-    Ok(host)
+    Ok((host, false))
 }
 
 /// Every source error is unreadable input: exit 2.
