@@ -592,21 +592,30 @@ impl Plan {
         let persistent = matches!(self.layout, Layout::PersistentRoot { .. });
         match self.action {
             Action::Reserve => {
+                // Nothing changed and everything is bound now: no reboot needed.
+                let in_effect =
+                    self.is_noop() && self.functions.iter().all(|f| f.ppt_instance.is_some());
                 out.push("Next:".into());
                 let mut n = 1;
-                if persistent {
+                if in_effect {
+                    out.push(format!(
+                        "  {n}. Nothing to reboot for: the functions are bound to ppt now. `pptadm list -a` shows:"
+                    ));
+                } else if persistent {
                     out.push(format!(
                         "  {n}. Run `bootadm update-archive` (or pass --update-archive): the kernel reads /etc/ppt_aliases from the boot archive."
                     ));
                     n += 1;
                 }
-                out.push(format!(
-                    "  {n}. Reboot. The kernel reads ppt_aliases once, at boot; until then nothing is bound to ppt."
-                ));
-                n += 1;
-                out.push(format!(
-                    "  {n}. After the reboot `pptadm list -a` should show:"
-                ));
+                if !in_effect {
+                    out.push(format!(
+                        "  {n}. Reboot. The kernel reads ppt_aliases once, at boot; until then nothing new is bound to ppt."
+                    ));
+                    n += 1;
+                    out.push(format!(
+                        "  {n}. After the reboot `pptadm list -a` should show:"
+                    ));
+                }
                 out.push(format!(
                     "       {:<11}{:<7}{:<7}PATH",
                     "DEV", "VENDOR", "DEVICE"
