@@ -7,9 +7,12 @@
 //! prints, never exits and never panics on bytes from outside.
 
 pub mod address;
+pub mod caps;
+pub mod config;
 pub mod function;
 pub mod hexbytes;
 pub mod host;
+pub mod names;
 pub mod sources;
 
 pub use address::{Address, AddressError};

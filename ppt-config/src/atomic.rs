@@ -465,9 +465,24 @@ fn replace_with(
                     .map_err(|source| AtomicError::Owner { uid, gid, source })?;
             }
         }
-        // Set the mode after fchown: chown clears set-id bits.
-        f.set_permissions(fs::Permissions::from_mode(mode))
-            .map_err(io_err("setting the mode of the temporary file"))?;
+        // Set the mode after fchown: chown clears set-id bits. File systems
+        // without Unix modes (pcfs, the FAT file system of a SmartOS USB key)
+        // may refuse; there the mode cannot differ between files anyway.
+        let current = f
+            .metadata()
+            .map_err(io_err("examining the temporary file"))?
+            .mode()
+            & 0o7777;
+        if current != mode {
+            if let Err(e) = f.set_permissions(fs::Permissions::from_mode(mode)) {
+                if !matches!(
+                    e.raw_os_error(),
+                    Some(libc::EINVAL) | Some(libc::ENOTSUP) | Some(libc::ENOSYS)
+                ) {
+                    return Err(io_err("setting the mode of the temporary file")(e));
+                }
+            }
+        }
         f.write_all(contents)
             .map_err(io_err("writing the temporary file"))?;
         f.sync_all().map_err(io_err("syncing the temporary file"))?;

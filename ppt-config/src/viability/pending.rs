@@ -132,9 +132,9 @@ pub fn check(
                     n.why
                 ),
                 _ => format!(
-                    "{} is on ppt now; after the next boot it goes to {} ({})",
+                    "{} is on ppt now; after the next boot it gets {} ({})",
                     f.address,
-                    then.unwrap_or("no driver"),
+                    n.driver_text(),
                     n.why
                 ),
             };

@@ -269,12 +269,12 @@ pub const CONFIG_UNKNOWN: Rule = rule(
 
 /// Capability chains that loop or point outside config space are decoded
 /// as far as they go (interface.md §2); what lies beyond is unknown.
-pub const CAPS_BROKEN: Rule = rule(
-    "caps-broken",
+pub const CONFIG_BROKEN: Rule = rule(
+    "config-broken",
     Warn,
     Function,
-    "capability chain pointers",
-    "the capability list is broken; facts after the break are unknown",
+    "capability chain pointers, BAR registers",
+    "config space does not decode cleanly (a broken capability list or BAR); facts after the break are unknown",
     "re-read config space on the host; a broken list usually means a broken dump or device",
 );
 
@@ -479,7 +479,7 @@ pub const ALL: &[&Rule] = &[
     &LARGE_BAR,
     &IO_BAR,
     &CONFIG_UNKNOWN,
-    &CAPS_BROKEN,
+    &CONFIG_BROKEN,
     &BAR_UNASSIGNED,
     &PPT_NOW,
     &NEXT_BOOT,
