@@ -357,6 +357,28 @@ pub fn plan(
                 .and_then(|n| n.instance),
         });
     }
+    // An id alias keeps binding a function whose path alias is gone.
+    if action == Action::Unreserve {
+        for (f, _) in &chosen {
+            let Some(node) = &f.illumos else { continue };
+            for (line, e) in aliases.entries() {
+                if e.driver.value != DRIVER {
+                    continue;
+                }
+                for a in &e.aliases {
+                    if !a.value.starts_with('/') && node.compatible.contains(&a.value) {
+                        warnings.push(format!(
+                            "{} stays bound to ppt by the id alias \"{}\" ({}:{line}), \
+                             which takes every device with that id; remove it with --by-id",
+                            f.address,
+                            a.value,
+                            aliases.file()
+                        ));
+                    }
+                }
+            }
+        }
+    }
     if opts.by_id && action == Action::Reserve {
         let mut seen = Vec::new();
         for (f, _) in &chosen {
@@ -570,21 +592,30 @@ impl Plan {
         let persistent = matches!(self.layout, Layout::PersistentRoot { .. });
         match self.action {
             Action::Reserve => {
+                // Nothing changed and everything is bound now: no reboot needed.
+                let in_effect =
+                    self.is_noop() && self.functions.iter().all(|f| f.ppt_instance.is_some());
                 out.push("Next:".into());
                 let mut n = 1;
-                if persistent {
+                if in_effect {
+                    out.push(format!(
+                        "  {n}. Nothing to reboot for: the functions are bound to ppt now. `pptadm list -a` shows:"
+                    ));
+                } else if persistent {
                     out.push(format!(
                         "  {n}. Run `bootadm update-archive` (or pass --update-archive): the kernel reads /etc/ppt_aliases from the boot archive."
                     ));
                     n += 1;
                 }
-                out.push(format!(
-                    "  {n}. Reboot. The kernel reads ppt_aliases once, at boot; until then nothing is bound to ppt."
-                ));
-                n += 1;
-                out.push(format!(
-                    "  {n}. After the reboot `pptadm list -a` should show:"
-                ));
+                if !in_effect {
+                    out.push(format!(
+                        "  {n}. Reboot. The kernel reads ppt_aliases once, at boot; until then nothing new is bound to ppt."
+                    ));
+                    n += 1;
+                    out.push(format!(
+                        "  {n}. After the reboot `pptadm list -a` should show:"
+                    ));
+                }
                 out.push(format!(
                     "       {:<11}{:<7}{:<7}PATH",
                     "DEV", "VENDOR", "DEVICE"
