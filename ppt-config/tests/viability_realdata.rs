@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use pci_core::caps::id;
-use pci_core::config::BarKind;
+use pci_core::config::{BarKind, Status};
 use pci_core::sources::dump::load_dump_file;
 use pci_core::{Address, Host};
 use ppt_config::viability::{evaluate, FunctionReport, Plan, Report, Verdict};
@@ -146,6 +146,10 @@ fn every_function_gets_a_verdict_and_nothing_refused_is_ok() {
                         assert!(codes(r).contains(&"no-reset"), "{where_}");
                     }
                 }
+            } else if cfg.status().is_some_and(|s| !s.contains(Status::CAP_LIST)) {
+                // Status says there are no capabilities: no MSI, known from 64 bytes.
+                assert_eq!(r.verdict, Verdict::Fail, "{where_}: no capabilities");
+                assert!(codes(r).contains(&"no-msi"), "{where_}");
             } else {
                 assert_ne!(r.verdict, Verdict::Ok, "{where_}: config unknown");
                 assert!(codes(r).contains(&"config-unknown"), "{where_}");

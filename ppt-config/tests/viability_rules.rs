@@ -692,3 +692,14 @@ fn docs_list_every_rule_with_its_severity() {
         assert!(doc.contains(&row), "docs/check.md lacks {row}");
     }
 }
+
+#[test]
+fn header_only_config_without_capability_list_is_known_no_msi() {
+    let mut c = Cfg::endpoint();
+    c.bar32(0, 0xf000_0000);
+    let mut f = func("01:00.0", &c, SIZES_16K);
+    f.config.truncate(64);
+    let got = codes(f);
+    assert!(got.contains(&"no-msi"), "{got:?}");
+    assert!(!got.contains(&"config-unknown"), "{got:?}");
+}

@@ -239,6 +239,13 @@ impl FunctionFacts {
     pub fn is_pcie(&self) -> bool {
         self.pcie.is_some()
     }
+
+    /// Whether the capability facts (MSI, MSI-X, PCIe, PM, AF) are known:
+    /// the standard capability area was read, or Status says there is no
+    /// capability list at all.
+    pub fn caps_known(&self) -> bool {
+        self.depth.has_caps() || self.cap_list == Some(false)
+    }
 }
 
 /// BARs from an illumos `assigned-addresses` property when there is no

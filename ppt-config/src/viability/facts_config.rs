@@ -39,13 +39,15 @@ pub fn fill(facts: &mut FunctionFacts, f: &Function) {
         }
     }
     facts.bridge_buses = cfg.bridge().map(|b| (b.secondary_bus, b.subordinate_bus));
-    if !facts.depth.has_caps() {
-        return;
-    }
+    // Status bit 4 is in the 64-byte header: when it is clear the function
+    // has no capabilities at all, which even an `lspci -x` dump proves.
     facts.cap_list = cfg.status().map(|s| s.contains(Status::CAP_LIST));
-    if facts.cap_list != Some(true) {
+    if facts.cap_list == Some(false) {
         facts.msi = Some(false);
         facts.msix = Some(false);
+        return;
+    }
+    if !facts.depth.has_caps() || facts.cap_list != Some(true) {
         return;
     }
     for e in cfg.capabilities().filter_map(Result::err) {

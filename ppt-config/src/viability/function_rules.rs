@@ -173,7 +173,7 @@ fn config_rules(f: &FunctionFacts, out: &mut Vec<Reason>) {
             bar_rules(f, out);
             return;
         }
-        ConfigDepth::Header => push(
+        ConfigDepth::Header if f.cap_list != Some(false) => push(
             out,
             &rules::CONFIG_UNKNOWN,
             format!(
@@ -181,6 +181,7 @@ fn config_rules(f: &FunctionFacts, out: &mut Vec<Reason>) {
                 f.address
             ),
         ),
+        ConfigDepth::Header => {}
         ConfigDepth::Standard | ConfigDepth::Extended => {}
     }
     for e in &f.decode_errors {
@@ -222,7 +223,7 @@ fn config_rules(f: &FunctionFacts, out: &mut Vec<Reason>) {
 /// rules::NO_MSI (illumos.md §2.4): bhyve needs a capability list and MSI
 /// or MSI-X; it never delivers INTx.
 fn interrupt_rules(f: &FunctionFacts, out: &mut Vec<Reason>) {
-    if !f.depth.has_caps() {
+    if !f.caps_known() {
         return;
     }
     if f.cap_list == Some(false) {
@@ -341,7 +342,7 @@ fn bar_rules(f: &FunctionFacts, out: &mut Vec<Reason>) {
 
 /// rules::NO_RESET (illumos.md §2.3 `ppt_flr`: PCIe DevCap FLR only).
 fn reset_rules(f: &FunctionFacts, out: &mut Vec<Reason>) {
-    if !f.depth.has_caps() {
+    if !f.caps_known() {
         return;
     }
     if f.pcie.is_some_and(|p| p.flr) {
