@@ -566,3 +566,31 @@ fn example_host_only_function_0_reserved() {
         "{reason}"
     );
 }
+
+#[test]
+fn example_host_blog_typo_alias_is_explained() {
+    // The 2018 blog's second alias lacks function 1's unit address.
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().join("root");
+    fs::create_dir_all(root.join("etc")).unwrap();
+    w(
+        &root.join("etc/ppt_aliases"),
+        "ppt \"/pci@0,0/pci8086,151@1/display@0\"\nppt \"/pci@0,0/pci8086,151@1/pci1462,2291\"\n",
+    );
+    let (v, code) = example_check(&root, &["10de:a65"]);
+    assert_eq!(code, 0, "warnings only");
+    assert_eq!(v["config"]["verdict"], "warn");
+    let r = v["config"]["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == "alias-binds-nothing")
+        .unwrap_or_else(|| panic!("{}", v["config"]));
+    let msg = r["message"].as_str().unwrap();
+    assert!(msg.starts_with("/etc/ppt_aliases:2: "), "{msg}");
+    assert!(
+        msg.contains("pci1462,2291@0,1"),
+        "the note names the real path: {msg}"
+    );
+    assert!(codes(function(&v, "0000:01:00.0")).contains(&"siblings-left-behind".into()));
+}

@@ -608,6 +608,7 @@ fn alias_rules_and_reserved_fails() {
             line: Some(1),
             is_path: false,
             binds: vec!["01:00.0".parse().unwrap(), "02:00.0".parse().unwrap()],
+            notes: vec![],
         },
         AliasUse {
             alias: "/pci@0,0/nothing@1".into(),
@@ -615,6 +616,7 @@ fn alias_rules_and_reserved_fails() {
             line: Some(2),
             is_path: true,
             binds: vec![],
+            notes: vec!["a function-1 node needs its unit address".into()],
         },
     ];
     plan.next_boot.insert(
@@ -625,6 +627,22 @@ fn alias_rules_and_reserved_fails() {
     let got: Vec<&str> = r.config.reasons.iter().map(|r| r.code).collect();
     assert!(got.contains(&"alias-takes-more"), "{got:?}");
     assert!(got.contains(&"alias-binds-nothing"), "{got:?}");
+    let nothing = r
+        .config
+        .reasons
+        .iter()
+        .find(|x| x.code == "alias-binds-nothing")
+        .unwrap();
+    assert!(
+        nothing.message.contains("/etc/ppt_aliases:2"),
+        "{}",
+        nothing.message
+    );
+    assert!(
+        nothing.message.contains("unit address"),
+        "{}",
+        nothing.message
+    );
     assert!(got.contains(&"reserved-fails"), "{got:?}");
     assert_eq!(r.config.verdict, Verdict::Fail);
     // A single-function path alias that binds is fine.
@@ -635,6 +653,7 @@ fn alias_rules_and_reserved_fails() {
         line: Some(1),
         is_path: true,
         binds: vec!["01:00.0".parse().unwrap()],
+        notes: vec![],
     }];
     assert!(config_codes(&h, &plan).is_empty());
 }

@@ -46,7 +46,7 @@ impl NextBoot {
         match (&self.driver, self.known) {
             (Some(d), _) => d,
             (None, true) => "no driver",
-            (None, false) => "a host driver, not ppt,",
+            (None, false) => "a host driver other than ppt",
         }
     }
 }
