@@ -394,3 +394,57 @@ fn vm_json_prints_and_checks_the_seed_card() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn boot_style_detection_and_symlinks_leaving_the_media() {
+    // Both loaders present: the user must say which.
+    let key = tempfile::tempdir().unwrap();
+    copy_tree(&seed_data().join("seed-usbkey"), key.path());
+    std::fs::write(key.path().join("boot/loader.conf"), "").unwrap();
+    let k = key.path().display().to_string();
+    pptctl()
+        .args(["reserve", "01:00.0", "--boot-media", &k, "--yes"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--boot-style"));
+    // Forced loader: bootfs files and a loader.conf.local stanza; menu.lst untouched.
+    let menu = read(&key.path().join("boot/grub/menu.lst"));
+    pptctl()
+        .args([
+            "reserve",
+            "01:00.0",
+            "--boot-media",
+            &k,
+            "--boot-style",
+            "loader",
+        ])
+        .assert()
+        .success();
+    assert_eq!(read(&key.path().join("boot/grub/menu.lst")), menu);
+    let conf = std::fs::read_to_string(key.path().join("boot/loader.conf.local")).unwrap();
+    assert!(
+        conf.contains("ppt_aliases_flags=\"name=/etc/ppt_aliases\"\n"),
+        "{conf}"
+    );
+    assert!(key.path().join("boot/bootfs/etc/ppt_aliases").is_file());
+
+    // An overlay directory that is a link out of the boot media is refused.
+    let key = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    copy_tree(&seed_data().join("seed-usbkey"), key.path());
+    std::os::unix::fs::symlink(elsewhere.path(), key.path().join("overlay")).unwrap();
+    let k = key.path().display().to_string();
+    pptctl()
+        .args(["reserve", "01:00.0", "--boot-media", &k, "--yes"])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("symbolic link that leaves"));
+    assert!(std::fs::read_dir(elsewhere.path())
+        .unwrap()
+        .next()
+        .is_none());
+    assert_eq!(
+        read(&key.path().join("boot/grub/menu.lst")),
+        read(&seed_data().join("seed-usbkey/boot/grub/menu.lst"))
+    );
+}
