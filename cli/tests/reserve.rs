@@ -293,6 +293,38 @@ fn persistent_root_prints_host_paths_and_refuses_bridges() {
         "ppt \"/pci@0,0/pci8086,151@1/pci1462,2291@0,1\"\n"
     );
 
+    // A stale alias (the card moved) can be unreserved by its path alone.
+    let aliases = root.path().join("etc/ppt_aliases");
+    let mut text = std::fs::read_to_string(&aliases).unwrap();
+    text.push_str("ppt \"/pci@0,0/pci8086,155@3/display@0\"\n");
+    std::fs::write(&aliases, &text).unwrap();
+    pptctl()
+        .args([
+            "--root",
+            &r,
+            "reserve",
+            "/pci@0,0/pci8086,155@3/display@0",
+            "--yes",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("matches no PCI function"));
+    pptctl()
+        .args([
+            "--root",
+            &r,
+            "unreserve",
+            "/devices/pci@0,0/pci8086,155@3/display@0:ppt",
+            "--yes",
+        ])
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("not a device on this host"));
+    assert_eq!(
+        std::fs::read_to_string(&aliases).unwrap(),
+        "ppt \"/pci@0,0/pci8086,151@1/pci1462,2291@0,1\"\n"
+    );
+
     let out = pptctl()
         .args(["--root", &r, "reserve", "00:01.0", "--yes"])
         .assert()
