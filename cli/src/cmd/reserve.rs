@@ -24,7 +24,7 @@ pub struct ReserveArgs {
     /// Functions: B:D.F slot, illumos path, /dev/pptN or VENDOR:DEVICE.
     #[arg(value_name = "SELECTOR", required = true)]
     pub selectors: Vec<String>,
-    /// SmartOS: the boot media (mounted USB key or boot pool's boot directory) that holds the boot modules.
+    /// SmartOS: the boot media holding the boot modules: the mounted USB key (/mnt/usbkey) or the boot pool's boot dataset (/zones/boot).
     #[arg(long, value_name = "DIR")]
     pub boot_media: Option<PathBuf>,
     /// Force the boot loader style of --boot-media instead of detecting it.
