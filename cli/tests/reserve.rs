@@ -413,6 +413,26 @@ fn vm_json_prints_and_checks_the_seed_card() {
         );
     }
 
+    // --json: machine-readable problems with their locations.
+    let f = dir.path().join("json.json");
+    std::fs::write(&f, r#"{"pci_devices": [{"path": "/devices/pci@0,0/pci8086,151@1/display@0", "pci_slot": "0x8"}]}"#).unwrap();
+    let out = pptctl()
+        .args(["vm-json", "--json", "--check"])
+        .arg(&f)
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["valid"], false);
+    assert_eq!(doc["problems"][0]["location"], "pci_devices.0.pci_slot");
+    assert_eq!(doc["problems"][0]["severity"], "error");
+    assert_eq!(doc["problems"][0]["vmadm"], true);
+    assert!(doc["problems"][0]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("pci_slot \"0x8\" is not valid"));
+
     let f = dir.path().join("bad.json");
     std::fs::write(&f, "{\"pci_devices\": [").unwrap();
     pptctl()
