@@ -293,6 +293,38 @@ fn persistent_root_prints_host_paths_and_refuses_bridges() {
         "ppt \"/pci@0,0/pci8086,151@1/pci1462,2291@0,1\"\n"
     );
 
+    // A stale alias (the card moved) can be unreserved by its path alone.
+    let aliases = root.path().join("etc/ppt_aliases");
+    let mut text = std::fs::read_to_string(&aliases).unwrap();
+    text.push_str("ppt \"/pci@0,0/pci8086,155@3/display@0\"\n");
+    std::fs::write(&aliases, &text).unwrap();
+    pptctl()
+        .args([
+            "--root",
+            &r,
+            "reserve",
+            "/pci@0,0/pci8086,155@3/display@0",
+            "--yes",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("matches no PCI function"));
+    pptctl()
+        .args([
+            "--root",
+            &r,
+            "unreserve",
+            "/devices/pci@0,0/pci8086,155@3/display@0:ppt",
+            "--yes",
+        ])
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("not a device on this host"));
+    assert_eq!(
+        std::fs::read_to_string(&aliases).unwrap(),
+        "ppt \"/pci@0,0/pci8086,151@1/pci1462,2291@0,1\"\n"
+    );
+
     let out = pptctl()
         .args(["--root", &r, "reserve", "00:01.0", "--yes"])
         .assert()
@@ -381,6 +413,26 @@ fn vm_json_prints_and_checks_the_seed_card() {
         );
     }
 
+    // --json: machine-readable problems with their locations.
+    let f = dir.path().join("json.json");
+    std::fs::write(&f, r#"{"pci_devices": [{"path": "/devices/pci@0,0/pci8086,151@1/display@0", "pci_slot": "0x8"}]}"#).unwrap();
+    let out = pptctl()
+        .args(["vm-json", "--json", "--check"])
+        .arg(&f)
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["valid"], false);
+    assert_eq!(doc["problems"][0]["location"], "pci_devices.0.pci_slot");
+    assert_eq!(doc["problems"][0]["severity"], "error");
+    assert_eq!(doc["problems"][0]["vmadm"], true);
+    assert!(doc["problems"][0]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("pci_slot \"0x8\" is not valid"));
+
     let f = dir.path().join("bad.json");
     std::fs::write(&f, "{\"pci_devices\": [").unwrap();
     pptctl()
@@ -393,4 +445,58 @@ fn vm_json_prints_and_checks_the_seed_card() {
         .arg(dir.path().join("absent.json"))
         .assert()
         .code(2);
+}
+
+#[test]
+fn boot_style_detection_and_symlinks_leaving_the_media() {
+    // Both loaders present: the user must say which.
+    let key = tempfile::tempdir().unwrap();
+    copy_tree(&seed_data().join("seed-usbkey"), key.path());
+    std::fs::write(key.path().join("boot/loader.conf"), "").unwrap();
+    let k = key.path().display().to_string();
+    pptctl()
+        .args(["reserve", "01:00.0", "--boot-media", &k, "--yes"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--boot-style"));
+    // Forced loader: bootfs files and a loader.conf.local stanza; menu.lst untouched.
+    let menu = read(&key.path().join("boot/grub/menu.lst"));
+    pptctl()
+        .args([
+            "reserve",
+            "01:00.0",
+            "--boot-media",
+            &k,
+            "--boot-style",
+            "loader",
+        ])
+        .assert()
+        .success();
+    assert_eq!(read(&key.path().join("boot/grub/menu.lst")), menu);
+    let conf = std::fs::read_to_string(key.path().join("boot/loader.conf.local")).unwrap();
+    assert!(
+        conf.contains("ppt_aliases_flags=\"name=/etc/ppt_aliases\"\n"),
+        "{conf}"
+    );
+    assert!(key.path().join("boot/bootfs/etc/ppt_aliases").is_file());
+
+    // An overlay directory that is a link out of the boot media is refused.
+    let key = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    copy_tree(&seed_data().join("seed-usbkey"), key.path());
+    std::os::unix::fs::symlink(elsewhere.path(), key.path().join("overlay")).unwrap();
+    let k = key.path().display().to_string();
+    pptctl()
+        .args(["reserve", "01:00.0", "--boot-media", &k, "--yes"])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("symbolic link that leaves"));
+    assert!(std::fs::read_dir(elsewhere.path())
+        .unwrap()
+        .next()
+        .is_none());
+    assert_eq!(
+        read(&key.path().join("boot/grub/menu.lst")),
+        read(&seed_data().join("seed-usbkey/boot/grub/menu.lst"))
+    );
 }

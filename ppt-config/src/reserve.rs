@@ -251,6 +251,20 @@ pub fn plan(
     opts: Options,
     layout: &Layout,
 ) -> Result<Plan, ReserveError> {
+    plan_with_orphans(host, selected, &[], action, opts, layout)
+}
+
+/// Like [`plan`], and for `unreserve` also removes the path aliases in
+/// `orphans`: devfs paths that are no longer on the host (a card moved to
+/// another slot leaves an alias that binds nothing). Ignored for `reserve`.
+pub fn plan_with_orphans(
+    host: &Host,
+    selected: &[&Function],
+    orphans: &[String],
+    action: Action,
+    opts: Options,
+    layout: &Layout,
+) -> Result<Plan, ReserveError> {
     let mut warnings = Vec::new();
     // 1. The functions: the selected ones plus the other functions of their
     // devices (a GPU's audio function) unless --single-function.
@@ -400,6 +414,21 @@ pub fn plan(
                 others.join(", ")
             ));
             seen.push(a);
+        }
+    }
+
+    if action == Action::Unreserve {
+        for p in orphans {
+            if aliases.remove_alias(DRIVER, p) > 0 {
+                warnings.push(format!(
+                    "removing the alias for {p}, which is not a device on this host"
+                ));
+            } else {
+                warnings.push(format!(
+                    "{p} is neither on this host nor in {}",
+                    aliases.file()
+                ));
+            }
         }
     }
 

@@ -70,8 +70,13 @@ fn getinfo(f: &Function, n: &IllumosNode, dev: Option<String>) -> Option<Row> {
     if let Some(v) = hex(n, "subsystem-id", sub_fallback.map(u32::from)) {
         row.push(("subsystem-id", v));
     }
-    if let Some(d) = pci_ids::Device::from_vid_pid(ids.vendor, ids.device) {
-        row.push(("label", format!("{} {}", d.vendor().name(), d.name())));
+    // libppt labels from pcidb, the host's pci.ids: vendor and device only.
+    let names = pci_core::names::PciNames::global();
+    if let (Some(v), Some(d)) = (
+        names.vendor(ids.vendor),
+        names.device(ids.vendor, ids.device),
+    ) {
+        row.push(("label", format!("{v} {d}")));
     }
     Some(row)
 }

@@ -53,6 +53,13 @@ fn function(f: &Function) -> Value {
         "illumos_path_source",
         json!(illumos.and_then(|n| n.path_source)),
     );
+    // The illumos binding as the devinfo tree records it (null when the
+    // path is only predicted: no tree, no driver or instance).
+    put(
+        "illumos_driver",
+        json!(illumos.and_then(|n| n.driver.clone())),
+    );
+    put("instance", json!(illumos.and_then(|n| n.instance)));
     put("physfn", json!(f.physfn.map(|a| a.to_string())));
     put(
         "virtfns",
