@@ -14,13 +14,13 @@ pub fn fill(facts: &mut FunctionFacts, f: &Function) {
         return;
     }
     let cfg = f.config_space();
-    if let Some(h) = cfg.header_type_raw() {
-        // Config space is the truth when the source has it.
-        facts.header_layout = Some(h & 0x7f);
-        facts.multifunction = Some(h & 0x80 != 0);
-    }
-    if let Some(class) = cfg.class_code() {
-        facts.class = class;
+    // Identity comes from the source (the kernel may fix a class code);
+    // config space fills only what the source left out.
+    if facts.header_layout.is_none() {
+        if let Some(h) = cfg.header_type_raw() {
+            facts.header_layout = Some(h & 0x7f);
+            facts.multifunction = Some(h & 0x80 != 0);
+        }
     }
     for bar in f.bars() {
         match bar {
