@@ -594,3 +594,29 @@ fn example_host_blog_typo_alias_is_explained() {
     );
     assert!(codes(function(&v, "0000:01:00.0")).contains(&"siblings-left-behind".into()));
 }
+
+#[test]
+fn a_snapshot_gives_the_same_verdicts() {
+    let t = tempfile::tempdir().unwrap();
+    let sys = machine(t.path());
+    let snap = pptctl(&sys, &["snapshot"])
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let file = t.path().join("host.json");
+    fs::write(&file, snap).unwrap();
+    let (live, live_code) = json(&sys, &["check", "--json"]);
+    let out = Command::cargo_bin("pptctl")
+        .unwrap()
+        .arg("--from")
+        .arg(format!("snapshot:{}", file.display()))
+        .arg("--root")
+        .arg(t.path().join("empty-root"))
+        .args(["check", "--json"])
+        .output()
+        .unwrap();
+    let offline: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(live_code));
+    assert_eq!(offline, live);
+}
