@@ -189,7 +189,8 @@ pub fn libppt_node(f: &Function) -> Option<NodeIds<'_>> {
             return None;
         }
         let has = |p: &str| n.props.contains_key(p);
-        if !n.props.is_empty() && !(has("vendor-id") && has("device-id") && has("revision-id")) {
+        let ids_present = has("vendor-id") && has("device-id") && has("revision-id");
+        if !n.props.is_empty() && !ids_present {
             return None;
         }
     }
