@@ -26,6 +26,8 @@ pub struct NextBoot {
     /// is known (no ppt_aliases entry binds it and driver_aliases was not
     /// read, so the host driver it gets is unknown).
     pub known: bool,
+    /// The `/dev/pptN` the node is expected to get, when it goes to ppt.
+    pub dev: Option<String>,
 }
 
 impl NextBoot {
@@ -35,6 +37,7 @@ impl NextBoot {
             driver: driver.map(str::to_string),
             why: why.into(),
             known: true,
+            dev: None,
         }
     }
 
@@ -43,7 +46,7 @@ impl NextBoot {
         match (&self.driver, self.known) {
             (Some(d), _) => d,
             (None, true) => "no driver",
-            (None, false) => "a host driver (not ppt)",
+            (None, false) => "a host driver, not ppt,",
         }
     }
 }
