@@ -154,7 +154,11 @@ fn show_n_matches_lspci_on_every_real_dump() {
         }
         let copy_path = tmp.path().join(format!("dump{i}"));
         std::fs::write(&copy_path, &copy).unwrap();
-        let (ok, want, err) = run(Command::new("lspci").arg("-F").arg(&copy_path).arg("-n"));
+        let (ok, want, err) = run(Command::new("lspci")
+            .args(["-O", "hwdb.disable=1"])
+            .arg("-F")
+            .arg(&copy_path)
+            .arg("-n"));
         assert!(
             ok,
             "lspci failed on the hex-only copy of {}: {err}",
@@ -173,7 +177,11 @@ fn show_n_matches_lspci_on_every_real_dump() {
             variants.extend(names.iter().map(|s| s.to_vec()));
         }
         for args in variants {
-            let (_, want, _) = run(Command::new("lspci").arg("-F").arg(&copy_path).args(&args));
+            let (_, want, _) = run(Command::new("lspci")
+                .args(["-O", "hwdb.disable=1"])
+                .arg("-F")
+                .arg(&copy_path)
+                .args(&args));
             let (ok, got, err) = run(Command::new(&pptctl)
                 .args(["--from", &from, "show"])
                 .args(&args));
