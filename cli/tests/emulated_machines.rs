@@ -508,3 +508,31 @@ fn check_verdicts_follow_bhyve_rules() {
         }
     }
 }
+
+#[test]
+fn snapshot_round_trip_keeps_every_fact() {
+    // a snapshot of the tree, read back, shows the same JSON and check
+    // verdicts (bar_os included: VF BAR addresses, IDE legacy ports)
+    for machine in MACHINES {
+        let Some(dir) = unpack(machine) else { return };
+        let snap = pptctl(dir.path(), &["snapshot"]);
+        assert!(snap.status.success(), "{machine}: snapshot failed");
+        let file = dir.path().join("snapshot.json");
+        std::fs::write(&file, &snap.stdout).unwrap();
+        for args in [&["show", "--json"][..], &["check", "--json"]] {
+            let a = pptctl(dir.path(), args);
+            let b = Cmd::cargo_bin("pptctl")
+                .unwrap()
+                .arg("--from")
+                .arg(format!("snapshot:{}", file.display()))
+                .args(args)
+                .output()
+                .unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&a.stdout),
+                String::from_utf8_lossy(&b.stdout),
+                "{machine}: {args:?} differs after a snapshot round trip"
+            );
+        }
+    }
+}
