@@ -41,7 +41,8 @@ machine_args() {
     q35)
         # PCIe switch behind a root port, NVMe PF with SR-IOV, xHCI, a
         # pcie-pci-bridge with conventional devices, a second root bus
-        # (pxb-pcie), legacy devices on the root complex, intel-iommu groups
+        # (pxb-pcie), legacy devices, an integrated endpoint and a multifunction
+        # device on the root complex, intel-iommu groups
         echo "-machine q35,kernel-irqchip=split -device intel-iommu,intremap=on
           -device VGA
           -device pcie-root-port,id=rp1,chassis=1,slot=1,bus=pcie.0,addr=0x4
@@ -63,7 +64,11 @@ machine_args() {
           -device virtio-rng-pci,bus=rp4
           -device rtl8139,bus=pcie.0,addr=0x9,netdev=n2 -netdev user,id=n2
           -audiodev none,id=snd0 -device AC97,bus=pcie.0,addr=0xa,audiodev=snd0
-          -device ich9-ahci,bus=pcie.0,addr=0xb" ;;
+          -device ich9-ahci,bus=pcie.0,addr=0xb
+          -device e1000e,bus=pcie.0,addr=0xc,netdev=n3 -netdev user,id=n3
+          -device virtio-net-pci,bus=pcie.0,addr=0xd.0,multifunction=on,netdev=n4 -netdev user,id=n4
+          -device virtio-rng-pci,bus=pcie.0,addr=0xd.1
+          -device e1000,bus=pcie.0,addr=0xe,netdev=n5 -netdev user,id=n5" ;;
     q35-cxl)
         # CXL host bridge, two CXL root ports, a type-3 memory device
         # directly and one behind a CXL switch
