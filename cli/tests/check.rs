@@ -382,7 +382,7 @@ fn readable_report_without_colour_when_piped() {
     let text = String::from_utf8(out).unwrap();
     assert!(!text.contains('\x1b'), "no colour on a pipe");
     assert!(text.starts_with("host: ok\n"), "{text}");
-    assert!(text.contains("\ndevice 0000:04:00\n"), "{text}");
+    assert!(text.contains("\ndevice 0000:04:00"), "{text}");
     assert!(
         text.contains("  0000:01:00.0 8086:10d3 ok"),
         "functions under their device: {text}"
@@ -565,4 +565,58 @@ fn example_host_only_function_0_reserved() {
             .contains("pci_devices.1"),
         "{reason}"
     );
+}
+
+#[test]
+fn example_host_blog_typo_alias_is_explained() {
+    // The 2018 blog's second alias lacks function 1's unit address.
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().join("root");
+    fs::create_dir_all(root.join("etc")).unwrap();
+    w(
+        &root.join("etc/ppt_aliases"),
+        "ppt \"/pci@0,0/pci8086,151@1/display@0\"\nppt \"/pci@0,0/pci8086,151@1/pci1462,2291\"\n",
+    );
+    let (v, code) = example_check(&root, &["10de:a65"]);
+    assert_eq!(code, 0, "warnings only");
+    assert_eq!(v["config"]["verdict"], "warn");
+    let r = v["config"]["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == "alias-binds-nothing")
+        .unwrap_or_else(|| panic!("{}", v["config"]));
+    let msg = r["message"].as_str().unwrap();
+    assert!(msg.starts_with("/etc/ppt_aliases:2: "), "{msg}");
+    assert!(
+        msg.contains("pci1462,2291@0,1"),
+        "the note names the real path: {msg}"
+    );
+    assert!(codes(function(&v, "0000:01:00.0")).contains(&"siblings-left-behind".into()));
+}
+
+#[test]
+fn a_snapshot_gives_the_same_verdicts() {
+    let t = tempfile::tempdir().unwrap();
+    let sys = machine(t.path());
+    let snap = pptctl(&sys, &["snapshot"])
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let file = t.path().join("host.json");
+    fs::write(&file, snap).unwrap();
+    let (live, live_code) = json(&sys, &["check", "--json"]);
+    let out = Command::cargo_bin("pptctl")
+        .unwrap()
+        .arg("--from")
+        .arg(format!("snapshot:{}", file.display()))
+        .arg("--root")
+        .arg(t.path().join("empty-root"))
+        .args(["check", "--json"])
+        .output()
+        .unwrap();
+    let offline: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(live_code));
+    assert_eq!(offline, live);
 }

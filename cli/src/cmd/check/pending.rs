@@ -110,6 +110,7 @@ fn next_boot(host: &Host, files: &KernelFiles, plan: &mut Plan) {
                 .iter()
                 .filter_map(|p| address_of(host, p))
                 .collect(),
+            notes: a.lints.iter().map(|l| l.message.clone()).collect(),
         });
     }
 }
