@@ -348,3 +348,19 @@ fn short_vendor_id_is_not_written() {
     assert!(f.add_id(0x10de, 0x0a65, true));
     assert_eq!(f.to_string(), "pciex10de,a65\n");
 }
+
+/// Regression (found by the property above): a file ending in a lone `\r`
+/// took it for a line end, so the appended line was glued to it and read
+/// by libppt as `\rpci10de,a65`, which matches nothing.
+#[test]
+fn lone_carriage_return_is_not_a_line_end() {
+    let mut f = MatchesFile::parse("/etc/ppt_matches", "\r");
+    assert!(f.add_id(0x10de, 0x0a65, true));
+    assert_eq!(f.to_string(), "\r\npciex10de,a65\n");
+    assert!(MatchesFile::parse("/etc/ppt_matches", &f.to_string()).covers(0x10de, 0x0a65));
+    let mut a = AliasesFile::parse("/etc/ppt_aliases", "# x\r").unwrap();
+    assert!(a.add_alias("ppt", "/pci@0,0/display@0").unwrap());
+    assert!(AliasesFile::parse("/etc/ppt_aliases", &a.to_string())
+        .unwrap()
+        .has_alias("ppt", "/pci@0,0/display@0"));
+}

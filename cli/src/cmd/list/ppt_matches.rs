@@ -88,13 +88,31 @@ pub fn parse_line(line: &[u8]) -> Option<Entry> {
 /// list. Errors name the host path.
 pub fn read(root: &HostRoot) -> Result<Vec<Entry>, String> {
     for host_path in ["/system/boot/etc/ppt_matches", "/etc/ppt_matches"] {
-        match std::fs::read(root.path(host_path)) {
-            Ok(bytes) => return Ok(parse_file(&bytes)),
+        match read_bounded(&root.path(host_path)) {
+            Ok(Some(bytes)) => return Ok(parse_file(&bytes)),
+            Ok(None) => {
+                return Err(format!(
+                    "{host_path}: more than {} bytes; a ppt_matches file holds a few lines, check what was written there",
+                    pci_illumos::matches::MAX_MATCHES_FILE
+                ))
+            }
             Err(e) if e.kind() == ErrorKind::NotFound => continue,
             Err(e) => return Err(format!("{host_path}: {e}")),
         }
     }
     Ok(Vec::new())
+}
+
+/// The file's bytes, or `None` when it is larger than
+/// [`pci_illumos::matches::MAX_MATCHES_FILE`] (never read whole).
+fn read_bounded(path: &std::path::Path) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    let limit = pci_illumos::matches::MAX_MATCHES_FILE;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit + 1)
+        .read_to_end(&mut bytes)?;
+    Ok((bytes.len() as u64 <= limit).then_some(bytes))
 }
 
 /// All understood lines of a file, in order. `getline` splits after each
