@@ -603,3 +603,23 @@ proptest! {
         }
     }
 }
+
+/// Regression (found by cli/tests/robustness.rs): a dump followed by a
+/// gigabyte of NUL bytes was scanned to the end in silence. Now the dump is
+/// kept and a warning names the line where the binary data starts.
+#[test]
+fn dump_padded_with_zeros_stops_at_the_padding() {
+    let mut b =
+        b"00:00.0 Host bridge\n00: 86 80 57 0d 06 00 10 20 00 00 00 06 00 00 00 00\n".to_vec();
+    b.extend(std::iter::repeat_n(0u8, 1 << 20));
+    b.extend_from_slice(b"\n01:00.0 x\n00: 86 80 57 0d 06 00 10 20 00 00 00 06 00 00 00 00\n");
+    let host = parse_dump_bytes(&b, "padded.txt").unwrap();
+    assert_eq!(host.functions.len(), 1);
+    let w = host
+        .warnings
+        .iter()
+        .map(|w| w.to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(w.contains("padded.txt:3: binary data"), "{w}");
+}

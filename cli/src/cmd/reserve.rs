@@ -63,9 +63,13 @@ pub fn layout(
     match boot_media {
         Some(dir) => Layout::boot_media(dir, style).map_err(|e| CliError::input(e.to_string())),
         None => {
-            let release =
-                std::fs::read_to_string(global.root.join("etc/release")).unwrap_or_default();
-            if release
+            // Only the first line says which distribution this is; read
+            // no more than that (the file is outside data).
+            let mut head = Vec::new();
+            if let Ok(f) = std::fs::File::open(global.root.join("etc/release")) {
+                let _ = std::io::Read::read_to_end(&mut std::io::Read::take(f, 4096), &mut head);
+            }
+            if String::from_utf8_lossy(&head)
                 .lines()
                 .next()
                 .is_some_and(|l| l.contains("SmartOS"))

@@ -52,11 +52,10 @@ pub fn parse_pci_slot(text: &str) -> Option<(u8, u8, u8)> {
     Some((b as u8, d as u8, f as u8))
 }
 
-fn read_vm(file: &PathBuf) -> Result<VmPlan, CliError> {
+fn read_vm(file: &std::path::Path) -> Result<VmPlan, CliError> {
     let shown = file.display().to_string();
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| CliError::input(format!("{shown}: cannot read: {e}")))?;
-    let v: Value = serde_json::from_str(&text).map_err(|e| {
+    let bytes = crate::error::read_payload(file)?;
+    let v: Value = serde_json::from_slice(&bytes).map_err(|e| {
         CliError::input(format!(
             "{shown}:{}: not a vmadm JSON payload: {e}",
             e.line()
