@@ -83,7 +83,12 @@ impl Global {
     pub fn load_host(&self) -> Result<Host, CliError> {
         let spec = SourceSpec::parse(&self.from)?;
         let (mut host, links_read) = load(&spec, &self.root)?;
-        self.illumos_pass(&mut host, links_read)?;
+        // /dev/ppt* is read from --root for a devinfo file, and for any
+        // source when --root is given; otherwise a snapshot keeps the links
+        // it recorded (and Linux sources have none).
+        let read_links =
+            !links_read && (matches!(spec, SourceSpec::Devinfo(_)) || self.root != Path::new("/"));
+        self.illumos_pass(&mut host, read_links)?;
         for w in &host.warnings {
             eprintln!("pptctl: warning: {w}");
         }
@@ -100,14 +105,12 @@ impl Global {
     }
 
     /// The passes every host gets after its source read it: `/dev/ppt*`
-    /// links from `--root` (for illumos sources, or whenever `--root` is
-    /// given; a snapshot read with the default root keeps the links it
-    /// recorded), `--cfgspace` joined by address, illumos node names
-    /// predicted for functions no devinfo tree describes, and a warning for
-    /// each `/dev/pptN` that names no node.
-    fn illumos_pass(&self, host: &mut Host, links_read: bool) -> Result<(), CliError> {
+    /// links from `--root` when `read_links`, `--cfgspace` joined by
+    /// address, illumos node names predicted for functions no devinfo tree
+    /// describes, and a warning for each `/dev/pptN` that names no node.
+    fn illumos_pass(&self, host: &mut Host, read_links: bool) -> Result<(), CliError> {
         let root = HostRoot::new(&self.root);
-        if !links_read && (host_is_devinfo(host) || self.root != Path::new("/")) {
+        if read_links {
             let (links, diags) = pci_illumos::pptdev::read_links(&root);
             host.ppt_links = links;
             host.warnings.extend(diags);
@@ -121,14 +124,6 @@ impl Global {
         host.warnings.extend(stale);
         Ok(())
     }
-}
-
-/// Whether the host came from a devinfo tree (its functions carry real paths).
-fn host_is_devinfo(host: &Host) -> bool {
-    host.functions
-        .iter()
-        .filter_map(|f| f.illumos.as_ref())
-        .any(|n| n.path_source == Some(pci_core::PathSource::Devinfo))
 }
 
 /// Reads the source named by `spec`; the passes every host gets run in

@@ -447,3 +447,24 @@ fn assigned_list_follows_the_links() {
     assert!(text.ends_with("}\n\t]\n}\n"));
     assert_eq!(text.matches("\"dev\":").count(), 2);
 }
+
+#[test]
+fn snapshot_keeps_its_links_without_root() {
+    let dir = example_dir();
+    let out = Command::cargo_bin("pptctl")
+        .unwrap()
+        .arg("--from")
+        .arg(format!("snapshot:{}", dir.join("host.json").display()))
+        .args(["list", "-p", "-o", "dev,path"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "/dev/ppt0:/pci@0,0/pci8086,151@1/display@0\n/dev/ppt1:/pci@0,0/pci8086,151@1/pci1462,2291@0,1\n"
+    );
+}

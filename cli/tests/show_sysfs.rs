@@ -250,6 +250,7 @@ fn build(dir: &Path) {
 
 fn lspci_sysfs(dir: &Path, args: &[&str]) -> String {
     let o = Command::new("lspci")
+        .args(["-O", "hwdb.disable=1"])
         .args(["-A", "linux-sysfs", "-O"])
         .arg(format!("sysfs.path={}", dir.join("bus/pci").display()))
         .args(args)
@@ -281,6 +282,10 @@ const SELECTIONS: &[&[&str]] = &[
     &["-n", "-d", "8086:10ca"],
     &["-n", "-d", "::0c80"],
     &["-n", "-d", "::06xx"],
+    &["-nn"],
+    &["-n", "-x"],
+    &["-n", "-xxx"],
+    &["-n", "-xxxx"],
 ];
 
 #[test]
@@ -408,7 +413,11 @@ fn this_machine_matches_lspci() {
         &["-n", "-s", "0"],
         &["-n", "-d", "1af4:"],
     ] {
-        let want = Command::new("lspci").args(args).output().unwrap();
+        let want = Command::new("lspci")
+            .args(["-O", "hwdb.disable=1"])
+            .args(args)
+            .output()
+            .unwrap();
         let got = Cmd::cargo_bin("pptctl")
             .unwrap()
             .arg("show")

@@ -176,14 +176,43 @@ impl Rule {
     /// ([`crate::matcher`]) is tested against, so it compares strings on
     /// purpose instead of integers.
     pub fn matches_node(&self, node: &NodeIds<'_>) -> bool {
+        self.matches_strings(&NodeStrings::of(node))
+    }
+
+    /// [`Rule::matches_node`] against IDs already formatted, as libppt
+    /// formats them once per node (`populate_int_prop`).
+    pub fn matches_strings(&self, node: &NodeStrings<'_>) -> bool {
         match self {
             Rule::Path(p) => p.as_slice() == node.path.as_bytes(),
-            Rule::Vendor { vendor } => vendor.as_bytes() == format!("{:x}", node.vendor).as_bytes(),
+            Rule::Vendor { vendor } => vendor.as_bytes() == node.vendor.as_bytes(),
             Rule::Id { vendor, device } => {
-                vendor.as_bytes() == format!("{:x}", node.vendor).as_bytes()
-                    && device.as_bytes() == format!("{:x}", node.device).as_bytes()
+                vendor.as_bytes() == node.vendor.as_bytes()
+                    && device.as_bytes() == node.device.as_bytes()
             }
             Rule::Ignored => false,
+        }
+    }
+}
+
+/// A node as libppt's `match_ppt` sees it: the path and the IDs printed
+/// with `"%x"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeStrings<'a> {
+    /// devfs path.
+    pub path: &'a str,
+    /// `"%x"` of `vendor-id`.
+    pub vendor: String,
+    /// `"%x"` of `device-id`.
+    pub device: String,
+}
+
+impl<'a> NodeStrings<'a> {
+    /// Formats the IDs of `node`.
+    pub fn of(node: &NodeIds<'a>) -> NodeStrings<'a> {
+        NodeStrings {
+            path: node.path,
+            vendor: format!("{:x}", node.vendor),
+            device: format!("{:x}", node.device),
         }
     }
 }
@@ -692,7 +721,8 @@ impl PptMatches {
     /// node, by plain string comparison. This is the reference; use
     /// [`crate::matcher::Matcher`] for speed.
     pub fn first_match(&self, node: &NodeIds<'_>) -> Option<&MatchLine> {
-        self.rules().find(|l| l.rule.matches_node(node))
+        let s = NodeStrings::of(node);
+        self.rules().find(|l| l.rule.matches_strings(&s))
     }
 
     fn add_duplicate_lints(&mut self) {

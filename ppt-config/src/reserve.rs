@@ -251,6 +251,20 @@ pub fn plan(
     opts: Options,
     layout: &Layout,
 ) -> Result<Plan, ReserveError> {
+    plan_with_orphans(host, selected, &[], action, opts, layout)
+}
+
+/// Like [`plan`], and for `unreserve` also removes the path aliases in
+/// `orphans`: devfs paths that are no longer on the host (a card moved to
+/// another slot leaves an alias that binds nothing). Ignored for `reserve`.
+pub fn plan_with_orphans(
+    host: &Host,
+    selected: &[&Function],
+    orphans: &[String],
+    action: Action,
+    opts: Options,
+    layout: &Layout,
+) -> Result<Plan, ReserveError> {
     let mut warnings = Vec::new();
     // 1. The functions: the selected ones plus the other functions of their
     // devices (a GPU's audio function) unless --single-function.
@@ -357,6 +371,28 @@ pub fn plan(
                 .and_then(|n| n.instance),
         });
     }
+    // An id alias keeps binding a function whose path alias is gone.
+    if action == Action::Unreserve {
+        for (f, _) in &chosen {
+            let Some(node) = &f.illumos else { continue };
+            for (line, e) in aliases.entries() {
+                if e.driver.value != DRIVER {
+                    continue;
+                }
+                for a in &e.aliases {
+                    if !a.value.starts_with('/') && node.compatible.contains(&a.value) {
+                        warnings.push(format!(
+                            "{} stays bound to ppt by the id alias \"{}\" ({}:{line}), \
+                             which takes every device with that id; remove it with --by-id",
+                            f.address,
+                            a.value,
+                            aliases.file()
+                        ));
+                    }
+                }
+            }
+        }
+    }
     if opts.by_id && action == Action::Reserve {
         let mut seen = Vec::new();
         for (f, _) in &chosen {
@@ -378,6 +414,21 @@ pub fn plan(
                 others.join(", ")
             ));
             seen.push(a);
+        }
+    }
+
+    if action == Action::Unreserve {
+        for p in orphans {
+            if aliases.remove_alias(DRIVER, p) > 0 {
+                warnings.push(format!(
+                    "removing the alias for {p}, which is not a device on this host"
+                ));
+            } else {
+                warnings.push(format!(
+                    "{p} is neither on this host nor in {}",
+                    aliases.file()
+                ));
+            }
         }
     }
 
@@ -582,21 +633,30 @@ impl Plan {
         let persistent = matches!(self.layout, Layout::PersistentRoot { .. });
         match self.action {
             Action::Reserve => {
+                // Nothing changed and everything is bound now: no reboot needed.
+                let in_effect =
+                    self.is_noop() && self.functions.iter().all(|f| f.ppt_instance.is_some());
                 out.push("Next:".into());
                 let mut n = 1;
-                if persistent {
+                if in_effect {
+                    out.push(format!(
+                        "  {n}. Nothing to reboot for: the functions are bound to ppt now. `pptadm list -a` shows:"
+                    ));
+                } else if persistent {
                     out.push(format!(
                         "  {n}. Run `bootadm update-archive` (or pass --update-archive): the kernel reads /etc/ppt_aliases from the boot archive."
                     ));
                     n += 1;
                 }
-                out.push(format!(
-                    "  {n}. Reboot. The kernel reads ppt_aliases once, at boot; until then nothing is bound to ppt."
-                ));
-                n += 1;
-                out.push(format!(
-                    "  {n}. After the reboot `pptadm list -a` should show:"
-                ));
+                if !in_effect {
+                    out.push(format!(
+                        "  {n}. Reboot. The kernel reads ppt_aliases once, at boot; until then nothing new is bound to ppt."
+                    ));
+                    n += 1;
+                    out.push(format!(
+                        "  {n}. After the reboot `pptadm list -a` should show:"
+                    ));
+                }
                 out.push(format!(
                     "       {:<11}{:<7}{:<7}PATH",
                     "DEV", "VENDOR", "DEVICE"

@@ -278,4 +278,28 @@ fn refusals_and_by_id() {
         .iter()
         .any(|w| w.contains("binds EVERY device with id 10de:0a65")));
     assert!(p.diff().contains("+ppt \"pciex10de,a65\""), "{}", p.diff());
+
+    p.apply().unwrap();
+    // Unreserving by path leaves the id alias, and says so.
+    let un = plan(
+        &host,
+        &gpu,
+        Action::Unreserve,
+        Options {
+            single_function: true,
+            ..Default::default()
+        },
+        &layout,
+    )
+    .unwrap();
+    assert!(un.is_noop());
+    assert!(
+        un.warnings.iter().any(|w| w
+            .contains("stays bound to ppt by the id alias \"pciex10de,a65\" (/etc/ppt_aliases:1)")),
+        "{:?}",
+        un.warnings
+    );
+    let un = plan(&host, &gpu, Action::Unreserve, by_id, &layout).unwrap();
+    un.apply().unwrap();
+    assert!(!root.path().join("etc/ppt_aliases").exists());
 }

@@ -14,13 +14,13 @@ mod devices;
 mod getopt;
 mod nvjson;
 mod ofmt;
-mod ppt_matches;
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
+use pci_illumos::matches::PptMatches;
 use pci_illumos::root::HostRoot;
 
 use crate::error::CliError;
@@ -114,9 +114,10 @@ pub fn run(global: &Global, args: ListArgs) -> Result<ExitCode, CliError> {
     }
     let host = global.load_host()?;
     let matches = if opts.all {
-        ppt_matches::read(&HostRoot::new(&global.root)).map_err(CliError::failed)?
+        PptMatches::load(&HostRoot::new(&global.root))
+            .map_err(|e| CliError::failed(e.to_string()))?
     } else {
-        Vec::new()
+        PptMatches::default()
     };
     let mode = devices::Mode {
         all: opts.all,

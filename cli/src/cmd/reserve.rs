@@ -24,7 +24,7 @@ pub struct ReserveArgs {
     /// Functions: B:D.F slot, illumos path, /dev/pptN or VENDOR:DEVICE.
     #[arg(value_name = "SELECTOR", required = true)]
     pub selectors: Vec<String>,
-    /// SmartOS: the boot media (mounted USB key or boot pool's boot directory) that holds the boot modules.
+    /// SmartOS: the boot media holding the boot modules: the mounted USB key (/mnt/usbkey) or the boot pool's boot dataset (/zones/boot).
     #[arg(long, value_name = "DIR")]
     pub boot_media: Option<PathBuf>,
     /// Force the boot loader style of --boot-media instead of detecting it.
@@ -112,14 +112,27 @@ pub fn run(global: &Global, args: ReserveArgs, reserve: bool) -> Result<ExitCode
     let sels = selector::parse_all(&args.selectors).map_err(|e| CliError::input(e.to_string()))?;
     let layout = layout(global, args.boot_media.as_ref(), args.boot_style)?;
     let host = global.load_host()?;
-    let selected = selector::resolve(&host, &sels).map_err(|e| CliError::input(e.to_string()))?;
+    // unreserve may name a path that is no longer on the host, to remove its
+    // stale alias; every other selector must match something.
+    let (orphans, sels): (Vec<_>, Vec<_>) = sels.into_iter().partition(|s| {
+        !reserve
+            && matches!(s, selector::Selector::Path(_))
+            && !host.functions.iter().any(|f| s.matches(&host, f))
+    });
+    let orphans: Vec<String> = orphans.iter().map(|s| s.to_string()).collect();
+    let selected = if sels.is_empty() {
+        Vec::new()
+    } else {
+        selector::resolve(&host, &sels).map_err(|e| CliError::input(e.to_string()))?
+    };
     let opts = Options {
         by_id: args.by_id,
         matches: args.matches,
         single_function: args.single_function,
         force: args.force,
     };
-    let plan = reserve::plan(&host, &selected, action, opts, &layout).map_err(reserve_error)?;
+    let plan = reserve::plan_with_orphans(&host, &selected, &orphans, action, opts, &layout)
+        .map_err(reserve_error)?;
     for w in &plan.warnings {
         eprintln!("pptctl: warning: {w}");
     }

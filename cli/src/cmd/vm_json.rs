@@ -44,10 +44,14 @@ pub struct VmJsonArgs {
     pub json: bool,
 }
 
-/// Host checks need illumos paths; a host without any (a Linux sysfs tree)
-/// cannot answer them.
+/// Host checks need the real device tree: a host whose paths are all
+/// predicted (a Linux sysfs tree, a dump) cannot say what is bound to ppt.
 fn has_illumos_paths(host: &Host) -> bool {
-    host.functions.iter().any(|f| f.illumos.is_some())
+    host.functions.iter().any(|f| {
+        f.illumos
+            .as_ref()
+            .is_some_and(|n| n.path_source == Some(pci_core::PathSource::Devinfo))
+    })
 }
 
 fn host_problems(
@@ -114,7 +118,9 @@ fn generate(global: &Global, args: &VmJsonArgs) -> Result<ExitCode, CliError> {
     // Say now what would break at VM start.
     let payload = serde_json::json!({ "pci_devices": devices });
     let (mut problems, read) = vmadm::validate_payload(&payload);
-    problems.extend(host_problems(global, args, &host, &read)?);
+    if has_illumos_paths(&host) {
+        problems.extend(host_problems(global, args, &host, &read)?);
+    }
     for p in problems {
         eprintln!("pptctl: {p}");
     }
@@ -136,7 +142,7 @@ fn check(global: &Global, args: &VmJsonArgs, file: PathBuf) -> Result<ExitCode, 
         Ok(host) if has_illumos_paths(&host) => {
             problems.extend(host_problems(global, args, &host, &devices)?);
         }
-        Ok(_) => eprintln!("pptctl: note: host checks skipped: the source has no illumos device paths (use --from devinfo:FILE or a snapshot taken on the host)"),
+        Ok(_) => eprintln!("pptctl: note: host checks skipped: the source has no illumos device tree (use --from devinfo:FILE or a snapshot taken on the host)"),
         Err(e) => eprintln!("pptctl: note: host checks skipped: {}", e.message),
     }
     let errors = problems

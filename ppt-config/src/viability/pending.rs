@@ -25,6 +25,9 @@ pub struct AliasUse {
     pub is_path: bool,
     /// Functions it binds.
     pub binds: Vec<Address>,
+    /// What the alias parser noticed (e.g. a path missing a unit address),
+    /// worded for people.
+    pub notes: Vec<String>,
 }
 
 /// One `pci_devices` entry of a VM payload.
@@ -123,10 +126,24 @@ pub fn check(
             continue;
         };
         let then = n.driver.as_deref();
+        let dev = n
+            .dev
+            .as_deref()
+            .map(|d| format!(" as {d}"))
+            .unwrap_or_default();
+        if now == Some("ppt") && then == Some("ppt") {
+            out.push(Reason::new(
+                &rules::PPT_KEPT,
+                format!(
+                    "{} stays on ppt after the next boot{dev} ({})",
+                    f.address, n.why
+                ),
+            ));
+        }
         if now != then && (now == Some("ppt") || then == Some("ppt")) {
             let msg = match (now, then) {
                 (_, Some("ppt")) => format!(
-                    "{} is on {} now; after the next boot ppt takes it ({})",
+                    "{} is on {} now; after the next boot ppt takes it{dev} ({})",
                     f.address,
                     now.unwrap_or("no driver"),
                     n.why
@@ -187,9 +204,17 @@ fn alias_rules(pending: &Pending, out: &mut Vec<Reason>) {
             None => a.file.clone(),
         };
         if a.binds.is_empty() {
+            let notes = if a.notes.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", a.notes.join("; "))
+            };
             out.push(Reason::new(
                 &rules::ALIAS_BINDS_NOTHING,
-                format!("{place}: \"{}\" binds no device on this host", a.alias),
+                format!(
+                    "{place}: \"{}\" binds no device on this host{notes}",
+                    a.alias
+                ),
             ));
         } else if !a.is_path && a.binds.len() > 1 {
             let list: Vec<String> = a.binds.iter().map(Address::to_string).collect();

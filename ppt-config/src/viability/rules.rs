@@ -449,6 +449,16 @@ pub const PENDING_CHANGE: Rule = rule(
     "",
 );
 
+/// What the next boot keeps (illumos.md §3.1, §1.8: /dev/pptN is the ppt instance).
+pub const PPT_KEPT: Rule = rule(
+    "ppt-kept",
+    Info,
+    Config,
+    "driver now vs after the next boot",
+    "a function stays on ppt after the next boot",
+    "",
+);
+
 /// ppt_matches reserves nothing (illumos.md §7.1).
 pub const MATCHES_ONLY: Rule = rule(
     "matches-only",
@@ -496,6 +506,7 @@ pub const ALL: &[&Rule] = &[
     &ALIAS_BINDS_NOTHING,
     &RESERVED_FAILS,
     &PENDING_CHANGE,
+    &PPT_KEPT,
     &MATCHES_ONLY,
 ];
 

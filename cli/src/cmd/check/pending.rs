@@ -1,57 +1,122 @@
-//! Gathers the pending configuration for `check`: VM payloads given with
-//! `--vm`, and (when available) the next boot's binding prediction.
+//! Gathers the pending configuration for `check` into the plain data the
+//! rules read: the next boot's binding per function and what each
+//! `ppt_aliases` entry binds (pci-illumos `binding::predict` over the kernel
+//! files under `--root`), the functions `ppt_matches` lists (libppt's
+//! matching), and the VM payloads given with `--vm` (ppt-config `vmadm`
+//! validation).
 
 use std::path::PathBuf;
 
-use pci_core::Host;
-use ppt_config::viability::pending::{VmDevice, VmPlan};
+use pci_core::{Address, Host};
+use pci_illumos::binding::{self, BoundBy, KernelFiles, PPT};
+use pci_illumos::matches::{NodeIds, PptMatches};
+use pci_illumos::root::HostRoot;
+use ppt_config::viability::function_rules::NextBoot;
+use ppt_config::viability::pending::{AliasUse, VmDevice, VmPlan};
 use ppt_config::viability::Plan;
+use ppt_config::vmadm;
 use serde_json::Value;
 
 use crate::error::CliError;
 use crate::global::Global;
 
-/// Fills `plan.pending` (and `plan.next_boot`) from the host's files and `vms`.
+/// Fills `plan.next_boot` and `plan.pending` from the files under
+/// `--root` and the `vms` payloads.
 pub fn gather(
-    _global: &Global,
-    _host: &Host,
+    global: &Global,
+    host: &Host,
     vms: &[PathBuf],
     plan: &mut Plan,
 ) -> Result<(), CliError> {
+    let root = HostRoot::new(&global.root);
+    let files = KernelFiles::load(&root).map_err(|e| CliError::input(e.to_string()))?;
+    next_boot(host, &files, plan);
+    let matches = PptMatches::load(&root).map_err(|e| CliError::input(e.to_string()))?;
+    for d in &matches.diagnostics {
+        eprintln!("pptctl: warning: {d}");
+    }
+    for f in &host.functions {
+        if let Some(node) = NodeIds::of(f) {
+            if matches.first_match(&node).is_some() {
+                plan.pending.matches_listed.insert(f.address);
+            }
+        }
+    }
     for file in vms {
         plan.pending.vms.push(read_vm(file)?);
     }
     Ok(())
 }
 
-/// vmadm `parsePCIslot` (illumos.md §5.1): 1–3 decimal parts
-/// (device / device:function / bus:device:function), sign allowed, no `0x`,
-/// no spaces; bus 0–255, device 0–31, function 0–7.
-pub fn parse_pci_slot(text: &str) -> Option<(u8, u8, u8)> {
-    let parts: Vec<&str> = text.split(':').collect();
-    if parts.is_empty() || parts.len() > 3 {
-        return None;
-    }
-    let num = |s: &str| -> Option<i64> {
-        let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
-        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        s.parse().ok()
-    };
-    let nums: Vec<i64> = parts.iter().map(|p| num(p)).collect::<Option<_>>()?;
-    let (b, d, f) = match nums.as_slice() {
-        [d] => (0, *d, 0),
-        [d, f] => (0, *d, *f),
-        [b, d, f] => (*b, *d, *f),
-        _ => return None,
-    };
-    if !(0..=255).contains(&b) || !(0..=31).contains(&d) || !(0..=7).contains(&f) {
-        return None;
-    }
-    Some((b as u8, d as u8, f as u8))
+/// The address of the function with devfs `path`.
+fn address_of(host: &Host, path: &str) -> Option<Address> {
+    host.functions
+        .iter()
+        .find(|f| f.illumos.as_ref().is_some_and(|n| n.path == path))
+        .map(|f| f.address)
 }
 
+fn next_boot(host: &Host, files: &KernelFiles, plan: &mut Plan) {
+    let report = binding::predict(host, files);
+    for p in &report.predictions {
+        let Some(f) = host.functions.get(p.function) else {
+            continue;
+        };
+        let prediction = if p.known {
+            let why = match &p.after {
+                Some(d) => {
+                    let place = format!("{} line {}", d.binding.file, d.binding.line);
+                    match &d.via {
+                        BoundBy::PathAlias => format!("path alias in {place}"),
+                        BoundBy::Compatible(c) => format!("\"{c}\" in {place}"),
+                        BoundBy::NodeName(n) => format!("node name {n}"),
+                    }
+                }
+                None => "no alias binds it".to_string(),
+            };
+            NextBoot {
+                dev: p.dev.as_ref().map(|d| {
+                    if d.certain {
+                        d.dev.clone()
+                    } else {
+                        format!("{} (a guess: the instance is not recorded yet)", d.dev)
+                    }
+                }),
+                ..NextBoot::new(p.driver_after(), why)
+            }
+        } else if p.driver_now.as_deref() == Some(PPT) {
+            // ppt ships with no aliases of its own (illumos.md §2.2), so
+            // a node no ppt_aliases entry decides leaves ppt; which host
+            // driver takes it needs driver_aliases, which was not read.
+            NextBoot {
+                driver: None,
+                why: "no ppt_aliases entry binds it; /etc/driver_aliases was not read".into(),
+                known: false,
+                dev: None,
+            }
+        } else {
+            continue;
+        };
+        plan.next_boot.insert(f.address, prediction);
+    }
+    for a in &report.ppt_aliases {
+        plan.pending.aliases.push(AliasUse {
+            alias: a.alias.clone(),
+            file: a.file.clone(),
+            line: Some(a.line),
+            is_path: a.kind == "path",
+            binds: a
+                .matches
+                .iter()
+                .filter_map(|p| address_of(host, p))
+                .collect(),
+            notes: a.lints.iter().map(|l| l.message.clone()).collect(),
+        });
+    }
+}
+
+/// Reads one vmadm payload: vmadm's own rejections become errors, the
+/// device entries are kept for the host checks.
 fn read_vm(file: &std::path::Path) -> Result<VmPlan, CliError> {
     let shown = file.display().to_string();
     let bytes = crate::error::read_payload(file)?;
@@ -61,8 +126,9 @@ fn read_vm(file: &std::path::Path) -> Result<VmPlan, CliError> {
             e.line()
         ))
     })?;
+    let (problems, devices) = vmadm::validate_payload(&v);
     let mut plan = VmPlan {
-        file: shown.clone(),
+        file: shown,
         name: v
             .get("alias")
             .or_else(|| v.get("uuid"))
@@ -70,80 +136,32 @@ fn read_vm(file: &std::path::Path) -> Result<VmPlan, CliError> {
             .map(str::to_string),
         ..Default::default()
     };
-    let list = v
-        .get("pci_devices")
-        .or_else(|| v.get("add_pci_devices"))
-        .or_else(|| v.get("update_pci_devices"));
-    let Some(list) = list else {
-        return Err(CliError::input(format!(
-            "{shown}: the payload has no pci_devices"
-        )));
-    };
-    let Some(items) = list.as_array() else {
-        plan.errors
-            .push("Invalid value(s) for: pci_devices".to_string());
-        return Ok(plan);
-    };
-    let mut bad = Vec::new();
-    let mut missing = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let path = item.get("path").and_then(Value::as_str);
-        let slot_text = item.get("pci_slot").and_then(Value::as_str);
-        match path {
-            None => missing.push(format!("pci_devices.{i}.path")),
-            Some(p) if !p.starts_with("/devices") => bad.push(format!("pci_devices.{i}.path")),
-            _ => {}
-        }
-        let slot = match slot_text {
-            None => {
-                missing.push(format!("pci_devices.{i}.pci_slot"));
-                None
+    // Problems beyond vmadm (duplicate or reserved slots, function 0) are
+    // the check's own rules; only vmadm's rejections are taken here.
+    plan.errors = problems
+        .iter()
+        .filter(|p| p.vmadm)
+        .map(|p| {
+            if p.location.is_empty() || p.message.contains(&p.location) {
+                p.message.clone()
+            } else {
+                format!("{}: {}", p.location, p.message)
             }
-            Some(s) => {
-                let parsed = parse_pci_slot(s);
-                if parsed.is_none() {
-                    bad.push(format!("pci_devices.{i}.pci_slot"));
-                }
-                parsed
-            }
-        };
-        if let Some(p) = path {
-            plan.devices.push(VmDevice {
-                index: i,
-                path: p.to_string(),
-                pci_slot: slot_text.map(str::to_string),
-                slot,
-            });
-        }
-    }
-    // vmadm reports bad values first, then missing properties (illumos.md §5.1).
-    if !bad.is_empty() {
-        plan.errors
-            .push(format!("Invalid value(s) for: {}", bad.join(",")));
-    }
-    if !missing.is_empty() {
-        plan.errors.push(format!(
-            "Missing required properties: {}",
-            missing.join(",")
-        ));
-    }
+        })
+        .collect();
+    plan.devices = devices
+        .into_iter()
+        .map(|d| VmDevice {
+            index: d
+                .location
+                .rsplit('.')
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0),
+            path: d.path,
+            pci_slot: d.slot.map(|s| s.to_string()),
+            slot: d.slot.map(|s| (s.bus, s.device, s.function)),
+        })
+        .collect();
     Ok(plan)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn slots_as_vmadm_parses_them() {
-        assert_eq!(parse_pci_slot("8"), Some((0, 8, 0)));
-        assert_eq!(parse_pci_slot("0:8:1"), Some((0, 8, 1)));
-        assert_eq!(parse_pci_slot("8:1"), Some((0, 8, 1)));
-        assert_eq!(parse_pci_slot("+4"), Some((0, 4, 0)));
-        for bad in [
-            "0x8", "4 ", "4:0:0:0", "256:0:0", "-1:0:0", "4:32:0", "4:0:8", "",
-        ] {
-            assert_eq!(parse_pci_slot(bad), None, "{bad}");
-        }
-    }
 }

@@ -5,7 +5,7 @@
 
 use pci_core::{Function, Host, IllumosNode, PropValue};
 
-use super::ppt_matches::{self, Entry};
+use pci_illumos::matches::{NodeIds, PptMatches};
 
 /// One device: string pairs in nvlist insertion order.
 pub type Row = Vec<(&'static str, String)>;
@@ -70,8 +70,13 @@ fn getinfo(f: &Function, n: &IllumosNode, dev: Option<String>) -> Option<Row> {
     if let Some(v) = hex(n, "subsystem-id", sub_fallback.map(u32::from)) {
         row.push(("subsystem-id", v));
     }
-    if let Some(d) = pci_ids::Device::from_vid_pid(ids.vendor, ids.device) {
-        row.push(("label", format!("{} {}", d.vendor().name(), d.name())));
+    // libppt labels from pcidb, the host's pci.ids: vendor and device only.
+    let names = pci_core::names::PciNames::global();
+    if let (Some(v), Some(d)) = (
+        names.vendor(ids.vendor),
+        names.device(ids.vendor, ids.device),
+    ) {
+        row.push(("label", format!("{v} {d}")));
     }
     Some(row)
 }
@@ -106,7 +111,7 @@ fn tree_key(path: &str) -> Vec<(u64, u64)> {
 
 /// The listing, or `None` when libppt's call fails as a whole (a
 /// `/dev/pptN` link whose path names no node: pptadm prints nothing).
-pub fn list(host: &Host, mode: Mode, matches: &[Entry]) -> Option<Vec<Row>> {
+pub fn list(host: &Host, mode: Mode, matches: &PptMatches) -> Option<Vec<Row>> {
     let mut rows = Vec::new();
     let nodes = host
         .functions
@@ -142,9 +147,16 @@ pub fn list(host: &Host, mode: Mode, matches: &[Entry]) -> Option<Vec<Row>> {
         };
         let bound_ppt = n.driver.as_deref() == Some("ppt");
         let include = bound_ppt || (mode.unknown && n.driver.is_none()) || {
-            let vendor = hex(n, "vendor-id", Some(u32::from(f.ids.vendor))).unwrap_or_default();
-            let device = hex(n, "device-id", Some(u32::from(f.ids.device))).unwrap_or_default();
-            ppt_matches::matches(matches, &n.path, &vendor, &device)
+            // libppt's match_ppt compares "%x" of the node's properties.
+            let prop = |name: &str, fallback: u16| {
+                int_prop(n, name).map_or(u32::from(fallback), |v| v as u32)
+            };
+            let ids = NodeIds {
+                path: &n.path,
+                vendor: prop("vendor-id", f.ids.vendor),
+                device: prop("device-id", f.ids.device),
+            };
+            matches.first_match(&ids).is_some()
         };
         if include {
             if let Some(row) = getinfo(f, n, dev) {
