@@ -709,8 +709,14 @@ fn hostile_selectors() {
             }
             args.extend(["--", s]);
             let o = run(t.path(), &args);
+            // unreserve may take a plain path that is not on the host (an
+            // alias left for a removed card) and says so; it changes nothing.
+            let unreserve_gone = c == "unreserve"
+                && o.code == 0
+                && s.starts_with("/pci")
+                && o.stdout.starts_with("Nothing to change");
             assert!(
-                matches!(o.code, 1 | 2),
+                matches!(o.code, 1 | 2) || unreserve_gone,
                 "{c} {s:?} was accepted: {}",
                 o.stdout
             );

@@ -85,9 +85,24 @@ pub fn layout(
 }
 
 fn reserve_error(e: ReserveError) -> CliError {
+    // Say what to do when the cause is missing rights (EACCES/EPERM
+    // anywhere in the chain): the files belong to root.
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    let mut denied = false;
+    while let Some(c) = cause {
+        if let Some(io) = c.downcast_ref::<std::io::Error>() {
+            denied |= io.kind() == std::io::ErrorKind::PermissionDenied;
+        }
+        cause = c.source();
+    }
+    let hint = if denied {
+        "\npptctl: these files belong to root: run pptctl as root (pfexec or sudo), or use --dry-run to see the change"
+    } else {
+        ""
+    };
     match e {
-        ReserveError::Edit(_) => CliError::input(e.to_string()),
-        _ => CliError::failed(e.to_string()),
+        ReserveError::Edit(_) => CliError::input(format!("{e}{hint}")),
+        _ => CliError::failed(format!("{e}{hint}")),
     }
 }
 
