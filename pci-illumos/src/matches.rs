@@ -25,7 +25,7 @@
 use std::collections::HashSet;
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, ErrorKind};
+use std::io::{self, BufRead, BufReader, ErrorKind, Read};
 
 use pci_core::Diagnostic;
 use serde::Serialize;
@@ -560,7 +560,22 @@ pub enum MatchesError {
         #[source]
         source: io::Error,
     },
+    /// The file is larger than [`MAX_MATCHES_FILE`]: not a hand-written
+    /// list of a few ids and paths (reading it would only waste time).
+    #[error("{file} is {size} bytes, more than the {limit} bytes pptctl reads; a ppt_matches file holds a few lines, check what was written there")]
+    TooLarge {
+        /// Host path of the file.
+        file: String,
+        /// Its size.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
 }
+
+/// The largest `ppt_matches` pptctl reads (real ones are a few hundred
+/// bytes; the same limit as the kernel binding files).
+pub const MAX_MATCHES_FILE: u64 = 16 << 20;
 
 /// A whole `ppt_matches` file as libppt reads it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -587,7 +602,23 @@ impl PptMatches {
     pub fn load_with(root: &HostRoot, limits: ReadLimits) -> Result<PptMatches, MatchesError> {
         for host_path in [MATCHES_BOOT, MATCHES_ETC] {
             match File::open(root.path(host_path)) {
-                Ok(f) => return Self::read(BufReader::new(f), host_path, limits),
+                Ok(f) => {
+                    let err = |source| MatchesError::Read {
+                        file: host_path.to_string(),
+                        source,
+                    };
+                    let size = f.metadata().map_err(err)?.len();
+                    if size > MAX_MATCHES_FILE {
+                        return Err(MatchesError::TooLarge {
+                            file: host_path.to_string(),
+                            size,
+                            limit: MAX_MATCHES_FILE,
+                        });
+                    }
+                    // `take` also bounds a file that grows while read.
+                    let f = f.take(MAX_MATCHES_FILE);
+                    return Self::read(BufReader::new(f), host_path, limits);
+                }
                 Err(e) if e.kind() == ErrorKind::NotFound => continue,
                 Err(source) => {
                     return Err(MatchesError::Read {
