@@ -4,7 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use pci_core::sources::{hostfacts, DumpSource, SnapshotSource, Source, SourceError, SysfsSource};
+use pci_core::sources::{
+    hostfacts, DumpSource, SnapshotSource, Source, SourceError, SysfsDetail, SysfsSource,
+};
 use pci_core::Host;
 
 use crate::error::CliError;
@@ -77,7 +79,18 @@ impl SourceSpec {
 impl Global {
     /// Reads the host named by `--from`, printing its warnings on stderr.
     pub fn load_host(&self) -> Result<Host, CliError> {
-        let host = load(&SourceSpec::parse(&self.from)?)?;
+        self.load_host_with(SysfsDetail::Full)
+    }
+
+    /// Like [`Global::load_host`], reading only the identity of each
+    /// function where the source can save work by it (sysfs): for
+    /// commands that print nothing else, such as `show -n`.
+    pub fn load_host_identity(&self) -> Result<Host, CliError> {
+        self.load_host_with(SysfsDetail::Identity)
+    }
+
+    fn load_host_with(&self, detail: SysfsDetail) -> Result<Host, CliError> {
+        let host = load(&SourceSpec::parse(&self.from)?, detail)?;
         for w in &host.warnings {
             eprintln!("pptctl: warning: {w}");
         }
@@ -96,9 +109,9 @@ impl Global {
 
 /// The one place a host is loaded: every source arm, then the passes that
 /// run on every host (the illumos naming prediction goes here).
-fn load(spec: &SourceSpec) -> Result<Host, CliError> {
+fn load(spec: &SourceSpec, detail: SysfsDetail) -> Result<Host, CliError> {
     let mut host = match spec {
-        SourceSpec::Sysfs(dir) => SysfsSource::new(dir).load(),
+        SourceSpec::Sysfs(dir) => SysfsSource::new(dir).with_detail(detail).load(),
         SourceSpec::Dump(Some(file)) => DumpSource::file(file).load(),
         SourceSpec::Dump(None) => DumpSource::stdin().load(),
         SourceSpec::Snapshot(file) => SnapshotSource::new(file).load(),
@@ -110,7 +123,7 @@ fn load(spec: &SourceSpec) -> Result<Host, CliError> {
         }
     }
     .map_err(source_error)?;
-    if let SourceSpec::Sysfs(dir) = spec {
+    if let (SourceSpec::Sysfs(dir), SysfsDetail::Full) = (spec, detail) {
         // CPU vendor and IOMMU presence for `check` and snapshots; procfs
         // only belongs to the live tree, a copied tree has none.
         let proc_dir = if dir == Path::new("/sys") {
