@@ -12,7 +12,10 @@ use pci_illumos::devinfo::{to_host, Snapshot};
 fn bench(c: &mut Criterion) {
     let root = default_realdata();
     let Ok(pool) = Pool::from_realdata(&root) else {
-        eprintln!("skipping devinfo benches: no real data at {}", root.display());
+        eprintln!(
+            "skipping devinfo benches: no real data at {}",
+            root.display()
+        );
         return;
     };
     let mut g = c.benchmark_group("devinfo");
@@ -20,7 +23,14 @@ fn bench(c: &mut Criterion) {
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
     for n in [64usize, 1024, 4096, 16384] {
-        let Ok(host) = generate(&pool, &GenOptions { functions: n, seed: 1, full_config: true }) else {
+        let Ok(host) = generate(
+            &pool,
+            &GenOptions {
+                functions: n,
+                seed: 1,
+                full_config: true,
+            },
+        ) else {
             continue;
         };
         let bytes = snapshot_bytes(&host);

@@ -89,6 +89,12 @@ impl Global {
         self.load_host_with(SysfsDetail::Identity)
     }
 
+    /// Reads the host without printing its warnings (for `pptctl bench`,
+    /// which loads it many times).
+    pub fn load_host_quiet(&self, detail: SysfsDetail) -> Result<Host, CliError> {
+        load(&SourceSpec::parse(&self.from)?, detail)
+    }
+
     fn load_host_with(&self, detail: SysfsDetail) -> Result<Host, CliError> {
         let host = load(&SourceSpec::parse(&self.from)?, detail)?;
         for w in &host.warnings {

@@ -78,7 +78,11 @@ fn main() -> ExitCode {
             eprintln!("alternate: `{spec}` is not NAME=CMD");
             return ExitCode::from(2);
         };
-        let argv: Vec<String> = cmd.split(' ').filter(|s| !s.is_empty()).map(String::from).collect();
+        let argv: Vec<String> = cmd
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect();
         if argv.is_empty() {
             eprintln!("alternate: empty command for {name}");
             return ExitCode::from(2);
