@@ -8,6 +8,7 @@ use pci_core::sources::{
     hostfacts, DumpSource, SnapshotSource, Source, SourceError, SysfsDetail, SysfsSource,
 };
 use pci_core::Host;
+use pci_illumos::root::HostRoot;
 
 use crate::error::CliError;
 
@@ -36,6 +37,8 @@ pub enum SourceSpec {
     Snapshot(PathBuf),
     /// An illumos devinfo snapshot.
     Devinfo(PathBuf),
+    /// The running illumos kernel's device tree (`auto` on illumos).
+    LiveIllumos,
 }
 
 impl SourceSpec {
@@ -67,10 +70,11 @@ impl SourceSpec {
     fn auto() -> Result<SourceSpec, CliError> {
         if cfg!(target_os = "linux") {
             Ok(SourceSpec::Sysfs(pci_core::sources::default_sysfs_root()))
+        } else if cfg!(target_os = "illumos") {
+            Ok(SourceSpec::LiveIllumos)
         } else {
-            // illumos: the live devinfo tree; the illumos source arm adds it.
             Err(CliError::input(
-                "--from auto: no live source on this platform yet; use sysfs:DIR, dump:FILE, snapshot:FILE or devinfo:FILE",
+                "--from auto: no live source on this platform; use sysfs:DIR, dump:FILE, snapshot:FILE or devinfo:FILE",
             ))
         }
     }
@@ -79,26 +83,36 @@ impl SourceSpec {
 impl Global {
     /// Reads the host named by `--from`, printing its warnings on stderr.
     pub fn load_host(&self) -> Result<Host, CliError> {
-        self.load_host_with(SysfsDetail::Full)
+        let host = self.load_host_quiet(SysfsDetail::Full)?;
+        for w in &host.warnings {
+            eprintln!("pptctl: warning: {w}");
+        }
+        Ok(host)
     }
 
     /// Like [`Global::load_host`], reading only the identity of each
-    /// function where the source can save work by it (sysfs): for
-    /// commands that print nothing else, such as `show -n`.
+    /// function where the source can save work by it (sysfs), and without
+    /// the illumos passes: for listings that print nothing else (`show -n`).
     pub fn load_host_identity(&self) -> Result<Host, CliError> {
-        self.load_host_with(SysfsDetail::Identity)
-    }
-
-    /// Reads the host without printing its warnings (for `pptctl bench`,
-    /// which loads it many times).
-    pub fn load_host_quiet(&self, detail: SysfsDetail) -> Result<Host, CliError> {
-        load(&SourceSpec::parse(&self.from)?, detail)
-    }
-
-    fn load_host_with(&self, detail: SysfsDetail) -> Result<Host, CliError> {
-        let host = load(&SourceSpec::parse(&self.from)?, detail)?;
+        let host = self.load_host_quiet(SysfsDetail::Identity)?;
         for w in &host.warnings {
             eprintln!("pptctl: warning: {w}");
+        }
+        Ok(host)
+    }
+
+    /// Reads the host without printing its warnings (`pptctl bench` loads
+    /// it many times). [`SysfsDetail::Identity`] skips the illumos passes.
+    pub fn load_host_quiet(&self, detail: SysfsDetail) -> Result<Host, CliError> {
+        let spec = SourceSpec::parse(&self.from)?;
+        let (mut host, links_read) = load(&spec, &self.root, detail)?;
+        if detail == SysfsDetail::Full {
+            // /dev/ppt* is read from --root for a devinfo file, and for any
+            // source when --root is given; otherwise a snapshot keeps the
+            // links it recorded (and Linux sources have none).
+            let read_links = !links_read
+                && (matches!(spec, SourceSpec::Devinfo(_)) || self.root != Path::new("/"));
+            self.illumos_pass(&mut host, read_links)?;
         }
         Ok(host)
     }
@@ -111,21 +125,47 @@ impl Global {
             _ => self.from.clone(),
         }
     }
+
+    /// The passes every host gets after its source read it: `/dev/ppt*`
+    /// links from `--root` when `read_links`, `--cfgspace` joined by
+    /// address, illumos node names predicted for functions no devinfo tree
+    /// describes, and a warning for each `/dev/pptN` that names no node.
+    fn illumos_pass(&self, host: &mut Host, read_links: bool) -> Result<(), CliError> {
+        let root = HostRoot::new(&self.root);
+        if read_links {
+            let (links, diags) = pci_illumos::pptdev::read_links(&root);
+            host.ppt_links = links;
+            host.warnings.extend(diags);
+        }
+        if let Some(dir) = &self.cfgspace {
+            pci_illumos::cfgspace::join(host, dir)
+                .map_err(|e| CliError::input(format!("--cfgspace {e}")))?;
+        }
+        pci_illumos::naming::predict(host);
+        let stale = pci_illumos::pptdev::stale_links(host);
+        host.warnings.extend(stale);
+        Ok(())
+    }
 }
 
-/// The one place a host is loaded: every source arm, then the passes that
-/// run on every host (the illumos naming prediction goes here).
-fn load(spec: &SourceSpec, detail: SysfsDetail) -> Result<Host, CliError> {
+/// Reads the source named by `spec`; the passes every host gets run in
+/// [`Global::load_host`]. The flag says whether `/dev/ppt*` was already read (the live illumos
+/// source reads it itself).
+fn load(spec: &SourceSpec, root: &Path, detail: SysfsDetail) -> Result<(Host, bool), CliError> {
     let mut host = match spec {
         SourceSpec::Sysfs(dir) => SysfsSource::new(dir).with_detail(detail).load(),
         SourceSpec::Dump(Some(file)) => DumpSource::file(file).load(),
         SourceSpec::Dump(None) => DumpSource::stdin().load(),
         SourceSpec::Snapshot(file) => SnapshotSource::new(file).load(),
         SourceSpec::Devinfo(file) => {
-            return Err(CliError::input(format!(
-                "--from devinfo:{}: the devinfo reader is not built yet",
-                file.display()
-            )))
+            return pci_illumos::devinfo::load_file(file)
+                .map(|h| (h, false))
+                .map_err(|e| CliError::input(e.to_string()));
+        }
+        SourceSpec::LiveIllumos => {
+            return pci_illumos::live::load_host(&HostRoot::new(root))
+                .map(|h| (h, true))
+                .map_err(|e| CliError::input(e.to_string()));
         }
     }
     .map_err(source_error)?;
@@ -141,7 +181,7 @@ fn load(spec: &SourceSpec, detail: SysfsDetail) -> Result<Host, CliError> {
         host.facts = facts;
         host.warnings.extend(warnings);
     }
-    Ok(host)
+    Ok((host, false))
 }
 
 /// Every source error is unreadable input: exit 2.

@@ -219,3 +219,38 @@ fn snapshot_round_trip_and_wrong_format() {
         text(&o.stderr)
     );
 }
+
+#[test]
+fn capability_loop_is_reported_not_followed() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Status has the capability bit, the pointer is 0x40, and the PM
+    // capability at 0x40 points back to itself.
+    let mut dump = String::from("00:00.0 x\n");
+    let mut cfg = [0u8; 256];
+    cfg[..4].copy_from_slice(&[0x86, 0x80, 0x57, 0x0d]);
+    cfg[6] = 0x10;
+    cfg[0x0b] = 0x02;
+    cfg[0x34] = 0x40;
+    cfg[0x40..0x43].copy_from_slice(&[0x01, 0x40, 0x03]);
+    for (row, chunk) in cfg.chunks(16).enumerate() {
+        dump.push_str(&format!("{:02x}:", row * 16));
+        for b in chunk {
+            dump.push_str(&format!(" {b:02x}"));
+        }
+        dump.push('\n');
+    }
+    std::fs::write(tmp.path().join("loop.txt"), dump).unwrap();
+    let o = pptctl(tmp.path(), "loop.txt", &["-vv"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = text(&o.stdout);
+    assert!(out.contains("Capabilities: [40] Power Management"), "{out}");
+    assert!(
+        out.contains("Capabilities: [40] <capability chain loops back to 0x40>"),
+        "{out}"
+    );
+    let o = pptctl(tmp.path(), "loop.txt", &["--json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let f = &doc["functions"][0];
+    assert_eq!(f["capabilities"].as_array().unwrap().len(), 1);
+    assert_eq!(f["capability_errors"][0]["offset"], 64);
+}

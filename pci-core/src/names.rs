@@ -71,6 +71,13 @@ impl PciNames {
             .unwrap_or_else(PciNames::embedded)
     }
 
+    /// One database per process, loaded by [`PciNames::load`] on first use
+    /// (a command that names many functions pays the ~20 ms index once).
+    pub fn global() -> &'static PciNames {
+        static NAMES: std::sync::OnceLock<PciNames> = std::sync::OnceLock::new();
+        NAMES.get_or_init(PciNames::load)
+    }
+
     /// Reads one `pci.ids` file. Invalid UTF-8 is replaced, not fatal.
     pub fn from_file(path: impl AsRef<Path>) -> Result<PciNames, NamesError> {
         let path = path.as_ref();

@@ -29,6 +29,9 @@ struct Lspci {
     std: Vec<String>,
     ext: Vec<String>,
     msix: Vec<u16>,
+    /// Other decoded facts in chain order (PM, MSI, ACS, SR-IOV, ReBAR),
+    /// in a common spelling.
+    facts: Vec<String>,
     devcap_flr: Option<bool>,
     af_flr: Option<bool>,
     lnkcap: Option<(String, u8)>,
@@ -81,6 +84,7 @@ fn flag(s: &str, name: &str) -> Option<bool> {
 fn parse_lspci(text: &str) -> Vec<(Slot, Lspci)> {
     let mut out: Vec<(Slot, Lspci)> = Vec::new();
     let mut section = String::new();
+    let mut cap_kind = String::new();
     for line in text.lines() {
         if let Some(slot) = parse_slot(line) {
             out.push((slot, Lspci::default()));
@@ -117,6 +121,20 @@ fn parse_lspci(text: &str) -> Vec<(Slot, Lspci)> {
             } else {
                 f.std.push(format!("{inside}{ending}"));
             }
+            cap_kind.clear();
+            if let Some(m) = tail.split(" MSI: ").nth(1) {
+                f.facts.push(format!("msi {m}"));
+            }
+            if let Some(v) = tail.split("Power Management version ").nth(1) {
+                f.facts.push(format!("pm v{v}"));
+                cap_kind = "pm".into();
+            }
+            if tail.contains("Single Root I/O Virtualization") {
+                cap_kind = "sriov".into();
+            }
+            if tail.contains(" Physical Resizable BAR") {
+                cap_kind = "rebar".into();
+            }
             if let Some(c) = tail.split("MSI-X: ").nth(1) {
                 if let Some(n) = c.split("Count=").nth(1) {
                     let n: String = n.chars().take_while(|c| c.is_ascii_digit()).collect();
@@ -133,6 +151,31 @@ fn parse_lspci(text: &str) -> Vec<(Slot, Lspci)> {
             if !rest.starts_with('\t') {
                 section = rest.split(':').next().unwrap_or("").to_string();
             }
+        }
+        let tokens: Vec<&str> = line.split_whitespace().collect();
+        let header_line = line.starts_with("\t\t") && !line.starts_with("\t\t\t");
+        match (cap_kind.as_str(), section.as_str()) {
+            _ if !header_line || tokens.len() < 5 && section != "Status" => {}
+            ("pm", "Flags") => f.facts.push(format!("pm {} {}", tokens[3], tokens[4])),
+            ("pm", "Status") => f.facts.push(format!("pm {} {}", tokens[1], tokens[2])),
+            ("sriov", s) if s.starts_with("Initial VFs") => f.facts.push(format!(
+                "sriov {}",
+                line.trim()
+                    .replace(", Function Dependency Link", "")
+                    .replace(':', "")
+            )),
+            ("sriov", s) if s.starts_with("VF offset") => f
+                .facts
+                .push(format!("sriov {}", line.trim().replace(':', ""))),
+            ("rebar", s) if s.starts_with("BAR ") => f.facts.push(format!("rebar {}", line.trim())),
+            _ => {}
+        }
+        if section == "ACSCap" && header_line {
+            let on: Vec<&str> = tokens[1..]
+                .iter()
+                .filter_map(|t| t.strip_suffix('+'))
+                .collect();
+            f.facts.push(format!("acs {}", on.join(" ")));
         }
         match section.as_str() {
             "DevCap" => {
@@ -200,10 +243,103 @@ fn ours(cfg: &ConfigSpace<'_>) -> Lspci {
             assert!(p.link.is_none());
         }
     }
+    f.facts = our_facts(cfg);
     if let Some(af) = cfg.advanced_features() {
         f.af_flr = Some(af.flr());
     }
     f
+}
+
+/// lspci's size spelling for Resizable BAR sizes.
+fn rebar_size(bytes: u64) -> String {
+    let mb = bytes >> 20;
+    if mb < 1024 {
+        format!("{mb}MB")
+    } else if mb < 1 << 20 {
+        format!("{}GB", mb >> 10)
+    } else {
+        format!("{}TB", mb >> 20)
+    }
+}
+
+fn our_facts(cfg: &ConfigSpace<'_>) -> Vec<String> {
+    use pci_core::caps::{Acs, Msi, PowerManagement, ResizableBar, SrIov};
+    let mut out = Vec::new();
+    for c in cfg.capabilities().filter_map(Result::ok) {
+        let at = usize::from(c.offset);
+        match c.id {
+            0x01 => {
+                let Some(pm) = PowerManagement::decode(cfg, at) else {
+                    continue;
+                };
+                let pm_flag = |b: bool| if b { '+' } else { '-' };
+                out.push(format!("pm v{}", pm.version));
+                out.push(format!("pm D1{} D2{}", pm_flag(pm.d1()), pm_flag(pm.d2())));
+                let state = match pm.state {
+                    pci_core::caps::PowerState::D0 => 0,
+                    pci_core::caps::PowerState::D1 => 1,
+                    pci_core::caps::PowerState::D2 => 2,
+                    pci_core::caps::PowerState::D3Hot => 3,
+                };
+                out.push(format!(
+                    "pm D{state} NoSoftRst{}",
+                    pm_flag(pm.no_soft_reset)
+                ));
+            }
+            0x05 => {
+                let Some(m) = Msi::decode(cfg, at) else {
+                    continue;
+                };
+                let fl = |b: bool| if b { '+' } else { '-' };
+                out.push(format!(
+                    "msi Enable{} Count={}/{} Maskable{} 64bit{}",
+                    fl(m.enabled()),
+                    m.vectors_enabled,
+                    m.vectors_capable,
+                    fl(m.maskable()),
+                    fl(m.is_64bit())
+                ));
+            }
+            _ => {}
+        }
+    }
+    for c in cfg.extended_capabilities().filter_map(Result::ok) {
+        let at = usize::from(c.offset);
+        match c.id {
+            0x0d => {
+                if let Some(a) = Acs::decode(cfg, at) {
+                    out.push(format!("acs {}", a.capability.names().join(" ")));
+                }
+            }
+            0x10 => {
+                if let Some(s) = SrIov::decode(cfg, at) {
+                    out.push(format!(
+                        "sriov Initial VFs {}, Total VFs {}, Number of VFs {}, {:02x}",
+                        s.initial_vfs, s.total_vfs, s.num_vfs, s.function_link
+                    ));
+                    out.push(format!(
+                        "sriov VF offset {}, stride {}, Device ID {:04x}",
+                        s.vf_offset, s.vf_stride, s.vf_device
+                    ));
+                }
+            }
+            0x15 => {
+                if let Some(r) = ResizableBar::decode(cfg, at) {
+                    for e in r.entries {
+                        let sup: Vec<String> = e.supported.iter().map(|&b| rebar_size(b)).collect();
+                        out.push(format!(
+                            "rebar BAR {}: current size: {}, supported: {}",
+                            e.bar,
+                            rebar_size(e.current),
+                            sup.join(" ")
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 #[test]
@@ -219,6 +355,7 @@ fn capabilities_agree_with_lspci_3_9_0() {
     files.sort();
     let mut functions = 0usize;
     let mut dumps = 0usize;
+    let mut facts = 0usize;
     let mut problems: Vec<String> = Vec::new();
     for oracle in files {
         let name = oracle.to_string_lossy().to_string();
@@ -253,6 +390,7 @@ fn capabilities_agree_with_lspci_3_9_0() {
                 continue;
             };
             functions += 1;
+            facts += want.facts.len();
             let got = ours(&ConfigSpace::new(&bytes));
             let mut check = |what: &str, ok: bool, detail: String| {
                 if !ok {
@@ -322,7 +460,9 @@ fn capabilities_agree_with_lspci_3_9_0() {
             }
         }
     }
-    eprintln!("compared {functions} functions from {dumps} dumps");
+    eprintln!(
+        "compared {functions} functions from {dumps} dumps, {facts} PM/MSI/ACS/SR-IOV/ReBAR facts"
+    );
     if !problems.is_empty() {
         panic!(
             "{} disagreements with lspci 3.9.0, first ones:\n{}",
@@ -335,6 +475,10 @@ fn capabilities_agree_with_lspci_3_9_0() {
                 .join("\n")
         );
     }
+    assert!(
+        facts >= 1000,
+        "expected over 1000 decoded facts, compared {facts}"
+    );
     assert!(dumps >= 60, "expected the 69 dumps, found {dumps}");
     assert!(
         functions >= 800,

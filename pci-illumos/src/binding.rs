@@ -1,1 +1,501 @@
 //! Which driver the kernel binds to each node after the next boot.
+//!
+//! Rules (docs/illumos.md §3.2, §3.3, §4.5):
+//!
+//! * The binding hash holds driver names (`name_to_major`), then the aliases
+//!   of `/etc/ppt_aliases`, then those of `/etc/driver_aliases`; the first
+//!   binding of a string wins, later ones only log a warning. So a
+//!   compatible alias in `ppt_aliases` takes that ID from its usual driver.
+//! * A path-oriented alias (the devfs path with unit addresses, no
+//!   `/devices`, no minor) has the highest precedence (gate devcfg.c
+//!   `init_node`).
+//! * Otherwise the node's `compatible` list is tried in order, most specific
+//!   first, each entry by exact string equality; the node name is the
+//!   last resort.
+//! * The files are read once at boot, from the boot-module copy under
+//!   `/system/boot` when there is one (§3.4).
+//!
+//! `/dev/pptN` is the ppt instance number (§1.8), which comes from
+//! `path_to_inst` when the path was ever bound to ppt; otherwise the kernel
+//! hands out a new number at attach and the prediction is a guess.
+
+use std::collections::{BTreeMap, HashSet};
+
+use pci_core::{Function, Host};
+
+use crate::aliases::{
+    read_kernel_file, AliasEntry, AliasFile, AliasLineProblem, Binding, BindingFileError,
+    BindingTable, NameToMajor, PathToInst, DRIVER_ALIASES, NAME_TO_MAJOR, PATH_TO_INST,
+    PPT_ALIASES,
+};
+use crate::matches::{add_suggestions, path_lints, Lint, LintCode};
+use crate::root::HostRoot;
+
+/// The ppt driver's name.
+pub const PPT: &str = "ppt";
+
+/// The kernel files that decide bindings, as found under a root.
+#[derive(Debug, Clone, Default)]
+pub struct KernelFiles {
+    /// `ppt_aliases` (boot-module copy preferred), if present.
+    pub ppt_aliases: Option<AliasFile>,
+    /// `driver_aliases`, if present. Without it only `ppt_aliases` can be
+    /// predicted.
+    pub driver_aliases: Option<AliasFile>,
+    /// `name_to_major`, if present. Without it every driver named in an
+    /// aliases file is taken as known.
+    pub name_to_major: Option<NameToMajor>,
+    /// `path_to_inst`, if present.
+    pub path_to_inst: Option<PathToInst>,
+}
+
+impl KernelFiles {
+    /// Reads the files under `root`, each from `/system/boot` first.
+    pub fn load(root: &HostRoot) -> Result<KernelFiles, BindingFileError> {
+        let n2m = read_kernel_file(root, NAME_TO_MAJOR)?
+            .map(|(file, bytes)| NameToMajor::parse(&bytes, &file));
+        let ppt = read_kernel_file(root, PPT_ALIASES)?
+            .map(|(file, bytes)| AliasFile::parse(&bytes, &file, n2m.as_ref()));
+        let da = read_kernel_file(root, DRIVER_ALIASES)?
+            .map(|(file, bytes)| AliasFile::parse(&bytes, &file, n2m.as_ref()));
+        let p2i = read_kernel_file(root, PATH_TO_INST)?
+            .map(|(file, bytes)| PathToInst::parse(&bytes, &file));
+        Ok(KernelFiles {
+            ppt_aliases: ppt,
+            driver_aliases: da,
+            name_to_major: n2m,
+            path_to_inst: p2i,
+        })
+    }
+}
+
+/// How a node got its driver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BoundBy {
+    /// A path-oriented alias equal to the node's devfs path.
+    PathAlias,
+    /// This entry of the node's `compatible` list.
+    Compatible(String),
+    /// The node name (last resort).
+    NodeName(String),
+}
+
+/// The binding the kernel picks for one node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    /// The string that was looked up (path, compatible entry or node name).
+    pub key: String,
+    /// How.
+    pub via: BoundBy,
+    /// Which driver, from which file and line.
+    pub binding: Binding,
+}
+
+/// A predicted `/dev/pptN`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PptDev {
+    /// `/dev/pptN`.
+    pub dev: String,
+    /// `true` when the instance is recorded (path_to_inst or the current
+    /// binding), `false` when it is the next free number: only a guess.
+    pub certain: bool,
+}
+
+/// What happens to one function at the next boot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prediction {
+    /// Index into [`Host::functions`].
+    pub function: usize,
+    /// devfs path.
+    pub path: String,
+    /// Driver bound now.
+    pub driver_now: Option<String>,
+    /// The binding after the next boot; `None` when nothing binds it, or
+    /// when it cannot be known (see [`Prediction::known`]).
+    pub after: Option<Decision>,
+    /// Whether `after` is a real prediction. `false` when `driver_aliases`
+    /// is missing and `ppt_aliases` does not decide the node.
+    pub known: bool,
+    /// The binding `driver_aliases` alone would give (to tell when a
+    /// `ppt_aliases` entry takes a device from its driver).
+    pub without_ppt_aliases: Option<Decision>,
+    /// Predicted `/dev/pptN` when the node goes to ppt.
+    pub dev: Option<PptDev>,
+}
+
+impl Prediction {
+    /// The driver after the next boot, when known.
+    pub fn driver_after(&self) -> Option<&str> {
+        self.after.as_ref().map(|d| d.binding.driver.as_str())
+    }
+
+    /// Whether the driver changes at the next boot (an unknown prediction
+    /// counts as a change only for a node bound to ppt now, since only
+    /// `ppt_aliases` could be keeping it there).
+    pub fn changes(&self) -> bool {
+        if self.known {
+            self.driver_after() != self.driver_now.as_deref()
+        } else {
+            self.driver_now.as_deref() == Some(PPT)
+        }
+    }
+}
+
+/// One `ppt_aliases` entry (or problem line) and what it does on this host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AliasReport {
+    /// Host path of the file.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// The alias as the kernel stores it, or the line's text when the line
+    /// binds nothing.
+    pub alias: String,
+    /// `path` or `compatible`.
+    pub kind: &'static str,
+    /// Paths of the functions this entry binds at the next boot.
+    pub matches: Vec<String>,
+    /// Everything wrong or surprising about it.
+    pub lints: Vec<Lint>,
+}
+
+/// Binding prediction for a whole host.
+#[derive(Debug, Clone, Default)]
+pub struct BindingReport {
+    /// One prediction per function with an illumos node, in host order.
+    pub predictions: Vec<Prediction>,
+    /// One report per `ppt_aliases` entry or problem line, in file order.
+    pub ppt_aliases: Vec<AliasReport>,
+    /// Host path of the `ppt_aliases` file read, if any.
+    pub ppt_aliases_file: Option<String>,
+}
+
+fn node_driver_now(f: &Function) -> Option<String> {
+    f.illumos
+        .as_ref()
+        .and_then(|n| n.driver.clone())
+        .or_else(|| f.driver.clone())
+}
+
+fn decide(table: &BindingTable, f: &Function) -> Option<Decision> {
+    let n = f.illumos.as_ref()?;
+    if let Some(b) = table.get(&n.path) {
+        return Some(Decision {
+            key: n.path.clone(),
+            via: BoundBy::PathAlias,
+            binding: b.clone(),
+        });
+    }
+    for c in &n.compatible {
+        if let Some(b) = table.get(c) {
+            return Some(Decision {
+                key: c.clone(),
+                via: BoundBy::Compatible(c.clone()),
+                binding: b.clone(),
+            });
+        }
+    }
+    table.get(&n.node_name).map(|b| Decision {
+        key: n.node_name.clone(),
+        via: BoundBy::NodeName(n.node_name.clone()),
+        binding: b.clone(),
+    })
+}
+
+/// Predicts the next boot's bindings for `host` from `files`.
+pub fn predict(host: &Host, files: &KernelFiles) -> BindingReport {
+    let mut all: Vec<&AliasFile> = Vec::new();
+    if let Some(p) = &files.ppt_aliases {
+        all.push(p);
+    }
+    if let Some(d) = &files.driver_aliases {
+        all.push(d);
+    }
+    // Without name_to_major the driver names are not known; the drivers
+    // bound now and those named in the aliases files certainly exist, so
+    // they stand in (node names such as `pci-ide` bind by driver name).
+    let assumed = files
+        .name_to_major
+        .is_none()
+        .then(|| assumed_drivers(host, &all));
+    let n2m = files.name_to_major.as_ref().or(assumed.as_ref());
+    let table = BindingTable::build(n2m, &all);
+    let without = files
+        .driver_aliases
+        .as_ref()
+        .map(|d| BindingTable::build(n2m, &[d]));
+    let ppt_file = files.ppt_aliases.as_ref().map(|p| p.file.clone());
+
+    let mut predictions = Vec::new();
+    for (i, f) in host.functions.iter().enumerate() {
+        let Some(n) = f.illumos.as_ref() else {
+            continue;
+        };
+        let after = decide(&table, f);
+        let by_ppt_file = after
+            .as_ref()
+            .is_some_and(|d| Some(&d.binding.file) == ppt_file.as_ref());
+        let known = files.driver_aliases.is_some() || by_ppt_file;
+        predictions.push(Prediction {
+            function: i,
+            path: n.path.clone(),
+            driver_now: node_driver_now(f),
+            after: if known { after } else { None },
+            known,
+            without_ppt_aliases: without.as_ref().and_then(|t| decide(t, f)),
+            dev: None,
+        });
+    }
+    assign_devs(host, files.path_to_inst.as_ref(), &mut predictions);
+
+    let ppt_aliases = match &files.ppt_aliases {
+        Some(pf) => alias_reports(host, pf, &table, &predictions),
+        None => Vec::new(),
+    };
+    BindingReport {
+        predictions,
+        ppt_aliases,
+        ppt_aliases_file: ppt_file,
+    }
+}
+
+/// Host path under which driver names stand when `name_to_major` is
+/// missing (their line number is 0).
+pub const ASSUMED_DRIVERS: &str = "/etc/name_to_major";
+
+fn assumed_drivers(host: &Host, files: &[&AliasFile]) -> NameToMajor {
+    let mut n = NameToMajor {
+        file: ASSUMED_DRIVERS.to_string(),
+        drivers: Default::default(),
+    };
+    let bound = host.functions.iter().filter_map(node_driver_now);
+    let named = files
+        .iter()
+        .flat_map(|f| f.entries.iter().map(|e| e.driver.clone()));
+    for d in bound.chain(named) {
+        n.drivers.entry(d).or_insert((0, 0));
+    }
+    n
+}
+
+/// `/dev/pptN` for every node going to ppt: the recorded instance when
+/// there is one, else the next free numbers in host order (a guess: the
+/// kernel numbers them in attach order).
+fn assign_devs(host: &Host, p2i: Option<&PathToInst>, preds: &mut [Prediction]) {
+    let mut next = p2i.map(|p| p.next_free(PPT)).unwrap_or(0);
+    for f in &host.functions {
+        if let Some(n) = &f.illumos {
+            if n.driver.as_deref() == Some(PPT) {
+                if let Some(i) = n.instance.and_then(|i| u32::try_from(i).ok()) {
+                    next = next.max(i.saturating_add(1));
+                }
+            }
+        }
+    }
+    for p in preds.iter_mut() {
+        if p.driver_after() != Some(PPT) {
+            continue;
+        }
+        let f = &host.functions[p.function];
+        let now_inst = f
+            .illumos
+            .as_ref()
+            .filter(|n| n.driver.as_deref() == Some(PPT))
+            .and_then(|n| n.instance)
+            .and_then(|i| u32::try_from(i).ok());
+        let recorded = now_inst.or_else(|| p2i.and_then(|t| t.instance(&p.path, PPT)));
+        p.dev = Some(match recorded {
+            Some(i) => PptDev {
+                dev: format!("/dev/ppt{i}"),
+                certain: true,
+            },
+            None => {
+                let i = next;
+                next = next.saturating_add(1);
+                PptDev {
+                    dev: format!("/dev/ppt{i}"),
+                    certain: false,
+                }
+            }
+        });
+    }
+}
+
+fn alias_reports(
+    host: &Host,
+    pf: &AliasFile,
+    table: &BindingTable,
+    preds: &[Prediction],
+) -> Vec<AliasReport> {
+    let paths: HashSet<&str> = host
+        .functions
+        .iter()
+        .filter_map(|f| f.illumos.as_ref().map(|n| n.path.as_str()))
+        .chain(host.nexus.iter().map(|n| n.path.as_str()))
+        .collect();
+    // compatible string → paths of the functions listing it (or named so)
+    let mut listed: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for f in &host.functions {
+        if let Some(n) = &f.illumos {
+            for c in n.compatible.iter().chain(std::iter::once(&n.node_name)) {
+                listed.entry(c.as_str()).or_default().push(n.path.as_str());
+            }
+        }
+    }
+
+    let mut out: Vec<AliasReport> = Vec::new();
+    for e in &pf.entries {
+        out.push(entry_report(e, table, preds, &paths, &listed));
+    }
+    for p in &pf.problems {
+        out.push(problem_report(&pf.file, p));
+    }
+    out.sort_by_key(|r| r.line);
+    out
+}
+
+fn problem_report(file: &str, p: &AliasLineProblem) -> AliasReport {
+    AliasReport {
+        file: file.to_string(),
+        line: p.line,
+        alias: p.text.clone(),
+        kind: if p.text.contains('/') {
+            "path"
+        } else {
+            "compatible"
+        },
+        matches: Vec::new(),
+        lints: p.lints.clone(),
+    }
+}
+
+fn entry_report(
+    e: &AliasEntry,
+    table: &BindingTable,
+    preds: &[Prediction],
+    paths: &HashSet<&str>,
+    listed: &BTreeMap<&str, Vec<&str>>,
+) -> AliasReport {
+    let mut lints = e.lints.clone();
+    let mine =
+        |d: &Decision| d.binding.file == e.file && d.binding.line == e.line && d.key == e.alias;
+    let decided: Vec<&Prediction> = preds
+        .iter()
+        .filter(|p| p.after.as_ref().is_some_and(mine))
+        .collect();
+    let matches: Vec<String> = decided.iter().map(|p| p.path.clone()).collect();
+
+    if let Some((_, _, _, won)) = table
+        .conflicts
+        .iter()
+        .find(|(f, l, a, _)| *f == e.file && *l == e.line && *a == e.alias)
+    {
+        let what = if table.is_driver_name(&e.alias) && won.driver == e.alias {
+            "the name of a driver".to_string()
+        } else {
+            format!(
+                "already bound to {} by {}:{}",
+                won.driver, won.file, won.line
+            )
+        };
+        lints.push(Lint::new(
+            LintCode::DuplicateAlias,
+            format!(
+                "Driver alias \"{}\" conflicts with an existing driver name or alias ({what}); the first binding wins, so this entry does nothing",
+                e.alias
+            ),
+        ));
+    }
+
+    if e.alias.starts_with('/') {
+        let before = lints.len();
+        path_lints(
+            "the kernel",
+            e.alias.as_bytes(),
+            e.alias.as_bytes(),
+            &mut lints,
+        );
+        if lints.len() == before && !paths.contains(e.alias.as_str()) {
+            lints.push(Lint::new(
+                LintCode::NoSuchPath,
+                format!(
+                    "no node of this host has the path {}: this alias binds nothing",
+                    e.alias
+                ),
+            ));
+        }
+        add_suggestions(&e.alias, paths, &mut lints[before..]);
+    } else if let Some(listing) = listed.get(e.alias.as_str()) {
+        if matches.is_empty() && !lints.iter().any(|l| l.code == LintCode::DuplicateAlias) {
+            let why: Vec<String> = listing
+                .iter()
+                .filter_map(|path| preds.iter().find(|p| p.path == *path))
+                .filter_map(|p| {
+                    p.after.as_ref().map(|d| {
+                        format!(
+                            "{} binds {} by \"{}\" ({}:{})",
+                            p.path, d.binding.driver, d.key, d.binding.file, d.binding.line
+                        )
+                    })
+                })
+                .collect();
+            lints.push(Lint::new(
+                LintCode::Shadowed,
+                format!(
+                    "functions list \"{}\" but an earlier entry of their compatible list binds them first: {}",
+                    e.alias,
+                    if why.is_empty() {
+                        "(driver_aliases unknown)".to_string()
+                    } else {
+                        why.join("; ")
+                    }
+                ),
+            ));
+        }
+    } else {
+        let hint = if e.alias.bytes().any(|b| b.is_ascii_uppercase()) {
+            " (compatible strings are lower-case hex)"
+        } else {
+            ""
+        };
+        lints.push(Lint::new(
+            LintCode::MatchesNothing,
+            format!(
+                "no function of this host has \"{}\" in its compatible list{hint}",
+                e.alias
+            ),
+        ));
+    }
+
+    if !e.alias.starts_with('/') && decided.len() >= 2 {
+        lints.push(Lint::new(
+            LintCode::BindsSeveral,
+            format!(
+                "a compatible alias binds every device with this ID: {} functions ({}); use path aliases to take single functions",
+                decided.len(),
+                matches.join(", ")
+            ),
+        ));
+    }
+    for p in decided.iter().filter(|_| !e.alias.starts_with('/')) {
+        if let Some(w) = &p.without_ppt_aliases {
+            if w.binding.driver != e.driver {
+                lints.push(Lint::new(
+                    LintCode::StealsDevice,
+                    format!(
+                        "takes {} from {} (\"{}\", {}:{}) because ppt_aliases is read before driver_aliases",
+                        p.path, w.binding.driver, w.key, w.binding.file, w.binding.line
+                    ),
+                ));
+            }
+        }
+    }
+    AliasReport {
+        file: e.file.clone(),
+        line: e.line,
+        alias: e.alias.clone(),
+        kind: e.kind(),
+        matches,
+        lints,
+    }
+}

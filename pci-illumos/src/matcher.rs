@@ -21,7 +21,11 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use crate::matches::{NodeIds, PptMatches, Rule};
+use std::collections::HashSet;
+
+use pci_core::{Function, Host, PathSource};
+
+use crate::matches::{add_suggestions, Lint, LintCode, NodeIds, PptMatches, Rule};
 
 /// A small multiplicative hasher: keys are integers or short paths from
 /// local files, so DoS-resistant SipHash buys nothing here.
@@ -168,6 +172,90 @@ impl Matcher {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// The node libppt compares for a function, when libppt looks at it at
+/// all: only children of a `pci`/`pciex` nexus (`is_pci`, docs/illumos.md
+/// §1.6). Predicted nodes (from a Linux source) carry no parent facts and
+/// are taken as PCI children, which they are.
+pub fn libppt_node(f: &Function) -> Option<NodeIds<'_>> {
+    let n = f.illumos.as_ref()?;
+    if n.path_source == Some(PathSource::Devinfo)
+        && !matches!(n.parent_device_type.as_deref(), Some("pci" | "pciex"))
+    {
+        return None;
+    }
+    NodeIds::of(f)
+}
+
+/// What one `ppt_matches` line selects on a host.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LineSelection {
+    /// Indexes into [`Host::functions`] of the functions the line matches
+    /// (each line on its own; the candidate list `pptadm list -a` shows is
+    /// the union over all lines plus the ppt-bound nodes).
+    pub functions: Vec<usize>,
+    /// Every lint of the line: the text lints of the line (path lints with
+    /// "this host has ..." suggestions added) followed by those that depend
+    /// on the host (`no-such-path`, `matches-nothing`).
+    pub lints: Vec<Lint>,
+}
+
+/// Which functions each line of `matches` selects on `host`, indexed like
+/// `matches.lines`, with the host-dependent lints: a line that can match
+/// something in principle but matches nothing here is flagged.
+pub fn select(matches: &PptMatches, host: &Host) -> Vec<LineSelection> {
+    let compiled = Matcher::compile(matches);
+    let mut out = vec![LineSelection::default(); matches.lines.len()];
+    for (i, f) in host.functions.iter().enumerate() {
+        let Some(node) = libppt_node(f) else { continue };
+        for line in compiled.all_matches(&node) {
+            if let Some(sel) = out.get_mut(line.wrapping_sub(1)) {
+                sel.functions.push(i);
+            }
+        }
+    }
+    let fn_paths: HashSet<&str> = host
+        .functions
+        .iter()
+        .filter_map(|f| f.illumos.as_ref().map(|n| n.path.as_str()))
+        .collect();
+    let all_paths: HashSet<&str> = fn_paths
+        .iter()
+        .copied()
+        .chain(host.nexus.iter().map(|n| n.path.as_str()))
+        .collect();
+    for (line, sel) in matches.lines.iter().zip(out.iter_mut()) {
+        sel.lints = line.lints.clone();
+        if let Rule::Path(p) = &line.rule {
+            // "this host has ..." for paths that cannot match as written
+            add_suggestions(&String::from_utf8_lossy(p), &fn_paths, &mut sel.lints);
+        }
+        if !sel.functions.is_empty() || line.never_matches() {
+            continue;
+        }
+        match &line.rule {
+            Rule::Path(p) => {
+                let p = String::from_utf8_lossy(p);
+                let msg = if all_paths.contains(p.as_ref()) {
+                    format!("{p} is not a PCI function libppt lists (its parent is not a PCI bus)")
+                } else {
+                    format!("no node of this host has the path {p}")
+                };
+                sel.lints.push(Lint::new(LintCode::NoSuchPath, msg));
+            }
+            Rule::Id { vendor, device } => sel.lints.push(Lint::new(
+                LintCode::MatchesNothing,
+                format!("no function of this host has vendor {vendor} device {device}"),
+            )),
+            Rule::Vendor { vendor } => sel.lints.push(Lint::new(
+                LintCode::MatchesNothing,
+                format!("no function of this host has vendor {vendor}"),
+            )),
+            Rule::Ignored => {}
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@
 //! (lower-case, unpadded) and the devfs path without `/devices`; the first
 //! rule in file order that matches wins.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, ErrorKind};
@@ -175,14 +176,43 @@ impl Rule {
     /// ([`crate::matcher`]) is tested against, so it compares strings on
     /// purpose instead of integers.
     pub fn matches_node(&self, node: &NodeIds<'_>) -> bool {
+        self.matches_strings(&NodeStrings::of(node))
+    }
+
+    /// [`Rule::matches_node`] against IDs already formatted, as libppt
+    /// formats them once per node (`populate_int_prop`).
+    pub fn matches_strings(&self, node: &NodeStrings<'_>) -> bool {
         match self {
             Rule::Path(p) => p.as_slice() == node.path.as_bytes(),
-            Rule::Vendor { vendor } => vendor.as_bytes() == format!("{:x}", node.vendor).as_bytes(),
+            Rule::Vendor { vendor } => vendor.as_bytes() == node.vendor.as_bytes(),
             Rule::Id { vendor, device } => {
-                vendor.as_bytes() == format!("{:x}", node.vendor).as_bytes()
-                    && device.as_bytes() == format!("{:x}", node.device).as_bytes()
+                vendor.as_bytes() == node.vendor.as_bytes()
+                    && device.as_bytes() == node.device.as_bytes()
             }
             Rule::Ignored => false,
+        }
+    }
+}
+
+/// A node as libppt's `match_ppt` sees it: the path and the IDs printed
+/// with `"%x"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeStrings<'a> {
+    /// devfs path.
+    pub path: &'a str,
+    /// `"%x"` of `vendor-id`.
+    pub vendor: String,
+    /// `"%x"` of `device-id`.
+    pub device: String,
+}
+
+impl<'a> NodeStrings<'a> {
+    /// Formats the IDs of `node`.
+    pub fn of(node: &NodeIds<'a>) -> NodeStrings<'a> {
+        NodeStrings {
+            path: node.path,
+            vendor: format!("{:x}", node.vendor),
+            device: format!("{:x}", node.device),
         }
     }
 }
@@ -390,6 +420,9 @@ pub enum LintCode {
     /// Alias files: a compatible alias that takes a function from the
     /// driver it would otherwise get.
     StealsDevice,
+    /// Alias files: functions list this compatible string, but a more
+    /// specific entry of their `compatible` list binds them first.
+    Shadowed,
 }
 
 impl LintCode {
@@ -421,6 +454,7 @@ impl LintCode {
             LintCode::DuplicateAlias => "duplicate-alias",
             LintCode::BindsSeveral => "binds-several",
             LintCode::StealsDevice => "steals-device",
+            LintCode::Shadowed => "shadowed",
         }
     }
 }
@@ -656,7 +690,8 @@ impl PptMatches {
     /// node, by plain string comparison. This is the reference; use
     /// [`crate::matcher::Matcher`] for speed.
     pub fn first_match(&self, node: &NodeIds<'_>) -> Option<&MatchLine> {
-        self.rules().find(|l| l.rule.matches_node(node))
+        let s = NodeStrings::of(node);
+        self.rules().find(|l| l.rule.matches_strings(&s))
     }
 
     fn add_duplicate_lints(&mut self) {
@@ -860,7 +895,7 @@ fn text_lints(raw: &[u8], parsed: &ParsedLine) -> Vec<Lint> {
                 }
             }
         }
-        Rule::Path(p) => path_lints(c, p, &mut out),
+        Rule::Path(p) => path_lints("libppt", c, p, &mut out),
         Rule::Ignored => {
             let first_non_ws = c.iter().position(|&b| !is_c_space(b));
             match first_non_ws {
@@ -909,12 +944,12 @@ fn trailing_lint(c: &[u8], end: usize, id: bool, out: &mut Vec<Lint>) {
     }
 }
 
-fn path_lints(c: &[u8], kept: &[u8], out: &mut Vec<Lint>) {
+pub(crate) fn path_lints(who: &str, c: &[u8], kept: &[u8], out: &mut Vec<Lint>) {
     if c.len() > kept.len() {
         out.push(Lint::new(
             LintCode::PathTooLong,
             format!(
-                "path is {} bytes; libppt keeps only the first {} (MAXPATHLEN - 1)",
+                "path is {} bytes; {who} keeps only the first {} (MAXPATHLEN - 1)",
                 c.len(),
                 MAXPATHLEN - 1
             ),
@@ -927,7 +962,7 @@ fn path_lints(c: &[u8], kept: &[u8], out: &mut Vec<Lint>) {
     if trimmed.len() != body.len() {
         out.push(Lint::new(
             LintCode::TrailingWhitespace,
-            "trailing whitespace is part of the path for libppt, so it never matches",
+            format!("trailing whitespace is part of the path for {who}, so it never matches"),
         ));
     }
     let mut path = trimmed;
@@ -935,7 +970,7 @@ fn path_lints(c: &[u8], kept: &[u8], out: &mut Vec<Lint>) {
         path = &path["/devices".len()..];
         out.push(Lint::new(
             LintCode::DevicesPrefix,
-            format!("libppt compares devfs paths without `/devices`; write `{path}`"),
+            format!("{who} compares devfs paths without `/devices`; write `{path}`"),
         ));
     }
     if let Some(colon) = path.rfind(':') {
@@ -944,7 +979,7 @@ fn path_lints(c: &[u8], kept: &[u8], out: &mut Vec<Lint>) {
             path = &path[..colon];
             out.push(Lint::new(
                 LintCode::MinorSuffix,
-                format!("a path rule has no minor name: drop `{minor}` and write `{path}`"),
+                format!("{who} compares devfs paths without a minor name: drop `{minor}` and write `{path}`"),
             ));
         }
     }
@@ -967,6 +1002,63 @@ fn path_lints(c: &[u8], kept: &[u8], out: &mut Vec<Lint>) {
                 if missing.len() > 1 { "" } else { "s" }
             ),
         ));
+    }
+}
+
+/// Paths of `candidates` that `wanted` probably meant: same components,
+/// where a component of `wanted` without `@unit` equals the node-name part
+/// of the candidate's component. Used to suggest the full path when a unit
+/// address is missing.
+pub(crate) fn suggest_paths<'a>(
+    wanted: &str,
+    candidates: impl Iterator<Item = &'a str>,
+) -> Vec<String> {
+    let w: Vec<&str> = wanted.split('/').collect();
+    let mut out: Vec<String> = candidates
+        .filter(|c| {
+            let cc: Vec<&str> = c.split('/').collect();
+            cc.len() == w.len()
+                && cc
+                    .iter()
+                    .zip(&w)
+                    .all(|(c, w)| c == w || (!w.contains('@') && c.split('@').next() == Some(*w)))
+        })
+        .map(str::to_string)
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Appends "did you mean" paths to a path lint that says the path cannot
+/// match (missing unit address, `/devices`, minor, trailing whitespace).
+pub(crate) fn add_suggestions(wanted: &str, paths: &HashSet<&str>, lints: &mut [Lint]) {
+    let Some(l) = lints.iter_mut().find(|l| {
+        matches!(
+            l.code,
+            LintCode::MissingUnitAddress
+                | LintCode::DevicesPrefix
+                | LintCode::MinorSuffix
+                | LintCode::TrailingWhitespace
+                | LintCode::Crlf
+        )
+    }) else {
+        return;
+    };
+    let mut w = wanted.trim_end_matches(|c: char| c.is_ascii_whitespace());
+    w = w
+        .strip_prefix("/devices")
+        .filter(|r| r.starts_with('/'))
+        .unwrap_or(w);
+    if let Some(c) = w.rfind(':') {
+        if !w[c..].contains('/') {
+            w = &w[..c];
+        }
+    }
+    let sugg = suggest_paths(w, paths.iter().copied());
+    if !sugg.is_empty() {
+        l.message
+            .push_str(&format!("; this host has \"{}\"", sugg.join("\" and \"")));
     }
 }
 

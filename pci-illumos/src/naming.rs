@@ -291,7 +291,13 @@ pub fn predict_with(host: &mut Host, style: CompatStyle) {
     }
     let mut warnings = Vec::new();
     for (i, f) in host.functions.iter_mut().enumerate() {
-        if f.illumos.is_some() || f.address.domain != 0 {
+        // Vendor 0xffff (nothing answered) or 0 is no device to the
+        // enumerator (pci_boot.c process_devfunc): no node.
+        if f.illumos.is_some()
+            || f.address.domain != 0
+            || f.ids.vendor == 0xffff
+            || f.ids.vendor == 0
+        {
             continue;
         }
         if let PcieCap::Unsupported(v) = pcie[i] {

@@ -81,6 +81,11 @@ fn levon_host_paths() {
                 "0000:02:01.0",
                 cfg(0x1234, 0x5678, 0x020000, 0, (0, 0), Some(3), 0),
             ),
+            // A function that reads all ones is no device.
+            func(
+                "0000:02:02.0",
+                cfg(0xffff, 0xffff, 0xffffff, 0, (0xffff, 0xffff), None, 0),
+            ),
         ],
         ..Host::default()
     };
@@ -98,6 +103,7 @@ fn levon_host_paths() {
             Some("/pci@0,0/pci8086,151@1/display@0".to_string()),
             Some("/pci@0,0/pci8086,151@1/pci1462,2291@0,1".to_string()),
             Some("/pci@1,0/pci15d9,1533@0".to_string()),
+            None,
             None,
         ]
     );

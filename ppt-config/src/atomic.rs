@@ -58,7 +58,7 @@ pub enum AtomicError {
         source: io::Error,
     },
     /// The path, or a symbolic link on the way, leads outside the tree.
-    #[error("refusing to write through a symbolic link that leaves {tree}: {detail}")]
+    #[error("refusing to write through a symbolic link that leaves the tree pptctl writes in (--root or --boot-media): {detail}")]
     Escapes {
         /// The tree writes must stay in.
         tree: String,
@@ -133,10 +133,14 @@ impl Tree {
         pending.reverse();
         let mut current = self.root.clone();
         let mut links = 0usize;
+        let mut last_link: Option<String> = None;
         while let Some(part) = pending.pop() {
             if part == ".." {
                 if current == self.root {
-                    return Err(self.escape(format!("`..` above {}", self.root.display())));
+                    return Err(self.escape(match &last_link {
+                        Some(l) => format!("{l} leads above the top of the tree"),
+                        None => "`..` above the top of the tree".to_string(),
+                    }));
                 }
                 current.pop();
                 continue;
@@ -146,19 +150,19 @@ impl Tree {
                 Ok(meta) if meta.file_type().is_symlink() => {
                     links += 1;
                     if links > MAX_LINKS {
-                        return Err(
-                            self.escape(format!("too many symbolic links at {}", next.display()))
-                        );
+                        return Err(self
+                            .escape(format!("too many symbolic links at {}", self.shown(&next))));
                     }
                     let target = fs::read_link(&next)
-                        .map_err(io_err(format!("reading link {}", next.display())))?;
+                        .map_err(io_err(format!("reading link {}", self.shown(&next))))?;
+                    last_link = Some(format!("{} -> {}", self.shown(&next), target.display()));
                     if target.is_absolute() {
                         // An absolute link means a host path; it may only be
                         // followed when it already lies inside the tree.
                         if !target.starts_with(&self.root) {
                             return Err(self.escape(format!(
                                 "{} -> {}",
-                                next.display(),
+                                self.shown(&next),
                                 target.display()
                             )));
                         }
@@ -184,6 +188,15 @@ impl Tree {
             return Err(self.escape(format!("{} is not a file inside", path.display())));
         }
         Ok(current)
+    }
+
+    /// A path inside the tree as the host knows it (`/etc/ppt_aliases`),
+    /// so messages never show the `--root` prefix.
+    fn shown(&self, p: &Path) -> String {
+        match p.strip_prefix(&self.root) {
+            Ok(rel) => format!("/{}", rel.display()),
+            Err(_) => p.display().to_string(),
+        }
     }
 
     fn escape(&self, detail: String) -> AtomicError {
@@ -465,9 +478,24 @@ fn replace_with(
                     .map_err(|source| AtomicError::Owner { uid, gid, source })?;
             }
         }
-        // Set the mode after fchown: chown clears set-id bits.
-        f.set_permissions(fs::Permissions::from_mode(mode))
-            .map_err(io_err("setting the mode of the temporary file"))?;
+        // Set the mode after fchown: chown clears set-id bits. File systems
+        // without Unix modes (pcfs, the FAT file system of a SmartOS USB key)
+        // may refuse; there the mode cannot differ between files anyway.
+        let current = f
+            .metadata()
+            .map_err(io_err("examining the temporary file"))?
+            .mode()
+            & 0o7777;
+        if current != mode {
+            if let Err(e) = f.set_permissions(fs::Permissions::from_mode(mode)) {
+                if !matches!(
+                    e.raw_os_error(),
+                    Some(libc::EINVAL) | Some(libc::ENOTSUP) | Some(libc::ENOSYS)
+                ) {
+                    return Err(io_err("setting the mode of the temporary file")(e));
+                }
+            }
+        }
         f.write_all(contents)
             .map_err(io_err("writing the temporary file"))?;
         f.sync_all().map_err(io_err("syncing the temporary file"))?;

@@ -6,7 +6,8 @@
 //! (docs/illumos.md §1.7). It compares the ids as strings against `%x` of the
 //! node's ids, so the only form that can match is lower-case and unpadded
 //! (`pciex10de,a65`). The editor keeps every line and reads each one the way
-//! libppt does, to know whether an id is already covered.
+//! libppt does (with the matcher's reading in `pci_illumos::matches`), to
+//! know whether an id is already covered.
 
 use std::fmt;
 
@@ -28,61 +29,23 @@ pub enum MatchLine {
     Ignored,
 }
 
-/// `%4s` after a literal prefix: skips blanks, then takes up to four
-/// non-blank characters. Returns the field and the rest.
-fn scan4(s: &str) -> Option<(&str, &str)> {
-    let s = s.trim_start_matches(|c: char| c.is_ascii_whitespace());
-    let end = s
-        .char_indices()
-        .take_while(|(_, c)| !c.is_ascii_whitespace())
-        .take(4)
-        .last()
-        .map(|(i, c)| i + c.len_utf8())?;
-    Some((&s[..end], &s[end..]))
-}
-
-/// `sscanf(line, "<prefix>%4s,%4s")`: how many fields were converted, and
-/// the fields.
-fn scan_pair<'a>(line: &'a str, prefix: &str) -> (usize, Option<&'a str>, Option<&'a str>) {
-    let Some(rest) = line.strip_prefix(prefix) else {
-        return (0, None, None);
-    };
-    let Some((vendor, rest)) = scan4(rest) else {
-        return (0, None, None);
-    };
-    let Some(rest) = rest.strip_prefix(',') else {
-        return (1, Some(vendor), None);
-    };
-    match scan4(rest) {
-        Some((device, _)) => (2, Some(vendor), Some(device)),
-        None => (1, Some(vendor), None),
-    }
-}
-
-/// Reads one line (without its `\n`) as libppt does.
+/// Reads one line (without its `\n`) as libppt does. The reading itself is
+/// `pci_illumos::matches::parse_line` (C `sscanf` `%4s` semantics, NUL
+/// handling); this only turns it into strings the editor compares.
 pub fn interpret(line: &str) -> MatchLine {
-    for prefix in ["pciex", "pci"] {
-        if let (2, Some(v), Some(d)) = scan_pair(line, prefix) {
-            return MatchLine::Id {
-                vendor: v.to_string(),
-                device: Some(d.to_string()),
-            };
-        }
+    use pci_illumos::matches::{parse_line, Rule};
+    match parse_line(line.as_bytes()).rule {
+        Rule::Id { vendor, device } => MatchLine::Id {
+            vendor: vendor.to_text(),
+            device: Some(device.to_text()),
+        },
+        Rule::Vendor { vendor } => MatchLine::Id {
+            vendor: vendor.to_text(),
+            device: None,
+        },
+        Rule::Path(p) => MatchLine::Path(String::from_utf8_lossy(&p).into_owned()),
+        Rule::Ignored => MatchLine::Ignored,
     }
-    for prefix in ["pciex", "pci"] {
-        if let (n, Some(v), _) = scan_pair(line, prefix) {
-            if n >= 1 {
-                return MatchLine::Id {
-                    vendor: v.to_string(),
-                    device: None,
-                };
-            }
-        }
-    }
-    if line.starts_with('/') {
-        return MatchLine::Path(line.to_string());
-    }
-    MatchLine::Ignored
 }
 
 /// The line `pptctl` writes for an id: `pciexVVVV,DDDD` for PCI Express

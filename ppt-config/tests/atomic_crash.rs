@@ -184,3 +184,66 @@ fn sigkill_during_writes_never_leaves_a_partial_file() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[test]
+fn lock_child() {
+    let Ok(dir) = std::env::var("PPTCTL_LOCK_CHILD_DIR") else {
+        return; // only meaningful when run as the child
+    };
+    let _lock = ppt_config::atomic::DirLock::acquire(Path::new(&dir)).unwrap();
+    println!("\nPPTCTL-CHILD-READY");
+    loop {
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
+/// Whether another process holds a write lock on `DIR/.pptctl.lock`
+/// (`F_GETLK` reports the conflicting lock; no waiting involved).
+fn lock_held_by_other(dir: &Path) -> Option<libc::pid_t> {
+    use std::os::fd::AsRawFd;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(dir.join(ppt_config::atomic::LOCK_NAME))
+        .unwrap();
+    // SAFETY: zeroed flock is valid; fields set below; fd is open.
+    let mut fl: libc::flock = unsafe { std::mem::zeroed() };
+    fl.l_type = libc::F_WRLCK as _;
+    fl.l_whence = libc::SEEK_SET as _;
+    let rc = unsafe { libc::fcntl(f.as_raw_fd(), libc::F_GETLK, &mut fl) };
+    assert_eq!(rc, 0);
+    (i32::from(fl.l_type) != libc::F_UNLCK).then_some(fl.l_pid)
+}
+
+#[test]
+fn lock_is_exclusive_and_released_by_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let mut child = Command::new(&exe)
+        .args(["--exact", "lock_child", "--nocapture", "--test-threads=1"])
+        .env("PPTCTL_LOCK_CHILD_DIR", dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut ready = false;
+    for line in BufReader::new(stdout).lines() {
+        if line.unwrap().contains("PPTCTL-CHILD-READY") {
+            ready = true;
+            break;
+        }
+    }
+    assert!(ready);
+    assert_eq!(
+        lock_held_by_other(dir.path()),
+        Some(child.id() as libc::pid_t)
+    );
+    // SAFETY: kill(2) on our own child.
+    assert_eq!(
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGKILL) },
+        0
+    );
+    child.wait().unwrap();
+    assert_eq!(lock_held_by_other(dir.path()), None);
+}

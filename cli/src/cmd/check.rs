@@ -1,17 +1,177 @@
-//! `pptctl check`.
+//! `pptctl check [SELECTOR…] [--vm FILE…] [--json]`: pass-through viability
+//! per function, for the host, and for the pending configuration.
+//!
+//! Exit codes (docs/interface.md §5): 0 when nothing fails, 1 when something
+//! fails, 2 on usage or input errors.
 
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
+use pci_core::{Host, HostFacts};
+use ppt_config::selector;
+use ppt_config::viability::{self, Plan, Reason, Report, Severity, Verdict};
 
 use crate::error::CliError;
 use crate::global::Global;
 
+mod pending;
+
 /// Arguments of `pptctl check`.
 #[derive(Args, Debug)]
-pub struct CheckArgs {}
+pub struct CheckArgs {
+    /// Functions to check: a slot (0000:03:00.0), an illumos path, /dev/pptN
+    /// or VENDOR:DEVICE. Default: every endpoint function.
+    #[arg(value_name = "SELECTOR")]
+    pub selectors: Vec<String>,
+    /// vmadm payloads (JSON) whose pci_devices must be on ppt after the next boot.
+    #[arg(long = "vm", value_name = "FILE", num_args = 1..)]
+    pub vm: Vec<PathBuf>,
+    /// Print the report as one JSON document.
+    #[arg(long)]
+    pub json: bool,
+}
 
 /// Runs the subcommand.
-pub fn run(_global: &Global, _args: CheckArgs) -> Result<ExitCode, CliError> {
-    Err(CliError::input("not built yet"))
+pub fn run(global: &Global, args: CheckArgs) -> Result<ExitCode, CliError> {
+    let sels = selector::parse_all(&args.selectors).map_err(|e| CliError::input(e.to_string()))?;
+    let mut host = global.load_host()?;
+    fill_host_facts(global, &mut host);
+    let selected = selector::resolve(&host, &sels)
+        .map_err(|e| CliError::input(e.to_string()))?
+        .iter()
+        .map(|f| f.address)
+        .collect();
+    let mut plan = Plan {
+        selected,
+        ..Default::default()
+    };
+    pending::gather(global, &host, &args.vm, &mut plan)?;
+    let report = viability::evaluate(&host, &plan);
+    let mut out = std::io::stdout().lock();
+    let written = if args.json {
+        serde_json::to_string_pretty(&report)
+            .map_err(|e| CliError::failed(format!("cannot write JSON: {e}")))
+            .and_then(|s| writeln!(out, "{s}").map_err(io_err))
+    } else {
+        // Colour only on a terminal and when NO_COLOR is unset or empty (no-color.org).
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let colour = std::io::stdout().is_terminal() && !no_color;
+        out.write_all(render(&report, colour).as_bytes())
+            .map_err(io_err)
+    };
+    written?;
+    Ok(if report.has_failure() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn io_err(e: std::io::Error) -> CliError {
+    CliError::failed(format!("cannot write the report: {e}"))
+}
+
+/// Sources that record no host facts (a devinfo snapshot, the live illumos
+/// tree) get what the files under `--root` tell (`hostfacts::illumos`).
+/// Sysfs sources and snapshots carry their own; dumps have none, which the
+/// host verdict reports.
+fn fill_host_facts(global: &Global, host: &mut Host) {
+    if host.facts.os.is_some() || host.facts.iommu.is_some() || host.facts.cpu_vendor.is_some() {
+        return;
+    }
+    let from = global.from.as_str();
+    let illumos_source =
+        from.starts_with("devinfo:") || (from == "auto" && !cfg!(target_os = "linux"));
+    if !illumos_source {
+        return;
+    }
+    let (facts, warnings) = pci_core::sources::hostfacts::illumos(&global.root);
+    for w in &warnings {
+        eprintln!("pptctl: warning: {w}");
+    }
+    let boot_devices = std::mem::take(&mut host.facts.boot_devices);
+    host.facts = HostFacts {
+        boot_devices,
+        ..facts
+    };
+}
+
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn wrap(&self, code: &str, text: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn verdict(&self, v: Verdict) -> String {
+        let code = match v {
+            Verdict::Ok => "32",
+            Verdict::Warn => "33",
+            Verdict::Fail => "1;31",
+        };
+        self.wrap(code, v.as_str())
+    }
+
+    fn severity(&self, s: Severity) -> String {
+        let code = match s {
+            Severity::Info => "36",
+            Severity::Warn => "33",
+            Severity::Fail => "1;31",
+        };
+        self.wrap(code, &format!("{:<4}", s.as_str()))
+    }
+}
+
+fn reasons(out: &mut String, p: &Paint, list: &[Reason]) {
+    for r in list {
+        out.push_str(&format!(
+            "    {} {}: {}\n",
+            p.severity(r.severity),
+            r.code,
+            r.message
+        ));
+        if !r.hint.is_empty() {
+            out.push_str(&format!("         hint: {}\n", r.hint));
+        }
+    }
+}
+
+/// The readable report: host, then functions grouped per device, then the
+/// configuration, then a one-line summary.
+pub fn render(report: &Report, colour: bool) -> String {
+    let p = Paint { on: colour };
+    let mut out = String::new();
+    out.push_str(&format!("host: {}\n", p.verdict(report.host.verdict)));
+    reasons(&mut out, &p, &report.host.reasons);
+    let mut last_device = String::new();
+    for f in &report.functions {
+        let device = f.slot.rsplit_once('.').map_or(f.slot.as_str(), |(d, _)| d);
+        if device != last_device {
+            out.push_str(&format!("\ndevice {device}\n"));
+            last_device = device.to_string();
+        }
+        out.push_str(&format!(
+            "  {} {} {}{}\n",
+            f.slot,
+            f.ids,
+            p.verdict(f.verdict),
+            f.path
+                .as_deref()
+                .map(|x| format!("  {x}"))
+                .unwrap_or_default()
+        ));
+        reasons(&mut out, &p, &f.reasons);
+    }
+    out.push_str(&format!("\nconfig: {}\n", p.verdict(report.config.verdict)));
+    reasons(&mut out, &p, &report.config.reasons);
+    out.push_str(&format!("\n{}\n", report.summary()));
+    out
 }

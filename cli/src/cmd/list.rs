@@ -1,17 +1,148 @@
-//! `pptctl list`.
+//! `pptctl list`: `pptadm list` byte for byte (interface §4,
+//! docs/illumos.md §1.1–§1.9).
+//!
+//! Differences from the illumos-gate binary, on purpose: a stale or
+//! dangling `/dev/pptN` link still empties the listing as in pptadm, but a
+//! warning says why on stderr; any stray operand is an error (pptadm only
+//! notices exactly one). SmartOS's `-U` and `-N` are accepted with the
+//! meaning its library comment gives (`-U` adds functions with no driver,
+//! `-N` shows the binding name of other drivers in `DEV`); the SmartOS
+//! binary itself behaves differently (§1.9) and widens `DEV` to 40
+//! columns, which we do not.
 
+mod devices;
+mod getopt;
+mod nvjson;
+mod ofmt;
+
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
+use pci_illumos::matches::PptMatches;
+use pci_illumos::root::HostRoot;
 
 use crate::error::CliError;
 use crate::global::Global;
 
-/// Arguments of `pptctl list`.
+/// Arguments of `pptctl list`, parsed with pptadm's getopt rules
+/// (`-a -j -o FIELDS -p -U -N`, see `pptctl list -h`).
 #[derive(Args, Debug)]
-pub struct ListArgs {}
+#[command(disable_help_flag = true)]
+pub struct ListArgs {
+    /// pptadm list options: -a, -j, -o FIELDS, -p, -U, -N, -h.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+    args: Vec<String>,
+}
+
+const USAGE: &str = "Usage:\npptctl list [ -j ] [ -a [-UN]]\npptctl list [-ap [-UN]] [-o fields]\n";
+
+/// illumos `strerror(ENOTTY)`: what `warn(3C)` appends after ofmt's
+/// warning when the window-size ioctl on stdout failed.
+const ENOTTY_TEXT: &str = "Inappropriate ioctl for device";
+
+/// Rows of the terminal on stdout, or `None` when stdout is not a
+/// terminal (libofmt then uses 24).
+fn window_rows() -> Option<usize> {
+    let mut ws = libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCGWINSZ writes one `struct winsize` through the pointer,
+    // which points at a live, properly aligned value.
+    let rc = unsafe { libc::ioctl(1, libc::TIOCGWINSZ, &mut ws as *mut libc::winsize) };
+    (rc == 0 && ws.ws_row > 0 && ws.ws_col > 0).then_some(usize::from(ws.ws_row))
+}
+
+fn usage_error(getopt: Option<String>, message: &str) -> ExitCode {
+    if let Some(g) = getopt {
+        eprintln!("{g}");
+    }
+    eprint!("pptctl: {message}\n{USAGE}");
+    ExitCode::from(1)
+}
+
+fn emit(text: &str) {
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (`| head`) is not an error worth reporting.
+    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+}
 
 /// Runs the subcommand.
-pub fn run(_global: &Global, _args: ListArgs) -> Result<ExitCode, CliError> {
-    Err(CliError::input("not built yet"))
+pub fn run(global: &Global, args: ListArgs) -> Result<ExitCode, CliError> {
+    let opts = match getopt::parse(&args.args) {
+        Ok(o) => o,
+        Err(getopt::Stop::Help) => {
+            emit(USAGE);
+            return Ok(ExitCode::SUCCESS);
+        }
+        Err(getopt::Stop::Usage { getopt, message }) => return Ok(usage_error(getopt, &message)),
+    };
+    let mut global = global.clone();
+    for (name, value) in &opts.globals {
+        match name.as_str() {
+            "from" => global.from = value.clone(),
+            "root" => global.root = PathBuf::from(value),
+            _ => global.cfgspace = Some(PathBuf::from(value)),
+        }
+    }
+    let rows_on_tty = window_rows();
+    let mut printer = None;
+    if !opts.json {
+        let spec = opts.fields.as_deref().unwrap_or("dev,vendor,device,path");
+        match ofmt::open(spec, opts.parsable, rows_on_tty.unwrap_or(24)) {
+            ofmt::Opened::Fatal(m) => {
+                eprintln!("pptctl: {m}");
+                return Ok(ExitCode::from(1));
+            }
+            ofmt::Opened::Ok {
+                printer: p,
+                warning,
+            } => {
+                if let Some(w) = warning {
+                    match rows_on_tty {
+                        None => eprintln!("pptctl: {w}: {ENOTTY_TEXT}"),
+                        Some(_) => eprintln!("pptctl: {w}"),
+                    }
+                }
+                printer = Some(p);
+            }
+        }
+    }
+    let host = global.load_host()?;
+    let matches = if opts.all {
+        PptMatches::load(&HostRoot::new(&global.root))
+            .map_err(|e| CliError::failed(e.to_string()))?
+    } else {
+        PptMatches::default()
+    };
+    let mode = devices::Mode {
+        all: opts.all,
+        unknown: opts.unknown,
+        native: opts.native,
+    };
+    // None: libppt failed as a whole (stale link); pptadm then prints no
+    // rows (the JSON frame still appears). The loader has warned.
+    let rows = devices::list(&host, mode, &matches).unwrap_or_default();
+    let mut out = String::new();
+    if opts.json {
+        out.push_str("{\n\t\"devices\": [\n");
+        let objs: Vec<String> = rows
+            .iter()
+            .map(|r| format!("\t\t{}", nvjson::object(r)))
+            .collect();
+        out.push_str(&objs.join(",\n"));
+        out.push_str("\n\t]\n}\n");
+    } else if let Some(p) = printer.as_mut() {
+        for r in &rows {
+            p.row(&mut out, |k| {
+                r.iter().find(|(key, _)| *key == k).map(|(_, v)| v.clone())
+            });
+        }
+    }
+    emit(&out);
+    Ok(ExitCode::SUCCESS)
 }

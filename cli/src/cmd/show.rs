@@ -3,12 +3,15 @@
 
 mod hex;
 mod json;
+mod names;
 mod terse;
+mod verbose;
 
 use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{ArgAction, Args};
+use pci_core::names::PciNames;
 use pci_core::sources::filter::{IdFilter, SlotFilter};
 use pci_core::{Function, Host};
 
@@ -121,11 +124,20 @@ pub fn render(
         1 => Naming::Numeric,
         _ => Naming::Both,
     };
+    // pci.ids is read only when a name will be printed.
+    let names = (naming != Naming::Numeric && !selected.is_empty()).then(PciNames::load);
     let mut out = String::new();
     for f in selected {
-        terse::line(&mut out, f, domains, naming);
+        terse::line(
+            &mut out,
+            f,
+            domains,
+            naming,
+            names.as_ref(),
+            args.verbose > 0,
+        );
         if args.verbose > 0 {
-            terse::details(&mut out, f, args.verbose);
+            verbose::details(&mut out, f, args.verbose, naming, names.as_ref());
         }
         if args.hex > 0 {
             hex::dump(&mut out, f, args.hex);

@@ -1,17 +1,189 @@
-//! `pptctl tree`.
+//! `pptctl tree`: the PCI hierarchy as the illumos device tree shows it —
+//! root complexes, bridges and functions, each with its node name and unit
+//! address (or full devfs path with `--paths`), slot, IDs and driver
+//! binding (`driver` + instance, as `prtconf -D` shows it).
 
+use std::collections::BTreeMap;
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Args;
+use pci_core::{Function, Host, IllumosNode, PathSource};
 
 use crate::error::CliError;
 use crate::global::Global;
 
 /// Arguments of `pptctl tree`.
 #[derive(Args, Debug)]
-pub struct TreeArgs {}
+pub struct TreeArgs {
+    /// Print full devfs paths instead of the last path component.
+    #[arg(long)]
+    paths: bool,
+}
+
+/// One node of the drawn tree.
+struct Entry<'a> {
+    node: Option<&'a IllumosNode>,
+    func: Option<&'a Function>,
+    path: String,
+}
+
+/// Sort key giving device-tree order (root address, then device and
+/// function at each level), as the PCI enumerator adds children.
+fn tree_key(path: &str) -> Vec<(u64, u64)> {
+    path.split('/')
+        .filter(|c| !c.is_empty())
+        .map(|c| {
+            let ua = c.split_once('@').map(|(_, a)| a).unwrap_or("");
+            let mut it = ua
+                .split(',')
+                .map(|p| u64::from_str_radix(p, 16).unwrap_or(u64::MAX));
+            (it.next().unwrap_or(u64::MAX), it.next().unwrap_or(0))
+        })
+        .collect()
+}
+
+fn binding(e: &Entry<'_>) -> String {
+    match e.node {
+        Some(n) if n.path_source == Some(PathSource::Devinfo) => match (&n.driver, n.instance) {
+            (Some(d), Some(i)) => format!("{d}{i}"),
+            (Some(d), None) => format!("{d} (not attached)"),
+            (None, _) => "(no driver)".to_string(),
+        },
+        _ => match e.func.and_then(|f| f.driver.as_deref()) {
+            Some(d) => format!("(linux: {d})"),
+            None => String::new(),
+        },
+    }
+}
+
+fn describe(e: &Entry<'_>, full: bool) -> String {
+    let name = if full {
+        e.path.clone()
+    } else {
+        e.path.rsplit('/').next().unwrap_or("").to_string()
+    };
+    let mut s = name;
+    if let Some(f) = e.func {
+        s.push_str(&format!(
+            "  {} [{:04x}:{:04x}] class {:06x}",
+            f.address.short(),
+            f.ids.vendor,
+            f.ids.device,
+            f.ids.class
+        ));
+        if f.address.domain != 0 {
+            s = s.replacen(&f.address.short(), &f.address.to_string(), 1);
+        }
+    }
+    let b = binding(e);
+    if !b.is_empty() {
+        s.push_str("  ");
+        s.push_str(&b);
+    }
+    s
+}
+
+/// Renders the tree of `host`.
+fn render(host: &Host, full: bool) -> String {
+    let mut entries: Vec<Entry<'_>> = Vec::new();
+    for n in &host.nexus {
+        entries.push(Entry {
+            node: Some(n),
+            func: None,
+            path: n.path.clone(),
+        });
+    }
+    let mut orphans = Vec::new();
+    for f in &host.functions {
+        match &f.illumos {
+            Some(n) if !n.path.is_empty() => entries.push(Entry {
+                node: Some(n),
+                func: Some(f),
+                path: n.path.clone(),
+            }),
+            _ => orphans.push(f),
+        }
+    }
+    entries.sort_by_cached_key(|e| tree_key(&e.path));
+    let index: BTreeMap<&str, usize> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.path.as_str(), i))
+        .collect();
+    // Parent = the longest proper prefix path that is itself an entry.
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); entries.len()];
+    let mut roots = Vec::new();
+    for (i, e) in entries.iter().enumerate() {
+        let mut p = e.path.as_str();
+        let mut parent = None;
+        while let Some((head, _)) = p.rsplit_once('/') {
+            if head.is_empty() {
+                break;
+            }
+            if let Some(&j) = index.get(head) {
+                parent = Some(j);
+                break;
+            }
+            p = head;
+        }
+        match parent {
+            Some(j) => children[j].push(i),
+            None => roots.push(i),
+        }
+    }
+    let mut out = String::new();
+    if entries.iter().any(|e| {
+        e.node
+            .is_some_and(|n| n.path_source == Some(PathSource::Predicted))
+    }) {
+        out.push_str(
+            "# paths predicted from the PCI topology (no devinfo tree); root complexes other than /pci@0,0 are a best guess\n",
+        );
+    }
+    fn walk(
+        out: &mut String,
+        entries: &[Entry<'_>],
+        children: &[Vec<usize>],
+        i: usize,
+        prefix: &str,
+        full: bool,
+    ) {
+        let kids = &children[i];
+        for (k, &c) in kids.iter().enumerate() {
+            let last = k + 1 == kids.len();
+            out.push_str(prefix);
+            out.push_str(if last { "`-- " } else { "|-- " });
+            out.push_str(&describe(&entries[c], full));
+            out.push('\n');
+            let next = format!("{prefix}{}", if last { "    " } else { "|   " });
+            walk(out, entries, children, c, &next, full);
+        }
+    }
+    for &r in &roots {
+        let e = &entries[r];
+        // A root line always shows the full path.
+        out.push_str(&describe(e, true));
+        out.push('\n');
+        walk(&mut out, &entries, &children, r, "", full);
+    }
+    if !orphans.is_empty() {
+        out.push_str("(no illumos node)\n");
+        for f in orphans {
+            out.push_str(&format!(
+                "    {} [{:04x}:{:04x}] class {:06x}\n",
+                f.address, f.ids.vendor, f.ids.device, f.ids.class
+            ));
+        }
+    }
+    out
+}
 
 /// Runs the subcommand.
-pub fn run(_global: &Global, _args: TreeArgs) -> Result<ExitCode, CliError> {
-    Err(CliError::input("not built yet"))
+pub fn run(global: &Global, args: TreeArgs) -> Result<ExitCode, CliError> {
+    let host = global.load_host()?;
+    let text = render(&host, args.paths);
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,17 +1,181 @@
-//! `pptctl vm-json`.
+//! `pptctl vm-json`: print the vmadm `pci_devices` array for functions
+//! (issue 6, part 4), or check an existing vmadm payload (part 5).
 
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
+use pci_core::{Function, Host};
+use ppt_config::boot_media::BootStyle;
+use ppt_config::reserve;
+use ppt_config::selector;
+use ppt_config::vmadm::{self, PayloadDevice, Problem, Severity};
 
 use crate::error::CliError;
 use crate::global::Global;
 
 /// Arguments of `pptctl vm-json`.
 #[derive(Args, Debug)]
-pub struct VmJsonArgs {}
+pub struct VmJsonArgs {
+    /// Functions: B:D.F slot, illumos path, /dev/pptN or VENDOR:DEVICE.
+    #[arg(value_name = "SELECTOR", required_unless_present = "check")]
+    pub selectors: Vec<String>,
+    /// Guest bus (0-255).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub bus: u8,
+    /// First guest device (0-31); bus 0 devices 0, 3-6, 30, 31 belong to the brand. Default 8.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=31))]
+    pub device: Option<u8>,
+    /// Only the selected functions, not the other functions of their devices.
+    #[arg(long)]
+    pub single_function: bool,
+    /// Validate a vmadm create/update payload instead (exit 0 valid, 1 invalid, 2 unreadable).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["selectors", "bus", "device", "single_function"])]
+    pub check: Option<PathBuf>,
+    /// SmartOS: boot media whose ppt_aliases is what binds after the next boot.
+    #[arg(long, value_name = "DIR")]
+    pub boot_media: Option<PathBuf>,
+    /// Force the boot loader style of --boot-media.
+    #[arg(long, value_name = "grub|loader", requires = "boot_media")]
+    pub boot_style: Option<BootStyle>,
+    /// With --check: print the problems as JSON.
+    #[arg(long, requires = "check")]
+    pub json: bool,
+}
+
+/// Host checks need the real device tree: a host whose paths are all
+/// predicted (a Linux sysfs tree, a dump) cannot say what is bound to ppt.
+fn has_illumos_paths(host: &Host) -> bool {
+    host.functions.iter().any(|f| {
+        f.illumos
+            .as_ref()
+            .is_some_and(|n| n.path_source == Some(pci_core::PathSource::Devinfo))
+    })
+}
+
+fn host_problems(
+    global: &Global,
+    args: &VmJsonArgs,
+    host: &Host,
+    devices: &[PayloadDevice],
+) -> Result<Vec<Problem>, CliError> {
+    // Reading is harmless anywhere, so no SmartOS refusal here: without
+    // --boot-media the pending aliases are --root's /etc/ppt_aliases.
+    let layout = match &args.boot_media {
+        Some(dir) => ppt_config::boot_media::Layout::boot_media(dir, args.boot_style)
+            .map_err(|e| CliError::input(e.to_string()))?,
+        None => ppt_config::boot_media::Layout::persistent(&global.root),
+    };
+    let pending = reserve::pending_bindings(&layout).map_err(|e| CliError::input(e.to_string()))?;
+    Ok(vmadm::check_against_host(devices, host, &pending))
+}
 
 /// Runs the subcommand.
-pub fn run(_global: &Global, _args: VmJsonArgs) -> Result<ExitCode, CliError> {
-    Err(CliError::input("not built yet"))
+pub fn run(global: &Global, args: VmJsonArgs) -> Result<ExitCode, CliError> {
+    match &args.check {
+        Some(file) => check(global, &args, file.clone()),
+        None => generate(global, &args),
+    }
+}
+
+fn generate(global: &Global, args: &VmJsonArgs) -> Result<ExitCode, CliError> {
+    let sels = selector::parse_all(&args.selectors).map_err(|e| CliError::input(e.to_string()))?;
+    let host = global.load_host()?;
+    let selected = selector::resolve(&host, &sels).map_err(|e| CliError::input(e.to_string()))?;
+    let funcs: Vec<&Function> = host
+        .functions
+        .iter()
+        .filter(|f| {
+            selected.iter().any(|s| s.address == f.address)
+                || (!args.single_function
+                    && selected.iter().any(|s| s.address.same_device(&f.address)))
+        })
+        .collect();
+    for f in &funcs {
+        if !selected.iter().any(|s| s.address == f.address) {
+            eprintln!(
+                "pptctl: note: including {}, another function of the same device (--single-function to leave it out)",
+                f.address
+            );
+        }
+    }
+    for f in &funcs {
+        if f.illumos.as_ref().and_then(|n| n.path_source) == Some(pci_core::PathSource::Predicted) {
+            eprintln!(
+                "pptctl: warning: {}: the path is predicted from the PCI topology, not read from the device tree; \
+                 check it with `prtconf -v` on the host",
+                f.address
+            );
+        }
+    }
+    let devices = vmadm::pci_devices(&funcs, args.bus, args.device)
+        .map_err(|e| CliError::input(e.to_string()))?;
+    let json =
+        serde_json::to_string_pretty(&devices).map_err(|e| CliError::failed(e.to_string()))?;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{json}");
+    // Say now what would break at VM start.
+    let payload = serde_json::json!({ "pci_devices": devices });
+    let (mut problems, read) = vmadm::validate_payload(&payload);
+    if has_illumos_paths(&host) {
+        problems.extend(host_problems(global, args, &host, &read)?);
+    }
+    for p in problems {
+        eprintln!("pptctl: {p}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(global: &Global, args: &VmJsonArgs, file: PathBuf) -> Result<ExitCode, CliError> {
+    let shown = file.display().to_string();
+    let bytes = std::fs::read(&file).map_err(|e| CliError::input(format!("{shown}: {e}")))?;
+    let payload: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+        CliError::input(format!(
+            "{shown}:{}:{}: not valid JSON: {e}",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    let (mut problems, devices) = vmadm::validate_payload(&payload);
+    match global.load_host() {
+        Ok(host) if has_illumos_paths(&host) => {
+            problems.extend(host_problems(global, args, &host, &devices)?);
+        }
+        Ok(_) => eprintln!("pptctl: note: host checks skipped: the source has no illumos device tree (use --from devinfo:FILE or a snapshot taken on the host)"),
+        Err(e) => eprintln!("pptctl: note: host checks skipped: {}", e.message),
+    }
+    let errors = problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .count();
+    let warnings = problems.len() - errors;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let doc = serde_json::json!({
+            "file": shown,
+            "valid": errors == 0,
+            "problems": problems,
+        });
+        let text =
+            serde_json::to_string_pretty(&doc).map_err(|e| CliError::failed(e.to_string()))?;
+        let _ = writeln!(out, "{text}");
+    } else {
+        for p in &problems {
+            let _ = writeln!(out, "{p}");
+        }
+        if errors == 0 {
+            let _ = writeln!(out, "{shown}: valid ({warnings} warning(s))");
+        } else {
+            let _ = writeln!(
+                out,
+                "{shown}: invalid: {errors} error(s), {warnings} warning(s)"
+            );
+        }
+    }
+    Ok(if errors == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

@@ -6,6 +6,24 @@
 //! `Result<_, CapError>` per entry, so a broken chain still gives every
 //! well-formed entry before the break, in the order `lspci -vvv` prints
 //! them. The walk stops after the first error.
+//!
+//! ```
+//! use pci_core::caps::CapError;
+//! use pci_core::config::ConfigSpace;
+//!
+//! let mut b = [0u8; 256];
+//! b[0x06] = 0x10; // Status: capability list present
+//! b[0x34] = 0x40; // first capability
+//! b[0x40..0x42].copy_from_slice(&[0x01, 0x50]); // PM, next 0x50
+//! b[0x50..0x52].copy_from_slice(&[0x05, 0x40]); // MSI, next 0x40: a loop
+//! let cfg = ConfigSpace::new(&b);
+//! let chain: Vec<_> = cfg.capabilities().collect();
+//! assert_eq!(chain[0].unwrap().name(), Some("pm"));
+//! assert_eq!(chain[1].unwrap().offset, 0x50);
+//! assert_eq!(chain[2], Err(CapError::Loop { offset: 0x40 }));
+//! assert_eq!(chain.len(), 3);
+//! assert!(cfg.power_management().is_some());
+//! ```
 
 mod acs;
 mod aer;

@@ -349,6 +349,11 @@ impl Function {
     pub fn bars(&self) -> Vec<Result<Bar, BarError>> {
         self.config_space().bars(&self.bar_sizes)
     }
+
+    /// The expansion ROM BAR, with its size from [`Function::rom_size`].
+    pub fn expansion_rom(&self) -> Option<ExpansionRom> {
+        self.config_space().expansion_rom(self.rom_size)
+    }
 }
 
 #[cfg(test)]

@@ -111,11 +111,15 @@ pub fn identity_from_config(config: &[u8]) -> Identity {
     };
     let header_type = config.get(0x0e).copied();
     // Subsystem IDs live at 0x2c for type 0 and 0x40 for CardBus (type 2);
-    // bridges (type 1) keep them in the SSVID capability, which the
-    // capability decoder finds.
+    // bridges (type 1) keep them in the SSVID capability.
     let (subsystem_vendor, subsystem) = match header_type.map(|h| h & 0x7f) {
         Some(0) if config.len() >= 0x30 => (Some(word(0x2c)), Some(word(0x2e))),
         Some(2) if config.len() >= 0x44 => (Some(word(0x40)), Some(word(0x42))),
+        Some(1) => crate::config::ConfigSpace::new(config)
+            .ssvid()
+            .map_or((None, None), |s| {
+                (Some(s.subsystem_vendor), Some(s.subsystem))
+            }),
         _ => (None, None),
     };
     Identity {

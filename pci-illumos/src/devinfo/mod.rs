@@ -320,3 +320,56 @@ impl Snapshot {
         (0..self.nodes.len()).find(|&i| self.path_ua(i) == path)
     }
 }
+
+/// Why a devinfo snapshot file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The bytes are not a usable snapshot.
+    #[error("{path}: {source}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        #[source]
+        source: DevinfoError,
+    },
+}
+
+/// The largest snapshot file read (real caches are a few hundred KiB).
+const FILE_LIMIT: u64 = 256 * 1024 * 1024;
+
+/// Reads a devinfo snapshot file (`/etc/devices/snapshot_cache` or saved
+/// live bytes) into a [`pci_core::Host`]; messages name `path`.
+pub fn load_file(path: &std::path::Path) -> Result<pci_core::Host, LoadError> {
+    use std::io::Read;
+    let shown = path.display().to_string();
+    let io = |source| LoadError::Io {
+        path: shown.clone(),
+        source,
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(io)?
+        .take(FILE_LIMIT + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > FILE_LIMIT {
+        return Err(io(std::io::Error::other(
+            "larger than 256 MiB; not a devinfo snapshot",
+        )));
+    }
+    let snap = Snapshot::parse(&bytes).map_err(|source| LoadError::Parse {
+        path: shown.clone(),
+        source,
+    })?;
+    Ok(to_host(&snap, &shown))
+}

@@ -145,8 +145,8 @@ pub struct FunctionFacts {
     pub bars: Vec<BarFact>,
     /// Bridges: secondary and subordinate bus numbers.
     pub bridge_buses: Option<(u8, u8)>,
-    /// Problems met while walking capabilities.
-    pub cap_errors: Vec<String>,
+    /// Problems met while decoding BARs and capability chains.
+    pub decode_errors: Vec<String>,
     /// Driver bound now (OS driver or devinfo driver).
     pub driver: Option<String>,
     /// illumos devfs path, when known.
@@ -184,7 +184,7 @@ impl FunctionFacts {
             rebar: false,
             bars: Vec::new(),
             bridge_buses: None,
-            cap_errors: Vec::new(),
+            decode_errors: Vec::new(),
             driver: None,
             path: None,
             path_from_devinfo: false,

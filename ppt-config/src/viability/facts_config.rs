@@ -1,14 +1,90 @@
-//! Config-space facts for the rules, read through pci-core's decoders.
-//!
-//! Waiting for pci-core's `ConfigSpace` decoders (core-decode): until they
-//! land every config-derived fact stays unknown, which the rules report as
-//! such instead of guessing.
+//! Config-space facts for the rules, read through pci-core's decoders
+//! (`ConfigSpace`, BARs, capability chains); nothing here decodes bytes
+//! itself.
 
+use pci_core::caps::{id, DevCap, PciePortType};
+use pci_core::config::{BarKind as CoreBarKind, Status};
 use pci_core::Function;
 
-use super::facts::FunctionFacts;
+use super::facts::{AcsFacts, BarFact, BarKind, ConfigDepth, FunctionFacts, PcieFacts};
 
 /// Fills the config-derived facts of `facts` from `f.config`.
 pub fn fill(facts: &mut FunctionFacts, f: &Function) {
-    let _ = (facts, f);
+    if facts.depth == ConfigDepth::Missing {
+        return;
+    }
+    let cfg = f.config_space();
+    if let Some(h) = cfg.header_type_raw() {
+        // Config space is the truth when the source has it.
+        facts.header_layout = Some(h & 0x7f);
+        facts.multifunction = Some(h & 0x80 != 0);
+    }
+    if let Some(class) = cfg.class_code() {
+        facts.class = class;
+    }
+    for bar in f.bars() {
+        match bar {
+            Ok(b) => facts.bars.push(BarFact {
+                index: b.index,
+                kind: match b.kind {
+                    CoreBarKind::Mem32 => BarKind::Mem32,
+                    CoreBarKind::Mem64 => BarKind::Mem64,
+                    CoreBarKind::Io => BarKind::Io,
+                },
+                prefetchable: b.prefetchable,
+                base: b.address,
+                size: b.size,
+            }),
+            Err(e) => facts.decode_errors.push(e.to_string()),
+        }
+    }
+    facts.bridge_buses = cfg.bridge().map(|b| (b.secondary_bus, b.subordinate_bus));
+    if !facts.depth.has_caps() {
+        return;
+    }
+    facts.cap_list = cfg.status().map(|s| s.contains(Status::CAP_LIST));
+    if facts.cap_list != Some(true) {
+        facts.msi = Some(false);
+        facts.msix = Some(false);
+        return;
+    }
+    for e in cfg.capabilities().filter_map(Result::err) {
+        facts.decode_errors.push(e.to_string());
+    }
+    facts.msi = Some(cfg.find_capability(id::MSI).is_some());
+    facts.msix = Some(cfg.find_capability(id::MSIX).is_some());
+    facts.pcie = cfg.pci_express().map(|p| PcieFacts {
+        port_type: port_type_number(p.port_type),
+        flr: p.devcap.contains(DevCap::FLR),
+    });
+    facts.af_flr = cfg.advanced_features().is_some_and(|a| a.flr());
+    facts.pm_no_soft_reset = cfg.power_management().map(|p| p.no_soft_reset);
+    if !facts.depth.has_ext_caps() {
+        return;
+    }
+    for e in cfg.extended_capabilities().filter_map(Result::err) {
+        facts.decode_errors.push(e.to_string());
+    }
+    facts.acs = cfg.acs().map(|a| AcsFacts {
+        cap: a.capability.bits(),
+        ctrl: a.control.bits(),
+    });
+    facts.sriov = cfg.sriov().map(|s| (s.total_vfs, s.num_vfs));
+    facts.rebar = cfg.resizable_bar().is_some();
+}
+
+/// The PCIe device/port type field value of a decoded type.
+fn port_type_number(t: PciePortType) -> u8 {
+    match t {
+        PciePortType::Endpoint => 0,
+        PciePortType::LegacyEndpoint => 1,
+        PciePortType::RootPort => 4,
+        PciePortType::UpstreamPort => 5,
+        PciePortType::DownstreamPort => 6,
+        PciePortType::PcieToPciBridge => 7,
+        PciePortType::PciToPcieBridge => 8,
+        PciePortType::RcIntegratedEndpoint => 9,
+        PciePortType::RcEventCollector => 10,
+        PciePortType::Unknown(n) => n,
+    }
 }

@@ -22,6 +22,33 @@ pub struct NextBoot {
     pub driver: Option<String>,
     /// Why, in plain words (`path alias in /etc/ppt_aliases line 3`).
     pub why: String,
+    /// Whether `driver` is a full prediction. `false` when only "not ppt"
+    /// is known (no ppt_aliases entry binds it and driver_aliases was not
+    /// read, so the host driver it gets is unknown).
+    pub known: bool,
+    /// The `/dev/pptN` the node is expected to get, when it goes to ppt.
+    pub dev: Option<String>,
+}
+
+impl NextBoot {
+    /// A known prediction.
+    pub fn new(driver: Option<&str>, why: impl Into<String>) -> Self {
+        NextBoot {
+            driver: driver.map(str::to_string),
+            why: why.into(),
+            known: true,
+            dev: None,
+        }
+    }
+
+    /// The driver after the next boot, in words.
+    pub fn driver_text(&self) -> &str {
+        match (&self.driver, self.known) {
+            (Some(d), _) => d,
+            (None, true) => "no driver",
+            (None, false) => "a host driver, not ppt,",
+        }
+    }
 }
 
 /// What the per-function rules may look at besides the function itself.
@@ -49,10 +76,9 @@ impl FunctionContext<'_> {
     fn driver_story(&self, f: &FunctionFacts) -> String {
         let now = f.driver.as_deref().unwrap_or("no driver");
         match self.next_boot.get(&f.address) {
-            Some(n) if n.driver.as_deref() != f.driver.as_deref() => format!(
-                "{now} now, {} after the next boot",
-                n.driver.as_deref().unwrap_or("no driver")
-            ),
+            Some(n) if n.driver.as_deref() != f.driver.as_deref() => {
+                format!("{now} now, {} after the next boot", n.driver_text())
+            }
             _ => now.to_string(),
         }
     }
@@ -149,11 +175,11 @@ fn config_rules(f: &FunctionFacts, out: &mut Vec<Reason>) {
         ),
         ConfigDepth::Standard | ConfigDepth::Extended => {}
     }
-    for e in &f.cap_errors {
+    for e in &f.decode_errors {
         push(
             out,
-            &rules::CAPS_BROKEN,
-            format!("capability list of {}: {e}", f.address),
+            &rules::CONFIG_BROKEN,
+            format!("config space of {}: {e}", f.address),
         );
     }
     interrupt_rules(f, out);
@@ -382,7 +408,7 @@ fn os_rules(f: &FunctionFacts, ctx: &FunctionContext<'_>, out: &mut Vec<Reason>)
                 format!(
                     "after the next boot {} gets {} ({})",
                     f.address,
-                    n.driver.as_deref().unwrap_or("no driver"),
+                    n.driver_text(),
                     n.why
                 ),
             );

@@ -217,8 +217,8 @@ fn config_unknown_never_ok() {
 #[test]
 fn caps_broken() {
     let mut f = good("01:00.0");
-    f.cap_errors = vec!["pointer 0x3 is outside 0x40..0xff".into()];
-    assert!(codes_of(f).contains(&"caps-broken"));
+    f.decode_errors = vec!["pointer 0x3 is outside 0x40..0xff".into()];
+    assert!(codes_of(f).contains(&"config-broken"));
 }
 
 #[test]
@@ -303,13 +303,8 @@ fn ppt_now_and_next_boot() {
     f.driver = Some("ppt".into());
     let mut w = World::new(vec![f]);
     assert!(w.codes(0).contains(&"ppt-now"));
-    w.next.insert(
-        addr("01:00.0"),
-        NextBoot {
-            driver: Some("ppt".into()),
-            why: "path alias".into(),
-        },
-    );
+    w.next
+        .insert(addr("01:00.0"), NextBoot::new(Some("ppt"), "path alias"));
     let c = w.codes(0);
     assert!(c.contains(&"next-boot"), "{c:?}");
 }

@@ -123,18 +123,32 @@ pub fn check(
             continue;
         };
         let then = n.driver.as_deref();
+        let dev = n
+            .dev
+            .as_deref()
+            .map(|d| format!(" as {d}"))
+            .unwrap_or_default();
+        if now == Some("ppt") && then == Some("ppt") {
+            out.push(Reason::new(
+                &rules::PPT_KEPT,
+                format!(
+                    "{} stays on ppt after the next boot{dev} ({})",
+                    f.address, n.why
+                ),
+            ));
+        }
         if now != then && (now == Some("ppt") || then == Some("ppt")) {
             let msg = match (now, then) {
                 (_, Some("ppt")) => format!(
-                    "{} is on {} now; after the next boot ppt takes it ({})",
+                    "{} is on {} now; after the next boot ppt takes it{dev} ({})",
                     f.address,
                     now.unwrap_or("no driver"),
                     n.why
                 ),
                 _ => format!(
-                    "{} is on ppt now; after the next boot it goes to {} ({})",
+                    "{} is on ppt now; after the next boot it gets {} ({})",
                     f.address,
-                    then.unwrap_or("no driver"),
+                    n.driver_text(),
                     n.why
                 ),
             };

@@ -269,12 +269,12 @@ pub const CONFIG_UNKNOWN: Rule = rule(
 
 /// Capability chains that loop or point outside config space are decoded
 /// as far as they go (interface.md §2); what lies beyond is unknown.
-pub const CAPS_BROKEN: Rule = rule(
-    "caps-broken",
+pub const CONFIG_BROKEN: Rule = rule(
+    "config-broken",
     Warn,
     Function,
-    "capability chain pointers",
-    "the capability list is broken; facts after the break are unknown",
+    "capability chain pointers, BAR registers",
+    "config space does not decode cleanly (a broken capability list or BAR); facts after the break are unknown",
     "re-read config space on the host; a broken list usually means a broken dump or device",
 );
 
@@ -449,6 +449,16 @@ pub const PENDING_CHANGE: Rule = rule(
     "",
 );
 
+/// What the next boot keeps (illumos.md §3.1, §1.8: /dev/pptN is the ppt instance).
+pub const PPT_KEPT: Rule = rule(
+    "ppt-kept",
+    Info,
+    Config,
+    "driver now vs after the next boot",
+    "a function stays on ppt after the next boot",
+    "",
+);
+
 /// ppt_matches reserves nothing (illumos.md §7.1).
 pub const MATCHES_ONLY: Rule = rule(
     "matches-only",
@@ -479,7 +489,7 @@ pub const ALL: &[&Rule] = &[
     &LARGE_BAR,
     &IO_BAR,
     &CONFIG_UNKNOWN,
-    &CAPS_BROKEN,
+    &CONFIG_BROKEN,
     &BAR_UNASSIGNED,
     &PPT_NOW,
     &NEXT_BOOT,
@@ -496,6 +506,7 @@ pub const ALL: &[&Rule] = &[
     &ALIAS_BINDS_NOTHING,
     &RESERVED_FAILS,
     &PENDING_CHANGE,
+    &PPT_KEPT,
     &MATCHES_ONLY,
 ];
 

@@ -1,7 +1,10 @@
 //! `--json`: one document, `{"functions": [...]}`, keys as interface §3.
+//! Absent facts are `null`, never guessed: a 64-byte dump has no extended
+//! capabilities, a dump has no BAR sizes.
 
+use pci_core::caps::CapError;
 use pci_core::Function;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 /// The JSON document for `functions`, pretty-printed with a final newline.
 pub fn render(functions: &[&Function]) -> String {
@@ -16,23 +19,158 @@ fn hex4(v: Option<u16>) -> Value {
     v.map_or(Value::Null, |v| Value::String(format!("{v:04x}")))
 }
 
+fn chain_error(e: &CapError) -> Value {
+    json!({"offset": e.offset(), "error": e.to_string()})
+}
+
 /// One function's object.
 fn function(f: &Function) -> Value {
     let ids = &f.ids;
     let illumos = f.illumos.as_ref();
-    json!({
-        "slot": f.address.to_string(),
-        "vendor": format!("{:04x}", ids.vendor),
-        "device": format!("{:04x}", ids.device),
-        "subsystem_vendor": hex4(ids.subsystem_vendor),
-        "subsystem": hex4(ids.subsystem),
-        "class": format!("{:06x}", ids.class),
-        "revision": format!("{:02x}", ids.revision),
-        "header_type": ids.header_type.map(|h| h & 0x7f),
-        "multifunction": ids.header_type.map(|h| h & 0x80 != 0),
-        "driver": f.driver,
-        "iommu_group": f.iommu_group,
-        "illumos_path": illumos.map(|n| n.path.clone()),
-        "illumos_path_source": illumos.and_then(|n| n.path_source),
-    })
+    let cfg = f.config_space();
+    let have_header = cfg.len() >= 64;
+
+    let mut obj = Map::new();
+    let mut put = |k: &str, v: Value| {
+        obj.insert(k.to_string(), v);
+    };
+    put("slot", json!(f.address.to_string()));
+    put("vendor", json!(format!("{:04x}", ids.vendor)));
+    put("device", json!(format!("{:04x}", ids.device)));
+    put("subsystem_vendor", hex4(ids.subsystem_vendor));
+    put("subsystem", hex4(ids.subsystem));
+    put("class", json!(format!("{:06x}", ids.class)));
+    put("revision", json!(format!("{:02x}", ids.revision)));
+    put("header_type", json!(ids.header_type.map(|h| h & 0x7f)));
+    put(
+        "multifunction",
+        json!(ids.header_type.map(|h| h & 0x80 != 0)),
+    );
+    put("driver", json!(f.driver));
+    put("iommu_group", json!(f.iommu_group));
+    put("illumos_path", json!(illumos.map(|n| n.path.clone())));
+    put(
+        "illumos_path_source",
+        json!(illumos.and_then(|n| n.path_source)),
+    );
+    // The illumos binding as the devinfo tree records it (null when the
+    // path is only predicted: no tree, no driver or instance).
+    put(
+        "illumos_driver",
+        json!(illumos.and_then(|n| n.driver.clone())),
+    );
+    put("instance", json!(illumos.and_then(|n| n.instance)));
+    put("physfn", json!(f.physfn.map(|a| a.to_string())));
+    put(
+        "virtfns",
+        json!(f.virtfns.iter().map(|a| a.to_string()).collect::<Vec<_>>()),
+    );
+    put("config_size", json!(cfg.len()));
+
+    if !have_header {
+        for k in [
+            "bars",
+            "capabilities",
+            "extended_capabilities",
+            "pcie",
+            "msi",
+            "msix",
+            "sriov",
+            "acs",
+        ] {
+            put(k, Value::Null);
+        }
+        return Value::Object(obj);
+    }
+
+    let bars: Vec<Value> = f
+        .bars()
+        .into_iter()
+        .filter_map(Result::ok)
+        .map(|b| {
+            json!({
+                "index": b.index,
+                "kind": b.kind.as_str(),
+                "prefetchable": b.prefetchable,
+                "address": format!("{:x}", b.address),
+                "size": b.size,
+            })
+        })
+        .collect();
+    put("bars", json!(bars));
+
+    let mut caps = Vec::new();
+    let mut errors = Vec::new();
+    for c in cfg.capabilities() {
+        match c {
+            Ok(c) => caps.push(json!({"offset": c.offset, "id": c.id, "name": c.name()})),
+            Err(e) => errors.push(chain_error(&e)),
+        }
+    }
+    put("capabilities", json!(caps));
+    // Extended space exists only with 4096 bytes; otherwise unknown.
+    if cfg.has_extended_space() {
+        let mut ext = Vec::new();
+        for c in cfg.extended_capabilities() {
+            match c {
+                Ok(c) => ext.push(json!({
+                    "offset": c.offset, "id": c.id, "version": c.version, "name": c.name()
+                })),
+                Err(e) => errors.push(chain_error(&e)),
+            }
+        }
+        put("extended_capabilities", json!(ext));
+    } else {
+        put("extended_capabilities", Value::Null);
+    }
+    if !errors.is_empty() {
+        put("capability_errors", json!(errors));
+    }
+
+    put(
+        "pcie",
+        cfg.pci_express().map_or(Value::Null, |e| {
+            let link = e.link;
+            json!({
+                "type": e.port_type.as_str(),
+                "flr": e.flr(),
+                "link_speed": link.map(|l| l.speed_name()),
+                "link_width": link.map(|l| l.width),
+                "link_cap_speed": link.map(|l| l.cap_speed_name()),
+                "link_cap_width": link.map(|l| l.cap_width),
+            })
+        }),
+    );
+    put(
+        "msi",
+        cfg.msi().map_or(Value::Null, |m| {
+            json!({"vectors": m.vectors_capable, "64bit": m.is_64bit(), "maskable": m.maskable()})
+        }),
+    );
+    put(
+        "msix",
+        cfg.msix().map_or(Value::Null, |m| {
+            json!({
+                "table_size": m.table_size,
+                "table_bar": m.table_bir, "table_offset": m.table_offset,
+                "pba_bar": m.pba_bir, "pba_offset": m.pba_offset,
+            })
+        }),
+    );
+    put(
+        "sriov",
+        cfg.sriov().map_or(
+            Value::Null,
+            |s| json!({"total_vfs": s.total_vfs, "num_vfs": s.num_vfs}),
+        ),
+    );
+    put(
+        "acs",
+        cfg.acs().map_or(
+            Value::Null,
+            |a| json!({"flags": a.capability.names(), "enabled": a.control.names()}),
+        ),
+    );
+    put("flr", json!(cfg.flr()));
+    Value::Object(obj)
 }

@@ -2,9 +2,10 @@
 
 use std::fmt::Write;
 
+use pci_core::names::PciNames;
 use pci_core::Function;
 
-use super::Naming;
+use super::{names, Naming};
 
 /// The slot as lspci prints it: `BB:DD.F`, with `DDDD:` in front when
 /// domains are shown.
@@ -16,12 +17,28 @@ pub fn slot(f: &Function, domains: bool) -> String {
     }
 }
 
-/// Appends `BB:DD.F CCCC: VVVV:DDDD (rev RR)` (or its named forms).
-pub fn line(out: &mut String, f: &Function, domains: bool, naming: Naming) {
-    let class = f.ids.class >> 8;
+/// Appends `BB:DD.F CCCC: VVVV:DDDD (rev RR)` (or its named forms); with
+/// `-v` also ` (prog-if PP [name])` as lspci does.
+pub fn line(
+    out: &mut String,
+    f: &Function,
+    domains: bool,
+    naming: Naming,
+    names: Option<&PciNames>,
+    verbose: bool,
+) {
+    let class = (f.ids.class >> 8) as u16;
     let _ = write!(out, "{} ", slot(f, domains));
-    match naming {
-        Naming::Numeric | Naming::Names | Naming::Both => {
+    match names {
+        Some(n) if naming != Naming::Numeric => {
+            let _ = write!(
+                out,
+                "{}: {}",
+                names::class(n, class, naming),
+                names::vendor_device(n, f.ids.vendor, f.ids.device, naming)
+            );
+        }
+        _ => {
             let _ = write!(
                 out,
                 "{class:04x}: {:04x}:{:04x}",
@@ -32,17 +49,18 @@ pub fn line(out: &mut String, f: &Function, domains: bool, naming: Naming) {
     if f.ids.revision != 0 {
         let _ = write!(out, " (rev {:02x})", f.ids.revision);
     }
-    out.push('\n');
-}
-
-/// Appends the `-v` details of `f`.
-pub fn details(out: &mut String, f: &Function, _level: u8) {
-    if let (Some(sv), Some(sd)) = (f.ids.subsystem_vendor, f.ids.subsystem) {
-        if sv != 0 && sv != 0xffff {
-            let _ = writeln!(out, "\tSubsystem: {sv:04x}:{sd:04x}");
+    if verbose {
+        let prog_if = (f.ids.class & 0xff) as u8;
+        let name = names.and_then(|n| n.prog_if((class >> 8) as u8, class as u8, prog_if));
+        match name {
+            Some(name) => {
+                let _ = write!(out, " (prog-if {prog_if:02x} [{name}])");
+            }
+            None if prog_if != 0 => {
+                let _ = write!(out, " (prog-if {prog_if:02x})");
+            }
+            None => {}
         }
     }
-    if let Some(d) = &f.driver {
-        let _ = writeln!(out, "\tKernel driver in use: {d}");
-    }
+    out.push('\n');
 }

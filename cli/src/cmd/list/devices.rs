@@ -1,0 +1,168 @@
+//! libppt's device lists over a [`Host`]: `ppt_list_assigned` (the
+//! `/dev/ppt*` links) and `ppt_list` (every PCI node bound to ppt plus the
+//! `ppt_matches` candidates), with the 2024 `dev_getinfo` key order
+//! (docs/illumos.md §1.5–§1.6).
+
+use pci_core::{Function, Host, IllumosNode, PropValue};
+
+use pci_illumos::matches::{NodeIds, PptMatches};
+
+/// One device: string pairs in nvlist insertion order.
+pub type Row = Vec<(&'static str, String)>;
+
+/// The `-a`, `-U`, `-N` switches.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Mode {
+    /// `-a`: ppt-bound nodes and `ppt_matches` candidates.
+    pub all: bool,
+    /// `-U`: also nodes with no driver at all.
+    pub unknown: bool,
+    /// `-N`: the binding name of other drivers in `dev`.
+    pub native: bool,
+}
+
+/// libppt's `is_pci`: the parent's `device_type` is `pci` or `pciex`.
+fn is_pci(n: &IllumosNode) -> bool {
+    matches!(n.parent_device_type.as_deref(), Some("pci") | Some("pciex"))
+}
+
+fn int_prop(n: &IllumosNode, name: &str) -> Option<i64> {
+    match n.props.get(name)? {
+        PropValue::Ints(v) => v.first().map(|&x| i64::from(x)),
+        PropValue::Int64s(v) => v.first().copied(),
+        _ => None,
+    }
+}
+
+/// `%x` of an int property as libppt formats it (the 32-bit cell as
+/// unsigned), falling back to the function's identity when the node has
+/// no property list (predicted nodes carry one).
+fn hex(n: &IllumosNode, name: &str, fallback: Option<u32>) -> Option<String> {
+    if n.props.is_empty() {
+        return fallback.map(|v| format!("{v:x}"));
+    }
+    int_prop(n, name).map(|v| format!("{:x}", v as u32))
+}
+
+/// `dev_getinfo` (2024 order): dev, path, vendor-id, device-id,
+/// revision-id, subsystem ids when present, label when pci.ids knows it.
+/// `None` when a required property is missing (libppt skips the node).
+fn getinfo(f: &Function, n: &IllumosNode, dev: Option<String>) -> Option<Row> {
+    let ids = &f.ids;
+    let mut row: Row = Vec::new();
+    if let Some(d) = dev {
+        row.push(("dev", d));
+    }
+    row.push(("path", n.path.clone()));
+    let vendor = hex(n, "vendor-id", Some(u32::from(ids.vendor)))?;
+    let device = hex(n, "device-id", Some(u32::from(ids.device)))?;
+    row.push(("vendor-id", vendor));
+    row.push(("device-id", device));
+    row.push((
+        "revision-id",
+        hex(n, "revision-id", Some(u32::from(ids.revision)))?,
+    ));
+    let subsys_fallback = ids.subsystem_vendor.filter(|&v| v != 0);
+    if let Some(v) = hex(n, "subsystem-vendor-id", subsys_fallback.map(u32::from)) {
+        row.push(("subsystem-vendor-id", v));
+    }
+    let sub_fallback = subsys_fallback.and(ids.subsystem);
+    if let Some(v) = hex(n, "subsystem-id", sub_fallback.map(u32::from)) {
+        row.push(("subsystem-id", v));
+    }
+    // libppt labels from pcidb, the host's pci.ids: vendor and device only.
+    let names = pci_core::names::PciNames::global();
+    if let (Some(v), Some(d)) = (
+        names.vendor(ids.vendor),
+        names.device(ids.vendor, ids.device),
+    ) {
+        row.push(("label", format!("{v} {d}")));
+    }
+    Some(row)
+}
+
+fn value<'a>(row: &'a Row, key: &str) -> Option<&'a str> {
+    row.iter().find(|(k, _)| *k == key).map(|(_, v)| v.as_str())
+}
+
+/// Adds a row keyed by its path: a second row for the same path replaces
+/// the first and moves to the end (nvlist with unique names).
+fn add(rows: &mut Vec<Row>, row: Row) {
+    let path = value(&row, "path").map(str::to_string);
+    rows.retain(|r| value(r, "path").map(str::to_string) != path);
+    rows.push(row);
+}
+
+/// Sort key giving device-tree order: root complex address, then each
+/// level's device and function. The PCI enumerator adds children in
+/// device/function order, so this is the order `di_walk_node` visits.
+fn tree_key(path: &str) -> Vec<(u64, u64)> {
+    path.split('/')
+        .filter(|c| !c.is_empty())
+        .map(|c| {
+            let ua = c.split_once('@').map(|(_, a)| a).unwrap_or("");
+            let mut it = ua
+                .split(',')
+                .map(|p| u64::from_str_radix(p, 16).unwrap_or(u64::MAX));
+            (it.next().unwrap_or(u64::MAX), it.next().unwrap_or(0))
+        })
+        .collect()
+}
+
+/// The listing, or `None` when libppt's call fails as a whole (a
+/// `/dev/pptN` link whose path names no node: pptadm prints nothing).
+pub fn list(host: &Host, mode: Mode, matches: &PptMatches) -> Option<Vec<Row>> {
+    let mut rows = Vec::new();
+    let nodes = host
+        .functions
+        .iter()
+        .filter_map(|f| f.illumos.as_ref().map(|n| (f, n)));
+    if !mode.all {
+        for link in &host.ppt_links {
+            let Some(path) = &link.path else { continue };
+            match nodes.clone().find(|(_, n)| &n.path == path) {
+                Some((f, n)) => {
+                    if !is_pci(n) {
+                        continue;
+                    }
+                    if let Some(row) = getinfo(f, n, Some(link.dev.clone())) {
+                        add(&mut rows, row);
+                    }
+                }
+                None if host.nexus.iter().any(|n| &n.path == path) => continue,
+                None => return None,
+            }
+        }
+        return Some(rows);
+    }
+    let mut walk: Vec<(&Function, &IllumosNode)> = nodes.filter(|(_, n)| is_pci(n)).collect();
+    walk.sort_by_cached_key(|(_, n)| tree_key(&n.path));
+    for (f, n) in walk {
+        let dev = match n.driver.as_deref() {
+            Some("ppt") => Some(format!("/dev/ppt{}", n.instance.unwrap_or(-1))),
+            Some(other) if mode.native => {
+                Some(n.binding_name.clone().unwrap_or_else(|| other.to_string()))
+            }
+            _ => None,
+        };
+        let bound_ppt = n.driver.as_deref() == Some("ppt");
+        let include = bound_ppt || (mode.unknown && n.driver.is_none()) || {
+            // libppt's match_ppt compares "%x" of the node's properties.
+            let prop = |name: &str, fallback: u16| {
+                int_prop(n, name).map_or(u32::from(fallback), |v| v as u32)
+            };
+            let ids = NodeIds {
+                path: &n.path,
+                vendor: prop("vendor-id", f.ids.vendor),
+                device: prop("device-id", f.ids.device),
+            };
+            matches.first_match(&ids).is_some()
+        };
+        if include {
+            if let Some(row) = getinfo(f, n, dev) {
+                add(&mut rows, row);
+            }
+        }
+    }
+    Some(rows)
+}

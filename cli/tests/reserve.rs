@@ -1,0 +1,502 @@
+//! `pptctl reserve` / `unreserve` / `vm-json` end to end (issue 6 "Done
+//! when"): the seed's USB key (menu.lst with one SmartOS entry, no overlay
+//! files) and the seed's host (examples/levon-2018/host.json).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use assert_cmd::Command;
+use pci_core::sources::snapshot::Snapshot;
+use pci_core::{Function, Host, Identity, IllumosNode, PathSource, PptLink};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The example host of the seed when it is in the tree; until then the same
+/// facts built by hand and written as a snapshot.
+fn host_json() -> PathBuf {
+    static HAND: OnceLock<PathBuf> = OnceLock::new();
+    let example = repo().join("examples/levon-2018/host.json");
+    if example.is_file() {
+        return example;
+    }
+    HAND.get_or_init(|| {
+        let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("config-seed-host.json");
+        let snap = Snapshot::new(
+            hand_built_host(),
+            Some("hand-built (levon-2018 facts)".into()),
+        );
+        std::fs::write(&path, snap.to_json().unwrap()).unwrap();
+        path
+    })
+    .clone()
+}
+
+fn func(
+    addr: &str,
+    ids: (u16, u16),
+    sub: Option<(u16, u16)>,
+    class: u32,
+    path: &str,
+    driver: &str,
+    instance: i32,
+) -> Function {
+    let mut f = Function::new(
+        addr.parse().unwrap(),
+        Identity {
+            vendor: ids.0,
+            device: ids.1,
+            subsystem_vendor: sub.map(|s| s.0),
+            subsystem: sub.map(|s| s.1),
+            class,
+            revision: 0xa1,
+            header_type: Some(if class >> 8 == 0x0604 { 0x81 } else { 0x80 }),
+        },
+        Vec::new(),
+    );
+    let (name, unit) = path.rsplit('/').next().unwrap().split_once('@').unwrap();
+    f.illumos = Some(IllumosNode {
+        path: path.into(),
+        path_source: Some(PathSource::Devinfo),
+        node_name: name.into(),
+        unit_address: Some(unit.into()),
+        driver: Some(driver.into()),
+        instance: Some(instance),
+        compatible: vec![
+            format!("pciex{:x},{:x}", ids.0, ids.1),
+            format!("pci{:x},{:x}", ids.0, ids.1),
+        ],
+        parent_device_type: Some("pciex".into()),
+        ..Default::default()
+    });
+    f
+}
+
+/// Levon 2018: 10de:0a65 VGA function 0 and 10de:0be3 audio function 1
+/// (subsystem 1462:2291) behind the root port 8086:0151, bound to ppt.
+fn hand_built_host() -> Host {
+    Host {
+        functions: vec![
+            func(
+                "0000:00:01.0",
+                (0x8086, 0x0151),
+                None,
+                0x060400,
+                "/pci@0,0/pci8086,151@1",
+                "pcieb",
+                1,
+            ),
+            func(
+                "0000:01:00.0",
+                (0x10de, 0x0a65),
+                Some((0x1462, 0x2291)),
+                0x030000,
+                "/pci@0,0/pci8086,151@1/display@0",
+                "ppt",
+                0,
+            ),
+            func(
+                "0000:01:00.1",
+                (0x10de, 0x0be3),
+                Some((0x1462, 0x2291)),
+                0x040300,
+                "/pci@0,0/pci8086,151@1/pci1462,2291@0,1",
+                "ppt",
+                1,
+            ),
+        ],
+        ppt_links: vec![
+            PptLink {
+                dev: "/dev/ppt0".into(),
+                target: Some("../devices/pci@0,0/pci8086,151@1/display@0:ppt".into()),
+                path: Some("/pci@0,0/pci8086,151@1/display@0".into()),
+            },
+            PptLink {
+                dev: "/dev/ppt1".into(),
+                target: Some("../devices/pci@0,0/pci8086,151@1/pci1462,2291@0,1:ppt".into()),
+                path: Some("/pci@0,0/pci8086,151@1/pci1462,2291@0,1".into()),
+            },
+        ],
+        ..Default::default()
+    }
+}
+
+fn seed_data() -> PathBuf {
+    repo().join("ppt-config/tests/data")
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+            copy_tree(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+fn pptctl() -> Command {
+    let mut c = Command::cargo_bin("pptctl").unwrap();
+    c.arg("--from")
+        .arg(format!("snapshot:{}", host_json().display()));
+    c
+}
+
+fn read(p: &Path) -> Option<Vec<u8>> {
+    std::fs::read(p).ok()
+}
+
+/// Every file under `dir` with its bytes, to prove a dry run wrote nothing.
+fn listing(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            } else {
+                out.push((e.path(), std::fs::read(e.path()).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn reserve_dry_run_apply_again_and_unreserve_on_the_seed_usb_key() {
+    let key = tempfile::tempdir().unwrap();
+    copy_tree(&seed_data().join("seed-usbkey"), key.path());
+    let k = key.path().display().to_string();
+    let before = listing(key.path());
+
+    // --dry-run: the diff, nothing written.
+    let out = pptctl()
+        .args([
+            "reserve",
+            "01:00.0",
+            "--matches",
+            "--boot-media",
+            &k,
+            "--dry-run",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let diff = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        diff.contains(&format!("--- /dev/null\n+++ {k}/overlay/etc/ppt_aliases\n")),
+        "{diff}"
+    );
+    assert!(diff.contains("+ppt \"/pci@0,0/pci8086,151@1/display@0\"\n+ppt \"/pci@0,0/pci8086,151@1/pci1462,2291@0,1\"\n"), "{diff}");
+    assert!(diff.contains("+pciex10de,a65\n+pciex10de,be3\n"), "{diff}");
+    assert!(
+        diff.contains(&format!(
+            "--- {k}/boot/grub/menu.lst\n+++ {k}/boot/grub/menu.lst\n"
+        )),
+        "{diff}"
+    );
+    assert!(diff.contains("+    module /overlay/etc/ppt_aliases type=file name=etc/ppt_aliases\n+    module /overlay/etc/ppt_matches type=file name=etc/ppt_matches\n"), "{diff}");
+    assert!(stderr.contains("also reserving 0000:01:00.1"), "{stderr}");
+    assert!(stderr.contains("dry run: nothing was written"), "{stderr}");
+    assert_eq!(listing(key.path()), before, "dry run changed files");
+
+    // For real (not a terminal, so no question).
+    let out = pptctl()
+        .args([
+            "reserve",
+            "01:00.0",
+            "--matches",
+            "--boot-media",
+            &k,
+            "--yes",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("Reboot."), "{text}");
+    assert!(text.contains("\"pci_slot\": \"0:8:1\""), "{text}");
+    let want = seed_data().join("seed-usbkey-reserved");
+    for f in [
+        "overlay/etc/ppt_aliases",
+        "overlay/etc/ppt_matches",
+        "boot/grub/menu.lst",
+    ] {
+        assert_eq!(read(&key.path().join(f)), read(&want.join(f)), "{f}");
+    }
+
+    // Idempotent.
+    let after = listing(key.path());
+    pptctl()
+        .args(["reserve", "01:00.0", "--matches", "--boot-media", &k])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("Nothing to change"));
+    assert_eq!(listing(key.path()), after);
+
+    // Unreserve restores the original bytes.
+    pptctl()
+        .args([
+            "unreserve",
+            "/dev/ppt0",
+            "--matches",
+            "--boot-media",
+            &k,
+            "--yes",
+        ])
+        .assert()
+        .success();
+    assert_eq!(
+        read(&key.path().join("boot/grub/menu.lst")),
+        read(&seed_data().join("seed-usbkey/boot/grub/menu.lst"))
+    );
+    assert!(!key.path().join("overlay/etc/ppt_aliases").exists());
+    assert!(!key.path().join("overlay/etc/ppt_matches").exists());
+}
+
+#[test]
+fn persistent_root_prints_host_paths_and_refuses_bridges() {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("etc")).unwrap();
+    let r = root.path().display().to_string();
+    let out = pptctl()
+        .args([
+            "--root",
+            &r,
+            "reserve",
+            "10de:0be3",
+            "--single-function",
+            "--yes",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("+++ /etc/ppt_aliases\n"), "{text}");
+    assert!(text.contains("/etc/ppt_aliases: created"), "{text}");
+    assert!(text.contains("bootadm update-archive"), "{text}");
+    assert!(!text.contains(&r), "printed a --root path: {text}");
+    assert_eq!(
+        std::fs::read_to_string(root.path().join("etc/ppt_aliases")).unwrap(),
+        "ppt \"/pci@0,0/pci8086,151@1/pci1462,2291@0,1\"\n"
+    );
+
+    // A stale alias (the card moved) can be unreserved by its path alone.
+    let aliases = root.path().join("etc/ppt_aliases");
+    let mut text = std::fs::read_to_string(&aliases).unwrap();
+    text.push_str("ppt \"/pci@0,0/pci8086,155@3/display@0\"\n");
+    std::fs::write(&aliases, &text).unwrap();
+    pptctl()
+        .args([
+            "--root",
+            &r,
+            "reserve",
+            "/pci@0,0/pci8086,155@3/display@0",
+            "--yes",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("matches no PCI function"));
+    pptctl()
+        .args([
+            "--root",
+            &r,
+            "unreserve",
+            "/devices/pci@0,0/pci8086,155@3/display@0:ppt",
+            "--yes",
+        ])
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("not a device on this host"));
+    assert_eq!(
+        std::fs::read_to_string(&aliases).unwrap(),
+        "ppt \"/pci@0,0/pci8086,151@1/pci1462,2291@0,1\"\n"
+    );
+
+    let out = pptctl()
+        .args(["--root", &r, "reserve", "00:01.0", "--yes"])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("refusing to reserve without --force"), "{err}");
+    assert!(err.contains("0000:00:01.0 is a bridge"), "{err}");
+
+    // SmartOS root without --boot-media is refused: /etc is a ramdisk.
+    std::fs::write(
+        root.path().join("etc/release"),
+        "                       SmartOS 20181023T131405Z x86_64\n",
+    )
+    .unwrap();
+    pptctl()
+        .args(["--root", &r, "reserve", "01:00.0", "--yes"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--boot-media"));
+}
+
+#[test]
+fn vm_json_prints_and_checks_the_seed_card() {
+    let out = pptctl()
+        .args(["vm-json", "01:00.0"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!([
+            {"path": "/devices/pci@0,0/pci8086,151@1/display@0", "pci_slot": "0:8:0"},
+            {"path": "/devices/pci@0,0/pci8086,151@1/pci1462,2291@0,1", "pci_slot": "0:8:1"}
+        ])
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.json");
+    std::fs::write(&good, format!("{{\"pci_devices\": {v}}}")).unwrap();
+    pptctl()
+        .args(["vm-json", "--check"])
+        .arg(&good)
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("valid"));
+
+    for (broken, location) in [
+        (
+            r#"{"pci_devices": [{"path": "/devices/pci@0,0/pci8086,151@1/display@0", "pci_slot": "0:8:0"}, {"path": "/devices/pci@0,0/pci8086,151@1/pci1462,2291@0,1", "pci_slot": "4:0:8"}]}"#,
+            "pci_devices.1.pci_slot",
+        ),
+        (
+            r#"{"pci_devices": [{"path": "/pci@0,0/pci8086,151@1/display@0", "pci_slot": "0:8:0"}]}"#,
+            "pci_devices.0.path",
+        ),
+        (
+            r#"{"pci_devices": [{"path": "/devices/pci@0,0/pci8086,151@1/pci1462,2291", "pci_slot": "0:8:1"}]}"#,
+            "pci_devices.0.path",
+        ),
+        (
+            r#"{"pci_devices": [{"path": "/devices/pci@0,0/pci8086,151@1/display@0", "pci_slot": "0:30:0"}]}"#,
+            "pci_devices.0.pci_slot",
+        ),
+        (
+            r#"{"pci_devices": [], "add_pci_devices": []}"#,
+            "add_pci_devices",
+        ),
+    ] {
+        let f = dir.path().join("broken.json");
+        std::fs::write(&f, broken).unwrap();
+        let out = pptctl()
+            .args(["vm-json", "--check"])
+            .arg(&f)
+            .assert()
+            .code(1)
+            .get_output()
+            .clone();
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            text.contains(&format!("error: {location}: ")),
+            "{broken}\n{text}"
+        );
+    }
+
+    // --json: machine-readable problems with their locations.
+    let f = dir.path().join("json.json");
+    std::fs::write(&f, r#"{"pci_devices": [{"path": "/devices/pci@0,0/pci8086,151@1/display@0", "pci_slot": "0x8"}]}"#).unwrap();
+    let out = pptctl()
+        .args(["vm-json", "--json", "--check"])
+        .arg(&f)
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["valid"], false);
+    assert_eq!(doc["problems"][0]["location"], "pci_devices.0.pci_slot");
+    assert_eq!(doc["problems"][0]["severity"], "error");
+    assert_eq!(doc["problems"][0]["vmadm"], true);
+    assert!(doc["problems"][0]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("pci_slot \"0x8\" is not valid"));
+
+    let f = dir.path().join("bad.json");
+    std::fs::write(&f, "{\"pci_devices\": [").unwrap();
+    pptctl()
+        .args(["vm-json", "--check"])
+        .arg(&f)
+        .assert()
+        .code(2);
+    pptctl()
+        .args(["vm-json", "--check"])
+        .arg(dir.path().join("absent.json"))
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn boot_style_detection_and_symlinks_leaving_the_media() {
+    // Both loaders present: the user must say which.
+    let key = tempfile::tempdir().unwrap();
+    copy_tree(&seed_data().join("seed-usbkey"), key.path());
+    std::fs::write(key.path().join("boot/loader.conf"), "").unwrap();
+    let k = key.path().display().to_string();
+    pptctl()
+        .args(["reserve", "01:00.0", "--boot-media", &k, "--yes"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--boot-style"));
+    // Forced loader: bootfs files and a loader.conf.local stanza; menu.lst untouched.
+    let menu = read(&key.path().join("boot/grub/menu.lst"));
+    pptctl()
+        .args([
+            "reserve",
+            "01:00.0",
+            "--boot-media",
+            &k,
+            "--boot-style",
+            "loader",
+        ])
+        .assert()
+        .success();
+    assert_eq!(read(&key.path().join("boot/grub/menu.lst")), menu);
+    let conf = std::fs::read_to_string(key.path().join("boot/loader.conf.local")).unwrap();
+    assert!(
+        conf.contains("ppt_aliases_flags=\"name=/etc/ppt_aliases\"\n"),
+        "{conf}"
+    );
+    assert!(key.path().join("boot/bootfs/etc/ppt_aliases").is_file());
+
+    // An overlay directory that is a link out of the boot media is refused.
+    let key = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    copy_tree(&seed_data().join("seed-usbkey"), key.path());
+    std::os::unix::fs::symlink(elsewhere.path(), key.path().join("overlay")).unwrap();
+    let k = key.path().display().to_string();
+    pptctl()
+        .args(["reserve", "01:00.0", "--boot-media", &k, "--yes"])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("symbolic link that leaves"));
+    assert!(std::fs::read_dir(elsewhere.path())
+        .unwrap()
+        .next()
+        .is_none());
+    assert_eq!(
+        read(&key.path().join("boot/grub/menu.lst")),
+        read(&seed_data().join("seed-usbkey/boot/grub/menu.lst"))
+    );
+}

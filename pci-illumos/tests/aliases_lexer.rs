@@ -1,0 +1,232 @@
+//! The kernel's `driver_aliases` lexer and alias parser, rule by rule
+//! (docs/illumos.md §3.2; gate modsysfile.c `kobj_lex` and the alias state
+//! machine), plus `name_to_major` and `path_to_inst`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use pci_illumos::aliases::{AliasFile, BindingTable, NameToMajor, PathToInst};
+use pci_illumos::matches::LintCode;
+
+fn bound(text: &str) -> Vec<(usize, String, String, bool)> {
+    AliasFile::parse(text.as_bytes(), "/etc/ppt_aliases", None)
+        .entries
+        .into_iter()
+        .map(|e| (e.line, e.driver, e.alias, e.quoted))
+        .collect()
+}
+
+fn problems(text: &str) -> Vec<(usize, Vec<LintCode>)> {
+    AliasFile::parse(text.as_bytes(), "/etc/ppt_aliases", None)
+        .problems
+        .into_iter()
+        .map(|p| (p.line, p.lints.iter().map(|l| l.code).collect()))
+        .collect()
+}
+
+fn e(line: usize, d: &str, a: &str, q: bool) -> (usize, String, String, bool) {
+    (line, d.to_string(), a.to_string(), q)
+}
+
+#[test]
+fn quoted_and_unquoted_names() {
+    assert_eq!(
+        bound("ppt \"/pci@0,0/pci8086,151@1/display@0\"\n"),
+        [e(1, "ppt", "/pci@0,0/pci8086,151@1/display@0", true)]
+    );
+    // commas are glued back; letters after the comma lex as a NAME
+    assert_eq!(
+        bound("ppt pci10de,a65\n"),
+        [e(1, "ppt", "pci10de,a65", false)]
+    );
+    // a quoted part after a comma is glued too
+    assert_eq!(
+        bound("ppt pciex10de,\"a65\"\n"),
+        [e(1, "ppt", "pciex10de,a65", true)]
+    );
+    // whitespace around the comma does not matter: tokens are glued
+    assert_eq!(
+        bound("ppt pci10de , be3\n"),
+        [e(1, "ppt", "pci10de,be3", false)]
+    );
+}
+
+#[test]
+fn several_aliases_per_line_and_comments() {
+    assert_eq!(
+        bound("# reserved for the GPU\nppt \"pci10de,a65\" \"pci10de,be3\"\t# two\n\nppt \"pci8086,1502\"#x\n"),
+        [
+            e(2, "ppt", "pci10de,a65", true),
+            e(2, "ppt", "pci10de,be3", true),
+            e(4, "ppt", "pci8086,1502", true),
+        ]
+    );
+    // no newline at the end of the file: the last alias is still bound
+    assert_eq!(bound("ppt \"a\""), [e(1, "ppt", "a", true)]);
+    // CR is a newline to the kernel
+    assert_eq!(
+        bound("ppt \"a\"\r\nppt \"b\"\r\n"),
+        [e(1, "ppt", "a", true), e(2, "ppt", "b", true)]
+    );
+}
+
+#[test]
+fn escapes_in_strings() {
+    // `\` + non-digit is that character; `\` + octal digits is that byte
+    assert_eq!(
+        bound("ppt \"a\\\"b\\\\c\\101\\x\"\n"),
+        [e(1, "ppt", "a\"b\\cAx", true)]
+    );
+    // `\8`: a digit that is not octal gives a NUL byte: the C string ends
+    assert_eq!(bound("ppt \"ab\\8cd\"\n"), [e(1, "ppt", "ab", true)]);
+    // an escaped newline continues the string on the next line
+    assert_eq!(bound("ppt \"a\\\nb\"\n"), [e(1, "ppt", "a\nb", true)]);
+}
+
+#[test]
+fn unquoted_path_is_rejected() {
+    let f = AliasFile::parse(
+        b"ppt /pci@0,0/pci8086,151@1/display@0\n",
+        "/etc/ppt_aliases",
+        None,
+    );
+    // the kernel binds a junk alias glued from the NAME pieces, never the path
+    assert_eq!(f.entries.len(), 1);
+    assert_eq!(f.entries[0].alias, "pci,pci8086,display");
+    let codes: Vec<LintCode> = f.entries[0].lints.iter().map(|l| l.code).collect();
+    assert_eq!(codes[0], LintCode::UnquotedPath);
+    assert!(codes[1..].iter().all(|c| *c == LintCode::AliasSyntax));
+    assert!(f.entries[0]
+        .lints
+        .iter()
+        .any(|l| l.message == "Unexpected token '/'"));
+}
+
+#[test]
+fn missing_alias_and_numbers() {
+    // a driver alone
+    assert_eq!(problems("ppt\n"), [(1, vec![LintCode::AliasSyntax])]);
+    let f = AliasFile::parse(b"ppt\n", "f", None);
+    assert_eq!(
+        f.problems[0].lints[0].message,
+        "Missing alias for ppt: this line binds nothing"
+    );
+    // an unquoted ID whose device starts with a digit: `1502` is a number
+    // token, dropped; the alias ends in a comma and is never bound
+    assert!(bound("ppt pci8086,1502\n").is_empty());
+    assert_eq!(
+        problems("ppt pci8086,1502\n"),
+        [(1, vec![LintCode::AliasSyntax, LintCode::AliasSyntax])]
+    );
+    let f = AliasFile::parse(b"ppt pci8086,1502\n", "f", None);
+    assert_eq!(f.problems[0].text, "pci8086,1502");
+    assert_eq!(f.problems[0].driver.as_deref(), Some("ppt"));
+}
+
+#[test]
+fn missing_quote() {
+    let f = AliasFile::parse(b"ppt \"/pci@0,0/display@2\nppt \"b\"\n", "f", None);
+    // the kernel warns `Missing "`, binds "\n", and goes on with the next line
+    let aliases: Vec<&str> = f.entries.iter().map(|e| e.alias.as_str()).collect();
+    assert_eq!(aliases, ["\n", "b"]);
+    assert!(f.entries[0]
+        .lints
+        .iter()
+        .any(|l| l.code == LintCode::AliasSyntax && l.message.starts_with("Missing \"")));
+}
+
+#[test]
+fn unknown_driver_skips_the_line() {
+    let n2m = NameToMajor::parse(b"e1000g 100\nppt 231\n", "/etc/name_to_major");
+    assert!(n2m.knows("ppt"));
+    let f = AliasFile::parse(
+        b"pptx \"pci10de,a65\"\nppt \"pci10de,be3\"\n",
+        "f",
+        Some(&n2m),
+    );
+    assert_eq!(f.entries.len(), 1);
+    assert_eq!(f.entries[0].alias, "pci10de,be3");
+    assert_eq!(f.problems[0].lints[0].code, LintCode::UnknownDriver);
+}
+
+#[test]
+fn first_binding_wins_in_kernel_order() {
+    let n2m = NameToMajor::parse(b"e1000g 100\nppt 231\n", "/etc/name_to_major");
+    let ppt = AliasFile::parse(
+        b"ppt \"pci8086,1502\"\nppt \"pci8086,1502\"\nppt \"e1000g\"\n",
+        "/etc/ppt_aliases",
+        Some(&n2m),
+    );
+    let da = AliasFile::parse(
+        b"e1000g \"pci8086,1502\"\n",
+        "/etc/driver_aliases",
+        Some(&n2m),
+    );
+    let t = BindingTable::build(Some(&n2m), &[&ppt, &da]);
+    let b = t.get("pci8086,1502").unwrap();
+    assert_eq!(
+        (b.driver.as_str(), b.file.as_str(), b.line),
+        ("ppt", "/etc/ppt_aliases", 1)
+    );
+    // the duplicate in ppt_aliases, the driver name and driver_aliases' entry lose
+    let lost: Vec<(String, usize, String)> = t
+        .conflicts
+        .iter()
+        .map(|(f, l, a, _)| (f.clone(), *l, a.clone()))
+        .collect();
+    assert_eq!(
+        lost,
+        [
+            (
+                "/etc/ppt_aliases".to_string(),
+                2,
+                "pci8086,1502".to_string()
+            ),
+            ("/etc/ppt_aliases".to_string(), 3, "e1000g".to_string()),
+            (
+                "/etc/driver_aliases".to_string(),
+                1,
+                "pci8086,1502".to_string()
+            ),
+        ]
+    );
+    assert_eq!(t.get("e1000g").unwrap().driver, "e1000g");
+}
+
+#[test]
+fn path_to_inst_records() {
+    let p = PathToInst::parse(
+        b"#\n#\tCaution!\n#\n\"/pci@0,0/pci8086,151@1/display@0\" 0 \"ppt\"\n\"/pci@0,0\" 0 \"npe\"\n\"/pci@0,0/x@1\" 4 \"ppt\"\nbroken line\n",
+        "/etc/path_to_inst",
+    );
+    assert_eq!(p.records.len(), 3);
+    assert_eq!(
+        p.instance("/pci@0,0/pci8086,151@1/display@0", "ppt"),
+        Some(0)
+    );
+    assert_eq!(p.instance("/pci@0,0", "ppt"), None);
+    assert_eq!(p.next_free("ppt"), 5);
+    assert_eq!(p.next_free("vgatext"), 0);
+    assert_eq!(p.records[0].line, 4);
+}
+
+#[test]
+fn real_driver_aliases_lexes_cleanly() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/realdata/BartVanLooveren+omniosEindwerk/driver_aliases"
+    );
+    let Ok(bytes) = std::fs::read(path) else {
+        eprintln!("skipping: {path} is absent");
+        return;
+    };
+    let f = AliasFile::parse(&bytes, "/etc/driver_aliases", None);
+    let lines = bytes.iter().filter(|&&b| b == b'\n').count();
+    // one quoted alias per line, no syntax problems
+    assert_eq!(f.entries.len(), lines);
+    assert!(f.problems.is_empty(), "{:?}", f.problems.first());
+    assert!(f.entries.iter().all(|e| e.quoted && e.lints.is_empty()));
+    assert!(f
+        .entries
+        .iter()
+        .any(|e| e.driver == "e1000g" && e.alias == "pci8086,1502" && e.line == 366));
+}

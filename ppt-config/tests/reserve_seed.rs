@@ -1,0 +1,305 @@
+//! End-to-end reservation on the seed's boot media (issue 6, "Done when"):
+//! from a USB key with the seed's menu.lst (one SmartOS entry, no overlay
+//! files) and the seed's host, reserving the NVIDIA card writes exactly the
+//! seed's overlay files — with the corrected `@0,1` path — and module lines;
+//! doing it again changes nothing; unreserving restores the original bytes.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+
+use pci_core::{Address, Function, Host, Identity, IllumosNode, PathSource};
+use ppt_config::boot_media::{BootStyle, Layout};
+use ppt_config::reserve::{plan, Action, Options, ReserveError};
+use ppt_config::vmadm;
+
+fn data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data")
+}
+
+fn func(addr: &str, ids: (u16, u16), sub: Option<(u16, u16)>, class: u32, path: &str) -> Function {
+    let a: Address = addr.parse().unwrap();
+    let mut f = Function::new(
+        a,
+        Identity {
+            vendor: ids.0,
+            device: ids.1,
+            subsystem_vendor: sub.map(|s| s.0),
+            subsystem: sub.map(|s| s.1),
+            class,
+            revision: 0xa1,
+            header_type: Some(if class >> 8 == 0x0604 { 0x01 } else { 0x80 }),
+        },
+        Vec::new(),
+    );
+    let (name, unit) = path.rsplit('/').next().unwrap().split_once('@').unwrap();
+    f.illumos = Some(IllumosNode {
+        path: path.into(),
+        path_source: Some(PathSource::Devinfo),
+        node_name: name.into(),
+        unit_address: Some(unit.into()),
+        compatible: vec![
+            format!("pciex{:x},{:x}", ids.0, ids.1),
+            format!("pci{:x},{:x}", ids.0, ids.1),
+        ],
+        parent_device_type: Some("pciex".into()),
+        ..Default::default()
+    });
+    f
+}
+
+/// The seed's host (Levon 2018): an NVIDIA GT 218-class card behind the
+/// Intel root port 8086:0151 — VGA function 0 and HDMI audio function 1.
+fn seed_host() -> Host {
+    Host {
+        functions: vec![
+            func(
+                "0000:00:01.0",
+                (0x8086, 0x0151),
+                None,
+                0x060400,
+                "/pci@0,0/pci8086,151@1",
+            ),
+            func(
+                "0000:01:00.0",
+                (0x10de, 0x0a65),
+                None,
+                0x030000,
+                "/pci@0,0/pci8086,151@1/display@0",
+            ),
+            func(
+                "0000:01:00.1",
+                (0x10de, 0x0be3),
+                Some((0x1462, 0x2291)),
+                0x040300,
+                "/pci@0,0/pci8086,151@1/pci1462,2291@0,1",
+            ),
+        ],
+        ..Default::default()
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+            copy_tree(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+fn read(p: &Path) -> Option<String> {
+    std::fs::read_to_string(p).ok()
+}
+
+#[test]
+fn reserve_the_seed_card_on_the_seed_usb_key() {
+    let host = seed_host();
+    let key = tempfile::tempdir().unwrap();
+    copy_tree(&data().join("seed-usbkey"), key.path());
+    let layout = Layout::boot_media(key.path(), None).unwrap();
+    assert_eq!(layout.style(), Some(BootStyle::Grub));
+    let opts = Options {
+        matches: true,
+        ..Default::default()
+    };
+    let gpu: Vec<&Function> = vec![&host.functions[1]];
+
+    let p = plan(&host, &gpu, Action::Reserve, opts, &layout).unwrap();
+    assert_eq!(p.functions.len(), 2, "the audio function comes along");
+    assert_eq!(
+        p.functions[1].sibling_of,
+        Some("0000:01:00.0".parse().unwrap())
+    );
+    assert!(p
+        .warnings
+        .iter()
+        .any(|w| w.contains("also reserving 0000:01:00.1")));
+    let diff = p.diff();
+    let k = key.path().display();
+    assert!(
+        diff.contains(&format!("+++ {k}/overlay/etc/ppt_aliases")),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("+ppt \"/pci@0,0/pci8086,151@1/pci1462,2291@0,1\""),
+        "{diff}"
+    );
+    assert!(diff.contains("+    module /overlay/etc/ppt_matches type=file name=etc/ppt_matches"));
+    // Planning wrote nothing.
+    assert!(!key.path().join("overlay").exists());
+
+    let done = p.apply().unwrap();
+    assert_eq!(done.len(), 3);
+    let want = data().join("seed-usbkey-reserved");
+    for f in [
+        "overlay/etc/ppt_aliases",
+        "overlay/etc/ppt_matches",
+        "boot/grub/menu.lst",
+    ] {
+        assert_eq!(read(&key.path().join(f)), read(&want.join(f)), "{f}");
+    }
+
+    // Again: nothing to do.
+    let again = plan(&host, &gpu, Action::Reserve, opts, &layout).unwrap();
+    assert!(again.is_noop(), "{}", again.diff());
+    assert!(again.functions.iter().all(|f| f.already));
+
+    // The pci_devices the next steps suggest: one guest device, fns 0 and 1.
+    let funcs: Vec<&Function> = host.functions[1..].iter().collect();
+    let devs = vmadm::pci_devices(&funcs, 0, None).unwrap();
+    let json = serde_json::to_string_pretty(&devs).unwrap();
+    let steps = again.next_steps(Some(&json)).join("\n");
+    assert!(
+        steps.contains("/devices/pci@0,0/pci8086,151@1/pci1462,2291@0,1"),
+        "{steps}"
+    );
+    assert!(steps.contains("\"pci_slot\": \"0:8:1\""), "{steps}");
+
+    // Unreserve restores the original bytes and removes the overlay files.
+    let un = plan(&host, &gpu, Action::Unreserve, opts, &layout).unwrap();
+    un.apply().unwrap();
+    assert_eq!(
+        read(&key.path().join("boot/grub/menu.lst")),
+        read(&data().join("seed-usbkey/boot/grub/menu.lst"))
+    );
+    assert!(!key.path().join("overlay/etc/ppt_aliases").exists());
+    assert!(!key.path().join("overlay/etc/ppt_matches").exists());
+    // Backups of what was there.
+    assert_eq!(
+        read(&key.path().join("overlay/etc/ppt_aliases.pptctl-bak")),
+        read(&want.join("overlay/etc/ppt_aliases"))
+    );
+}
+
+#[test]
+fn loader_media_and_persistent_root() {
+    let host = seed_host();
+    let gpu: Vec<&Function> = vec![&host.functions[1]];
+    let opts = Options::default();
+
+    let key = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(key.path().join("boot")).unwrap();
+    std::fs::write(key.path().join("boot/loader.conf"), "# shipped\n").unwrap();
+    let layout = Layout::boot_media(key.path(), None).unwrap();
+    plan(&host, &gpu, Action::Reserve, opts, &layout)
+        .unwrap()
+        .apply()
+        .unwrap();
+    assert_eq!(
+        read(&key.path().join("boot/loader.conf.local")).unwrap(),
+        "ppt_aliases_load=YES\nppt_aliases_type=file\nppt_aliases_name=/boot/bootfs/etc/ppt_aliases\nppt_aliases_flags=\"name=/etc/ppt_aliases\"\n"
+    );
+    assert!(read(&key.path().join("boot/bootfs/etc/ppt_aliases")).is_some());
+    assert!(!key.path().join("boot/bootfs/etc/ppt_matches").exists());
+    plan(&host, &gpu, Action::Unreserve, opts, &layout)
+        .unwrap()
+        .apply()
+        .unwrap();
+    assert!(!key.path().join("boot/loader.conf.local").exists());
+    assert!(!key.path().join("boot/bootfs/etc/ppt_aliases").exists());
+
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("etc")).unwrap();
+    let layout = Layout::persistent(root.path());
+    let p = plan(
+        &host,
+        &gpu,
+        Action::Reserve,
+        Options {
+            single_function: true,
+            ..opts
+        },
+        &layout,
+    )
+    .unwrap();
+    assert!(
+        p.diff()
+            .starts_with("--- /dev/null\n+++ /etc/ppt_aliases\n"),
+        "{}",
+        p.diff()
+    );
+    p.apply().unwrap();
+    assert_eq!(
+        read(&root.path().join("etc/ppt_aliases")).unwrap(),
+        "ppt \"/pci@0,0/pci8086,151@1/display@0\"\n"
+    );
+    assert!(p
+        .next_steps(None)
+        .join("\n")
+        .contains("bootadm update-archive"));
+}
+
+#[test]
+fn refusals_and_by_id() {
+    let mut host = seed_host();
+    let root = tempfile::tempdir().unwrap();
+    let layout = Layout::persistent(root.path());
+    let bridge: Vec<&Function> = vec![&host.functions[0]];
+    match plan(&host, &bridge, Action::Reserve, Options::default(), &layout) {
+        Err(ReserveError::Refused(r)) => assert!(r[0].contains("is a bridge"), "{r:?}"),
+        other => panic!("{other:?}"),
+    }
+    let forced = Options {
+        force: true,
+        ..Default::default()
+    };
+    let p = plan(&host, &bridge, Action::Reserve, forced, &layout).unwrap();
+    assert!(p.warnings[0].starts_with("--force: 0000:00:01.0 is a bridge"));
+
+    host.functions[1].boot_vga = Some(true);
+    host.facts.boot_devices = vec!["/pci@0,0/pci8086,151@1/pci1462,2291@0,1/disk@0".into()];
+    let gpu: Vec<&Function> = vec![&host.functions[1]];
+    let Err(ReserveError::Refused(r)) =
+        plan(&host, &gpu, Action::Reserve, Options::default(), &layout)
+    else {
+        panic!()
+    };
+    assert_eq!(r.len(), 2, "{r:?}");
+    assert!(
+        r[0].contains("console VGA") && r[1].contains("boot pool"),
+        "{r:?}"
+    );
+
+    let host = seed_host();
+    let gpu: Vec<&Function> = vec![&host.functions[1]];
+    let by_id = Options {
+        by_id: true,
+        single_function: true,
+        ..Default::default()
+    };
+    let p = plan(&host, &gpu, Action::Reserve, by_id, &layout).unwrap();
+    assert!(p
+        .warnings
+        .iter()
+        .any(|w| w.contains("binds EVERY device with id 10de:0a65")));
+    assert!(p.diff().contains("+ppt \"pciex10de,a65\""), "{}", p.diff());
+
+    p.apply().unwrap();
+    // Unreserving by path leaves the id alias, and says so.
+    let un = plan(
+        &host,
+        &gpu,
+        Action::Unreserve,
+        Options {
+            single_function: true,
+            ..Default::default()
+        },
+        &layout,
+    )
+    .unwrap();
+    assert!(un.is_noop());
+    assert!(
+        un.warnings.iter().any(|w| w
+            .contains("stays bound to ppt by the id alias \"pciex10de,a65\" (/etc/ppt_aliases:1)")),
+        "{:?}",
+        un.warnings
+    );
+    let un = plan(&host, &gpu, Action::Unreserve, by_id, &layout).unwrap();
+    un.apply().unwrap();
+    assert!(!root.path().join("etc/ppt_aliases").exists());
+}

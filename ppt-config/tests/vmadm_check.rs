@@ -1,0 +1,241 @@
+//! vmadm payload validation (issue 6, part 5) on the seed's card: the
+//! correct payload passes, every broken variant is caught at the right JSON
+//! location; generation gives one guest device with functions 0 and 1.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use pci_core::{Function, Host, Identity, IllumosNode, PathSource};
+use ppt_config::vmadm::{
+    check_against_host, pci_devices, validate_payload, PendingBindings, Severity,
+};
+use serde_json::{json, Value};
+
+const GPU: &str = "/pci@0,0/pci8086,151@1/display@0";
+const AUDIO: &str = "/pci@0,0/pci8086,151@1/pci1462,2291@0,1";
+
+fn func(addr: &str, vendor: u16, device: u16, class: u32, path: &str, driver: &str) -> Function {
+    let mut f = Function::new(
+        addr.parse().unwrap(),
+        Identity {
+            vendor,
+            device,
+            subsystem_vendor: None,
+            subsystem: None,
+            class,
+            revision: 0xa1,
+            header_type: Some(0x80),
+        },
+        Vec::new(),
+    );
+    f.illumos = Some(IllumosNode {
+        path: path.into(),
+        path_source: Some(PathSource::Devinfo),
+        driver: Some(driver.into()),
+        instance: Some(0),
+        ..Default::default()
+    });
+    f
+}
+
+fn host(driver: &str) -> Host {
+    Host {
+        functions: vec![
+            func("0000:01:00.0", 0x10de, 0x0a65, 0x030000, GPU, driver),
+            func("0000:01:00.1", 0x10de, 0x0be3, 0x040300, AUDIO, driver),
+        ],
+        ..Default::default()
+    }
+}
+
+fn seed_payload() -> Value {
+    json!({"pci_devices": [
+        {"path": format!("/devices{GPU}"), "pci_slot": "0:8:0"},
+        {"path": format!("/devices{AUDIO}"), "pci_slot": "0:8:1"}
+    ]})
+}
+
+/// (location, severity, message) of every problem, payload and host checks.
+fn problems(
+    payload: &Value,
+    host: &Host,
+    pending: &PendingBindings,
+) -> Vec<(String, Severity, String)> {
+    let (mut p, devices) = validate_payload(payload);
+    p.extend(check_against_host(&devices, host, pending));
+    p.into_iter()
+        .map(|p| (p.location, p.severity, p.message))
+        .collect()
+}
+
+fn errors_at(payload: Value) -> Vec<String> {
+    problems(&payload, &host("ppt"), &PendingBindings::default())
+        .into_iter()
+        .filter(|p| p.1 == Severity::Error)
+        .map(|p| p.0)
+        .collect()
+}
+
+#[test]
+fn generated_json_is_the_seed_json_with_the_corrected_path() {
+    let h = host("vgatext");
+    let funcs: Vec<&Function> = h.functions.iter().collect();
+    let devs = pci_devices(&funcs, 0, None).unwrap();
+    assert_eq!(
+        serde_json::to_value(&devs).unwrap(),
+        seed_payload()["pci_devices"]
+    );
+    // --device 4 is the boot disk's.
+    assert!(pci_devices(&funcs, 0, Some(4))
+        .unwrap_err()
+        .to_string()
+        .contains("reserved"));
+    // Two cards get two guest devices, skipping reserved ones.
+    let devs = pci_devices(&funcs, 0, Some(29)).unwrap();
+    assert_eq!(devs[1].pci_slot, "0:29:1");
+    let mut other = func(
+        "0000:02:00.0",
+        0x10de,
+        0x0a65,
+        0x030000,
+        "/pci@0,0/pci8086,155@3/display@0",
+        "ppt",
+    );
+    other.address = "0000:02:00.0".parse().unwrap();
+    let funcs = vec![&h.functions[0], &h.functions[1], &other];
+    let e = pci_devices(&funcs, 0, Some(29)).unwrap_err();
+    assert!(e.to_string().contains("no free guest device"), "{e}");
+    let devs = pci_devices(&funcs, 0, Some(2)).unwrap();
+    assert_eq!(devs[2].pci_slot, "0:7:0", "3-6 are skipped");
+}
+
+#[test]
+fn the_seed_payload_is_valid_on_the_reserved_host() {
+    let p = problems(&seed_payload(), &host("ppt"), &PendingBindings::default());
+    assert!(p.iter().all(|p| p.1 != Severity::Error), "{p:?}");
+    let pending = PendingBindings {
+        paths: vec![GPU.into(), AUDIO.into()],
+        ..Default::default()
+    };
+    assert!(problems(&seed_payload(), &host("ppt"), &pending).is_empty());
+}
+
+#[test]
+fn each_broken_variant_is_caught_where_it_is() {
+    let mut v = seed_payload();
+    v["pci_devices"][1]["pci_slot"] = json!("4:32:0");
+    assert_eq!(errors_at(v), ["pci_devices.1.pci_slot"]);
+
+    let mut v = seed_payload();
+    v["pci_devices"][0]["path"] = json!(GPU);
+    let e = errors_at(v);
+    assert_eq!(e[0], "pci_devices.0.path", "{e:?}");
+
+    let mut v = seed_payload();
+    v["pci_devices"][1]
+        .as_object_mut()
+        .unwrap()
+        .remove("pci_slot");
+    let (p, _) = validate_payload(&v);
+    assert_eq!(p[0].location, "pci_devices.1.pci_slot");
+    assert_eq!(
+        p[0].message,
+        "Missing required properties: pci_devices.1.pci_slot"
+    );
+
+    let mut v = seed_payload();
+    v["pci_devices"][0]["model"] = json!("virtio");
+    assert_eq!(errors_at(v), ["pci_devices.0.model"]);
+
+    let mut v = seed_payload();
+    v["add_pci_devices"] = v["pci_devices"].clone();
+    let (p, _) = validate_payload(&v);
+    assert_eq!(p[0].location, "add_pci_devices");
+    assert_eq!(
+        p[0].message,
+        "Cannot specify both \"pci_devices\" and \"add_pci_devices\""
+    );
+
+    let mut v = seed_payload();
+    v["pci_devices"][1]["pci_slot"] = json!("0:8:0");
+    assert_eq!(errors_at(v), ["pci_devices.1.pci_slot"]);
+
+    let mut v = seed_payload();
+    v["pci_devices"][0]["pci_slot"] = json!("0:4:0");
+    v["pci_devices"][1]["pci_slot"] = json!("0:4:1");
+    assert_eq!(
+        errors_at(v),
+        ["pci_devices.0.pci_slot", "pci_devices.1.pci_slot"]
+    );
+
+    // The seed's own typo: the audio path without its @0,1 unit address.
+    let mut v = seed_payload();
+    v["pci_devices"][1]["path"] = json!("/devices/pci@0,0/pci8086,151@1/pci1462,2291");
+    assert_eq!(errors_at(v.clone()), ["pci_devices.1.path"]);
+    let p = problems(&v, &host("ppt"), &PendingBindings::default());
+    assert!(p[1].2.ends_with("did you mean /devices/pci@0,0/pci8086,151@1/pci1462,2291@0,1? (a node's unit address is part of its path)"), "{p:?}");
+
+    let mut v = seed_payload();
+    v["pci_devices"][1]["path"] = v["pci_devices"][0]["path"].clone();
+    assert_eq!(errors_at(v), ["pci_devices.1.path"]);
+
+    let v = json!({"remove_pci_devices": ["/pci@0,0/x"], "update_pci_devices": [{"path": format!("/devices{GPU}"), "pci_slot": "0x8"}]});
+    assert_eq!(
+        errors_at(v),
+        ["update_pci_devices.0.pci_slot", "remove_pci_devices.0"]
+    );
+    let (p, _) = validate_payload(&json!([1]));
+    assert_eq!(p[0].location, "");
+}
+
+#[test]
+fn host_rules_warn_and_fail() {
+    // Only function 1, on guest function 1: no function 0, GPU left behind.
+    let v = json!({"pci_devices": [{"path": format!("/devices{AUDIO}"), "pci_slot": "0:8:1"}]});
+    let p = problems(&v, &host("ppt"), &PendingBindings::default());
+    let w: Vec<&str> = p
+        .iter()
+        .filter(|p| p.1 == Severity::Warning)
+        .map(|p| p.0.as_str())
+        .collect();
+    assert_eq!(w, ["pci_devices.0.pci_slot", "pci_devices.0.path"], "{p:?}");
+    assert!(p
+        .iter()
+        .any(|p| p.2.contains("stay with the host: 0000:01:00.0")));
+
+    // Not bound and not reserved: error; reserved for the next boot: warning.
+    let p = problems(
+        &seed_payload(),
+        &host("vgatext"),
+        &PendingBindings::default(),
+    );
+    let e: Vec<&str> = p
+        .iter()
+        .filter(|p| p.1 == Severity::Error)
+        .map(|p| p.0.as_str())
+        .collect();
+    assert_eq!(e, ["pci_devices.0.path", "pci_devices.1.path"]);
+    let pending = PendingBindings {
+        paths: vec![GPU.into(), AUDIO.into()],
+        ids: vec![],
+        sources: vec!["/mnt/overlay/etc/ppt_aliases".into()],
+    };
+    let p = problems(&seed_payload(), &host("vgatext"), &pending);
+    assert!(
+        p.iter()
+            .all(|p| p.1 == Severity::Warning && p.2.contains("until the host reboots")),
+        "{p:?}"
+    );
+
+    // Bound now, but the pending file no longer reserves the audio function.
+    let pending = PendingBindings {
+        paths: vec![GPU.into()],
+        ids: vec![],
+        sources: vec!["/etc/ppt_aliases".into()],
+    };
+    let p = problems(&seed_payload(), &host("ppt"), &pending);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].0, "pci_devices.1.path");
+    assert!(p[0]
+        .2
+        .contains("no longer reserved after the next boot (read: /etc/ppt_aliases)"));
+}
