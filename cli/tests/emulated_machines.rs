@@ -109,6 +109,9 @@ fn fixtures_hold_what_they_claim() {
                 "1b36:000e",
                 "80:00.0",
                 "iommu_group",
+                // multifunction device, integrated endpoint on the root complex
+                "00:0d.1",
+                "00:0c.0 0200: 8086:10d3",
             ][..],
         ),
         // CXL root port / switch ports / type-3 memory device (class 0502)
