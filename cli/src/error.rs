@@ -37,3 +37,26 @@ impl CliError {
         ExitCode::from(self.code)
     }
 }
+
+/// The largest vmadm payload read (real ones are a few KiB).
+const MAX_PAYLOAD: u64 = 16 << 20;
+
+/// Reads a vmadm payload file given on the command line, refusing one
+/// larger than [`MAX_PAYLOAD`] without reading it whole. Errors name the
+/// file as the user gave it (exit 2).
+pub fn read_payload(file: &std::path::Path) -> Result<Vec<u8>, CliError> {
+    use std::io::Read;
+    let shown = file.display();
+    let f = std::fs::File::open(file)
+        .map_err(|e| CliError::input(format!("{shown}: cannot read: {e}")))?;
+    let mut bytes = Vec::new();
+    f.take(MAX_PAYLOAD + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| CliError::input(format!("{shown}: cannot read: {e}")))?;
+    if bytes.len() as u64 > MAX_PAYLOAD {
+        return Err(CliError::input(format!(
+            "{shown}: larger than {MAX_PAYLOAD} bytes; not a vmadm payload"
+        )));
+    }
+    Ok(bytes)
+}

@@ -10,8 +10,9 @@ use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::Path;
 
-use assert_cmd::Command;
+mod support;
 use serde_json::Value;
+use support::{example_dir, example_from, snapshot_from};
 
 /// Hand-made config space (4 KiB) with a capability chain.
 struct Cfg {
@@ -260,8 +261,7 @@ fn machine(root: &Path) -> std::path::PathBuf {
 }
 
 fn pptctl(sys: &Path, args: &[&str]) -> assert_cmd::assert::Assert {
-    Command::cargo_bin("pptctl")
-        .unwrap()
+    support::pptctl()
         .arg("--from")
         .arg(format!("sysfs:{}", sys.display()))
         .arg("--root")
@@ -382,7 +382,7 @@ fn readable_report_without_colour_when_piped() {
     let text = String::from_utf8(out).unwrap();
     assert!(!text.contains('\x1b'), "no colour on a pipe");
     assert!(text.starts_with("host: ok\n"), "{text}");
-    assert!(text.contains("\ndevice 0000:04:00\n"), "{text}");
+    assert!(text.contains("\ndevice 0000:04:00"), "{text}");
     assert!(
         text.contains("  0000:01:00.0 8086:10d3 ok"),
         "functions under their device: {text}"
@@ -462,23 +462,8 @@ fn vm_payload_findings() {
     );
 }
 
-/// The example host of the illumos backend work (John Levon's 2018 GPU host).
-fn example() -> std::path::PathBuf {
-    Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../examples/levon-2018"
-    ))
-    .to_path_buf()
-}
-
 fn example_check(root: &Path, args: &[&str]) -> (Value, i32) {
-    let ex = example();
-    let out = Command::cargo_bin("pptctl")
-        .unwrap()
-        .arg("--from")
-        .arg(format!("snapshot:{}", ex.join("host.json").display()))
-        .arg("--root")
-        .arg(root)
+    let out = support::pptctl_at(root, example_from())
         .arg("check")
         .arg("--json")
         .args(args)
@@ -491,7 +476,7 @@ fn example_check(root: &Path, args: &[&str]) -> (Value, i32) {
 
 #[test]
 fn example_host_reserved_card_is_clean() {
-    let (v, code) = example_check(&example().join("root"), &["10de:a65", "10de:be3"]);
+    let (v, code) = example_check(&example_dir().join("root"), &["10de:a65", "10de:be3"]);
     assert_eq!(code, 0, "{v}");
     assert_eq!(v["host"]["verdict"], "ok");
     for slot in ["0000:01:00.0", "0000:01:00.1"] {
@@ -565,4 +550,53 @@ fn example_host_only_function_0_reserved() {
             .contains("pci_devices.1"),
         "{reason}"
     );
+}
+
+#[test]
+fn example_host_blog_typo_alias_is_explained() {
+    // The 2018 blog's second alias lacks function 1's unit address.
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().join("root");
+    fs::create_dir_all(root.join("etc")).unwrap();
+    w(
+        &root.join("etc/ppt_aliases"),
+        "ppt \"/pci@0,0/pci8086,151@1/display@0\"\nppt \"/pci@0,0/pci8086,151@1/pci1462,2291\"\n",
+    );
+    let (v, code) = example_check(&root, &["10de:a65"]);
+    assert_eq!(code, 0, "warnings only");
+    assert_eq!(v["config"]["verdict"], "warn");
+    let r = v["config"]["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == "alias-binds-nothing")
+        .unwrap_or_else(|| panic!("{}", v["config"]));
+    let msg = r["message"].as_str().unwrap();
+    assert!(msg.starts_with("/etc/ppt_aliases:2: "), "{msg}");
+    assert!(
+        msg.contains("pci1462,2291@0,1"),
+        "the note names the real path: {msg}"
+    );
+    assert!(codes(function(&v, "0000:01:00.0")).contains(&"siblings-left-behind".into()));
+}
+
+#[test]
+fn a_snapshot_gives_the_same_verdicts() {
+    let t = tempfile::tempdir().unwrap();
+    let sys = machine(t.path());
+    let snap = pptctl(&sys, &["snapshot"])
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let file = t.path().join("host.json");
+    fs::write(&file, snap).unwrap();
+    let (live, live_code) = json(&sys, &["check", "--json"]);
+    let out = support::pptctl_at(t.path().join("empty-root"), snapshot_from(&file))
+        .args(["check", "--json"])
+        .output()
+        .unwrap();
+    let offline: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(live_code));
+    assert_eq!(offline, live);
 }

@@ -36,6 +36,7 @@ fn files_with_hex(dir: &Path, out: &mut Vec<PathBuf>) {
 /// `Slot` → field → value from `lspci -vmm`.
 fn lspci_vmm(file: &Path) -> Option<HashMap<Slot, HashMap<String, String>>> {
     let out = Command::new("lspci")
+        .args(["-O", "hwdb.disable=1"])
         .arg("-F")
         .arg(file)
         .arg("-vmm")

@@ -753,14 +753,41 @@ impl AliasFile {
                         ));
                     }
                     if saw_slash {
+                        // The token-by-token complaints are noise here: one
+                        // lint says what happened and what to write.
+                        line_lints.retain(|l| !l.message.starts_with("Unexpected token"));
+                        let text = line_text(line);
+                        let written = text
+                            .split('#')
+                            .next()
+                            .unwrap_or("")
+                            .trim()
+                            .strip_prefix(driver.as_str())
+                            .unwrap_or("")
+                            .trim()
+                            .to_string();
+                        let junk: Vec<String> = out.entries[line_first_entry..]
+                            .iter()
+                            .map(|e| format!("\"{}\"", e.alias))
+                            .collect();
+                        let bound = if junk.is_empty() {
+                            "binds nothing".to_string()
+                        } else {
+                            format!("binds {} instead", junk.join(", "))
+                        };
                         line_lints.insert(
                             0,
                             Lint::new(
                                 LintCode::UnquotedPath,
-                                "path aliases must be quoted: the kernel's lexer rejects an unquoted `/`, so this line does not bind the path",
+                                format!(
+                                    "path aliases must be quoted: the kernel's lexer rejects an unquoted `/`, so this line {bound}; write {driver} \"{written}\""
+                                ),
                             ),
                         );
                     }
+                    // the kernel repeats a warning per token; once is enough
+                    let mut seen = HashSet::new();
+                    line_lints.retain(|l| seen.insert(l.message.clone()));
                     if !line_lints.is_empty() {
                         let new_entries = &mut out.entries[line_first_entry..];
                         if new_entries.is_empty() {

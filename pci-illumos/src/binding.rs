@@ -168,6 +168,9 @@ pub struct BindingReport {
     pub ppt_aliases: Vec<AliasReport>,
     /// Host path of the `ppt_aliases` file read, if any.
     pub ppt_aliases_file: Option<String>,
+    /// Host path of the `driver_aliases` file read; `None` means only what
+    /// `ppt_aliases` decides could be predicted.
+    pub driver_aliases_file: Option<String>,
 }
 
 fn node_driver_now(f: &Function) -> Option<String> {
@@ -256,6 +259,7 @@ pub fn predict(host: &Host, files: &KernelFiles) -> BindingReport {
         predictions,
         ppt_aliases,
         ppt_aliases_file: ppt_file,
+        driver_aliases_file: files.driver_aliases.as_ref().map(|d| d.file.clone()),
     }
 }
 
@@ -452,7 +456,7 @@ fn entry_report(
                 ),
             ));
         }
-    } else {
+    } else if !lints.iter().any(|l| l.code == LintCode::UnquotedPath) {
         let hint = if e.alias.bytes().any(|b| b.is_ascii_uppercase()) {
             " (compatible strings are lower-case hex)"
         } else {

@@ -20,6 +20,17 @@ pub struct CfgspaceError {
     pub source: std::io::Error,
 }
 
+/// Reads at most `limit + 1` bytes: enough to tell a file of a wrong size
+/// without reading a huge one whole.
+fn read_at_most(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit + 1)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 /// Parses a `BB-DD-FF.pci` file name.
 pub fn parse_name(name: &str) -> Option<Address> {
     let stem = name.strip_suffix(".pci")?;
@@ -61,7 +72,7 @@ pub fn join(host: &mut Host, dir: &Path) -> Result<usize, CfgspaceError> {
             ));
             continue;
         };
-        let bytes = match std::fs::read(dir.join(&name)) {
+        let bytes = match read_at_most(&dir.join(&name), 4096) {
             Ok(b) => b,
             Err(e) => {
                 host.warnings
@@ -75,7 +86,11 @@ pub fn join(host: &mut Host, dir: &Path) -> Result<usize, CfgspaceError> {
                 None,
                 format!(
                     "{} bytes; pcieadm saves 64, 256 or 4096; ignored",
-                    bytes.len()
+                    if bytes.len() > 4096 {
+                        "more than 4096".to_string()
+                    } else {
+                        bytes.len().to_string()
+                    }
                 ),
             ));
             continue;

@@ -176,14 +176,23 @@ impl Matcher {
 
 /// The node libppt compares for a function, when libppt looks at it at
 /// all: only children of a `pci`/`pciex` nexus (`is_pci`, docs/illumos.md
-/// §1.6). Predicted nodes (from a Linux source) carry no parent facts and
-/// are taken as PCI children, which they are.
+/// §1.6) whose `vendor-id`, `device-id` and `revision-id` properties exist
+/// (`dev_getinfo` fails otherwise and the node is silently skipped). As in
+/// the 2024 libppt (42bca7a4), missing subsystem ids do not matter (the
+/// 2018 version skipped such nodes too). Predicted nodes (from a Linux
+/// source) carry no parent facts or properties and are taken as PCI
+/// children, which they are.
 pub fn libppt_node(f: &Function) -> Option<NodeIds<'_>> {
     let n = f.illumos.as_ref()?;
-    if n.path_source == Some(PathSource::Devinfo)
-        && !matches!(n.parent_device_type.as_deref(), Some("pci" | "pciex"))
-    {
-        return None;
+    if n.path_source == Some(PathSource::Devinfo) {
+        if !matches!(n.parent_device_type.as_deref(), Some("pci" | "pciex")) {
+            return None;
+        }
+        let has = |p: &str| n.props.contains_key(p);
+        let ids_present = has("vendor-id") && has("device-id") && has("revision-id");
+        if !n.props.is_empty() && !ids_present {
+            return None;
+        }
     }
     NodeIds::of(f)
 }

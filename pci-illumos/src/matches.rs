@@ -25,7 +25,7 @@
 use std::collections::HashSet;
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, ErrorKind};
+use std::io::{self, BufRead, BufReader, ErrorKind, Read};
 
 use pci_core::Diagnostic;
 use serde::Serialize;
@@ -560,7 +560,22 @@ pub enum MatchesError {
         #[source]
         source: io::Error,
     },
+    /// The file is larger than [`MAX_MATCHES_FILE`]: not a hand-written
+    /// list of a few ids and paths (reading it would only waste time).
+    #[error("{file} is {size} bytes, more than the {limit} bytes pptctl reads; a ppt_matches file holds a few lines, check what was written there")]
+    TooLarge {
+        /// Host path of the file.
+        file: String,
+        /// Its size.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
 }
+
+/// The largest `ppt_matches` pptctl reads (real ones are a few hundred
+/// bytes; the same limit as the kernel binding files).
+pub const MAX_MATCHES_FILE: u64 = 16 << 20;
 
 /// A whole `ppt_matches` file as libppt reads it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -587,7 +602,23 @@ impl PptMatches {
     pub fn load_with(root: &HostRoot, limits: ReadLimits) -> Result<PptMatches, MatchesError> {
         for host_path in [MATCHES_BOOT, MATCHES_ETC] {
             match File::open(root.path(host_path)) {
-                Ok(f) => return Self::read(BufReader::new(f), host_path, limits),
+                Ok(f) => {
+                    let err = |source| MatchesError::Read {
+                        file: host_path.to_string(),
+                        source,
+                    };
+                    let size = f.metadata().map_err(err)?.len();
+                    if size > MAX_MATCHES_FILE {
+                        return Err(MatchesError::TooLarge {
+                            file: host_path.to_string(),
+                            size,
+                            limit: MAX_MATCHES_FILE,
+                        });
+                    }
+                    // `take` also bounds a file that grows while read.
+                    let f = f.take(MAX_MATCHES_FILE);
+                    return Self::read(BufReader::new(f), host_path, limits);
+                }
                 Err(e) if e.kind() == ErrorKind::NotFound => continue,
                 Err(source) => {
                     return Err(MatchesError::Read {
@@ -854,70 +885,57 @@ fn text_lints(raw: &[u8], parsed: &ParsedLine) -> Vec<Lint> {
             format!("line ends with `\\r`: {effect}"),
         ));
     }
+    let class_rule = c.starts_with(b"pciclass") || c.starts_with(b"pciexclass");
     match &parsed.rule {
+        Rule::Id { .. } | Rule::Vendor { .. } if class_rule => out.push(Lint::new(
+            LintCode::ClassRule,
+            "libppt has no class rules: this line reads as vendor `clas` and never matches",
+        )),
         Rule::Id { vendor, device } => {
-            if c.starts_with(b"pciclass") || c.starts_with(b"pciexclass") {
-                out.push(Lint::new(
-                    LintCode::ClassRule,
-                    "libppt has no class rules: this line reads as vendor `clas` and never matches",
-                ));
-            } else {
-                token_lints("vendor", vendor, &mut out);
-                token_lints("device", device, &mut out);
-                if vendor.canonical_value().is_some() && device.canonical_value().is_some() {
-                    trailing_lint(c, parsed.end, true, &mut out);
-                }
+            token_lints("vendor", vendor, &mut out);
+            token_lints("device", device, &mut out);
+            if vendor.canonical_value().is_some() && device.canonical_value().is_some() {
+                trailing_lint(c, parsed.end, true, &mut out);
             }
         }
         Rule::Vendor { vendor } => {
-            if c.starts_with(b"pciclass") || c.starts_with(b"pciexclass") {
+            token_lints("vendor", vendor, &mut out);
+            let rest = &c[parsed.end.min(c.len())..];
+            let after_ws: Vec<u8> = rest
+                .iter()
+                .copied()
+                .skip_while(|&b| is_c_space(b))
+                .collect();
+            if after_ws.first() == Some(&b',') && vendor.canonical_value().is_some() {
                 out.push(Lint::new(
-                    LintCode::ClassRule,
-                    "libppt has no class rules: this line reads as vendor `clas` and never matches",
+                    LintCode::DeviceIgnored,
+                    format!(
+                        "libppt reads only the vendor `{vendor}` here (the device is read only when a comma follows the vendor directly and a device follows the comma), so this line selects every device of vendor {vendor}"
+                    ),
                 ));
-            } else {
-                token_lints("vendor", vendor, &mut out);
-                let rest = &c[parsed.end.min(c.len())..];
-                let after_ws: Vec<u8> = rest
-                    .iter()
-                    .copied()
-                    .skip_while(|&b| is_c_space(b))
-                    .collect();
-                if after_ws.first() == Some(&b',') && vendor.canonical_value().is_some() {
-                    out.push(Lint::new(
-                        LintCode::DeviceIgnored,
-                        format!(
-                            "libppt reads only the vendor `{vendor}` here (the device is read only when a comma follows the vendor directly and a device follows the comma), so this line selects every device of vendor {vendor}"
-                        ),
-                    ));
-                } else if vendor.canonical_value().is_some() {
-                    trailing_lint(c, parsed.end, false, &mut out);
-                }
+            } else if vendor.canonical_value().is_some() {
+                trailing_lint(c, parsed.end, false, &mut out);
             }
         }
         Rule::Path(p) => path_lints("libppt", c, p, &mut out),
         Rule::Ignored => {
-            let first_non_ws = c.iter().position(|&b| !is_c_space(b));
-            match first_non_ws {
-                None => {}
-                Some(i) if c[i] == b'#' => {}
-                Some(0) => out.push(Lint::new(
-                    LintCode::UnknownPrefix,
-                    "libppt ignores this line: a rule starts with `pciex`, `pci` (lower case) or `/`",
-                )),
-                Some(i) => {
-                    let rest = &c[i..];
-                    if rest.starts_with(b"pci") || rest.starts_with(b"/") {
-                        out.push(Lint::new(
+            // Blank lines and comments are fine; a rule indented by
+            // whitespace is ignored because libppt tests the first byte
+            // literally; anything else has no rule prefix at all.
+            if let Some(i) = c.iter().position(|&b| !is_c_space(b)) {
+                let rest = &c[i..];
+                if rest[0] != b'#' {
+                    out.push(if i > 0 && (rest.starts_with(b"pci") || rest.starts_with(b"/")) {
+                        Lint::new(
                             LintCode::LeadingWhitespace,
                             "leading whitespace: libppt's literal `pci`/`/` test does not skip it, so the line is ignored",
-                        ));
-                    } else if rest.first() != Some(&b'#') {
-                        out.push(Lint::new(
+                        )
+                    } else {
+                        Lint::new(
                             LintCode::UnknownPrefix,
                             "libppt ignores this line: a rule starts with `pciex`, `pci` (lower case) or `/`",
-                        ));
-                    }
+                        )
+                    });
                 }
             }
         }

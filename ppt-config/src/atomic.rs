@@ -68,6 +68,17 @@ pub enum AtomicError {
     /// The target exists and is not a regular file.
     #[error("not a regular file")]
     NotRegular,
+    /// The file is larger than [`MAX_EDITED_FILE`]: not one of the small
+    /// hand-written files pptctl edits, and never read whole.
+    #[error(
+        "{size} bytes, more than the {limit} bytes pptctl edits; check what was written there"
+    )]
+    TooLarge {
+        /// Its size (at least; reading stopped past the limit).
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
     /// The original owner could not be given to the new file.
     #[error("cannot keep the original owner {uid}:{gid}: {source}")]
     Owner {
@@ -332,16 +343,36 @@ pub fn lock_dirs<'a>(
 
 /// Reads a file that may be absent. The caller should hold the lock when it
 /// means to write the file based on what it read.
+/// Files larger than [`MAX_EDITED_FILE`] are refused without being read
+/// whole.
 pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, AtomicError> {
-    match fs::read(path) {
-        Ok(b) => Ok(Some(b)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(AtomicError::Io {
-            action: "reading".into(),
-            source: e,
-        }),
+    use std::io::Read;
+    let reading = |e: io::Error| AtomicError::Io {
+        action: "reading".into(),
+        source: e,
+    };
+    let file = match fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(reading(e)),
+    };
+    let mut bytes = Vec::new();
+    file.take(MAX_EDITED_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(reading)?;
+    if bytes.len() as u64 > MAX_EDITED_FILE {
+        let size = fs::metadata(path).map_or(bytes.len() as u64, |m| m.len());
+        return Err(AtomicError::TooLarge {
+            size,
+            limit: MAX_EDITED_FILE,
+        });
     }
+    Ok(Some(bytes))
 }
+
+/// The largest file pptctl reads to edit (`ppt_aliases`, `ppt_matches`,
+/// `menu.lst`, `loader.conf.local` are a few KiB).
+pub const MAX_EDITED_FILE: u64 = 16 << 20;
 
 /// The backup path of `path`: `NAME.pptctl-bak` in the same directory.
 pub fn backup_path(path: &Path) -> PathBuf {

@@ -42,8 +42,13 @@ impl RawLine {
 
     /// The line without its terminator (`\n` or `\r\n`).
     pub fn content(&self) -> &str {
-        let s = self.raw.strip_suffix('\n').unwrap_or(&self.raw);
-        s.strip_suffix('\r').unwrap_or(s)
+        // Only `\r\n` and `\n` end a line: a lone `\r` at the end of the
+        // file is content, or a line appended after it would be glued to it
+        // (`\rpci10de,a65`, which libppt and the kernel do not read).
+        match self.raw.strip_suffix("\r\n") {
+            Some(s) => s,
+            None => self.raw.strip_suffix('\n').unwrap_or(&self.raw),
+        }
     }
 
     /// The terminator (`\n`, `\r\n` or empty).

@@ -56,6 +56,14 @@ pub fn id_line(vendor: u16, device: u16, pcie: bool) -> String {
     format!("{p}{vendor:x},{device:x}")
 }
 
+/// Whether libppt can read an id line for `vendor` back as that vendor:
+/// `%4s` does not stop at `,`, so a vendor id written with fewer than four
+/// hex digits swallows the comma and never matches (docs/illumos.md §1.7,
+/// `pcie11,ae10`). Assigned vendor ids are all at least 0x1000.
+pub fn id_expressible(vendor: u16) -> bool {
+    vendor >= 0x1000
+}
+
 /// A `ppt_matches` file held line by line.
 #[derive(Debug, Clone)]
 pub struct MatchesFile {
@@ -115,10 +123,11 @@ impl MatchesFile {
         self.lines.iter().all(|l| l.raw.is_empty())
     }
 
-    /// Appends the id line unless the id is already covered. Returns whether
-    /// the file changed.
+    /// Appends the id line unless the id is already covered, or libppt
+    /// could not read it back (see [`id_expressible`]). Returns whether the
+    /// file changed.
     pub fn add_id(&mut self, vendor: u16, device: u16, pcie: bool) -> bool {
-        if self.covers(vendor, device) {
+        if !id_expressible(vendor) || self.covers(vendor, device) {
             return false;
         }
         let term = file_terminator(&self.lines);

@@ -438,6 +438,18 @@ pub fn plan_with_orphans(
             let (v, d) = (f.ids.vendor, f.ids.device);
             match action {
                 Action::Reserve => {
+                    if !crate::matches_file::id_expressible(v) {
+                        warnings.push(format!(
+                            "{}: no line can name vendor {v:x} (libppt reads `{}` as vendor `{:.4}`); \
+                             not written, the ppt_aliases entry still reserves {}",
+                            matches.file(),
+                            id_line(v, d, is_pcie(f)),
+                            id_line(v, d, is_pcie(f))
+                                .trim_start_matches("pciex")
+                                .trim_start_matches("pci"),
+                            f.address
+                        ));
+                    }
                     matches.add_id(v, d, is_pcie(f));
                 }
                 Action::Unreserve => {

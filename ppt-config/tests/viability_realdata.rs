@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use pci_core::caps::id;
-use pci_core::config::BarKind;
+use pci_core::config::{BarKind, Status};
 use pci_core::sources::dump::load_dump_file;
 use pci_core::{Address, Host};
 use ppt_config::viability::{evaluate, FunctionReport, Plan, Report, Verdict};
@@ -146,6 +146,10 @@ fn every_function_gets_a_verdict_and_nothing_refused_is_ok() {
                         assert!(codes(r).contains(&"no-reset"), "{where_}");
                     }
                 }
+            } else if cfg.status().is_some_and(|s| !s.contains(Status::CAP_LIST)) {
+                // Status says there are no capabilities: no MSI, known from 64 bytes.
+                assert_eq!(r.verdict, Verdict::Fail, "{where_}: no capabilities");
+                assert!(codes(r).contains(&"no-msi"), "{where_}");
             } else {
                 assert_ne!(r.verdict, Verdict::Ok, "{where_}: config unknown");
                 assert!(codes(r).contains(&"config-unknown"), "{where_}");
@@ -275,4 +279,37 @@ fn a_256_byte_bar() {
         "{:?}",
         codes(smbus)
     );
+}
+
+#[test]
+fn devinfo_snapshot_without_config_space() {
+    // The OmniOS snapshot_cache: no config space, but assigned-addresses
+    // give BAR bases and sizes, so bhyve's alignment gate still applies.
+    let p = Path::new(REALDATA).join("BartVanLooveren+omniosEindwerk/devices/snapshot_cache");
+    if !p.exists() {
+        eprintln!("skipping: {} is absent", p.display());
+        return;
+    }
+    let host = pci_illumos::devinfo::load_file(&p).unwrap();
+    let r = every_function(&host);
+    assert_eq!(r.functions.len(), host.functions.len());
+    for f in &r.functions {
+        assert_ne!(f.verdict, Verdict::Ok, "{}: MSI unknown", f.slot);
+        assert!(codes(f).contains(&"config-unknown"), "{}", f.slot);
+    }
+    // The 7-series SMBus controller's 256-byte memory BAR.
+    let smbus = find(&r, "00:1f.3");
+    assert_eq!(smbus.ids, "8086:1e22");
+    assert_eq!(smbus.verdict, Verdict::Fail);
+    let msg = &smbus
+        .reasons
+        .iter()
+        .find(|x| x.code == "bar-not-page-aligned")
+        .unwrap()
+        .message;
+    assert!(msg.contains("256 bytes"), "{msg}");
+    // The RTL8168 behind the root port: nothing fails from what is known.
+    let nic = find(&r, "01:00.0");
+    assert_eq!(nic.ids, "10ec:8168");
+    assert_eq!(nic.verdict, Verdict::Warn, "{:?}", codes(nic));
 }

@@ -608,6 +608,7 @@ fn alias_rules_and_reserved_fails() {
             line: Some(1),
             is_path: false,
             binds: vec!["01:00.0".parse().unwrap(), "02:00.0".parse().unwrap()],
+            notes: vec![],
         },
         AliasUse {
             alias: "/pci@0,0/nothing@1".into(),
@@ -615,6 +616,7 @@ fn alias_rules_and_reserved_fails() {
             line: Some(2),
             is_path: true,
             binds: vec![],
+            notes: vec!["a function-1 node needs its unit address".into()],
         },
     ];
     plan.next_boot.insert(
@@ -625,6 +627,22 @@ fn alias_rules_and_reserved_fails() {
     let got: Vec<&str> = r.config.reasons.iter().map(|r| r.code).collect();
     assert!(got.contains(&"alias-takes-more"), "{got:?}");
     assert!(got.contains(&"alias-binds-nothing"), "{got:?}");
+    let nothing = r
+        .config
+        .reasons
+        .iter()
+        .find(|x| x.code == "alias-binds-nothing")
+        .unwrap();
+    assert!(
+        nothing.message.contains("/etc/ppt_aliases:2"),
+        "{}",
+        nothing.message
+    );
+    assert!(
+        nothing.message.contains("unit address"),
+        "{}",
+        nothing.message
+    );
     assert!(got.contains(&"reserved-fails"), "{got:?}");
     assert_eq!(r.config.verdict, Verdict::Fail);
     // A single-function path alias that binds is fine.
@@ -635,6 +653,7 @@ fn alias_rules_and_reserved_fails() {
         line: Some(1),
         is_path: true,
         binds: vec!["01:00.0".parse().unwrap()],
+        notes: vec![],
     }];
     assert!(config_codes(&h, &plan).is_empty());
 }
@@ -681,4 +700,25 @@ fn json_document_shape() {
     assert_eq!(reason["severity"], "warn");
     assert_eq!(v["host"]["verdict"], "ok");
     assert_eq!(v["config"]["reasons"], serde_json::json!([]));
+}
+
+#[test]
+fn docs_list_every_rule_with_its_severity() {
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/check.md")).unwrap();
+    for r in ppt_config::viability::rules::ALL {
+        let row = format!("| `{}` | {} |", r.code, r.severity);
+        assert!(doc.contains(&row), "docs/check.md lacks {row}");
+    }
+}
+
+#[test]
+fn header_only_config_without_capability_list_is_known_no_msi() {
+    let mut c = Cfg::endpoint();
+    c.bar32(0, 0xf000_0000);
+    let mut f = func("01:00.0", &c, SIZES_16K);
+    f.config.truncate(64);
+    let got = codes(f);
+    assert!(got.contains(&"no-msi"), "{got:?}");
+    assert!(!got.contains(&"config-unknown"), "{got:?}");
 }

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
+use pci_core::names::PciNames;
 use pci_core::{Host, HostFacts};
 use ppt_config::selector;
 use ppt_config::viability::{self, Plan, Reason, Report, Severity, Verdict};
@@ -78,7 +79,7 @@ fn io_err(e: std::io::Error) -> CliError {
 /// Sysfs sources and snapshots carry their own; dumps have none, which the
 /// host verdict reports.
 fn fill_host_facts(global: &Global, host: &mut Host) {
-    if host.facts.os.is_some() || host.facts.iommu.is_some() || host.facts.cpu_vendor.is_some() {
+    if host.facts.iommu.is_some() || host.facts.cpu_vendor.is_some() {
         return;
     }
     let from = global.from.as_str();
@@ -144,6 +145,22 @@ fn reasons(out: &mut String, p: &Paint, list: &[Reason]) {
     }
 }
 
+/// `  Vendor Device` from pci.ids for `vvvv:dddd`, or nothing.
+fn device_name(ids: &str) -> String {
+    let Some((v, d)) = ids.split_once(':') else {
+        return String::new();
+    };
+    let (Ok(v), Ok(d)) = (u16::from_str_radix(v, 16), u16::from_str_radix(d, 16)) else {
+        return String::new();
+    };
+    let names = PciNames::global();
+    match (names.vendor(v), names.device(v, d)) {
+        (Some(vn), Some(dn)) => format!("  {vn} {dn}"),
+        (Some(vn), None) => format!("  {vn}"),
+        _ => String::new(),
+    }
+}
+
 /// The readable report: host, then functions grouped per device, then the
 /// configuration, then a one-line summary.
 pub fn render(report: &Report, colour: bool) -> String {
@@ -155,7 +172,7 @@ pub fn render(report: &Report, colour: bool) -> String {
     for f in &report.functions {
         let device = f.slot.rsplit_once('.').map_or(f.slot.as_str(), |(d, _)| d);
         if device != last_device {
-            out.push_str(&format!("\ndevice {device}\n"));
+            out.push_str(&format!("\ndevice {device}{}\n", device_name(&f.ids)));
             last_device = device.to_string();
         }
         out.push_str(&format!(

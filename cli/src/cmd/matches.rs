@@ -333,6 +333,12 @@ impl MatchReport {
 
     fn text_changes(&self, o: &mut String, explain: bool) {
         let changes: Vec<&Prediction> = self.changes().collect();
+        if self.binding.driver_aliases_file.is_none() {
+            let _ = writeln!(
+                o,
+                "note: no /etc/driver_aliases under the root: only what ppt_aliases decides is predicted"
+            );
+        }
         if changes.is_empty() {
             let _ = writeln!(o, "After the next boot: no driver changes.");
         } else {

@@ -63,9 +63,13 @@ pub fn layout(
     match boot_media {
         Some(dir) => Layout::boot_media(dir, style).map_err(|e| CliError::input(e.to_string())),
         None => {
-            let release =
-                std::fs::read_to_string(global.root.join("etc/release")).unwrap_or_default();
-            if release
+            // Only the first line says which distribution this is; read
+            // no more than that (the file is outside data).
+            let mut head = Vec::new();
+            if let Ok(f) = std::fs::File::open(global.root.join("etc/release")) {
+                let _ = std::io::Read::read_to_end(&mut std::io::Read::take(f, 4096), &mut head);
+            }
+            if String::from_utf8_lossy(&head)
                 .lines()
                 .next()
                 .is_some_and(|l| l.contains("SmartOS"))
@@ -81,9 +85,24 @@ pub fn layout(
 }
 
 fn reserve_error(e: ReserveError) -> CliError {
+    // Say what to do when the cause is missing rights (EACCES/EPERM
+    // anywhere in the chain): the files belong to root.
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    let mut denied = false;
+    while let Some(c) = cause {
+        if let Some(io) = c.downcast_ref::<std::io::Error>() {
+            denied |= io.kind() == std::io::ErrorKind::PermissionDenied;
+        }
+        cause = c.source();
+    }
+    let hint = if denied {
+        "\npptctl: these files belong to root: run pptctl as root (pfexec or sudo), or use --dry-run to see the change"
+    } else {
+        ""
+    };
     match e {
-        ReserveError::Edit(_) => CliError::input(e.to_string()),
-        _ => CliError::failed(e.to_string()),
+        ReserveError::Edit(_) => CliError::input(format!("{e}{hint}")),
+        _ => CliError::failed(format!("{e}{hint}")),
     }
 }
 

@@ -129,7 +129,7 @@ fn generate(global: &Global, args: &VmJsonArgs) -> Result<ExitCode, CliError> {
 
 fn check(global: &Global, args: &VmJsonArgs, file: PathBuf) -> Result<ExitCode, CliError> {
     let shown = file.display().to_string();
-    let bytes = std::fs::read(&file).map_err(|e| CliError::input(format!("{shown}: {e}")))?;
+    let bytes = crate::error::read_payload(&file)?;
     let payload: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
         CliError::input(format!(
             "{shown}:{}:{}: not valid JSON: {e}",

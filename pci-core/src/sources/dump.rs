@@ -115,6 +115,17 @@ pub fn parse_dump<R: BufRead>(mut reader: R, name: &str) -> Result<Host, SourceE
         }
         if line.contains(&0) {
             saw_binary = true;
+            // Text followed by NUL bytes: a copy padded with zeros (a file
+            // preallocated on a USB key, a truncated transfer). Keep what
+            // was read and stop, rather than scan a gigabyte of zeros.
+            if current.is_some() || !done.is_empty() {
+                host.warnings.push(Diagnostic::at(
+                    name,
+                    Some(lineno),
+                    "binary data (NUL bytes) after the dump; the rest of the file was not read",
+                ));
+                break;
+            }
         }
 
         if let Some(slot) = header_slot(&line) {

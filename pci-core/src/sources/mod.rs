@@ -84,6 +84,15 @@ impl SourceError {
 pub(crate) fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, SourceError> {
     use std::io::Read;
     let file = std::fs::File::open(path).map_err(|e| SourceError::io(path, e))?;
+    // Refuse by size first, so a huge file costs no memory at all (`take`
+    // still bounds special files whose size says nothing).
+    let size = file.metadata().map_or(0, |m| m.len());
+    if size > limit {
+        return Err(SourceError::NotRecognised {
+            file: path.display().to_string(),
+            message: format!("{size} bytes, larger than {limit}; refusing to read it"),
+        });
+    }
     let mut buf = Vec::new();
     file.take(limit + 1)
         .read_to_end(&mut buf)

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use super::{identity_from_config, read_bounded, shown, sort_functions, Source, SourceError};
 use crate::address::Address;
-use crate::function::{Function, Identity};
+use crate::function::{Function, Identity, OsBar};
 use crate::host::{Diagnostic, Host};
 
 /// Largest attribute file we read (they are a line each).
@@ -440,8 +440,19 @@ fn read_resources(dir: &Path, f: &mut Function, warnings: &mut Vec<Diagnostic>) 
             }
         };
         let size = (end > start).then(|| end - start + 1);
+        let flags = fields[2].unwrap_or(0);
         if i < 6 {
             f.bar_sizes[i] = size;
+            // include/linux/ioport.h: IORESOURCE_IO 0x100, IORESOURCE_MEM
+            // 0x200, IORESOURCE_PREFETCH 0x2000, IORESOURCE_MEM_64 0x100000
+            if start != 0 && flags & 0x300 != 0 {
+                f.bar_os[i] = Some(OsBar {
+                    start,
+                    io: flags & 0x100 != 0,
+                    mem64: flags & 0x10_0000 != 0,
+                    prefetchable: flags & 0x2000 != 0,
+                });
+            }
         } else {
             f.rom_size = size;
         }

@@ -357,9 +357,14 @@ pub fn load_file(path: &std::path::Path) -> Result<pci_core::Host, LoadError> {
         source,
     };
     let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .map_err(io)?
-        .take(FILE_LIMIT + 1)
+    let file = std::fs::File::open(path).map_err(io)?;
+    // By size first: a huge file is refused without reading it.
+    if file.metadata().map_or(0, |m| m.len()) > FILE_LIMIT {
+        return Err(io(std::io::Error::other(
+            "larger than 256 MiB; not a devinfo snapshot",
+        )));
+    }
+    file.take(FILE_LIMIT + 1)
         .read_to_end(&mut bytes)
         .map_err(io)?;
     if bytes.len() as u64 > FILE_LIMIT {

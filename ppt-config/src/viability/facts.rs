@@ -217,6 +217,13 @@ impl FunctionFacts {
                 })
             });
         }
+        if facts.depth == ConfigDepth::Missing {
+            if let Some(PropValue::Ints(cells)) =
+                node.and_then(|n| n.props.get("assigned-addresses"))
+            {
+                facts.bars = bars_from_assigned_addresses(cells);
+            }
+        }
         facts.boot_vga = f.boot_vga;
         facts.physfn = f.physfn;
         facts.virtfns = f.virtfns.len();
@@ -231,5 +238,104 @@ impl FunctionFacts {
     /// Has a PCI Express capability (false also when unknown).
     pub fn is_pcie(&self) -> bool {
         self.pcie.is_some()
+    }
+
+    /// Whether the capability facts (MSI, MSI-X, PCIe, PM, AF) are known:
+    /// the standard capability area was read, or Status says there is no
+    /// capability list at all.
+    pub fn caps_known(&self) -> bool {
+        self.depth.has_caps() || self.cap_list == Some(false)
+    }
+}
+
+/// BARs from an illumos `assigned-addresses` property when there is no
+/// config space: 5-cell entries of the IEEE 1275 PCI binding (phys.hi with
+/// the space code in bits 25:24 — 1 I/O, 2 32-bit memory, 3 64-bit memory —
+/// prefetchable in bit 30 and the register offset in bits 7:0; phys.mid and
+/// phys.lo the address; size.hi and size.lo). This is what ppt's
+/// `ppt_bar_crawl` records (illumos.md §2.2), so bhyve's alignment gate can
+/// be checked from a devinfo snapshot alone.
+pub fn bars_from_assigned_addresses(cells: &[i32]) -> Vec<BarFact> {
+    let mut out: Vec<BarFact> = Vec::new();
+    for e in cells.chunks_exact(5) {
+        let hi = e[0] as u32;
+        let reg = hi & 0xff;
+        if !(0x10..=0x24).contains(&reg) || reg & 3 != 0 {
+            continue;
+        }
+        let kind = match (hi >> 24) & 3 {
+            1 => BarKind::Io,
+            2 => BarKind::Mem32,
+            3 => BarKind::Mem64,
+            _ => continue,
+        };
+        let index = ((reg - 0x10) / 4) as u8;
+        if out.iter().any(|b| b.index == index) {
+            continue;
+        }
+        let base = (u64::from(e[1] as u32) << 32) | u64::from(e[2] as u32);
+        let size = (u64::from(e[3] as u32) << 32) | u64::from(e[4] as u32);
+        out.push(BarFact {
+            index,
+            kind,
+            prefetchable: hi & (1 << 30) != 0,
+            base,
+            size: (size != 0).then_some(size),
+        });
+    }
+    out.sort_by_key(|b| b.index);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn assigned_addresses_give_bars() {
+        // BAR 0 mem32 16 MiB, BAR 1 mem64 prefetchable 256 MiB, BAR 5 I/O
+        // 128 bytes, an expansion ROM entry (0x30, ignored), bad space code.
+        let cells: Vec<i32> = vec![
+            0x8201_0010u32 as i32,
+            0,
+            0xf600_0000u32 as i32,
+            0,
+            0x0100_0000,
+            0xc301_0014u32 as i32,
+            0,
+            0xe000_0000u32 as i32,
+            0,
+            0x1000_0000,
+            0x8101_0024u32 as i32,
+            0,
+            0xe000,
+            0,
+            0x80,
+            0x8201_0030u32 as i32,
+            0,
+            0xf700_0000u32 as i32,
+            0,
+            0x8_0000,
+            0x0001_0018,
+            0,
+            0,
+            0,
+            0x10,
+            7,
+            8,
+        ];
+        let bars = bars_from_assigned_addresses(&cells);
+        assert_eq!(bars.len(), 3);
+        assert_eq!(
+            (bars[0].index, bars[0].kind, bars[0].size),
+            (0, BarKind::Mem32, Some(16 << 20))
+        );
+        assert_eq!(bars[1].kind, BarKind::Mem64);
+        assert!(bars[1].prefetchable);
+        assert_eq!(bars[1].base, 0xe000_0000);
+        assert_eq!(
+            (bars[2].index, bars[2].kind, bars[2].size),
+            (5, BarKind::Io, Some(128))
+        );
     }
 }

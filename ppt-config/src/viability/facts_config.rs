@@ -14,13 +14,13 @@ pub fn fill(facts: &mut FunctionFacts, f: &Function) {
         return;
     }
     let cfg = f.config_space();
-    if let Some(h) = cfg.header_type_raw() {
-        // Config space is the truth when the source has it.
-        facts.header_layout = Some(h & 0x7f);
-        facts.multifunction = Some(h & 0x80 != 0);
-    }
-    if let Some(class) = cfg.class_code() {
-        facts.class = class;
+    // Identity comes from the source (the kernel may fix a class code);
+    // config space fills only what the source left out.
+    if facts.header_layout.is_none() {
+        if let Some(h) = cfg.header_type_raw() {
+            facts.header_layout = Some(h & 0x7f);
+            facts.multifunction = Some(h & 0x80 != 0);
+        }
     }
     for bar in f.bars() {
         match bar {
@@ -39,13 +39,15 @@ pub fn fill(facts: &mut FunctionFacts, f: &Function) {
         }
     }
     facts.bridge_buses = cfg.bridge().map(|b| (b.secondary_bus, b.subordinate_bus));
-    if !facts.depth.has_caps() {
-        return;
-    }
+    // Status bit 4 is in the 64-byte header: when it is clear the function
+    // has no capabilities at all, which even an `lspci -x` dump proves.
     facts.cap_list = cfg.status().map(|s| s.contains(Status::CAP_LIST));
-    if facts.cap_list != Some(true) {
+    if facts.cap_list == Some(false) {
         facts.msi = Some(false);
         facts.msix = Some(false);
+        return;
+    }
+    if !facts.depth.has_caps() || facts.cap_list != Some(true) {
         return;
     }
     for e in cfg.capabilities().filter_map(Result::err) {

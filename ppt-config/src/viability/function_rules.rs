@@ -46,7 +46,7 @@ impl NextBoot {
         match (&self.driver, self.known) {
             (Some(d), _) => d,
             (None, true) => "no driver",
-            (None, false) => "a host driver, not ppt,",
+            (None, false) => "a host driver other than ppt",
         }
     }
 }
@@ -155,17 +155,25 @@ fn identity_rules(f: &FunctionFacts, ctx: &FunctionContext<'_>, out: &mut Vec<Re
 fn config_rules(f: &FunctionFacts, out: &mut Vec<Reason>) {
     match f.depth {
         ConfigDepth::Missing => {
+            // Without config space only the BARs are known, and only when
+            // the devinfo node has assigned-addresses.
+            let what = if f.bars.is_empty() {
+                "MSI/MSI-X, BAR alignment and reset"
+            } else {
+                "MSI/MSI-X and reset"
+            };
             push(
                 out,
                 &rules::CONFIG_UNKNOWN,
                 format!(
-                    "the source has no config space for {}: MSI/MSI-X, BAR alignment and reset could not be checked",
+                    "the source has no config space for {}: {what} could not be checked",
                     f.address
                 ),
             );
+            bar_rules(f, out);
             return;
         }
-        ConfigDepth::Header => push(
+        ConfigDepth::Header if f.cap_list != Some(false) => push(
             out,
             &rules::CONFIG_UNKNOWN,
             format!(
@@ -173,6 +181,7 @@ fn config_rules(f: &FunctionFacts, out: &mut Vec<Reason>) {
                 f.address
             ),
         ),
+        ConfigDepth::Header => {}
         ConfigDepth::Standard | ConfigDepth::Extended => {}
     }
     for e in &f.decode_errors {
@@ -214,7 +223,7 @@ fn config_rules(f: &FunctionFacts, out: &mut Vec<Reason>) {
 /// rules::NO_MSI (illumos.md §2.4): bhyve needs a capability list and MSI
 /// or MSI-X; it never delivers INTx.
 fn interrupt_rules(f: &FunctionFacts, out: &mut Vec<Reason>) {
-    if !f.depth.has_caps() {
+    if !f.caps_known() {
         return;
     }
     if f.cap_list == Some(false) {
@@ -333,7 +342,7 @@ fn bar_rules(f: &FunctionFacts, out: &mut Vec<Reason>) {
 
 /// rules::NO_RESET (illumos.md §2.3 `ppt_flr`: PCIe DevCap FLR only).
 fn reset_rules(f: &FunctionFacts, out: &mut Vec<Reason>) {
-    if !f.depth.has_caps() {
+    if !f.caps_known() {
         return;
     }
     if f.pcie.is_some_and(|p| p.flr) {
@@ -434,10 +443,9 @@ fn neighbour_rules(f: &FunctionFacts, ctx: &FunctionContext<'_>, out: &mut Vec<R
                 out,
                 &rules::SIBLINGS_LEFT_BEHIND,
                 format!(
-                    "{} goes to ppt but {} of the same device stay{} with the host",
+                    "passing {} through leaves {} of the same device with the host",
                     f.address,
-                    left.join(", "),
-                    if left.len() == 1 { "s" } else { "" }
+                    left.join(", ")
                 ),
             );
         }

@@ -25,6 +25,9 @@ pub struct AliasUse {
     pub is_path: bool,
     /// Functions it binds.
     pub binds: Vec<Address>,
+    /// What the alias parser noticed (e.g. a path missing a unit address),
+    /// worded for people.
+    pub notes: Vec<String>,
 }
 
 /// One `pci_devices` entry of a VM payload.
@@ -201,9 +204,17 @@ fn alias_rules(pending: &Pending, out: &mut Vec<Reason>) {
             None => a.file.clone(),
         };
         if a.binds.is_empty() {
+            let notes = if a.notes.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", a.notes.join("; "))
+            };
             out.push(Reason::new(
                 &rules::ALIAS_BINDS_NOTHING,
-                format!("{place}: \"{}\" binds no device on this host", a.alias),
+                format!(
+                    "{place}: \"{}\" binds no device on this host{notes}",
+                    a.alias
+                ),
             ));
         } else if !a.is_path && a.binds.len() > 1 {
             let list: Vec<String> = a.binds.iter().map(Address::to_string).collect();

@@ -110,17 +110,17 @@ fn next_boot(host: &Host, files: &KernelFiles, plan: &mut Plan) {
                 .iter()
                 .filter_map(|p| address_of(host, p))
                 .collect(),
+            notes: a.lints.iter().map(|l| l.message.clone()).collect(),
         });
     }
 }
 
 /// Reads one vmadm payload: vmadm's own rejections become errors, the
 /// device entries are kept for the host checks.
-fn read_vm(file: &PathBuf) -> Result<VmPlan, CliError> {
+fn read_vm(file: &std::path::Path) -> Result<VmPlan, CliError> {
     let shown = file.display().to_string();
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| CliError::input(format!("{shown}: cannot read: {e}")))?;
-    let v: Value = serde_json::from_str(&text).map_err(|e| {
+    let bytes = crate::error::read_payload(file)?;
+    let v: Value = serde_json::from_slice(&bytes).map_err(|e| {
         CliError::input(format!(
             "{shown}:{}: not a vmadm JSON payload: {e}",
             e.line()

@@ -1,0 +1,224 @@
+//! `pptctl match` end to end: the seed's SmartOS host (examples/levon-2018)
+//! with correct and broken files, and the real OmniOS devinfo cache with
+//! its real driver_aliases (skipped when the shared real data is absent).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+
+use serde_json::Value;
+
+mod support;
+use support::{example_dir, example_from, omnios_dir, pptctl_at};
+
+const GPU: &str = "/pci@0,0/pci8086,151@1/display@0";
+const AUDIO: &str = "/pci@0,0/pci8086,151@1/pci1462,2291@0,1";
+
+fn run(from: &str, root: &Path, extra: &[&str]) -> (i32, String, String) {
+    let out = pptctl_at(root, from)
+        .arg("match")
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn write_root(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    for (p, text) in files {
+        let p = d.path().join(p);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    d
+}
+
+fn codes(v: &Value) -> Vec<String> {
+    v["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn seed_host_is_clean() {
+    let ex = example_dir();
+    let from = example_from();
+    let (code, out, err) = run(&from, &ex.join("root"), &["--json"]);
+    assert_eq!(code, 0, "{err}");
+    let j: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        j.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["ppt_matches", "ppt_aliases", "after_reboot"]
+    );
+    let m = &j["ppt_matches"];
+    assert_eq!(m[0]["text"], "pciex10de,a65");
+    assert_eq!(m[0]["kind"], "id");
+    assert_eq!(m[0]["matches"], serde_json::json!([GPU]));
+    assert_eq!(m[1]["matches"], serde_json::json!([AUDIO]));
+    let a = &j["ppt_aliases"];
+    assert_eq!(a.as_array().unwrap().len(), 2);
+    assert_eq!(a[0]["line"], 5);
+    assert_eq!(a[0]["kind"], "path");
+    assert_eq!(a[1]["matches"], serde_json::json!([AUDIO]));
+    assert_eq!(j["after_reboot"], serde_json::json!([]));
+}
+
+#[test]
+fn seed_blog_typos_are_flagged() {
+    // the blog's alias without @0,1, an upper-case match line, a
+    // vendor-only-by-accident line; the sound function goes back to audiohd
+    let from = example_from();
+    let root = write_root(&[
+        ("etc/ppt_matches", "pciex10de,a65\npci10DE,0BE3\npci10de ,be3\n"),
+        (
+            "etc/ppt_aliases",
+            "ppt \"/pci@0,0/pci8086,151@1/display@0\"\nppt \"/pci@0,0/pci8086,151@1/pci1462,2291\"\n",
+        ),
+        ("etc/driver_aliases", "audiohd \"pciclass,0403\"\npcieb \"pciexclass,0604\"\n"),
+        ("etc/path_to_inst", "\"/pci@0,0/pci8086,151@1/display@0\" 0 \"ppt\"\n"),
+    ]);
+    let (code, out, err) = run(&from, root.path(), &["--json"]);
+    assert_eq!(code, 1, "{err}");
+    let j: Value = serde_json::from_str(&out).unwrap();
+    let m = &j["ppt_matches"];
+    assert_eq!(
+        codes(&m[1]),
+        ["upper-case-hex", "upper-case-hex", "zero-padded-hex"]
+    );
+    assert_eq!(m[1]["matches"], serde_json::json!([]));
+    // `pci10de ,be3` reads as vendor 10de: both NVIDIA functions
+    assert_eq!(m[2]["kind"], "vendor");
+    assert_eq!(codes(&m[2]), ["device-ignored"]);
+    assert_eq!(m[2]["matches"], serde_json::json!([GPU, AUDIO]));
+    let a = &j["ppt_aliases"][1];
+    assert_eq!(a["matches"], serde_json::json!([]));
+    assert_eq!(codes(a), ["missing-unit-address"]);
+    assert!(a["warnings"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains(AUDIO));
+    assert_eq!(
+        j["after_reboot"],
+        serde_json::json!([{
+            "path": AUDIO, "driver_now": "ppt", "driver_after": "audiohd",
+            "by": "/etc/driver_aliases:1", "dev": null
+        }])
+    );
+    // human output says the same
+    let (code, text, _) = run(&from, root.path(), &[]);
+    assert_eq!(code, 1);
+    assert!(
+        text.contains(&format!(
+            "  {AUDIO}  ppt -> audiohd  by /etc/driver_aliases:1"
+        )),
+        "{text}"
+    );
+    assert!(text.contains("warning[missing-unit-address]"), "{text}");
+}
+
+#[test]
+fn omnios_real_host_and_driver_aliases() {
+    let d = omnios_dir();
+    if !d.join("devices/snapshot_cache").is_file() || !d.join("driver_aliases").is_file() {
+        eprintln!("skipping: {} is absent", d.display());
+        return;
+    }
+    let da = std::fs::read_to_string(d.join("driver_aliases")).unwrap();
+    let p2i = std::fs::read_to_string(d.join("path_to_inst")).unwrap();
+    let root = write_root(&[
+        ("etc/driver_aliases", &da),
+        ("etc/path_to_inst", &p2i),
+        (
+            "etc/ppt_aliases",
+            "ppt \"pci8086,1502\"\nppt \"pciex10ec,8168\"\nppt \"/pci@0,0/display@2\"\nppt \"/pci@0,0/pci8086,1e18@1c,4/pci7470,3468\"\n",
+        ),
+        ("etc/ppt_matches", "pci8086,1502\npci10ec\n"),
+    ]);
+    let from = format!("devinfo:{}", d.join("devices/snapshot_cache").display());
+    let (code, out, err) = run(&from, root.path(), &["--json"]);
+    assert_eq!(code, 1, "{err}");
+    let j: Value = serde_json::from_str(&out).unwrap();
+    let a = j["ppt_aliases"].as_array().unwrap();
+    assert_eq!(codes(&a[0]), ["steals-device"]);
+    assert_eq!(
+        a[0]["matches"],
+        serde_json::json!(["/pci@0,0/pci1028,52c@19"])
+    );
+    assert!(codes(&a[1]).contains(&"binds-several".to_string()));
+    assert_eq!(a[1]["matches"].as_array().unwrap().len(), 2);
+    assert_eq!(codes(&a[2]), Vec::<String>::new());
+    assert_eq!(codes(&a[3]), ["missing-unit-address"]);
+    let changes: Vec<(String, String, String)> = j["after_reboot"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["path"].as_str().unwrap().to_string(),
+                format!(
+                    "{} -> {}",
+                    c["driver_now"].as_str().unwrap(),
+                    c["driver_after"].as_str().unwrap()
+                ),
+                c["by"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let mut want = vec![
+        (
+            "/pci@0,0/display@2".to_string(),
+            "vgatext -> ppt".to_string(),
+            "/etc/ppt_aliases:3".to_string(),
+        ),
+        (
+            "/pci@0,0/pci1028,52c@19".into(),
+            "e1000g -> ppt".into(),
+            "/etc/ppt_aliases:1".into(),
+        ),
+        (
+            "/pci@0,0/pci8086,151@1/pci7470,3468@0".into(),
+            "rge -> ppt".into(),
+            "/etc/ppt_aliases:2".into(),
+        ),
+        (
+            "/pci@0,0/pci8086,1e18@1c,4/pci7470,3468@0".into(),
+            "rge -> ppt".into(),
+            "/etc/ppt_aliases:2".into(),
+        ),
+    ];
+    let mut got = changes;
+    got.sort();
+    want.sort();
+    assert_eq!(got, want);
+    // no ppt entry in path_to_inst: every /dev/pptN is a guess, so null
+    assert!(j["after_reboot"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["dev"].is_null()));
+    // ppt_matches: 8086:1502 selects the e1000g function; vendor 10ec both rge
+    assert_eq!(
+        j["ppt_matches"][0]["matches"],
+        serde_json::json!(["/pci@0,0/pci1028,52c@19"])
+    );
+    assert_eq!(j["ppt_matches"][1]["matches"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn unreadable_input_exits_2() {
+    let from = example_from();
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("etc/ppt_matches")).unwrap();
+    let (code, out, err) = run(&from, root.path(), &["--json"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(err.contains("/etc/ppt_matches"), "{err}");
+    let (code, _, err) = run("snapshot:/nonexistent/host.json", root.path(), &[]);
+    assert_eq!(code, 2, "{err}");
+}
