@@ -17,6 +17,7 @@ use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
+use super::devdir::DeviceDir;
 use super::{identity_from_config, read_bounded, shown, sort_functions, Source, SourceError};
 use crate::address::Address;
 use crate::function::{Function, Identity, OsBar};
@@ -113,38 +114,34 @@ impl Source for SysfsSource {
         let names = device_names(&self.root)?;
         let mut host = Host::default();
         host.facts.os = Some("linux".to_string());
+        // Reading a function is a handful of syscalls, each a path walk in
+        // the kernel; large hosts spread them over the CPUs (at most 4
+        // threads), small ones are not worth a thread. Chunks are merged in
+        // order, so functions and warnings come out as a serial read gives.
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(4)
+            .min(names.len() / PARALLEL_MIN + 1);
+        let chunks: Vec<Chunk> = if threads <= 1 {
+            vec![read_chunk(&devices, &names, self.detail)]
+        } else {
+            let size = names.len().div_ceil(threads);
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = names
+                    .chunks(size)
+                    .map(|part| scope.spawn(|| read_chunk(&devices, part, self.detail)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                    .collect()
+            })
+        };
         let mut short_config = 0usize;
-        for name in names {
-            let Some(name) = name.to_str().map(str::to_string) else {
-                host.warnings.push(Diagnostic::at(
-                    shown(&devices),
-                    None,
-                    format!("entry {name:?} is not a PCI address; skipped"),
-                ));
-                continue;
-            };
-            if name.starts_with('.') {
-                continue;
-            }
-            let dir = devices.join(&name);
-            let address = match name.parse::<Address>() {
-                Ok(a) => a,
-                Err(_) => {
-                    host.warnings.push(Diagnostic::at(
-                        shown(&dir),
-                        None,
-                        "not a PCI address (DDDD:BB:DD.F); skipped",
-                    ));
-                    continue;
-                }
-            };
-            match read_function(&dir, address, self.detail, &mut host.warnings) {
-                Some((f, short)) => {
-                    short_config += usize::from(short);
-                    host.functions.push(f);
-                }
-                None => continue,
-            }
+        for chunk in chunks {
+            host.functions.extend(chunk.functions);
+            host.warnings.extend(chunk.warnings);
+            short_config += chunk.short_config;
         }
         if short_config > 0 {
             host.warnings.push(Diagnostic::at(
@@ -159,6 +156,52 @@ impl Source for SysfsSource {
         sort_functions(&mut host.functions);
         Ok(host)
     }
+}
+
+/// Functions per thread below which a sysfs read stays serial.
+const PARALLEL_MIN: usize = 256;
+
+/// What one share of `bus/pci/devices` gave.
+struct Chunk {
+    functions: Vec<Function>,
+    warnings: Vec<Diagnostic>,
+    short_config: usize,
+}
+
+/// Reads the device entries `names` of `devices`.
+fn read_chunk(devices: &Path, names: &[std::ffi::OsString], detail: SysfsDetail) -> Chunk {
+    let mut out = Chunk {
+        functions: Vec::new(),
+        warnings: Vec::new(),
+        short_config: 0,
+    };
+    for name in names {
+        let Some(name) = name.to_str() else {
+            out.warnings.push(Diagnostic::at(
+                shown(devices),
+                None,
+                format!("entry {name:?} is not a PCI address; skipped"),
+            ));
+            continue;
+        };
+        if name.starts_with('.') {
+            continue;
+        }
+        let dir = devices.join(name);
+        let Ok(address) = name.parse::<Address>() else {
+            out.warnings.push(Diagnostic::at(
+                shown(&dir),
+                None,
+                "not a PCI address (DDDD:BB:DD.F); skipped",
+            ));
+            continue;
+        };
+        if let Some((f, short)) = read_function(&dir, address, detail, &mut out.warnings) {
+            out.short_config += usize::from(short);
+            out.functions.push(f);
+        }
+    }
+    out
 }
 
 /// Reads one device directory. `None` (with a warning) when nothing of the
@@ -178,13 +221,17 @@ fn read_function(
         SysfsDetail::Identity => IDENTITY_BYTES,
         SysfsDetail::Full => CONFIG_LIMIT as usize,
     };
-    let first_try = read_config(&config_path, limit);
+    // Identity reads `config` and `class` relative to one directory handle.
+    let devdir = DeviceDir::open(dir);
+    let first_try = devdir
+        .open_file("config")
+        .and_then(|file| read_config_from(file, limit));
     // Only when config cannot be opened is the directory itself examined
     // (a dangling link): a stat per function costs as much as a read.
     if first_try.is_ok() {
         if detail == SysfsDetail::Identity {
             if let Ok((config, short)) = &first_try {
-                if let Some(f) = identity_function(dir, address, config) {
+                if let Some(f) = identity_function(&devdir, address, config) {
                     return Some((f, *short));
                 }
             }
@@ -263,7 +310,11 @@ fn read_function(
 /// The flag is set when the file claims more than was readable, which is
 /// how Linux answers a non-root reader; the size is only asked for then.
 fn read_config(path: &Path, limit: usize) -> io::Result<(Vec<u8>, bool)> {
-    let mut file = fs::File::open(path)?;
+    read_config_from(fs::File::open(path)?, limit)
+}
+
+/// [`read_config`] on an open `config` file.
+fn read_config_from(mut file: fs::File, limit: usize) -> io::Result<(Vec<u8>, bool)> {
     let mut buf = [0u8; CONFIG_LIMIT as usize];
     let limit = limit.min(buf.len());
     let mut len = 0;
@@ -289,13 +340,12 @@ fn read_config(path: &Path, limit: usize) -> io::Result<(Vec<u8>, bool)> {
 /// [`SysfsDetail::Identity`]: the function from its config bytes and the
 /// kernel's `class` file. `None` (the caller then reads in full) when the
 /// config is too short for an identity or `class` is unreadable.
-fn identity_function(dir: &Path, address: Address, config: &[u8]) -> Option<Function> {
+fn identity_function(dir: &DeviceDir, address: Address, config: &[u8]) -> Option<Function> {
     if config.len() < 0x30 {
         return None;
     }
     let mut ids = identity_from_config(config);
-    let path = dir.join("class");
-    let class = match read_small(&path) {
+    let class = match read_small(dir, "class") {
         Ok(text) => parse_number(&text),
         Err(_) => None,
     };
@@ -308,11 +358,7 @@ fn identity_function(dir: &Path, address: Address, config: &[u8]) -> Option<Func
     // Base 4.0 §9.3.4.1.1); the kernel fills in the PF's values, which
     // lspci prints. Only then are the ID files needed.
     if ids.vendor == 0xffff || ids.device == 0xffff {
-        let id = |name: &str| {
-            read_small(&dir.join(name))
-                .ok()
-                .and_then(|t| parse_number(&t))
-        };
+        let id = |name: &str| read_small(dir, name).ok().and_then(|t| parse_number(&t));
         ids.vendor = id("vendor")? as u16;
         ids.device = id("device")? as u16;
     }
@@ -321,9 +367,9 @@ fn identity_function(dir: &Path, address: Address, config: &[u8]) -> Option<Func
 
 /// Reads a one-line attribute with a single `read` (the kernel returns a
 /// whole attribute at once, and a short read of a file is its end).
-fn read_small(path: &Path) -> io::Result<String> {
+fn read_small(dir: &DeviceDir, name: &str) -> io::Result<String> {
     let mut buf = [0u8; 64];
-    let n = fs::File::open(path)?.read(&mut buf)?;
+    let n = dir.open_file(name)?.read(&mut buf)?;
     Ok(String::from_utf8_lossy(&buf[..n]).into_owned())
 }
 
