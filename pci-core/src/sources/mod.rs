@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 use crate::function::{Function, Identity};
 use crate::host::Host;
 
-mod devdir;
 pub mod dump;
 pub mod filter;
 pub mod hostfacts;

@@ -17,7 +17,6 @@ use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use super::devdir::DeviceDir;
 use super::{identity_from_config, read_bounded, shown, sort_functions, Source, SourceError};
 use crate::address::Address;
 use crate::function::{Function, Identity, OsBar};
@@ -221,17 +220,13 @@ fn read_function(
         SysfsDetail::Identity => IDENTITY_BYTES,
         SysfsDetail::Full => CONFIG_LIMIT as usize,
     };
-    // Identity reads `config` and `class` relative to one directory handle.
-    let devdir = DeviceDir::open(dir);
-    let first_try = devdir
-        .open_file("config")
-        .and_then(|file| read_config_from(file, limit));
+    let first_try = read_config(&config_path, limit);
     // Only when config cannot be opened is the directory itself examined
     // (a dangling link): a stat per function costs as much as a read.
     if first_try.is_ok() {
         if detail == SysfsDetail::Identity {
             if let Ok((config, short)) = &first_try {
-                if let Some(f) = identity_function(&devdir, address, config) {
+                if let Some(f) = identity_function(dir, address, config) {
                     return Some((f, *short));
                 }
             }
@@ -310,11 +305,7 @@ fn read_function(
 /// The flag is set when the file claims more than was readable, which is
 /// how Linux answers a non-root reader; the size is only asked for then.
 fn read_config(path: &Path, limit: usize) -> io::Result<(Vec<u8>, bool)> {
-    read_config_from(fs::File::open(path)?, limit)
-}
-
-/// [`read_config`] on an open `config` file.
-fn read_config_from(mut file: fs::File, limit: usize) -> io::Result<(Vec<u8>, bool)> {
+    let mut file = fs::File::open(path)?;
     let mut buf = [0u8; CONFIG_LIMIT as usize];
     let limit = limit.min(buf.len());
     let mut len = 0;
@@ -340,12 +331,12 @@ fn read_config_from(mut file: fs::File, limit: usize) -> io::Result<(Vec<u8>, bo
 /// [`SysfsDetail::Identity`]: the function from its config bytes and the
 /// kernel's `class` file. `None` (the caller then reads in full) when the
 /// config is too short for an identity or `class` is unreadable.
-fn identity_function(dir: &DeviceDir, address: Address, config: &[u8]) -> Option<Function> {
+fn identity_function(dir: &Path, address: Address, config: &[u8]) -> Option<Function> {
     if config.len() < 0x30 {
         return None;
     }
     let mut ids = identity_from_config(config);
-    let class = match read_small(dir, "class") {
+    let class = match read_small(&dir.join("class")) {
         Ok(text) => parse_number(&text),
         Err(_) => None,
     };
@@ -358,7 +349,11 @@ fn identity_function(dir: &DeviceDir, address: Address, config: &[u8]) -> Option
     // Base 4.0 §9.3.4.1.1); the kernel fills in the PF's values, which
     // lspci prints. Only then are the ID files needed.
     if ids.vendor == 0xffff || ids.device == 0xffff {
-        let id = |name: &str| read_small(dir, name).ok().and_then(|t| parse_number(&t));
+        let id = |name: &str| {
+            read_small(&dir.join(name))
+                .ok()
+                .and_then(|t| parse_number(&t))
+        };
         ids.vendor = id("vendor")? as u16;
         ids.device = id("device")? as u16;
     }
@@ -367,9 +362,9 @@ fn identity_function(dir: &DeviceDir, address: Address, config: &[u8]) -> Option
 
 /// Reads a one-line attribute with a single `read` (the kernel returns a
 /// whole attribute at once, and a short read of a file is its end).
-fn read_small(dir: &DeviceDir, name: &str) -> io::Result<String> {
+fn read_small(path: &Path) -> io::Result<String> {
     let mut buf = [0u8; 64];
-    let n = dir.open_file(name)?.read(&mut buf)?;
+    let n = fs::File::open(path)?.read(&mut buf)?;
     Ok(String::from_utf8_lossy(&buf[..n]).into_owned())
 }
 
