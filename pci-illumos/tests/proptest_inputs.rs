@@ -339,3 +339,15 @@ proptest! {
         let _ = pci_illumos::cfgspace::parse_name(&name);
     }
 }
+
+/// Message review: a file that is not a snapshot at all (here a text file)
+/// says so instead of reporting an absurd "version 538970747".
+#[test]
+fn text_given_as_devinfo_says_not_a_snapshot() {
+    let text = b"# /etc/driver_aliases\npcieb \"pciex8086,151\"\n".repeat(4);
+    let e = Snapshot::parse(&text).unwrap_err().to_string();
+    assert!(
+        e.starts_with("not a devinfo snapshot: it starts with \"# /etc/driver_al\""),
+        "{e}"
+    );
+}
