@@ -4,7 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use pci_core::sources::{hostfacts, DumpSource, SnapshotSource, Source, SourceError, SysfsSource};
+use pci_core::sources::{
+    hostfacts, DumpSource, SnapshotSource, Source, SourceError, SysfsDetail, SysfsSource,
+};
 use pci_core::Host;
 use pci_illumos::root::HostRoot;
 
@@ -81,16 +83,36 @@ impl SourceSpec {
 impl Global {
     /// Reads the host named by `--from`, printing its warnings on stderr.
     pub fn load_host(&self) -> Result<Host, CliError> {
-        let spec = SourceSpec::parse(&self.from)?;
-        let (mut host, links_read) = load(&spec, &self.root)?;
-        // /dev/ppt* is read from --root for a devinfo file, and for any
-        // source when --root is given; otherwise a snapshot keeps the links
-        // it recorded (and Linux sources have none).
-        let read_links =
-            !links_read && (matches!(spec, SourceSpec::Devinfo(_)) || self.root != Path::new("/"));
-        self.illumos_pass(&mut host, read_links)?;
+        let host = self.load_host_quiet(SysfsDetail::Full)?;
         for w in &host.warnings {
             eprintln!("pptctl: warning: {w}");
+        }
+        Ok(host)
+    }
+
+    /// Like [`Global::load_host`], reading only the identity of each
+    /// function where the source can save work by it (sysfs), and without
+    /// the illumos passes: for listings that print nothing else (`show -n`).
+    pub fn load_host_identity(&self) -> Result<Host, CliError> {
+        let host = self.load_host_quiet(SysfsDetail::Identity)?;
+        for w in &host.warnings {
+            eprintln!("pptctl: warning: {w}");
+        }
+        Ok(host)
+    }
+
+    /// Reads the host without printing its warnings (`pptctl bench` loads
+    /// it many times). [`SysfsDetail::Identity`] skips the illumos passes.
+    pub fn load_host_quiet(&self, detail: SysfsDetail) -> Result<Host, CliError> {
+        let spec = SourceSpec::parse(&self.from)?;
+        let (mut host, links_read) = load(&spec, &self.root, detail)?;
+        if detail == SysfsDetail::Full {
+            // /dev/ppt* is read from --root for a devinfo file, and for any
+            // source when --root is given; otherwise a snapshot keeps the
+            // links it recorded (and Linux sources have none).
+            let read_links = !links_read
+                && (matches!(spec, SourceSpec::Devinfo(_)) || self.root != Path::new("/"));
+            self.illumos_pass(&mut host, read_links)?;
         }
         Ok(host)
     }
@@ -129,9 +151,9 @@ impl Global {
 /// Reads the source named by `spec`; the passes every host gets run in
 /// [`Global::load_host`]. The flag says whether `/dev/ppt*` was already read (the live illumos
 /// source reads it itself).
-fn load(spec: &SourceSpec, root: &Path) -> Result<(Host, bool), CliError> {
+fn load(spec: &SourceSpec, root: &Path, detail: SysfsDetail) -> Result<(Host, bool), CliError> {
     let mut host = match spec {
-        SourceSpec::Sysfs(dir) => SysfsSource::new(dir).load(),
+        SourceSpec::Sysfs(dir) => SysfsSource::new(dir).with_detail(detail).load(),
         SourceSpec::Dump(Some(file)) => DumpSource::file(file).load(),
         SourceSpec::Dump(None) => DumpSource::stdin().load(),
         SourceSpec::Snapshot(file) => SnapshotSource::new(file).load(),
@@ -147,7 +169,7 @@ fn load(spec: &SourceSpec, root: &Path) -> Result<(Host, bool), CliError> {
         }
     }
     .map_err(source_error)?;
-    if let SourceSpec::Sysfs(dir) = spec {
+    if let (SourceSpec::Sysfs(dir), SysfsDetail::Full) = (spec, detail) {
         // CPU vendor and IOMMU presence for `check` and snapshots; procfs
         // only belongs to the live tree, a copied tree has none.
         let proc_dir = if dir == Path::new("/sys") {

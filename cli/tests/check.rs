@@ -10,8 +10,9 @@ use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::Path;
 
-use assert_cmd::Command;
+mod support;
 use serde_json::Value;
+use support::{example_dir, example_from, snapshot_from};
 
 /// Hand-made config space (4 KiB) with a capability chain.
 struct Cfg {
@@ -260,8 +261,7 @@ fn machine(root: &Path) -> std::path::PathBuf {
 }
 
 fn pptctl(sys: &Path, args: &[&str]) -> assert_cmd::assert::Assert {
-    Command::cargo_bin("pptctl")
-        .unwrap()
+    support::pptctl()
         .arg("--from")
         .arg(format!("sysfs:{}", sys.display()))
         .arg("--root")
@@ -462,23 +462,8 @@ fn vm_payload_findings() {
     );
 }
 
-/// The example host of the illumos backend work (John Levon's 2018 GPU host).
-fn example() -> std::path::PathBuf {
-    Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../examples/levon-2018"
-    ))
-    .to_path_buf()
-}
-
 fn example_check(root: &Path, args: &[&str]) -> (Value, i32) {
-    let ex = example();
-    let out = Command::cargo_bin("pptctl")
-        .unwrap()
-        .arg("--from")
-        .arg(format!("snapshot:{}", ex.join("host.json").display()))
-        .arg("--root")
-        .arg(root)
+    let out = support::pptctl_at(root, example_from())
         .arg("check")
         .arg("--json")
         .args(args)
@@ -491,7 +476,7 @@ fn example_check(root: &Path, args: &[&str]) -> (Value, i32) {
 
 #[test]
 fn example_host_reserved_card_is_clean() {
-    let (v, code) = example_check(&example().join("root"), &["10de:a65", "10de:be3"]);
+    let (v, code) = example_check(&example_dir().join("root"), &["10de:a65", "10de:be3"]);
     assert_eq!(code, 0, "{v}");
     assert_eq!(v["host"]["verdict"], "ok");
     for slot in ["0000:01:00.0", "0000:01:00.1"] {
@@ -607,12 +592,7 @@ fn a_snapshot_gives_the_same_verdicts() {
     let file = t.path().join("host.json");
     fs::write(&file, snap).unwrap();
     let (live, live_code) = json(&sys, &["check", "--json"]);
-    let out = Command::cargo_bin("pptctl")
-        .unwrap()
-        .arg("--from")
-        .arg(format!("snapshot:{}", file.display()))
-        .arg("--root")
-        .arg(t.path().join("empty-root"))
+    let out = support::pptctl_at(t.path().join("empty-root"), snapshot_from(&file))
         .args(["check", "--json"])
         .output()
         .unwrap();

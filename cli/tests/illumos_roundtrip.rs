@@ -5,18 +5,11 @@
 
 use std::path::Path;
 
-use assert_cmd::Command;
+mod support;
+use support::{omnios_cache, pptctl_at};
 
 fn pptctl(root: &Path, from: &str, args: &[&str]) -> (String, String) {
-    let o = Command::cargo_bin("pptctl")
-        .unwrap()
-        .arg("--root")
-        .arg(root)
-        .arg("--from")
-        .arg(from)
-        .args(args)
-        .output()
-        .unwrap();
+    let o = pptctl_at(root, from).args(args).output().unwrap();
     assert!(
         o.status.success(),
         "{args:?}: {}",
@@ -30,14 +23,7 @@ fn pptctl(root: &Path, from: &str, args: &[&str]) -> (String, String) {
 
 #[test]
 fn devinfo_snapshot_round_trip() {
-    let cache = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/realdata/BartVanLooveren+omniosEindwerk/devices/snapshot_cache"
-    );
-    if !Path::new(cache).is_file() {
-        eprintln!("skipping: {cache} is absent");
-        return;
-    }
+    let Some(cache) = omnios_cache() else { return };
     let t = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(t.path().join("etc")).unwrap();
     std::fs::write(
@@ -45,7 +31,7 @@ fn devinfo_snapshot_round_trip() {
         "pciex10ec,8168\npci8086,1e3a\n",
     )
     .unwrap();
-    let devinfo = format!("devinfo:{cache}");
+    let devinfo = format!("devinfo:{}", cache.display());
     let (json, _) = pptctl(t.path(), &devinfo, &["snapshot"]);
     let snap = t.path().join("host.json");
     std::fs::write(&snap, json).unwrap();
@@ -91,14 +77,7 @@ fn devinfo_snapshot_round_trip() {
 
 #[test]
 fn cfgspace_joins_by_address() {
-    let cache = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/realdata/BartVanLooveren+omniosEindwerk/devices/snapshot_cache"
-    );
-    if !Path::new(cache).is_file() {
-        eprintln!("skipping: {cache} is absent");
-        return;
-    }
+    let Some(cache) = omnios_cache() else { return };
     let t = tempfile::tempdir().unwrap();
     let cfg = t.path().join("cfg");
     std::fs::create_dir(&cfg).unwrap();
@@ -109,10 +88,9 @@ fn cfgspace_joins_by_address() {
     c[9..12].copy_from_slice(&[0, 0, 2]);
     std::fs::write(cfg.join("03-00-00.pci"), &c).unwrap();
     std::fs::write(cfg.join("07-00-00.pci"), &c).unwrap();
-    let o = Command::cargo_bin("pptctl")
-        .unwrap()
+    let o = support::pptctl()
         .arg("--from")
-        .arg(format!("devinfo:{cache}"))
+        .arg(format!("devinfo:{}", cache.display()))
         .arg("--cfgspace")
         .arg(&cfg)
         .arg("snapshot")

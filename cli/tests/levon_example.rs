@@ -7,21 +7,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
-use assert_cmd::Command;
 use pci_core::{
     Address, CpuVendor, Function, Host, HostFacts, Identity, IllumosNode, IommuFacts, PathSource,
     PptLink, PropValue,
 };
 use pci_illumos::naming::{compatible, node_name, unit_address, CompatStyle};
 
-fn example_dir() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../examples/levon-2018"
-    ))
-}
+mod support;
+use support::{example_dir, example_from, pptctl, pptctl_at};
 
 /// Little-endian config-space writer.
 struct Cfg(Vec<u8>);
@@ -402,12 +396,7 @@ fn host_json_is_current() {
 #[test]
 fn example_command_prints_the_seed_table() {
     let dir = example_dir();
-    let out = Command::cargo_bin("pptctl")
-        .unwrap()
-        .arg("--root")
-        .arg(dir.join("root"))
-        .arg("--from")
-        .arg(format!("snapshot:{}", dir.join("host.json").display()))
+    let out = pptctl_at(dir.join("root"), example_from())
         .args(["list", "-a", "-o", "dev,vendor,device,path"])
         .output()
         .unwrap();
@@ -428,12 +417,7 @@ fn example_command_prints_the_seed_table() {
 #[test]
 fn assigned_list_follows_the_links() {
     let dir = example_dir();
-    let out = Command::cargo_bin("pptctl")
-        .unwrap()
-        .arg("--root")
-        .arg(dir.join("root"))
-        .arg("--from")
-        .arg(format!("snapshot:{}", dir.join("host.json").display()))
+    let out = pptctl_at(dir.join("root"), example_from())
         .args(["list", "-j"])
         .output()
         .unwrap();
@@ -450,11 +434,9 @@ fn assigned_list_follows_the_links() {
 
 #[test]
 fn snapshot_keeps_its_links_without_root() {
-    let dir = example_dir();
-    let out = Command::cargo_bin("pptctl")
-        .unwrap()
+    let out = pptctl()
         .arg("--from")
-        .arg(format!("snapshot:{}", dir.join("host.json").display()))
+        .arg(example_from())
         .args(["list", "-p", "-o", "dev,path"])
         .output()
         .unwrap();

@@ -3,23 +3,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use assert_cmd::Command;
 use pci_core::{Address, Function, Host, Identity, IllumosNode, PathSource, PptLink, PropValue};
 
-fn omnios_cache() -> Option<PathBuf> {
-    let p = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/realdata/BartVanLooveren+omniosEindwerk/devices/snapshot_cache"
-    ));
-    if p.is_file() {
-        Some(p)
-    } else {
-        eprintln!("skipping: {} is absent", p.display());
-        None
-    }
-}
+mod support;
+use support::{omnios_cache, pptctl_at};
 
 struct Out {
     code: i32,
@@ -28,12 +17,7 @@ struct Out {
 }
 
 fn run(root: &Path, from: &str, args: &[&str]) -> Out {
-    let o = Command::cargo_bin("pptctl")
-        .unwrap()
-        .arg("--root")
-        .arg(root)
-        .arg("--from")
-        .arg(from)
+    let o = pptctl_at(root, from)
         .arg("list")
         .args(args)
         .output()

@@ -4,28 +4,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use assert_cmd::Command;
 use serde_json::Value;
+
+mod support;
+use support::{example_dir, example_from, omnios_dir, pptctl_at};
 
 const GPU: &str = "/pci@0,0/pci8086,151@1/display@0";
 const AUDIO: &str = "/pci@0,0/pci8086,151@1/pci1462,2291@0,1";
 
-fn example() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../examples/levon-2018"
-    ))
-}
-
 fn run(from: &str, root: &Path, extra: &[&str]) -> (i32, String, String) {
-    let out = Command::cargo_bin("pptctl")
-        .unwrap()
-        .arg("--from")
-        .arg(from)
-        .arg("--root")
-        .arg(root)
+    let out = pptctl_at(root, from)
         .arg("match")
         .args(extra)
         .output()
@@ -58,8 +48,8 @@ fn codes(v: &Value) -> Vec<String> {
 
 #[test]
 fn seed_host_is_clean() {
-    let ex = example();
-    let from = format!("snapshot:{}", ex.join("host.json").display());
+    let ex = example_dir();
+    let from = example_from();
     let (code, out, err) = run(&from, &ex.join("root"), &["--json"]);
     assert_eq!(code, 0, "{err}");
     let j: Value = serde_json::from_str(&out).unwrap();
@@ -84,8 +74,7 @@ fn seed_host_is_clean() {
 fn seed_blog_typos_are_flagged() {
     // the blog's alias without @0,1, an upper-case match line, a
     // vendor-only-by-accident line; the sound function goes back to audiohd
-    let ex = example();
-    let from = format!("snapshot:{}", ex.join("host.json").display());
+    let from = example_from();
     let root = write_root(&[
         ("etc/ppt_matches", "pciex10de,a65\npci10DE,0BE3\npci10de ,be3\n"),
         (
@@ -136,10 +125,7 @@ fn seed_blog_typos_are_flagged() {
 
 #[test]
 fn omnios_real_host_and_driver_aliases() {
-    let d = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/realdata/BartVanLooveren+omniosEindwerk"
-    ));
+    let d = omnios_dir();
     if !d.join("devices/snapshot_cache").is_file() || !d.join("driver_aliases").is_file() {
         eprintln!("skipping: {} is absent", d.display());
         return;
@@ -227,8 +213,7 @@ fn omnios_real_host_and_driver_aliases() {
 
 #[test]
 fn unreadable_input_exits_2() {
-    let ex = example();
-    let from = format!("snapshot:{}", ex.join("host.json").display());
+    let from = example_from();
     let root = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(root.path().join("etc/ppt_matches")).unwrap();
     let (code, out, err) = run(&from, root.path(), &["--json"]);

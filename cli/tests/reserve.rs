@@ -5,123 +5,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use assert_cmd::Command;
-use pci_core::sources::snapshot::Snapshot;
-use pci_core::{Function, Host, Identity, IllumosNode, PathSource, PptLink};
+
+mod support;
+use support::example_from;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// The example host of the seed when it is in the tree; until then the same
-/// facts built by hand and written as a snapshot.
-fn host_json() -> PathBuf {
-    static HAND: OnceLock<PathBuf> = OnceLock::new();
-    let example = repo().join("examples/levon-2018/host.json");
-    if example.is_file() {
-        return example;
-    }
-    HAND.get_or_init(|| {
-        let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("config-seed-host.json");
-        let snap = Snapshot::new(
-            hand_built_host(),
-            Some("hand-built (levon-2018 facts)".into()),
-        );
-        std::fs::write(&path, snap.to_json().unwrap()).unwrap();
-        path
-    })
-    .clone()
-}
-
-fn func(
-    addr: &str,
-    ids: (u16, u16),
-    sub: Option<(u16, u16)>,
-    class: u32,
-    path: &str,
-    driver: &str,
-    instance: i32,
-) -> Function {
-    let mut f = Function::new(
-        addr.parse().unwrap(),
-        Identity {
-            vendor: ids.0,
-            device: ids.1,
-            subsystem_vendor: sub.map(|s| s.0),
-            subsystem: sub.map(|s| s.1),
-            class,
-            revision: 0xa1,
-            header_type: Some(if class >> 8 == 0x0604 { 0x81 } else { 0x80 }),
-        },
-        Vec::new(),
-    );
-    let (name, unit) = path.rsplit('/').next().unwrap().split_once('@').unwrap();
-    f.illumos = Some(IllumosNode {
-        path: path.into(),
-        path_source: Some(PathSource::Devinfo),
-        node_name: name.into(),
-        unit_address: Some(unit.into()),
-        driver: Some(driver.into()),
-        instance: Some(instance),
-        compatible: vec![
-            format!("pciex{:x},{:x}", ids.0, ids.1),
-            format!("pci{:x},{:x}", ids.0, ids.1),
-        ],
-        parent_device_type: Some("pciex".into()),
-        ..Default::default()
-    });
-    f
-}
-
-/// Levon 2018: 10de:0a65 VGA function 0 and 10de:0be3 audio function 1
-/// (subsystem 1462:2291) behind the root port 8086:0151, bound to ppt.
-fn hand_built_host() -> Host {
-    Host {
-        functions: vec![
-            func(
-                "0000:00:01.0",
-                (0x8086, 0x0151),
-                None,
-                0x060400,
-                "/pci@0,0/pci8086,151@1",
-                "pcieb",
-                1,
-            ),
-            func(
-                "0000:01:00.0",
-                (0x10de, 0x0a65),
-                Some((0x1462, 0x2291)),
-                0x030000,
-                "/pci@0,0/pci8086,151@1/display@0",
-                "ppt",
-                0,
-            ),
-            func(
-                "0000:01:00.1",
-                (0x10de, 0x0be3),
-                Some((0x1462, 0x2291)),
-                0x040300,
-                "/pci@0,0/pci8086,151@1/pci1462,2291@0,1",
-                "ppt",
-                1,
-            ),
-        ],
-        ppt_links: vec![
-            PptLink {
-                dev: "/dev/ppt0".into(),
-                target: Some("../devices/pci@0,0/pci8086,151@1/display@0:ppt".into()),
-                path: Some("/pci@0,0/pci8086,151@1/display@0".into()),
-            },
-            PptLink {
-                dev: "/dev/ppt1".into(),
-                target: Some("../devices/pci@0,0/pci8086,151@1/pci1462,2291@0,1:ppt".into()),
-                path: Some("/pci@0,0/pci8086,151@1/pci1462,2291@0,1".into()),
-            },
-        ],
-        ..Default::default()
-    }
 }
 
 fn seed_data() -> PathBuf {
@@ -141,10 +32,10 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
+/// `pptctl --from snapshot:` the seed's host (examples/levon-2018).
 fn pptctl() -> Command {
-    let mut c = Command::cargo_bin("pptctl").unwrap();
-    c.arg("--from")
-        .arg(format!("snapshot:{}", host_json().display()));
+    let mut c = support::pptctl();
+    c.arg("--from").arg(example_from());
     c
 }
 

@@ -4,9 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
-use std::process::Command;
-
-use assert_cmd::Command as Cmd;
+mod support;
+use support::lspci;
 
 const DUMP: &str = "\
 00:00.0 Host bridge: Intel Corporation Device 0d57
@@ -24,8 +23,7 @@ const DUMP: &str = "\
 ";
 
 fn pptctl(dir: &Path, file: &str, args: &[&str]) -> std::process::Output {
-    Cmd::cargo_bin("pptctl")
-        .unwrap()
+    support::pptctl()
         .current_dir(dir)
         .args(["--from", &format!("dump:{file}"), "show"])
         .args(args)
@@ -128,8 +126,7 @@ fn crlf_uppercase_and_long_lines_match_lspci() {
         .filter(|l| l.len() < 250)
         .collect();
     std::fs::write(tmp.path().join("s.txt"), short).unwrap();
-    if let Ok(want) = Command::new("lspci")
-        .args(["-O", "hwdb.disable=1"])
+    if let Ok(want) = lspci()
         .current_dir(tmp.path())
         .args(["-F", "s.txt", "-n"])
         .output()
@@ -140,8 +137,7 @@ fn crlf_uppercase_and_long_lines_match_lspci() {
 
 #[test]
 fn stdin_dump() {
-    let o = Cmd::cargo_bin("pptctl")
-        .unwrap()
+    let o = support::pptctl()
         .args(["--from", "dump:-", "show", "-n", "-s", "3"])
         .write_stdin(DUMP)
         .output()
@@ -171,8 +167,7 @@ fn bad_filters_use_lspcis_messages() {
 #[test]
 fn bad_sources() {
     for (from, msg) in [("floppy:x", "unknown source"), ("dump:", "needs a path")] {
-        let o = Cmd::cargo_bin("pptctl")
-            .unwrap()
+        let o = support::pptctl()
             .args(["--from", from, "show"])
             .output()
             .unwrap();
@@ -185,8 +180,7 @@ fn bad_sources() {
 fn snapshot_round_trip_and_wrong_format() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("d.txt"), DUMP).unwrap();
-    let snap = Cmd::cargo_bin("pptctl")
-        .unwrap()
+    let snap = support::pptctl()
         .current_dir(tmp.path())
         .args(["--from", "dump:d.txt", "snapshot"])
         .output()
@@ -197,8 +191,7 @@ fn snapshot_round_trip_and_wrong_format() {
     assert_eq!(json["source"], "dump:d.txt");
     std::fs::write(tmp.path().join("s.json"), &snap.stdout).unwrap();
     let a = pptctl(tmp.path(), "d.txt", &["-n", "-x"]);
-    let b = Cmd::cargo_bin("pptctl")
-        .unwrap()
+    let b = support::pptctl()
         .current_dir(tmp.path())
         .args(["--from", "snapshot:s.json", "show", "-n", "-x"])
         .output()
@@ -207,8 +200,7 @@ fn snapshot_round_trip_and_wrong_format() {
 
     let wrong = text(&snap.stdout).replace("pptctl-snapshot/1", "pptctl-snapshot/9");
     std::fs::write(tmp.path().join("w.json"), wrong).unwrap();
-    let o = Cmd::cargo_bin("pptctl")
-        .unwrap()
+    let o = support::pptctl()
         .current_dir(tmp.path())
         .args(["--from", "snapshot:w.json", "show"])
         .output()

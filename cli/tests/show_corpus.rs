@@ -11,20 +11,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn realdata() -> Option<PathBuf> {
-    let p = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/realdata"
-    ));
-    p.is_dir().then_some(p)
-}
-
-fn have_lspci() -> bool {
-    Command::new("lspci")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
+mod support;
+use support::{have_lspci, lspci, realdata_or_skip};
 
 fn is_hex(b: u8) -> bool {
     b.is_ascii_hexdigit()
@@ -110,8 +98,7 @@ fn run(cmd: &mut Command) -> (bool, String, String) {
 
 #[test]
 fn show_n_matches_lspci_on_every_real_dump() {
-    let Some(root) = realdata() else {
-        eprintln!("skipped: ../shared/realdata is absent");
+    let Some(root) = realdata_or_skip() else {
         return;
     };
     if !have_lspci() {
@@ -154,11 +141,7 @@ fn show_n_matches_lspci_on_every_real_dump() {
         }
         let copy_path = tmp.path().join(format!("dump{i}"));
         std::fs::write(&copy_path, &copy).unwrap();
-        let (ok, want, err) = run(Command::new("lspci")
-            .args(["-O", "hwdb.disable=1"])
-            .arg("-F")
-            .arg(&copy_path)
-            .arg("-n"));
+        let (ok, want, err) = run(lspci().arg("-F").arg(&copy_path).arg("-n"));
         assert!(
             ok,
             "lspci failed on the hex-only copy of {}: {err}",
@@ -177,11 +160,7 @@ fn show_n_matches_lspci_on_every_real_dump() {
             variants.extend(names.iter().map(|s| s.to_vec()));
         }
         for args in variants {
-            let (_, want, _) = run(Command::new("lspci")
-                .args(["-O", "hwdb.disable=1"])
-                .arg("-F")
-                .arg(&copy_path)
-                .args(&args));
+            let (_, want, _) = run(lspci().arg("-F").arg(&copy_path).args(&args));
             let (ok, got, err) = run(Command::new(&pptctl)
                 .args(["--from", &from, "show"])
                 .args(&args));

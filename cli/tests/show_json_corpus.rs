@@ -8,16 +8,10 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-fn realdata() -> Option<PathBuf> {
-    let p = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/realdata"
-    ));
-    p.is_dir().then_some(p)
-}
+mod support;
+use support::{pptctl, realdata_or_skip};
 
 #[derive(Debug, Default, PartialEq)]
 struct Facts {
@@ -153,8 +147,7 @@ fn oracles(dir: &Path, out: &mut Vec<PathBuf>) {
 
 #[test]
 fn json_agrees_with_lspci_vvv() {
-    let Some(root) = realdata() else {
-        eprintln!("skipped: ../shared/realdata is absent");
+    let Some(root) = realdata_or_skip() else {
         return;
     };
     let gen_root = root.join("_generated_lspci-3.9.0");
@@ -166,8 +159,7 @@ fn json_agrees_with_lspci_vvv() {
     for g in &files {
         let src = source_of(g, &gen_root, &root);
         let want = oracle(&std::fs::read_to_string(g).unwrap());
-        let o = Command::cargo_bin("pptctl")
-            .unwrap()
+        let o = pptctl()
             .args([
                 "--from",
                 &format!("dump:{}", src.display()),

@@ -5,9 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::Command;
-
-use assert_cmd::Command as Cmd;
+mod support;
+use support::{lspci, pptctl};
 
 /// A small dump with several domains and a duplicate slot, out of order.
 fn shuffled() -> String {
@@ -43,8 +42,7 @@ fn shuffled_dump_sorts_like_lspci() {
     let file = tmp.path().join("shuffled.txt");
     std::fs::write(&file, shuffled()).unwrap();
     let from = format!("dump:{}", file.display());
-    let got = Cmd::cargo_bin("pptctl")
-        .unwrap()
+    let got = pptctl()
         .args(["--from", &from, "show", "-n"])
         .output()
         .unwrap();
@@ -61,13 +59,7 @@ fn shuffled_dump_sorts_like_lspci() {
 10000:00:02.0 0600: 8086:1005 (rev 05)
 ";
     assert_eq!(got, want);
-    let Ok(lspci) = Command::new("lspci")
-        .args(["-O", "hwdb.disable=1"])
-        .arg("-F")
-        .arg(&file)
-        .arg("-n")
-        .output()
-    else {
+    let Ok(lspci) = lspci().arg("-F").arg(&file).arg("-n").output() else {
         eprintln!("skipped the lspci comparison: lspci is not installed");
         return;
     };

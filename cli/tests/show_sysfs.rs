@@ -9,26 +9,11 @@
 
 use std::fs;
 use std::os::unix::fs::symlink;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-use assert_cmd::Command as Cmd;
+mod support;
 use pci_core::sources::{dump::load_dump_file, Source, SysfsSource};
-
-fn realdata() -> Option<PathBuf> {
-    let p = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/realdata"
-    ));
-    p.is_dir().then_some(p)
-}
-
-fn have_lspci() -> bool {
-    Command::new("lspci")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
+use support::{have_lspci, lspci, realdata};
 
 /// Config bytes of `slot` in a real dump, or `fallback` when the corpus is
 /// absent.
@@ -249,8 +234,7 @@ fn build(dir: &Path) {
 }
 
 fn lspci_sysfs(dir: &Path, args: &[&str]) -> String {
-    let o = Command::new("lspci")
-        .args(["-O", "hwdb.disable=1"])
+    let o = lspci()
         .args(["-A", "linux-sysfs", "-O"])
         .arg(format!("sysfs.path={}", dir.join("bus/pci").display()))
         .args(args)
@@ -265,8 +249,7 @@ fn lspci_sysfs(dir: &Path, args: &[&str]) -> String {
 }
 
 fn pptctl(from: &str, args: &[&str]) -> std::process::Output {
-    Cmd::cargo_bin("pptctl")
-        .unwrap()
+    support::pptctl()
         .args(["--from", from, "show"])
         .args(args)
         .output()
@@ -366,7 +349,9 @@ fn dangling_symlink_and_junk_are_warnings() {
     let tmp = tempfile::tempdir().unwrap();
     build(tmp.path());
     let from = format!("sysfs:{}", tmp.path().display());
-    let before = pptctl(&from, &["-n"]);
+    // -v: a plain listing (-n) reads no `resource` file since the
+    // identity-only sysfs read; the decode does.
+    let before = pptctl(&from, &["-n", "-v"]);
     let links = tmp.path().join("bus/pci/devices");
     symlink(
         "../../../devices/pci0000:00/0000:00:1f.0",
@@ -375,7 +360,7 @@ fn dangling_symlink_and_junk_are_warnings() {
     .unwrap();
     w(&links.join("0000:00:00.0/resource"), "junk\n");
     symlink("nowhere", links.join("not-an-address")).unwrap();
-    let o = pptctl(&from, &["-n"]);
+    let o = pptctl(&from, &["-n", "-v"]);
     assert!(o.status.success());
     assert_eq!(o.stdout, before.stdout);
     let err = String::from_utf8(o.stderr).unwrap();
@@ -413,17 +398,8 @@ fn this_machine_matches_lspci() {
         &["-n", "-s", "0"],
         &["-n", "-d", "1af4:"],
     ] {
-        let want = Command::new("lspci")
-            .args(["-O", "hwdb.disable=1"])
-            .args(args)
-            .output()
-            .unwrap();
-        let got = Cmd::cargo_bin("pptctl")
-            .unwrap()
-            .arg("show")
-            .args(args)
-            .output()
-            .unwrap();
+        let want = lspci().args(args).output().unwrap();
+        let got = support::pptctl().arg("show").args(args).output().unwrap();
         assert!(got.status.success());
         assert_eq!(
             String::from_utf8_lossy(&got.stdout),

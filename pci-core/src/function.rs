@@ -90,6 +90,23 @@ pub struct IllumosNode {
     pub minors: Vec<String>,
 }
 
+/// A BAR as the operating system reports it (Linux `resource`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OsBar {
+    /// Start address (I/O port or memory).
+    pub start: u64,
+    /// An I/O port range (else memory).
+    pub io: bool,
+    /// A 64-bit memory BAR.
+    pub mem64: bool,
+    /// Prefetchable memory.
+    pub prefetchable: bool,
+}
+
+fn no_os_bars(bars: &[Option<OsBar>; 6]) -> bool {
+    bars.iter().all(Option::is_none)
+}
+
 /// One PCI function as a source saw it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Function {
@@ -104,6 +121,12 @@ pub struct Function {
     /// Sizes of BARs 0..=5 when the source knows them (Linux `resource`,
     /// illumos `assigned-addresses`); a dump knows none.
     pub bar_sizes: [Option<u64>; 6],
+    /// BARs 0..=5 as the OS reports them (Linux `resource` start and
+    /// flags), kept for BARs whose config register reads zero although the
+    /// OS assigned them: an SR-IOV VF's BARs (the PF's SR-IOV capability
+    /// places them) and an IDE controller's legacy ports.
+    #[serde(default, skip_serializing_if = "no_os_bars")]
+    pub bar_os: [Option<OsBar>; 6],
     /// Size of the expansion ROM BAR when known.
     pub rom_size: Option<u64>,
     /// Driver bound now, as the operating system reports it.
@@ -128,6 +151,7 @@ impl Function {
             ids,
             config,
             bar_sizes: [None; 6],
+            bar_os: [None; 6],
             rom_size: None,
             driver: None,
             iommu_group: None,

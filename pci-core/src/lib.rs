@@ -16,5 +16,5 @@ pub mod names;
 pub mod sources;
 
 pub use address::{Address, AddressError};
-pub use function::{Function, Identity, IllumosNode, PathSource, PropValue};
+pub use function::{Function, Identity, IllumosNode, OsBar, PathSource, PropValue};
 pub use host::{CpuVendor, Diagnostic, Host, HostFacts, IommuFacts, PptLink};

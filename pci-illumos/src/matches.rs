@@ -885,70 +885,57 @@ fn text_lints(raw: &[u8], parsed: &ParsedLine) -> Vec<Lint> {
             format!("line ends with `\\r`: {effect}"),
         ));
     }
+    let class_rule = c.starts_with(b"pciclass") || c.starts_with(b"pciexclass");
     match &parsed.rule {
+        Rule::Id { .. } | Rule::Vendor { .. } if class_rule => out.push(Lint::new(
+            LintCode::ClassRule,
+            "libppt has no class rules: this line reads as vendor `clas` and never matches",
+        )),
         Rule::Id { vendor, device } => {
-            if c.starts_with(b"pciclass") || c.starts_with(b"pciexclass") {
-                out.push(Lint::new(
-                    LintCode::ClassRule,
-                    "libppt has no class rules: this line reads as vendor `clas` and never matches",
-                ));
-            } else {
-                token_lints("vendor", vendor, &mut out);
-                token_lints("device", device, &mut out);
-                if vendor.canonical_value().is_some() && device.canonical_value().is_some() {
-                    trailing_lint(c, parsed.end, true, &mut out);
-                }
+            token_lints("vendor", vendor, &mut out);
+            token_lints("device", device, &mut out);
+            if vendor.canonical_value().is_some() && device.canonical_value().is_some() {
+                trailing_lint(c, parsed.end, true, &mut out);
             }
         }
         Rule::Vendor { vendor } => {
-            if c.starts_with(b"pciclass") || c.starts_with(b"pciexclass") {
+            token_lints("vendor", vendor, &mut out);
+            let rest = &c[parsed.end.min(c.len())..];
+            let after_ws: Vec<u8> = rest
+                .iter()
+                .copied()
+                .skip_while(|&b| is_c_space(b))
+                .collect();
+            if after_ws.first() == Some(&b',') && vendor.canonical_value().is_some() {
                 out.push(Lint::new(
-                    LintCode::ClassRule,
-                    "libppt has no class rules: this line reads as vendor `clas` and never matches",
+                    LintCode::DeviceIgnored,
+                    format!(
+                        "libppt reads only the vendor `{vendor}` here (the device is read only when a comma follows the vendor directly and a device follows the comma), so this line selects every device of vendor {vendor}"
+                    ),
                 ));
-            } else {
-                token_lints("vendor", vendor, &mut out);
-                let rest = &c[parsed.end.min(c.len())..];
-                let after_ws: Vec<u8> = rest
-                    .iter()
-                    .copied()
-                    .skip_while(|&b| is_c_space(b))
-                    .collect();
-                if after_ws.first() == Some(&b',') && vendor.canonical_value().is_some() {
-                    out.push(Lint::new(
-                        LintCode::DeviceIgnored,
-                        format!(
-                            "libppt reads only the vendor `{vendor}` here (the device is read only when a comma follows the vendor directly and a device follows the comma), so this line selects every device of vendor {vendor}"
-                        ),
-                    ));
-                } else if vendor.canonical_value().is_some() {
-                    trailing_lint(c, parsed.end, false, &mut out);
-                }
+            } else if vendor.canonical_value().is_some() {
+                trailing_lint(c, parsed.end, false, &mut out);
             }
         }
         Rule::Path(p) => path_lints("libppt", c, p, &mut out),
         Rule::Ignored => {
-            let first_non_ws = c.iter().position(|&b| !is_c_space(b));
-            match first_non_ws {
-                None => {}
-                Some(i) if c[i] == b'#' => {}
-                Some(0) => out.push(Lint::new(
-                    LintCode::UnknownPrefix,
-                    "libppt ignores this line: a rule starts with `pciex`, `pci` (lower case) or `/`",
-                )),
-                Some(i) => {
-                    let rest = &c[i..];
-                    if rest.starts_with(b"pci") || rest.starts_with(b"/") {
-                        out.push(Lint::new(
+            // Blank lines and comments are fine; a rule indented by
+            // whitespace is ignored because libppt tests the first byte
+            // literally; anything else has no rule prefix at all.
+            if let Some(i) = c.iter().position(|&b| !is_c_space(b)) {
+                let rest = &c[i..];
+                if rest[0] != b'#' {
+                    out.push(if i > 0 && (rest.starts_with(b"pci") || rest.starts_with(b"/")) {
+                        Lint::new(
                             LintCode::LeadingWhitespace,
                             "leading whitespace: libppt's literal `pci`/`/` test does not skip it, so the line is ignored",
-                        ));
-                    } else if rest.first() != Some(&b'#') {
-                        out.push(Lint::new(
+                        )
+                    } else {
+                        Lint::new(
                             LintCode::UnknownPrefix,
                             "libppt ignores this line: a rule starts with `pciex`, `pci` (lower case) or `/`",
-                        ));
-                    }
+                        )
+                    });
                 }
             }
         }

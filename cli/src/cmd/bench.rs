@@ -1,17 +1,250 @@
-//! `pptctl bench`.
+//! `pptctl bench [--iterations N] [--json]`: times the phases of discovery
+//! on this host (or any `--from` source) with the real code paths, and
+//! prints min/median/max per phase and the median per function.
+//!
+//! Phases:
+//! * `tree walk` — sysfs only: listing `bus/pci/devices` (the source's scan);
+//! * `config reads` — sysfs only: opening and reading every `config` file;
+//! * `load (identity)` — the source as `show -n` runs it;
+//! * `load (full)` — the source as `show -v`, `check`, `list` run it;
+//! * `decode` — every function's header, BARs and capability decoders;
+//! * `matching` — the compiled `ppt_matches` matcher (from `--root`) over
+//!   every function;
+//! * `render show -n`, `render show --json` — the output text, not written.
+//!
+//! Times come from a monotonic clock around each phase; nothing is written
+//! to disk. Medians matter: one run on a busy host can be far off.
 
+use std::fmt::Write as _;
+use std::hint::black_box;
+use std::io::Write as _;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use clap::Args;
+use pci_core::config::ConfigSpace;
+use pci_core::Host;
+use pci_illumos::matcher::Matcher;
+use pci_illumos::matches::{NodeIds, PptMatches};
+use pci_illumos::root::HostRoot;
+use serde_json::json;
 
+use crate::cmd::show::{self, ShowArgs};
 use crate::error::CliError;
-use crate::global::Global;
+use crate::global::{Global, SourceSpec};
+use pci_core::sources::{sysfs, SysfsDetail};
 
 /// Arguments of `pptctl bench`.
 #[derive(Args, Debug)]
-pub struct BenchArgs {}
+pub struct BenchArgs {
+    /// How many times to run each phase.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub iterations: u32,
+    /// One JSON document instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Timings of one phase.
+struct Phase {
+    name: &'static str,
+    samples: Vec<Duration>,
+}
+
+impl Phase {
+    fn stats(&self) -> (f64, f64, f64) {
+        let mut v: Vec<f64> = self.samples.iter().map(Duration::as_secs_f64).collect();
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        let med = if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        };
+        (v[0], med, v[n - 1])
+    }
+}
+
+fn time<T>(samples: &mut Vec<Duration>, f: impl FnOnce() -> T) -> T {
+    let start = Instant::now();
+    let out = f();
+    samples.push(start.elapsed());
+    out
+}
+
+/// Everything `show --json` and `check` decode for one function.
+fn decode(bytes: &[u8], sizes: &[Option<u64>]) -> usize {
+    let c = ConfigSpace::new(bytes);
+    let mut n = c.bars(sizes).len();
+    n += c.capabilities().count() + c.extended_capabilities().count();
+    n += usize::from(c.bridge().is_some());
+    n += usize::from(c.power_management().is_some());
+    n += usize::from(c.msi().is_some());
+    n += usize::from(c.msix().is_some());
+    n += usize::from(c.pci_express().is_some());
+    n += usize::from(c.acs().is_some());
+    n += usize::from(c.sriov().is_some());
+    n += usize::from(c.ari().is_some());
+    n += usize::from(c.aer().is_some());
+    n += usize::from(c.resizable_bar().is_some());
+    n
+}
 
 /// Runs the subcommand.
-pub fn run(_global: &Global, _args: BenchArgs) -> Result<ExitCode, CliError> {
-    Err(CliError::input("not built yet"))
+pub fn run(global: &Global, args: BenchArgs) -> Result<ExitCode, CliError> {
+    let spec = SourceSpec::parse(&global.from)?;
+    // One load up front: its warnings are shown once, and it is the host
+    // the later phases work on.
+    let host = global.load_host()?;
+    let n = host.functions.len();
+    let matches = PptMatches::load(&HostRoot::new(&global.root))
+        .map_err(|e| CliError::input(e.to_string()))?;
+    let sysfs_root: Option<PathBuf> = match &spec {
+        SourceSpec::Sysfs(dir) => Some(dir.clone()),
+        _ => None,
+    };
+
+    let mut phases: Vec<Phase> = Vec::new();
+    let mut add = |name: &'static str| {
+        phases.push(Phase {
+            name,
+            samples: Vec::new(),
+        });
+        phases.len() - 1
+    };
+    let walk = sysfs_root.as_ref().map(|_| add("tree walk"));
+    let reads = sysfs_root.as_ref().map(|_| add("config reads"));
+    let load_id = add("load (identity)");
+    let load_full = add("load (full)");
+    let dec = add("decode");
+    let mat = add("matching");
+    let r_terse = add("render show -n");
+    let r_json = add("render show --json");
+
+    let terse_args = ShowArgs {
+        numeric: 1,
+        ..ShowArgs::default()
+    };
+    let json_args = ShowArgs {
+        json: true,
+        ..ShowArgs::default()
+    };
+    for _ in 0..args.iterations {
+        if let (Some(dir), Some(w), Some(r)) = (&sysfs_root, walk, reads) {
+            let names = time(&mut phases[w].samples, || {
+                sysfs::device_names(dir).unwrap_or_default()
+            });
+            let devices = dir.join("bus/pci/devices");
+            time(&mut phases[r].samples, || {
+                black_box(
+                    names
+                        .iter()
+                        .filter_map(|name| {
+                            sysfs::read_config_file(&devices.join(name).join("config")).ok()
+                        })
+                        .map(|(c, _)| c.len())
+                        .sum::<usize>(),
+                )
+            });
+        }
+        let h = time(&mut phases[load_id].samples, || {
+            global.load_host_quiet(SysfsDetail::Identity)
+        })?;
+        black_box(h.functions.len());
+        let h: Host = time(&mut phases[load_full].samples, || {
+            global.load_host_quiet(SysfsDetail::Full)
+        })?;
+        black_box(h.functions.len());
+        time(&mut phases[dec].samples, || {
+            black_box(
+                host.functions
+                    .iter()
+                    .map(|f| decode(&f.config, &f.bar_sizes))
+                    .sum::<usize>(),
+            )
+        });
+        time(&mut phases[mat].samples, || {
+            let m = Matcher::compile(&matches);
+            black_box(
+                host.functions
+                    .iter()
+                    .filter_map(|f| {
+                        let ids = NodeIds::of(f).unwrap_or(NodeIds {
+                            path: "",
+                            vendor: u32::from(f.ids.vendor),
+                            device: u32::from(f.ids.device),
+                        });
+                        m.first_match(&ids)
+                    })
+                    .count(),
+            )
+        });
+        time(&mut phases[r_terse].samples, || {
+            black_box(show::render(&host, &terse_args, None, None).len())
+        });
+        time(&mut phases[r_json].samples, || {
+            black_box(show::render(&host, &json_args, None, None).len())
+        });
+    }
+
+    let per_fn = |med: f64| if n == 0 { 0.0 } else { med / n as f64 };
+    let mut out = String::new();
+    if args.json {
+        let list: Vec<_> = phases
+            .iter()
+            .map(|p| {
+                let (min, med, max) = p.stats();
+                json!({
+                    "phase": p.name,
+                    "min_ms": min * 1e3,
+                    "median_ms": med * 1e3,
+                    "max_ms": max * 1e3,
+                    "median_per_function_us": per_fn(med) * 1e6,
+                })
+            })
+            .collect();
+        let doc = json!({
+            "source": global.source_label(),
+            "functions": n,
+            "iterations": args.iterations,
+            "ppt_matches_rules": matches.lines.len(),
+            "phases": list,
+        });
+        let _ = writeln!(out, "{doc:#}");
+    } else {
+        let _ = writeln!(
+            out,
+            "source {}: {n} functions, {} ppt_matches lines, {} iterations",
+            global.source_label(),
+            matches.lines.len(),
+            args.iterations
+        );
+        let _ = writeln!(
+            out,
+            "{:<20} {:>10} {:>10} {:>10} {:>14}",
+            "PHASE", "MIN ms", "MEDIAN ms", "MAX ms", "MEDIAN us/fn"
+        );
+        for p in &phases {
+            let (min, med, max) = p.stats();
+            let _ = writeln!(
+                out,
+                "{:<20} {:>10.3} {:>10.3} {:>10.3} {:>14.3}",
+                p.name,
+                min * 1e3,
+                med * 1e3,
+                max * 1e3,
+                per_fn(med) * 1e6
+            );
+        }
+    }
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(out.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        Err(e) => Err(CliError::failed(format!("writing output: {e}"))),
+    }
 }

@@ -71,7 +71,14 @@ pub fn run(global: &Global, args: ShowArgs) -> Result<ExitCode, CliError> {
         .map(IdFilter::parse)
         .transpose()
         .map_err(|e| CliError::input(format!("-d: {e}")))?;
-    let host = global.load_host()?;
+    // A listing (names or numbers, optional -x) needs only identity and
+    // the 64-byte header; -v, -xxx and --json need all config bytes and
+    // OS facts (driver, BAR sizes, ...).
+    let host = if args.verbose == 0 && !args.json && args.hex <= 1 {
+        global.load_host_identity()?
+    } else {
+        global.load_host()?
+    };
     let out = render(&host, &args, slot.as_ref(), ids.as_ref());
     let mut stdout = std::io::stdout().lock();
     match stdout

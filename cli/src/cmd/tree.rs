@@ -28,9 +28,12 @@ struct Entry<'a> {
     path: String,
 }
 
-/// Sort key giving device-tree order (root address, then device and
-/// function at each level), as the PCI enumerator adds children.
-fn tree_key(path: &str) -> Vec<(u64, u64)> {
+/// Sort key giving device-tree order: root complex address, then each
+/// level's device and function. The PCI enumerator adds children in
+/// device/function order, so this is the order `di_walk_node` visits;
+/// `tree` draws in it and `list` lists in it. Unit addresses that are not
+/// hex sort last.
+pub(crate) fn tree_key(path: &str) -> Vec<(u64, u64)> {
     path.split('/')
         .filter(|c| !c.is_empty())
         .map(|c| {

@@ -216,7 +216,7 @@ impl<'a> ConfigSpace<'a> {
     /// Features capability (AF spec, ECN 2006). `None` when it has neither
     /// capability.
     pub fn flr(&self) -> Option<bool> {
-        let pcie = self.pci_express().map(|p| p.devcap.contains(DevCap::FLR));
+        let pcie = self.pci_express().map(|p| p.flr());
         let af = self
             .advanced_features()
             .map(|a| a.capabilities.contains(AfCapabilities::FLR));

@@ -205,9 +205,17 @@ impl PciExpress {
         })
     }
 
-    /// Function Level Reset capable (DevCap bit 28).
+    /// Function Level Reset capable (DevCap bit 28). The bit means FLR only
+    /// for endpoints (PCIe Base spec r4.0 §7.5.3.3: "applies to Endpoints
+    /// only", hardwired to 0 for other function types); some ports set it
+    /// anyway (QEMU's x3130 upstream port does), and lspci ignores it there.
     pub fn flr(&self) -> bool {
-        self.devcap.contains(DevCap::FLR)
+        matches!(
+            self.port_type,
+            PciePortType::Endpoint
+                | PciePortType::LegacyEndpoint
+                | PciePortType::RcIntegratedEndpoint
+        ) && self.devcap.contains(DevCap::FLR)
     }
 }
 
@@ -234,7 +242,14 @@ mod tests {
         assert_eq!(p.version, 2);
         assert_eq!(p.port_type, PciePortType::RootPort);
         assert_eq!(p.port_type.as_str(), "root_port");
-        assert!(p.flr());
+        // DevCap bit 28 is set, but FLR is an endpoint capability only
+        assert!(p.devcap.contains(DevCap::FLR));
+        assert!(!p.flr());
+        let mut e = root_port();
+        e[0x42] = 0x02; // v2, endpoint
+        let e = PciExpress::decode(&ConfigSpace::new(&e), 0x40).unwrap();
+        assert_eq!(e.port_type, PciePortType::Endpoint);
+        assert!(e.flr());
         assert_eq!(p.max_payload, 512);
         let l = p.link.unwrap();
         assert_eq!((l.port, l.cap_speed_name(), l.cap_width), (3, "8GT/s", 4));

@@ -346,8 +346,61 @@ impl Function {
     }
 
     /// The BARs of this function, with sizes from [`Function::bar_sizes`].
+    /// A BAR whose register reads zero but which the OS reports assigned
+    /// ([`Function::bar_os`]: an SR-IOV VF's BARs, legacy IDE ports) takes
+    /// its kind and address from the OS, as lspci shows it (`[virtual]`).
     pub fn bars(&self) -> Vec<Result<Bar, BarError>> {
-        self.config_space().bars(&self.bar_sizes)
+        let cfg = self.config_space();
+        let mut bars = cfg.bars(&self.bar_sizes);
+        for (i, os) in self.bar_os.iter().enumerate() {
+            let Some(os) = os else { continue };
+            let index = i as u8;
+            let (kind, address) = if os.io {
+                (BarKind::Io, os.start & !0x3)
+            } else if os.mem64 {
+                (BarKind::Mem64, os.start & !0xf)
+            } else {
+                (BarKind::Mem32, os.start & !0xf)
+            };
+            let from_os = |size| Bar {
+                index,
+                kind,
+                prefetchable: !os.io && os.prefetchable,
+                address,
+                size,
+                raw: 0,
+            };
+            match bars
+                .iter()
+                .position(|b| matches!(b, Ok(b) if b.index == index))
+            {
+                Some(p) => {
+                    if let Ok(b) = &bars[p] {
+                        if b.raw == 0 {
+                            bars[p] = Ok(from_os(b.size));
+                        }
+                    }
+                }
+                None => {
+                    // Only a zero register inside the header's BAR area that
+                    // is not the upper half of a 64-bit BAR.
+                    let in_header = cfg.header_type().map_or(0, HeaderType::bar_count) > i;
+                    let upper_half = bars.iter().any(
+                        |b| matches!(b, Ok(b) if b.kind == BarKind::Mem64 && usize::from(b.index) + 1 == i),
+                    );
+                    if in_header && !upper_half && cfg.read_u32(0x10 + 4 * i) == Some(0) {
+                        bars.push(Ok(from_os(None)));
+                    }
+                }
+            }
+        }
+        bars.sort_by_key(|b| match b {
+            Ok(b) => b.index,
+            Err(BarError::Truncated { index, .. } | BarError::Mem64InLastSlot { index, .. }) => {
+                *index
+            }
+        });
+        bars
     }
 
     /// The expansion ROM BAR, with its size from [`Function::rom_size`].

@@ -20,7 +20,7 @@ pub mod sysfs;
 
 pub use dump::DumpSource;
 pub use snapshot::{SnapshotSource, SNAPSHOT_FORMAT};
-pub use sysfs::SysfsSource;
+pub use sysfs::{SysfsDetail, SysfsSource};
 
 /// Something that can read a whole host.
 pub trait Source {

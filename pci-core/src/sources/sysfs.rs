@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use super::{identity_from_config, read_bounded, shown, sort_functions, Source, SourceError};
 use crate::address::Address;
-use crate::function::{Function, Identity};
+use crate::function::{Function, Identity, OsBar};
 use crate::host::{Diagnostic, Host};
 
 /// Largest attribute file we read (they are a line each).
@@ -28,41 +28,89 @@ const ATTR_LIMIT: u64 = 4096;
 /// Largest config space (PCIe extended config space).
 const CONFIG_LIMIT: u64 = 4096;
 
+/// The standard header (PCI 3.0 §6.1): what [`SysfsDetail::Identity`] reads.
+const IDENTITY_BYTES: usize = 64;
+
+/// How much of each function a sysfs load reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SysfsDetail {
+    /// Everything: config, the kernel's identity files, `resource`, and the
+    /// `driver`, `iommu_group`, `physfn`/`virtfn*` links and `boot_vga`.
+    #[default]
+    Full,
+    /// What a one-line listing (`show`, `show -n`, `show -x`) prints: the
+    /// first 64 bytes of `config` (the standard header) and the
+    /// kernel's `class` file (two small reads per function instead of
+    /// a dozen files, links and a directory scan). The class file is kept
+    /// because Linux quirks rewrite class codes (drivers/pci/quirks.c), and
+    /// lspci prints the kernel's; vendor, device, revision and subsystem
+    /// come from config bytes, which the kernel copies them from
+    /// (drivers/pci/probe.c `pci_setup_device`), except the IDs of SR-IOV
+    /// virtual functions (0xffff in config), read from `vendor`/`device`.
+    /// OS facts (driver, BAR sizes, links) stay unknown.
+    Identity,
+}
+
 /// The `sysfs:` source.
 #[derive(Debug, Clone)]
 pub struct SysfsSource {
     /// The directory holding `bus/` and `devices/` (normally `/sys`).
     pub root: PathBuf,
+    /// How much of each function to read.
+    pub detail: SysfsDetail,
 }
 
 impl SysfsSource {
-    /// A sysfs tree rooted at `root`.
+    /// A sysfs tree rooted at `root`, read in full.
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        SysfsSource { root: root.into() }
+        SysfsSource {
+            root: root.into(),
+            detail: SysfsDetail::Full,
+        }
     }
+
+    /// The same source reading only what `detail` asks for.
+    pub fn with_detail(mut self, detail: SysfsDetail) -> Self {
+        self.detail = detail;
+        self
+    }
+}
+
+/// The entry names of `ROOT/bus/pci/devices` in directory order: the
+/// tree walk of every sysfs load (public so `pptctl bench` can time it).
+pub fn device_names(root: &Path) -> Result<Vec<std::ffi::OsString>, SourceError> {
+    let devices = root.join("bus/pci/devices");
+    let entries = match fs::read_dir(&devices) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Err(SourceError::NotRecognised {
+                file: shown(root),
+                message: format!(
+                    "not a sysfs tree: {} does not exist (give the directory that holds bus/ and devices/, e.g. /sys)",
+                    shown(&devices)
+                ),
+            })
+        }
+        Err(e) => return Err(SourceError::io(&devices, e)),
+    };
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| SourceError::io(&devices, e))?;
+        names.push(entry.file_name());
+    }
+    Ok(names)
+}
+
+/// Reads one `config` file the way every sysfs load does; the flag says
+/// Linux cut the read to 64 bytes (a non-root reader).
+pub fn read_config_file(path: &Path) -> io::Result<(Vec<u8>, bool)> {
+    read_config(path, CONFIG_LIMIT as usize)
 }
 
 impl Source for SysfsSource {
     fn load(&self) -> Result<Host, SourceError> {
         let devices = self.root.join("bus/pci/devices");
-        let entries = match fs::read_dir(&devices) {
-            Ok(e) => e,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(SourceError::NotRecognised {
-                    file: shown(&self.root),
-                    message: format!(
-                        "not a sysfs tree: {} does not exist (give the directory that holds bus/ and devices/, e.g. /sys)",
-                        shown(&devices)
-                    ),
-                })
-            }
-            Err(e) => return Err(SourceError::io(&devices, e)),
-        };
-        let mut names = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(|e| SourceError::io(&devices, e))?;
-            names.push(entry.file_name());
-        }
+        let names = device_names(&self.root)?;
         let mut host = Host::default();
         host.facts.os = Some("linux".to_string());
         let mut short_config = 0usize;
@@ -90,7 +138,7 @@ impl Source for SysfsSource {
                     continue;
                 }
             };
-            match read_function(&dir, address, &mut host.warnings) {
+            match read_function(&dir, address, self.detail, &mut host.warnings) {
                 Some((f, short)) => {
                     short_config += usize::from(short);
                     host.functions.push(f);
@@ -118,9 +166,30 @@ impl Source for SysfsSource {
 fn read_function(
     dir: &Path,
     address: Address,
+    detail: SysfsDetail,
     warnings: &mut Vec<Diagnostic>,
 ) -> Option<(Function, bool)> {
-    if let Err(e) = fs::metadata(dir) {
+    let config_path = dir.join("config");
+    // Identity needs only the standard header: on real hardware every
+    // config dword read is a bus access (a VM exit under virtualisation),
+    // so 64 bytes instead of 4096 is what makes `show -n` cheap, and is
+    // what lspci reads for -n.
+    let limit = match detail {
+        SysfsDetail::Identity => IDENTITY_BYTES,
+        SysfsDetail::Full => CONFIG_LIMIT as usize,
+    };
+    let first_try = read_config(&config_path, limit);
+    // Only when config cannot be opened is the directory itself examined
+    // (a dangling link): a stat per function costs as much as a read.
+    if first_try.is_ok() {
+        if detail == SysfsDetail::Identity {
+            if let Ok((config, short)) = &first_try {
+                if let Some(f) = identity_function(dir, address, config) {
+                    return Some((f, *short));
+                }
+            }
+        }
+    } else if let Err(e) = fs::metadata(dir) {
         let target = fs::read_link(dir)
             .map(|t| format!(" (symlink to {})", t.display()))
             .unwrap_or_default();
@@ -137,8 +206,7 @@ fn read_function(
         return None;
     }
 
-    let config_path = dir.join("config");
-    let (config, short) = match read_config(&config_path) {
+    let (config, short) = match first_try {
         Ok(c) => c,
         Err(e) => {
             warnings.push(Diagnostic::at(
@@ -193,14 +261,70 @@ fn read_function(
 
 /// Reads `config` (any length up to 4096 bytes; short reads are normal).
 /// The flag is set when the file claims more than was readable, which is
-/// how Linux answers a non-root reader.
-fn read_config(path: &Path) -> io::Result<(Vec<u8>, bool)> {
-    let file = fs::File::open(path)?;
-    let claimed = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut buf = Vec::with_capacity(256);
-    file.take(CONFIG_LIMIT).read_to_end(&mut buf)?;
-    let short = buf.len() == 64 && claimed > 64;
-    Ok((buf, short))
+/// how Linux answers a non-root reader; the size is only asked for then.
+fn read_config(path: &Path, limit: usize) -> io::Result<(Vec<u8>, bool)> {
+    let mut file = fs::File::open(path)?;
+    let mut buf = [0u8; CONFIG_LIMIT as usize];
+    let limit = limit.min(buf.len());
+    let mut len = 0;
+    while len < limit {
+        let want = limit - len;
+        match file.read(&mut buf[len..limit]) {
+            Ok(0) => break,
+            // A short read of a regular or sysfs file is its end: saves
+            // the read that would return 0 (one syscall per function).
+            Ok(n) if n < want => {
+                len += n;
+                break;
+            }
+            Ok(n) => len += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let short = len == 64 && limit > 64 && file.metadata().map(|m| m.len()).unwrap_or(0) > 64;
+    Ok((buf[..len].to_vec(), short))
+}
+
+/// [`SysfsDetail::Identity`]: the function from its config bytes and the
+/// kernel's `class` file. `None` (the caller then reads in full) when the
+/// config is too short for an identity or `class` is unreadable.
+fn identity_function(dir: &Path, address: Address, config: &[u8]) -> Option<Function> {
+    if config.len() < 0x30 {
+        return None;
+    }
+    let mut ids = identity_from_config(config);
+    let path = dir.join("class");
+    let class = match read_small(&path) {
+        Ok(text) => parse_number(&text),
+        Err(_) => None,
+    };
+    let Some(class) = class else {
+        // Unreadable or junk: the full read reports it properly.
+        return None;
+    };
+    ids.class = (class & 0xff_ffff) as u32;
+    // SR-IOV virtual functions read 0xffff as vendor and device ID (PCIe
+    // Base 4.0 §9.3.4.1.1); the kernel fills in the PF's values, which
+    // lspci prints. Only then are the ID files needed.
+    if ids.vendor == 0xffff || ids.device == 0xffff {
+        let id = |name: &str| {
+            read_small(&dir.join(name))
+                .ok()
+                .and_then(|t| parse_number(&t))
+        };
+        ids.vendor = id("vendor")? as u16;
+        ids.device = id("device")? as u16;
+    }
+    Some(Function::new(address, ids, config.to_vec()))
+}
+
+/// Reads a one-line attribute with a single `read` (the kernel returns a
+/// whole attribute at once, and a short read of a file is its end).
+fn read_small(path: &Path) -> io::Result<String> {
+    let mut buf = [0u8; 64];
+    let n = fs::File::open(path)?.read(&mut buf)?;
+    Ok(String::from_utf8_lossy(&buf[..n]).into_owned())
 }
 
 /// Reads a small attribute file; `Ok(None)` when it does not exist.
@@ -316,8 +440,19 @@ fn read_resources(dir: &Path, f: &mut Function, warnings: &mut Vec<Diagnostic>) 
             }
         };
         let size = (end > start).then(|| end - start + 1);
+        let flags = fields[2].unwrap_or(0);
         if i < 6 {
             f.bar_sizes[i] = size;
+            // include/linux/ioport.h: IORESOURCE_IO 0x100, IORESOURCE_MEM
+            // 0x200, IORESOURCE_PREFETCH 0x2000, IORESOURCE_MEM_64 0x100000
+            if start != 0 && flags & 0x300 != 0 {
+                f.bar_os[i] = Some(OsBar {
+                    start,
+                    io: flags & 0x100 != 0,
+                    mem64: flags & 0x10_0000 != 0,
+                    prefetchable: flags & 0x2000 != 0,
+                });
+            }
         } else {
             f.rom_size = size;
         }

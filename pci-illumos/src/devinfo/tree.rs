@@ -103,22 +103,45 @@ pub(crate) fn read_tree(
     Ok(nodes)
 }
 
+/// Checks the `size`-byte struct at `off`: all of it in the buffer (the
+/// last byte is touched first, so a truncated struct is one clear error) and
+/// its leading `self` word equal to `off` — every snapshot struct records
+/// its own offset there (devinfo_impl.h), so a mismatch means `off` does
+/// not point at such a struct.
+fn check_struct(
+    b: &Buf<'_>,
+    off: usize,
+    size: usize,
+    what: &'static str,
+    self_field: &'static str,
+) -> Result<(), DevinfoError> {
+    b.bytes(off, size, what)?;
+    let me = b.i32(off, self_field)?;
+    if me as usize != off || me < 0 {
+        return Err(DevinfoError::SelfMismatch {
+            what,
+            offset: off,
+            found: me,
+        });
+    }
+    Ok(())
+}
+
+/// The devnames slot of driver major `major` (`-1`: no driver bound).
+fn devname(devnames: &[Option<DevName>], major: i32) -> Option<&DevName> {
+    usize::try_from(major)
+        .ok()
+        .and_then(|m| devnames.get(m))
+        .and_then(|d| d.as_ref())
+}
+
 fn read_node(
     b: &Buf<'_>,
     off: usize,
     parent: Option<usize>,
     devnames: &[Option<DevName>],
 ) -> Result<Node, DevinfoError> {
-    // Touch the last byte first so a truncated struct is one clear error.
-    b.bytes(off, DI_NODE_SIZE, "node")?;
-    let me = b.i32(off, "node self")?;
-    if me as usize != off || me < 0 {
-        return Err(DevinfoError::SelfMismatch {
-            what: "node",
-            offset: off,
-            found: me,
-        });
-    }
+    check_struct(b, off, DI_NODE_SIZE, "node", "node self")?;
     let name = b
         .str_at_off(off + 0x14, "node name", false)?
         .unwrap_or_default();
@@ -136,11 +159,7 @@ fn read_node(
     let drv_major = b.i32(off + 0x54, "node drv_major")?;
     let instance = b.i32(off + 0x58, "node instance")?;
     let node_state = b.i32(off + 0x6c, "node node_state")?;
-    let driver = usize::try_from(drv_major)
-        .ok()
-        .and_then(|m| devnames.get(m))
-        .and_then(|d| d.as_ref())
-        .map(|d| d.name.clone());
+    let driver = devname(devnames, drv_major).map(|d| d.name.clone());
 
     // Property lists in libdevinfo's lookup order: drv, sys, global, hw.
     let mut props = Vec::new();
@@ -161,11 +180,7 @@ fn read_node(
     let glob_raw = b.i32(off + 0x30, "glob_prop")?;
     let glob = match glob_raw {
         -1 => None,
-        0 => usize::try_from(drv_major)
-            .ok()
-            .and_then(|m| devnames.get(m))
-            .and_then(|d| d.as_ref())
-            .and_then(|d| d.global_prop),
+        0 => devname(devnames, drv_major).and_then(|d| d.global_prop),
         v => b.check_off(v, "glob_prop", true)?,
     };
     read_props(b, glob, PropList::Global, &mut props)?;
@@ -208,15 +223,7 @@ fn read_props(
                 offset: p,
             });
         }
-        b.bytes(p, DI_PROP_SIZE, "property")?;
-        let me = b.i32(p, "property self")?;
-        if me as usize != p || me < 0 {
-            return Err(DevinfoError::SelfMismatch {
-                what: "property",
-                offset: p,
-                found: me,
-            });
-        }
+        check_struct(b, p, DI_PROP_SIZE, "property", "property self")?;
         let name = b.str_at_off(p + 0x08, "property name", true)?;
         let data = b.off(p + 0x0c, "property data", true)?;
         let major = b.u32(p + 0x10, "property dev_major")?;
@@ -292,15 +299,7 @@ fn read_minors(b: &Buf<'_>, mut at: Option<usize>) -> Result<Vec<Minor>, Devinfo
                 offset: m,
             });
         }
-        b.bytes(m, DI_MINOR_SIZE, "minor")?;
-        let me = b.i32(m, "minor self")?;
-        if me as usize != m || me < 0 {
-            return Err(DevinfoError::SelfMismatch {
-                what: "minor",
-                offset: m,
-                found: me,
-            });
-        }
+        check_struct(b, m, DI_MINOR_SIZE, "minor", "minor self")?;
         out.push(Minor {
             name: b
                 .str_at_off(m + 0x08, "minor name", false)?

@@ -7,6 +7,8 @@ use pci_core::{Function, Host, IllumosNode, PropValue};
 
 use pci_illumos::matches::{NodeIds, PptMatches};
 
+use crate::cmd::tree::tree_key;
+
 /// One device: string pairs in nvlist insertion order.
 pub type Row = Vec<(&'static str, String)>;
 
@@ -91,22 +93,6 @@ fn add(rows: &mut Vec<Row>, row: Row) {
     let path = value(&row, "path").map(str::to_string);
     rows.retain(|r| value(r, "path").map(str::to_string) != path);
     rows.push(row);
-}
-
-/// Sort key giving device-tree order: root complex address, then each
-/// level's device and function. The PCI enumerator adds children in
-/// device/function order, so this is the order `di_walk_node` visits.
-fn tree_key(path: &str) -> Vec<(u64, u64)> {
-    path.split('/')
-        .filter(|c| !c.is_empty())
-        .map(|c| {
-            let ua = c.split_once('@').map(|(_, a)| a).unwrap_or("");
-            let mut it = ua
-                .split(',')
-                .map(|p| u64::from_str_radix(p, 16).unwrap_or(u64::MAX));
-            (it.next().unwrap_or(u64::MAX), it.next().unwrap_or(0))
-        })
-        .collect()
 }
 
 /// The listing, or `None` when libppt's call fails as a whole (a

@@ -171,6 +171,11 @@ fn function(f: &Function) -> Value {
             |a| json!({"flags": a.capability.names(), "enabled": a.control.names()}),
         ),
     );
-    put("flr", json!(cfg.flr()));
+    // With the capability area read (256 bytes or more), a function with
+    // neither a PCIe nor an AF capability has no FLR: a fact, not unknown.
+    put(
+        "flr",
+        json!(cfg.flr().or((cfg.len() >= 256).then_some(false))),
+    );
     Value::Object(obj)
 }

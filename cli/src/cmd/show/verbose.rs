@@ -105,6 +105,12 @@ fn size(n: u64) -> String {
     format!("{v}{}", UNITS[u])
 }
 
+/// ` [size=4K]` after a BAR or ROM whose size is known, nothing otherwise.
+fn size_suffix(n: Option<u64>) -> String {
+    n.map(|s| format!(" [size={}]", size(s)))
+        .unwrap_or_default()
+}
+
 fn bars(out: &mut String, f: &Function) {
     for bar in f.bars() {
         match bar {
@@ -118,11 +124,7 @@ fn bars(out: &mut String, f: &Function) {
                         if b.prefetchable { "" } else { "non-" }
                     ),
                 };
-                let sz = b
-                    .size
-                    .map(|s| format!(" [size={}]", size(s)))
-                    .unwrap_or_default();
-                let _ = writeln!(out, "\tRegion {}: {what}{sz}", b.index);
+                let _ = writeln!(out, "\tRegion {}: {what}{}", b.index, size_suffix(b.size));
             }
             Err(e) => {
                 let _ = writeln!(out, "\tRegion: {e}");
@@ -131,15 +133,12 @@ fn bars(out: &mut String, f: &Function) {
     }
     if let Some(rom) = f.config_space().expansion_rom(f.rom_size) {
         if rom.raw != 0 || rom.size.is_some() {
-            let sz = rom
-                .size
-                .map(|s| format!(" [size={}]", size(s)))
-                .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "\tExpansion ROM at {:08x} [{}]{sz}",
+                "\tExpansion ROM at {:08x} [{}]{}",
                 rom.address,
-                if rom.enabled { "enabled" } else { "disabled" }
+                if rom.enabled { "enabled" } else { "disabled" },
+                size_suffix(rom.size)
             );
         }
     }
@@ -187,20 +186,31 @@ fn plus(b: bool) -> char {
     }
 }
 
-fn chain_error(out: &mut String, e: &CapError) {
-    let _ = writeln!(out, "\tCapabilities: [{:x}] <{e}>", e.offset());
+/// Walks one capability chain: a line per capability (`line` writes it
+/// without its newline), and where the chain breaks one `<error>` line and
+/// nothing after it — a broken chain cannot be followed further.
+fn chain<C>(
+    out: &mut String,
+    caps: impl Iterator<Item = Result<C, CapError>>,
+    mut line: impl FnMut(&mut String, C),
+) {
+    for cap in caps {
+        match cap {
+            Ok(c) => {
+                line(out, c);
+                out.push('\n');
+            }
+            Err(e) => {
+                let _ = writeln!(out, "\tCapabilities: [{:x}] <{e}>", e.offset());
+                break;
+            }
+        }
+    }
 }
 
 fn capabilities(out: &mut String, f: &Function, level: u8) {
     let cfg = f.config_space();
-    for cap in cfg.capabilities() {
-        let cap = match cap {
-            Ok(c) => c,
-            Err(e) => {
-                chain_error(out, &e);
-                break;
-            }
-        };
+    chain(out, cfg.capabilities(), |out, cap| {
         let _ = write!(
             out,
             "\tCapabilities: [{:02x}] {}",
@@ -279,19 +289,11 @@ fn capabilities(out: &mut String, f: &Function, level: u8) {
             }
             _ => {}
         }
-        out.push('\n');
-    }
+    });
     if !cfg.has_extended_space() {
         return;
     }
-    for cap in cfg.extended_capabilities() {
-        let cap = match cap {
-            Ok(c) => c,
-            Err(e) => {
-                chain_error(out, &e);
-                break;
-            }
-        };
+    chain(out, cfg.extended_capabilities(), |out, cap| {
         let _ = write!(
             out,
             "\tCapabilities: [{:03x} v{}] {}",
@@ -321,8 +323,7 @@ fn capabilities(out: &mut String, f: &Function, level: u8) {
             }
             _ => {}
         }
-        out.push('\n');
-    }
+    });
 }
 
 fn port_type(t: PciePortType) -> String {
