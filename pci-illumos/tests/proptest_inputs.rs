@@ -291,6 +291,12 @@ proptest! {
             })
             .collect();
         apply(&mut b, &muts);
+        // Re-seal the cache checksum (in-place edits keep the length), or
+        // every edit stops at the CRC check before the tree is walked.
+        if b.len() >= 0x18 {
+            let c = pci_illumos::devinfo::checksum_of(&b);
+            b[0x14..0x18].copy_from_slice(&c.to_le_bytes());
+        }
         if let Ok(snap) = Snapshot::parse(&b) {
             let host = to_host(&snap, "/etc/devices/snapshot_cache");
             for i in 0..snap.nodes.len().min(64) {
