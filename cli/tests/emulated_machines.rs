@@ -109,6 +109,9 @@ fn fixtures_hold_what_they_claim() {
                 "1b36:000e",
                 "80:00.0",
                 "iommu_group",
+                // multifunction device, integrated endpoint on the root complex
+                "00:0d.1",
+                "00:0c.0 0200: 8086:10d3",
             ][..],
         ),
         // CXL root port / switch ports / type-3 memory device (class 0502)
@@ -532,6 +535,37 @@ fn snapshot_round_trip_keeps_every_fact() {
                 String::from_utf8_lossy(&a.stdout),
                 String::from_utf8_lossy(&b.stdout),
                 "{machine}: {args:?} differs after a snapshot round trip"
+            );
+        }
+    }
+}
+
+#[test]
+fn other_commands_read_the_trees() {
+    // -vvv, tree and check's text report run over every tree without a
+    // warning: nothing in these real trees is malformed
+    for machine in MACHINES {
+        let Some(dir) = unpack(machine) else { return };
+        for (args, code) in [
+            (&["show", "-vvv"][..], Some(0)),
+            (&["tree"], Some(0)),
+            (&["check"], Some(1)), // legacy devices fail
+        ] {
+            let out = pptctl(dir.path(), args);
+            assert_eq!(
+                out.status.code(),
+                code,
+                "{machine}: {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                !out.stdout.is_empty(),
+                "{machine}: {args:?} printed nothing"
+            );
+            assert!(
+                out.stderr.is_empty(),
+                "{machine}: {args:?} warned: {}",
+                String::from_utf8_lossy(&out.stderr)
             );
         }
     }
