@@ -291,6 +291,12 @@ proptest! {
             })
             .collect();
         apply(&mut b, &muts);
+        // Re-seal the cache checksum (in-place edits keep the length), or
+        // every edit stops at the CRC check before the tree is walked.
+        if b.len() >= 0x18 {
+            let c = pci_illumos::devinfo::checksum_of(&b);
+            b[0x14..0x18].copy_from_slice(&c.to_le_bytes());
+        }
         if let Ok(snap) = Snapshot::parse(&b) {
             let host = to_host(&snap, "/etc/devices/snapshot_cache");
             for i in 0..snap.nodes.len().min(64) {
@@ -338,4 +344,16 @@ proptest! {
         let _ = pci_illumos::pptdev::fs_to_phys_path(&r);
         let _ = pci_illumos::cfgspace::parse_name(&name);
     }
+}
+
+/// Message review: a file that is not a snapshot at all (here a text file)
+/// says so instead of reporting an absurd "version 538970747".
+#[test]
+fn text_given_as_devinfo_says_not_a_snapshot() {
+    let text = b"# /etc/driver_aliases\npcieb \"pciex8086,151\"\n".repeat(4);
+    let e = Snapshot::parse(&text).unwrap_err().to_string();
+    assert!(
+        e.starts_with("not a devinfo snapshot: it starts with \"# /etc/driver_al\""),
+        "{e}"
+    );
 }

@@ -41,7 +41,7 @@ pub enum SelectorError {
     #[error("`{0}` is not a plain devfs path: `.`, `..` and empty components are not allowed")]
     BadPath(String),
     /// Nothing on the host matches.
-    #[error("`{0}` matches no PCI function on this host")]
+    #[error("`{0}` matches no PCI function on this host (`pptctl show -n` lists them, `pptctl list -a` the ppt candidates)")]
     NoMatch(String),
 }
 

@@ -124,8 +124,10 @@ pub fn parse_dump<R: BufRead>(mut reader: R, name: &str) -> Result<Host, SourceE
                     Some(lineno),
                     "binary data (NUL bytes) after the dump; the rest of the file was not read",
                 ));
-                break;
             }
+            // Nothing after binary data is read: no dump follows NUL bytes,
+            // and a huge binary file must not be scanned to its end.
+            break;
         }
 
         if let Some(slot) = header_slot(&line) {
@@ -251,6 +253,7 @@ fn read_line_capped<R: BufRead>(
             None => (chunk.len(), false),
         };
         let room = keep.saturating_sub(buf.len());
+        let first_cut = take > room && !truncated;
         if take > room {
             truncated = true;
         }
@@ -258,6 +261,12 @@ fn read_line_capped<R: BufRead>(
         reader.consume(take);
         if end {
             return Ok(Some(truncated));
+        }
+        // A line too long to keep that holds NUL bytes is binary data: the
+        // caller stops there, so do not read the rest of it (it may be a
+        // gigabyte of zeros).
+        if first_cut && buf.contains(&0) {
+            return Ok(Some(true));
         }
     }
 }

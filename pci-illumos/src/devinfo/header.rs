@@ -103,6 +103,12 @@ pub(crate) fn read_header(bytes: &[u8]) -> Result<Header, DevinfoError> {
         } else {
             ver_be
         };
+        // Versions are small numbers; anything else is another kind of file.
+        if !(0..=255).contains(&found) {
+            return Err(DevinfoError::NotSnapshot {
+                start: String::from_utf8_lossy(&bytes[..16]).into_owned(),
+            });
+        }
         return Err(DevinfoError::Version { found });
     };
     let whole = Buf {

@@ -33,6 +33,13 @@ pub enum DevinfoError {
         /// The version as read.
         found: i32,
     },
+    /// The first word is no plausible version at all: not a snapshot (a
+    /// text file, a dump, JSON given to `--from devinfo:` by mistake).
+    #[error("not a devinfo snapshot: it starts with {start:?} where the version number 2 belongs (give /etc/devices/snapshot_cache, or a snapshot saved on the host)")]
+    NotSnapshot {
+        /// The first bytes, for the user to recognise the file.
+        start: String,
+    },
     /// Neither header layout's `map_size` fits the input.
     #[error("not a devinfo snapshot of a known layout: map_size candidates {at_0x48} (at 0x48) and {at_0x44} (at 0x44) do not fit the length {len}")]
     Layout {
