@@ -142,8 +142,13 @@ impl Global {
                 .map_err(|e| CliError::input(format!("--cfgspace {e}")))?;
         }
         pci_illumos::naming::predict(host);
-        let stale = pci_illumos::pptdev::stale_links(host);
-        host.warnings.extend(stale);
+        // One warning per link: a link already reported (dangling,
+        // unreadable) is not reported again as stale.
+        for d in pci_illumos::pptdev::stale_links(host) {
+            if !host.warnings.iter().any(|w| w.file == d.file) {
+                host.warnings.push(d);
+            }
+        }
         Ok(())
     }
 }

@@ -523,6 +523,13 @@ fn hostile_dev_ppt_links() {
                     "{what} {args:?}: {}",
                     o.stderr
                 );
+                // One warning for one bad link (not "dangling" and "stale").
+                assert_eq!(
+                    o.stderr.matches("/dev/ppt0").count(),
+                    1,
+                    "{what} {args:?}: {}",
+                    o.stderr
+                );
             }
             // The escaping link must not make /etc/passwd a device path
             // (a snapshot records the link's target as a fact, so it may).
