@@ -20,6 +20,10 @@ use pci_core::sources::{dump::parse_dump_bytes, Source, SourceError, SysfsSource
 use pci_core::{Address, Host};
 use proptest::prelude::*;
 
+#[path = "../../tests/support/mutate.rs"]
+mod mutate;
+use mutate::{apply, Mutation};
+
 fn realdata() -> PathBuf {
     PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -61,18 +65,6 @@ fn dump_seeds() -> &'static [Vec<u8>] {
     })
 }
 
-/// One mutation of a byte string: the kinds a hand edit, a truncated copy
-/// or a bad transfer produce.
-#[derive(Debug, Clone)]
-enum Mutation {
-    Flip(usize, u8),
-    Insert(usize, Vec<u8>),
-    Delete(usize, usize),
-    Truncate(usize),
-    Duplicate(usize, usize),
-    Crlf,
-}
-
 fn mutation() -> impl Strategy<Value = Mutation> {
     let interesting = prop_oneof![
         Just(b"\n".to_vec()),
@@ -95,49 +87,6 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         1 => (any::<usize>(), 1usize..200).prop_map(|(p, n)| Mutation::Duplicate(p, n)),
         1 => Just(Mutation::Crlf),
     ]
-}
-
-fn apply(bytes: &mut Vec<u8>, muts: &[Mutation]) {
-    for m in muts {
-        let len = bytes.len().max(1);
-        match m {
-            Mutation::Flip(p, b) => {
-                if !bytes.is_empty() {
-                    bytes[p % len] = *b;
-                }
-            }
-            Mutation::Insert(p, ins) => {
-                let at = p % (bytes.len() + 1);
-                bytes.splice(at..at, ins.iter().copied());
-            }
-            Mutation::Delete(p, n) => {
-                let at = p % len;
-                let end = (at + n).min(bytes.len());
-                if at < end {
-                    bytes.drain(at..end);
-                }
-            }
-            Mutation::Truncate(p) => bytes.truncate(p % len),
-            Mutation::Duplicate(p, n) => {
-                let at = p % len;
-                let end = (at + n).min(bytes.len());
-                if at < end {
-                    let copy = bytes[at..end].to_vec();
-                    bytes.splice(end..end, copy);
-                }
-            }
-            Mutation::Crlf => {
-                let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 16);
-                for &b in bytes.iter() {
-                    if b == b'\n' {
-                        out.push(b'\r');
-                    }
-                    out.push(b);
-                }
-                *bytes = out;
-            }
-        }
-    }
 }
 
 /// A window of a seed starting at a line boundary, so every test case

@@ -20,6 +20,10 @@ use pci_illumos::matcher::Matcher;
 use pci_illumos::matches::{NodeIds, PptMatches, ReadLimits};
 use proptest::prelude::*;
 
+#[path = "../../tests/support/mutate.rs"]
+mod mutate;
+use mutate::{apply, Mutation};
+
 fn omnios() -> PathBuf {
     PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -67,15 +71,6 @@ pciex8086,0x1502\n\
   pci10de,0a65  \r\n\
 \n";
 
-#[derive(Debug, Clone)]
-enum Mutation {
-    Flip(usize, u8),
-    Insert(usize, Vec<u8>),
-    Delete(usize, usize),
-    Truncate(usize),
-    Word(usize, u32),
-}
-
 fn mutation() -> impl Strategy<Value = Mutation> {
     let interesting = prop_oneof![
         Just(b"\n".to_vec()),
@@ -107,39 +102,6 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         1 => any::<usize>().prop_map(Mutation::Truncate),
         2 => (any::<usize>(), word).prop_map(|(p, w)| Mutation::Word(p, w)),
     ]
-}
-
-fn apply(bytes: &mut Vec<u8>, muts: &[Mutation]) {
-    for m in muts {
-        let len = bytes.len().max(1);
-        match m {
-            Mutation::Flip(p, b) => {
-                if !bytes.is_empty() {
-                    bytes[p % len] = *b;
-                }
-            }
-            Mutation::Insert(p, ins) => {
-                let at = p % (bytes.len() + 1);
-                bytes.splice(at..at, ins.iter().copied());
-            }
-            Mutation::Delete(p, n) => {
-                let at = p % len;
-                let end = (at + n).min(bytes.len());
-                if at < end {
-                    bytes.drain(at..end);
-                }
-            }
-            Mutation::Truncate(p) => bytes.truncate(p % len),
-            // An aligned 32-bit field overwritten: offsets, counts and
-            // lengths of a binary snapshot pointed somewhere else.
-            Mutation::Word(p, w) => {
-                if bytes.len() >= 4 {
-                    let at = (p % (bytes.len() - 3)) & !3;
-                    bytes[at..at + 4].copy_from_slice(&w.to_le_bytes());
-                }
-            }
-        }
-    }
 }
 
 fn window(seed: &[u8], start: usize, len: usize) -> Vec<u8> {

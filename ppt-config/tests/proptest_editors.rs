@@ -23,6 +23,10 @@ use ppt_config::selector::{normalize_devfs_path, resolve, Selector};
 use ppt_config::vmadm::{check_against_host, parse_pci_slot, validate_payload, PendingBindings};
 use proptest::prelude::*;
 
+#[path = "../../tests/support/mutate.rs"]
+mod mutate;
+use mutate::{apply, Mutation};
+
 fn data(rel: &str) -> Vec<u8> {
     let p = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data")).join(rel);
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
@@ -53,15 +57,6 @@ fn levon_host() -> &'static pci_core::Host {
     })
 }
 
-#[derive(Debug, Clone)]
-enum Mutation {
-    Flip(usize, u8),
-    Insert(usize, Vec<u8>),
-    Delete(usize, usize),
-    Truncate(usize),
-    Crlf,
-}
-
 fn mutation() -> impl Strategy<Value = Mutation> {
     let interesting = prop_oneof![
         Just(b"\n".to_vec()),
@@ -89,41 +84,6 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         1 => any::<usize>().prop_map(Mutation::Truncate),
         1 => Just(Mutation::Crlf),
     ]
-}
-
-fn apply(bytes: &mut Vec<u8>, muts: &[Mutation]) {
-    for m in muts {
-        let len = bytes.len().max(1);
-        match m {
-            Mutation::Flip(p, b) => {
-                if !bytes.is_empty() {
-                    bytes[p % len] = *b;
-                }
-            }
-            Mutation::Insert(p, ins) => {
-                let at = p % (bytes.len() + 1);
-                bytes.splice(at..at, ins.iter().copied());
-            }
-            Mutation::Delete(p, n) => {
-                let at = p % len;
-                let end = (at + n).min(bytes.len());
-                if at < end {
-                    bytes.drain(at..end);
-                }
-            }
-            Mutation::Truncate(p) => bytes.truncate(p % len),
-            Mutation::Crlf => {
-                let mut out = Vec::new();
-                for &b in bytes.iter() {
-                    if b == b'\n' {
-                        out.push(b'\r');
-                    }
-                    out.push(b);
-                }
-                *bytes = out;
-            }
-        }
-    }
 }
 
 fn mutated(seeds: Vec<Vec<u8>>) -> impl Strategy<Value = Vec<u8>> {
