@@ -13,6 +13,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -91,16 +93,7 @@ fn setup(dir: &Path) {
     std::fs::copy(example().join("host.json"), dir.join("host.json")).unwrap();
     std::fs::write(dir.join("root/etc/ppt_aliases"), "# hand-written\r\n").unwrap();
     std::fs::write(dir.join("root/etc/ppt_matches"), "# ids\n").unwrap();
-    let grub = dir.join("bm/boot/grub");
-    std::fs::create_dir_all(&grub).unwrap();
-    std::fs::copy(
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../ppt-config/tests/data/seed-usbkey/boot/grub/menu.lst"
-        ),
-        grub.join("menu.lst"),
-    )
-    .unwrap();
+    support::seed_boot_media(&dir.join("bm"));
 }
 
 fn read_state(dir: &Path, media: Media) -> State {

@@ -11,6 +11,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -54,16 +56,7 @@ fn fixture() -> tempfile::TempDir {
     std::fs::copy(example().join("host.json"), t.path().join("host.json")).unwrap();
     // Nothing reserved yet, so a reservation has something to write.
     std::fs::write(t.path().join("root/etc/ppt_aliases"), "# none yet\n").unwrap();
-    let grub = t.path().join("bm/boot/grub");
-    std::fs::create_dir_all(&grub).unwrap();
-    std::fs::copy(
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../ppt-config/tests/data/seed-usbkey/boot/grub/menu.lst"
-        ),
-        grub.join("menu.lst"),
-    )
-    .unwrap();
+    support::seed_boot_media(&t.path().join("bm"));
     std::fs::write(
         t.path().join("vm.json"),
         r#"{"pci_devices": [{"path": "/devices/pci@0,0/pci8086,151@1/display@0", "pci_slot": "0:8:0"}]}"#,

@@ -17,6 +17,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -70,16 +72,7 @@ fn fixture() -> tempfile::TempDir {
         o.stdout
     });
     std::fs::write(t.path().join("host.txt"), dump).unwrap();
-    let grub = t.path().join("bm/boot/grub");
-    std::fs::create_dir_all(&grub).unwrap();
-    std::fs::copy(
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../ppt-config/tests/data/seed-usbkey/boot/grub/menu.lst"
-        ),
-        grub.join("menu.lst"),
-    )
-    .unwrap();
+    support::seed_boot_media(&t.path().join("bm"));
     std::fs::write(
         t.path().join("vm.json"),
         r#"{"brand": "bhyve", "pci_devices": [

@@ -94,3 +94,18 @@ pub fn example_from() -> String {
 pub fn snapshot_from(file: &Path) -> String {
     format!("snapshot:{}", file.display())
 }
+
+/// Lays out the seed's SmartOS USB key (a GRUB `menu.lst` with one SmartOS
+/// entry, no overlay files) at `bm`, as `--boot-media` expects it.
+pub fn seed_boot_media(bm: &Path) {
+    let grub = bm.join("boot/grub");
+    std::fs::create_dir_all(&grub).unwrap();
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../ppt-config/tests/data/seed-usbkey/boot/grub/menu.lst"
+        ),
+        grub.join("menu.lst"),
+    )
+    .unwrap();
+}
