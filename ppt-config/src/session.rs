@@ -16,6 +16,7 @@
 //!
 //! Nothing here prints or exits; errors are [`SessionError`].
 
+mod nextboot;
 mod pending;
 
 use std::cell::OnceCell;
@@ -37,6 +38,7 @@ use crate::viability::pending::VmPlan;
 use crate::viability::{self, Plan, Report};
 use crate::vmadm::PendingBindings;
 
+pub use nextboot::{BootModule, MediaRef};
 pub use pending::vm_plan;
 
 /// What a session loads.
@@ -139,18 +141,50 @@ pub struct CheckAnswer {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// The configuration a session reads, captured once: the files and the
+/// boot media they include.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Captured {
+    /// The files.
+    pub files: ConfigFiles,
+    /// The boot media whose files are in `files`, when any.
+    pub media: Option<MediaRef>,
+    /// Host paths under the root where boot media was looked for, when
+    /// none was given (SmartOS only).
+    pub media_searched: Vec<String>,
+}
+
+/// Where the next boot's configuration comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NextBootSource {
+    /// The boot media's module lines, then the root's `/etc`.
+    Media(MediaRef),
+    /// A persistent root: the boot-module copies under `/system/boot`
+    /// (loaded again by an unchanged boot configuration), then `/etc`,
+    /// which `bootadm update-archive` puts in the boot archive.
+    Root,
+    /// Not known: a SmartOS root without boot media. The text says why
+    /// and how to give the media.
+    Unknown(String),
+}
+
 /// One loaded host and its configuration.
 #[derive(Debug)]
 pub struct Session {
     opts: SessionOptions,
     host: Host,
-    files: OnceCell<ConfigFiles>,
+    media: Option<MediaRef>,
+    captured: OnceCell<Captured>,
 }
 
 impl Session {
-    /// Loads the host the options name. The configuration files are read
-    /// on first use, once.
+    /// Loads the host the options name and checks the boot media. The
+    /// configuration files are read on first use, once.
     pub fn open(opts: &SessionOptions) -> Result<Session, SessionError> {
+        let media = match &opts.boot_media {
+            Some(dir) => Some(media_ref(dir, opts.boot_style)?),
+            None => None,
+        };
         let host = load::load_host(&LoadOptions {
             source: opts.source.clone(),
             root: opts.root.clone(),
@@ -160,8 +194,23 @@ impl Session {
         Ok(Session {
             opts: opts.clone(),
             host,
-            files: OnceCell::new(),
+            media,
+            captured: OnceCell::new(),
         })
+    }
+
+    /// A session over a host and configuration read elsewhere (a
+    /// snapshot): nothing is read from this machine.
+    pub fn from_parts(opts: &SessionOptions, host: Host, captured: Captured) -> Session {
+        let cell = OnceCell::new();
+        let media = captured.media.clone();
+        let _ = cell.set(captured);
+        Session {
+            opts: opts.clone(),
+            host,
+            media,
+            captured: cell,
+        }
     }
 
     /// The options the session was opened with.
@@ -189,10 +238,38 @@ impl Session {
         HostRoot::new(&self.opts.root)
     }
 
+    /// The captured configuration (read on first call).
+    pub fn captured(&self) -> &Captured {
+        self.captured.get_or_init(|| self.capture())
+    }
+
     /// The captured configuration files (read on first call).
     pub fn files(&self) -> &ConfigFiles {
-        self.files
-            .get_or_init(|| ConfigFiles::capture_root(&self.root()))
+        &self.captured().files
+    }
+
+    fn capture(&self) -> Captured {
+        let root = self.root();
+        let mut files = ConfigFiles::capture_root(&root);
+        let mut media = self.media.clone();
+        let mut searched = Vec::new();
+        if media.is_none() && files.is_smartos() {
+            for place in nextboot::USUAL_MEDIA {
+                searched.push(place.to_string());
+                if let Ok(m) = media_ref(&root.path(place), None) {
+                    media = Some(m);
+                    break;
+                }
+            }
+        }
+        if let Some(m) = &media {
+            nextboot::capture(&mut files, Path::new(&m.shown), m.style);
+        }
+        Captured {
+            files,
+            media,
+            media_searched: searched,
+        }
     }
 
     /// Whether the root is SmartOS (its `/etc/release` says so).
@@ -216,14 +293,99 @@ impl Session {
         PptMatches::from_files(self.files())
     }
 
-    /// The kernel binding files.
+    /// The kernel binding files of the running boot (`/system/boot`
+    /// first, then `/etc`).
     pub fn kernel_files(&self) -> Result<KernelFiles, BindingFileError> {
         KernelFiles::from_files(self.files())
     }
 
-    /// The kernel's binding of every node at the next boot.
+    /// Where the next boot's configuration comes from.
+    pub fn next_boot_source(&self) -> NextBootSource {
+        let c = self.captured();
+        match &c.media {
+            Some(m) => NextBootSource::Media(m.clone()),
+            None if c.files.is_smartos() => NextBootSource::Unknown(format!(
+                "this root is SmartOS: /etc is a ramdisk and the next boot reads ppt_aliases from the boot media's modules, which were not given{}",
+                if c.media_searched.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " (none found at {} under the root)",
+                        c.media_searched.join(" or ")
+                    )
+                }
+            )),
+            None => NextBootSource::Root,
+        }
+    }
+
+    /// Why the next boot cannot be predicted, when it cannot.
+    pub fn next_boot_unknown(&self) -> Option<String> {
+        match self.next_boot_source() {
+            NextBootSource::Unknown(why) => Some(why),
+            _ => None,
+        }
+    }
+
+    /// The kernel binding files the next boot reads, or `None` when that
+    /// is not known ([`NextBootSource::Unknown`]).
+    pub fn next_kernel_files(&self) -> Result<Option<KernelFiles>, BindingFileError> {
+        let files = self.files();
+        match self.next_boot_source() {
+            NextBootSource::Media(m) => {
+                let modules = nextboot::modules(files, m.style);
+                KernelFiles::from_lookup(|p| nextboot::next_boot_file(files, &m, &modules, p))
+                    .map(Some)
+            }
+            NextBootSource::Root => KernelFiles::from_files(files).map(Some),
+            NextBootSource::Unknown(_) => Ok(None),
+        }
+    }
+
+    /// `ppt_matches` as libppt will read it after the next boot (the
+    /// running copy when the next boot is not known).
+    pub fn next_matches(&self) -> Result<PptMatches, MatchesError> {
+        let files = self.files();
+        let NextBootSource::Media(m) = self.next_boot_source() else {
+            return self.matches();
+        };
+        let modules = nextboot::modules(files, m.style);
+        let etc = pci_illumos::matches::MATCHES_ETC;
+        let found = nextboot::next_boot_file(files, &m, &modules, etc).map_err(|e| match e {
+            BindingFileError::Read { file, source } => MatchesError::Read { file, source },
+            BindingFileError::TooLarge { file, size, limit } => {
+                MatchesError::TooLarge { file, size, limit }
+            }
+        })?;
+        Ok(match found {
+            Some((shown, bytes)) => PptMatches::parse(bytes, &shown),
+            None => PptMatches::default(),
+        })
+    }
+
+    /// The kernel's binding of every node at the next boot. When the next
+    /// boot is not known, the running configuration's aliases are
+    /// reported and no prediction claims a driver.
     pub fn binding(&self) -> Result<BindingReport, BindingFileError> {
-        Ok(binding::predict(&self.host, &self.kernel_files()?))
+        let (files, known) = match self.next_kernel_files()? {
+            Some(f) => (f, true),
+            None => (self.kernel_files()?, false),
+        };
+        let mut report = binding::predict(&self.host, &files);
+        for p in &mut report.predictions {
+            if !known {
+                p.known = false;
+                p.after = None;
+                p.dev = None;
+            } else if self.is_smartos() {
+                // path_to_inst lives on the ramdisk: no instance number
+                // carries over to the next boot.
+                if let Some(d) = &mut p.dev {
+                    d.certain = false;
+                }
+            }
+        }
+        Ok(report)
     }
 
     /// The viability report for the functions `selectors` name (every
@@ -241,9 +403,19 @@ impl Session {
             selected,
             ..Default::default()
         };
-        let files = self.kernel_files()?;
-        pending::next_boot(&self.host, &files, &mut plan);
-        let matches = self.matches()?;
+        match self.next_boot_source() {
+            NextBootSource::Unknown(why) => {
+                plan.pending.notes.push(crate::viability::Reason::new(
+                    &crate::viability::rules::NEXT_BOOT_UNKNOWN,
+                    why,
+                ));
+            }
+            _ => {
+                let report = self.binding()?;
+                pending::next_boot(&self.host, &report, &mut plan);
+            }
+        }
+        let matches = self.next_matches()?;
         pending::matches_listed(&self.host, &matches, &mut plan);
         plan.pending.vms = vms;
         Ok(CheckAnswer {
@@ -252,13 +424,36 @@ impl Session {
         })
     }
 
-    /// What `ppt_aliases` binds at the next boot: the boot media's copy
-    /// when the session has boot media, else `--root`'s `/etc` copy.
+    /// What binds to ppt at the next boot, for the vmadm payload checks:
+    /// the paths the binding prediction sends to ppt and the file that
+    /// decides. When the next boot is not known, no path is promised and
+    /// the source says why.
     pub fn pending_bindings(&self) -> Result<PendingBindings, SessionError> {
-        let layout = match &self.opts.boot_media {
-            Some(dir) => Layout::boot_media(dir, self.opts.boot_style)?,
-            None => Layout::persistent(&self.opts.root),
-        };
-        Ok(crate::reserve::pending_bindings(&layout)?)
+        if let Some(why) = self.next_boot_unknown() {
+            return Ok(PendingBindings {
+                sources: vec![format!("nothing: {why}; give --boot-media DIR")],
+                ..Default::default()
+            });
+        }
+        let report = self.binding()?;
+        Ok(PendingBindings {
+            paths: report
+                .predictions
+                .iter()
+                .filter(|p| p.driver_after() == Some(binding::PPT))
+                .map(|p| p.path.clone())
+                .collect(),
+            ids: Vec::new(),
+            sources: report.ppt_aliases_file.into_iter().collect(),
+        })
     }
+}
+
+/// Checks `dir` is boot media and finds its style.
+fn media_ref(dir: &Path, style: Option<BootStyle>) -> Result<MediaRef, BootMediaError> {
+    let layout = Layout::boot_media(dir, style)?;
+    Ok(MediaRef {
+        shown: dir.display().to_string(),
+        style: layout.style().unwrap_or(BootStyle::Grub),
+    })
 }

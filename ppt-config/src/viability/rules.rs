@@ -459,6 +459,18 @@ pub const PPT_KEPT: Rule = rule(
     "",
 );
 
+/// Source: the kernel reads its alias files from the boot modules first
+/// (illumos-gate krtld bootrd.c `BRD_OPEN`); on SmartOS the root is a
+/// ramdisk, so only the boot media's module lines tell the next boot.
+pub const NEXT_BOOT_UNKNOWN: Rule = rule(
+    "next-boot-unknown",
+    Warn,
+    Config,
+    "boot media (menu.lst or loader.conf module lines)",
+    "what the next boot binds is not known without the boot media",
+    "give --boot-media DIR: the mounted USB key (/mnt/usbkey) or the boot pool's boot dataset (/zones/boot)",
+);
+
 /// ppt_matches reserves nothing (illumos.md §7.1).
 pub const MATCHES_ONLY: Rule = rule(
     "matches-only",
@@ -507,6 +519,7 @@ pub const ALL: &[&Rule] = &[
     &RESERVED_FAILS,
     &PENDING_CHANGE,
     &PPT_KEPT,
+    &NEXT_BOOT_UNKNOWN,
     &MATCHES_ONLY,
 ];
 
