@@ -322,7 +322,10 @@ mod tests {
             "/newer/ppt_aliases",
             "the module loaded last wins"
         );
-        assert!(module_for(&m, "/etc/driver_aliases").is_none(), "other entry");
+        assert!(
+            module_for(&m, "/etc/driver_aliases").is_none(),
+            "other entry"
+        );
     }
 
     #[test]
