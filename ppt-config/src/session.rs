@@ -103,6 +103,9 @@ pub enum SessionError {
     /// The pending reservation could not be read.
     #[error(transparent)]
     Reserve(#[from] ReserveError),
+    /// A version 2 snapshot could not be read.
+    #[error(transparent)]
+    Snapshot(#[from] crate::snapshot::SnapshotError),
     /// A write was asked for a SmartOS root without boot media.
     #[error("this is SmartOS: /etc is a ramdisk and a change there is lost at reboot; give --boot-media DIR (the mounted USB key, or the boot pool's boot directory)")]
     SmartosRamdisk,
@@ -168,6 +171,15 @@ pub enum NextBootSource {
     Unknown(String),
 }
 
+/// What a replayed snapshot recorded beyond the host and configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replay {
+    /// Which host, when, and what it runs.
+    pub host: crate::snapshot::HostInfo,
+    /// The bhyve zones.
+    pub vms: crate::snapshot::VmsV2,
+}
+
 /// One loaded host and its configuration.
 #[derive(Debug)]
 pub struct Session {
@@ -175,12 +187,18 @@ pub struct Session {
     host: Host,
     media: Option<MediaRef>,
     captured: OnceCell<Captured>,
+    replayed: Option<Replay>,
 }
 
 impl Session {
     /// Loads the host the options name and checks the boot media. The
     /// configuration files are read on first use, once.
     pub fn open(opts: &SessionOptions) -> Result<Session, SessionError> {
+        if let SourceSpec::Snapshot(file) = &opts.source {
+            if let Some(s) = Self::replay(opts, file)? {
+                return Ok(s);
+            }
+        }
         let media = match &opts.boot_media {
             Some(dir) => Some(media_ref(dir, opts.boot_style)?),
             None => None,
@@ -196,7 +214,50 @@ impl Session {
             host,
             media,
             captured: OnceCell::new(),
+            replayed: None,
         })
+    }
+
+    /// A version 2 snapshot replayed: its host and configuration, nothing
+    /// read from this machine (`--root` and `--boot-media` are ignored).
+    /// `None` for another format, which the host loader reads.
+    fn replay(opts: &SessionOptions, file: &Path) -> Result<Option<Session>, SessionError> {
+        let bytes = crate::snapshot::read_bounded(file)?;
+        let shown = file.display().to_string();
+        match crate::snapshot::format_of(&bytes) {
+            Some(f) if f == crate::snapshot::FORMAT_V2 => {}
+            Some(f) if f != pci_core::sources::SNAPSHOT_FORMAT => {
+                return Err(crate::snapshot::SnapshotError::Invalid {
+                    file: shown,
+                    message: format!(
+                        "unsupported snapshot format {f:?}; this pptctl reads {:?} and {:?}",
+                        pci_core::sources::SNAPSHOT_FORMAT,
+                        crate::snapshot::FORMAT_V2
+                    ),
+                }
+                .into())
+            }
+            // Version 1, or not a snapshot: the host loader says which.
+            _ => return Ok(None),
+        }
+        let snap = crate::snapshot::SnapshotV2::parse(&bytes, &shown)?;
+        let invalid = |message: String| crate::snapshot::SnapshotError::Invalid {
+            file: shown.clone(),
+            message,
+        };
+        let mut host = snap.to_host().map_err(invalid)?;
+        let captured = snap.to_captured().map_err(invalid)?;
+        if opts.cfgspace.is_some() {
+            // --cfgspace joins raw config space by address, as for any
+            // source.
+            load::join_cfgspace(&mut host, opts.cfgspace.as_deref())?;
+        }
+        let mut s = Self::from_parts(opts, host, captured);
+        s.replayed = Some(Replay {
+            host: snap.host,
+            vms: snap.vms,
+        });
+        Ok(Some(s))
     }
 
     /// A session over a host and configuration read elsewhere (a
@@ -210,7 +271,18 @@ impl Session {
             host,
             media,
             captured: cell,
+            replayed: None,
         }
+    }
+
+    /// What the replayed snapshot recorded, when this session replays one.
+    pub fn replayed(&self) -> Option<&Replay> {
+        self.replayed.as_ref()
+    }
+
+    /// The version 2 snapshot of this session.
+    pub fn snapshot(&self) -> crate::snapshot::SnapshotV2 {
+        crate::snapshot::SnapshotV2::of(self)
     }
 
     /// The options the session was opened with.
@@ -281,7 +353,7 @@ impl Session {
     /// host facts the files under `--root` tell; other sources carry their
     /// own. Returns the diagnostics met.
     pub fn add_illumos_facts(&mut self) -> Vec<Diagnostic> {
-        if !self.opts.source.is_illumos_tree() {
+        if !self.opts.source.is_illumos_tree() || self.replayed.is_some() {
             return Vec::new();
         }
         let root = self.root();
