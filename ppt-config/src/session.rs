@@ -16,6 +16,7 @@
 //!
 //! Nothing here prints or exits; errors are [`SessionError`].
 
+pub mod archive;
 mod nextboot;
 mod pending;
 
@@ -155,6 +156,10 @@ pub struct Captured {
     /// Host paths under the root where boot media was looked for, when
     /// none was given (SmartOS only).
     pub media_searched: Vec<String>,
+    /// Why the boot archive of a persistent root may not carry the
+    /// `/etc/ppt_aliases` the next boot should read (see
+    /// [`archive::notes`]).
+    pub archive_notes: Vec<String>,
 }
 
 /// Where the next boot's configuration comes from.
@@ -337,10 +342,16 @@ impl Session {
         if let Some(m) = &media {
             nextboot::capture(&mut files, Path::new(&m.shown), m.style);
         }
+        let archive_notes = if media.is_none() && !files.is_smartos() {
+            archive::notes(&root, &files)
+        } else {
+            Vec::new()
+        };
         Captured {
             files,
             media,
             media_searched: searched,
+            archive_notes,
         }
     }
 
@@ -486,6 +497,12 @@ impl Session {
                 let report = self.binding()?;
                 pending::next_boot(&self.host, &report, &mut plan);
             }
+        }
+        for n in &self.captured().archive_notes {
+            plan.pending.notes.push(crate::viability::Reason::new(
+                &crate::viability::rules::ARCHIVE_STALE,
+                n.clone(),
+            ));
         }
         let matches = self.next_matches()?;
         pending::matches_listed(&self.host, &matches, &mut plan);

@@ -82,6 +82,10 @@ pub struct SnapshotV2 {
     pub boot_media: Option<BootMediaV2>,
     /// Host paths where boot media was looked for when none was given.
     pub boot_media_searched: Vec<String>,
+    /// Why the boot archive of a persistent root may not carry
+    /// `/etc/ppt_aliases` (judged from file times when the snapshot was
+    /// taken).
+    pub boot_archive_notes: Vec<String>,
     /// The bhyve zones and their pass-through devices.
     pub vms: VmsV2,
 }
@@ -456,6 +460,7 @@ impl SnapshotV2 {
                 style: m.style.to_string(),
             }),
             boot_media_searched: captured.media_searched.clone(),
+            boot_archive_notes: captured.archive_notes.clone(),
             vms,
         }
     }
@@ -522,6 +527,7 @@ impl SnapshotV2 {
             files,
             media,
             media_searched: self.boot_media_searched.clone(),
+            archive_notes: self.boot_archive_notes.clone(),
         })
     }
 }
