@@ -83,6 +83,34 @@ pub fn notes(root: &HostRoot, files: &ConfigFiles) -> Vec<String> {
     out
 }
 
+/// Why `bootadm update-archive` did not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateArchiveError {
+    /// bootadm could not be started.
+    #[error("cannot run bootadm update-archive: {0}")]
+    Spawn(#[source] std::io::Error),
+    /// bootadm ran and failed.
+    #[error("bootadm update-archive failed ({0})")]
+    Failed(std::process::ExitStatus),
+}
+
+/// Runs `bootadm update-archive` (with `-R ROOT` unless the root is `/`),
+/// found on `PATH`, so the next boot's archive carries the files just
+/// written.
+pub fn update_archive(root: &Path) -> Result<(), UpdateArchiveError> {
+    let mut cmd = std::process::Command::new("bootadm");
+    cmd.arg("update-archive");
+    if root != Path::new("/") {
+        cmd.arg("-R").arg(root);
+    }
+    let status = cmd.status().map_err(UpdateArchiveError::Spawn)?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(UpdateArchiveError::Failed(status))
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
