@@ -139,11 +139,7 @@ pub fn parse_zone(xml: &str, file: &str) -> Option<BhyveZone> {
                     }
                 }
             }
-            n if n.starts_with('/') => {
-                if n == "/device" {
-                    finish(current.take(), &mut z);
-                }
-            }
+            "/device" => finish(current.take(), &mut z),
             _ => {}
         }
     }

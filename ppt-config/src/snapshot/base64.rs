@@ -31,7 +31,7 @@ fn value(c: u8) -> Option<u32> {
 /// Decodes `text`; `None` when it is not padded standard base64.
 pub fn decode(text: &str) -> Option<Vec<u8>> {
     let t = text.as_bytes();
-    if t.len() % 4 != 0 {
+    if t.len() & 3 != 0 {
         return None;
     }
     let mut out = Vec::with_capacity(t.len() / 4 * 3);
