@@ -5,9 +5,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use pci_core::{Address, Host};
 
 use super::facts::FunctionFacts;
-use super::function_rules::{self, FunctionContext, NextBoot};
+use super::function_rules::{self, FunctionContext, Prediction};
 use super::pending::{self, Pending};
-use super::{host_rules, isolation, FunctionReport, Report, Section, Verdict};
+use super::{
+    host_rules, isolation, DriverNow, FunctionReport, NextBootReport, Report, Section, Verdict,
+};
 
 /// What the user asked about and what is pending.
 #[derive(Debug, Clone, Default)]
@@ -15,7 +17,7 @@ pub struct Plan {
     /// Functions named by SELECTORs; empty means every endpoint function.
     pub selected: Vec<Address>,
     /// The next boot's driver per function, where predicted.
-    pub next_boot: BTreeMap<Address, NextBoot>,
+    pub next_boot: BTreeMap<Address, Prediction>,
     /// Aliases, ppt_matches candidates and VM payloads.
     pub pending: Pending,
 }
@@ -41,7 +43,7 @@ pub fn evaluate_facts(host: &Host, facts: &[FunctionFacts], plan: &Plan) -> Repo
     planned.extend(vm_fns.iter().copied());
     for f in facts {
         let ppt_then = match plan.next_boot.get(&f.address) {
-            Some(n) => n.driver.as_deref() == Some("ppt"),
+            Some(n) => n.driver_after() == Some("ppt"),
             None => f.driver.as_deref() == Some("ppt"),
         };
         if ppt_then {
@@ -72,6 +74,19 @@ pub fn evaluate_facts(host: &Host, facts: &[FunctionFacts], plan: &Plan) -> Repo
                     .unwrap_or_default(),
                 verdict: section.verdict,
                 reasons: section.reasons,
+                now: DriverNow {
+                    driver: f.driver.clone(),
+                },
+                next_boot: plan
+                    .next_boot
+                    .get(&f.address)
+                    .filter(|n| n.known)
+                    .map(|n| NextBootReport {
+                        driver: n.driver_after().map(str::to_string),
+                        dev: n.certain_dev().map(str::to_string),
+                        by: n.by(),
+                    })
+                    .unwrap_or_default(),
             },
         );
     }
