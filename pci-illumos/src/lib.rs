@@ -9,6 +9,7 @@
 pub mod aliases;
 pub mod binding;
 pub mod cfgspace;
+pub mod devfs;
 pub mod devinfo;
 pub mod ioctl;
 pub mod live;

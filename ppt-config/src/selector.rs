@@ -12,6 +12,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use pci_core::{Address, Function, Host};
+use pci_illumos::devfs::{DevfsPath, DevfsPathError};
 
 /// One parsed selector.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,7 +20,7 @@ pub enum Selector {
     /// A PCI address.
     Slot(Address),
     /// An illumos devfs path, normalised: no `/devices`, no `:minor`.
-    Path(String),
+    Path(DevfsPath),
     /// A `/dev/pptN` link (the text as given, e.g. `/dev/ppt0`).
     PptDev(String),
     /// Vendor and device ID.
@@ -37,9 +38,9 @@ pub enum SelectorError {
     /// The text fits none of the forms.
     #[error("`{0}` is not a selector: use a slot (0000:03:00.0), an illumos path (/pci@0,0/...), /dev/pptN or VENDOR:DEVICE")]
     Syntax(String),
-    /// A path with `.` or `..` components, or empty components.
-    #[error("`{0}` is not a plain devfs path: `.`, `..` and empty components are not allowed")]
-    BadPath(String),
+    /// A text starting with `/` that is not a devfs path.
+    #[error(transparent)]
+    BadPath(#[from] DevfsPathError),
     /// Nothing on the host matches.
     #[error("`{0}` matches no PCI function on this host (`pptctl show -n` lists them, `pptctl list -a` the ppt candidates)")]
     NoMatch(String),
@@ -49,32 +50,11 @@ impl fmt::Display for Selector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Selector::Slot(a) => write!(f, "{a}"),
-            Selector::Path(p) => f.write_str(p),
+            Selector::Path(p) => write!(f, "{p}"),
             Selector::PptDev(d) => f.write_str(d),
             Selector::Ids { vendor, device } => write!(f, "{vendor:04x}:{device:04x}"),
         }
     }
-}
-
-/// Strips `/devices` and a trailing `:minor` from an illumos path and checks
-/// its components.
-pub fn normalize_devfs_path(text: &str) -> Result<String, SelectorError> {
-    let mut p = text.strip_prefix("/devices").unwrap_or(text);
-    if p.is_empty() || !p.starts_with('/') {
-        return Err(SelectorError::Syntax(text.to_string()));
-    }
-    let last_start = p.rfind('/').unwrap_or(0);
-    if let Some(colon) = p[last_start..].find(':') {
-        p = &p[..last_start + colon];
-    }
-    let comps: Vec<&str> = p[1..].split('/').collect();
-    if comps
-        .iter()
-        .any(|c| c.is_empty() || *c == "." || *c == "..")
-    {
-        return Err(SelectorError::BadPath(text.to_string()));
-    }
-    Ok(p.to_string())
 }
 
 fn hex16(s: &str) -> Option<u16> {
@@ -94,7 +74,7 @@ impl FromStr for Selector {
             return Err(SelectorError::Syntax(s.to_string()));
         }
         if s.starts_with('/') {
-            return normalize_devfs_path(s).map(Selector::Path);
+            return Ok(Selector::Path(DevfsPath::parse(s)?));
         }
         if s.contains('.') {
             return s

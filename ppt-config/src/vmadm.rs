@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use pci_core::{Address, Function, Host};
+use pci_illumos::devfs::DevfsPath;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -208,15 +209,28 @@ pub struct PayloadDevice {
     pub location: String,
     /// The `path` value (`/devices/...`).
     pub path: String,
+    /// The devfs path zoneadmd resolves it to, when it can.
+    pub devfs: Option<DevfsPath>,
     /// The parsed slot, when valid.
     pub slot: Option<PciSlot>,
 }
 
-/// Strips `/devices` and a trailing `:ppt` minor, giving the devfs path
-/// libppt and the devinfo tree use (zoneadmd normalises the same way).
-pub fn devfs_path(path: &str) -> &str {
-    let p = path.strip_prefix("/devices").unwrap_or(path);
-    p.strip_suffix(":ppt").unwrap_or(p)
+/// The devfs path zoneadmd resolves a `path` to, or why it cannot.
+/// zoneadmd `resolve_device_match` (illumos-joyent
+/// `usr/src/cmd/zoneadmd/zoneadmd.c`) hands the path to libppt
+/// `ppt_devpath_to_dev`, whose `fs_to_phys_path` strips `/devices` and only
+/// a `:ppt` minor (illumos-gate `usr/src/lib/libppt/common/libppt.c`);
+/// the normalisation itself is [`DevfsPath`]'s.
+pub fn devfs_path(path: &str) -> Result<DevfsPath, String> {
+    let parsed = DevfsPath::parse_detailed(path).map_err(|e| e.to_string())?;
+    match parsed.minor.as_deref() {
+        None | Some("ppt") => Ok(parsed.path),
+        Some(m) => Err(format!(
+            "the minor `:{m}` is kept by libppt, which strips only `:ppt`, so zoneadmd \
+             cannot resolve it; write {}",
+            parsed.path.devices_path()
+        )),
+    }
 }
 
 /// Validates a vmadm create or update payload on its own (no host): vmadm's
@@ -349,9 +363,21 @@ fn check_entry(loc: &str, item: &Value, problems: &mut Vec<Problem>, out: &mut V
         }
     }
     if let Some(path) = path {
+        let devfs = match devfs_path(&path) {
+            Ok(p) => Some(p),
+            Err(why) => {
+                problems.push(Problem::beyond(
+                    path_loc,
+                    Severity::Error,
+                    format!("{path}: {why}; the VM will not start"),
+                ));
+                None
+            }
+        };
         out.push(PayloadDevice {
             location: loc.to_string(),
             path,
+            devfs,
             slot,
         });
     }
@@ -359,18 +385,19 @@ fn check_entry(loc: &str, item: &Value, problems: &mut Vec<Problem>, out: &mut V
 
 fn cross_checks(devices: &[PayloadDevice], problems: &mut Vec<Problem>) {
     let mut slots: BTreeMap<PciSlot, &str> = BTreeMap::new();
-    let mut paths: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut paths: BTreeMap<&DevfsPath, &str> = BTreeMap::new();
     let mut guest_devices: BTreeMap<(u8, u8), Vec<&PayloadDevice>> = BTreeMap::new();
     for d in devices {
-        let key = devfs_path(&d.path);
-        if let Some(first) = paths.get(key) {
-            problems.push(Problem::beyond(
-                format!("{}.path", d.location),
-                Severity::Error,
-                format!("{} is already given at {first}.path", d.path),
-            ));
-        } else {
-            paths.insert(key, &d.location);
+        if let Some(key) = &d.devfs {
+            if let Some(first) = paths.get(key) {
+                problems.push(Problem::beyond(
+                    format!("{}.path", d.location),
+                    Severity::Error,
+                    format!("{} is already given at {first}.path", d.path),
+                ));
+            } else {
+                paths.insert(key, &d.location);
+            }
         }
         let Some(slot) = d.slot else { continue };
         let loc = format!("{}.pci_slot", d.location);
@@ -459,11 +486,17 @@ pub fn check_against_host(
             .iter()
             .find(|f| f.illumos.as_ref().is_some_and(|n| n.path == p))
     };
-    let given: Vec<&str> = devices.iter().map(|d| devfs_path(&d.path)).collect();
+    let given: Vec<&str> = devices
+        .iter()
+        .filter_map(|d| d.devfs.as_ref().map(DevfsPath::as_str))
+        .collect();
     let mut seen_devices: Vec<Address> = Vec::new();
     for d in devices {
         let loc = format!("{}.path", d.location);
-        let key = devfs_path(&d.path);
+        // A path zoneadmd cannot resolve is already an error.
+        let Some(key) = d.devfs.as_ref().map(DevfsPath::as_str) else {
+            continue;
+        };
         let Some(f) = by_path(key) else {
             // A node name without its unit address (the seed's own
             // `pci1462,2291` for `pci1462,2291@0,1`) is a common slip.

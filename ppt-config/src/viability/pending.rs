@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use pci_core::Address;
+use pci_illumos::devfs::DevfsPath;
 
 use super::facts::FunctionFacts;
 use super::function_rules::NextBoot;
@@ -78,14 +79,10 @@ pub struct Pending {
     pub notes: Vec<Reason>,
 }
 
-/// Normalises a vmadm `path` to the devfs key (no `/devices`, no `:minor`).
+/// The devfs key of a vmadm `path` ([`DevfsPath`], the one normaliser);
+/// a text it refuses stays as written, so it names no function.
 pub fn devfs_key(path: &str) -> String {
-    let p = path.strip_prefix("/devices").unwrap_or(path);
-    let last = p.rfind('/').unwrap_or(0);
-    match p[last..].find(':') {
-        Some(c) => p[..last + c].to_string(),
-        None => p.to_string(),
-    }
+    DevfsPath::parse(path).map_or_else(|_| path.to_string(), |p| p.to_string())
 }
 
 /// The functions each VM device resolves to (by devfs path).
