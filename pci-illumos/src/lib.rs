@@ -16,5 +16,6 @@ pub mod live;
 pub mod matcher;
 pub mod matches;
 pub mod naming;
+pub mod pci_reg;
 pub mod pptdev;
 pub mod root;

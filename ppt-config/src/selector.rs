@@ -12,6 +12,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use pci_core::{Address, Function, Host};
+use pci_illumos::binding::PPT;
 use pci_illumos::devfs::{DevfsPath, DevfsPathError};
 
 /// One parsed selector.
@@ -107,7 +108,7 @@ impl Selector {
                 // instance number (illumos.md §1.8).
                 let inst: Option<i32> = dev.trim_start_matches("/dev/ppt").parse().ok();
                 f.illumos.as_ref().is_some_and(|n| {
-                    n.driver.as_deref() == Some("ppt") && n.instance.is_some() && n.instance == inst
+                    n.driver.as_deref() == Some(PPT) && n.instance.is_some() && n.instance == inst
                 })
             }
         }

@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use pci_core::{Address, Function, Host};
+use pci_illumos::binding::PPT;
 use pci_illumos::devfs::DevfsPath;
 use serde::Serialize;
 use serde_json::Value;
@@ -466,10 +467,10 @@ impl PendingBindings {
 
 /// Whether `f` is bound to ppt now.
 pub fn bound_now(f: &Function) -> bool {
-    f.driver.as_deref() == Some("ppt")
+    f.driver.as_deref() == Some(PPT)
         || f.illumos
             .as_ref()
-            .is_some_and(|n| n.driver.as_deref() == Some("ppt"))
+            .is_some_and(|n| n.driver.as_deref() == Some(PPT))
 }
 
 /// Checks the payload's devices against a host: each path must be a PCI

@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use pci_core::{Address, Host};
+use pci_illumos::binding::PPT;
 
 use super::facts::FunctionFacts;
 use super::function_rules::{self, FunctionContext, NextBoot};
@@ -41,8 +42,8 @@ pub fn evaluate_facts(host: &Host, facts: &[FunctionFacts], plan: &Plan) -> Repo
     planned.extend(vm_fns.iter().copied());
     for f in facts {
         let ppt_then = match plan.next_boot.get(&f.address) {
-            Some(n) => n.driver.as_deref() == Some("ppt"),
-            None => f.driver.as_deref() == Some("ppt"),
+            Some(n) => n.driver.as_deref() == Some(PPT),
+            None => f.driver.as_deref() == Some(PPT),
         };
         if ppt_then {
             planned.insert(f.address);

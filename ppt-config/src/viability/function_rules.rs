@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use pci_core::{Address, HostFacts};
+use pci_illumos::binding::PPT;
 
 use super::facts::{BarKind, ConfigDepth, FunctionFacts};
 use super::isolation::Groups;
@@ -84,14 +85,6 @@ impl FunctionContext<'_> {
     }
 }
 
-fn class_name(class: u32) -> &'static str {
-    match class >> 8 {
-        0x0600 => "host bridge",
-        0x0601 => "ISA/LPC bridge",
-        _ => "device",
-    }
-}
-
 /// Every per-function finding for `f`.
 pub fn check(f: &FunctionFacts, ctx: &FunctionContext<'_>) -> Vec<Reason> {
     let mut out = Vec::new();
@@ -107,48 +100,11 @@ fn push(out: &mut Vec<Reason>, rule: &Rule, message: String) {
 }
 
 fn identity_rules(f: &FunctionFacts, ctx: &FunctionContext<'_>, out: &mut Vec<Reason>) {
-    // rules::BRIDGE: header layout 1 or 2 (viability.md row 12).
-    if f.is_bridge() {
-        let kind = if f.header_layout == Some(2) {
-            "a CardBus bridge"
-        } else {
-            "a PCI-to-PCI bridge"
-        };
-        push(
-            out,
-            &rules::BRIDGE,
-            format!(
-                "{} is {kind} (header type {}); ppt would take everything below it from the host",
-                f.address,
-                f.header_layout.unwrap_or(1)
-            ),
-        );
-    }
-    // rules::HOST_CRITICAL: class 0600/0601 or the boot pool's controller.
-    if matches!(f.class >> 8, 0x0600 | 0x0601) {
-        push(
-            out,
-            &rules::HOST_CRITICAL,
-            format!(
-                "{} is the {} (class {:06x}); the host cannot run without it",
-                f.address,
-                class_name(f.class),
-                f.class
-            ),
-        );
-    } else if let Some(path) = f.path.as_deref() {
-        if let Some(dev) = ctx
-            .host
-            .boot_devices
-            .iter()
-            .find(|d| d.as_str() == path || d.starts_with(&format!("{path}/")))
-        {
-            push(
-                out,
-                &rules::HOST_CRITICAL,
-                format!("{} controls the boot pool device {dev}", f.address),
-            );
-        }
+    // rules::BRIDGE and rules::HOST_CRITICAL: the never-pass-through table
+    // (pci_core::passthrough::never), which `reserve` refuses by as well.
+    for n in f.never(&ctx.host.boot_devices) {
+        let rule = rules::by_code(n.code()).unwrap_or(&rules::HOST_CRITICAL);
+        push(out, rule, n.message(f.address));
     }
 }
 
@@ -402,7 +358,7 @@ fn os_rules(f: &FunctionFacts, ctx: &FunctionContext<'_>, out: &mut Vec<Reason>)
             format!("{} is the boot display (boot_vga = 1)", f.address),
         );
     }
-    if f.driver.as_deref() == Some("ppt") {
+    if f.driver.as_deref() == Some(PPT) {
         push(
             out,
             &rules::PPT_NOW,
@@ -410,7 +366,7 @@ fn os_rules(f: &FunctionFacts, ctx: &FunctionContext<'_>, out: &mut Vec<Reason>)
         );
     }
     if let Some(n) = ctx.next_boot.get(&f.address) {
-        if n.driver.as_deref() != f.driver.as_deref() || n.driver.as_deref() == Some("ppt") {
+        if n.driver.as_deref() != f.driver.as_deref() || n.driver.as_deref() == Some(PPT) {
             push(
                 out,
                 &rules::NEXT_BOOT,

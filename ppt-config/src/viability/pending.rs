@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use pci_core::Address;
+use pci_illumos::binding::PPT;
 use pci_illumos::devfs::DevfsPath;
 
 use super::facts::FunctionFacts;
@@ -101,8 +102,8 @@ pub fn vm_functions(pending: &Pending, facts: &[FunctionFacts]) -> BTreeSet<Addr
 
 fn on_ppt_after(a: &Address, facts: &FunctionFacts, next: &BTreeMap<Address, NextBoot>) -> bool {
     match next.get(a) {
-        Some(n) => n.driver.as_deref() == Some("ppt"),
-        None => facts.driver.as_deref() == Some("ppt"),
+        Some(n) => n.driver.as_deref() == Some(PPT),
+        None => facts.driver.as_deref() == Some(PPT),
     }
 }
 
@@ -128,7 +129,7 @@ pub fn check(
             .as_deref()
             .map(|d| format!(" as {d}"))
             .unwrap_or_default();
-        if now == Some("ppt") && then == Some("ppt") {
+        if now == Some(PPT) && then == Some(PPT) {
             out.push(Reason::new(
                 &rules::PPT_KEPT,
                 format!(
@@ -137,9 +138,9 @@ pub fn check(
                 ),
             ));
         }
-        if now != then && (now == Some("ppt") || then == Some("ppt")) {
+        if now != then && (now == Some(PPT) || then == Some(PPT)) {
             let msg = match (now, then) {
-                (_, Some("ppt")) => format!(
+                (_, Some(PPT)) => format!(
                     "{} is on {} now; after the next boot ppt takes it{dev} ({})",
                     f.address,
                     now.unwrap_or("no driver"),
@@ -154,7 +155,7 @@ pub fn check(
             };
             out.push(Reason::new(&rules::PENDING_CHANGE, msg));
         }
-        if then == Some("ppt") {
+        if then == Some(PPT) {
             if let Some(r) = reports
                 .get(&f.address)
                 .filter(|r| r.verdict == Verdict::Fail)
@@ -179,7 +180,7 @@ pub fn check(
     // rules::MATCHES_ONLY (illumos.md §7.1).
     for a in &pending.matches_listed {
         if let Some(f) = find(a) {
-            if !on_ppt_after(a, f, next_boot) && f.driver.as_deref() != Some("ppt") {
+            if !on_ppt_after(a, f, next_boot) && f.driver.as_deref() != Some(PPT) {
                 out.push(Reason::new(
                     &rules::MATCHES_ONLY,
                     format!(
@@ -279,7 +280,7 @@ fn vm_rules(
                     ),
                 )),
                 Some(f) => {
-                    let now = f.driver.as_deref() == Some("ppt");
+                    let now = f.driver.as_deref() == Some(PPT);
                     let after = on_ppt_after(&f.address, f, next_boot);
                     if !now && !after {
                         out.push(Reason::new(
