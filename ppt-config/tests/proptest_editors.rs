@@ -21,7 +21,7 @@ use ppt_config::loader_conf::LoaderConf;
 use ppt_config::matches_file::MatchesFile;
 use ppt_config::menu_lst::MenuLst;
 use ppt_config::selector::{resolve, Selector};
-use ppt_config::vmadm::{check_against_host, parse_pci_slot, validate_payload, PendingBindings};
+use ppt_config::vmadm::{check_against_host, parse_pci_slot, validate_payload};
 use proptest::prelude::*;
 
 #[path = "../../tests/support/mutate.rs"]
@@ -273,7 +273,7 @@ proptest! {
         for p in &problems {
             let _ = p.to_string();
         }
-        let _ = check_against_host(&devices, levon_host(), &PendingBindings::default());
+        let _ = check_against_host(&devices, levon_host(), &Default::default());
     }
 
     #[test]

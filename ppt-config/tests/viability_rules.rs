@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use pci_core::{Address, CpuVendor, Function, Host, HostFacts, Identity, IllumosNode, IommuFacts};
 use pci_core::{PathSource, PropValue};
 use ppt_config::viability::function_rules::NextBoot;
-use ppt_config::viability::pending::{AliasUse, Pending, VmDevice, VmPlan};
+use ppt_config::viability::pending::{AliasUse, Pending, VmPlan};
 use ppt_config::viability::{evaluate, Plan, Report, Verdict};
 
 /// Builds 4 KiB of config space by hand.
@@ -497,24 +497,14 @@ fn with_path(mut f: Function, path: &str, driver: &str) -> Function {
 }
 
 fn vm(devices: &[(&str, &str)]) -> VmPlan {
-    VmPlan {
-        file: "vm.json".into(),
-        name: Some("gpu-vm".into()),
-        devices: devices
-            .iter()
-            .enumerate()
-            .map(|(i, (p, s))| VmDevice {
-                index: i,
-                path: (*p).into(),
-                pci_slot: Some((*s).into()),
-                slot: {
-                    let n: Vec<u8> = s.split(':').map(|x| x.parse().unwrap()).collect();
-                    Some((n[0], n[1], n[2]))
-                },
-            })
-            .collect(),
-        errors: Vec::new(),
-    }
+    let entries: Vec<serde_json::Value> = devices
+        .iter()
+        .map(|(p, s)| serde_json::json!({"path": p, "pci_slot": s}))
+        .collect();
+    VmPlan::from_payload(
+        "vm.json",
+        serde_json::json!({"alias": "gpu-vm", "pci_devices": entries}),
+    )
 }
 
 fn config_codes(h: &Host, plan: &Plan) -> Vec<&'static str> {

@@ -1,5 +1,7 @@
-//! `pptctl vm-json`: print the vmadm `pci_devices` array for functions
-//! (issue 6, part 4), or check an existing vmadm payload (part 5).
+//! `pptctl vm-json`: print a vmadm payload (`{"pci_devices": [...]}`, or
+//! with `--update` `{"add_pci_devices": [...]}`) for functions, or check an
+//! existing vmadm payload. Both judge with ppt-config `vmadm::judge`, the
+//! function `check --vm` uses.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -10,7 +12,7 @@ use pci_core::{Function, Host};
 use ppt_config::boot_media::BootStyle;
 use ppt_config::reserve;
 use ppt_config::selector;
-use ppt_config::vmadm::{self, PayloadDevice, Problem, Severity};
+use ppt_config::vmadm::{self, Problem, Severity};
 
 use crate::error::CliError;
 use crate::global::Global;
@@ -30,8 +32,11 @@ pub struct VmJsonArgs {
     /// Only the selected functions, not the other functions of their devices.
     #[arg(long)]
     pub single_function: bool,
+    /// Print `{"add_pci_devices": [...]}` for `vmadm update` instead of `{"pci_devices": [...]}` for `vmadm create`.
+    #[arg(long)]
+    pub update: bool,
     /// Validate a vmadm create/update payload instead (exit 0 valid, 1 invalid, 2 unreadable).
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["selectors", "bus", "device", "single_function"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["selectors", "bus", "device", "single_function", "update"])]
     pub check: Option<PathBuf>,
     /// SmartOS: boot media whose ppt_aliases is what binds after the next boot.
     #[arg(long, value_name = "DIR")]
@@ -54,12 +59,17 @@ fn has_illumos_paths(host: &Host) -> bool {
     })
 }
 
-fn host_problems(
+/// The payload's problems: on its own, and against `host` when it has a
+/// real device tree, with the pending `ppt_aliases` as the next boot.
+fn judge(
     global: &Global,
     args: &VmJsonArgs,
-    host: &Host,
-    devices: &[PayloadDevice],
+    payload: &serde_json::Value,
+    host: Option<&Host>,
 ) -> Result<Vec<Problem>, CliError> {
+    let Some(host) = host else {
+        return Ok(vmadm::judge(payload, None));
+    };
     // Reading is harmless anywhere, so no SmartOS refusal here: without
     // --boot-media the pending aliases are --root's /etc/ppt_aliases.
     let layout = match &args.boot_media {
@@ -68,7 +78,12 @@ fn host_problems(
         None => ppt_config::boot_media::Layout::persistent(&global.root),
     };
     let pending = reserve::pending_bindings(&layout).map_err(|e| CliError::input(e.to_string()))?;
-    Ok(vmadm::check_against_host(devices, host, &pending))
+    let on_ppt_after = |f: &Function| pending.on_ppt_after(f);
+    let view = vmadm::NextBootView {
+        on_ppt_after: &on_ppt_after,
+        read_from: pending.sources.join(", "),
+    };
+    Ok(vmadm::judge(payload, Some((host, &view))))
 }
 
 /// Runs the subcommand.
@@ -111,20 +126,31 @@ fn generate(global: &Global, args: &VmJsonArgs) -> Result<ExitCode, CliError> {
     }
     let devices = vmadm::pci_devices(&funcs, args.bus, args.device)
         .map_err(|e| CliError::input(e.to_string()))?;
+    let payload = vmadm::payload(&devices, args.update);
     let json =
-        serde_json::to_string_pretty(&devices).map_err(|e| CliError::failed(e.to_string()))?;
+        serde_json::to_string_pretty(&payload).map_err(|e| CliError::failed(e.to_string()))?;
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{json}");
-    // Say now what would break at VM start.
-    let payload = serde_json::json!({ "pci_devices": devices });
-    let (mut problems, read) = vmadm::validate_payload(&payload);
-    if has_illumos_paths(&host) {
-        problems.extend(host_problems(global, args, &host, &read)?);
-    }
+    // Say now what would break at VM start; an error is exit 1, as
+    // `vm-json --check` on the printed payload would say.
+    let problems = judge(
+        global,
+        args,
+        &payload,
+        has_illumos_paths(&host).then_some(&host),
+    )?;
+    let errors = problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .count();
     for p in problems {
         eprintln!("pptctl: {p}");
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(if errors == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn check(global: &Global, args: &VmJsonArgs, file: PathBuf) -> Result<ExitCode, CliError> {
@@ -137,14 +163,17 @@ fn check(global: &Global, args: &VmJsonArgs, file: PathBuf) -> Result<ExitCode, 
             e.column()
         ))
     })?;
-    let (mut problems, devices) = vmadm::validate_payload(&payload);
-    match global.load_host() {
-        Ok(host) if has_illumos_paths(&host) => {
-            problems.extend(host_problems(global, args, &host, &devices)?);
+    let problems = match global.load_host() {
+        Ok(host) if has_illumos_paths(&host) => judge(global, args, &payload, Some(&host))?,
+        Ok(_) => {
+            eprintln!("pptctl: note: host checks skipped: the source has no illumos device tree (use --from devinfo:FILE or a snapshot taken on the host)");
+            judge(global, args, &payload, None)?
         }
-        Ok(_) => eprintln!("pptctl: note: host checks skipped: the source has no illumos device tree (use --from devinfo:FILE or a snapshot taken on the host)"),
-        Err(e) => eprintln!("pptctl: note: host checks skipped: {}", e.message),
-    }
+        Err(e) => {
+            eprintln!("pptctl: note: host checks skipped: {}", e.message);
+            judge(global, args, &payload, None)?
+        }
+    };
     let errors = problems
         .iter()
         .filter(|p| p.severity == Severity::Error)

@@ -77,6 +77,7 @@ pub fn evaluate_facts(host: &Host, facts: &[FunctionFacts], plan: &Plan) -> Repo
         );
     }
     let config = Section::from_reasons(pending::check(
+        host,
         &plan.pending,
         facts,
         &plan.next_boot,

@@ -12,9 +12,8 @@ use pci_illumos::binding::{self, BoundBy, KernelFiles, PPT};
 use pci_illumos::matches::{NodeIds, PptMatches};
 use pci_illumos::root::HostRoot;
 use ppt_config::viability::function_rules::NextBoot;
-use ppt_config::viability::pending::{AliasUse, VmDevice, VmPlan};
+use ppt_config::viability::pending::{AliasUse, VmPlan};
 use ppt_config::viability::Plan;
-use ppt_config::vmadm;
 use serde_json::Value;
 
 use crate::error::CliError;
@@ -115,8 +114,8 @@ fn next_boot(host: &Host, files: &KernelFiles, plan: &mut Plan) {
     }
 }
 
-/// Reads one vmadm payload: vmadm's own rejections become errors, the
-/// device entries are kept for the host checks.
+/// Reads one vmadm payload; the rules judge it as `vm-json --check` does
+/// (ppt-config `vmadm::judge`).
 fn read_vm(file: &std::path::Path) -> Result<VmPlan, CliError> {
     let shown = file.display().to_string();
     let bytes = crate::error::read_payload(file)?;
@@ -126,42 +125,5 @@ fn read_vm(file: &std::path::Path) -> Result<VmPlan, CliError> {
             e.line()
         ))
     })?;
-    let (problems, devices) = vmadm::validate_payload(&v);
-    let mut plan = VmPlan {
-        file: shown,
-        name: v
-            .get("alias")
-            .or_else(|| v.get("uuid"))
-            .and_then(Value::as_str)
-            .map(str::to_string),
-        ..Default::default()
-    };
-    // Problems beyond vmadm (duplicate or reserved slots, function 0) are
-    // the check's own rules; only vmadm's rejections are taken here.
-    plan.errors = problems
-        .iter()
-        .filter(|p| p.vmadm)
-        .map(|p| {
-            if p.location.is_empty() || p.message.contains(&p.location) {
-                p.message.clone()
-            } else {
-                format!("{}: {}", p.location, p.message)
-            }
-        })
-        .collect();
-    plan.devices = devices
-        .into_iter()
-        .map(|d| VmDevice {
-            index: d
-                .location
-                .rsplit('.')
-                .next()
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(0),
-            path: d.path,
-            pci_slot: d.slot.map(|s| s.to_string()),
-            slot: d.slot.map(|s| (s.bus, s.device, s.function)),
-        })
-        .collect();
-    Ok(plan)
+    Ok(VmPlan::from_payload(shown, v))
 }
