@@ -23,9 +23,13 @@ mod pending;
 #[derive(Args, Debug)]
 pub struct CheckArgs {
     /// Functions to check: a slot (0000:03:00.0), an illumos path, /dev/pptN
-    /// or VENDOR:DEVICE. Default: every endpoint function.
+    /// or VENDOR:DEVICE. Default: every function a user could pass through.
     #[arg(value_name = "SELECTOR")]
     pub selectors: Vec<String>,
+    /// Without SELECTORs: also judge host bridges, root ports and other
+    /// infrastructure, which may never be passed through.
+    #[arg(long, conflicts_with = "selectors")]
+    pub all: bool,
     /// vmadm payloads (JSON) whose pci_devices must be on ppt after the next boot.
     #[arg(long = "vm", value_name = "FILE", num_args = 1..)]
     pub vm: Vec<PathBuf>,
@@ -46,6 +50,7 @@ pub fn run(global: &Global, args: CheckArgs) -> Result<ExitCode, CliError> {
         .collect();
     let mut plan = Plan {
         selected,
+        all: args.all,
         ..Default::default()
     };
     pending::gather(global, &host, &args.vm, &mut plan)?;

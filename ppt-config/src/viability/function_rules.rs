@@ -394,16 +394,33 @@ fn neighbour_rules(f: &FunctionFacts, ctx: &FunctionContext<'_>, out: &mut Vec<R
             })
             .map(|g| format!("{} ({})", g.address, ctx.driver_story(g)))
             .collect();
+        // Never advise reserving a sibling the never-pass-through table
+        // refuses (an ISA/LPC bridge next to a chipset's SMBus function).
+        let stuck = ctx
+            .all
+            .iter()
+            .filter(|g| {
+                g.address != f.address
+                    && g.address.same_device(&f.address)
+                    && !ctx.planned.contains(&g.address)
+                    && !g.never(&ctx.host.boot_devices).is_empty()
+            })
+            .count();
         if !left.is_empty() {
-            push(
-                out,
-                &rules::SIBLINGS_LEFT_BEHIND,
-                format!(
-                    "passing {} through leaves {} of the same device with the host",
-                    f.address,
-                    left.join(", ")
-                ),
+            let message = format!(
+                "passing {} through leaves {} of the same device with the host",
+                f.address,
+                left.join(", ")
             );
+            if stuck > 0 {
+                out.push(Reason::with_hint(
+                    &rules::SIBLINGS_LEFT_BEHIND,
+                    message,
+                    "some of them may never be passed through (bridge, host bridge, ISA/LPC or boot device), so the device can only be split; make sure the guest does not need them",
+                ));
+            } else {
+                push(out, &rules::SIBLINGS_LEFT_BEHIND, message);
+            }
         }
     }
     // rules::SHARED_ISOLATION (viability.md rows 4–7): other devices of the
