@@ -1027,10 +1027,7 @@ pub(crate) fn path_lints(who: &str, c: &[u8], kept: &[u8], out: &mut Vec<Lint>) 
 /// where a component of `wanted` without `@unit` equals the node-name part
 /// of the candidate's component. Used to suggest the full path when a unit
 /// address is missing.
-pub(crate) fn suggest_paths<'a>(
-    wanted: &str,
-    candidates: impl Iterator<Item = &'a str>,
-) -> Vec<String> {
+pub fn suggest_paths<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str>) -> Vec<String> {
     let w: Vec<&str> = wanted.split('/').collect();
     let mut out: Vec<String> = candidates
         .filter(|c| {

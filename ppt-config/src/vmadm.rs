@@ -646,18 +646,13 @@ pub fn check_against_host(
 /// node name without its unit address (the 2018 blog's `pci1462,2291` for
 /// `pci1462,2291@0,1`) is the common slip. Empty when nothing is near.
 pub fn did_you_mean(host: &Host, key: &str) -> String {
-    let near: Vec<&str> = host
-        .functions
-        .iter()
-        .filter_map(Function::devfs_path)
-        .filter(|p| p.starts_with(key) && p[key.len()..].starts_with('@'))
-        .collect();
+    let near = crate::selector::near_paths(host, key);
     if near.is_empty() {
         String::new()
     } else {
         format!(
-            "; did you mean /devices{}? (a node's unit address is part of its path)",
-            near.join(" or /devices")
+            "; did you mean {}? (a node's unit address is part of its path)",
+            near.join(" or ")
         )
     }
 }

@@ -22,8 +22,9 @@ mod pending;
 /// Arguments of `pptctl check`.
 #[derive(Args, Debug)]
 pub struct CheckArgs {
-    /// Functions to check: a slot (0000:03:00.0), an illumos path, /dev/pptN
-    /// or VENDOR:DEVICE. Default: every function a user could pass through.
+    /// Functions to check: a slot as lspci -s (01:00.0, 01:00.*), IDs as
+    /// lspci -d (10de:a65, 10de:, ::0300), an illumos path or /dev/pptN.
+    /// Default: every function a user could pass through.
     #[arg(value_name = "SELECTOR")]
     pub selectors: Vec<String>,
     /// Without SELECTORs: also judge host bridges, root ports and other

@@ -20,7 +20,7 @@ use crate::global::Global;
 /// Arguments of `pptctl vm-json`.
 #[derive(Args, Debug)]
 pub struct VmJsonArgs {
-    /// Functions: B:D.F slot, illumos path, /dev/pptN or VENDOR:DEVICE.
+    /// Functions: a slot as lspci -s (01:00.0, 01:00.*), IDs as lspci -d (10de:a65, 10de:, ::0300), an illumos path or /dev/pptN.
     #[arg(value_name = "SELECTOR", required_unless_present = "check")]
     pub selectors: Vec<String>,
     /// Guest bus (0-255).
