@@ -39,6 +39,7 @@ fn every_command_takes_every_form() {
             &["vm-json", form][..],
             &["reserve", "--dry-run", form][..],
             &["unreserve", "--dry-run", form][..],
+            &["match", form][..],
         ] {
             let o = run(cmd);
             assert!(
@@ -61,6 +62,7 @@ fn a_typo_path_says_did_you_mean_everywhere() {
         &["vm-json", TYPO][..],
         &["reserve", "--dry-run", TYPO][..],
         &["show", "-s", TYPO][..],
+        &["match", TYPO][..],
     ] {
         let o = run(cmd);
         assert_eq!(o.status.code(), Some(2), "{cmd:?}: {o:?}");
@@ -88,6 +90,22 @@ fn lspci_messages_and_no_select_all() {
     let o = run(&["reserve", "--dry-run", ":"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("would select every function"));
+    // match narrows the next boot's changes to the selected functions.
+    // (An empty root: nothing keeps the card on ppt, both functions change.)
+    let empty = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(empty.path().join("etc")).unwrap();
+    let o = pptctl_at(empty.path(), example_from())
+        .args(["match", "--json", "::0403"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let paths: Vec<&str> = v["after_reboot"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["/pci@0,0/pci8086,151@1/pci1462,2291@0,1"], "{v}");
     // show keeps lspci's own -s/-d texts.
     let o = run(&["show", "-d", "10000:"]);
     assert_eq!(

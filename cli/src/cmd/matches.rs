@@ -31,6 +31,7 @@ use pci_illumos::binding::{predict, BindingReport, BoundBy, KernelFiles, Predict
 use pci_illumos::matcher::{select, LineSelection};
 use pci_illumos::matches::{Lint, PptMatches, Rule, MATCHES_BOOT, MATCHES_ETC};
 use pci_illumos::root::HostRoot;
+use ppt_config::selector;
 use serde::Serialize;
 
 use crate::error::CliError;
@@ -39,6 +40,10 @@ use crate::global::Global;
 /// Arguments of `pptctl match`.
 #[derive(Args, Debug)]
 pub struct MatchArgs {
+    /// Only these functions in the next boot's changes: a slot as lspci -s,
+    /// IDs as lspci -d (10de:, ::0300), an illumos path or /dev/pptN.
+    #[arg(value_name = "SELECTOR")]
+    pub selectors: Vec<String>,
     /// Show every line (comments too), how libppt reads it, and why each
     /// function binds as it does.
     #[arg(long)]
@@ -103,6 +108,8 @@ pub struct MatchReport {
     selections: Vec<LineSelection>,
     binding: BindingReport,
     host: Host,
+    /// devfs paths of the functions the SELECTORs chose; `None`: all.
+    only: Option<Vec<String>>,
 }
 
 fn warnings(lints: &[Lint]) -> Vec<JsonWarning> {
@@ -140,6 +147,7 @@ impl MatchReport {
             selections,
             binding,
             host,
+            only: None,
         }
     }
 
@@ -153,7 +161,11 @@ impl MatchReport {
     }
 
     fn changes(&self) -> impl Iterator<Item = &Prediction> {
-        self.binding.predictions.iter().filter(|p| p.changes())
+        self.binding
+            .predictions
+            .iter()
+            .filter(|p| p.changes())
+            .filter(|p| self.only.as_ref().is_none_or(|o| o.contains(&p.path)))
     }
 
     /// Number of warnings (lines and entries with lints, plus file-level
@@ -388,9 +400,22 @@ fn escape(s: &str) -> String {
 
 /// Runs the subcommand.
 pub fn run(global: &Global, args: MatchArgs) -> Result<ExitCode, CliError> {
+    let sels = selector::parse_all(&args.selectors).map_err(|e| CliError::input(e.to_string()))?;
     let host = global.load_host()?;
+    let only = if sels.is_empty() {
+        None
+    } else {
+        let chosen = selector::resolve(&host, &sels).map_err(|e| CliError::input(e.to_string()))?;
+        Some(
+            chosen
+                .iter()
+                .filter_map(|f| f.devfs_path().map(str::to_string))
+                .collect(),
+        )
+    };
     let root = HostRoot::new(&global.root);
-    let report = MatchReport::build(host, &root)?;
+    let mut report = MatchReport::build(host, &root)?;
+    report.only = only;
     if args.json {
         let text = serde_json::to_string_pretty(&report.to_json())
             .map_err(|e| CliError::failed(format!("cannot write JSON: {e}")))?;

@@ -175,13 +175,20 @@ pub fn check(
     for a in &pending.matches_listed {
         if let Some(f) = find(a) {
             if !on_ppt_after(a, f, next_boot) && f.driver.as_deref() != Some(PPT) {
-                out.push(Reason::new(
-                    &rules::MATCHES_ONLY,
-                    format!(
-                        "{a} is listed by ppt_matches but no ppt_aliases entry binds it, so it stays on {}",
-                        f.driver.as_deref().unwrap_or("no driver")
-                    ),
-                ));
+                let message = format!(
+                    "{a} is listed by ppt_matches but no ppt_aliases entry binds it, so it stays on {}",
+                    f.driver.as_deref().unwrap_or("no driver")
+                );
+                // Never advise reserving what may never be passed through.
+                if f.never(&host.facts.boot_devices).is_empty() {
+                    out.push(Reason::new(&rules::MATCHES_ONLY, message));
+                } else {
+                    out.push(Reason::with_hint(
+                        &rules::MATCHES_ONLY,
+                        message,
+                        "it may never be passed through (bridge, host bridge, ISA/LPC or boot device): narrow the ppt_matches line so it does not list it",
+                    ));
+                }
             }
         }
     }

@@ -427,7 +427,7 @@ pub const ALIAS_TAKES_MORE: Rule = rule(
     Config,
     "ppt_aliases compatible entries vs the nodes' compatible lists",
     "an ID alias binds more than one function",
-    "use path aliases (pptctl reserve PATH) to reserve single functions",
+    "use path aliases (pptctl reserve PATH; on SmartOS with --boot-media DIR) to reserve single functions",
 );
 
 /// Source: illumos.md §7.2 (a path alias must be the byte-exact ddi_pathname).
@@ -448,7 +448,7 @@ pub const RESERVED_FAILS: Rule = rule(
     Config,
     "per-function verdicts of reserved functions",
     "a function reserved for ppt fails a pass-through gate",
-    "unreserve it (pptctl unreserve SELECTOR) or fix the cause",
+    "unreserve it (pptctl unreserve SELECTOR; on SmartOS with --boot-media DIR) or fix the cause",
 );
 
 /// What the next boot will change (illumos.md §3.1: aliases are read once at boot).
@@ -478,7 +478,7 @@ pub const MATCHES_ONLY: Rule = rule(
     Config,
     "ppt_matches vs ppt_aliases",
     "a device is listed by ppt_matches but no alias binds it to ppt",
-    "ppt_matches only widens `pptadm list -a`; reserve with ppt_aliases (pptctl reserve)",
+    "ppt_matches only widens `pptadm list -a`; reserve with ppt_aliases (pptctl reserve; on SmartOS with --boot-media DIR)",
 );
 
 /// Every rule, in report order.
