@@ -235,7 +235,8 @@ mod tests {
 
     #[test]
     fn refuses_what_names_no_node() {
-        let cases: [(&str, fn(&DevfsPathError) -> bool); 12] = [
+        type Want = fn(&DevfsPathError) -> bool;
+        let cases: [(&str, Want); 12] = [
             ("", |e| matches!(e, DevfsPathError::Empty)),
             ("pci@0,0", |e| matches!(e, DevfsPathError::Relative(_))),
             ("devices/pci@0,0", |e| {
