@@ -182,6 +182,14 @@ impl Function {
             .filter(|p| !p.is_empty())
     }
 
+    /// The devinfo `assigned-addresses` property (the BARs the OS
+    /// assigned), when the function has a devinfo node that has it.
+    pub fn assigned_addresses(&self) -> Option<&PropValue> {
+        self.illumos
+            .as_ref()
+            .and_then(|n| n.props.get("assigned-addresses"))
+    }
+
     /// Header layout (header type & 0x7f), from the identity or the config bytes.
     pub fn header_layout(&self) -> Option<u8> {
         self.ids

@@ -175,8 +175,8 @@ impl FunctionFacts {
         facts.path = f.devfs_path().map(str::to_string);
         facts.path_from_devinfo = node.is_some_and(|n| n.path_source == Some(PathSource::Devinfo));
         if facts.path_from_devinfo {
-            facts.assigned_addresses = node.map(|n| {
-                n.props.get("assigned-addresses").is_some_and(|v| match v {
+            facts.assigned_addresses = node.map(|_| {
+                f.assigned_addresses().is_some_and(|v| match v {
                     PropValue::Ints(c) => !c.is_empty(),
                     PropValue::Int64s(c) => !c.is_empty(),
                     PropValue::Bytes(b) => !b.is_empty(),
@@ -185,9 +185,7 @@ impl FunctionFacts {
             });
         }
         if facts.depth == ConfigDepth::Missing {
-            if let Some(PropValue::Ints(cells)) =
-                node.and_then(|n| n.props.get("assigned-addresses"))
-            {
+            if let Some(PropValue::Ints(cells)) = f.assigned_addresses() {
                 facts.bars = bars_from_assigned_addresses(cells);
             }
         }
