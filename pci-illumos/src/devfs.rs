@@ -269,12 +269,13 @@ mod tests {
     }
 
     #[test]
-    fn serde_is_the_string() {
-        let p = DevfsPath::parse(GPU).unwrap();
-        assert_eq!(serde_json::to_string(&p).unwrap(), format!("\"{GPU}\""));
-        let back: DevfsPath = serde_json::from_str("\"/devices/pci@0,0/a@1:ppt\"").unwrap();
-        assert_eq!(back, "/pci@0,0/a@1");
-        assert!(serde_json::from_str::<DevfsPath>("\"/devicesX/a\"").is_err());
+    fn deserialises_through_the_normaliser() {
+        use serde::de::value::{Error, StrDeserializer};
+        use serde::de::IntoDeserializer;
+        let d: StrDeserializer<'_, Error> = "/devices/pci@0,0/a@1:ppt".into_deserializer();
+        assert_eq!(DevfsPath::deserialize(d).unwrap(), "/pci@0,0/a@1");
+        let d: StrDeserializer<'_, Error> = "/devicesX/a".into_deserializer();
+        assert!(DevfsPath::deserialize(d).is_err());
     }
 
     #[test]

@@ -362,6 +362,19 @@ mod tests {
         }
     }
 
+    /// The devfs path type serialises as its string (JSON documents keep
+    /// their shape).
+    #[test]
+    fn devfs_path_serialises_as_a_string() {
+        let p = DevfsPath::parse("/devices/pci@0,0/pci8086,151@1/display@0:ppt").unwrap();
+        assert_eq!(
+            serde_json::to_string(&p).unwrap(),
+            "\"/pci@0,0/pci8086,151@1/display@0\""
+        );
+        let back: DevfsPath = serde_json::from_str("\"/pci@0,0/a@1\"").unwrap();
+        assert_eq!(back, "/pci@0,0/a@1");
+    }
+
     #[test]
     fn typo_path_says_did_you_mean() {
         let h = host();
