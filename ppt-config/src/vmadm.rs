@@ -482,6 +482,10 @@ pub struct PendingBindings {
     pub ids: Vec<String>,
     /// Where the pending aliases were read from (host paths), for messages.
     pub sources: Vec<String>,
+    /// The next boot cannot be known (a SmartOS root without its boot
+    /// media): nothing is promised either way, every function counts as
+    /// "as now", as `check` treats a function without a prediction.
+    pub unknown: bool,
 }
 
 impl PendingBindings {
@@ -526,9 +530,9 @@ impl Default for NextBootView<'_> {
 impl PendingBindings {
     /// Whether `f` is bound to ppt after the next boot. No `ppt_aliases`
     /// found means none binds it, as the kernel reads it (and as `check`
-    /// predicts), so the answer is always known.
+    /// predicts); `None` only when the next boot is [`Self::unknown`].
     pub fn on_ppt_after(&self, f: &Function) -> Option<bool> {
-        Some(self.binds(f))
+        (!self.unknown).then(|| self.binds(f))
     }
 }
 

@@ -78,6 +78,7 @@ fn reserved() -> PendingBindings {
         paths: vec![GPU.into(), AUDIO.into()],
         ids: vec![],
         sources: vec!["/etc/ppt_aliases".into()],
+        unknown: false,
     }
 }
 
@@ -239,6 +240,7 @@ fn host_rules_warn_and_fail() {
         paths: vec![GPU.into(), AUDIO.into()],
         ids: vec![],
         sources: vec!["/mnt/overlay/etc/ppt_aliases".into()],
+        unknown: false,
     };
     let p = problems(&seed_payload(), &host("vgatext"), &pending);
     assert!(
@@ -252,6 +254,7 @@ fn host_rules_warn_and_fail() {
         paths: vec![GPU.into()],
         ids: vec![],
         sources: vec!["/etc/ppt_aliases".into()],
+        unknown: false,
     };
     let p = problems(&seed_payload(), &host("ppt"), &pending);
     assert_eq!(p.len(), 1, "{p:?}");
@@ -259,4 +262,20 @@ fn host_rules_warn_and_fail() {
     assert!(p[0]
         .2
         .contains("no longer reserved after the next boot (read: /etc/ppt_aliases)"));
+}
+
+/// A next boot that cannot be known (SmartOS without its boot media)
+/// promises nothing: a function on ppt now is judged as staying there, one
+/// that is not still needs reserving.
+#[test]
+fn unknown_next_boot_counts_as_now() {
+    let unknown = PendingBindings {
+        sources: vec!["nothing: the boot media was not given".into()],
+        unknown: true,
+        ..Default::default()
+    };
+    let p = problems(&seed_payload(), &host("ppt"), &unknown);
+    assert!(p.iter().all(|p| p.1 != Severity::Error), "{p:?}");
+    let p = problems(&seed_payload(), &host("vgatext"), &unknown);
+    assert!(p.iter().any(|p| p.1 == Severity::Error), "{p:?}");
 }
