@@ -19,37 +19,40 @@ const GPU: &str = "/pci@0,0/pci8086,151@1/display@0";
 const AUDIO: &str = "/pci@0,0/pci8086,151@1/pci1462,2291@0,1";
 
 fn path() -> impl Strategy<Value = String> {
+    // Mostly real paths, so that whole payloads are often valid on their
+    // own and the host checks (where the two commands' next-boot readings
+    // meet) decide.
     let node = prop_oneof![
-        Just(GPU.to_string()),
-        Just(AUDIO.to_string()),
+        4 => Just(GPU.to_string()),
+        4 => Just(AUDIO.to_string()),
         // Typos: unit address missing, wrong node, the bridge.
-        Just("/pci@0,0/pci8086,151@1/pci1462,2291".to_string()),
-        Just("/pci@0,0/pci8086,151@1/display@9".to_string()),
-        Just("/pci@0,0/pci8086,151@1".to_string()),
+        1 => Just("/pci@0,0/pci8086,151@1/pci1462,2291".to_string()),
+        1 => Just("/pci@0,0/pci8086,151@1/display@9".to_string()),
+        1 => Just("/pci@0,0/pci8086,151@1".to_string()),
     ];
     let head = prop_oneof![
-        Just("/devices"),
-        Just(""),
-        Just("/devicesX"),
-        Just("devices")
+        8 => Just("/devices"),
+        1 => Just(""),
+        1 => Just("/devicesX"),
+        1 => Just("devices"),
     ];
-    let minor = prop_oneof![Just(""), Just(":ppt"), Just(":devctl")];
+    let minor = prop_oneof![4 => Just(""), 2 => Just(":ppt"), 1 => Just(":devctl")];
     (head, node, minor).prop_map(|(h, n, m)| format!("{h}{n}{m}"))
 }
 
 fn slot() -> impl Strategy<Value = String> {
     prop_oneof![
-        Just("0:8:0".to_string()),
-        Just("0:8:1".to_string()),
-        Just("0:9:0".to_string()),
-        Just("0:4:0".to_string()),
-        Just("0x8".to_string()),
-        Just("1:0:0".to_string()),
+        4 => Just("0:8:0".to_string()),
+        4 => Just("0:8:1".to_string()),
+        1 => Just("0:9:0".to_string()),
+        1 => Just("0:4:0".to_string()),
+        1 => Just("0x8".to_string()),
+        1 => Just("1:0:0".to_string()),
     ]
 }
 
 fn payload() -> impl Strategy<Value = serde_json::Value> {
-    let entries = proptest::collection::vec((path(), slot()), 0..4);
+    let entries = proptest::collection::vec((path(), slot()), 0..3);
     let key = prop_oneof![Just("pci_devices"), Just("add_pci_devices")];
     (key, entries).prop_map(|(key, entries)| {
         let list: Vec<serde_json::Value> = entries
@@ -85,7 +88,7 @@ fn both(root: &Path, file: &Path) -> (bool, bool) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
 
     #[test]
     fn check_vm_and_vm_json_check_agree(p in payload(), empty_root in any::<bool>()) {
@@ -139,6 +142,13 @@ fn named_cases_agree() {
             String::from_utf8_lossy(bytes)
         );
     }
+    // With an empty root nothing keeps the card on ppt after the next
+    // boot: both call the same good payload broken.
+    let empty = t.path().join("empty");
+    std::fs::create_dir_all(empty.join("etc")).unwrap();
+    let file = t.path().join("vm.json");
+    std::fs::write(&file, &good.stdout).unwrap();
+    assert_eq!(both(&empty, &file), (true, true));
 }
 
 /// `vm-json` that prints an error exits 1 (here: the bridge, which may
