@@ -224,7 +224,7 @@ fn persistent_root_prints_host_paths_and_refuses_bridges() {
         .clone();
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("refusing to reserve without --force"), "{err}");
-    assert!(err.contains("0000:00:01.0 is a bridge"), "{err}");
+    assert!(err.contains("0000:00:01.0 is a PCI-to-PCI bridge"), "{err}");
 
     // SmartOS root without --boot-media is refused: /etc is a ramdisk.
     std::fs::write(
@@ -241,6 +241,8 @@ fn persistent_root_prints_host_paths_and_refuses_bridges() {
 
 #[test]
 fn vm_json_prints_and_checks_the_seed_card() {
+    // The example's root holds the ppt_aliases that keep the card on ppt.
+    let pptctl = || support::pptctl_at(support::example_dir().join("root"), example_from());
     let out = pptctl()
         .args(["vm-json", "01:00.0"])
         .assert()
@@ -248,23 +250,38 @@ fn vm_json_prints_and_checks_the_seed_card() {
         .get_output()
         .clone();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(
-        v,
-        serde_json::json!([
-            {"path": "/devices/pci@0,0/pci8086,151@1/display@0", "pci_slot": "0:8:0"},
-            {"path": "/devices/pci@0,0/pci8086,151@1/pci1462,2291@0,1", "pci_slot": "0:8:1"}
-        ])
-    );
+    let entries = serde_json::json!([
+        {"path": "/devices/pci@0,0/pci8086,151@1/display@0", "pci_slot": "0:8:0"},
+        {"path": "/devices/pci@0,0/pci8086,151@1/pci1462,2291@0,1", "pci_slot": "0:8:1"}
+    ]);
+    assert_eq!(v, serde_json::json!({ "pci_devices": entries }));
 
+    // The output is checked as it is: `vm-json > f; vm-json --check f`.
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("good.json");
-    std::fs::write(&good, format!("{{\"pci_devices\": {v}}}")).unwrap();
+    std::fs::write(&good, &out.stdout).unwrap();
     pptctl()
         .args(["vm-json", "--check"])
         .arg(&good)
         .assert()
         .success()
         .stdout(predicates::str::contains("valid"));
+    // --update: the payload `vmadm update` takes, accepted as well.
+    let out = pptctl()
+        .args(["vm-json", "--update", "01:00.0"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v, serde_json::json!({ "add_pci_devices": entries }));
+    let update = dir.path().join("update.json");
+    std::fs::write(&update, &out.stdout).unwrap();
+    pptctl()
+        .args(["vm-json", "--check"])
+        .arg(&update)
+        .assert()
+        .success();
 
     for (broken, location) in [
         (
@@ -286,6 +303,14 @@ fn vm_json_prints_and_checks_the_seed_card() {
         (
             r#"{"pci_devices": [], "add_pci_devices": []}"#,
             "add_pci_devices",
+        ),
+        (
+            r#"{"pci_devices": [{"path": "/devices/pci@0,0/pci8086,151@1/display@0:devctl", "pci_slot": "0:8:0"}]}"#,
+            "pci_devices.0.path",
+        ),
+        (
+            r#"{"pci_devices": [{"path": "/devicesX/pci@0,0/pci8086,151@1/display@0", "pci_slot": "0:8:0"}]}"#,
+            "pci_devices.0.path",
         ),
     ] {
         let f = dir.path().join("broken.json");

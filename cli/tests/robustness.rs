@@ -282,11 +282,12 @@ fn make(path: &Path, how: Hostile) -> bool {
 /// failing exit must name `names` in the message; a huge file must not be
 /// read whole.
 fn judge(what: &str, clean: &Outcome, o: &Outcome, names: &[&str], how: Hostile) {
-    // `check` and `match` exit 1 as a verdict (something fails, a line is
-    // wrong) and say why on stdout; any other failure must name the file.
+    // `check`, `match` and `vm-json` exit 1 as a verdict (something fails,
+    // a line is wrong) and say why; any other failure must name the file.
     let verdict = o.code == 1
         && (what.contains("\"check\"")
             || what.contains("\"match\"")
+            || what.contains("\"vm-json\"")
             || what.contains("\"--check\""));
     if o.code != 0 && o.code != clean.code && !verdict {
         assert!(

@@ -70,7 +70,9 @@ fn reserve_then_check_sees_the_next_boot() {
 
     // Before: SmartOS root, no boot media: nothing claims the next boot.
     let (code, out, err) = run(&host, &root, &["check", "--json"]);
-    assert_eq!(code, 1, "{err}"); // the host bridge fails, as on any host
+    // Infrastructure (the host bridge) is left out of a plain check, and an
+    // unknown next boot is a warning, not a failure.
+    assert_eq!(code, 0, "{err}");
     let j: Value = serde_json::from_str(&out).unwrap();
     for slot in [GPU, HDA] {
         assert_eq!(next_boot(&j, slot)["driver"], Value::Null, "{slot}");
@@ -93,7 +95,7 @@ fn reserve_then_check_sees_the_next_boot() {
 
     // check with the boot media: both functions go to ppt, by the overlay.
     let (code, out, err) = run(&host, &root, &["check", "--boot-media", usb, "--json"]);
-    assert_eq!(code, 1, "{err}");
+    assert_eq!(code, 0, "{err}");
     let j: Value = serde_json::from_str(&out).unwrap();
     for (slot, line) in [(GPU, 1), (HDA, 2)] {
         let n = next_boot(&j, slot);

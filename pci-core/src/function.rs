@@ -166,4 +166,78 @@ impl Function {
     pub fn ids_string(&self) -> String {
         format!("{:04x}:{:04x}", self.ids.vendor, self.ids.device)
     }
+
+    /// The driver bound now: the OS's answer, else the devinfo node's.
+    pub fn driver_now(&self) -> Option<&str> {
+        self.driver
+            .as_deref()
+            .or_else(|| self.illumos.as_ref().and_then(|n| n.driver.as_deref()))
+    }
+
+    /// The illumos devfs path (no `/devices`, no minor), when known.
+    pub fn devfs_path(&self) -> Option<&str> {
+        self.illumos
+            .as_ref()
+            .map(|n| n.path.as_str())
+            .filter(|p| !p.is_empty())
+    }
+
+    /// The devinfo `assigned-addresses` property (the BARs the OS
+    /// assigned), when the function has a devinfo node that has it.
+    pub fn assigned_addresses(&self) -> Option<&PropValue> {
+        self.illumos
+            .as_ref()
+            .and_then(|n| n.props.get("assigned-addresses"))
+    }
+
+    /// Header layout (header type & 0x7f), from the identity or the config bytes.
+    pub fn header_layout(&self) -> Option<u8> {
+        self.ids
+            .header_type
+            .or_else(|| self.config.get(0x0e).copied())
+            .map(|h| h & 0x7f)
+    }
+
+    /// Whether the function is PCI Express: its devinfo `compatible` list
+    /// has `pciex` entries (illumos gives PCIe functions both sets), else
+    /// its config space has a PCI Express capability.
+    pub fn is_pcie(&self) -> bool {
+        if let Some(n) = &self.illumos {
+            if !n.compatible.is_empty() {
+                return n.compatible.iter().any(|c| c.starts_with("pciex"));
+            }
+        }
+        self.config.len() >= 64
+            && crate::config::ConfigSpace::new(&self.config)
+                .find_capability(crate::caps::id::PCIE)
+                .is_some()
+    }
+
+    /// Forwards a bus (header layout 1 or 2); see [`crate::passthrough::is_bridge`].
+    pub fn is_bridge(&self) -> bool {
+        crate::passthrough::is_bridge(self.ids.class, self.header_layout())
+    }
+
+    /// Class code base 0x06; see [`crate::passthrough::is_bridge_class`].
+    pub fn is_bridge_class(&self) -> bool {
+        crate::passthrough::is_bridge_class(self.ids.class)
+    }
+
+    /// Host infrastructure; see [`crate::passthrough::is_infrastructure`].
+    pub fn is_infrastructure(&self) -> bool {
+        crate::passthrough::is_infrastructure(self.ids.class, self.header_layout())
+    }
+
+    /// The table of [`crate::passthrough::never`] for this function.
+    pub fn never_pass_through(&self, boot_devices: &[String]) -> Vec<crate::passthrough::Never> {
+        crate::passthrough::never(
+            &crate::passthrough::Candidate {
+                address: self.address,
+                class: self.ids.class,
+                header_layout: self.header_layout(),
+                path: self.devfs_path(),
+            },
+            boot_devices,
+        )
+    }
 }

@@ -9,6 +9,7 @@
 pub mod aliases;
 pub mod binding;
 pub mod cfgspace;
+pub mod devfs;
 pub mod devinfo;
 pub mod files;
 pub mod hostfacts;
@@ -18,5 +19,6 @@ pub mod load;
 pub mod matcher;
 pub mod matches;
 pub mod naming;
+pub mod pci_reg;
 pub mod pptdev;
 pub mod root;

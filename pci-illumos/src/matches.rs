@@ -994,23 +994,23 @@ pub(crate) fn path_lints(who: &str, c: &[u8], kept: &[u8], out: &mut Vec<Lint>) 
             format!("trailing whitespace is part of the path for {who}, so it never matches"),
         ));
     }
+    // The one devfs normaliser's lexical split says what it would strip;
+    // libppt strips nothing from ppt_matches lines, hence the lints.
+    let (had_devices, body, minor) = crate::devfs::split_lexically(trimmed);
     let mut path = trimmed;
-    if path == "/devices" || path.starts_with("/devices/") {
-        path = &path["/devices".len()..];
+    if had_devices {
+        path = &trimmed[crate::devfs::DEVICES_PREFIX.len()..];
         out.push(Lint::new(
             LintCode::DevicesPrefix,
             format!("{who} compares devfs paths without `/devices`; write `{path}`"),
         ));
     }
-    if let Some(colon) = path.rfind(':') {
-        if !path[colon..].contains('/') {
-            let minor = &path[colon..];
-            path = &path[..colon];
-            out.push(Lint::new(
-                LintCode::MinorSuffix,
-                format!("{who} compares devfs paths without a minor name: drop `{minor}` and write `{path}`"),
-            ));
-        }
+    if let Some(minor) = minor {
+        path = body;
+        out.push(Lint::new(
+            LintCode::MinorSuffix,
+            format!("{who} compares devfs paths without a minor name: drop `:{minor}` and write `{path}`"),
+        ));
     }
     let missing: Vec<&str> = path
         .split('/')
@@ -1038,10 +1038,7 @@ pub(crate) fn path_lints(who: &str, c: &[u8], kept: &[u8], out: &mut Vec<Lint>) 
 /// where a component of `wanted` without `@unit` equals the node-name part
 /// of the candidate's component. Used to suggest the full path when a unit
 /// address is missing.
-pub(crate) fn suggest_paths<'a>(
-    wanted: &str,
-    candidates: impl Iterator<Item = &'a str>,
-) -> Vec<String> {
+pub fn suggest_paths<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str>) -> Vec<String> {
     let w: Vec<&str> = wanted.split('/').collect();
     let mut out: Vec<String> = candidates
         .filter(|c| {
@@ -1074,16 +1071,8 @@ pub(crate) fn add_suggestions(wanted: &str, paths: &HashSet<&str>, lints: &mut [
     }) else {
         return;
     };
-    let mut w = wanted.trim_end_matches(|c: char| c.is_ascii_whitespace());
-    w = w
-        .strip_prefix("/devices")
-        .filter(|r| r.starts_with('/'))
-        .unwrap_or(w);
-    if let Some(c) = w.rfind(':') {
-        if !w[c..].contains('/') {
-            w = &w[..c];
-        }
-    }
+    let (_, w, _) =
+        crate::devfs::split_lexically(wanted.trim_end_matches(|c: char| c.is_ascii_whitespace()));
     let sugg = suggest_paths(w, paths.iter().copied());
     if !sugg.is_empty() {
         l.message

@@ -3,7 +3,8 @@
 //! libppt's `ppt_list_assigned` (docs/illumos.md §1.6) globs `/dev/ppt*`
 //! (lexical order), keeps symbolic links only, resolves each with
 //! `realpath` and turns the result into a devfs path by stripping a
-//! trailing `:ppt` minor and a leading `/devices` (`fs_to_phys_path`).
+//! trailing `:ppt` minor and a leading `/devices` (`fs_to_phys_path`;
+//! here [`link_devfs_path`]).
 //! Here the link target is resolved lexically against the host's `/dev`
 //! (relative targets such as `../devices/pci@0,0/...:ppt`) so that it works
 //! under `--root`. A link whose target is missing, or whose path names no
@@ -13,24 +14,22 @@ use std::path::Path;
 
 use pci_core::{Diagnostic, Host, PptLink};
 
+use crate::devfs::DevfsPath;
 use crate::root::HostRoot;
 
-/// The devfs path (`/pci@0,0/...`) a `/devices/...:ppt` path stands for:
-/// a trailing `:ppt` is removed only when it is the whole last minor
-/// component, a leading `/devices` only when it is a whole component.
-pub fn fs_to_phys_path(p: &str) -> String {
-    let mut s = p;
-    if let Some(colon) = s.rfind(':') {
-        if &s[colon..] == ":ppt" && !s[colon..].contains('/') {
-            s = &s[..colon];
-        }
+/// The devfs path a resolved `/dev/pptN` target stands for, through the
+/// one normaliser ([`DevfsPath`]) with libppt's narrower rule on top:
+/// `fs_to_phys_path` (illumos-gate `usr/src/lib/libppt/common/libppt.c`)
+/// removes only a last `:ppt`, so a target with another minor, or one
+/// `DevfsPath` refuses, names no node for libppt. The error says why.
+pub fn link_devfs_path(resolved: &str) -> Result<DevfsPath, String> {
+    let parsed = DevfsPath::parse_detailed(resolved).map_err(|e| e.to_string())?;
+    match parsed.minor.as_deref() {
+        None | Some("ppt") => Ok(parsed.path),
+        Some(other) => Err(format!(
+            "the target's minor is `:{other}`; libppt strips only `:ppt`, so no node is found"
+        )),
     }
-    if let Some(rest) = s.strip_prefix("/devices") {
-        if rest.is_empty() || rest.starts_with('/') {
-            s = rest;
-        }
-    }
-    s.to_string()
 }
 
 /// Resolves `target` (a link's contents) relative to the directory
@@ -116,10 +115,21 @@ pub fn read_links(root: &HostRoot) -> (Vec<PptLink>, Vec<Diagnostic>) {
                 format!("dangling link to {target}: pptadm would list nothing while it exists"),
             ));
         }
+        let path = match link_devfs_path(&resolved) {
+            Ok(p) => Some(p.to_string()),
+            Err(why) => {
+                diags.push(Diagnostic::at(
+                    &host_path,
+                    None,
+                    format!("link to {target} names no device node: {why}"),
+                ));
+                None
+            }
+        };
         links.push(PptLink {
             dev: host_path,
             target: Some(target),
-            path: Some(fs_to_phys_path(&resolved)),
+            path,
         });
     }
     (links, diags)
@@ -155,17 +165,25 @@ pub fn stale_links(host: &Host) -> Vec<Diagnostic> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
     #[test]
     fn strips_like_libppt() {
         assert_eq!(
-            fs_to_phys_path("/devices/pci@0,0/pci8086,151@1/display@0:ppt"),
+            link_devfs_path("/devices/pci@0,0/pci8086,151@1/display@0:ppt")
+                .unwrap()
+                .as_str(),
             "/pci@0,0/pci8086,151@1/display@0"
         );
-        assert_eq!(fs_to_phys_path("/pci@0,0/x@0:pptx"), "/pci@0,0/x@0:pptx");
-        assert_eq!(fs_to_phys_path("/devicesX/a"), "/devicesX/a");
+        assert_eq!(
+            link_devfs_path("/devices/pci@0,0/x@0").unwrap(),
+            "/pci@0,0/x@0"
+        );
+        assert!(link_devfs_path("/pci@0,0/x@0:pptx").is_err());
+        assert!(link_devfs_path("/devices/pci@0,0/x@0:devctl").is_err());
+        assert!(link_devfs_path("/devicesX/a").is_err());
         assert_eq!(
             resolve_lexically("/dev", "../devices/pci@0,0/a@1:ppt"),
             "/devices/pci@0,0/a@1:ppt"

@@ -303,7 +303,7 @@ proptest! {
     ) {
         let r = pci_illumos::pptdev::resolve_lexically(&base, &target);
         prop_assert!(!r.split('/').any(|c| c == ".."), "{r} keeps ..");
-        let _ = pci_illumos::pptdev::fs_to_phys_path(&r);
+        let _ = pci_illumos::pptdev::link_devfs_path(&r);
         let _ = pci_illumos::cfgspace::parse_name(&name);
     }
 }

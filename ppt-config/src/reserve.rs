@@ -28,8 +28,8 @@ use crate::loader_conf::LoaderConf;
 use crate::matches_file::{id_line, MatchesFile};
 use crate::menu_lst::MenuLst;
 
-/// The driver every alias names.
-pub const DRIVER: &str = "ppt";
+/// The driver every alias names: the one definition in pci-illumos.
+pub use pci_illumos::binding::PPT as DRIVER;
 
 /// Reserve or unreserve.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,7 +49,8 @@ pub struct Options {
     pub matches: bool,
     /// Do not add the other functions of the same device.
     pub single_function: bool,
-    /// Reserve bridges, the console VGA and boot devices anyway.
+    /// Reserve what the never-pass-through table refuses (bridges, host
+    /// bridges, ISA/LPC bridges, boot devices) anyway.
     pub force: bool,
 }
 
@@ -160,66 +161,30 @@ pub struct Plan {
     pub warnings: Vec<String>,
 }
 
-/// Whether a function is PCI Express: its `compatible` list has `pciex`
-/// entries (illumos gives PCIe functions both sets, §4.5), or its config
-/// space has a PCI Express capability (id 0x10).
-pub fn is_pcie(f: &Function) -> bool {
-    if let Some(n) = &f.illumos {
-        if !n.compatible.is_empty() {
-            return n.compatible.iter().any(|c| c.starts_with("pciex"));
-        }
-    }
-    let c = &f.config;
-    if c.len() < 64 || c[0x06] & 0x10 == 0 {
-        return false;
-    }
-    let mut ptr = usize::from(c[0x34] & 0xfc);
-    // Bounded walk: a looping list ends after 48 steps (at most 48 caps fit).
-    for _ in 0..48 {
-        if ptr < 0x40 || ptr + 1 >= c.len() {
-            return false;
-        }
-        if c[ptr] == 0x10 {
-            return true;
-        }
-        ptr = usize::from(c[ptr + 1] & 0xfc);
-    }
-    false
-}
-
 /// The id alias `--by-id` writes, `pciexVVVV,DDDD` or `pciVVVV,DDDD`.
 pub fn id_alias(f: &Function) -> String {
-    id_line(f.ids.vendor, f.ids.device, is_pcie(f))
+    id_line(f.ids.vendor, f.ids.device, f.is_pcie())
 }
 
-/// Why `f` must not be reserved without `--force`, if it must not.
+/// Why `f` must not be reserved without `--force`, if it must not: the
+/// never-pass-through table (`pci_core::passthrough::never`), the same one
+/// whose entries `check` reports as `bridge` and `host-critical` fails.
 pub fn refusal(host: &Host, f: &Function) -> Vec<String> {
+    f.never_pass_through(&host.facts.boot_devices)
+        .iter()
+        .map(|n| n.message(f.address))
+        .collect()
+}
+
+/// What reserving `f` costs the host without making it impossible: the
+/// console VGA device (`check` warns `console-vga` for it as well).
+pub fn cautions(f: &Function) -> Vec<String> {
     let mut why = Vec::new();
-    if f.ids.class >> 16 == 0x06 {
-        why.push(format!(
-            "{} is a bridge (class {:06x}); taking it from the host cuts off what is behind it",
-            f.address, f.ids.class
-        ));
-    }
     if f.boot_vga == Some(true) {
         why.push(format!(
-            "{} is the host's console VGA device (boot_vga); the host would lose its console",
+            "{} is the host's console VGA device (boot_vga); the host loses its console when a VM takes it",
             f.address
         ));
-    }
-    if let Some(p) = f.illumos.as_ref().map(|n| n.path.as_str()) {
-        let prefix = format!("{p}/");
-        if host
-            .facts
-            .boot_devices
-            .iter()
-            .any(|b| b == p || b.starts_with(&prefix))
-        {
-            why.push(format!(
-                "{} holds the boot pool ({p}); the host could not boot",
-                f.address
-            ));
-        }
     }
     why
 }
@@ -287,6 +252,7 @@ pub fn plan_with_orphans(
 
     // 2. Refusals, only when reserving.
     if action == Action::Reserve {
+        warnings.extend(chosen.iter().flat_map(|(f, _)| cautions(f)));
         let reasons: Vec<String> = chosen.iter().flat_map(|(f, _)| refusal(host, f)).collect();
         if !reasons.is_empty() {
             if !opts.force {
@@ -443,14 +409,14 @@ pub fn plan_with_orphans(
                             "{}: no line can name vendor {v:x} (libppt reads `{}` as vendor `{:.4}`); \
                              not written, the ppt_aliases entry still reserves {}",
                             matches.file(),
-                            id_line(v, d, is_pcie(f)),
-                            id_line(v, d, is_pcie(f))
+                            id_line(v, d, f.is_pcie()),
+                            id_line(v, d, f.is_pcie())
                                 .trim_start_matches("pciex")
                                 .trim_start_matches("pci"),
                             f.address
                         ));
                     }
-                    matches.add_id(v, d, is_pcie(f));
+                    matches.add_id(v, d, f.is_pcie());
                 }
                 Action::Unreserve => {
                     // Keep the line while another reserved function has the id.
@@ -461,7 +427,7 @@ pub fn plan_with_orphans(
                             && o.illumos
                                 .as_ref()
                                 .is_some_and(|n| aliases.has_alias(DRIVER, &n.path))
-                    }) || aliases.has_alias(DRIVER, &id_line(v, d, is_pcie(f)));
+                    }) || aliases.has_alias(DRIVER, &id_line(v, d, f.is_pcie()));
                     if !still {
                         matches.remove_id(v, d);
                     }

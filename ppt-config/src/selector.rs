@@ -1,25 +1,45 @@
-//! SELECTOR arguments (`reserve`, `unreserve`, `vm-json`, `check`): which
-//! functions of a host a user means.
+//! SELECTOR arguments: which functions of a host a user means. One grammar
+//! for every command that takes functions (`check`, `reserve`,
+//! `unreserve`, `vm-json`, `match`, and `show -s` for paths).
 //!
-//! Accepted forms (docs/interface.md §5):
-//! * a slot `0000:03:00.0` or `03:00.0` (domain 0 when omitted);
+//! Accepted forms (docs/interface.md §5), tried in this order:
+//! * `/dev/pptN`: the function that link names;
 //! * an illumos path with or without `/devices` and a `:minor` suffix
-//!   (`/devices/pci@0,0/pci8086,151@1/display@0:ppt`);
-//! * a `/dev/pptN` link;
-//! * `VENDOR:DEVICE` in hex (`10de:a65`, `10de:0a65`), every function with those IDs.
+//!   (`/devices/pci@0,0/pci8086,151@1/display@0:ppt`), normalised by
+//!   [`DevfsPath`];
+//! * with a `.`: a slot as `lspci -s` reads it,
+//!   `[[[[DOMAIN]:]BUS]:][DEV][.[FUNC]]` (`01:00.0`, `0000:01:00.0`,
+//!   `01:00.*`);
+//! * with a `:`: IDs as `lspci -d` reads them,
+//!   `[VENDOR]:[DEVICE][:CLASS[:PROGIF]]` (`10de:a65`, `10de:`, `::0300`).
+//!
+//! Slots and IDs are parsed by pci-core's lspci-compatible filters
+//! (`pci_core::sources::filter`), so their syntax and error texts are
+//! lspci's. An expression that constrains nothing (`:`, `*:*.*`) is
+//! refused: it would select every function of the host.
 
 use std::fmt;
 use std::str::FromStr;
 
+use pci_core::sources::filter::{IdFilter, SlotFilter};
 use pci_core::{Address, Function, Host};
+use pci_illumos::binding::PPT;
+use pci_illumos::devfs::{DevfsPath, DevfsPathError};
 
 /// One parsed selector.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Selector {
-    /// A PCI address.
+    /// One PCI address.
     Slot(Address),
+    /// An `lspci -s` expression with wildcards (`01:00.*`), as written.
+    SlotPattern {
+        /// The text given.
+        text: String,
+        /// The parsed filter.
+        filter: SlotFilter,
+    },
     /// An illumos devfs path, normalised: no `/devices`, no `:minor`.
-    Path(String),
+    Path(DevfsPath),
     /// A `/dev/pptN` link (the text as given, e.g. `/dev/ppt0`).
     PptDev(String),
     /// Vendor and device ID.
@@ -29,52 +49,69 @@ pub enum Selector {
         /// Device ID.
         device: u16,
     },
+    /// An `lspci -d` expression other than `VENDOR:DEVICE` (`10de:`,
+    /// `::0300`), as written.
+    IdPattern {
+        /// The text given.
+        text: String,
+        /// The parsed filter.
+        filter: IdFilter,
+    },
 }
 
 /// Why a selector is not understood or selects nothing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SelectorError {
     /// The text fits none of the forms.
-    #[error("`{0}` is not a selector: use a slot (0000:03:00.0), an illumos path (/pci@0,0/...), /dev/pptN or VENDOR:DEVICE")]
+    #[error("`{0}` is not a selector: use a slot (0000:03:00.0, 03:00.*), an illumos path (/devices/pci@0,0/...), /dev/pptN or IDs (10de:a65, 10de:, ::0300)")]
     Syntax(String),
-    /// A path with `.` or `..` components, or empty components.
-    #[error("`{0}` is not a plain devfs path: `.`, `..` and empty components are not allowed")]
-    BadPath(String),
+    /// A slot expression lspci would reject; the reason is lspci's.
+    #[error("`{text}` is not a slot: {reason}")]
+    Slot {
+        /// The text given.
+        text: String,
+        /// lspci's message.
+        reason: String,
+    },
+    /// An ID expression lspci would reject; the reason is lspci's.
+    #[error("`{text}` is not an ID expression: {reason}")]
+    Ids {
+        /// The text given.
+        text: String,
+        /// lspci's message.
+        reason: String,
+    },
+    /// A pattern that constrains nothing.
+    #[error("`{0}` would select every function of the host; name the functions")]
+    Everything(String),
+    /// A text starting with `/` that is not a devfs path.
+    #[error(transparent)]
+    BadPath(#[from] DevfsPathError),
     /// Nothing on the host matches.
     #[error("`{0}` matches no PCI function on this host (`pptctl show -n` lists them, `pptctl list -a` the ppt candidates)")]
     NoMatch(String),
+    /// A path that matches nothing, with the paths it probably meant.
+    #[error("`{given}` matches no PCI function on this host; did you mean {}? (a node's unit address is part of its path)", .near.join(" or "))]
+    NearPath {
+        /// The path given.
+        given: String,
+        /// `/devices/...` paths of this host it is close to.
+        near: Vec<String>,
+    },
 }
 
 impl fmt::Display for Selector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Selector::Slot(a) => write!(f, "{a}"),
-            Selector::Path(p) => f.write_str(p),
+            Selector::SlotPattern { text, .. } | Selector::IdPattern { text, .. } => {
+                f.write_str(text)
+            }
+            Selector::Path(p) => write!(f, "{p}"),
             Selector::PptDev(d) => f.write_str(d),
             Selector::Ids { vendor, device } => write!(f, "{vendor:04x}:{device:04x}"),
         }
     }
-}
-
-/// Strips `/devices` and a trailing `:minor` from an illumos path and checks
-/// its components.
-pub fn normalize_devfs_path(text: &str) -> Result<String, SelectorError> {
-    let mut p = text.strip_prefix("/devices").unwrap_or(text);
-    if p.is_empty() || !p.starts_with('/') {
-        return Err(SelectorError::Syntax(text.to_string()));
-    }
-    let last_start = p.rfind('/').unwrap_or(0);
-    if let Some(colon) = p[last_start..].find(':') {
-        p = &p[..last_start + colon];
-    }
-    let comps: Vec<&str> = p[1..].split('/').collect();
-    if comps
-        .iter()
-        .any(|c| c.is_empty() || *c == "." || *c == "..")
-    {
-        return Err(SelectorError::BadPath(text.to_string()));
-    }
-    Ok(p.to_string())
 }
 
 fn hex16(s: &str) -> Option<u16> {
@@ -94,18 +131,45 @@ impl FromStr for Selector {
             return Err(SelectorError::Syntax(s.to_string()));
         }
         if s.starts_with('/') {
-            return normalize_devfs_path(s).map(Selector::Path);
+            return Ok(Selector::Path(DevfsPath::parse(s)?));
         }
         if s.contains('.') {
-            return s
-                .parse::<Address>()
-                .map(Selector::Slot)
-                .map_err(|_| SelectorError::Syntax(s.to_string()));
-        }
-        if let Some((v, d)) = s.split_once(':') {
-            if let (Some(vendor), Some(device)) = (hex16(v), hex16(d)) {
-                return Ok(Selector::Ids { vendor, device });
+            if let Ok(a) = s.parse::<Address>() {
+                return Ok(Selector::Slot(a));
             }
+            let filter = SlotFilter::parse(s).map_err(|e| SelectorError::Slot {
+                text: s.to_string(),
+                reason: e.to_string(),
+            })?;
+            if filter == SlotFilter::default() {
+                return Err(SelectorError::Everything(s.to_string()));
+            }
+            return Ok(Selector::SlotPattern {
+                text: s.to_string(),
+                filter,
+            });
+        }
+        if s.contains(':') {
+            if let Some((v, d)) = s.split_once(':') {
+                if let (Some(vendor), Some(device)) = (hex16(v), hex16(d)) {
+                    return Ok(Selector::Ids { vendor, device });
+                }
+            }
+            let filter = IdFilter::parse(s).map_err(|e| SelectorError::Ids {
+                text: s.to_string(),
+                reason: e.to_string(),
+            })?;
+            if filter.vendor.is_none()
+                && filter.device.is_none()
+                && filter.class.is_none_or(|(_, mask)| mask & 0xffff == 0)
+                && filter.prog_if.is_none()
+            {
+                return Err(SelectorError::Everything(s.to_string()));
+            }
+            return Ok(Selector::IdPattern {
+                text: s.to_string(),
+                filter,
+            });
         }
         Err(SelectorError::Syntax(s.to_string()))
     }
@@ -114,11 +178,13 @@ impl FromStr for Selector {
 impl Selector {
     /// Whether `f` on `host` is selected.
     pub fn matches(&self, host: &Host, f: &Function) -> bool {
-        let path = f.illumos.as_ref().map(|n| n.path.as_str());
+        let path = f.devfs_path();
         match self {
             Selector::Slot(a) => f.address == *a,
+            Selector::SlotPattern { filter, .. } => filter.matches(&f.address),
             Selector::Path(p) => path == Some(p.as_str()),
             Selector::Ids { vendor, device } => f.ids.vendor == *vendor && f.ids.device == *device,
+            Selector::IdPattern { filter, .. } => filter.matches(&f.ids),
             Selector::PptDev(dev) => {
                 if let Some(link) = host.ppt_links.iter().find(|l| &l.dev == dev) {
                     return link.path.is_some() && link.path.as_deref() == path;
@@ -127,11 +193,40 @@ impl Selector {
                 // instance number (illumos.md §1.8).
                 let inst: Option<i32> = dev.trim_start_matches("/dev/ppt").parse().ok();
                 f.illumos.as_ref().is_some_and(|n| {
-                    n.driver.as_deref() == Some("ppt") && n.instance.is_some() && n.instance == inst
+                    n.driver.as_deref() == Some(PPT) && n.instance.is_some() && n.instance == inst
                 })
             }
         }
     }
+
+    /// Why nothing on `host` matches this selector: for a path, the
+    /// host's paths it is probably a typo of.
+    fn no_match(&self, host: &Host) -> SelectorError {
+        if let Selector::Path(p) = self {
+            let near = near_paths(host, p.as_str());
+            if !near.is_empty() {
+                return SelectorError::NearPath {
+                    given: p.to_string(),
+                    near,
+                };
+            }
+        }
+        SelectorError::NoMatch(self.to_string())
+    }
+}
+
+/// `/devices/...` paths of `host`'s functions that `wanted` (a devfs path
+/// that names none) probably meant: the same components where a component
+/// written without `@unit` is the node name of the host's component
+/// (`pci_illumos::matches::suggest_paths`, also used by `match`).
+pub fn near_paths(host: &Host, wanted: &str) -> Vec<String> {
+    pci_illumos::matches::suggest_paths(
+        wanted,
+        host.functions.iter().filter_map(Function::devfs_path),
+    )
+    .into_iter()
+    .map(|p| format!("{}{p}", pci_illumos::devfs::DEVICES_PREFIX))
+    .collect()
 }
 
 /// Parses every selector text.
@@ -148,7 +243,7 @@ pub fn resolve<'h>(
 ) -> Result<Vec<&'h Function>, SelectorError> {
     for s in selectors {
         if !host.functions.iter().any(|f| s.matches(host, f)) {
-            return Err(SelectorError::NoMatch(s.to_string()));
+            return Err(s.no_match(host));
         }
     }
     Ok(host
@@ -238,6 +333,59 @@ mod tests {
         assert_eq!(sel(&h, "/dev/ppt0"), ["0000:01:00.0"]);
         assert_eq!(sel(&h, "10de:a65"), ["0000:01:00.0"]);
         assert_eq!(sel(&h, "10DE:0BE3"), ["0000:01:00.1"]);
+        // lspci -d and -s forms.
+        assert_eq!(sel(&h, "10de:"), ["0000:01:00.0", "0000:01:00.1"]);
+        assert_eq!(sel(&h, ":a65"), ["0000:01:00.0"]);
+        assert_eq!(sel(&h, "::0300"), ["0000:01:00.0", "0000:01:00.1"]);
+        assert_eq!(sel(&h, "10de::03xx"), ["0000:01:00.0", "0000:01:00.1"]);
+        assert_eq!(sel(&h, "01:00.*"), ["0000:01:00.0", "0000:01:00.1"]);
+        assert_eq!(sel(&h, "00.1"), ["0000:01:00.1"]);
+    }
+
+    #[test]
+    fn lspci_messages_and_everything_refused() {
+        let e = "10de:a65:zz".parse::<Selector>().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "`10de:a65:zz` is not an ID expression: Invalid class code"
+        );
+        let e = "01:00.9".parse::<Selector>().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "`01:00.9` is not a slot: Invalid function number"
+        );
+        for all in [":", "*:*", "::", "*:*.*", ".", "::xxxx"] {
+            assert!(
+                matches!(all.parse::<Selector>(), Err(SelectorError::Everything(_))),
+                "{all}"
+            );
+        }
+    }
+
+    /// The devfs path type serialises as its string (JSON documents keep
+    /// their shape).
+    #[test]
+    fn devfs_path_serialises_as_a_string() {
+        let p = DevfsPath::parse("/devices/pci@0,0/pci8086,151@1/display@0:ppt").unwrap();
+        assert_eq!(
+            serde_json::to_string(&p).unwrap(),
+            "\"/pci@0,0/pci8086,151@1/display@0\""
+        );
+        let back: DevfsPath = serde_json::from_str("\"/pci@0,0/a@1\"").unwrap();
+        assert_eq!(back, "/pci@0,0/a@1");
+    }
+
+    #[test]
+    fn typo_path_says_did_you_mean() {
+        let h = host();
+        let s = parse_all(&["/devices/pci@0,0/pci8086,151@1/pci1462,2291"]).unwrap();
+        let e = resolve(&h, &s).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "`/pci@0,0/pci8086,151@1/pci1462,2291` matches no PCI function on this host; did you mean /devices/pci@0,0/pci8086,151@1/pci1462,2291@0,1? (a node's unit address is part of its path)"
+        );
+        let s = parse_all(&["::0403"]).unwrap();
+        assert!(matches!(resolve(&h, &s), Err(SelectorError::NoMatch(_))));
     }
 
     #[test]

@@ -480,11 +480,24 @@ impl Session {
     }
 
     /// The viability report for the functions `selectors` name (every
-    /// endpoint when empty), with the pending configuration and `vms`.
+    /// function a user could pass through when empty), with the pending
+    /// configuration and `vms`.
     pub fn check(
         &self,
         selectors: &[Selector],
         vms: Vec<VmPlan>,
+    ) -> Result<CheckAnswer, SessionError> {
+        self.check_scope(selectors, vms, false)
+    }
+
+    /// [`Session::check`]; with `all` and no selectors, infrastructure
+    /// (host bridges, root ports, ISA bridges) is judged too
+    /// ([`crate::viability::Plan::all`]).
+    pub fn check_scope(
+        &self,
+        selectors: &[Selector],
+        vms: Vec<VmPlan>,
+        all: bool,
     ) -> Result<CheckAnswer, SessionError> {
         let selected = selector::resolve(&self.host, selectors)?
             .iter()
@@ -492,6 +505,7 @@ impl Session {
             .collect();
         let mut plan = Plan {
             selected,
+            all,
             ..Default::default()
         };
         match self.next_boot_source() {
@@ -529,6 +543,7 @@ impl Session {
         if let Some(why) = self.next_boot_unknown() {
             return Ok(PendingBindings {
                 sources: vec![format!("nothing: {why}; give --boot-media DIR")],
+                unknown: true,
                 ..Default::default()
             });
         }
@@ -542,6 +557,7 @@ impl Session {
                 .collect(),
             ids: Vec::new(),
             sources: report.ppt_aliases_file.into_iter().collect(),
+            unknown: false,
         })
     }
 }

@@ -19,8 +19,13 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use pci_core::{Address, Function, Host};
+use pci_illumos::binding::PPT;
+use pci_illumos::devfs::DevfsPath;
 use serde::Serialize;
 use serde_json::Value;
+
+use crate::viability::rules::{self, Rule};
+use crate::viability::Severity as RuleSeverity;
 
 /// Guest bus-0 devices the bhyve brand uses itself, with what uses them.
 pub const RESERVED_DEVICES: [(u8, &str); 7] = [
@@ -153,6 +158,9 @@ pub enum Severity {
 pub struct Problem {
     /// JSON location, e.g. `pci_devices.1.pci_slot` (empty for the whole payload).
     pub location: String,
+    /// The `check` rule it is reported under (`vm-payload-invalid`, ...);
+    /// the severity is that rule's: a `fail` rule is an error.
+    pub code: &'static str,
     /// Error or warning.
     pub severity: Severity,
     /// What is wrong, in vmadm's words where vmadm has them.
@@ -164,17 +172,21 @@ pub struct Problem {
 impl Problem {
     fn vmadm(location: String, message: String) -> Self {
         Problem {
-            location,
-            severity: Severity::Error,
-            message,
             vmadm: true,
+            ..Problem::beyond(&rules::VM_PAYLOAD_INVALID, location, message)
         }
     }
 
-    fn beyond(location: String, severity: Severity, message: String) -> Self {
+    /// A problem beyond vmadm's own checks, reported under `rule`.
+    fn beyond(rule: &Rule, location: String, message: String) -> Self {
         Problem {
             location,
-            severity,
+            code: rule.code,
+            severity: if rule.severity == RuleSeverity::Fail {
+                Severity::Error
+            } else {
+                Severity::Warning
+            },
             message,
             vmadm: false,
         }
@@ -208,15 +220,28 @@ pub struct PayloadDevice {
     pub location: String,
     /// The `path` value (`/devices/...`).
     pub path: String,
+    /// The devfs path zoneadmd resolves it to, when it can.
+    pub devfs: Option<DevfsPath>,
     /// The parsed slot, when valid.
     pub slot: Option<PciSlot>,
 }
 
-/// Strips `/devices` and a trailing `:ppt` minor, giving the devfs path
-/// libppt and the devinfo tree use (zoneadmd normalises the same way).
-pub fn devfs_path(path: &str) -> &str {
-    let p = path.strip_prefix("/devices").unwrap_or(path);
-    p.strip_suffix(":ppt").unwrap_or(p)
+/// The devfs path zoneadmd resolves a `path` to, or why it cannot.
+/// zoneadmd `resolve_device_match` (illumos-joyent
+/// `usr/src/cmd/zoneadmd/zoneadmd.c`) hands the path to libppt
+/// `ppt_devpath_to_dev`, whose `fs_to_phys_path` strips `/devices` and only
+/// a `:ppt` minor (illumos-gate `usr/src/lib/libppt/common/libppt.c`);
+/// the normalisation itself is [`DevfsPath`]'s.
+pub fn devfs_path(path: &str) -> Result<DevfsPath, String> {
+    let parsed = DevfsPath::parse_detailed(path).map_err(|e| e.to_string())?;
+    match parsed.minor.as_deref() {
+        None | Some("ppt") => Ok(parsed.path),
+        Some(m) => Err(format!(
+            "the minor `:{m}` is kept by libppt, which strips only `:ppt`, so zoneadmd \
+             cannot resolve it; write {}",
+            parsed.path.devices_path()
+        )),
+    }
 }
 
 /// Validates a vmadm create or update payload on its own (no host): vmadm's
@@ -272,6 +297,23 @@ pub fn validate_payload(payload: &Value) -> (Vec<Problem>, Vec<PayloadDevice>) {
                 "Invalid value(s) for: remove_pci_devices (must be an array of paths)".into(),
             )),
         }
+    }
+    let names_devices = DEVICE_KEYS
+        .iter()
+        .chain(["remove_pci_devices"].iter())
+        .any(|k| {
+            obj.get(*k)
+                .and_then(Value::as_array)
+                .is_some_and(|a| !a.is_empty())
+        });
+    if !names_devices && problems.is_empty() {
+        problems.push(Problem::beyond(
+            &rules::VM_PAYLOAD_INVALID,
+            String::new(),
+            "the payload names no PCI devices: give pci_devices (vmadm create), \
+             add_pci_devices or update_pci_devices (vmadm update) with at least one entry"
+                .into(),
+        ));
     }
     cross_checks(&devices, &mut problems);
     (problems, devices)
@@ -342,16 +384,28 @@ fn check_entry(loc: &str, item: &Value, problems: &mut Vec<Problem>, out: &mut V
     for k in o.keys() {
         if !KNOWN_FIELDS.contains(&k.as_str()) {
             problems.push(Problem::beyond(
+                &rules::VM_PAYLOAD_DROPPED,
                 format!("{loc}.{k}"),
-                Severity::Warning,
                 "unknown property; vmadm drops it from the payload".into(),
             ));
         }
     }
     if let Some(path) = path {
+        let devfs = match devfs_path(&path) {
+            Ok(p) => Some(p),
+            Err(why) => {
+                problems.push(Problem::beyond(
+                    &rules::VM_DEVICE_MISSING,
+                    path_loc,
+                    format!("{path}: {why}; the VM will not start"),
+                ));
+                None
+            }
+        };
         out.push(PayloadDevice {
             location: loc.to_string(),
             path,
+            devfs,
             slot,
         });
     }
@@ -359,25 +413,26 @@ fn check_entry(loc: &str, item: &Value, problems: &mut Vec<Problem>, out: &mut V
 
 fn cross_checks(devices: &[PayloadDevice], problems: &mut Vec<Problem>) {
     let mut slots: BTreeMap<PciSlot, &str> = BTreeMap::new();
-    let mut paths: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut paths: BTreeMap<&DevfsPath, &str> = BTreeMap::new();
     let mut guest_devices: BTreeMap<(u8, u8), Vec<&PayloadDevice>> = BTreeMap::new();
     for d in devices {
-        let key = devfs_path(&d.path);
-        if let Some(first) = paths.get(key) {
-            problems.push(Problem::beyond(
-                format!("{}.path", d.location),
-                Severity::Error,
-                format!("{} is already given at {first}.path", d.path),
-            ));
-        } else {
-            paths.insert(key, &d.location);
+        if let Some(key) = &d.devfs {
+            if let Some(first) = paths.get(key) {
+                problems.push(Problem::beyond(
+                    &rules::VM_PAYLOAD_INVALID,
+                    format!("{}.path", d.location),
+                    format!("{} is already given at {first}.path", d.path),
+                ));
+            } else {
+                paths.insert(key, &d.location);
+            }
         }
         let Some(slot) = d.slot else { continue };
         let loc = format!("{}.pci_slot", d.location);
         if let Some(what) = reserved_use(slot.bus, slot.device) {
             problems.push(Problem::beyond(
+                &rules::GUEST_SLOT_RESERVED,
                 loc.clone(),
-                Severity::Error,
                 format!(
                     "pci_slot \"{slot}\" is reserved: the bhyve brand puts its {what} on bus 0 device {}",
                     slot.device
@@ -386,8 +441,8 @@ fn cross_checks(devices: &[PayloadDevice], problems: &mut Vec<Problem>) {
         }
         if let Some(first) = slots.get(&slot) {
             problems.push(Problem::beyond(
+                &rules::GUEST_SLOT_CONFLICT,
                 loc,
-                Severity::Error,
                 format!("pci_slot \"{slot}\" is already used by {first}; bhyve refuses two devices in one slot"),
             ));
         } else {
@@ -405,8 +460,8 @@ fn cross_checks(devices: &[PayloadDevice], problems: &mut Vec<Problem>) {
         {
             if let Some(first) = members.first() {
                 problems.push(Problem::beyond(
+                    &rules::GUEST_SLOT_NO_FUNCTION_0,
                     format!("{}.pci_slot", first.location),
-                    Severity::Warning,
                     format!(
                         "guest device {bus}:{dev} has no function 0; guests generally \
                          do not look for functions 1-7 of a device without function 0"
@@ -427,6 +482,10 @@ pub struct PendingBindings {
     pub ids: Vec<String>,
     /// Where the pending aliases were read from (host paths), for messages.
     pub sources: Vec<String>,
+    /// The next boot cannot be known (a SmartOS root without its boot
+    /// media): nothing is promised either way, every function counts as
+    /// "as now", as `check` treats a function without a prediction.
+    pub unknown: bool,
 }
 
 impl PendingBindings {
@@ -439,10 +498,42 @@ impl PendingBindings {
 
 /// Whether `f` is bound to ppt now.
 pub fn bound_now(f: &Function) -> bool {
-    f.driver.as_deref() == Some("ppt")
-        || f.illumos
-            .as_ref()
-            .is_some_and(|n| n.driver.as_deref() == Some("ppt"))
+    f.driver_now() == Some(PPT)
+}
+
+/// What the next boot binds, as the host checks need it: `check` fills it
+/// from its next-boot prediction, `vm-json --check` from the pending
+/// `ppt_aliases` ([`PendingBindings`]).
+pub struct NextBootView<'a> {
+    /// Whether `f` is bound to ppt after the next boot; `None` when
+    /// unknown, which counts as "as now".
+    pub on_ppt_after: &'a dyn Fn(&Function) -> Option<bool>,
+    /// Where the pending configuration was read, for messages; empty when
+    /// nothing was read.
+    pub read_from: String,
+}
+
+fn unknown_after(_: &Function) -> Option<bool> {
+    None
+}
+
+impl Default for NextBootView<'_> {
+    /// Nothing known about the next boot: every function counts as "as now".
+    fn default() -> Self {
+        NextBootView {
+            on_ppt_after: &unknown_after,
+            read_from: String::new(),
+        }
+    }
+}
+
+impl PendingBindings {
+    /// Whether `f` is bound to ppt after the next boot. No `ppt_aliases`
+    /// found means none binds it, as the kernel reads it (and as `check`
+    /// predicts); `None` only when the next boot is [`Self::unknown`].
+    pub fn on_ppt_after(&self, f: &Function) -> Option<bool> {
+        (!self.unknown).then(|| self.binds(f))
+    }
 }
 
 /// Checks the payload's devices against a host: each path must be a PCI
@@ -451,79 +542,81 @@ pub fn bound_now(f: &Function) -> bool {
 pub fn check_against_host(
     devices: &[PayloadDevice],
     host: &Host,
-    pending: &PendingBindings,
+    next: &NextBootView<'_>,
 ) -> Vec<Problem> {
     let mut problems = Vec::new();
-    let by_path = |p: &str| {
-        host.functions
-            .iter()
-            .find(|f| f.illumos.as_ref().is_some_and(|n| n.path == p))
+    let by_path = |p: &str| host.functions.iter().find(|f| f.devfs_path() == Some(p));
+    let given: Vec<&str> = devices
+        .iter()
+        .filter_map(|d| d.devfs.as_ref().map(DevfsPath::as_str))
+        .collect();
+    let from = if next.read_from.is_empty() {
+        "no ppt_aliases was found".to_string()
+    } else {
+        next.read_from.clone()
     };
-    let given: Vec<&str> = devices.iter().map(|d| devfs_path(&d.path)).collect();
     let mut seen_devices: Vec<Address> = Vec::new();
     for d in devices {
         let loc = format!("{}.path", d.location);
-        let key = devfs_path(&d.path);
+        // A path zoneadmd cannot resolve is already an error.
+        let Some(key) = d.devfs.as_ref().map(DevfsPath::as_str) else {
+            continue;
+        };
         let Some(f) = by_path(key) else {
-            // A node name without its unit address (the seed's own
-            // `pci1462,2291` for `pci1462,2291@0,1`) is a common slip.
-            let near: Vec<&str> = host
-                .functions
-                .iter()
-                .filter_map(|f| f.illumos.as_ref().map(|n| n.path.as_str()))
-                .filter(|p| p.starts_with(key) && p[key.len()..].starts_with('@'))
-                .collect();
-            let hint = if near.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "; did you mean /devices{}? (a node's unit address is part of its path)",
-                    near.join(" or /devices")
-                )
-            };
+            let hint = did_you_mean(host, key);
             problems.push(Problem::beyond(
+                &rules::VM_DEVICE_MISSING,
                 loc,
-                Severity::Error,
                 format!("no PCI function at {key} on this host{hint}"),
             ));
             continue;
         };
+        // A function that may never be passed through gets no advice to
+        // reserve it: the table's own reason, under its own code.
+        let never = f.never_pass_through(&host.facts.boot_devices);
+        if let Some(n) = never.first() {
+            let rule = rules::by_code(n.code()).unwrap_or(&rules::HOST_CRITICAL);
+            problems.push(Problem::beyond(
+                rule,
+                loc,
+                format!(
+                    "{}; it may never be passed through, choose another device",
+                    n.message(f.address)
+                ),
+            ));
+            continue;
+        }
         let now = bound_now(f);
-        let next = pending.binds(f);
-        let from = if pending.sources.is_empty() {
-            "no ppt_aliases was found".to_string()
-        } else {
-            pending.sources.join(", ")
-        };
-        match (now, next) {
+        let after = (next.on_ppt_after)(f).unwrap_or(now);
+        match (now, after) {
             (false, false) => problems.push(Problem::beyond(
+                &rules::PPT_NOT_BOUND,
                 loc.clone(),
-                Severity::Error,
                 format!(
                     "{} ({}) is not bound to ppt and is not reserved for the next boot \
                      (read: {from}); zoneadmd cannot resolve it to /dev/pptN. \
-                     Run `pptctl reserve {}` and reboot",
+                     Reserve it (`pptctl reserve {}`; on SmartOS with --boot-media DIR) and reboot",
                     f.address, key, f.address
                 ),
             )),
             (false, true) => problems.push(Problem::beyond(
+                &rules::PENDING_CHANGE,
                 loc.clone(),
-                Severity::Warning,
                 format!(
                     "{} is reserved for ppt but not bound until the host reboots",
                     f.address
                 ),
             )),
-            // Without any ppt_aliases read, "no longer reserved" is unknown.
-            (true, false) if !pending.sources.is_empty() => problems.push(Problem::beyond(
+            (true, false) => problems.push(Problem::beyond(
+                &rules::PPT_NOT_BOUND,
                 loc.clone(),
-                Severity::Warning,
                 format!(
-                    "{} is bound to ppt now but no longer reserved after the next boot (read: {from})",
+                    "{} is bound to ppt now but no longer reserved after the next boot (read: {from}); \
+                     the VM will not start after the reboot",
                     f.address
                 ),
             )),
-            (true, _) => {}
+            (true, true) => {}
         }
         if seen_devices.iter().any(|a| a.same_device(&f.address)) {
             continue;
@@ -533,20 +626,16 @@ pub fn check_against_host(
             .functions
             .iter()
             .filter(|o| o.address.same_device(&f.address) && o.address != f.address)
-            .filter(|o| {
-                !o.illumos
-                    .as_ref()
-                    .is_some_and(|n| given.contains(&n.path.as_str()))
-            })
-            .map(|o| match &o.illumos {
-                Some(n) => format!("{} ({})", o.address, n.path),
+            .filter(|o| !o.devfs_path().is_some_and(|p| given.contains(&p)))
+            .map(|o| match o.devfs_path() {
+                Some(p) => format!("{} ({p})", o.address),
                 None => o.address.to_string(),
             })
             .collect();
         if !left.is_empty() {
             problems.push(Problem::beyond(
+                &rules::SIBLINGS_LEFT_BEHIND,
                 loc,
-                Severity::Warning,
                 format!(
                     "other functions of this device stay with the host: {}",
                     left.join(", ")
@@ -555,6 +644,48 @@ pub fn check_against_host(
         }
     }
     problems
+}
+
+/// "; did you mean /devices...?" for a path that names no function: a
+/// node name without its unit address (the 2018 blog's `pci1462,2291` for
+/// `pci1462,2291@0,1`) is the common slip. Empty when nothing is near.
+pub fn did_you_mean(host: &Host, key: &str) -> String {
+    let near = crate::selector::near_paths(host, key);
+    if near.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; did you mean {}? (a node's unit address is part of its path)",
+            near.join(" or ")
+        )
+    }
+}
+
+/// The whole judgement of a payload: [`validate_payload`], then, given a
+/// host, [`check_against_host`]. `vm-json --check` reports these problems
+/// and `check --vm` reports them under their rule codes, so a payload is
+/// invalid for one exactly when the other fails it.
+pub fn judge(payload: &Value, host: Option<(&Host, &NextBootView<'_>)>) -> Vec<Problem> {
+    let (mut problems, devices) = validate_payload(payload);
+    if let Some((host, next)) = host {
+        problems.extend(check_against_host(&devices, host, next));
+    }
+    problems
+}
+
+/// The host functions a payload's device paths name.
+pub fn payload_functions(payload: &Value, host: &Host) -> Vec<Address> {
+    let (_, devices) = validate_payload(payload);
+    devices
+        .iter()
+        .filter_map(|d| d.devfs.as_ref())
+        .filter_map(|p| {
+            host.functions
+                .iter()
+                .find(|f| f.devfs_path() == Some(p.as_str()))
+        })
+        .map(|f| f.address)
+        .collect()
 }
 
 /// Why guest slots could not be assigned.
@@ -594,6 +725,24 @@ pub struct PciDevice {
     pub path: String,
     /// `B:D:F`, decimal.
     pub pci_slot: String,
+}
+
+/// The vmadm payload object for `devices`: `{"pci_devices": [...]}` for
+/// `vmadm create`, or with `update` `{"add_pci_devices": [...]}` for
+/// `vmadm update`. [`validate_payload`] accepts both as they are.
+pub fn payload(devices: &[PciDevice], update: bool) -> Value {
+    let key = if update {
+        "add_pci_devices"
+    } else {
+        "pci_devices"
+    };
+    let entries: Vec<Value> = devices
+        .iter()
+        .map(|d| serde_json::json!({ "path": d.path, "pci_slot": d.pci_slot }))
+        .collect();
+    let mut obj = serde_json::Map::new();
+    obj.insert(key.to_string(), Value::Array(entries));
+    Value::Object(obj)
 }
 
 /// Builds `pci_devices` for the given functions: the functions of one host

@@ -14,13 +14,14 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
+use pci_illumos::devfs::DevfsPath;
 use ppt_config::aliases_file::AliasesFile;
 use ppt_config::edit::EditError;
 use ppt_config::loader_conf::LoaderConf;
 use ppt_config::matches_file::MatchesFile;
 use ppt_config::menu_lst::MenuLst;
-use ppt_config::selector::{normalize_devfs_path, resolve, Selector};
-use ppt_config::vmadm::{check_against_host, parse_pci_slot, validate_payload, PendingBindings};
+use ppt_config::selector::{resolve, Selector};
+use ppt_config::vmadm::{check_against_host, parse_pci_slot, validate_payload};
 use proptest::prelude::*;
 
 #[path = "../../tests/support/mutate.rs"]
@@ -272,7 +273,7 @@ proptest! {
         for p in &problems {
             let _ = p.to_string();
         }
-        let _ = check_against_host(&devices, levon_host(), &PendingBindings::default());
+        let _ = check_against_host(&devices, levon_host(), &Default::default());
     }
 
     #[test]
@@ -284,10 +285,10 @@ proptest! {
         any::<String>(),
     ]) {
         let _ = parse_pci_slot(&s);
-        let _ = normalize_devfs_path(&s);
+        let _ = DevfsPath::parse(&s);
         if let Ok(sel) = s.parse::<Selector>() {
             if let Selector::Path(p) = &sel {
-                prop_assert!(!p.split('/').any(|c| c == ".." || c == "."), "{} kept . or ..", p);
+                prop_assert!(!p.components().any(|c| c == ".." || c == "."), "{} kept . or ..", p);
             }
             // What a selector prints parses back to itself.
             prop_assert_eq!(sel.to_string().parse::<Selector>().ok(), Some(sel.clone()));

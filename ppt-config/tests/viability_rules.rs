@@ -12,7 +12,7 @@ use pci_core::{PathSource, PropValue};
 use pci_illumos::binding::BoundBy;
 use pci_illumos::matches::{Lint, LintCode};
 use ppt_config::viability::function_rules::Prediction;
-use ppt_config::viability::pending::{AliasReport, Pending, VmDevice, VmPlan};
+use ppt_config::viability::pending::{AliasReport, Pending, VmPlan};
 use ppt_config::viability::{evaluate, Plan, Report, Verdict};
 
 /// Builds 4 KiB of config space by hand.
@@ -213,9 +213,15 @@ fn codes_for(h: &Host, plan: &Plan, slot: &str) -> Vec<&'static str> {
         .unwrap_or_else(|| panic!("{slot} not in report"))
 }
 
+/// Every code for `f` alone on a host; `all` so that infrastructure
+/// (host bridges, ISA bridges) is judged as well.
 fn codes(f: Function) -> Vec<&'static str> {
     let slot = f.address.to_string();
-    codes_for(&host(vec![f]), &Plan::default(), &slot)
+    let plan = Plan {
+        all: true,
+        ..Default::default()
+    };
+    codes_for(&host(vec![f]), &plan, &slot)
 }
 
 const SIZES_16K: &[u64] = &[0x4000];
@@ -353,6 +359,29 @@ fn bridges_are_not_listed_by_default() {
     let r = report(&h, &Plan::default());
     let slots: Vec<&str> = r.functions.iter().map(|f| f.slot.as_str()).collect();
     assert_eq!(slots, ["0000:01:00.0"]);
+}
+
+/// A plain check leaves infrastructure out: host bridges, ISA bridges and
+/// "other bridge" housekeeping functions are judged only with `all`.
+#[test]
+fn infrastructure_only_with_all() {
+    let hb = func("00:00.0", &Cfg::new(0x8086, 0x29c0, 0x060000, 0), &[]);
+    let other = func("00:14.0", &Cfg::new(0x1022, 0x790b, 0x068000, 0), &[]);
+    let nic = func("01:00.0", &Cfg::good(), SIZES_16K);
+    let h = host(vec![hb, other, nic]);
+    let plain = report(&h, &Plan::default());
+    let slots: Vec<&str> = plain.functions.iter().map(|f| f.slot.as_str()).collect();
+    assert_eq!(slots, ["0000:01:00.0"]);
+    assert!(!plain.has_failure());
+    let all = report(
+        &h,
+        &Plan {
+            all: true,
+            ..Default::default()
+        },
+    );
+    assert_eq!(all.functions.len(), 3);
+    assert!(all.has_failure());
 }
 
 #[test]
@@ -504,24 +533,14 @@ fn with_path(mut f: Function, path: &str, driver: &str) -> Function {
 }
 
 fn vm(devices: &[(&str, &str)]) -> VmPlan {
-    VmPlan {
-        file: "vm.json".into(),
-        name: Some("gpu-vm".into()),
-        devices: devices
-            .iter()
-            .enumerate()
-            .map(|(i, (p, s))| VmDevice {
-                index: i,
-                path: (*p).into(),
-                pci_slot: Some((*s).into()),
-                slot: {
-                    let n: Vec<u8> = s.split(':').map(|x| x.parse().unwrap()).collect();
-                    Some((n[0], n[1], n[2]))
-                },
-            })
-            .collect(),
-        errors: Vec::new(),
-    }
+    let entries: Vec<serde_json::Value> = devices
+        .iter()
+        .map(|(p, s)| serde_json::json!({"path": p, "pci_slot": s}))
+        .collect();
+    VmPlan::from_payload(
+        "vm.json",
+        serde_json::json!({"alias": "gpu-vm", "pci_devices": entries}),
+    )
 }
 
 fn config_codes(h: &Host, plan: &Plan) -> Vec<&'static str> {

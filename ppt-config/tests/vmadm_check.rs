@@ -6,7 +6,7 @@
 
 use pci_core::{Function, Host, Identity, IllumosNode, PathSource};
 use ppt_config::vmadm::{
-    check_against_host, pci_devices, validate_payload, PendingBindings, Severity,
+    check_against_host, pci_devices, validate_payload, NextBootView, PendingBindings, Severity,
 };
 use serde_json::{json, Value};
 
@@ -61,14 +61,29 @@ fn problems(
     pending: &PendingBindings,
 ) -> Vec<(String, Severity, String)> {
     let (mut p, devices) = validate_payload(payload);
-    p.extend(check_against_host(&devices, host, pending));
+    let after = |f: &pci_core::Function| pending.on_ppt_after(f);
+    let view = NextBootView {
+        on_ppt_after: &after,
+        read_from: pending.sources.join(", "),
+    };
+    p.extend(check_against_host(&devices, host, &view));
     p.into_iter()
         .map(|p| (p.location, p.severity, p.message))
         .collect()
 }
 
+/// The seed host's pending ppt_aliases: both functions stay reserved.
+fn reserved() -> PendingBindings {
+    PendingBindings {
+        paths: vec![GPU.into(), AUDIO.into()],
+        ids: vec![],
+        sources: vec!["/etc/ppt_aliases".into()],
+        unknown: false,
+    }
+}
+
 fn errors_at(payload: Value) -> Vec<String> {
-    problems(&payload, &host("ppt"), &PendingBindings::default())
+    problems(&payload, &host("ppt"), &reserved())
         .into_iter()
         .filter(|p| p.1 == Severity::Error)
         .map(|p| p.0)
@@ -110,8 +125,15 @@ fn generated_json_is_the_seed_json_with_the_corrected_path() {
 
 #[test]
 fn the_seed_payload_is_valid_on_the_reserved_host() {
+    // On ppt now, but no ppt_aliases keeps it there after the next boot.
     let p = problems(&seed_payload(), &host("ppt"), &PendingBindings::default());
-    assert!(p.iter().all(|p| p.1 != Severity::Error), "{p:?}");
+    let e: Vec<&str> = p
+        .iter()
+        .filter(|p| p.1 == Severity::Error)
+        .map(|p| p.0.as_str())
+        .collect();
+    assert_eq!(e, ["pci_devices.0.path", "pci_devices.1.path"], "{p:?}");
+    assert!(problems(&seed_payload(), &host("ppt"), &reserved()).is_empty());
     let pending = PendingBindings {
         paths: vec![GPU.into(), AUDIO.into()],
         ..Default::default()
@@ -171,7 +193,7 @@ fn each_broken_variant_is_caught_where_it_is() {
     let mut v = seed_payload();
     v["pci_devices"][1]["path"] = json!("/devices/pci@0,0/pci8086,151@1/pci1462,2291");
     assert_eq!(errors_at(v.clone()), ["pci_devices.1.path"]);
-    let p = problems(&v, &host("ppt"), &PendingBindings::default());
+    let p = problems(&v, &host("ppt"), &reserved());
     assert!(p[1].2.ends_with("did you mean /devices/pci@0,0/pci8086,151@1/pci1462,2291@0,1? (a node's unit address is part of its path)"), "{p:?}");
 
     let mut v = seed_payload();
@@ -191,7 +213,7 @@ fn each_broken_variant_is_caught_where_it_is() {
 fn host_rules_warn_and_fail() {
     // Only function 1, on guest function 1: no function 0, GPU left behind.
     let v = json!({"pci_devices": [{"path": format!("/devices{AUDIO}"), "pci_slot": "0:8:1"}]});
-    let p = problems(&v, &host("ppt"), &PendingBindings::default());
+    let p = problems(&v, &host("ppt"), &reserved());
     let w: Vec<&str> = p
         .iter()
         .filter(|p| p.1 == Severity::Warning)
@@ -218,6 +240,7 @@ fn host_rules_warn_and_fail() {
         paths: vec![GPU.into(), AUDIO.into()],
         ids: vec![],
         sources: vec!["/mnt/overlay/etc/ppt_aliases".into()],
+        unknown: false,
     };
     let p = problems(&seed_payload(), &host("vgatext"), &pending);
     assert!(
@@ -231,6 +254,7 @@ fn host_rules_warn_and_fail() {
         paths: vec![GPU.into()],
         ids: vec![],
         sources: vec!["/etc/ppt_aliases".into()],
+        unknown: false,
     };
     let p = problems(&seed_payload(), &host("ppt"), &pending);
     assert_eq!(p.len(), 1, "{p:?}");
@@ -238,4 +262,20 @@ fn host_rules_warn_and_fail() {
     assert!(p[0]
         .2
         .contains("no longer reserved after the next boot (read: /etc/ppt_aliases)"));
+}
+
+/// A next boot that cannot be known (SmartOS without its boot media)
+/// promises nothing: a function on ppt now is judged as staying there, one
+/// that is not still needs reserving.
+#[test]
+fn unknown_next_boot_counts_as_now() {
+    let unknown = PendingBindings {
+        sources: vec!["nothing: the boot media was not given".into()],
+        unknown: true,
+        ..Default::default()
+    };
+    let p = problems(&seed_payload(), &host("ppt"), &unknown);
+    assert!(p.iter().all(|p| p.1 != Severity::Error), "{p:?}");
+    let p = problems(&seed_payload(), &host("vgatext"), &unknown);
+    assert!(p.iter().any(|p| p.1 == Severity::Error), "{p:?}");
 }

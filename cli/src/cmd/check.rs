@@ -21,10 +21,15 @@ use crate::global::{session_error, Global};
 /// Arguments of `pptctl check`.
 #[derive(Args, Debug)]
 pub struct CheckArgs {
-    /// Functions to check: a slot (0000:03:00.0), an illumos path, /dev/pptN
-    /// or VENDOR:DEVICE. Default: every endpoint function.
+    /// Functions to check: a slot as lspci -s (01:00.0, 01:00.*), IDs as
+    /// lspci -d (10de:a65, 10de:, ::0300), an illumos path or /dev/pptN.
+    /// Default: every function a user could pass through.
     #[arg(value_name = "SELECTOR")]
     pub selectors: Vec<String>,
+    /// Without SELECTORs: also judge host bridges, root ports and other
+    /// infrastructure, which may never be passed through.
+    #[arg(long, conflicts_with = "selectors")]
+    pub all: bool,
     /// vmadm payloads (JSON) whose pci_devices must be on ppt after the next boot.
     #[arg(long = "vm", value_name = "FILE", num_args = 1..)]
     pub vm: Vec<PathBuf>,
@@ -47,7 +52,9 @@ pub fn run(global: &Global, args: CheckArgs) -> Result<ExitCode, CliError> {
     for file in &args.vm {
         vms.push(read_vm(file)?);
     }
-    let answer = session.check(&sels, vms).map_err(session_error)?;
+    let answer = session
+        .check_scope(&sels, vms, args.all)
+        .map_err(session_error)?;
     for d in &answer.diagnostics {
         eprintln!("pptctl: warning: {d}");
     }

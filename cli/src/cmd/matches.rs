@@ -35,6 +35,7 @@ use pci_illumos::matcher::{select, LineSelection};
 use pci_illumos::matches::{Lint, PptMatches, Rule, MATCHES_BOOT, MATCHES_ETC};
 #[cfg(test)]
 use pci_illumos::root::HostRoot;
+use ppt_config::selector;
 use serde::Serialize;
 
 use crate::error::CliError;
@@ -43,6 +44,10 @@ use crate::global::Global;
 /// Arguments of `pptctl match`.
 #[derive(Args, Debug)]
 pub struct MatchArgs {
+    /// Only these functions in the next boot's changes: a slot as lspci -s,
+    /// IDs as lspci -d (10de:, ::0300), an illumos path or /dev/pptN.
+    #[arg(value_name = "SELECTOR")]
+    pub selectors: Vec<String>,
     /// Show every line (comments too), how libppt reads it, and why each
     /// function binds as it does.
     #[arg(long)]
@@ -109,6 +114,8 @@ pub struct MatchReport {
     host: Host,
     /// Why the next boot is not known (SmartOS without boot media).
     pub next_boot_unknown: Option<String>,
+    /// devfs paths of the functions the SELECTORs chose; `None`: all.
+    only: Option<Vec<String>>,
 }
 
 fn warnings(lints: &[Lint]) -> Vec<JsonWarning> {
@@ -154,6 +161,7 @@ impl MatchReport {
             binding,
             host,
             next_boot_unknown: None,
+            only: None,
         }
     }
 
@@ -167,7 +175,11 @@ impl MatchReport {
     }
 
     fn changes(&self) -> impl Iterator<Item = &Prediction> {
-        self.binding.predictions.iter().filter(|p| p.changes())
+        self.binding
+            .predictions
+            .iter()
+            .filter(|p| p.changes())
+            .filter(|p| self.only.as_ref().is_none_or(|o| o.contains(&p.path)))
     }
 
     /// The functions whose driver after the next boot is ppt or differs
@@ -177,6 +189,7 @@ impl MatchReport {
             .predictions
             .iter()
             .filter(|p| p.changes() || p.driver_after() == Some(PPT))
+            .filter(|p| self.only.as_ref().is_none_or(|o| o.contains(&p.path)))
     }
 
     /// Number of warnings (lines and entries with lints, plus file-level
@@ -419,7 +432,20 @@ fn escape(s: &str) -> String {
 
 /// Runs the subcommand.
 pub fn run(global: &Global, args: MatchArgs) -> Result<ExitCode, CliError> {
+    let sels = selector::parse_all(&args.selectors).map_err(|e| CliError::input(e.to_string()))?;
     let session = global.open()?;
+    let only = if sels.is_empty() {
+        None
+    } else {
+        let chosen =
+            selector::resolve(session.host(), &sels).map_err(|e| CliError::input(e.to_string()))?;
+        Some(
+            chosen
+                .iter()
+                .filter_map(|f| f.devfs_path().map(str::to_string))
+                .collect(),
+        )
+    };
     let matches = session
         .matches()
         .map_err(|e| CliError::input(e.to_string()))?;
@@ -429,6 +455,7 @@ pub fn run(global: &Global, args: MatchArgs) -> Result<ExitCode, CliError> {
     let unknown = session.next_boot_unknown();
     let mut report = MatchReport::from_report(session.into_host(), matches, binding);
     report.next_boot_unknown = unknown;
+    report.only = only;
     if args.json {
         let text = serde_json::to_string_pretty(&report.to_json())
             .map_err(|e| CliError::failed(format!("cannot write JSON: {e}")))?;

@@ -20,7 +20,7 @@ use crate::global::{session_error, Global};
 /// Arguments of `pptctl reserve` / `pptctl unreserve`.
 #[derive(Args, Debug)]
 pub struct ReserveArgs {
-    /// Functions: B:D.F slot, illumos path, /dev/pptN or VENDOR:DEVICE.
+    /// Functions: a slot as lspci -s (01:00.0, 01:00.*), IDs as lspci -d (10de:a65, 10de:, ::0300), an illumos path or /dev/pptN.
     #[arg(value_name = "SELECTOR", required = true)]
     pub selectors: Vec<String>,
     /// Write id aliases (ppt "pciexVVVV,DDDD"): they take EVERY device with that id.

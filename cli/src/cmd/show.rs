@@ -14,6 +14,7 @@ use clap::{ArgAction, Args};
 use pci_core::names::PciNames;
 use pci_core::sources::filter::{IdFilter, SlotFilter};
 use pci_core::{Function, Host};
+use ppt_config::selector;
 
 use crate::error::CliError;
 use crate::global::Global;
@@ -21,7 +22,7 @@ use crate::global::Global;
 /// Arguments of `pptctl show`.
 #[derive(Args, Debug, Default)]
 pub struct ShowArgs {
-    /// Show only functions in this slot: [[[[DOMAIN]:]BUS]:][DEV][.[FUNC]] (as lspci -s).
+    /// Show only functions in this slot: [[[[DOMAIN]:]BUS]:][DEV][.[FUNC]] (as lspci -s), or the function of an illumos path or /dev/pptN.
     #[arg(short = 's', value_name = "SLOT", allow_hyphen_values = false)]
     pub slot: Option<String>,
     /// Show only functions with these IDs: [VENDOR]:[DEVICE][:CLASS[:PROGIF]] (as lspci -d).
@@ -59,9 +60,19 @@ pub enum Naming {
 pub fn run(global: &Global, args: ShowArgs) -> Result<ExitCode, CliError> {
     // Parse the filters before reading anything: a bad -s is a usage error
     // whatever the source holds (lspci dies with "-s: <reason>").
-    let slot = args
+    // `-s` also takes the selectors lspci has no syntax for (an illumos
+    // path, /dev/pptN): text starting with `/`, which lspci rejects.
+    let by_path = match args.slot.as_deref() {
+        Some(t) if t.starts_with('/') => Some(
+            t.parse::<selector::Selector>()
+                .map_err(|e| CliError::input(format!("-s: {e}")))?,
+        ),
+        _ => None,
+    };
+    let mut slot = args
         .slot
         .as_deref()
+        .filter(|_| by_path.is_none())
         .map(SlotFilter::parse)
         .transpose()
         .map_err(|e| CliError::input(format!("-s: {e}")))?;
@@ -79,6 +90,16 @@ pub fn run(global: &Global, args: ShowArgs) -> Result<ExitCode, CliError> {
     } else {
         global.load_host()?
     };
+    if let Some(sel) = &by_path {
+        let found = selector::resolve(&host, std::slice::from_ref(sel))
+            .map_err(|e| CliError::input(format!("-s: {e}")))?;
+        slot = found.first().map(|f| SlotFilter {
+            domain: Some(f.address.domain),
+            bus: Some(u32::from(f.address.bus)),
+            device: Some(u32::from(f.address.device)),
+            function: Some(u32::from(f.address.function)),
+        });
+    }
     let out = render(&host, &args, slot.as_ref(), ids.as_ref());
     let mut stdout = std::io::stdout().lock();
     match stdout

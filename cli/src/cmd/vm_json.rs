@@ -1,5 +1,7 @@
-//! `pptctl vm-json`: print the vmadm `pci_devices` array for functions
-//! (issue 6, part 4), or check an existing vmadm payload (part 5).
+//! `pptctl vm-json`: print a vmadm payload (`{"pci_devices": [...]}`, or
+//! with `--update` `{"add_pci_devices": [...]}`) for functions, or check an
+//! existing vmadm payload. Both judge with ppt-config `vmadm::judge`, the
+//! function `check --vm` uses.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -9,7 +11,7 @@ use clap::Args;
 use pci_core::{Function, Host};
 use ppt_config::selector;
 use ppt_config::session::Session;
-use ppt_config::vmadm::{self, PayloadDevice, Problem, Severity};
+use ppt_config::vmadm::{self, Problem, Severity};
 
 use crate::error::CliError;
 use crate::global::{session_error, Global};
@@ -17,7 +19,7 @@ use crate::global::{session_error, Global};
 /// Arguments of `pptctl vm-json`.
 #[derive(Args, Debug)]
 pub struct VmJsonArgs {
-    /// Functions: B:D.F slot, illumos path, /dev/pptN or VENDOR:DEVICE.
+    /// Functions: a slot as lspci -s (01:00.0, 01:00.*), IDs as lspci -d (10de:a65, 10de:, ::0300), an illumos path or /dev/pptN.
     #[arg(value_name = "SELECTOR", required_unless_present = "check")]
     pub selectors: Vec<String>,
     /// Guest bus (0-255).
@@ -29,8 +31,11 @@ pub struct VmJsonArgs {
     /// Only the selected functions, not the other functions of their devices.
     #[arg(long)]
     pub single_function: bool,
+    /// Print `{"add_pci_devices": [...]}` for `vmadm update` instead of `{"pci_devices": [...]}` for `vmadm create`.
+    #[arg(long)]
+    pub update: bool,
     /// Validate a vmadm create/update payload instead (exit 0 valid, 1 invalid, 2 unreadable).
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["selectors", "bus", "device", "single_function"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["selectors", "bus", "device", "single_function", "update"])]
     pub check: Option<PathBuf>,
     /// With --check: print the problems as JSON.
     #[arg(long, requires = "check")]
@@ -47,11 +52,22 @@ fn has_illumos_paths(host: &Host) -> bool {
     })
 }
 
-fn host_problems(session: &Session, devices: &[PayloadDevice]) -> Result<Vec<Problem>, CliError> {
-    // Reading is harmless anywhere, so no SmartOS refusal here: without
-    // --boot-media the pending aliases are --root's /etc/ppt_aliases.
+/// The payload's problems: on its own, and against the session's host
+/// when it has a real device tree, with the session's next boot (the boot
+/// media when given, else `--root`'s `/etc/ppt_aliases`; unknown on a
+/// SmartOS root without its media).
+fn judge(payload: &serde_json::Value, session: Option<&Session>) -> Result<Vec<Problem>, CliError> {
+    let Some(session) = session else {
+        return Ok(vmadm::judge(payload, None));
+    };
+    // Reading is harmless anywhere, so no SmartOS refusal here.
     let pending = session.pending_bindings().map_err(session_error)?;
-    Ok(vmadm::check_against_host(devices, session.host(), &pending))
+    let on_ppt_after = |f: &Function| pending.on_ppt_after(f);
+    let view = vmadm::NextBootView {
+        on_ppt_after: &on_ppt_after,
+        read_from: pending.sources.join(", "),
+    };
+    Ok(vmadm::judge(payload, Some((session.host(), &view))))
 }
 
 /// Runs the subcommand.
@@ -95,20 +111,26 @@ fn generate(global: &Global, args: &VmJsonArgs) -> Result<ExitCode, CliError> {
     }
     let devices = vmadm::pci_devices(&funcs, args.bus, args.device)
         .map_err(|e| CliError::input(e.to_string()))?;
+    let payload = vmadm::payload(&devices, args.update);
     let json =
-        serde_json::to_string_pretty(&devices).map_err(|e| CliError::failed(e.to_string()))?;
+        serde_json::to_string_pretty(&payload).map_err(|e| CliError::failed(e.to_string()))?;
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{json}");
-    // Say now what would break at VM start.
-    let payload = serde_json::json!({ "pci_devices": devices });
-    let (mut problems, read) = vmadm::validate_payload(&payload);
-    if has_illumos_paths(host) {
-        problems.extend(host_problems(&session, &read)?);
-    }
+    // Say now what would break at VM start; an error is exit 1, as
+    // `vm-json --check` on the printed payload would say.
+    let problems = judge(&payload, has_illumos_paths(host).then_some(&session))?;
+    let errors = problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .count();
     for p in problems {
         eprintln!("pptctl: {p}");
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(if errors == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn check(global: &Global, args: &VmJsonArgs, file: PathBuf) -> Result<ExitCode, CliError> {
@@ -121,14 +143,17 @@ fn check(global: &Global, args: &VmJsonArgs, file: PathBuf) -> Result<ExitCode, 
             e.column()
         ))
     })?;
-    let (mut problems, devices) = vmadm::validate_payload(&payload);
-    match global.open() {
-        Ok(session) if has_illumos_paths(session.host()) => {
-            problems.extend(host_problems(&session, &devices)?);
+    let problems = match global.open() {
+        Ok(session) if has_illumos_paths(session.host()) => judge(&payload, Some(&session))?,
+        Ok(_) => {
+            eprintln!("pptctl: note: host checks skipped: the source has no illumos device tree (use --from devinfo:FILE or a snapshot taken on the host)");
+            judge(&payload, None)?
         }
-        Ok(_) => eprintln!("pptctl: note: host checks skipped: the source has no illumos device tree (use --from devinfo:FILE or a snapshot taken on the host)"),
-        Err(e) => eprintln!("pptctl: note: host checks skipped: {}", e.message),
-    }
+        Err(e) => {
+            eprintln!("pptctl: note: host checks skipped: {}", e.message);
+            judge(&payload, None)?
+        }
+    };
     let errors = problems
         .iter()
         .filter(|p| p.severity == Severity::Error)

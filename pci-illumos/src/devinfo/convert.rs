@@ -89,26 +89,19 @@ pub(crate) fn illumos_node(snap: &Snapshot, idx: usize) -> IllumosNode {
 }
 
 /// BAR and ROM sizes from `assigned-addresses` (what the OS assigned),
-/// filled in from `reg` (what the BARs decode) where the former is silent.
-/// Both are arrays of 5-cell PCI addresses: phys.hi (register offset in
-/// bits 7..0), phys.mid, phys.lo, size.hi, size.lo.
+/// filled in from `reg` (what the BARs decode) where the former is silent
+/// (both decoded by [`crate::pci_reg`]).
 fn bar_sizes(n: &Node, bridge: bool) -> ([Option<u64>; 6], Option<u64>) {
     let mut bars = [None; 6];
     let mut rom = None;
     let rom_reg = if bridge { 0x38 } else { 0x30 };
     for name in ["assigned-addresses", "reg"] {
         let Some(cells) = n.ints(name) else { continue };
-        for e in cells.chunks_exact(5) {
-            let regoff = (e[0] as u32) & 0xff;
-            let size = (u64::from(e[3] as u32) << 32) | u64::from(e[4] as u32);
-            if size == 0 {
-                continue;
-            }
-            if (0x10..=0x24).contains(&regoff) && regoff & 3 == 0 {
-                let i = ((regoff - 0x10) / 4) as usize;
-                bars[i].get_or_insert(size);
-            } else if regoff == rom_reg {
-                rom.get_or_insert(size);
+        for e in crate::pci_reg::decode(cells).filter(|e| e.size != 0) {
+            if let Some(i) = e.bar_index() {
+                bars[usize::from(i)].get_or_insert(e.size);
+            } else if e.register == rom_reg {
+                rom.get_or_insert(e.size);
             }
         }
     }

@@ -8,9 +8,8 @@ use pci_illumos::binding::{BindingReport, PPT};
 use pci_illumos::matches::{NodeIds, PptMatches};
 use serde_json::Value;
 
-use crate::viability::pending::{VmDevice, VmPlan};
+use crate::viability::pending::VmPlan;
 use crate::viability::Plan;
-use crate::vmadm;
 
 /// Fills `plan.pending.matches_listed`: the functions `ppt_matches` lists.
 pub(super) fn matches_listed(host: &Host, matches: &PptMatches, plan: &mut Plan) {
@@ -39,45 +38,9 @@ pub(super) fn next_boot(host: &Host, report: &BindingReport, plan: &mut Plan) {
     plan.pending.aliases = report.ppt_aliases.clone();
 }
 
-/// One vmadm payload as `check --vm` weighs it: vmadm's own rejections,
-/// and the device entries for the host checks. `file` names it.
+/// One vmadm payload as `check --vm` weighs it: the same judgement
+/// `vm-json --check` makes ([`crate::vmadm::judge`]) runs over it when the
+/// plan is evaluated. `file` names it.
 pub fn vm_plan(file: &str, v: &Value) -> VmPlan {
-    let (problems, devices) = vmadm::validate_payload(v);
-    let mut plan = VmPlan {
-        file: file.to_string(),
-        name: v
-            .get("alias")
-            .or_else(|| v.get("uuid"))
-            .and_then(Value::as_str)
-            .map(str::to_string),
-        ..Default::default()
-    };
-    // Problems beyond vmadm (duplicate or reserved slots, function 0) are
-    // the check's own rules; only vmadm's rejections are taken here.
-    plan.errors = problems
-        .iter()
-        .filter(|p| p.vmadm)
-        .map(|p| {
-            if p.location.is_empty() || p.message.contains(&p.location) {
-                p.message.clone()
-            } else {
-                format!("{}: {}", p.location, p.message)
-            }
-        })
-        .collect();
-    plan.devices = devices
-        .into_iter()
-        .map(|d| VmDevice {
-            index: d
-                .location
-                .rsplit('.')
-                .next()
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(0),
-            path: d.path,
-            pci_slot: d.slot.map(|s| s.to_string()),
-            slot: d.slot.map(|s| (s.bus, s.device, s.function)),
-        })
-        .collect();
-    plan
+    VmPlan::from_payload(file, v.clone())
 }

@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use pci_core::{Address, Host};
+use pci_illumos::binding::PPT;
 
 use super::facts::FunctionFacts;
 use super::function_rules::{self, FunctionContext, Prediction};
@@ -14,22 +15,25 @@ use super::{
 /// What the user asked about and what is pending.
 #[derive(Debug, Clone, Default)]
 pub struct Plan {
-    /// Functions named by SELECTORs; empty means every endpoint function.
+    /// Functions named by SELECTORs; empty means every function a user
+    /// could pass through (see [`Plan::all`]).
     pub selected: Vec<Address>,
+    /// With nothing selected: every function, infrastructure included.
+    /// Otherwise infrastructure (`pci_core::passthrough::is_infrastructure`:
+    /// bridges, host bridges, ISA/LPC and other bridge-class functions) is
+    /// left out unless it is on ppt now, after the next boot, or named by
+    /// a VM, so a plain check on a healthy host passes.
+    pub all: bool,
     /// The next boot's driver per function, where predicted.
     pub next_boot: BTreeMap<Address, Prediction>,
     /// Aliases, ppt_matches candidates and VM payloads.
     pub pending: Pending,
 }
 
-/// Whether `f` is an endpoint (header type 0, or unknown header).
-fn is_endpoint(f: &FunctionFacts) -> bool {
-    !f.is_bridge()
-}
-
 /// Evaluates every rule; the report lists the selected functions (or every
-/// endpoint function), plus any function that is on ppt now, after the
-/// next boot, or named by a VM, so a reserved bridge cannot hide.
+/// function a user could pass through, every function with
+/// [`Plan::all`]), plus any function that is on ppt now, after the next
+/// boot, or named by a VM, so a reserved bridge cannot hide.
 pub fn evaluate(host: &Host, plan: &Plan) -> Report {
     let facts: Vec<FunctionFacts> = host.functions.iter().map(FunctionFacts::extract).collect();
     evaluate_facts(host, &facts, plan)
@@ -43,8 +47,8 @@ pub fn evaluate_facts(host: &Host, facts: &[FunctionFacts], plan: &Plan) -> Repo
     planned.extend(vm_fns.iter().copied());
     for f in facts {
         let ppt_then = match plan.next_boot.get(&f.address) {
-            Some(n) => n.driver_after() == Some("ppt"),
-            None => f.driver.as_deref() == Some("ppt"),
+            Some(n) => n.driver_after() == Some(PPT),
+            None => f.driver.as_deref() == Some(PPT),
         };
         if ppt_then {
             planned.insert(f.address);
@@ -91,6 +95,7 @@ pub fn evaluate_facts(host: &Host, facts: &[FunctionFacts], plan: &Plan) -> Repo
         );
     }
     let config = Section::from_reasons(pending::check(
+        host,
         &plan.pending,
         facts,
         &plan.next_boot,
@@ -100,7 +105,7 @@ pub fn evaluate_facts(host: &Host, facts: &[FunctionFacts], plan: &Plan) -> Repo
         .iter()
         .filter(|f| {
             if plan.selected.is_empty() {
-                is_endpoint(f) || planned.contains(&f.address)
+                plan.all || !f.is_infrastructure() || planned.contains(&f.address)
             } else {
                 plan.selected.contains(&f.address)
             }

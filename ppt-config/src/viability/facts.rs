@@ -6,6 +6,9 @@
 //! from the [`Function`] model. Every fact the source could not provide is
 //! `None` (unknown), never guessed.
 
+use pci_core::caps::PciePortType;
+pub use pci_core::config::BarKind;
+use pci_core::passthrough;
 use pci_core::{Address, Function, PathSource, PropValue};
 
 /// How much config space the source gave.
@@ -43,17 +46,6 @@ impl ConfigDepth {
     }
 }
 
-/// The kind of a BAR.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BarKind {
-    /// 32-bit memory.
-    Mem32,
-    /// 64-bit memory (occupies two BAR registers).
-    Mem64,
-    /// I/O ports.
-    Io,
-}
-
 /// One implemented BAR.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BarFact {
@@ -73,31 +65,9 @@ pub struct BarFact {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PcieFacts {
     /// Device/port type (PCIe Capabilities register bits 7:4).
-    pub port_type: u8,
+    pub port_type: PciePortType,
     /// Device Capabilities bit 28, Function Level Reset.
     pub flr: bool,
-}
-
-/// PCIe device/port type values (PCIe base spec, PCI Express Capabilities register).
-pub mod port_type {
-    /// PCI Express Endpoint.
-    pub const ENDPOINT: u8 = 0x0;
-    /// Legacy PCI Express Endpoint.
-    pub const LEGACY_ENDPOINT: u8 = 0x1;
-    /// Root Port of a Root Complex.
-    pub const ROOT_PORT: u8 = 0x4;
-    /// Upstream Port of a switch.
-    pub const UPSTREAM: u8 = 0x5;
-    /// Downstream Port of a switch.
-    pub const DOWNSTREAM: u8 = 0x6;
-    /// PCI Express to PCI/PCI-X bridge.
-    pub const PCIE_TO_PCI: u8 = 0x7;
-    /// PCI/PCI-X to PCI Express bridge.
-    pub const PCI_TO_PCIE: u8 = 0x8;
-    /// Root Complex Integrated Endpoint.
-    pub const RC_INTEGRATED: u8 = 0x9;
-    /// Root Complex Event Collector.
-    pub const RC_EVENT_COLLECTOR: u8 = 0xa;
 }
 
 /// ACS capability and control registers (extended capability 0x000d).
@@ -201,15 +171,12 @@ impl FunctionFacts {
         facts.depth = ConfigDepth::of_len(f.config.len());
         super::facts_config::fill(&mut facts, f);
         let node = f.illumos.as_ref();
-        facts.driver = f
-            .driver
-            .clone()
-            .or_else(|| node.and_then(|n| n.driver.clone()));
-        facts.path = node.map(|n| n.path.clone()).filter(|p| !p.is_empty());
+        facts.driver = f.driver_now().map(str::to_string);
+        facts.path = f.devfs_path().map(str::to_string);
         facts.path_from_devinfo = node.is_some_and(|n| n.path_source == Some(PathSource::Devinfo));
         if facts.path_from_devinfo {
-            facts.assigned_addresses = node.map(|n| {
-                n.props.get("assigned-addresses").is_some_and(|v| match v {
+            facts.assigned_addresses = node.map(|_| {
+                f.assigned_addresses().is_some_and(|v| match v {
                     PropValue::Ints(c) => !c.is_empty(),
                     PropValue::Int64s(c) => !c.is_empty(),
                     PropValue::Bytes(b) => !b.is_empty(),
@@ -218,9 +185,7 @@ impl FunctionFacts {
             });
         }
         if facts.depth == ConfigDepth::Missing {
-            if let Some(PropValue::Ints(cells)) =
-                node.and_then(|n| n.props.get("assigned-addresses"))
-            {
+            if let Some(PropValue::Ints(cells)) = f.assigned_addresses() {
                 facts.bars = bars_from_assigned_addresses(cells);
             }
         }
@@ -230,14 +195,27 @@ impl FunctionFacts {
         facts
     }
 
-    /// Header layout 1 (PCI-to-PCI) or 2 (CardBus).
+    /// Forwards a bus: [`passthrough::is_bridge`], the one definition.
     pub fn is_bridge(&self) -> bool {
-        matches!(self.header_layout, Some(1 | 2))
+        passthrough::is_bridge(self.class, self.header_layout)
     }
 
-    /// Has a PCI Express capability (false also when unknown).
-    pub fn is_pcie(&self) -> bool {
-        self.pcie.is_some()
+    /// Host infrastructure: [`passthrough::is_infrastructure`].
+    pub fn is_infrastructure(&self) -> bool {
+        passthrough::is_infrastructure(self.class, self.header_layout)
+    }
+
+    /// The never-pass-through table ([`passthrough::never`]) for this function.
+    pub fn never(&self, boot_devices: &[String]) -> Vec<passthrough::Never> {
+        passthrough::never(
+            &passthrough::Candidate {
+                address: self.address,
+                class: self.class,
+                header_layout: self.header_layout,
+                path: self.path.as_deref(),
+            },
+            boot_devices,
+        )
     }
 
     /// Whether the capability facts (MSI, MSI-X, PCIe, PM, AF) are known:
@@ -249,38 +227,24 @@ impl FunctionFacts {
 }
 
 /// BARs from an illumos `assigned-addresses` property when there is no
-/// config space: 5-cell entries of the IEEE 1275 PCI binding (phys.hi with
-/// the space code in bits 25:24 — 1 I/O, 2 32-bit memory, 3 64-bit memory —
-/// prefetchable in bit 30 and the register offset in bits 7:0; phys.mid and
-/// phys.lo the address; size.hi and size.lo). This is what ppt's
+/// config space (entries decoded by `pci_illumos::pci_reg`). This is what ppt's
 /// `ppt_bar_crawl` records (illumos.md §2.2), so bhyve's alignment gate can
 /// be checked from a devinfo snapshot alone.
 pub fn bars_from_assigned_addresses(cells: &[i32]) -> Vec<BarFact> {
     let mut out: Vec<BarFact> = Vec::new();
-    for e in cells.chunks_exact(5) {
-        let hi = e[0] as u32;
-        let reg = hi & 0xff;
-        if !(0x10..=0x24).contains(&reg) || reg & 3 != 0 {
+    for e in pci_illumos::pci_reg::decode(cells) {
+        let (Some(index), Some(kind)) = (e.bar_index(), e.bar_kind()) else {
             continue;
-        }
-        let kind = match (hi >> 24) & 3 {
-            1 => BarKind::Io,
-            2 => BarKind::Mem32,
-            3 => BarKind::Mem64,
-            _ => continue,
         };
-        let index = ((reg - 0x10) / 4) as u8;
         if out.iter().any(|b| b.index == index) {
             continue;
         }
-        let base = (u64::from(e[1] as u32) << 32) | u64::from(e[2] as u32);
-        let size = (u64::from(e[3] as u32) << 32) | u64::from(e[4] as u32);
         out.push(BarFact {
             index,
             kind,
-            prefetchable: hi & (1 << 30) != 0,
-            base,
-            size: (size != 0).then_some(size),
+            prefetchable: e.prefetchable,
+            base: e.address,
+            size: (e.size != 0).then_some(e.size),
         });
     }
     out.sort_by_key(|b| b.index);

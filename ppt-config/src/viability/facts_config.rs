@@ -2,11 +2,11 @@
 //! (`ConfigSpace`, BARs, capability chains); nothing here decodes bytes
 //! itself.
 
-use pci_core::caps::{id, DevCap, PciePortType};
-use pci_core::config::{BarKind as CoreBarKind, Status};
+use pci_core::caps::{id, DevCap};
+use pci_core::config::Status;
 use pci_core::Function;
 
-use super::facts::{AcsFacts, BarFact, BarKind, ConfigDepth, FunctionFacts, PcieFacts};
+use super::facts::{AcsFacts, BarFact, ConfigDepth, FunctionFacts, PcieFacts};
 
 /// Fills the config-derived facts of `facts` from `f.config`.
 pub fn fill(facts: &mut FunctionFacts, f: &Function) {
@@ -26,11 +26,7 @@ pub fn fill(facts: &mut FunctionFacts, f: &Function) {
         match bar {
             Ok(b) => facts.bars.push(BarFact {
                 index: b.index,
-                kind: match b.kind {
-                    CoreBarKind::Mem32 => BarKind::Mem32,
-                    CoreBarKind::Mem64 => BarKind::Mem64,
-                    CoreBarKind::Io => BarKind::Io,
-                },
+                kind: b.kind,
                 prefetchable: b.prefetchable,
                 base: b.address,
                 size: b.size,
@@ -56,7 +52,7 @@ pub fn fill(facts: &mut FunctionFacts, f: &Function) {
     facts.msi = Some(cfg.find_capability(id::MSI).is_some());
     facts.msix = Some(cfg.find_capability(id::MSIX).is_some());
     facts.pcie = cfg.pci_express().map(|p| PcieFacts {
-        port_type: port_type_number(p.port_type),
+        port_type: p.port_type,
         flr: p.devcap.contains(DevCap::FLR),
     });
     facts.af_flr = cfg.advanced_features().is_some_and(|a| a.flr());
@@ -73,20 +69,4 @@ pub fn fill(facts: &mut FunctionFacts, f: &Function) {
     });
     facts.sriov = cfg.sriov().map(|s| (s.total_vfs, s.num_vfs));
     facts.rebar = cfg.resizable_bar().is_some();
-}
-
-/// The PCIe device/port type field value of a decoded type.
-fn port_type_number(t: PciePortType) -> u8 {
-    match t {
-        PciePortType::Endpoint => 0,
-        PciePortType::LegacyEndpoint => 1,
-        PciePortType::RootPort => 4,
-        PciePortType::UpstreamPort => 5,
-        PciePortType::DownstreamPort => 6,
-        PciePortType::PcieToPciBridge => 7,
-        PciePortType::PciToPcieBridge => 8,
-        PciePortType::RcIntegratedEndpoint => 9,
-        PciePortType::RcEventCollector => 10,
-        PciePortType::Unknown(n) => n,
-    }
 }

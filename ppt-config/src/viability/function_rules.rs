@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use pci_core::{Address, HostFacts};
+use pci_illumos::binding::PPT;
 
 use super::facts::{BarKind, ConfigDepth, FunctionFacts};
 use super::isolation::Groups;
@@ -61,14 +62,6 @@ impl FunctionContext<'_> {
     }
 }
 
-fn class_name(class: u32) -> &'static str {
-    match class >> 8 {
-        0x0600 => "host bridge",
-        0x0601 => "ISA/LPC bridge",
-        _ => "device",
-    }
-}
-
 /// Every per-function finding for `f`.
 pub fn check(f: &FunctionFacts, ctx: &FunctionContext<'_>) -> Vec<Reason> {
     let mut out = Vec::new();
@@ -84,48 +77,11 @@ fn push(out: &mut Vec<Reason>, rule: &Rule, message: String) {
 }
 
 fn identity_rules(f: &FunctionFacts, ctx: &FunctionContext<'_>, out: &mut Vec<Reason>) {
-    // rules::BRIDGE: header layout 1 or 2 (viability.md row 12).
-    if f.is_bridge() {
-        let kind = if f.header_layout == Some(2) {
-            "a CardBus bridge"
-        } else {
-            "a PCI-to-PCI bridge"
-        };
-        push(
-            out,
-            &rules::BRIDGE,
-            format!(
-                "{} is {kind} (header type {}); ppt would take everything below it from the host",
-                f.address,
-                f.header_layout.unwrap_or(1)
-            ),
-        );
-    }
-    // rules::HOST_CRITICAL: class 0600/0601 or the boot pool's controller.
-    if matches!(f.class >> 8, 0x0600 | 0x0601) {
-        push(
-            out,
-            &rules::HOST_CRITICAL,
-            format!(
-                "{} is the {} (class {:06x}); the host cannot run without it",
-                f.address,
-                class_name(f.class),
-                f.class
-            ),
-        );
-    } else if let Some(path) = f.path.as_deref() {
-        if let Some(dev) = ctx
-            .host
-            .boot_devices
-            .iter()
-            .find(|d| d.as_str() == path || d.starts_with(&format!("{path}/")))
-        {
-            push(
-                out,
-                &rules::HOST_CRITICAL,
-                format!("{} controls the boot pool device {dev}", f.address),
-            );
-        }
+    // rules::BRIDGE and rules::HOST_CRITICAL: the never-pass-through table
+    // (pci_core::passthrough::never), which `reserve` refuses by as well.
+    for n in f.never(&ctx.host.boot_devices) {
+        let rule = rules::by_code(n.code()).unwrap_or(&rules::HOST_CRITICAL);
+        push(out, rule, n.message(f.address));
     }
 }
 
@@ -379,7 +335,7 @@ fn os_rules(f: &FunctionFacts, ctx: &FunctionContext<'_>, out: &mut Vec<Reason>)
             format!("{} is the boot display (boot_vga = 1)", f.address),
         );
     }
-    if f.driver.as_deref() == Some("ppt") {
+    if f.driver.as_deref() == Some(PPT) {
         push(
             out,
             &rules::PPT_NOW,
@@ -387,7 +343,7 @@ fn os_rules(f: &FunctionFacts, ctx: &FunctionContext<'_>, out: &mut Vec<Reason>)
         );
     }
     if let Some(n) = ctx.next_boot.get(&f.address) {
-        if n.driver_after() != f.driver.as_deref() || n.driver_after() == Some("ppt") {
+        if n.driver_after() != f.driver.as_deref() || n.driver_after() == Some(PPT) {
             push(
                 out,
                 &rules::NEXT_BOOT,
@@ -415,16 +371,33 @@ fn neighbour_rules(f: &FunctionFacts, ctx: &FunctionContext<'_>, out: &mut Vec<R
             })
             .map(|g| format!("{} ({})", g.address, ctx.driver_story(g)))
             .collect();
+        // Never advise reserving a sibling the never-pass-through table
+        // refuses (an ISA/LPC bridge next to a chipset's SMBus function).
+        let stuck = ctx
+            .all
+            .iter()
+            .filter(|g| {
+                g.address != f.address
+                    && g.address.same_device(&f.address)
+                    && !ctx.planned.contains(&g.address)
+                    && !g.never(&ctx.host.boot_devices).is_empty()
+            })
+            .count();
         if !left.is_empty() {
-            push(
-                out,
-                &rules::SIBLINGS_LEFT_BEHIND,
-                format!(
-                    "passing {} through leaves {} of the same device with the host",
-                    f.address,
-                    left.join(", ")
-                ),
+            let message = format!(
+                "passing {} through leaves {} of the same device with the host",
+                f.address,
+                left.join(", ")
             );
+            if stuck > 0 {
+                out.push(Reason::with_hint(
+                    &rules::SIBLINGS_LEFT_BEHIND,
+                    message,
+                    "some of them may never be passed through (bridge, host bridge, ISA/LPC or boot device), so the device can only be split; make sure the guest does not need them",
+                ));
+            } else {
+                push(out, &rules::SIBLINGS_LEFT_BEHIND, message);
+            }
         }
     }
     // rules::SHARED_ISOLATION (viability.md rows 4–7): other devices of the

@@ -30,7 +30,7 @@ fn good(a: &str) -> FunctionFacts {
     f.msi = Some(true);
     f.msix = Some(true);
     f.pcie = Some(PcieFacts {
-        port_type: 0,
+        port_type: pci_core::caps::PciePortType::Endpoint,
         flr: true,
     });
     f.bars = vec![BarFact {
@@ -198,7 +198,7 @@ fn host_critical_boot_pool() {
 fn no_reset() {
     let mut f = good("01:00.0");
     f.pcie = Some(PcieFacts {
-        port_type: 0,
+        port_type: pci_core::caps::PciePortType::Endpoint,
         flr: false,
     });
     f.pm_no_soft_reset = Some(false);
@@ -292,7 +292,7 @@ fn shared_isolation() {
     rp.header_layout = Some(1);
     rp.class = 0x060400;
     rp.pcie = Some(PcieFacts {
-        port_type: 4,
+        port_type: pci_core::caps::PciePortType::RootPort,
         flr: false,
     });
     rp.bridge_buses = Some((1, 1));

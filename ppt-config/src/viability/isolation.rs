@@ -26,7 +26,9 @@ use std::collections::BTreeMap;
 
 use pci_core::Address;
 
-use super::facts::{port_type, AcsFacts, FunctionFacts};
+use pci_core::caps::PciePortType;
+
+use super::facts::{AcsFacts, FunctionFacts};
 
 /// ACS Source Validation.
 pub const ACS_SV: u16 = 0x0001;
@@ -126,14 +128,14 @@ impl<'a> Topology<'a> {
             return Some(false);
         };
         let needs_acs = match pcie.port_type {
-            port_type::PCI_TO_PCIE | port_type::PCIE_TO_PCI | port_type::RC_EVENT_COLLECTOR => {
-                return Some(false)
-            }
-            port_type::DOWNSTREAM | port_type::ROOT_PORT => true,
-            port_type::ENDPOINT
-            | port_type::UPSTREAM
-            | port_type::LEGACY_ENDPOINT
-            | port_type::RC_INTEGRATED => f.multifunction.unwrap_or(false),
+            PciePortType::PciToPcieBridge
+            | PciePortType::PcieToPciBridge
+            | PciePortType::RcEventCollector => return Some(false),
+            PciePortType::DownstreamPort | PciePortType::RootPort => true,
+            PciePortType::Endpoint
+            | PciePortType::UpstreamPort
+            | PciePortType::LegacyEndpoint
+            | PciePortType::RcIntegratedEndpoint => f.multifunction.unwrap_or(false),
             _ => false,
         };
         if !needs_acs {
@@ -270,7 +272,7 @@ mod tests {
         s.parse().unwrap()
     }
 
-    fn pcie(a: &str, header: u8, pt: u8, acs: Option<(u16, u16)>) -> FunctionFacts {
+    fn pcie(a: &str, header: u8, pt: PciePortType, acs: Option<(u16, u16)>) -> FunctionFacts {
         let mut f = FunctionFacts::bare(addr(a), 0x020000, Some(header));
         f.depth = ConfigDepth::Extended;
         f.cap_list = Some(true);
@@ -282,7 +284,7 @@ mod tests {
         f
     }
 
-    fn port(a: &str, pt: u8, secondary: u8, acs: Option<(u16, u16)>) -> FunctionFacts {
+    fn port(a: &str, pt: PciePortType, secondary: u8, acs: Option<(u16, u16)>) -> FunctionFacts {
         let mut f = pcie(a, 1, pt, acs);
         f.class = 0x060400;
         f.bridge_buses = Some((secondary, secondary));
@@ -294,10 +296,10 @@ mod tests {
     #[test]
     fn acs_on_every_port_isolates() {
         let facts = vec![
-            port("00:1c.0", port_type::ROOT_PORT, 1, FULL),
-            port("00:1c.1", port_type::ROOT_PORT, 2, FULL),
-            pcie("01:00.0", 0, port_type::ENDPOINT, None),
-            pcie("02:00.0", 0, port_type::ENDPOINT, None),
+            port("00:1c.0", PciePortType::RootPort, 1, FULL),
+            port("00:1c.1", PciePortType::RootPort, 2, FULL),
+            pcie("01:00.0", 0, PciePortType::Endpoint, None),
+            pcie("02:00.0", 0, PciePortType::Endpoint, None),
         ];
         let g = predict(&facts);
         assert_eq!(g.members_of(&addr("01:00.0")).unwrap(), [addr("01:00.0")]);
@@ -308,10 +310,10 @@ mod tests {
     fn missing_acs_merges_siblings_of_a_multifunction_port() {
         // Two root ports as functions of one multifunction device without ACS.
         let facts = vec![
-            port("00:1c.0", port_type::ROOT_PORT, 1, None),
-            port("00:1c.1", port_type::ROOT_PORT, 2, None),
-            pcie("01:00.0", 0, port_type::ENDPOINT, None),
-            pcie("02:00.0", 0, port_type::ENDPOINT, None),
+            port("00:1c.0", PciePortType::RootPort, 1, None),
+            port("00:1c.1", PciePortType::RootPort, 2, None),
+            pcie("01:00.0", 0, PciePortType::Endpoint, None),
+            pcie("02:00.0", 0, PciePortType::Endpoint, None),
         ];
         let mut facts = facts;
         facts[0].multifunction = Some(true);
@@ -345,12 +347,12 @@ mod tests {
     #[test]
     fn root_port_without_acs_takes_the_whole_switch() {
         let facts = vec![
-            port("00:01.0", port_type::ROOT_PORT, 1, None),
-            port("01:00.0", port_type::UPSTREAM, 2, None),
-            port("02:00.0", port_type::DOWNSTREAM, 3, FULL),
-            port("02:01.0", port_type::DOWNSTREAM, 4, FULL),
-            pcie("03:00.0", 0, port_type::ENDPOINT, None),
-            pcie("04:00.0", 0, port_type::ENDPOINT, None),
+            port("00:01.0", PciePortType::RootPort, 1, None),
+            port("01:00.0", PciePortType::UpstreamPort, 2, None),
+            port("02:00.0", PciePortType::DownstreamPort, 3, FULL),
+            port("02:01.0", PciePortType::DownstreamPort, 4, FULL),
+            pcie("03:00.0", 0, PciePortType::Endpoint, None),
+            pcie("04:00.0", 0, PciePortType::Endpoint, None),
         ];
         let g = predict(&facts);
         let m = g.members_of(&addr("03:00.0")).unwrap();
@@ -364,13 +366,13 @@ mod tests {
         // stops because the path from the upstream port is ACS-clean; the
         // sibling downstream port is another device, so not merged.
         let facts = vec![
-            port("00:01.0", port_type::ROOT_PORT, 1, FULL),
-            port("01:00.0", port_type::UPSTREAM, 2, None),
-            port("02:00.0", port_type::DOWNSTREAM, 3, None),
-            port("02:01.0", port_type::DOWNSTREAM, 4, FULL),
-            pcie("03:00.0", 0, port_type::ENDPOINT, None),
-            pcie("03:00.1", 0, port_type::ENDPOINT, None),
-            pcie("04:00.0", 0, port_type::ENDPOINT, None),
+            port("00:01.0", PciePortType::RootPort, 1, FULL),
+            port("01:00.0", PciePortType::UpstreamPort, 2, None),
+            port("02:00.0", PciePortType::DownstreamPort, 3, None),
+            port("02:01.0", PciePortType::DownstreamPort, 4, FULL),
+            pcie("03:00.0", 0, PciePortType::Endpoint, None),
+            pcie("03:00.1", 0, PciePortType::Endpoint, None),
+            pcie("04:00.0", 0, PciePortType::Endpoint, None),
         ];
         let g = predict(&facts);
         let m = g.members_of(&addr("03:00.0")).unwrap();
@@ -380,9 +382,9 @@ mod tests {
 
     #[test]
     fn unknown_ext_caps_give_no_prediction() {
-        let mut rp = port("00:1c.0", port_type::ROOT_PORT, 1, None);
+        let mut rp = port("00:1c.0", PciePortType::RootPort, 1, None);
         rp.depth = ConfigDepth::Standard;
-        let facts = vec![rp, pcie("01:00.0", 0, port_type::ENDPOINT, None)];
+        let facts = vec![rp, pcie("01:00.0", 0, PciePortType::Endpoint, None)];
         let g = predict(&facts);
         assert!(g.members_of(&addr("01:00.0")).is_none());
         assert!(g
@@ -393,7 +395,7 @@ mod tests {
 
     #[test]
     fn conventional_pci_behind_bridge_shares() {
-        let mut b = port("00:1e.0", port_type::PCIE_TO_PCI, 5, None);
+        let mut b = port("00:1e.0", PciePortType::PcieToPciBridge, 5, None);
         b.pcie = None; // a conventional PCI bridge
         let mut d1 = FunctionFacts::bare(addr("05:00.0"), 0x020000, Some(0));
         d1.depth = ConfigDepth::Standard;

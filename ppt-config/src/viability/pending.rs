@@ -5,44 +5,45 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use pci_core::Address;
+use pci_core::{Address, Host};
+use pci_illumos::binding::PPT;
 
 use super::facts::FunctionFacts;
 use super::function_rules::{driver_text, Prediction};
 use super::rules;
 use super::{FunctionReport, Reason, Verdict};
+use crate::vmadm;
 
 /// One `ppt_aliases` entry and what it binds at the next boot, as
 /// pci-illumos reports it (the one model of an alias entry).
 pub use pci_illumos::binding::AliasReport;
 
-/// One `pci_devices` entry of a VM payload.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VmDevice {
-    /// Index in `pci_devices`.
-    pub index: usize,
-    /// `path` as written (`/devices/pci@0,0/...`).
-    pub path: String,
-    /// `pci_slot` as written.
-    pub pci_slot: Option<String>,
-    /// The parsed guest slot (bus, device, function), when valid.
-    pub slot: Option<(u8, u8, u8)>,
-}
-
-/// One VM payload given with `--vm`.
+/// One VM payload given with `--vm`, judged by [`crate::vmadm::judge`].
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct VmPlan {
     /// The file it came from.
     pub file: String,
     /// `alias` or `uuid`, when the payload has one.
     pub name: Option<String>,
-    /// Its pass-through devices.
-    pub devices: Vec<VmDevice>,
-    /// What vmadm would reject (messages as vmadm words them).
-    pub errors: Vec<String>,
+    /// The payload as read.
+    pub payload: serde_json::Value,
 }
 
 impl VmPlan {
+    /// A payload read from `file`; its name is its `alias` or `uuid`.
+    pub fn from_payload(file: impl Into<String>, payload: serde_json::Value) -> VmPlan {
+        let name = payload
+            .get("alias")
+            .or_else(|| payload.get("uuid"))
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_string);
+        VmPlan {
+            file: file.into(),
+            name,
+            payload,
+        }
+    }
+
     fn label(&self) -> String {
         match &self.name {
             Some(n) => format!("VM {n} ({})", self.file),
@@ -64,17 +65,7 @@ pub struct Pending {
     pub notes: Vec<Reason>,
 }
 
-/// Normalises a vmadm `path` to the devfs key (no `/devices`, no `:minor`).
-pub fn devfs_key(path: &str) -> String {
-    let p = path.strip_prefix("/devices").unwrap_or(path);
-    let last = p.rfind('/').unwrap_or(0);
-    match p[last..].find(':') {
-        Some(c) => p[..last + c].to_string(),
-        None => p.to_string(),
-    }
-}
-
-/// The functions each VM device resolves to (by devfs path).
+/// The functions the VMs' device paths name.
 pub fn vm_functions(pending: &Pending, facts: &[FunctionFacts]) -> BTreeSet<Address> {
     let by_path: BTreeMap<&str, Address> = facts
         .iter()
@@ -83,20 +74,21 @@ pub fn vm_functions(pending: &Pending, facts: &[FunctionFacts]) -> BTreeSet<Addr
     pending
         .vms
         .iter()
-        .flat_map(|vm| vm.devices.iter())
-        .filter_map(|d| by_path.get(devfs_key(&d.path).as_str()).copied())
+        .flat_map(|vm| vmadm::validate_payload(&vm.payload).1)
+        .filter_map(|d| d.devfs.and_then(|p| by_path.get(p.as_str()).copied()))
         .collect()
 }
 
 fn on_ppt_after(a: &Address, facts: &FunctionFacts, next: &BTreeMap<Address, Prediction>) -> bool {
     match next.get(a) {
-        Some(n) => n.driver_after() == Some("ppt"),
-        None => facts.driver.as_deref() == Some("ppt"),
+        Some(n) => n.driver_after() == Some(PPT),
+        None => facts.driver.as_deref() == Some(PPT),
     }
 }
 
 /// The configuration findings.
 pub fn check(
+    host: &Host,
     pending: &Pending,
     facts: &[FunctionFacts],
     next_boot: &BTreeMap<Address, Prediction>,
@@ -113,7 +105,7 @@ pub fn check(
         };
         let then = n.driver_after();
         let dev = n.dev_text().map(|d| format!(" as {d}")).unwrap_or_default();
-        if now == Some("ppt") && then == Some("ppt") {
+        if now == Some(PPT) && then == Some(PPT) {
             out.push(Reason::new(
                 &rules::PPT_KEPT,
                 format!(
@@ -123,9 +115,9 @@ pub fn check(
                 ),
             ));
         }
-        if now != then && (now == Some("ppt") || then == Some("ppt")) {
+        if now != then && (now == Some(PPT) || then == Some(PPT)) {
             let msg = match (now, then) {
-                (_, Some("ppt")) => format!(
+                (_, Some(PPT)) => format!(
                     "{} is on {} now; after the next boot ppt takes it{dev} ({})",
                     f.address,
                     now.unwrap_or("no driver"),
@@ -140,7 +132,7 @@ pub fn check(
             };
             out.push(Reason::new(&rules::PENDING_CHANGE, msg));
         }
-        if then == Some("ppt") {
+        if then == Some(PPT) {
             if let Some(r) = reports
                 .get(&f.address)
                 .filter(|r| r.verdict == Verdict::Fail)
@@ -165,18 +157,25 @@ pub fn check(
     // rules::MATCHES_ONLY (illumos.md §7.1).
     for a in &pending.matches_listed {
         if let Some(f) = find(a) {
-            if !on_ppt_after(a, f, next_boot) && f.driver.as_deref() != Some("ppt") {
-                out.push(Reason::new(
-                    &rules::MATCHES_ONLY,
-                    format!(
-                        "{a} is listed by ppt_matches but no ppt_aliases entry binds it, so it stays on {}",
-                        f.driver.as_deref().unwrap_or("no driver")
-                    ),
-                ));
+            if !on_ppt_after(a, f, next_boot) && f.driver.as_deref() != Some(PPT) {
+                let message = format!(
+                    "{a} is listed by ppt_matches but no ppt_aliases entry binds it, so it stays on {}",
+                    f.driver.as_deref().unwrap_or("no driver")
+                );
+                // Never advise reserving what may never be passed through.
+                if f.never(&host.facts.boot_devices).is_empty() {
+                    out.push(Reason::new(&rules::MATCHES_ONLY, message));
+                } else {
+                    out.push(Reason::with_hint(
+                        &rules::MATCHES_ONLY,
+                        message,
+                        "it may never be passed through (bridge, host bridge, ISA/LPC or boot device): narrow the ppt_matches line so it does not list it",
+                    ));
+                }
             }
         }
     }
-    vm_rules(pending, facts, next_boot, &mut out);
+    vm_rules(host, pending, next_boot, &mut out);
     out
 }
 
@@ -224,119 +223,38 @@ fn alias_rules(pending: &Pending, facts: &[FunctionFacts], out: &mut Vec<Reason>
     }
 }
 
-/// bus-0 guest devices the bhyve brand uses (illumos.md §5.4): hostbridge
-/// 0, CD 3, boot disk 4, disks 5, NICs 6, framebuffer 30, LPC 31.
-fn brand_slot_use(bus: u8, device: u8) -> Option<&'static str> {
-    if bus != 0 {
-        return None;
-    }
-    Some(match device {
-        0 => "the host bridge",
-        3 => "the CD-ROM",
-        4 => "the boot disk",
-        5 => "the other disks",
-        6 => "the NICs",
-        30 => "the framebuffer and tablet",
-        31 => "the LPC device",
-        _ => return None,
-    })
-}
-
 fn vm_rules(
+    host: &Host,
     pending: &Pending,
-    facts: &[FunctionFacts],
     next_boot: &BTreeMap<Address, Prediction>,
     out: &mut Vec<Reason>,
 ) {
-    let by_path: BTreeMap<&str, &FunctionFacts> = facts
-        .iter()
-        .filter_map(|f| f.path.as_deref().map(|p| (p, f)))
-        .collect();
+    // The same judgement `vm-json --check` makes, with this check's
+    // next-boot prediction: a problem that is an error there is a fail here.
+    let on_ppt_after = |f: &pci_core::Function| {
+        next_boot
+            .get(&f.address)
+            .map(|n| n.driver_after() == Some(PPT))
+    };
+    let view = vmadm::NextBootView {
+        on_ppt_after: &on_ppt_after,
+        read_from: "the next-boot prediction".into(),
+    };
     let mut users: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for vm in &pending.vms {
         let label = vm.label();
-        for e in &vm.errors {
-            out.push(Reason::new(
-                &rules::VM_PAYLOAD_INVALID,
-                format!("{label}: {e}"),
-            ));
-        }
-        let mut slots: BTreeMap<(u8, u8, u8), usize> = BTreeMap::new();
-        let mut devices_of: BTreeMap<(u8, u8), Vec<u8>> = BTreeMap::new();
-        for d in &vm.devices {
-            let key = devfs_key(&d.path);
-            users.entry(key.clone()).or_default().push(label.clone());
-            match by_path.get(key.as_str()) {
-                None => out.push(Reason::new(
-                    &rules::VM_DEVICE_MISSING,
-                    format!(
-                        "{label}: pci_devices.{}.path {} is not a device on this host",
-                        d.index, d.path
-                    ),
-                )),
-                Some(f) => {
-                    let now = f.driver.as_deref() == Some("ppt");
-                    let after = on_ppt_after(&f.address, f, next_boot);
-                    if !now && !after {
-                        out.push(Reason::new(
-                            &rules::PPT_NOT_BOUND,
-                            format!(
-                                "{label}: pci_devices.{} ({}, {}) is on {} and no alias binds it to ppt at the next boot",
-                                d.index,
-                                f.address,
-                                key,
-                                f.driver.as_deref().unwrap_or("no driver")
-                            ),
-                        ));
-                    } else if now && !after {
-                        out.push(Reason::with_hint(
-                            &rules::PPT_NOT_BOUND,
-                            format!(
-                                "{label}: pci_devices.{} ({}) is on ppt now but will not be after the next boot",
-                                d.index, f.address
-                            ),
-                            "keep its ppt_aliases entry (pptctl reserve PATH) before rebooting",
-                        ));
-                    }
-                }
-            }
-            let Some((b, dev, func)) = d.slot else {
-                continue;
+        for p in vmadm::judge(&vm.payload, Some((host, &view))) {
+            let rule = rules::by_code(p.code).unwrap_or(&rules::VM_PAYLOAD_INVALID);
+            let msg = if p.location.is_empty() || p.message.contains(&p.location) {
+                format!("{label}: {}", p.message)
+            } else {
+                format!("{label}: {}: {}", p.location, p.message)
             };
-            if let Some(what) = brand_slot_use(b, dev) {
-                out.push(Reason::new(
-                    &rules::GUEST_SLOT_RESERVED,
-                    format!(
-                        "{label}: pci_devices.{} uses guest slot {b}:{dev}:{func}, where the bhyve brand puts {what}",
-                        d.index
-                    ),
-                ));
-            }
-            if let Some(first) = slots.insert((b, dev, func), d.index) {
-                out.push(Reason::new(
-                    &rules::GUEST_SLOT_CONFLICT,
-                    format!(
-                        "{label}: pci_devices.{first} and pci_devices.{} both use guest slot {b}:{dev}:{func}",
-                        d.index
-                    ),
-                ));
-            }
-            devices_of.entry((b, dev)).or_default().push(func);
+            out.push(Reason::new(rule, msg));
         }
-        for ((b, dev), funcs) in devices_of {
-            if !funcs.contains(&0) {
-                out.push(Reason::new(
-                    &rules::GUEST_SLOT_NO_FUNCTION_0,
-                    format!(
-                        "{label}: guest device {b}:{dev} has function{} {} but no function 0",
-                        if funcs.len() == 1 { "" } else { "s" },
-                        funcs
-                            .iter()
-                            .map(u8::to_string)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                ));
+        for d in vmadm::validate_payload(&vm.payload).1 {
+            if let Some(p) = d.devfs {
+                users.entry(p.to_string()).or_default().push(label.clone());
             }
         }
     }

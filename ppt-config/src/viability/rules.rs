@@ -342,7 +342,7 @@ pub const PPT_NOT_BOUND: Rule = rule(
     Config,
     "vmadm pci_devices paths; driver now and after the next boot",
     "a VM needs the device but it is not bound to ppt now and will not be after the next boot",
-    "reserve it: pptctl reserve PATH, then reboot",
+    "reserve it (pptctl reserve PATH; on SmartOS pptctl reserve --boot-media DIR PATH), then reboot",
 );
 
 /// Source: illumos.md §5.3 (zoneadmd: "failed to resolve passthru device").
@@ -365,12 +365,24 @@ pub const VM_PAYLOAD_INVALID: Rule = rule(
     "fix the payload; `pptctl vm-json --check FILE` explains",
 );
 
+/// Source: illumos.md §5.1 (`pci_devices.*` sub-properties without a
+/// proptable entry are removed from the payload by VM.js).
+pub const VM_PAYLOAD_DROPPED: Rule = rule(
+    "vm-payload-dropped",
+    Warn,
+    Config,
+    "vmadm payload",
+    "vmadm drops a property it does not know from the payload",
+    "remove the property, or check its spelling",
+);
+
 /// Source: illumos.md §5.4 (brand slots hostbridge 0, CD 3, disks 4–5,
 /// NICs 6, fbuf 30, LPC 31; vmadm does not cross-check, bhyve rejects a
-/// slot used twice when the VM boots).
+/// slot used twice when the VM boots). A fail: the payload cannot be
+/// trusted to start, and `vm-json --check` calls it an error.
 pub const GUEST_SLOT_RESERVED: Rule = rule(
     "guest-slot-reserved",
-    Warn,
+    Fail,
     Config,
     "vmadm pci_devices pci_slot",
     "the guest slot is one the bhyve brand uses for its own devices",
@@ -415,7 +427,7 @@ pub const ALIAS_TAKES_MORE: Rule = rule(
     Config,
     "ppt_aliases compatible entries vs the nodes' compatible lists",
     "an ID alias binds more than one function",
-    "use path aliases (pptctl reserve PATH) to reserve single functions",
+    "use path aliases (pptctl reserve PATH; on SmartOS with --boot-media DIR) to reserve single functions",
 );
 
 /// Source: illumos.md §7.2 (a path alias must be the byte-exact ddi_pathname).
@@ -436,7 +448,7 @@ pub const RESERVED_FAILS: Rule = rule(
     Config,
     "per-function verdicts of reserved functions",
     "a function reserved for ppt fails a pass-through gate",
-    "unreserve it (pptctl unreserve SELECTOR) or fix the cause",
+    "unreserve it (pptctl unreserve SELECTOR; on SmartOS with --boot-media DIR) or fix the cause",
 );
 
 /// What the next boot will change (illumos.md §3.1: aliases are read once at boot).
@@ -492,7 +504,7 @@ pub const MATCHES_ONLY: Rule = rule(
     Config,
     "ppt_matches vs ppt_aliases",
     "a device is listed by ppt_matches but no alias binds it to ppt",
-    "ppt_matches only widens `pptadm list -a`; reserve with ppt_aliases (pptctl reserve)",
+    "ppt_matches only widens `pptadm list -a`; reserve with ppt_aliases (pptctl reserve; on SmartOS with --boot-media DIR)",
 );
 
 /// Every rule, in report order.
@@ -524,6 +536,7 @@ pub const ALL: &[&Rule] = &[
     &PPT_NOT_BOUND,
     &VM_DEVICE_MISSING,
     &VM_PAYLOAD_INVALID,
+    &VM_PAYLOAD_DROPPED,
     &GUEST_SLOT_RESERVED,
     &GUEST_SLOT_CONFLICT,
     &GUEST_SLOT_NO_FUNCTION_0,
