@@ -15,5 +15,6 @@ pub mod live;
 pub mod matcher;
 pub mod matches;
 pub mod naming;
+pub mod platform_log;
 pub mod pptdev;
 pub mod root;
