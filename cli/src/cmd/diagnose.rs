@@ -23,7 +23,11 @@ use crate::global::Global;
 #[derive(Args, Debug)]
 pub struct DiagnoseArgs {
     /// The platform.log to read; `-` reads standard input.
-    #[arg(value_name = "LOGFILE", required_unless_present = "vm", conflicts_with = "vm")]
+    #[arg(
+        value_name = "LOGFILE",
+        required_unless_present = "vm",
+        conflicts_with = "vm"
+    )]
     pub log: Option<PathBuf>,
     /// The VM's UUID: reads /zones/UUID/logs/platform.log under --root.
     #[arg(long, value_name = "UUID")]
@@ -60,8 +64,8 @@ fn open_log(global: &Global, args: &DiagnoseArgs) -> Result<(Box<dyn BufRead>, S
         )),
         Some(p) => {
             let shown = p.display().to_string();
-            let f = File::open(p)
-                .map_err(|e| CliError::input(format!("{shown}: cannot read: {e}")))?;
+            let f =
+                File::open(p).map_err(|e| CliError::input(format!("{shown}: cannot read: {e}")))?;
             if f.metadata().is_ok_and(|m| m.is_dir()) {
                 return Err(CliError::input(format!("{shown}: is a directory")));
             }
@@ -74,8 +78,8 @@ fn open_log(global: &Global, args: &DiagnoseArgs) -> Result<(Box<dyn BufRead>, S
 /// Runs the subcommand.
 pub fn run(global: &Global, args: DiagnoseArgs) -> Result<ExitCode, CliError> {
     let (input, name) = open_log(global, &args)?;
-    let analysis = platform_log::analyze(input)
-        .map_err(|e| CliError::input(format!("{name}: {e}")))?;
+    let analysis =
+        platform_log::analyze(input).map_err(|e| CliError::input(format!("{name}: {e}")))?;
     let host = global.load_host()?;
     let diagnosis = diagnose::diagnose(&analysis, &host)
         .map_err(|e| CliError::input(format!("{name}: {e}")))?;
@@ -115,8 +119,14 @@ pub fn render(d: &Diagnosis, name: &str) -> String {
             "last attempt: lines {}-{}{}{}\n",
             a.lines.0,
             a.lines.1,
-            a.time.as_deref().map(|t| format!(", {t}")).unwrap_or_default(),
-            a.uuid.as_deref().map(|u| format!(", VM {u}")).unwrap_or_default(),
+            a.time
+                .as_deref()
+                .map(|t| format!(", {t}"))
+                .unwrap_or_default(),
+            a.uuid
+                .as_deref()
+                .map(|u| format!(", VM {u}"))
+                .unwrap_or_default(),
         ));
     }
     if !d.devices.is_empty() {
@@ -136,7 +146,9 @@ pub fn render(d: &Diagnosis, name: &str) -> String {
                 };
                 out.push_str(&format!("    configured {c}{now}{agrees}\n"));
             } else if let Some(res) = &r.config_resource {
-                out.push_str(&format!("    configured as {res} (matches no device of this host)\n"));
+                out.push_str(&format!(
+                    "    configured as {res} (matches no device of this host)\n"
+                ));
             }
             if let Some(v) = r.now.verdict {
                 out.push_str(&format!("    check: {v}\n"));
@@ -147,7 +159,11 @@ pub fn render(d: &Diagnosis, name: &str) -> String {
                     s.slot,
                     s.path.as_deref().unwrap_or(""),
                     s.driver.as_deref().unwrap_or("no driver"),
-                    if s.in_vm { ", in this VM" } else { ", not in this VM" },
+                    if s.in_vm {
+                        ", in this VM"
+                    } else {
+                        ", not in this VM"
+                    },
                 ));
             }
         }
@@ -157,7 +173,12 @@ pub fn render(d: &Diagnosis, name: &str) -> String {
     }
     for f in &d.findings {
         let line = f.line.map(|n| format!(" (line {n})")).unwrap_or_default();
-        out.push_str(&format!("  {:<4} {}{line}: {}\n", f.severity.as_str(), f.code, f.what));
+        out.push_str(&format!(
+            "  {:<4} {}{line}: {}\n",
+            f.severity.as_str(),
+            f.code,
+            f.what
+        ));
         if let Some(q) = &f.quote {
             out.push_str(&format!("       log: {q}\n"));
         }

@@ -249,8 +249,9 @@ impl Builder {
         if !old.is_empty() {
             old.finish();
             if let Some(prev) = self.out.last.take() {
-                self.out.earlier_problems += prev.messages.iter().filter(|m| m.pattern.problem).count()
-                    + prev.messages_dropped;
+                self.out.earlier_problems +=
+                    prev.messages.iter().filter(|m| m.pattern.problem).count()
+                        + prev.messages_dropped;
             }
             self.out.last = Some(old);
         }
@@ -270,7 +271,13 @@ impl Builder {
         }
     }
 
-    fn message(&mut self, number: usize, text: &str, time: &Option<String>, stream: &Option<String>) {
+    fn message(
+        &mut self,
+        number: usize,
+        text: &str,
+        time: &Option<String>,
+        stream: &Option<String>,
+    ) {
         if let Some((index, value)) = parse_add_arg(text) {
             self.out.lines.add_arg += 1;
             let restart = self.max_index.is_some_and(|m| index <= m);

@@ -391,7 +391,12 @@ fn path_in(text: &str) -> Option<String> {
         if let Some(i) = text.find(start) {
             let tail = &text[i..];
             let end = tail
-                .find(|c: char| c.is_whitespace() || c == '\'' || c == '"' || c == ':' && tail.starts_with("/dev/"))
+                .find(|c: char| {
+                    c.is_whitespace()
+                        || c == '\''
+                        || c == '"'
+                        || c == ':' && tail.starts_with("/dev/")
+                })
                 .unwrap_or(tail.len());
             let p = tail[..end].trim_end_matches([',', '.', ':']);
             return Some(p.to_string());
@@ -443,11 +448,68 @@ pub fn errno_hint(errno: &str) -> Option<&'static str> {
     })
 }
 
+/// Every distinct needle of [`PATTERNS`], and per first byte the needles
+/// that start with it: one pass over a line finds all needles in it.
+struct NeedleIndex {
+    needles: Vec<&'static str>,
+    by_first_byte: Vec<Vec<usize>>,
+}
+
+fn needle_index() -> &'static NeedleIndex {
+    static INDEX: std::sync::OnceLock<NeedleIndex> = std::sync::OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut needles: Vec<&'static str> = Vec::new();
+        for p in PATTERNS {
+            for n in p.needles {
+                if !needles.contains(n) {
+                    needles.push(n);
+                }
+            }
+        }
+        let mut by_first_byte = vec![Vec::new(); 256];
+        for (i, n) in needles.iter().enumerate() {
+            if let Some(&b) = n.as_bytes().first() {
+                by_first_byte[usize::from(b)].push(i);
+            }
+        }
+        NeedleIndex {
+            needles,
+            by_first_byte,
+        }
+    })
+}
+
+/// Which needles occur in `text`, as a bit set over the index.
+fn needles_in(text: &str) -> u128 {
+    let idx = needle_index();
+    let bytes = text.as_bytes();
+    let mut found = 0u128;
+    for (i, &b) in bytes.iter().enumerate() {
+        for &n in &idx.by_first_byte[usize::from(b)] {
+            if bytes[i..].starts_with(idx.needles[n].as_bytes()) {
+                found |= 1 << n;
+            }
+        }
+    }
+    found
+}
+
 /// Matches `text` against [`PATTERNS`].
 pub fn recognise(text: &str) -> Option<Recognised> {
+    let found = needles_in(text);
+    if found == 0 {
+        return None;
+    }
+    let idx = needle_index();
+    let bit = |n: &str| {
+        idx.needles
+            .iter()
+            .position(|x| *x == n)
+            .map_or(0, |i| 1u128 << i)
+    };
     let pattern = PATTERNS
         .iter()
-        .find(|p| p.needles.iter().all(|n| text.contains(n)))?;
+        .find(|p| p.needles.iter().all(|n| found & bit(n) != 0))?;
     let device = match pattern.names {
         Names::Nothing => path_in(text),
         Names::Path => path_in(text),
@@ -471,7 +533,13 @@ mod tests {
         let n = codes.len();
         codes.dedup();
         assert_eq!(codes.len(), n);
-        assert!(PATTERNS.iter().all(|p| !p.source.is_empty() && !p.needles.is_empty()));
+        assert!(PATTERNS
+            .iter()
+            .all(|p| !p.source.is_empty() && !p.needles.is_empty()));
+        assert!(
+            needle_index().needles.len() <= 128,
+            "the needle set is a u128"
+        );
     }
 
     #[test]
@@ -486,7 +554,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.pattern.code, "passthru-unresolved");
-        assert_eq!(r.device.as_deref(), Some("/devices/pci@0,0/pci8086,151@1/display@0"));
+        assert_eq!(
+            r.device.as_deref(),
+            Some("/devices/pci@0,0/pci8086,151@1/display@0")
+        );
         assert_eq!(r.errno.as_deref(), Some("No such file or directory"));
         let r = recognise("pci slot 0:8:0 already occupied!").unwrap();
         assert_eq!(r.pattern.code, "guest-slot-occupied");

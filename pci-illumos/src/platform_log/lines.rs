@@ -3,7 +3,7 @@
 //! stored, so memory stays bounded whatever the input holds (a 1 MB line, a
 //! binary file with no newline at all).
 
-use std::io::{BufRead, ErrorKind};
+use std::io::{BufRead, Read};
 
 /// The longest part of one line that is kept; the rest of the line is read
 /// and dropped. Real platform.log lines are well under 4 KiB (bhyve's whole
@@ -52,37 +52,23 @@ impl<R: BufRead> Lines<R> {
             return Ok(None);
         }
         self.buf.clear();
+        // std's read_until finds the newline with its optimised memchr; the
+        // take() caps what one line may add to the buffer.
+        let n = (&mut self.inner)
+            .take(MAX_LINE_BYTES as u64)
+            .read_until(b'\n', &mut self.buf)?;
+        if n == 0 {
+            self.done = true;
+            return Ok(None);
+        }
         let mut truncated = false;
-        let mut saw_bytes = false;
-        loop {
-            let avail = match self.inner.fill_buf() {
-                Ok(b) => b,
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            if avail.is_empty() {
-                self.done = true;
-                if !saw_bytes {
-                    return Ok(None);
-                }
-                break;
-            }
-            saw_bytes = true;
-            let (chunk, consumed, eol) = match avail.iter().position(|&b| b == b'\n') {
-                Some(i) => (&avail[..i], i + 1, true),
-                None => (avail, avail.len(), false),
-            };
-            let room = MAX_LINE_BYTES.saturating_sub(self.buf.len());
-            if chunk.len() > room {
-                self.buf.extend_from_slice(&chunk[..room]);
-                truncated = true;
-            } else {
-                self.buf.extend_from_slice(chunk);
-            }
-            self.inner.consume(consumed);
-            if eol {
-                break;
-            }
+        if self.buf.last() == Some(&b'\n') {
+            self.buf.pop();
+        } else if self.buf.len() >= MAX_LINE_BYTES {
+            truncated = true;
+            self.skip_rest()?;
+        } else {
+            self.done = true;
         }
         self.number += 1;
         if self.buf.last() == Some(&b'\r') {
@@ -101,10 +87,6 @@ impl<R: BufRead> Lines<R> {
                 (String::from_utf8_lossy(&self.buf).into_owned(), !cut_at_cap)
             }
         };
-        // Keep the buffer from growing past the cap between lines.
-        if self.buf.capacity() > 2 * MAX_LINE_BYTES {
-            self.buf = Vec::new();
-        }
         Ok(Some(Line {
             number: self.number,
             text,
@@ -112,6 +94,27 @@ impl<R: BufRead> Lines<R> {
             invalid_utf8,
             binary,
         }))
+    }
+}
+
+impl<R: BufRead> Lines<R> {
+    /// Reads and drops the rest of an over-long line, a capped chunk at a
+    /// time.
+    fn skip_rest(&mut self) -> std::io::Result<()> {
+        let mut scratch = Vec::with_capacity(MAX_LINE_BYTES);
+        loop {
+            scratch.clear();
+            let n = (&mut self.inner)
+                .take(MAX_LINE_BYTES as u64)
+                .read_until(b'\n', &mut scratch)?;
+            if n == 0 {
+                self.done = true;
+                return Ok(());
+            }
+            if scratch.last() == Some(&b'\n') {
+                return Ok(());
+            }
+        }
     }
 }
 

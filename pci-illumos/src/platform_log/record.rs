@@ -15,6 +15,9 @@
 //! Anything else is plain text: the same messages as `vmadm start` prints
 //! them (`zone 'UUID': add_arg: ...`), pasted into a file by hand.
 
+use std::borrow::Cow;
+
+use serde::Deserialize;
 use serde_json::Value;
 
 /// The shape of one line.
@@ -48,6 +51,29 @@ pub struct Record {
     pub malformed_json: bool,
 }
 
+/// The fields read from a JSON line, borrowed where possible (the common
+/// case, decoded without building a map).
+#[derive(Deserialize)]
+struct Fields<'a> {
+    #[serde(borrow)]
+    log: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    msg: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    stream: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    time: Option<Time<'a>>,
+}
+
+/// `time` as a string or a number.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Time<'a> {
+    #[serde(borrow)]
+    Text(Cow<'a, str>),
+    Number(serde_json::Number),
+}
+
 fn string_field(obj: &serde_json::Map<String, Value>, key: &str) -> Option<String> {
     match obj.get(key)? {
         Value::String(s) => Some(s.clone()),
@@ -71,6 +97,24 @@ fn strip_zone_prefix(s: &str) -> &str {
 pub fn decode(line: &str) -> Record {
     let trimmed = line.trim();
     if trimmed.starts_with('{') {
+        if let Ok(f) = serde_json::from_str::<Fields>(trimmed) {
+            let (format, text) = match (f.log, f.msg) {
+                (Some(t), _) => (Format::Stream, t),
+                (None, Some(t)) => (Format::Bunyan, t),
+                (None, None) => (Format::Event, Cow::Borrowed("")),
+            };
+            return Record {
+                format,
+                stream: f.stream.map(Cow::into_owned),
+                time: f.time.map(|t| match t {
+                    Time::Text(s) => s.into_owned(),
+                    Time::Number(n) => n.to_string(),
+                }),
+                text: text.trim_end_matches(['\n', '\r']).to_string(),
+                malformed_json: false,
+            };
+        }
+        // Fields of another type (`"log": 5`): read it loosely.
         if let Ok(Value::Object(obj)) = serde_json::from_str::<Value>(trimmed) {
             let stream = string_field(&obj, "stream");
             let time = string_field(&obj, "time");

@@ -123,7 +123,8 @@ fn devfs_of(configured: &str) -> Option<String> {
 }
 
 fn is_passthru_config(model: Option<&str>, path: Option<&str>) -> bool {
-    model == Some("passthru") || (model.is_none() && path.is_some_and(|p| p.starts_with("/dev/ppt")))
+    model == Some("passthru")
+        || (model.is_none() && path.is_some_and(|p| p.starts_with("/dev/ppt")))
 }
 
 fn same_slot(a: Option<&str>, b: Option<&str>) -> bool {
@@ -159,7 +160,9 @@ pub fn join(attempt: &Attempt, host: &Host) -> Vec<DeviceReport> {
             })
             .or_else(|| {
                 out.iter().position(|r| {
-                    r.config_resource.is_none() && r.dev.is_some() && r.dev.as_deref() == d.path.as_deref()
+                    r.config_resource.is_none()
+                        && r.dev.is_some()
+                        && r.dev.as_deref() == d.path.as_deref()
                 })
             });
         let r = match found {
@@ -276,7 +279,11 @@ fn fill_host(out: &mut [DeviceReport], host: &Host) {
                     .collect();
             }
         }
-        let Some(me) = host.functions.iter().find(|f| f.address.to_string() == slot) else {
+        let Some(me) = host
+            .functions
+            .iter()
+            .find(|f| f.address.to_string() == slot)
+        else {
             continue;
         };
         r.siblings = host

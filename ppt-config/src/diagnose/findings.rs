@@ -79,7 +79,9 @@ pub fn describe(r: &DeviceReport) -> String {
                 s.push_str(&format!(
                     " = {slot} ({}), {} now",
                     r.configured_driver.as_deref().unwrap_or("no driver"),
-                    r.configured_dev_now.as_deref().unwrap_or("no /dev/ppt link")
+                    r.configured_dev_now
+                        .as_deref()
+                        .unwrap_or("no /dev/ppt link")
                 ));
             }
         }
@@ -122,7 +124,9 @@ fn message_device(m: &Message, devices: &[DeviceReport], host: &Host) -> Option<
                 bad
             }
         }
-        "bar-registration-assert" | "mmio-map-failed" | "bar-init-failed"
+        "bar-registration-assert"
+        | "mmio-map-failed"
+        | "bar-init-failed"
         | "bar-not-page-aligned" => {
             let many: Vec<_> = devices
                 .iter()
@@ -141,10 +145,16 @@ fn message_device(m: &Message, devices: &[DeviceReport], host: &Host) -> Option<
     };
     match suspects.as_slice() {
         [] => None,
-        [one] => Some(format!("likely {} (the message names no device)", describe(one))),
+        [one] => Some(format!(
+            "likely {} (the message names no device)",
+            describe(one)
+        )),
         many => Some(format!(
             "the message names no device; one of: {}",
-            many.iter().map(|r| describe(r)).collect::<Vec<_>>().join("; ")
+            many.iter()
+                .map(|r| describe(r))
+                .collect::<Vec<_>>()
+                .join("; ")
         )),
     }
 }
@@ -324,9 +334,16 @@ fn device_findings(r: &DeviceReport, out: &mut Vec<Finding>) {
                 Severity::Info
             };
             out.push(with(finding(
-                if severity == Severity::Fail { "check-fail" } else { "check-warn" },
+                if severity == Severity::Fail {
+                    "check-fail"
+                } else {
+                    "check-warn"
+                },
                 severity,
-                format!("pptctl check says {v} for {}", r.now.slot.as_deref().unwrap_or("?")),
+                format!(
+                    "pptctl check says {v} for {}",
+                    r.now.slot.as_deref().unwrap_or("?")
+                ),
                 reasons.join("; "),
                 "pptctl check shows each reason with its hint",
             )));
@@ -380,7 +397,9 @@ fn slot_findings(a: &Attempt, out: &mut Vec<Finding>) {
     for s in a.passthru() {
         let Some(g) = s.slot else { continue };
         if g.function != 0
-            && !by_slot.keys().any(|o| o.bus == g.bus && o.device == g.device && o.function == 0)
+            && !by_slot
+                .keys()
+                .any(|o| o.bus == g.bus && o.device == g.device && o.function == 0)
         {
             let mut f = finding(
                 "no-function-0",
@@ -419,7 +438,10 @@ pub fn build(analysis: &Analysis, devices: &[DeviceReport], host: &Host) -> Vec<
         out.push(finding(
             "more-messages",
             Severity::Info,
-            format!("{} more recognised messages are not shown", a.messages_dropped),
+            format!(
+                "{} more recognised messages are not shown",
+                a.messages_dropped
+            ),
             "the attempt repeats the same failures",
             "",
         ));
@@ -469,7 +491,10 @@ fn push_log_notes(analysis: &Analysis, out: &mut Vec<Finding>) {
         out.push(finding(
             "unrecognised-messages",
             Severity::Info,
-            format!("{} lines carry messages pptctl does not recognise (quoted below)", l.unrecognised),
+            format!(
+                "{} lines carry messages pptctl does not recognise (quoted below)",
+                l.unrecognised
+            ),
             "",
             "read them: pptctl reports only what it knows",
         ));
