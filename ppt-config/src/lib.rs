@@ -13,5 +13,6 @@ pub mod matches_file;
 pub mod menu_lst;
 pub mod reserve;
 pub mod selector;
+pub mod session;
 pub mod viability;
 pub mod vmadm;

@@ -30,6 +30,7 @@ use pci_core::Host;
 use pci_illumos::binding::{predict, BindingReport, BoundBy, KernelFiles, Prediction};
 use pci_illumos::matcher::{select, LineSelection};
 use pci_illumos::matches::{Lint, PptMatches, Rule, MATCHES_BOOT, MATCHES_ETC};
+#[cfg(test)]
 use pci_illumos::root::HostRoot;
 use serde::Serialize;
 
@@ -125,6 +126,7 @@ fn by_string(file: &str, line: usize) -> String {
 
 impl MatchReport {
     /// Analyses `host` with the files found under `root`.
+    #[cfg(test)]
     pub fn build(host: Host, root: &HostRoot) -> Result<MatchReport, CliError> {
         let matches = PptMatches::load(root).map_err(|e| CliError::input(e.to_string()))?;
         let files = KernelFiles::load(root).map_err(|e| CliError::input(e.to_string()))?;
@@ -388,9 +390,14 @@ fn escape(s: &str) -> String {
 
 /// Runs the subcommand.
 pub fn run(global: &Global, args: MatchArgs) -> Result<ExitCode, CliError> {
-    let host = global.load_host()?;
-    let root = HostRoot::new(&global.root);
-    let report = MatchReport::build(host, &root)?;
+    let session = global.open()?;
+    let matches = session
+        .matches()
+        .map_err(|e| CliError::input(e.to_string()))?;
+    let files = session
+        .kernel_files()
+        .map_err(|e| CliError::input(e.to_string()))?;
+    let report = MatchReport::from_parts(session.into_host(), matches, &files);
     if args.json {
         let text = serde_json::to_string_pretty(&report.to_json())
             .map_err(|e| CliError::failed(format!("cannot write JSON: {e}")))?;
