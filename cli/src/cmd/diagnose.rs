@@ -80,8 +80,11 @@ pub fn run(global: &Global, args: DiagnoseArgs) -> Result<ExitCode, CliError> {
     let (input, name) = open_log(global, &args)?;
     let analysis =
         platform_log::analyze(input).map_err(|e| CliError::input(format!("{name}: {e}")))?;
-    let host = global.load_host()?;
-    let diagnosis = diagnose::diagnose(&analysis, &host)
+    let mut session = global.open()?;
+    for w in session.add_illumos_facts() {
+        eprintln!("pptctl: warning: {w}");
+    }
+    let diagnosis = diagnose::diagnose(&analysis, &session)
         .map_err(|e| CliError::input(format!("{name}: {e}")))?;
     let text = if args.json {
         let mut s = serde_json::to_string_pretty(&diagnosis)

@@ -16,7 +16,7 @@ use pci_illumos::platform_log::zonecfg::sanitize_env_name;
 use pci_illumos::platform_log::Attempt;
 use serde::Serialize;
 
-use crate::viability::{self, Plan, Reason, Severity, Verdict};
+use crate::viability::{Reason, Report, Severity, Verdict};
 
 /// What the host says about the `/dev/pptN` bhyve was given.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
@@ -134,8 +134,14 @@ fn same_slot(a: Option<&str>, b: Option<&str>) -> bool {
     }
 }
 
+/// The `check` verdicts for a set of functions: [`crate::session::Session::check`]
+/// in a session, or [`crate::viability::evaluate`] over a bare host.
+pub type Checker<'a> = &'a dyn Fn(&[Address]) -> Result<Report, String>;
+
 /// Collects the attempt's pass-through devices and joins each with `host`.
-pub fn join(attempt: &Attempt, host: &Host) -> Vec<DeviceReport> {
+/// A check that cannot run is returned as the error text beside the
+/// devices (their verdicts left empty).
+pub fn join(attempt: &Attempt, host: &Host, check: Checker) -> (Vec<DeviceReport>, Option<String>) {
     let mut out: Vec<DeviceReport> = attempt
         .passthru()
         .map(|s| DeviceReport {
@@ -201,11 +207,11 @@ pub fn join(attempt: &Attempt, host: &Host) -> Vec<DeviceReport> {
             });
         }
     }
-    fill_host(&mut out, host);
-    out
+    let error = fill_host(&mut out, host, check);
+    (out, error)
 }
 
-fn fill_host(out: &mut [DeviceReport], host: &Host) {
+fn fill_host(out: &mut [DeviceReport], host: &Host, check: Checker) -> Option<String> {
     let mut passed: BTreeSet<Address> = BTreeSet::new();
     for r in out.iter_mut() {
         if let Some(dev) = &r.dev {
@@ -254,16 +260,18 @@ fn fill_host(out: &mut [DeviceReport], host: &Host) {
         }
     }
     if selected.is_empty() {
-        return;
+        return None;
     }
-    let report = viability::evaluate(
-        host,
-        &Plan {
-            selected: selected.iter().copied().collect(),
-            ..Default::default()
-        },
-    );
-    let verdict_of = |slot: &str| report.functions.iter().find(|f| f.slot == slot);
+    let selected: Vec<Address> = selected.into_iter().collect();
+    let (report, error) = match check(&selected) {
+        Ok(r) => (Some(r), None),
+        Err(e) => (None, Some(e)),
+    };
+    let verdict_of = |slot: &str| {
+        report
+            .as_ref()
+            .and_then(|r| r.functions.iter().find(|f| f.slot == slot))
+    };
     for r in out.iter_mut() {
         let Some(slot) = r.now.slot.clone().or_else(|| r.configured_slot.clone()) else {
             continue;
@@ -299,4 +307,5 @@ fn fill_host(out: &mut [DeviceReport], host: &Host) {
             })
             .collect();
     }
+    error
 }

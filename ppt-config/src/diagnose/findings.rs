@@ -414,6 +414,17 @@ fn slot_findings(a: &Attempt, out: &mut Vec<Finding>) {
     }
 }
 
+/// The check could not run (its configuration files are unreadable).
+pub fn check_unavailable(error: &str) -> Finding {
+    finding(
+        "check-unavailable",
+        Severity::Warn,
+        "the devices' check verdicts are missing: the check could not run",
+        error.to_string(),
+        "pptctl check shows the same error",
+    )
+}
+
 /// All findings for the analysis and the joined devices.
 pub fn build(analysis: &Analysis, devices: &[DeviceReport], host: &Host) -> Vec<Finding> {
     let mut out = Vec::new();

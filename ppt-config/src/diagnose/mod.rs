@@ -13,14 +13,14 @@
 pub mod devices;
 pub mod findings;
 
-use pci_core::Host;
+use pci_core::{Address, Host};
 use pci_illumos::platform_log::analysis::{LineCounts, Quote};
 use pci_illumos::platform_log::Analysis;
 use serde::Serialize;
 
 use crate::viability::Severity;
 
-pub use devices::{DeviceReport, HostView, SiblingView};
+pub use devices::{Checker, DeviceReport, HostView, SiblingView};
 pub use findings::Finding;
 
 /// The overall answer.
@@ -92,8 +92,32 @@ pub enum DiagnoseError {
     },
 }
 
-/// Joins `analysis` with `host`.
-pub fn diagnose(analysis: &Analysis, host: &Host) -> Result<Diagnosis, DiagnoseError> {
+/// Joins `analysis` with the session's host; verdicts come from
+/// [`Session::check`](crate::session::Session::check), so the pending
+/// configuration (`--root`, `--boot-media`) is part of them.
+pub fn diagnose(
+    analysis: &Analysis,
+    session: &crate::session::Session,
+) -> Result<Diagnosis, DiagnoseError> {
+    let check = |functions: &[Address]| {
+        let sels: Vec<crate::selector::Selector> = functions
+            .iter()
+            .map(|a| crate::selector::Selector::Slot(*a))
+            .collect();
+        session
+            .check(&sels, Vec::new())
+            .map(|answer| answer.report)
+            .map_err(|e| e.to_string())
+    };
+    diagnose_host(analysis, session.host(), &check)
+}
+
+/// Joins `analysis` with `host`, asking `check` for verdicts.
+pub fn diagnose_host(
+    analysis: &Analysis,
+    host: &Host,
+    check: Checker,
+) -> Result<Diagnosis, DiagnoseError> {
     if analysis.is_not_a_log() {
         return Err(DiagnoseError::NotALog {
             lines: analysis.lines.total,
@@ -101,11 +125,14 @@ pub fn diagnose(analysis: &Analysis, host: &Host) -> Result<Diagnosis, DiagnoseE
             invalid: analysis.lines.invalid_utf8,
         });
     }
-    let devices = match &analysis.last {
-        Some(a) => devices::join(a, host),
-        None => Vec::new(),
+    let (devices, check_error) = match &analysis.last {
+        Some(a) => devices::join(a, host, check),
+        None => (Vec::new(), None),
     };
     let mut findings = findings::build(analysis, &devices, host);
+    if let Some(e) = check_error {
+        findings.push(findings::check_unavailable(&e));
+    }
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     let outcome = if findings.iter().any(|f| f.severity == Severity::Fail) {
         Outcome::Problem
