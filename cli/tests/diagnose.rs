@@ -280,6 +280,7 @@ fn wait_peak_rss(child: &std::process::Child) -> (i32, i64) {
 /// result is the assertion, explained, with the damage counted; peak
 /// memory stays far below the input size.
 #[test]
+#[allow(clippy::zombie_processes)] // reaped by wait4 in wait_peak_rss
 fn hostile_100mb_stream_in_bounded_memory() {
     let bin = assert_cmd::cargo::cargo_bin("pptctl");
     let mut child = Command::new(bin)

@@ -543,6 +543,20 @@ mod tests {
     }
 
     #[test]
+    fn every_code_is_documented() {
+        let doc =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/diagnose.md"))
+                .unwrap();
+        for p in PATTERNS {
+            assert!(
+                doc.contains(&format!("| `{}` |", p.code)),
+                "{} missing from docs/diagnose.md",
+                p.code
+            );
+        }
+    }
+
+    #[test]
     fn recognises_the_field_messages() {
         let r = recognise(
             "Assertion failed: error == 0, file pci_emul.c, line 517, function modify_bar_registration",

@@ -51,9 +51,19 @@ pub struct AttemptView {
     pub time: Option<String>,
     /// The VM's UUID (bhyve `-U`), when logged.
     pub uuid: Option<String>,
-    /// bhyve's arguments in order (`argv[N]` as logged, from index 2 on
-    /// in a bhyve brand log).
-    pub argv: Vec<(usize, String)>,
+    /// bhyve's arguments in order, as logged (the brand logs from index 2).
+    pub argv: Vec<ArgvEntry>,
+}
+
+/// One logged bhyve argument.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ArgvEntry {
+    /// `N` of `argv[N]`.
+    pub index: usize,
+    /// The argument.
+    pub value: String,
+    /// Log line.
+    pub line: Option<usize>,
 }
 
 /// Everything `pptctl diagnose` reports; serializes to the documented JSON.
@@ -143,7 +153,15 @@ pub fn diagnose_host(
         lines: (a.first_line, a.last_line),
         time: a.time.clone(),
         uuid: a.uuid().map(str::to_string),
-        argv: a.argv.iter().map(|(i, v)| (*i, v.clone())).collect(),
+        argv: a
+            .argv
+            .iter()
+            .map(|(i, v)| ArgvEntry {
+                index: *i,
+                value: v.clone(),
+                line: a.argv_line(*i),
+            })
+            .collect(),
     });
     let u = &analysis.unrecognised;
     Ok(Diagnosis {
