@@ -212,13 +212,36 @@ fn stdin_and_vm_under_root() {
     let logs = root.join(format!("zones/{UUID}/logs"));
     std::fs::create_dir_all(&logs).unwrap();
     std::fs::write(logs.join("platform.log"), &text).unwrap();
+    // The zone's configuration now: the second function moved to 0:9:1.
+    std::fs::create_dir_all(root.join("etc/zones")).unwrap();
+    std::fs::write(
+        root.join(format!("etc/zones/{UUID}.xml")),
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<zone name="{UUID}" zonepath="/zones/{UUID}" autoboot="true" brand="bhyve">
+  <device match="/devices{GPU}">
+    <net-attr name="model" value="passthru"/>
+    <net-attr name="pci_slot" value="0:8:0"/>
+  </device>
+  <device match="/devices{AUDIO}">
+    <net-attr name="model" value="passthru"/>
+    <net-attr name="pci_slot" value="0:9:1"/>
+  </device>
+</zone>
+"#
+        ),
+    )
+    .unwrap();
     pptctl_at(&root, example_from())
         .args(["diagnose", "--vm", UUID])
         .assert()
         .code(1)
         .stdout(predicates::str::contains(format!(
             "/zones/{UUID}/logs/platform.log: 44 lines"
-        )));
+        )))
+        .stdout(predicates::str::contains(
+            "warn config-changed (line 37): the zone configuration now gives pci_slot 0:9:1, the logged start used 0:8:1",
+        ));
     pptctl_at(&root, example_from())
         .args(["diagnose", "--vm", "../../etc"])
         .assert()

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use pci_illumos::platform_log;
+use pci_illumos::platform_log::{self, zone_xml};
 use pci_illumos::root::HostRoot;
 use ppt_config::diagnose::{self, findings::describe, Diagnosis, Outcome};
 use ppt_config::viability::Severity;
@@ -84,7 +84,14 @@ pub fn run(global: &Global, args: DiagnoseArgs) -> Result<ExitCode, CliError> {
     for w in session.add_illumos_facts() {
         eprintln!("pptctl: warning: {w}");
     }
-    let diagnosis = diagnose::diagnose(&analysis, &session)
+    // --vm: the zone's configuration as it is now, beside the log's.
+    let zone = match &args.vm {
+        Some(name) => zone_xml::read_zone_devices(&HostRoot::new(&global.root), name)
+            .map_err(|e| CliError::input(e.to_string()))?
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let diagnosis = diagnose::diagnose(&analysis, &zone, &session)
         .map_err(|e| CliError::input(format!("{name}: {e}")))?;
     let text = if args.json {
         let mut s = serde_json::to_string_pretty(&diagnosis)
@@ -151,6 +158,12 @@ pub fn render(d: &Diagnosis, name: &str) -> String {
             } else if let Some(res) = &r.config_resource {
                 out.push_str(&format!(
                     "    configured as {res} (matches no device of this host)\n"
+                ));
+            }
+            if r.in_zone_config {
+                out.push_str(&format!(
+                    "    in the zone configuration now, pci_slot {}\n",
+                    r.zone_pci_slot.as_deref().unwrap_or("none")
                 ));
             }
             if let Some(v) = r.now.verdict {

@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 
 use pci_core::{Address, Function, Host};
 use pci_illumos::platform_log::argv::GuestSlot;
+use pci_illumos::platform_log::zone_xml::ZoneDevice;
 use pci_illumos::platform_log::zonecfg::sanitize_env_name;
 use pci_illumos::platform_log::Attempt;
 use serde::Serialize;
@@ -80,6 +81,10 @@ pub struct DeviceReport {
     /// Whether the configured path and the `/dev/pptN` bhyve was given are
     /// the same function on the host now (`None` when either is unknown).
     pub resolves_to_config: Option<bool>,
+    /// The device is in the zone's configuration file (`--vm`).
+    pub in_zone_config: bool,
+    /// Its `pci_slot` there.
+    pub zone_pci_slot: Option<String>,
     /// The host's view of `dev`.
     pub now: HostView,
     /// The other functions of the same PCI device.
@@ -138,10 +143,49 @@ fn same_slot(a: Option<&str>, b: Option<&str>) -> bool {
 /// in a session, or [`crate::viability::evaluate`] over a bare host.
 pub type Checker<'a> = &'a dyn Fn(&[Address]) -> Result<Report, String>;
 
-/// Collects the attempt's pass-through devices and joins each with `host`.
-/// A check that cannot run is returned as the error text beside the
-/// devices (their verdicts left empty).
-pub fn join(attempt: &Attempt, host: &Host, check: Checker) -> (Vec<DeviceReport>, Option<String>) {
+/// Collects the pass-through devices of the attempt and of the zone's
+/// configuration file, and joins each with `host`. A check that cannot
+/// run is returned as the error text beside the devices (their verdicts
+/// left empty).
+pub fn join(
+    attempt: Option<&Attempt>,
+    zone: &[ZoneDevice],
+    host: &Host,
+    check: Checker,
+) -> (Vec<DeviceReport>, Option<String>) {
+    let mut out = match attempt {
+        Some(a) => from_attempt(a, host),
+        None => Vec::new(),
+    };
+    for z in zone {
+        if !is_passthru_config(z.model.as_deref(), Some(&z.matches)) {
+            continue;
+        }
+        let res = sanitize_env_name(&z.matches);
+        match out
+            .iter_mut()
+            .find(|r| r.config_resource.as_deref() == Some(res.as_str()))
+        {
+            Some(r) => {
+                r.in_zone_config = true;
+                r.zone_pci_slot = z.pci_slot.clone();
+                r.configured_path = Some(z.matches.clone());
+            }
+            None => out.push(DeviceReport {
+                guest_slot: z.pci_slot.clone(),
+                config_resource: Some(res),
+                configured_path: Some(z.matches.clone()),
+                in_zone_config: true,
+                zone_pci_slot: z.pci_slot.clone(),
+                ..Default::default()
+            }),
+        }
+    }
+    let error = fill_host(&mut out, host, check);
+    (out, error)
+}
+
+fn from_attempt(attempt: &Attempt, host: &Host) -> Vec<DeviceReport> {
     let mut out: Vec<DeviceReport> = attempt
         .passthru()
         .map(|s| DeviceReport {
@@ -207,8 +251,7 @@ pub fn join(attempt: &Attempt, host: &Host, check: Checker) -> (Vec<DeviceReport
             });
         }
     }
-    let error = fill_host(&mut out, host, check);
-    (out, error)
+    out
 }
 
 fn fill_host(out: &mut [DeviceReport], host: &Host, check: Checker) -> Option<String> {

@@ -305,6 +305,22 @@ fn device_findings(r: &DeviceReport, out: &mut Vec<Finding>) {
         ))),
         _ => {}
     }
+    if r.in_zone_config
+        && r.dev.is_some()
+        && !same_guest_slot(r.guest_slot.as_deref(), r.zone_pci_slot.as_deref())
+    {
+        out.push(with(finding(
+            "config-changed",
+            Severity::Warn,
+            format!(
+                "the zone configuration now gives pci_slot {}, the logged start used {}",
+                r.zone_pci_slot.as_deref().unwrap_or("none"),
+                r.guest_slot.as_deref().unwrap_or("none")
+            ),
+            "the VM was updated after the logged start",
+            "start the VM again to see the current configuration at work",
+        )));
+    }
     if r.resolves_to_config == Some(false) {
         out.push(with(finding(
             "ppt-renumbered",
@@ -363,6 +379,18 @@ fn device_findings(r: &DeviceReport, out: &mut Vec<Finding>) {
                 "pass every function of the device to the same VM (pptctl vm-json SLOT does)",
             )));
         }
+    }
+}
+
+fn same_guest_slot(a: Option<&str>, b: Option<&str>) -> bool {
+    use pci_illumos::platform_log::argv::GuestSlot;
+    match (a, b) {
+        (Some(a), Some(b)) => match (GuestSlot::parse(a), GuestSlot::parse(b)) {
+            (Some(x), Some(y)) => x == y,
+            _ => a == b,
+        },
+        (None, None) => true,
+        _ => false,
     }
 }
 
@@ -429,6 +457,9 @@ pub fn check_unavailable(error: &str) -> Finding {
 pub fn build(analysis: &Analysis, devices: &[DeviceReport], host: &Host) -> Vec<Finding> {
     let mut out = Vec::new();
     let Some(a) = &analysis.last else {
+        for r in devices {
+            device_findings(r, &mut out);
+        }
         out.push(finding(
             "no-boot-attempt",
             Severity::Fail,

@@ -15,6 +15,7 @@ pub mod findings;
 
 use pci_core::{Address, Host};
 use pci_illumos::platform_log::analysis::{LineCounts, Quote};
+use pci_illumos::platform_log::zone_xml::ZoneDevice;
 use pci_illumos::platform_log::Analysis;
 use serde::Serialize;
 
@@ -102,11 +103,13 @@ pub enum DiagnoseError {
     },
 }
 
-/// Joins `analysis` with the session's host; verdicts come from
+/// Joins `analysis` and the zone's configured devices (`zone`, from
+/// `/etc/zones/NAME.xml`; empty when unknown) with the session's host; verdicts come from
 /// [`Session::check`](crate::session::Session::check), so the pending
 /// configuration (`--root`, `--boot-media`) is part of them.
 pub fn diagnose(
     analysis: &Analysis,
+    zone: &[ZoneDevice],
     session: &crate::session::Session,
 ) -> Result<Diagnosis, DiagnoseError> {
     let check = |functions: &[Address]| {
@@ -119,12 +122,13 @@ pub fn diagnose(
             .map(|answer| answer.report)
             .map_err(|e| e.to_string())
     };
-    diagnose_host(analysis, session.host(), &check)
+    diagnose_host(analysis, zone, session.host(), &check)
 }
 
 /// Joins `analysis` with `host`, asking `check` for verdicts.
 pub fn diagnose_host(
     analysis: &Analysis,
+    zone: &[ZoneDevice],
     host: &Host,
     check: Checker,
 ) -> Result<Diagnosis, DiagnoseError> {
@@ -135,10 +139,7 @@ pub fn diagnose_host(
             invalid: analysis.lines.invalid_utf8,
         });
     }
-    let (devices, check_error) = match &analysis.last {
-        Some(a) => devices::join(a, host, check),
-        None => (Vec::new(), None),
-    };
+    let (devices, check_error) = devices::join(analysis.last.as_ref(), zone, host, check);
     let mut findings = findings::build(analysis, &devices, host);
     if let Some(e) = check_error {
         findings.push(findings::check_unavailable(&e));
