@@ -179,3 +179,6 @@ pub fn diagnose_host(
         },
     })
 }
+
+#[cfg(test)]
+mod tests;
