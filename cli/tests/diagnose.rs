@@ -386,3 +386,79 @@ fn hostile_100mb_stream_in_bounded_memory() {
     assert!(rss_kib < 64 * 1024, "peak RSS {rss_kib} KiB");
     eprintln!("hostile stream: {written} bytes, peak RSS {rss_kib} KiB");
 }
+
+/// Runs `diagnose FILE` with `wait4`: (exit code, stderr, peak RSS KiB).
+#[allow(clippy::zombie_processes)] // reaped by wait4 in wait_peak_rss
+fn diagnose_file(file: &Path) -> (i32, String, i64) {
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("pptctl"))
+        .arg("--root")
+        .arg(example_dir().join("root"))
+        .arg("--from")
+        .arg(example_from())
+        .arg("diagnose")
+        .arg(file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    let (code, rss) = wait_peak_rss(&child);
+    (code, err, rss)
+}
+
+/// The log file itself made hostile: empty, cut in a line, CRLF, not
+/// UTF-8, binary, a sparse 1 GiB file of NULs without a newline, a
+/// directory, a symlink loop, missing. Every case ends with 0, 1 or 2 (never
+/// a panic or signal), unreadable ones name the file, and the 1 GiB file is
+/// not read into memory.
+#[test]
+fn hostile_log_files() {
+    let t = tempfile::tempdir().unwrap();
+    let good = std::fs::read(log("bar-assert.stream.log")).unwrap();
+    let path = |n: &str| t.path().join(n);
+    std::fs::write(path("empty"), b"").unwrap();
+    std::fs::write(path("cut"), &good[..good.len() / 2]).unwrap();
+    let crlf: Vec<u8> = good
+        .iter()
+        .flat_map(|&b| {
+            if b == b'\n' {
+                vec![b'\r', b'\n']
+            } else {
+                vec![b]
+            }
+        })
+        .collect();
+    std::fs::write(path("crlf"), crlf).unwrap();
+    let mut latin1 = good.clone();
+    latin1.extend_from_slice(b"\xe9t\xe9 \xff\xfe\n");
+    std::fs::write(path("latin1"), latin1).unwrap();
+    std::fs::write(
+        path("binary"),
+        [0u8, 1, 2, 0xff, 0x7f, 0, 0x1b, 0x80].repeat(4096),
+    )
+    .unwrap();
+    let huge = std::fs::File::create(path("huge")).unwrap();
+    huge.set_len(1 << 30).unwrap();
+    std::fs::create_dir(path("dir")).unwrap();
+    std::os::unix::fs::symlink(path("loop"), path("loop")).unwrap();
+    let cases: &[(&str, &[i32])] = &[
+        ("empty", &[1]),
+        ("cut", &[1]),
+        ("crlf", &[1]),
+        ("latin1", &[1]),
+        ("binary", &[2]),
+        ("huge", &[2]),
+        ("dir", &[2]),
+        ("loop", &[2]),
+        ("missing", &[2]),
+    ];
+    for (name, want) in cases {
+        let (code, err, rss) = diagnose_file(&path(name));
+        assert!(want.contains(&code), "{name}: exit {code}: {err}");
+        if code == 2 {
+            assert!(err.contains(name), "{name}: {err}");
+        }
+        assert!(rss < 64 * 1024, "{name}: peak RSS {rss} KiB");
+    }
+}

@@ -348,6 +348,18 @@ pub static PATTERNS: &[Pattern] = &[
         names: Names::Nothing,
     },
     Pattern {
+        code: "brand-error",
+        origin: Origin::BrandBoot,
+        source: "bhyve brand boot.c (main and the add_* helpers print Error: …)",
+        problem: true,
+        what: "the bhyve brand's boot program stopped with an error",
+        cause: "the message says which setting or file it could not use",
+        action: "correct what the message names in the VM configuration",
+        before_boot: false,
+        needles: &["Error: "],
+        names: Names::Nothing,
+    },
+    Pattern {
         code: "boot-program-failed",
         origin: Origin::Zoneadmd,
         source: "zoneadmd.c zone_bootup / do_subproc",

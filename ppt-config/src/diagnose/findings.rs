@@ -501,6 +501,24 @@ pub fn build(analysis: &Analysis, devices: &[DeviceReport], host: &Host) -> Vec<
             "",
         ));
     }
+    // The brand adds the VM name last (boot.c add_vmname: SYSbhyve-<id>):
+    // without it the command line was never finished.
+    if let Some((i, last)) = a.argv.iter().next_back() {
+        if !last.starts_with("SYSbhyve-") && !a.has_problem() {
+            let mut f = finding(
+                "argv-incomplete",
+                Severity::Fail,
+                format!(
+                    "the log stops before the brand finished bhyve's command line: the last argument is argv[{i}]='{last}', not the VM name (SYSbhyve-…)"
+                ),
+                "the brand's boot program stopped without a message pptctl knows, or the log is cut",
+                "read the lines quoted below; boot the VM again and read the end of its platform.log",
+            );
+            f.line = a.argv_line(*i);
+            f.source = Some("bhyve brand boot.c main, add_vmname");
+            out.push(f);
+        }
+    }
     if a.argv.is_empty() && !a.has_problem() {
         out.push(finding(
             "no-bhyve-arguments",

@@ -64,10 +64,23 @@ add_arg: argv[6]='0:8:0,passthru,/dev/ppt1'
 
 #[test]
 fn function_1_without_function_0_is_a_warning() {
-    let log = "add_arg: argv[2]='-s'\nadd_arg: argv[3]='0:9:1,passthru,/dev/ppt1'\n";
+    let log = "add_arg: argv[2]='-s'\nadd_arg: argv[3]='0:9:1,passthru,/dev/ppt1'\nadd_arg: argv[4]='SYSbhyve-7'\n";
     let d = run(log, &levon(), &[]);
     assert!(codes(&d).contains(&"no-function-0"));
     assert_eq!(d.outcome, Outcome::Clean, "{:?}", codes(&d));
+}
+
+#[test]
+fn a_command_line_without_the_vm_name_is_unfinished() {
+    let log = "add_arg: argv[2]='-s'\nadd_arg: argv[3]='0:8:0,passthru,/dev/ppt0'\n";
+    let d = run(log, &levon(), &[]);
+    let f = d
+        .findings
+        .iter()
+        .find(|f| f.code == "argv-incomplete")
+        .unwrap();
+    assert_eq!(f.line, Some(2));
+    assert_eq!(d.outcome, Outcome::Problem);
 }
 
 #[test]
