@@ -359,6 +359,31 @@ impl Builder {
     }
 }
 
+/// Two writers interleaved without a newline leave `{…}{…}` on one line:
+/// the objects, when every piece decodes as one.
+fn split_glued(text: &str) -> Option<Vec<super::record::Record>> {
+    let text = text.trim();
+    if !text.contains("}{") {
+        return None;
+    }
+    let pieces: Vec<&str> = text.split("}{").collect();
+    let n = pieces.len();
+    let mut out = Vec::with_capacity(n);
+    for (i, p) in pieces.iter().enumerate() {
+        let obj = format!(
+            "{}{p}{}",
+            if i == 0 { "" } else { "{" },
+            if i + 1 == n { "" } else { "}" }
+        );
+        let r = decode(&obj);
+        if r.malformed_json {
+            return None;
+        }
+        out.push(r);
+    }
+    Some(out)
+}
+
 /// Reads a platform.log from `input` and reconstructs its boot attempts.
 /// Only an I/O error fails; any content gives an [`Analysis`].
 pub fn analyze<R: BufRead>(input: R) -> Result<Analysis, PlatformLogError> {
@@ -386,14 +411,21 @@ pub fn analyze<R: BufRead>(input: R) -> Result<Analysis, PlatformLogError> {
             Format::Plain => c.plain += 1,
         }
         c.malformed_json += usize::from(rec.malformed_json);
-        if rec.format == Format::Event {
-            continue;
-        }
-        // One record may carry several lines of output.
-        for part in rec.text.split('\n') {
-            let part = part.trim_end_matches('\r');
-            if !part.trim().is_empty() {
-                b.message(line.number, part, &rec.time, &rec.stream);
+        let records = if rec.malformed_json {
+            split_glued(&line.text).unwrap_or_else(|| vec![rec])
+        } else {
+            vec![rec]
+        };
+        for rec in records {
+            if rec.format == Format::Event {
+                continue;
+            }
+            // One record may carry several lines of output.
+            for part in rec.text.split('\n') {
+                let part = part.trim_end_matches('\r');
+                if !part.trim().is_empty() {
+                    b.message(line.number, part, &rec.time, &rec.stream);
+                }
             }
         }
     }
@@ -454,6 +486,14 @@ failed to setup environment
         let last = a.last.unwrap();
         assert!(last.argv.is_empty());
         assert_eq!(last.messages.len(), 2);
+    }
+
+    #[test]
+    fn glued_objects_are_split() {
+        let log = "{\"log\":\"add_arg: argv[2]='-U'\\n\",\"stream\":\"zoneadmd\"}{\"log\":\"add_arg: argv[3]='u'\\n\",\"stream\":\"zoneadmd\"}\n";
+        let a = analyze(log.as_bytes()).unwrap();
+        assert_eq!(a.lines.malformed_json, 1);
+        assert_eq!(a.last.unwrap().uuid(), Some("u"));
     }
 
     #[test]
