@@ -10,9 +10,12 @@
 //! * bhyve, `usr/src/cmd/bhyve/common/pci_emul.c`:
 //!   `modify_bar_registration` (`assert(error == 0)` after
 //!   `register_mem`/`register_inout`) and `pci_parse_slot`;
-//! * bhyve, `bhyverun.c` `main`: `Unable to setup memory (%d)` after
-//!   `vm_setup_memory` (text checked in the FreeBSD-derived copy the
-//!   illumos file comes from);
+//! * bhyve, `usr/src/cmd/bhyve/common/bhyverun.c` (illumos-gate 34d47eb9):
+//!   `main` (`Unable to allocate memory (…), retrying in 1 second` while
+//!   `vm_setup_memory` fails with ENOMEM, `Unable to set up memory (%d)`,
+//!   `Device emulation initialization error: …` after `init_pci`) and
+//!   `do_open` (`vm_create` via perror, `Does the VM already exist in the
+//!   global or another zone?`); older bhyve spells it `Unable to setup memory`;
 //! * zoneadmd, illumos-joyent `usr/src/cmd/zoneadmd/zoneadmd.c`:
 //!   `resolve_device_match`, `do_subproc`, `zone_bootup`;
 //! * the bhyve brand, illumos-joyent `usr/src/lib/brand/bhyve/zone/boot.c`:
@@ -252,15 +255,63 @@ pub static PATTERNS: &[Pattern] = &[
         names: Names::GuestSlot,
     },
     Pattern {
+        code: "memory-retrying",
+        origin: Origin::Bhyve,
+        source: "bhyve bhyverun.c main (vm_setup_memory, ENOMEM loop)",
+        problem: true,
+        what: "bhyve cannot allocate the guest memory and retries every second: the VM hangs while starting",
+        cause: "pass-through wires all guest memory (-S); the host has not that much free memory to lock",
+        action: "lower the VM's ram or free memory on the host (other VMs, the ZFS ARC)",
+        before_boot: false,
+        needles: &["Unable to allocate memory", "retrying"],
+        names: Names::Nothing,
+    },
+    Pattern {
         code: "memory-setup-failed",
         origin: Origin::Bhyve,
         source: "bhyve bhyverun.c main (vm_setup_memory)",
         problem: true,
-        what: "bhyve could not allocate the guest memory",
-        cause: "pass-through wires all guest memory (-S); the host has not that much free memory to lock",
-        action: "lower the VM's ram or free memory on the host (other VMs, ARC)",
+        what: "bhyve could not set up the guest memory and exited",
+        cause: "wiring the guest memory (-S, required by pass-through) or reserving it failed",
+        action: "lower the VM's ram or free memory on the host (other VMs, the ZFS ARC)",
         before_boot: false,
-        needles: &["Unable to setup memory"],
+        needles: &["Unable to set", "memory ("],
+        names: Names::Nothing,
+    },
+    Pattern {
+        code: "device-init-failed",
+        origin: Origin::Bhyve,
+        source: "bhyve bhyverun.c main (init_pci)",
+        problem: true,
+        what: "a device emulation failed to initialise and bhyve exited",
+        cause: "the message before it names the device: for passthru, the device could not be opened, assigned or set up",
+        action: "read the finding before this one",
+        before_boot: false,
+        needles: &["Device emulation initialization error"],
+        names: Names::Nothing,
+    },
+    Pattern {
+        code: "vm-open-failed",
+        origin: Origin::Bhyve,
+        source: "bhyve bhyverun.c do_open",
+        problem: true,
+        what: "bhyve could not open the VM instance it created",
+        cause: "the VM already exists in the global zone or another zone",
+        action: "destroy the leftover VM instance in the global zone (bhyvectl --vm=NAME --destroy)",
+        before_boot: false,
+        needles: &["Does the VM already exist"],
+        names: Names::Nothing,
+    },
+    Pattern {
+        code: "vm-create-failed",
+        origin: Origin::Bhyve,
+        source: "bhyve bhyverun.c do_open",
+        problem: true,
+        what: "bhyve could not create or open the VM instance in vmm",
+        cause: "a VM of that name still exists (in the global zone or another zone), or vmm is not loaded",
+        action: "check for a leftover VM instance (bhyvectl --vm=NAME --destroy in the global zone) and that vmm is loaded",
+        before_boot: false,
+        needles: &["vm_create: "],
         names: Names::Nothing,
     },
     Pattern {
@@ -593,5 +644,41 @@ mod tests {
         let r = recognise("Assertion failed: x, file foo.c, line 1, function bar").unwrap();
         assert_eq!(r.pattern.code, "bhyve-assertion");
         assert!(recognise("add_arg: argv[2]='-U'").is_none());
+        let code = |t: &str| recognise(t).map(|r| r.pattern.code);
+        assert_eq!(
+            code("Unable to set up memory (12)"),
+            Some("memory-setup-failed")
+        );
+        assert_eq!(
+            code("Unable to setup memory (12)"),
+            Some("memory-setup-failed")
+        );
+        assert_eq!(
+            code("Unable to allocate memory (4294967296), retrying in 1 second"),
+            Some("memory-retrying")
+        );
+        assert_eq!(
+            code("Device emulation initialization error: Device busy"),
+            Some("device-init-failed")
+        );
+        assert_eq!(
+            recognise("Device emulation initialization error: Device busy")
+                .unwrap()
+                .errno
+                .as_deref(),
+            Some("Device busy")
+        );
+        assert_eq!(
+            code("PCI device at 5 is not using the ppt driver"),
+            Some("ppt-assign-failed")
+        );
+        assert_eq!(
+            code("Error: device _x has no PCI slot"),
+            Some("brand-no-pci-slot")
+        );
+        assert_eq!(
+            code("Error: cannot open zone root '/z/root': x"),
+            Some("brand-error")
+        );
     }
 }
