@@ -175,6 +175,14 @@ fn illumos_pass(opts: &LoadOptions, host: &mut Host, read_links: bool) -> Result
     Ok(())
 }
 
+/// Joins `--cfgspace` (when given) to a host read elsewhere.
+pub fn join_cfgspace(host: &mut Host, dir: Option<&Path>) -> Result<(), LoadError> {
+    if let Some(dir) = dir {
+        crate::cfgspace::join(host, dir)?;
+    }
+    Ok(())
+}
+
 /// Reads the source named by `spec`. The flag says whether `/dev/ppt*`
 /// was already read (the live illumos source reads it itself).
 fn read_source(

@@ -14,5 +14,7 @@ pub mod menu_lst;
 pub mod reserve;
 pub mod selector;
 pub mod session;
+pub mod snapshot;
 pub mod viability;
 pub mod vmadm;
+pub mod zones;

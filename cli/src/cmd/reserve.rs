@@ -5,7 +5,7 @@
 //! and says what happens next.
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
 use clap::Args;
 use pci_core::Function;
@@ -192,20 +192,15 @@ pub fn run(global: &Global, args: ReserveArgs, reserve: bool) -> Result<ExitCode
     Ok(ExitCode::SUCCESS)
 }
 
-/// `bootadm update-archive [-R ROOT]`.
+/// `bootadm update-archive [-R ROOT]` (ppt-config runs it), worded for
+/// the user: the files are already written.
 fn update_archive(global: &Global) -> Result<(), CliError> {
-    let mut cmd = Command::new("bootadm");
-    cmd.arg("update-archive");
-    if global.root != std::path::Path::new("/") {
-        cmd.arg("-R").arg(&global.root);
-    }
-    let status = cmd
-        .status()
-        .map_err(|e| CliError::failed(format!("cannot run bootadm update-archive: {e}; the files were written, run it yourself before rebooting")))?;
-    if !status.success() {
-        return Err(CliError::failed(format!(
-            "bootadm update-archive failed ({status}); the files were written, fix that before rebooting"
-        )));
-    }
-    Ok(())
+    session::archive::update_archive(&global.root).map_err(|e| match e {
+        session::archive::UpdateArchiveError::Spawn(_) => CliError::failed(format!(
+            "{e}; the files were written, run it yourself before rebooting"
+        )),
+        session::archive::UpdateArchiveError::Failed(_) => CliError::failed(format!(
+            "{e}; the files were written, fix that before rebooting"
+        )),
+    })
 }

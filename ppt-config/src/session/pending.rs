@@ -4,7 +4,7 @@
 //! lists (libppt's matching), and VM payloads (vmadm validation).
 
 use pci_core::{Address, Host};
-use pci_illumos::binding::{self, BoundBy, KernelFiles, PPT};
+use pci_illumos::binding::{BindingReport, BoundBy, PPT};
 use pci_illumos::matches::{NodeIds, PptMatches};
 use serde_json::Value;
 
@@ -21,6 +21,16 @@ fn address_of(host: &Host, path: &str) -> Option<Address> {
         .map(|f| f.address)
 }
 
+/// `<file>:<line>`, or the file alone for line 0 (a driver name standing
+/// in for a missing name_to_major).
+pub fn by_string(file: &str, line: usize) -> String {
+    if line == 0 {
+        file.to_string()
+    } else {
+        format!("{file}:{line}")
+    }
+}
+
 /// Fills `plan.pending.matches_listed`: the functions `ppt_matches` lists.
 pub(super) fn matches_listed(host: &Host, matches: &PptMatches, plan: &mut Plan) {
     for f in &host.functions {
@@ -33,9 +43,8 @@ pub(super) fn matches_listed(host: &Host, matches: &PptMatches, plan: &mut Plan)
 }
 
 /// Fills `plan.next_boot` and `plan.pending.aliases` from the binding
-/// prediction over `files`.
-pub(super) fn next_boot(host: &Host, files: &KernelFiles, plan: &mut Plan) {
-    let report = binding::predict(host, files);
+/// prediction.
+pub(super) fn next_boot(host: &Host, report: &BindingReport, plan: &mut Plan) {
     for p in &report.predictions {
         let Some(f) = host.functions.get(p.function) else {
             continue;
@@ -60,6 +69,11 @@ pub(super) fn next_boot(host: &Host, files: &KernelFiles, plan: &mut Plan) {
                         format!("{} (a guess: the instance is not recorded yet)", d.dev)
                     }
                 }),
+                dev_certain: p.dev.as_ref().is_some_and(|d| d.certain),
+                by: p
+                    .after
+                    .as_ref()
+                    .map(|d| by_string(&d.binding.file, d.binding.line)),
                 ..NextBoot::new(p.driver_after(), why)
             }
         } else if p.driver_now.as_deref() == Some(PPT) {
@@ -71,6 +85,8 @@ pub(super) fn next_boot(host: &Host, files: &KernelFiles, plan: &mut Plan) {
                 why: "no ppt_aliases entry binds it; /etc/driver_aliases was not read".into(),
                 known: false,
                 dev: None,
+                dev_certain: false,
+                by: None,
             }
         } else {
             continue;
