@@ -221,11 +221,11 @@ fn stdin_and_vm_under_root() {
 <zone name="{UUID}" zonepath="/zones/{UUID}" autoboot="true" brand="bhyve">
   <device match="/devices{GPU}">
     <net-attr name="model" value="passthru"/>
-    <net-attr name="pci_slot" value="0:8:0"/>
+    <net-attr name="pci-slot" value="0:8:0"/>
   </device>
   <device match="/devices{AUDIO}">
     <net-attr name="model" value="passthru"/>
-    <net-attr name="pci_slot" value="0:9:1"/>
+    <net-attr name="pci-slot" value="0:9:1"/>
   </device>
 </zone>
 "#

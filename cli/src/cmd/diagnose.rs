@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use pci_illumos::platform_log::{self, zone_xml};
+use pci_illumos::platform_log;
 use pci_illumos::root::HostRoot;
 use ppt_config::diagnose::{self, findings::describe, Diagnosis, Outcome};
 use ppt_config::viability::Severity;
@@ -86,8 +86,9 @@ pub fn run(global: &Global, args: DiagnoseArgs) -> Result<ExitCode, CliError> {
     }
     // --vm: the zone's configuration as it is now, beside the log's.
     let zone = match &args.vm {
-        Some(name) => zone_xml::read_zone_devices(&HostRoot::new(&global.root), name)
-            .map_err(|e| CliError::input(e.to_string()))?
+        Some(name) => ppt_config::zones::read_zone(&global.root, name)
+            .map_err(CliError::input)?
+            .map(|z| z.pci_devices)
             .unwrap_or_default(),
         None => Vec::new(),
     };

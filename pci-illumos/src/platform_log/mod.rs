@@ -18,7 +18,6 @@ pub mod argv;
 pub mod catalogue;
 pub mod lines;
 pub mod record;
-pub mod zone_xml;
 pub mod zonecfg;
 
 pub use analysis::{analyze, Analysis, Attempt, ConfigDevice, Message};

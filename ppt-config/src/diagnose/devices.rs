@@ -12,12 +12,12 @@ use std::collections::BTreeSet;
 
 use pci_core::{Address, Function, Host};
 use pci_illumos::platform_log::argv::GuestSlot;
-use pci_illumos::platform_log::zone_xml::ZoneDevice;
 use pci_illumos::platform_log::zonecfg::sanitize_env_name;
 use pci_illumos::platform_log::Attempt;
 use serde::Serialize;
 
 use crate::viability::{Reason, Report, Severity, Verdict};
+use crate::zones::ZoneDevice;
 
 /// What the host says about the `/dev/pptN` bhyve was given.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
@@ -157,11 +157,9 @@ pub fn join(
         Some(a) => from_attempt(a, host),
         None => Vec::new(),
     };
+    // crate::zones lists only the zone's pass-through devices.
     for z in zone {
-        if !is_passthru_config(z.model.as_deref(), Some(&z.matches)) {
-            continue;
-        }
-        let res = sanitize_env_name(&z.matches);
+        let res = sanitize_env_name(&z.path);
         match out
             .iter_mut()
             .find(|r| r.config_resource.as_deref() == Some(res.as_str()))
@@ -169,12 +167,12 @@ pub fn join(
             Some(r) => {
                 r.in_zone_config = true;
                 r.zone_pci_slot = z.pci_slot.clone();
-                r.configured_path = Some(z.matches.clone());
+                r.configured_path = Some(z.path.clone());
             }
             None => out.push(DeviceReport {
                 guest_slot: z.pci_slot.clone(),
                 config_resource: Some(res),
-                configured_path: Some(z.matches.clone()),
+                configured_path: Some(z.path.clone()),
                 in_zone_config: true,
                 zone_pci_slot: z.pci_slot.clone(),
                 ..Default::default()

@@ -15,11 +15,11 @@ pub mod findings;
 
 use pci_core::{Address, Host};
 use pci_illumos::platform_log::analysis::{LineCounts, Quote};
-use pci_illumos::platform_log::zone_xml::ZoneDevice;
 use pci_illumos::platform_log::Analysis;
 use serde::Serialize;
 
 use crate::viability::Severity;
+use crate::zones::ZoneDevice;
 
 pub use devices::{Checker, DeviceReport, HostView, SiblingView};
 pub use findings::Finding;

@@ -2,7 +2,9 @@
 //! with logs written here line by line.
 
 use pci_core::{Address, Host, PptLink};
-use pci_illumos::platform_log::{analyze, zone_xml::ZoneDevice};
+use pci_illumos::platform_log::analyze;
+
+use crate::zones::ZoneDevice;
 
 use super::*;
 use crate::viability::{self, Plan, Report};
@@ -138,8 +140,7 @@ fn a_device_bound_elsewhere_is_not_on_ppt() {
 #[test]
 fn zone_configuration_alone_is_joined_when_the_log_has_no_boot() {
     let zone = [ZoneDevice {
-        matches: "/devices/pci@0,0/pci8086,151@1/display@0".into(),
-        model: Some("passthru".into()),
+        path: "/devices/pci@0,0/pci8086,151@1/display@0".into(),
         pci_slot: Some("0:8:0".into()),
     }];
     let d = run("nothing here\n", &levon(), &zone);
