@@ -462,3 +462,44 @@ fn hostile_log_files() {
         assert!(rss < 64 * 1024, "{name}: peak RSS {rss} KiB");
     }
 }
+
+/// The README's diagnose example (between the `<!-- diagnose -->`
+/// markers) is what pptctl prints: each `pptctl` line is run in
+/// examples/levon-2018 and its stdout compared with the text under it.
+#[test]
+fn readme_example_is_current() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let start = readme.find("<!-- diagnose -->").expect("start marker");
+    let end = readme.find("<!-- /diagnose -->").expect("end marker");
+    let body = readme[start..end]
+        .split_once("```console\n")
+        .and_then(|(_, b)| b.rsplit_once("```"))
+        .map(|(b, _)| b)
+        .expect("console block");
+    let mut steps: Vec<(String, String)> = Vec::new();
+    for line in body.lines() {
+        if let Some(cmd) = line.strip_prefix("$ ") {
+            steps.push((cmd.to_string(), String::new()));
+        } else if let Some(last) = steps.last_mut() {
+            last.1.push_str(line);
+            last.1.push('\n');
+        }
+    }
+    let mut ran = 0;
+    for (cmd, want) in &steps {
+        if cmd.starts_with("cd ") {
+            continue;
+        }
+        let args: Vec<&str> = cmd.split_whitespace().collect();
+        assert_eq!(args[0], "pptctl", "{cmd}");
+        let out = support::pptctl()
+            .args(&args[1..])
+            .current_dir(example_dir())
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), *want, "{cmd}");
+        ran += 1;
+    }
+    assert!(ran >= 1);
+}

@@ -214,8 +214,9 @@ pub fn render(d: &Diagnosis, name: &str) -> String {
     }
     if !d.unrecognised.quoted.is_empty() {
         out.push_str(&format!(
-            "\nnot recognised ({} lines{}):\n",
+            "\nnot recognised ({} line{}{}):\n",
             d.unrecognised.total,
+            if d.unrecognised.total == 1 { "" } else { "s" },
             if d.unrecognised.total > d.unrecognised.quoted.len() {
                 ", first and last quoted"
             } else {
