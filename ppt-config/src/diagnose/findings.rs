@@ -56,6 +56,12 @@ fn finding(
     }
 }
 
+/// `f` with the source that decides the rule.
+fn sourced(mut f: Finding, source: &'static str) -> Finding {
+    f.source = Some(source);
+    f
+}
+
 /// `guest 0:8:0 /dev/ppt0 = 0000:01:00.0 /pci@0,0/... (ppt)`.
 pub fn describe(r: &DeviceReport) -> String {
     let mut s = String::new();
@@ -225,15 +231,15 @@ fn device_findings(r: &DeviceReport, out: &mut Vec<Finding>) {
                 (Some(c), None) => format!("; the configured {c} has no /dev/ppt link now"),
                 _ => String::new(),
             };
-            out.push(with(finding(
+            out.push(with(sourced(finding(
                 "ppt-missing",
                 Severity::Fail,
                 format!("bhyve was given {dev}, which does not exist on this host{configured}"),
                 "the device is not attached to ppt now (not reserved at the last boot, or its attach failed), or the /dev/pptN numbering changed since that boot",
                 "pptctl list -a shows the ppt devices; reserve the device (pptctl reserve) and reboot; configure pci_devices by /devices path so zoneadmd resolves the number at each start",
-            )));
+            ), "devfsadm ppt links: /dev/pptN = ppt instance (docs/illumos.md §1.8)")));
         } else if r.now.slot.is_none() {
-            out.push(with(finding(
+            out.push(with(sourced(finding(
                 "ppt-stale",
                 Severity::Fail,
                 format!(
@@ -242,7 +248,7 @@ fn device_findings(r: &DeviceReport, out: &mut Vec<Finding>) {
                 ),
                 "a stale /dev/ppt link: the device is gone or was renamed; libppt then fails for every VM",
                 "remove the stale link (devfsadm -C) and reserve the device again",
-            )));
+            ), "libppt ppt_list_assigned (docs/illumos.md §1.6, §1.8)")));
         } else if !r.now.bound_to_ppt {
             out.push(with(finding(
                 "not-on-ppt",
@@ -282,20 +288,20 @@ fn device_findings(r: &DeviceReport, out: &mut Vec<Finding>) {
         }
     }
     match (&r.config_resource, &r.configured_path) {
-        (Some(res), None) => out.push(with(finding(
+        (Some(res), None) => out.push(with(sourced(finding(
             "configured-device-unknown",
             Severity::Fail,
             format!("the zone configuration names a device ({res}) that matches no device of this host"),
             "the device was removed or moved to another slot, or the configuration is from another host",
             "update the VM's pci_devices with the device's current /devices path (pptctl vm-json)",
-        ))),
-        (_, Some(c)) if c.starts_with("/dev/ppt") => out.push(with(finding(
+        ), "zoneadmd.c set_zonecfg_env, sanitize_env_var_name"))),
+        (_, Some(c)) if c.starts_with("/dev/ppt") => out.push(with(sourced(finding(
             "config-names-ppt",
             Severity::Warn,
             format!("the zone configuration names {c} directly instead of a /devices path"),
             "/dev/pptN numbers are ppt instance numbers, assigned at attach and not stable across boots; illumos-joyent's zoneadmd rejects such a match (resolve_device_match)",
             "configure the device by its /devices path (pptctl vm-json prints it)",
-        ))),
+        ), "zoneadmd.c resolve_device_match"))),
         (_, Some(c)) if r.configured_slot.is_none() => out.push(with(finding(
             "configured-device-absent",
             Severity::Fail,
@@ -322,7 +328,7 @@ fn device_findings(r: &DeviceReport, out: &mut Vec<Finding>) {
         )));
     }
     if r.resolves_to_config == Some(false) {
-        out.push(with(finding(
+        out.push(with(sourced(finding(
             "ppt-renumbered",
             Severity::Warn,
             format!(
@@ -334,7 +340,7 @@ fn device_findings(r: &DeviceReport, out: &mut Vec<Finding>) {
             ),
             "ppt instance numbers changed since that boot (or the log is from another host)",
             "nothing if the VM starts now: zoneadmd resolves the path at each start; otherwise reserve the device again",
-        )));
+        ), "zoneadmd.c resolve_device_match (at each start)")));
     }
     if let Some(v) = r.now.verdict {
         if v != crate::viability::Verdict::Ok {
