@@ -47,6 +47,8 @@ enum Command {
     Snapshot(cmd::snapshot::SnapshotArgs),
     /// Time the phases of discovery on this host.
     Bench(cmd::bench::BenchArgs),
+    /// Explain a VM that does not start, from its platform.log and the host.
+    Diagnose(cmd::diagnose::DiagnoseArgs),
 }
 
 fn main() -> ExitCode {
@@ -69,6 +71,7 @@ fn main() -> ExitCode {
         Command::VmJson(a) => cmd::vm_json::run(&cli.global, a),
         Command::Snapshot(a) => cmd::snapshot::run(&cli.global, a),
         Command::Bench(a) => cmd::bench::run(&cli.global, a),
+        Command::Diagnose(a) => cmd::diagnose::run(&cli.global, a),
     };
     match result {
         Ok(code) => code,

@@ -20,5 +20,6 @@ pub mod matcher;
 pub mod matches;
 pub mod naming;
 pub mod pci_reg;
+pub mod platform_log;
 pub mod pptdev;
 pub mod root;

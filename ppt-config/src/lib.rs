@@ -6,6 +6,7 @@
 pub mod aliases_file;
 pub mod atomic;
 pub mod boot_media;
+pub mod diagnose;
 pub mod edit;
 pub mod loader_conf;
 pub mod matches_file;

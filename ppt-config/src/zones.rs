@@ -147,6 +147,21 @@ pub fn parse_zone(xml: &str, file: &str) -> Option<BhyveZone> {
     Some(z)
 }
 
+/// Reads zone `name`'s configuration under `root`: `Ok(None)` when the
+/// file does not exist or is no bhyve zone, the reason when it cannot be
+/// read.
+pub fn read_zone(root: &Path, name: &str) -> Result<Option<BhyveZone>, String> {
+    let file = format!("{ZONES_DIR}/{name}.xml");
+    match read_file(&root.join(file.trim_start_matches('/'))) {
+        FileState::Present(bytes) => Ok(parse_zone(&String::from_utf8_lossy(&bytes), &file)),
+        FileState::Absent => Ok(None),
+        FileState::Unreadable { message, .. } => Err(format!("{file}: cannot read: {message}")),
+        FileState::TooLarge { size } => Err(format!(
+            "{file}: {size} bytes, too large for a zone configuration"
+        )),
+    }
+}
+
 /// Reads every `/etc/zones/*.xml` under `root` (the index file and
 /// templates hold no bhyve zone and are skipped by brand).
 pub fn read(root: &Path) -> Zones {

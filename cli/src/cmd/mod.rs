@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod check;
+pub mod diagnose;
 pub mod list;
 pub mod matches;
 pub mod reserve;

@@ -1,0 +1,242 @@
+//! `pptctl diagnose [LOGFILE | --vm UUID] [--json]`: explain a bhyve VM
+//! that does not start with its passed-through devices, from its
+//! platform.log and the host.
+//!
+//! Exit codes: 0 when the last boot attempt is clean and the host agrees,
+//! 1 when a problem was found, 2 for unreadable input or bad usage.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use pci_illumos::platform_log;
+use pci_illumos::root::HostRoot;
+use ppt_config::diagnose::{self, findings::describe, Diagnosis, Outcome};
+use ppt_config::viability::Severity;
+
+use crate::error::CliError;
+use crate::global::Global;
+
+/// Arguments of `pptctl diagnose`.
+#[derive(Args, Debug)]
+pub struct DiagnoseArgs {
+    /// The platform.log to read; `-` reads standard input.
+    #[arg(
+        value_name = "LOGFILE",
+        required_unless_present = "vm",
+        conflicts_with = "vm"
+    )]
+    pub log: Option<PathBuf>,
+    /// The VM's UUID: reads /zones/UUID/logs/platform.log under --root.
+    #[arg(long, value_name = "UUID")]
+    pub vm: Option<String>,
+    /// Print the diagnosis as one JSON document.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The log to read, and how to name it in messages.
+fn open_log(global: &Global, args: &DiagnoseArgs) -> Result<(Box<dyn BufRead>, String), CliError> {
+    if let Some(uuid) = &args.vm {
+        let valid = !uuid.is_empty()
+            && uuid != "."
+            && uuid != ".."
+            && uuid
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+        if !valid {
+            return Err(CliError::input(format!(
+                "--vm `{uuid}`: not a zone name (letters, digits, -, _ and . only)"
+            )));
+        }
+        let host_path = format!("/zones/{uuid}/logs/platform.log");
+        let local = HostRoot::new(&global.root).path(&host_path);
+        let f = File::open(&local)
+            .map_err(|e| CliError::input(format!("{host_path}: cannot read: {e}")))?;
+        return Ok((Box::new(BufReader::new(f)), host_path));
+    }
+    match args.log.as_deref() {
+        Some(p) if p.as_os_str() == "-" => Ok((
+            Box::new(BufReader::new(std::io::stdin())),
+            "(stdin)".to_string(),
+        )),
+        Some(p) => {
+            let shown = p.display().to_string();
+            let f =
+                File::open(p).map_err(|e| CliError::input(format!("{shown}: cannot read: {e}")))?;
+            if f.metadata().is_ok_and(|m| m.is_dir()) {
+                return Err(CliError::input(format!("{shown}: is a directory")));
+            }
+            Ok((Box::new(BufReader::new(f)), shown))
+        }
+        None => Err(CliError::input("give a LOGFILE or --vm UUID")),
+    }
+}
+
+/// Runs the subcommand.
+pub fn run(global: &Global, args: DiagnoseArgs) -> Result<ExitCode, CliError> {
+    let (input, name) = open_log(global, &args)?;
+    let analysis =
+        platform_log::analyze(input).map_err(|e| CliError::input(format!("{name}: {e}")))?;
+    let mut session = global.open()?;
+    for w in session.add_illumos_facts() {
+        eprintln!("pptctl: warning: {w}");
+    }
+    // --vm: the zone's configuration as it is now, beside the log's.
+    let zone = match &args.vm {
+        Some(name) => ppt_config::zones::read_zone(&global.root, name)
+            .map_err(CliError::input)?
+            .map(|z| z.pci_devices)
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let diagnosis = diagnose::diagnose(&analysis, &zone, &session)
+        .map_err(|e| CliError::input(format!("{name}: {e}")))?;
+    let text = if args.json {
+        let mut s = serde_json::to_string_pretty(&diagnosis)
+            .map_err(|e| CliError::failed(format!("cannot write JSON: {e}")))?;
+        s.push('\n');
+        s
+    } else {
+        render(&diagnosis, &name)
+    };
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .map_err(|e| CliError::failed(format!("cannot write the report: {e}")))?;
+    Ok(match diagnosis.outcome {
+        Outcome::Clean => ExitCode::SUCCESS,
+        Outcome::Problem => ExitCode::from(1),
+    })
+}
+
+/// The readable report.
+pub fn render(d: &Diagnosis, name: &str) -> String {
+    let mut out = String::new();
+    let l = &d.log;
+    out.push_str(&format!(
+        "{name}: {} lines ({} log/stream JSON, {} bunyan JSON, {} plain); {} boot attempt{}\n",
+        l.total,
+        l.stream,
+        l.bunyan,
+        l.plain,
+        d.attempts,
+        if d.attempts == 1 { "" } else { "s" }
+    ));
+    if let Some(a) = &d.attempt {
+        out.push_str(&format!(
+            "last attempt: lines {}-{}{}{}\n",
+            a.lines.0,
+            a.lines.1,
+            a.time
+                .as_deref()
+                .map(|t| format!(", {t}"))
+                .unwrap_or_default(),
+            a.uuid
+                .as_deref()
+                .map(|u| format!(", VM {u}"))
+                .unwrap_or_default(),
+        ));
+    }
+    if !d.devices.is_empty() {
+        out.push_str("\npass-through devices:\n");
+        for r in &d.devices {
+            out.push_str(&format!("  {}\n", describe(r)));
+            if let Some(c) = &r.configured_path {
+                let now = match (&r.configured_slot, &r.configured_dev_now) {
+                    (Some(s), Some(dev)) => format!(" = {s}, {dev} now"),
+                    (Some(s), None) => format!(" = {s}, no /dev/ppt link now"),
+                    (None, _) => " (no such device on this host)".to_string(),
+                };
+                let agrees = match r.resolves_to_config {
+                    Some(true) => ": bhyve's device is the configured one",
+                    Some(false) => ": bhyve's device is NOT the configured one",
+                    None => "",
+                };
+                out.push_str(&format!("    configured {c}{now}{agrees}\n"));
+            } else if let Some(res) = &r.config_resource {
+                out.push_str(&format!(
+                    "    configured as {res} (matches no device of this host)\n"
+                ));
+            }
+            if r.in_zone_config {
+                out.push_str(&format!(
+                    "    in the zone configuration now, pci_slot {}\n",
+                    r.zone_pci_slot.as_deref().unwrap_or("none")
+                ));
+            }
+            if let Some(v) = r.now.verdict {
+                out.push_str(&format!("    check: {v}\n"));
+            }
+            for s in &r.siblings {
+                out.push_str(&format!(
+                    "    sibling {} {} ({}){}\n",
+                    s.slot,
+                    s.path.as_deref().unwrap_or(""),
+                    s.driver.as_deref().unwrap_or("no driver"),
+                    if s.in_vm {
+                        ", in this VM"
+                    } else {
+                        ", not in this VM"
+                    },
+                ));
+            }
+        }
+    }
+    if !d.findings.is_empty() {
+        out.push_str("\nfindings:\n");
+    }
+    for f in &d.findings {
+        let line = f.line.map(|n| format!(" (line {n})")).unwrap_or_default();
+        out.push_str(&format!(
+            "  {:<4} {}{line}: {}\n",
+            f.severity.as_str(),
+            f.code,
+            f.what
+        ));
+        if let Some(q) = &f.quote {
+            out.push_str(&format!("       log: {q}\n"));
+        }
+        if let Some(dev) = &f.device {
+            out.push_str(&format!("       device: {dev}\n"));
+        }
+        if !f.cause.is_empty() {
+            out.push_str(&format!("       cause: {}\n", f.cause));
+        }
+        if !f.action.is_empty() {
+            out.push_str(&format!("       do: {}\n", f.action));
+        }
+        if let Some(s) = f.source {
+            out.push_str(&format!("       source: {s}\n"));
+        }
+    }
+    if !d.unrecognised.quoted.is_empty() {
+        out.push_str(&format!(
+            "\nnot recognised ({} line{}{}):\n",
+            d.unrecognised.total,
+            if d.unrecognised.total == 1 { "" } else { "s" },
+            if d.unrecognised.total > d.unrecognised.quoted.len() {
+                ", first and last quoted"
+            } else {
+                ""
+            }
+        ));
+        for q in &d.unrecognised.quoted {
+            out.push_str(&format!("  {}: {}\n", q.line, q.text));
+        }
+    }
+    let count = |s: Severity| d.findings.iter().filter(|f| f.severity == s).count();
+    out.push_str(&format!(
+        "\nresult: {} ({} fail, {} warn, {} info)\n",
+        match d.outcome {
+            Outcome::Clean => "clean start",
+            Outcome::Problem => "problem",
+        },
+        count(Severity::Fail),
+        count(Severity::Warn),
+        count(Severity::Info)
+    ));
+    out
+}
