@@ -13,6 +13,7 @@ pub mod function;
 pub mod hexbytes;
 pub mod host;
 pub mod names;
+pub mod root;
 pub mod sources;
 
 pub use address::{Address, AddressError};
