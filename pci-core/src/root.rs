@@ -23,6 +23,7 @@ use std::io::{self, Read};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The most symbolic links followed while resolving one path (Linux
 /// `MAXSYMLINKS`, fs/namei.c); one more is `ELOOP`.
@@ -115,6 +116,23 @@ impl ReadError {
         self.kind() == io::ErrorKind::NotFound
     }
 
+    /// The reason alone, for messages that name the file already.
+    pub fn reason(&self) -> String {
+        match self {
+            ReadError::PermissionDenied { .. } => format!("permission denied; {PERMISSION_HINT}"),
+            ReadError::LinkLoop { link, .. } => {
+                format!("too many levels of symbolic links (a loop) at the link {link}")
+            }
+            ReadError::TooLarge { size, limit, .. } => {
+                format!("{size} bytes, more than the {limit} bytes pptctl reads")
+            }
+            ReadError::Io { link, source, .. } => match link {
+                Some(l) => format!("{source} (through the link {l})"),
+                None => source.to_string(),
+            },
+        }
+    }
+
     /// The host path named by the error.
     pub fn path(&self) -> &str {
         match self {
@@ -127,15 +145,63 @@ impl ReadError {
 }
 
 /// A filesystem root under which host paths are resolved.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct HostRoot {
     dir: PathBuf,
+    /// The root directory held open ([`HostRoot::held`]), so many reads
+    /// do not open it again each time.
+    fd: Option<Arc<OwnedFd>>,
 }
+
+impl PartialEq for HostRoot {
+    fn eq(&self, other: &Self) -> bool {
+        self.dir == other.dir
+    }
+}
+
+impl Eq for HostRoot {}
 
 impl HostRoot {
     /// A root at `dir` (`/` for the running host).
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        HostRoot { dir: dir.into() }
+        HostRoot {
+            dir: dir.into(),
+            fd: None,
+        }
+    }
+
+    /// A root at `dir` whose directory is opened once and held, for
+    /// readers that open many files (a sysfs tree): each read is then a
+    /// single `openat2` on Linux. The error names `dir`.
+    pub fn held(dir: impl Into<PathBuf>) -> Result<Self, ReadError> {
+        let dir = dir.into();
+        let fd =
+            open_dir_path(&dir).map_err(|e| ReadError::from_io(dir.display().to_string(), e))?;
+        Ok(HostRoot {
+            dir,
+            fd: Some(Arc::new(fd)),
+        })
+    }
+
+    /// The root directory as a descriptor: the held one, or a fresh one.
+    fn root_fd(&self) -> io::Result<OwnedFd> {
+        match &self.fd {
+            Some(fd) => fd.try_clone(),
+            None => open_dir_path(&self.dir),
+        }
+    }
+
+    /// `openat2` in the root with a borrowed held descriptor where there is
+    /// one (no dup), `None` where `openat2` is unavailable.
+    #[cfg(target_os = "linux")]
+    fn openat2(&self, host_path: &str, flags: libc::c_int) -> Option<io::Result<OwnedFd>> {
+        match &self.fd {
+            Some(fd) => openat2::open_in(fd.as_raw_fd(), host_path, flags),
+            None => match open_dir_path(&self.dir) {
+                Ok(fd) => openat2::open_in(fd.as_raw_fd(), host_path, flags),
+                Err(e) => Some(Err(e)),
+            },
+        }
     }
 
     /// The directory this root stands for.
@@ -190,6 +256,13 @@ impl HostRoot {
         if self.is_host() {
             return std::fs::read_link(host_path).map_err(|e| ReadError::from_io(host_path, e));
         }
+        #[cfg(target_os = "linux")]
+        if let Some(Ok(fd)) = self.openat2(host_path, libc::O_PATH | libc::O_NOFOLLOW) {
+            // An empty name reads the link the descriptor stands for.
+            if let Ok(t) = readlinkat(fd.as_raw_fd(), &CString::default()) {
+                return Ok(PathBuf::from(OsString::from_vec(t)));
+            }
+        }
         let w = self.walk(host_path, false)?;
         let Some(name) = &w.name else {
             return Err(ReadError::from_io(
@@ -226,6 +299,12 @@ impl HostRoot {
         if self.is_host() {
             return std::fs::metadata(host_path).map_err(|e| ReadError::from_io(host_path, e));
         }
+        #[cfg(target_os = "linux")]
+        if let Some(Ok(fd)) = self.openat2(host_path, libc::O_PATH) {
+            if let Ok(m) = File::from(fd).metadata() {
+                return Ok(m);
+            }
+        }
         let w = self.walk(host_path, true)?;
         std::fs::symlink_metadata(w.local(&self.dir))
             .map_err(|e| ReadError::with_link(host_path.to_string(), w.link.clone(), e))
@@ -237,6 +316,12 @@ impl HostRoot {
         if self.is_host() {
             return std::fs::symlink_metadata(host_path)
                 .map_err(|e| ReadError::from_io(host_path, e));
+        }
+        #[cfg(target_os = "linux")]
+        if let Some(Ok(fd)) = self.openat2(host_path, libc::O_PATH | libc::O_NOFOLLOW) {
+            if let Ok(m) = File::from(fd).metadata() {
+                return Ok(m);
+            }
         }
         let w = self.walk(host_path, false)?;
         std::fs::symlink_metadata(w.local(&self.dir))
@@ -275,12 +360,38 @@ impl HostRoot {
         Ok(self.walk(host_path, true)?.local(&self.dir))
     }
 
+    /// The host path `host_path` stands for once every link is resolved
+    /// inside the root (`realpath(3C)` as the root sees it).
+    pub fn canonical(&self, host_path: &str) -> Result<String, ReadError> {
+        if self.is_host() {
+            return std::fs::canonicalize(host_path)
+                .map(|p| p.to_string_lossy().into_owned())
+                .map_err(|e| ReadError::from_io(host_path, e));
+        }
+        // The walk stats every component, so a missing one fails as in
+        // realpath.
+        let w = self.walk(host_path, true)?;
+        let mut s = String::new();
+        for (_, n) in &w.stack[1..] {
+            s.push('/');
+            s.push_str(&String::from_utf8_lossy(n));
+        }
+        if let Some(n) = &w.name {
+            s.push('/');
+            s.push_str(&String::from_utf8_lossy(n.as_bytes()));
+        }
+        if s.is_empty() {
+            s.push('/');
+        }
+        Ok(s)
+    }
+
     /// A descriptor for `host_path` opened with `flags`, resolved inside
     /// the root. `openat2` first on Linux; the walk where it is missing,
     /// and for every error so the message can name the link.
     fn open_fd(&self, host_path: &str, flags: libc::c_int) -> Result<OwnedFd, ReadError> {
         #[cfg(target_os = "linux")]
-        if let Some(Ok(fd)) = openat2::open_in_root(&self.dir, host_path, flags) {
+        if let Some(Ok(fd)) = self.openat2(host_path, flags) {
             return Ok(fd);
         }
         self.open_fd_walk(host_path, flags)
@@ -304,7 +415,7 @@ impl HostRoot {
     fn walk(&self, host_path: &str, follow_last: bool) -> Result<Walked, ReadError> {
         let err =
             |link: &Option<String>, e| ReadError::with_link(host_path.to_string(), link.clone(), e);
-        let root = open_dir_path(&self.dir).map_err(|e| err(&None, e))?;
+        let root = self.root_fd().map_err(|e| err(&None, e))?;
         let mut stack: Vec<(OwnedFd, Vec<u8>)> = vec![(root, Vec::new())];
         let mut queue: Vec<Vec<u8>> = components(host_path.as_bytes());
         queue.reverse(); // popped from the end
@@ -572,8 +683,7 @@ fn set_errno(v: libc::c_int) {
 mod openat2 {
     //! Linux `openat2(2)` with `RESOLVE_IN_ROOT` (Linux 5.6): the kernel
     //! resolves the path as if the root were the process root.
-    use std::os::fd::OwnedFd;
-    use std::path::Path;
+    use std::os::fd::{OwnedFd, RawFd};
     use std::sync::atomic::{AtomicU8, Ordering};
 
     /// `struct open_how` (include/uapi/linux/openat2.h).
@@ -591,18 +701,14 @@ mod openat2 {
     static STATE: AtomicU8 = AtomicU8::new(0);
 
     /// `None` when openat2 is unavailable; otherwise the result.
-    pub(super) fn open_in_root(
-        dir: &Path,
+    pub(super) fn open_in(
+        root: RawFd,
         host_path: &str,
         flags: libc::c_int,
     ) -> Option<std::io::Result<OwnedFd>> {
         if STATE.load(Ordering::Relaxed) == 2 {
             return None;
         }
-        let root = match super::open_dir_path(dir) {
-            Ok(r) => r,
-            Err(e) => return Some(Err(e)),
-        };
         let rel = host_path.trim_start_matches('/');
         let rel = if rel.is_empty() { "." } else { rel };
         let Ok(c) = std::ffi::CString::new(rel) else {
@@ -613,13 +719,12 @@ mod openat2 {
             mode: 0,
             resolve: RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
         };
-        use std::os::fd::AsRawFd;
         // SAFETY: the arguments match openat2(2): a directory descriptor we
         // hold, a C string, a pointer to `open_how` and its size.
         let r = unsafe {
             libc::syscall(
                 libc::SYS_openat2,
-                root.as_raw_fd(),
+                root,
                 c.as_ptr(),
                 &how as *const OpenHow,
                 std::mem::size_of::<OpenHow>(),
@@ -698,6 +803,11 @@ mod tests {
             .map_err(|e| e.to_string())
             .and_then(|fd| read_limited(File::from(fd), p, 1 << 20).map_err(|e| e.to_string()));
         assert_eq!(a, b, "openat2 and the walk disagree on {p}");
+        let c = HostRoot::held(r.dir())
+            .unwrap()
+            .read(p, 1 << 20)
+            .map_err(|e| e.to_string());
+        assert_eq!(a, c, "a held root disagrees on {p}");
         a
     }
 

@@ -27,11 +27,9 @@
 //!   or warns `Missing alias for ...` when the line stopped elsewhere.
 
 use std::collections::{HashMap, HashSet};
-use std::fs::File;
-use std::io::{ErrorKind, Read};
 
 use crate::matches::{Lint, LintCode, MAXPATHLEN};
-use crate::root::HostRoot;
+use crate::root::{HostRoot, ReadError};
 
 /// Largest kernel binding file pptctl reads (the real `driver_aliases` is a
 /// few tens of kilobytes; the kernel loads these whole at boot).
@@ -49,15 +47,10 @@ pub const PATH_TO_INST: &str = "/etc/path_to_inst";
 /// Errors reading a kernel binding file.
 #[derive(Debug, thiserror::Error)]
 pub enum BindingFileError {
-    /// The file exists but cannot be read.
-    #[error("cannot read {file}: {source}")]
-    Read {
-        /// Host path.
-        file: String,
-        /// The I/O error.
-        #[source]
-        source: std::io::Error,
-    },
+    /// The file exists but cannot be read; the error names the file, and
+    /// the link when one was being followed.
+    #[error(transparent)]
+    Read(#[from] ReadError),
     /// The file is larger than [`MAX_BINDING_FILE`].
     #[error("{file} is {size} bytes, more than the {limit} bytes pptctl reads")]
     TooLarge {
@@ -80,43 +73,17 @@ pub fn read_kernel_file(
 ) -> Result<Option<(String, Vec<u8>)>, BindingFileError> {
     let boot = format!("/system/boot{host_path}");
     for p in [boot.as_str(), host_path] {
-        match File::open(root.path(p)) {
-            Ok(f) => {
-                let err = |source| BindingFileError::Read {
-                    file: p.to_string(),
-                    source,
-                };
-                let size = f.metadata().map_err(err)?.len();
-                if size > MAX_BINDING_FILE {
-                    return Err(BindingFileError::TooLarge {
-                        file: p.to_string(),
-                        size,
-                        limit: MAX_BINDING_FILE,
-                    });
-                }
-                let mut bytes = Vec::new();
-                f.take(MAX_BINDING_FILE + 1)
-                    .read_to_end(&mut bytes)
-                    .map_err(|source| BindingFileError::Read {
-                        file: p.to_string(),
-                        source,
-                    })?;
-                if bytes.len() as u64 > MAX_BINDING_FILE {
-                    return Err(BindingFileError::TooLarge {
-                        file: p.to_string(),
-                        size: bytes.len() as u64,
-                        limit: MAX_BINDING_FILE,
-                    });
-                }
-                return Ok(Some((p.to_string(), bytes)));
-            }
-            Err(e) if e.kind() == ErrorKind::NotFound => continue,
-            Err(source) => {
-                return Err(BindingFileError::Read {
-                    file: p.to_string(),
-                    source,
+        match root.read(p, MAX_BINDING_FILE) {
+            Ok(bytes) => return Ok(Some((p.to_string(), bytes))),
+            Err(e) if e.is_not_found() => continue,
+            Err(ReadError::TooLarge { path, size, limit }) => {
+                return Err(BindingFileError::TooLarge {
+                    file: path,
+                    size,
+                    limit,
                 })
             }
+            Err(e) => return Err(e.into()),
         }
     }
     Ok(None)

@@ -24,13 +24,12 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::fs::File;
 use std::io::{self, BufRead, BufReader, ErrorKind, Read};
 
 use pci_core::Diagnostic;
 use serde::Serialize;
 
-use crate::root::HostRoot;
+use crate::root::{HostRoot, ReadError};
 
 /// The boot-module copy, read first by libppt (docs/illumos.md §1.7).
 pub const MATCHES_BOOT: &str = "/system/boot/etc/ppt_matches";
@@ -551,7 +550,11 @@ impl Default for ReadLimits {
 /// Errors reading `ppt_matches`.
 #[derive(Debug, thiserror::Error)]
 pub enum MatchesError {
-    /// The file exists but cannot be opened or read (libppt gives up too).
+    /// The file exists but cannot be opened (libppt gives up too); the
+    /// error names the file, and the link when one was being followed.
+    #[error(transparent)]
+    Open(#[from] ReadError),
+    /// The file was opened but reading it failed.
     #[error("cannot read {file}: {source}")]
     Read {
         /// Host path of the file.
@@ -601,13 +604,12 @@ impl PptMatches {
     /// [`PptMatches::load`] with explicit limits.
     pub fn load_with(root: &HostRoot, limits: ReadLimits) -> Result<PptMatches, MatchesError> {
         for host_path in [MATCHES_BOOT, MATCHES_ETC] {
-            match File::open(root.path(host_path)) {
+            match root.open(host_path) {
                 Ok(f) => {
-                    let err = |source| MatchesError::Read {
-                        file: host_path.to_string(),
-                        source,
-                    };
-                    let size = f.metadata().map_err(err)?.len();
+                    let size = f
+                        .metadata()
+                        .map_err(|e| ReadError::from_io(host_path, e))?
+                        .len();
                     if size > MAX_MATCHES_FILE {
                         return Err(MatchesError::TooLarge {
                             file: host_path.to_string(),
@@ -619,13 +621,8 @@ impl PptMatches {
                     let f = f.take(MAX_MATCHES_FILE);
                     return Self::read(BufReader::new(f), host_path, limits);
                 }
-                Err(e) if e.kind() == ErrorKind::NotFound => continue,
-                Err(source) => {
-                    return Err(MatchesError::Read {
-                        file: host_path.to_string(),
-                        source,
-                    })
-                }
+                Err(e) if e.is_not_found() => continue,
+                Err(e) => return Err(e.into()),
             }
         }
         Ok(PptMatches::default())
