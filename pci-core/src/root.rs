@@ -37,7 +37,7 @@ pub const PERMISSION_HINT: &str =
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
     /// Permissions refused the read.
-    #[error("cannot read {path}: permission denied; {PERMISSION_HINT}")]
+    #[error("cannot read {path}: {source}; {PERMISSION_HINT}")]
     PermissionDenied {
         /// Host path of the file.
         path: String,
@@ -119,7 +119,7 @@ impl ReadError {
     /// The reason alone, for messages that name the file already.
     pub fn reason(&self) -> String {
         match self {
-            ReadError::PermissionDenied { .. } => format!("permission denied; {PERMISSION_HINT}"),
+            ReadError::PermissionDenied { source, .. } => format!("{source}; {PERMISSION_HINT}"),
             ReadError::LinkLoop { link, .. } => {
                 format!("too many levels of symbolic links (a loop) at the link {link}")
             }

@@ -17,6 +17,8 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+
+use pci_core::root::HostRoot;
 use std::str::FromStr;
 
 /// The boot loader of SmartOS boot media.
@@ -139,16 +141,20 @@ impl Layout {
             return Err(BootMediaError::NotADirectory(shown));
         }
         let menu = dir.join("boot/grub/menu.lst");
-        let loader = dir.join("boot/loader.conf");
+        // The media are their own root: a link there resolves on the media,
+        // never to a file of the running host.
+        let media = HostRoot::new(dir);
+        let menu_found = media.is_file("/boot/grub/menu.lst");
+        let loader_found = media.is_file("/boot/loader.conf");
         let style = match forced {
             Some(BootStyle::Grub) => {
-                if !menu.is_file() {
+                if !menu_found {
                     return Err(BootMediaError::NoMenu(menu.display().to_string()));
                 }
                 BootStyle::Grub
             }
             Some(s) => s,
-            None => match (menu.is_file(), loader.is_file()) {
+            None => match (menu_found, loader_found) {
                 (true, false) => BootStyle::Grub,
                 (false, true) => BootStyle::Loader,
                 (true, true) => return Err(BootMediaError::Ambiguous(shown)),

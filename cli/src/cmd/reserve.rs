@@ -66,7 +66,7 @@ pub fn layout(
             // Only the first line says which distribution this is; read
             // no more than that (the file is outside data).
             let mut head = Vec::new();
-            if let Ok(f) = std::fs::File::open(global.root.join("etc/release")) {
+            if let Ok(f) = pci_illumos::root::HostRoot::new(&global.root).open("/etc/release") {
                 let _ = std::io::Read::read_to_end(&mut std::io::Read::take(f, 4096), &mut head);
             }
             if String::from_utf8_lossy(&head)
