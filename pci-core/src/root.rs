@@ -955,7 +955,7 @@ mod tests {
         );
         let s = e.to_string();
         assert!(
-            s.starts_with("cannot read /etc/ppt_matches: permission denied"),
+            s.starts_with("cannot read /etc/ppt_matches: Permission denied"),
             "{s}"
         );
         assert!(
