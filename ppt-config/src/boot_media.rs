@@ -62,6 +62,15 @@ pub enum BootMediaError {
     /// Both were found.
     #[error("{0} holds both boot/grub/menu.lst and boot/loader.conf; say which one boots with --boot-style grub|loader")]
     Ambiguous(String),
+    /// A boot configuration file exists but cannot be examined (a link
+    /// loop, no permission).
+    #[error("{file}: {reason}")]
+    Unreadable {
+        /// The file on the media.
+        file: String,
+        /// Why (names the link of a loop; says what to do when denied).
+        reason: String,
+    },
     /// GRUB was forced but there is no menu.lst to add module lines to.
     #[error("{0} does not exist; GRUB needs its menu.lst to load the files as boot modules")]
     NoMenu(String),
@@ -144,8 +153,16 @@ impl Layout {
         // The media are their own root: a link there resolves on the media,
         // never to a file of the running host.
         let media = HostRoot::new(dir);
-        let menu_found = media.is_file("/boot/grub/menu.lst");
-        let loader_found = media.is_file("/boot/loader.conf");
+        let found = |p: &str| match media.metadata(p) {
+            Ok(m) => Ok(m.is_file()),
+            Err(e) if e.is_not_found() => Ok(false),
+            Err(e) => Err(BootMediaError::Unreadable {
+                file: media.path(p).display().to_string(),
+                reason: e.reason(),
+            }),
+        };
+        let menu_found = found("/boot/grub/menu.lst")?;
+        let loader_found = found("/boot/loader.conf")?;
         let style = match forced {
             Some(BootStyle::Grub) => {
                 if !menu_found {
