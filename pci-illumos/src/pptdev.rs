@@ -64,7 +64,7 @@ pub fn read_links(root: &HostRoot) -> (Vec<PptLink>, Vec<Diagnostic>) {
         Ok(n) => n,
         Err(e) if e.is_not_found() => return (links, diags),
         Err(e) => {
-            diags.push(Diagnostic::at("/dev", None, e.to_string()));
+            diags.push(Diagnostic::at("/dev", None, e.reason()));
             return (links, diags);
         }
     };
@@ -80,7 +80,7 @@ pub fn read_links(root: &HostRoot) -> (Vec<PptLink>, Vec<Diagnostic>) {
         let meta = match root.symlink_metadata(&host_path) {
             Ok(m) => m,
             Err(e) => {
-                diags.push(Diagnostic::at(&host_path, None, e.to_string()));
+                diags.push(Diagnostic::at(&host_path, None, e.reason()));
                 continue;
             }
         };
@@ -95,7 +95,7 @@ pub fn read_links(root: &HostRoot) -> (Vec<PptLink>, Vec<Diagnostic>) {
         let target = match root.read_link(&host_path) {
             Ok(t) => t.to_string_lossy().into_owned(),
             Err(e) => {
-                diags.push(Diagnostic::at(&host_path, None, e.to_string()));
+                diags.push(Diagnostic::at(&host_path, None, e.reason()));
                 continue;
             }
         };
@@ -105,7 +105,7 @@ pub fn read_links(root: &HostRoot) -> (Vec<PptLink>, Vec<Diagnostic>) {
             Ok(p) => p,
             Err(e) => {
                 if !e.is_not_found() {
-                    diags.push(Diagnostic::at(&host_path, None, e.to_string()));
+                    diags.push(Diagnostic::at(&host_path, None, e.reason()));
                 } else if has_devices {
                     diags.push(Diagnostic::at(
                         &host_path,
