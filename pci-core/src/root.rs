@@ -403,7 +403,7 @@ impl HostRoot {
         let err = |e| ReadError::with_link(host_path.to_string(), w.link.clone(), e);
         let name = match &w.name {
             Some(n) => n.clone(),
-            None => CString::from(c".".to_owned()),
+            None => c".".to_owned(),
         };
         // O_NOFOLLOW: the walk found no link here; one swapped in since is
         // refused (ELOOP), never followed out of the root.
