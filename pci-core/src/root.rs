@@ -257,11 +257,8 @@ impl HostRoot {
             return std::fs::read_link(host_path).map_err(|e| ReadError::from_io(host_path, e));
         }
         #[cfg(target_os = "linux")]
-        if let Some(Ok(fd)) = self.openat2(host_path, libc::O_PATH | libc::O_NOFOLLOW) {
-            // An empty name reads the link the descriptor stands for.
-            if let Ok(t) = readlinkat(fd.as_raw_fd(), &CString::default()) {
-                return Ok(PathBuf::from(OsString::from_vec(t)));
-            }
+        if let Some(r) = self.fast(host_path, libc::O_PATH | libc::O_NOFOLLOW, false) {
+            return link_of(&r?, host_path);
         }
         let w = self.walk(host_path, false)?;
         let Some(name) = &w.name else {
@@ -300,10 +297,12 @@ impl HostRoot {
             return std::fs::metadata(host_path).map_err(|e| ReadError::from_io(host_path, e));
         }
         #[cfg(target_os = "linux")]
-        if let Some(Ok(fd)) = self.openat2(host_path, libc::O_PATH) {
-            if let Ok(m) = File::from(fd).metadata() {
-                return Ok(m);
-            }
+        if let Some(r) = self.fast(host_path, libc::O_PATH, false) {
+            return r.and_then(|fd| {
+                File::from(fd)
+                    .metadata()
+                    .map_err(|e| ReadError::from_io(host_path, e))
+            });
         }
         let w = self.walk(host_path, true)?;
         std::fs::symlink_metadata(w.local(&self.dir))
@@ -318,10 +317,12 @@ impl HostRoot {
                 .map_err(|e| ReadError::from_io(host_path, e));
         }
         #[cfg(target_os = "linux")]
-        if let Some(Ok(fd)) = self.openat2(host_path, libc::O_PATH | libc::O_NOFOLLOW) {
-            if let Ok(m) = File::from(fd).metadata() {
-                return Ok(m);
-            }
+        if let Some(r) = self.fast(host_path, libc::O_PATH | libc::O_NOFOLLOW, false) {
+            return r.and_then(|fd| {
+                File::from(fd)
+                    .metadata()
+                    .map_err(|e| ReadError::from_io(host_path, e))
+            });
         }
         let w = self.walk(host_path, false)?;
         std::fs::symlink_metadata(w.local(&self.dir))
@@ -391,10 +392,83 @@ impl HostRoot {
     /// and for every error so the message can name the link.
     fn open_fd(&self, host_path: &str, flags: libc::c_int) -> Result<OwnedFd, ReadError> {
         #[cfg(target_os = "linux")]
-        if let Some(Ok(fd)) = self.openat2(host_path, flags) {
-            return Ok(fd);
+        if let Some(r) = self.fast(host_path, flags, false) {
+            return r;
         }
         self.open_fd_walk(host_path, flags)
+    }
+
+    /// `openat2` where it works: its result, except for the errors whose
+    /// message should name a link (a loop; "not found" unless `probe`) and
+    /// rename races, which are left to the walk (`None`).
+    #[cfg(target_os = "linux")]
+    fn fast(
+        &self,
+        host_path: &str,
+        flags: libc::c_int,
+        probe: bool,
+    ) -> Option<Result<OwnedFd, ReadError>> {
+        match self.openat2(host_path, flags)? {
+            Ok(fd) => Some(Ok(fd)),
+            Err(e) => match e.raw_os_error() {
+                Some(libc::ELOOP | libc::EAGAIN | libc::EXDEV) => None,
+                Some(libc::ENOENT) if !probe => None,
+                _ => Some(Err(ReadError::from_io(host_path, e))),
+            },
+        }
+    }
+
+    /// Opens `host_path` when it exists: `Ok(None)` when it (or a directory
+    /// on its way) does not. For probes where absence is normal (optional
+    /// files, sysfs attributes); on Linux the answer then costs one system
+    /// call and the message does not name a link.
+    pub fn try_open(&self, host_path: &str) -> Result<Option<File>, ReadError> {
+        let r = if self.is_host() {
+            File::open(host_path).map_err(|e| ReadError::from_io(host_path, e))
+        } else {
+            #[cfg(target_os = "linux")]
+            let fast = self.fast(host_path, libc::O_RDONLY, true);
+            #[cfg(not(target_os = "linux"))]
+            let fast = None;
+            match fast {
+                Some(r) => r.map(File::from),
+                None => self.open_fd_walk(host_path, libc::O_RDONLY).map(File::from),
+            }
+        };
+        match r {
+            Ok(f) => Ok(Some(f)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// [`HostRoot::read`] of a file that may be absent (`Ok(None)`), as
+    /// [`HostRoot::try_open`].
+    pub fn try_read(&self, host_path: &str, limit: u64) -> Result<Option<Vec<u8>>, ReadError> {
+        match self.try_open(host_path)? {
+            Some(f) => read_limited(f, host_path, limit).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// [`HostRoot::read_link`] of a link that may be absent (`Ok(None)`),
+    /// as [`HostRoot::try_open`].
+    pub fn try_read_link(&self, host_path: &str) -> Result<Option<PathBuf>, ReadError> {
+        #[cfg(target_os = "linux")]
+        if !self.is_host() {
+            if let Some(r) = self.fast(host_path, libc::O_PATH | libc::O_NOFOLLOW, true) {
+                return match r {
+                    Ok(fd) => link_of(&fd, host_path).map(Some),
+                    Err(e) if e.is_not_found() => Ok(None),
+                    Err(e) => Err(e),
+                };
+            }
+        }
+        match self.read_link(host_path) {
+            Ok(t) => Ok(Some(t)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// [`HostRoot::open_fd`] by the component walk alone.
@@ -478,6 +552,21 @@ impl HostRoot {
             name: None,
             link,
         })
+    }
+}
+
+/// The target of the link open (`O_PATH | O_NOFOLLOW`) at `fd`; a file that
+/// is not a link is `EINVAL`, as `readlink(2)` says.
+#[cfg(target_os = "linux")]
+fn link_of(fd: &OwnedFd, host_path: &str) -> Result<PathBuf, ReadError> {
+    // An empty name reads the link the descriptor stands for (Linux 2.6.39).
+    match readlinkat(fd.as_raw_fd(), &CString::default()) {
+        Ok(t) => Ok(PathBuf::from(OsString::from_vec(t))),
+        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Err(ReadError::from_io(
+            host_path,
+            io::Error::from_raw_os_error(libc::EINVAL),
+        )),
+        Err(e) => Err(ReadError::from_io(host_path, e)),
     }
 }
 

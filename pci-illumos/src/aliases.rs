@@ -73,9 +73,9 @@ pub fn read_kernel_file(
 ) -> Result<Option<(String, Vec<u8>)>, BindingFileError> {
     let boot = format!("/system/boot{host_path}");
     for p in [boot.as_str(), host_path] {
-        match root.read(p, MAX_BINDING_FILE) {
-            Ok(bytes) => return Ok(Some((p.to_string(), bytes))),
-            Err(e) if e.is_not_found() => continue,
+        match root.try_read(p, MAX_BINDING_FILE) {
+            Ok(Some(bytes)) => return Ok(Some((p.to_string(), bytes))),
+            Ok(None) => continue,
             Err(ReadError::TooLarge { path, size, limit }) => {
                 return Err(BindingFileError::TooLarge {
                     file: path,

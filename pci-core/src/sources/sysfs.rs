@@ -437,15 +437,17 @@ fn identity_function(dir: TreeDir<'_>, address: Address, config: &[u8]) -> Optio
 /// whole attribute at once, and a short read of a file is its end).
 fn read_small(root: &HostRoot, path: &str) -> io::Result<String> {
     let mut buf = [0u8; 64];
-    let n = root.open(path).map_err(io::Error::other)?.read(&mut buf)?;
+    let Some(mut f) = root.try_open(path).map_err(io::Error::other)? else {
+        return Err(io::ErrorKind::NotFound.into());
+    };
+    let n = f.read(&mut buf)?;
     Ok(String::from_utf8_lossy(&buf[..n]).into_owned())
 }
 
 /// Reads a small attribute file; `Ok(None)` when it does not exist.
 fn read_attr(root: &HostRoot, path: &str) -> Result<Option<String>, SourceError> {
-    match root.read(path, ATTR_LIMIT) {
-        Ok(b) => Ok(Some(String::from_utf8_lossy(&b).into_owned())),
-        Err(e) if e.is_not_found() => Ok(None),
+    match root.try_read(path, ATTR_LIMIT) {
+        Ok(b) => Ok(b.map(|b| String::from_utf8_lossy(&b).into_owned())),
         Err(e) => Err(source_error(root, e)),
     }
 }
@@ -574,7 +576,7 @@ fn read_resources(dir: TreeDir<'_>, f: &mut Function, warnings: &mut Vec<Diagnos
 
 /// The last path component of a symlink's target.
 fn link_name(root: &HostRoot, path: &str) -> Option<String> {
-    let target = root.read_link(path).ok()?;
+    let target = root.try_read_link(path).ok()??;
     target.file_name().map(|n| n.to_string_lossy().into_owned())
 }
 
