@@ -640,10 +640,14 @@ fn components(p: &[u8]) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// Flags for a directory held only to walk through.
+/// Flags for a directory held only to walk through: search permission is
+/// all a path lookup needs, so no more is asked for (Linux `O_PATH`;
+/// illumos `O_SEARCH`, usr/src/uts/common/sys/fcntl.h in illumos-gate).
 #[cfg(target_os = "linux")]
 const DIR_FLAGS: libc::c_int = libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC;
-#[cfg(not(target_os = "linux"))]
+#[cfg(any(target_os = "illumos", target_os = "solaris"))]
+const DIR_FLAGS: libc::c_int = libc::O_SEARCH | libc::O_DIRECTORY | libc::O_CLOEXEC;
+#[cfg(not(any(target_os = "linux", target_os = "illumos", target_os = "solaris")))]
 const DIR_FLAGS: libc::c_int = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC;
 
 fn cstring(p: &Path) -> io::Result<CString> {
