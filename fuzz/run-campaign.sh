@@ -8,7 +8,7 @@
 # SECONDS_PER_TARGET defaults to 180; with no TARGET every target in the
 # table below runs, one after another, on one core at low priority. Each run
 # continues from fuzz/corpus/TARGET (working corpus, not committed) plus the
-# committed seeds in fuzz/seeds/TARGET, then the corpus is minimised
+# committed seeds in fuzz/seeds/TARGET.tar.gz, then the corpus is minimised
 # (`cargo fuzz cmin`). Crashes and timeouts land in fuzz/artifacts/TARGET.
 # The summary (executions, coverage and features from libFuzzer's final
 # stats, findings) is printed at the end and kept in
@@ -18,9 +18,13 @@
 #   rustup toolchain install nightly && cargo install cargo-fuzz
 # CI does not run this; it runs the fast deterministic tests only.
 #
-# PPTCTL_FUZZ_SAVE_SEEDS=1 copies the minimised corpus entries of at most
-# 4 KiB into fuzz/seeds/TARGET (review before committing: only targets
-# seeded from the project's own fixtures should be committed).
+# PPTCTL_FUZZ_SUMMARY_ONLY=1 runs nothing and prints the summary of the
+# last run's logs (fuzz/artifacts/TARGET/run.log).
+#
+# PPTCTL_FUZZ_SAVE_SEEDS=1 packs the minimised corpus entries of at most
+# 4 KiB into fuzz/seeds/TARGET.tar.gz (review before committing: only
+# targets seeded from the project's own fixtures should be committed, as
+# entries can hold fragments of the real data).
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -69,6 +73,23 @@ make_seed() {
     esac
 }
 
+# One summary line from a target's run log: executions, and coverage (cov:
+# edges) and features (ft:) from libFuzzer's last status line.
+summarise() {
+    local name="$1" rc="$2" log="artifacts/$1/run.log" execs done_line cov ft found kept
+    execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" 2>/dev/null | tail -1 | grep -o '[0-9]*$' || true)
+    done_line=$(grep -E '^#[0-9]+[[:space:]]+(DONE|pulse|NEW|REDUCE|INITED)' "$log" 2>/dev/null | tail -1 || true)
+    cov=$(echo "$done_line" | grep -o 'cov: [0-9]*' | grep -o '[0-9]*' || true)
+    ft=$(echo "$done_line" | grep -o 'ft: [0-9]*' | grep -o '[0-9]*' || true)
+    found=$(find "artifacts/$name" -type f \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' -o -name 'leak-*' \) | wc -l)
+    kept=$(find "corpus/$name" -type f 2>/dev/null | wc -l)
+    line=$(printf '%-14s exit=%-3s execs=%-10s cov=%-6s ft=%-7s corpus(min)=%-5s findings=%s' \
+        "$name" "$rc" "${execs:-?}" "${cov:-?}" "${ft:-?}" "$kept" "$found")
+    echo "$line"
+    echo "$line" >>"$results"
+    summary+=("$line")
+}
+
 cd "$here"
 mkdir -p corpus artifacts
 results="$here/campaign-results.txt"
@@ -82,10 +103,18 @@ while read -r name max_len seeds; do
         continue
     fi
     corpus="corpus/$name"
-    mkdir -p "$corpus" "seeds/$name" "artifacts/$name"
-    # The seed directories libFuzzer reads (it never writes to them).
-    dirs=("seeds/$name")
+    mkdir -p "$corpus" seeds "artifacts/$name"
+    log="artifacts/$name/run.log"
+    if [ "${PPTCTL_FUZZ_SUMMARY_ONLY:-0}" = 1 ]; then
+        summarise "$name" "?"
+        continue
+    fi
+    # The seed directory libFuzzer reads (it never writes to it): the
+    # committed seeds and the table's.
     stage="$(mktemp -d)"
+    if [ -f "seeds/$name.tar.gz" ]; then
+        tar -xzf "seeds/$name.tar.gz" -C "$stage"
+    fi
     for s in $seeds; do
         if [[ "$s" == @* ]]; then
             make_seed "$s" "$stage"
@@ -100,9 +129,8 @@ while read -r name max_len seeds; do
             fi
         done
     done
-    dirs+=("$stage")
+    dirs=("$stage")
     nseeds=$(find "${dirs[@]}" -type f | wc -l)
-    log="artifacts/$name/run.log"
     echo "== $name: $secs s, $nseeds seed files, max_len $max_len"
     set +e
     nice -n 10 cargo +nightly fuzz run -O "$name" "$corpus" "${dirs[@]}" -- \
@@ -111,23 +139,14 @@ while read -r name max_len seeds; do
     rc=$?
     set -e
     rm -rf "$stage"
-    execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || true)
-    done_line=$(grep -E '^#[0-9]+ +(DONE|pulse|NEW|REDUCE)' "$log" | tail -1 || true)
-    cov=$(echo "$done_line" | grep -o 'cov: [0-9]*' | grep -o '[0-9]*' || true)
-    ft=$(echo "$done_line" | grep -o 'ft: [0-9]*' | grep -o '[0-9]*' || true)
-    found=$(find "artifacts/$name" -type f \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' -o -name 'leak-*' \) | wc -l)
     # Minimise the working corpus in place.
     nice -n 10 cargo +nightly fuzz cmin -O "$name" "$corpus" -- -max_len="$max_len" \
         >"artifacts/$name/cmin.log" 2>&1 || true
-    kept=$(find "$corpus" -type f | wc -l)
     if [ "${PPTCTL_FUZZ_SAVE_SEEDS:-0}" = 1 ]; then
-        find "$corpus" -type f -size -4097c -exec cp {} "seeds/$name/" \;
+        (cd "$corpus" && find . -type f -size -4097c -print0 | sort -z |
+            tar --null -T - -czf "$here/seeds/$name.tar.gz")
     fi
-    line=$(printf '%-14s exit=%-3s execs=%-10s cov=%-6s ft=%-7s corpus(min)=%-5s findings=%s' \
-        "$name" "$rc" "${execs:-?}" "${cov:-?}" "${ft:-?}" "$kept" "$found")
-    echo "$line"
-    echo "$line" >>"$results"
-    summary+=("$line")
+    summarise "$name" "$rc"
 done <<<"$TARGETS"
 
 echo
