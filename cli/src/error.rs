@@ -47,12 +47,14 @@ const MAX_PAYLOAD: u64 = 16 << 20;
 pub fn read_payload(file: &std::path::Path) -> Result<Vec<u8>, CliError> {
     use std::io::Read;
     let shown = file.display();
+    // The library's wording: a permission error says what to do.
+    let reason = |e| pci_illumos::root::ReadError::from_io(shown.to_string(), e).reason();
     let f = std::fs::File::open(file)
-        .map_err(|e| CliError::input(format!("{shown}: cannot read: {e}")))?;
+        .map_err(|e| CliError::input(format!("{shown}: cannot read: {}", reason(e))))?;
     let mut bytes = Vec::new();
     f.take(MAX_PAYLOAD + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| CliError::input(format!("{shown}: cannot read: {e}")))?;
+        .map_err(|e| CliError::input(format!("{shown}: cannot read: {}", reason(e))))?;
     if bytes.len() as u64 > MAX_PAYLOAD {
         return Err(CliError::input(format!(
             "{shown}: larger than {MAX_PAYLOAD} bytes; not a vmadm payload"

@@ -9,25 +9,31 @@ use std::path::Path;
 
 use pci_core::{Address, Diagnostic, Host};
 
+use crate::root::{HostRoot, ReadError};
+
 /// Why a cfgspace directory cannot be used at all.
 #[derive(Debug, thiserror::Error)]
-#[error("{dir}: {source}")]
+#[error("{dir}: {}", .source.reason())]
 pub struct CfgspaceError {
     /// The directory as given.
     pub dir: String,
-    /// The I/O error.
+    /// Why it cannot be listed (a permission error says what to do).
     #[source]
-    pub source: std::io::Error,
+    pub source: ReadError,
 }
 
-/// Reads at most `limit + 1` bytes: enough to tell a file of a wrong size
-/// without reading a huge one whole.
-fn read_at_most(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+/// Reads at most `limit + 1` bytes of `/name` in the directory taken as a
+/// root (a link among the files resolves inside it): enough to tell a
+/// file of a wrong size without reading a huge one whole.
+fn read_at_most(dir: &HostRoot, name: &str, limit: u64) -> Result<Vec<u8>, String> {
     use std::io::Read;
+    let host_path = format!("/{name}");
     let mut bytes = Vec::new();
-    std::fs::File::open(path)?
+    dir.open(&host_path)
+        .map_err(|e| format!("cannot read: {}", e.reason()))?
         .take(limit + 1)
-        .read_to_end(&mut bytes)?;
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
     Ok(bytes)
 }
 
@@ -51,16 +57,19 @@ pub fn parse_name(name: &str) -> Option<Address> {
 /// node become warnings. Returns how many files were joined.
 pub fn join(host: &mut Host, dir: &Path) -> Result<usize, CfgspaceError> {
     let shown = dir.display().to_string();
-    let rd = std::fs::read_dir(dir).map_err(|source| CfgspaceError {
-        dir: shown.clone(),
-        source,
-    })?;
-    let mut names: Vec<String> = rd
-        .filter_map(Result::ok)
-        .map(|e| e.file_name().to_string_lossy().into_owned())
+    // The directory is the root of what is read: a `.pci` link leads to a
+    // file inside it, never to one of the host's.
+    let root = HostRoot::new(dir);
+    let names: Vec<String> = root
+        .read_dir("/")
+        .map_err(|source| CfgspaceError {
+            dir: shown.clone(),
+            source,
+        })?
+        .into_iter()
+        .map(|n| n.to_string_lossy().into_owned())
         .filter(|n| n.ends_with(".pci"))
         .collect();
-    names.sort();
     let mut joined = 0;
     for name in names {
         let file = format!("{shown}/{name}");
@@ -72,11 +81,10 @@ pub fn join(host: &mut Host, dir: &Path) -> Result<usize, CfgspaceError> {
             ));
             continue;
         };
-        let bytes = match read_at_most(&dir.join(&name), 4096) {
+        let bytes = match read_at_most(&root, &name, 4096) {
             Ok(b) => b,
             Err(e) => {
-                host.warnings
-                    .push(Diagnostic::at(&file, None, format!("cannot read: {e}")));
+                host.warnings.push(Diagnostic::at(&file, None, e));
                 continue;
             }
         };

@@ -10,9 +10,8 @@
 //! filesystem for these files.
 
 use std::io::{ErrorKind, Read};
-use std::path::Path;
 
-use crate::root::HostRoot;
+use crate::root::{HostRoot, ReadError};
 
 /// The largest configuration file read (the real `driver_aliases` is a few
 /// tens of kilobytes; the kernel loads these whole at boot).
@@ -68,6 +67,15 @@ impl FileState {
         }
     }
 
+    /// The error of an unreadable file as a [`ReadError`] naming `shown`.
+    pub fn read_error(&self, shown: &str) -> Option<ReadError> {
+        self.io_error().map(|source| ReadError::Io {
+            path: shown.to_string(),
+            link: None,
+            source,
+        })
+    }
+
     /// The I/O error of an unreadable file, rebuilt with its kind and text.
     pub fn io_error(&self) -> Option<std::io::Error> {
         match self {
@@ -79,21 +87,24 @@ impl FileState {
     }
 }
 
-/// Reads `path` whole, at most [`MAX_CONFIG_FILE`] bytes: the one function
-/// through which the configuration files are read.
-pub fn read_file(path: &Path) -> FileState {
-    let unreadable = |e: std::io::Error| FileState::Unreadable {
+/// Reads `host_path` under `root` whole, at most [`MAX_CONFIG_FILE`]
+/// bytes: the one function through which the configuration files are read.
+/// The path resolves as the root sees it ([`HostRoot::open`]): a link never
+/// leads out of the root, and a read refused by permissions says what to do.
+pub fn read_file(root: &HostRoot, host_path: &str) -> FileState {
+    let unreadable = |e: ReadError| FileState::Unreadable {
         kind: e.kind(),
-        message: e.to_string(),
+        message: e.reason(),
     };
-    let f = match std::fs::File::open(path) {
+    let f = match root.open(host_path) {
         Ok(f) => f,
-        Err(e) if e.kind() == ErrorKind::NotFound => return FileState::Absent,
+        Err(e) if e.is_not_found() => return FileState::Absent,
         Err(e) => return unreadable(e),
     };
+    let io_unreadable = |e: std::io::Error| unreadable(ReadError::from_io(host_path, e));
     let size = match f.metadata() {
         Ok(m) => m.len(),
-        Err(e) => return unreadable(e),
+        Err(e) => return io_unreadable(e),
     };
     if size > MAX_CONFIG_FILE {
         return FileState::TooLarge { size };
@@ -101,7 +112,7 @@ pub fn read_file(path: &Path) -> FileState {
     let mut bytes = Vec::new();
     // `take` also bounds a file that grows while read.
     if let Err(e) = f.take(MAX_CONFIG_FILE + 1).read_to_end(&mut bytes) {
-        return unreadable(e);
+        return io_unreadable(e);
     }
     if bytes.len() as u64 > MAX_CONFIG_FILE {
         return FileState::TooLarge {
@@ -156,18 +167,19 @@ impl ConfigFiles {
     pub fn capture_root(root: &HostRoot) -> ConfigFiles {
         let mut set = ConfigFiles::default();
         for p in ROOT_FILES {
-            set.capture(Origin::Root, p, &root.path(p));
+            set.capture(Origin::Root, p, root);
         }
         set
     }
 
-    /// Reads `local` and records it as `path` of `origin` (replacing an
-    /// earlier capture of the same file).
-    pub fn capture(&mut self, origin: Origin, path: &str, local: &Path) {
+    /// Reads `path` under `base` (the host root, or the boot media as its
+    /// own root) and records it as `path` of `origin` (replacing an earlier
+    /// capture of the same file).
+    pub fn capture(&mut self, origin: Origin, path: &str, base: &HostRoot) {
         self.insert(CapturedFile {
             origin,
             path: path.to_string(),
-            state: read_file(local),
+            state: read_file(base, path),
         });
     }
 

@@ -24,9 +24,8 @@ pub fn illumos(root: &HostRoot) -> (HostFacts, Vec<Diagnostic>) {
         os: Some("illumos".to_string()),
         ..Default::default()
     };
-    let module = root.path(VMM_VTD_MODULE);
-    let misc = module.parent().map(std::path::Path::to_path_buf);
-    if !module.exists() && misc.as_deref().is_some_and(std::path::Path::is_dir) {
+    let misc = VMM_VTD_MODULE.rsplit_once('/').map_or("/", |(dir, _)| dir);
+    if !root.exists(VMM_VTD_MODULE) && root.is_dir(misc) {
         facts.iommu = Some(IommuFacts {
             present: false,
             kind: Some("vt-d".to_string()),

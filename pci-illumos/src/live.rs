@@ -31,6 +31,10 @@ pub enum LiveError {
         #[source]
         source: std::io::Error,
     },
+    /// A device node that permissions keep closed (the message says what
+    /// to do).
+    #[error(transparent)]
+    Denied(#[from] crate::root::ReadError),
     /// The snapshot the kernel returned did not parse.
     #[error("live devinfo snapshot: {0}")]
     Snapshot(#[from] crate::devinfo::DevinfoError),
@@ -104,11 +108,17 @@ mod sys {
     use crate::devinfo::{to_host, Snapshot};
     use crate::ioctl::*;
     use crate::pptdev::read_links;
-    use crate::root::HostRoot;
+    use crate::root::{HostRoot, ReadError};
 
     fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> LiveError {
         let what = what.into();
-        move |source| LiveError::Io { what, source }
+        move |source: std::io::Error| {
+            if source.kind() == std::io::ErrorKind::PermissionDenied {
+                LiveError::Denied(ReadError::from_io(what, source))
+            } else {
+                LiveError::Io { what, source }
+            }
+        }
     }
 
     /// Takes a snapshot (subtree, properties, minors) and copies it out.
@@ -191,11 +201,10 @@ mod sys {
                 .ppt_links
                 .iter()
                 .find(|l| l.path.as_deref() == Some(n.path.as_str()))
-                .and_then(|l| File::open(root.path(&l.dev)).ok());
+                .and_then(|l| root.open(&l.dev).ok());
             let config = if let Some(ppt) = via_ppt {
                 read_config(|off| ppt_dword(&ppt, off))
-            } else if let Some(reg) = nexus_of(&n.path).and_then(|p| File::open(root.path(&p)).ok())
-            {
+            } else if let Some(reg) = nexus_of(&n.path).and_then(|p| root.open(&p).ok()) {
                 let a = f.address;
                 read_config(|off| pcitool_dword(&reg, a.bus, a.device, a.function, off))
             } else {

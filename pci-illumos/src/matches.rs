@@ -30,7 +30,7 @@ use pci_core::Diagnostic;
 use serde::Serialize;
 
 use crate::files::{ConfigFiles, FileState, Origin};
-use crate::root::HostRoot;
+use crate::root::{HostRoot, ReadError};
 
 /// The boot-module copy, read first by libppt (docs/illumos.md §1.7).
 pub const MATCHES_BOOT: &str = "/system/boot/etc/ppt_matches";
@@ -551,7 +551,11 @@ impl Default for ReadLimits {
 /// Errors reading `ppt_matches`.
 #[derive(Debug, thiserror::Error)]
 pub enum MatchesError {
-    /// The file exists but cannot be opened or read (libppt gives up too).
+    /// The file exists but cannot be opened (libppt gives up too); the
+    /// error names the file, and the link when one was being followed.
+    #[error(transparent)]
+    Open(#[from] ReadError),
+    /// The file was opened but reading it failed.
     #[error("cannot read {file}: {source}")]
     Read {
         /// Host path of the file.
@@ -602,7 +606,7 @@ impl PptMatches {
     pub fn load_with(root: &HostRoot, limits: ReadLimits) -> Result<PptMatches, MatchesError> {
         let mut files = ConfigFiles::default();
         for p in [MATCHES_BOOT, MATCHES_ETC] {
-            files.capture(Origin::Root, p, &root.path(p));
+            files.capture(Origin::Root, p, root);
         }
         Self::from_files_with(&files, limits)
     }

@@ -10,8 +10,6 @@
 //! under `--root`. A link whose target is missing, or whose path names no
 //! device node, makes pptadm print nothing at all; we report it instead.
 
-use std::path::Path;
-
 use pci_core::{Diagnostic, Host, PptLink};
 
 use crate::devfs::DevfsPath;
@@ -61,30 +59,27 @@ pub fn resolve_lexically(base: &str, target: &str) -> String {
 pub fn read_links(root: &HostRoot) -> (Vec<PptLink>, Vec<Diagnostic>) {
     let mut links = Vec::new();
     let mut diags = Vec::new();
-    let dev = root.path("/dev");
-    let Ok(rd) = std::fs::read_dir(&dev) else {
-        return (links, diags);
+    let names = match root.read_dir("/dev") {
+        Ok(n) => n,
+        Err(e) if e.is_not_found() => return (links, diags),
+        Err(e) => {
+            diags.push(Diagnostic::at("/dev", None, e.reason()));
+            return (links, diags);
+        }
     };
-    let mut names: Vec<Vec<u8>> = rd
-        .filter_map(Result::ok)
-        .map(|e| e.file_name().into_encoded_bytes())
-        .filter(|n| n.starts_with(b"ppt"))
-        .collect();
-    // glob(3C) sorts in the C locale: byte order.
-    names.sort();
-    let has_devices = root.path("/devices").is_dir();
+    // glob(3C) sorts in the C locale: byte order (read_dir sorts so).
+    let names = names
+        .into_iter()
+        .map(|n| n.into_encoded_bytes())
+        .filter(|n| n.starts_with(b"ppt"));
+    let has_devices = root.is_dir("/devices");
     for raw in names {
         let name = String::from_utf8_lossy(&raw).into_owned();
         let host_path = format!("/dev/{name}");
-        let local = dev.join(&name);
-        let meta = match std::fs::symlink_metadata(&local) {
+        let meta = match root.symlink_metadata(&host_path) {
             Ok(m) => m,
             Err(e) => {
-                diags.push(Diagnostic::at(
-                    &host_path,
-                    None,
-                    format!("cannot stat: {e}"),
-                ));
+                diags.push(Diagnostic::at(&host_path, None, e.reason()));
                 continue;
             }
         };
@@ -96,25 +91,32 @@ pub fn read_links(root: &HostRoot) -> (Vec<PptLink>, Vec<Diagnostic>) {
             ));
             continue;
         }
-        let target = match std::fs::read_link(&local) {
+        let target = match root.read_link(&host_path) {
             Ok(t) => t.to_string_lossy().into_owned(),
             Err(e) => {
-                diags.push(Diagnostic::at(
-                    &host_path,
-                    None,
-                    format!("cannot read link: {e}"),
-                ));
+                diags.push(Diagnostic::at(&host_path, None, e.reason()));
                 continue;
             }
         };
-        let resolved = resolve_lexically("/dev", &target);
-        if has_devices && !exists_under(root, &resolved) {
-            diags.push(Diagnostic::at(
-                &host_path,
-                None,
-                format!("dangling link to {target}: pptadm would list nothing while it exists"),
-            ));
-        }
+        // realpath(3C) as the root sees it: links inside /devices are
+        // followed, and none leads out of the root.
+        let resolved = match root.canonical(&host_path) {
+            Ok(p) => p,
+            Err(e) => {
+                if !e.is_not_found() {
+                    diags.push(Diagnostic::at(&host_path, None, e.reason()));
+                } else if has_devices {
+                    diags.push(Diagnostic::at(
+                        &host_path,
+                        None,
+                        format!(
+                            "dangling link to {target}: pptadm would list nothing while it exists"
+                        ),
+                    ));
+                }
+                resolve_lexically("/dev", &target)
+            }
+        };
         let path = match link_devfs_path(&resolved) {
             Ok(p) => Some(p.to_string()),
             Err(why) => {
@@ -133,11 +135,6 @@ pub fn read_links(root: &HostRoot) -> (Vec<PptLink>, Vec<Diagnostic>) {
         });
     }
     (links, diags)
-}
-
-fn exists_under(root: &HostRoot, host_path: &str) -> bool {
-    let p = root.path(host_path);
-    Path::new(&p).symlink_metadata().is_ok()
 }
 
 /// Warnings for links whose path names no function or nexus of `host`

@@ -17,6 +17,8 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+
+use pci_core::root::HostRoot;
 use std::str::FromStr;
 
 /// The boot loader of SmartOS boot media.
@@ -60,6 +62,15 @@ pub enum BootMediaError {
     /// Both were found.
     #[error("{0} holds both boot/grub/menu.lst and boot/loader.conf; say which one boots with --boot-style grub|loader")]
     Ambiguous(String),
+    /// A boot configuration file exists but cannot be examined (a link
+    /// loop, no permission).
+    #[error("{file}: {reason}")]
+    Unreadable {
+        /// The file on the media.
+        file: String,
+        /// Why (names the link of a loop; says what to do when denied).
+        reason: String,
+    },
     /// GRUB was forced but there is no menu.lst to add module lines to.
     #[error("{0} does not exist; GRUB needs its menu.lst to load the files as boot modules")]
     NoMenu(String),
@@ -139,16 +150,28 @@ impl Layout {
             return Err(BootMediaError::NotADirectory(shown));
         }
         let menu = dir.join("boot/grub/menu.lst");
-        let loader = dir.join("boot/loader.conf");
+        // The media are their own root: a link there resolves on the media,
+        // never to a file of the running host.
+        let media = HostRoot::new(dir);
+        let found = |p: &str| match media.metadata(p) {
+            Ok(m) => Ok(m.is_file()),
+            Err(e) if e.is_not_found() => Ok(false),
+            Err(e) => Err(BootMediaError::Unreadable {
+                file: media.path(p).display().to_string(),
+                reason: e.reason(),
+            }),
+        };
+        let menu_found = found("/boot/grub/menu.lst")?;
+        let loader_found = found("/boot/loader.conf")?;
         let style = match forced {
             Some(BootStyle::Grub) => {
-                if !menu.is_file() {
+                if !menu_found {
                     return Err(BootMediaError::NoMenu(menu.display().to_string()));
                 }
                 BootStyle::Grub
             }
             Some(s) => s,
-            None => match (menu.is_file(), loader.is_file()) {
+            None => match (menu_found, loader_found) {
                 (true, false) => BootStyle::Grub,
                 (false, true) => BootStyle::Loader,
                 (true, true) => return Err(BootMediaError::Ambiguous(shown)),

@@ -125,7 +125,7 @@ pub fn reserve_layout(
         None => {
             let mut files = ConfigFiles::default();
             let release = pci_illumos::files::RELEASE;
-            files.capture(Origin::Root, release, &HostRoot::new(root).path(release));
+            files.capture(Origin::Root, release, &HostRoot::new(root));
             if files.is_smartos() {
                 Err(SessionError::SmartosRamdisk)
             } else {
@@ -443,7 +443,7 @@ impl Session {
         let modules = nextboot::modules(files, m.style);
         let etc = pci_illumos::matches::MATCHES_ETC;
         let found = nextboot::next_boot_file(files, &m, &modules, etc).map_err(|e| match e {
-            BindingFileError::Read { file, source } => MatchesError::Read { file, source },
+            BindingFileError::Read(e) => MatchesError::Open(e),
             BindingFileError::TooLarge { file, size, limit } => {
                 MatchesError::TooLarge { file, size, limit }
             }

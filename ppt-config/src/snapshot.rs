@@ -20,8 +20,10 @@ mod convert;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use pci_core::sources::SourceError;
 use pci_core::{Diagnostic, Host};
 use pci_illumos::files::{CapturedFile, ConfigFiles, FileState, Origin};
+use pci_illumos::root::HostRoot;
 use serde::{Deserialize, Serialize};
 
 use crate::boot_media::BootStyle;
@@ -38,15 +40,10 @@ pub const SNAPSHOT_LIMIT: u64 = 256 << 20;
 /// Why a snapshot cannot be read.
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
-    /// The file cannot be read.
-    #[error("cannot read {file}: {source}")]
-    Io {
-        /// The file as given.
-        file: String,
-        /// The I/O error.
-        #[source]
-        source: std::io::Error,
-    },
+    /// The file cannot be read (the message names it, and says what to
+    /// do when permissions refused the read).
+    #[error(transparent)]
+    Read(pci_core::sources::SourceError),
     /// The document is not a valid version 2 snapshot.
     #[error("{file}: {message}")]
     Invalid {
@@ -403,7 +400,7 @@ fn captured_file(f: &FileV2) -> Result<CapturedFile, String> {
 fn host_name(files: &ConfigFiles, root: &Path) -> Option<String> {
     let _ = files;
     ["/etc/nodename", "/etc/hostname"].iter().find_map(|p| {
-        match pci_illumos::files::read_file(&root.join(p.trim_start_matches('/'))) {
+        match pci_illumos::files::read_file(&HostRoot::new(root), p) {
             FileState::Present(b) => String::from_utf8_lossy(&b)
                 .lines()
                 .next()
@@ -545,29 +542,15 @@ pub fn format_of(bytes: &[u8]) -> Option<String> {
 
 /// Reads at most [`SNAPSHOT_LIMIT`] bytes of `path`.
 pub fn read_bounded(path: &Path) -> Result<Vec<u8>, SnapshotError> {
-    use std::io::Read;
-    let shown = path.display().to_string();
-    let io = |source| SnapshotError::Io {
-        file: shown.clone(),
-        source,
-    };
-    let f = std::fs::File::open(path).map_err(io)?;
-    let too_large = || SnapshotError::Invalid {
-        file: shown.clone(),
-        message: format!("larger than {SNAPSHOT_LIMIT} bytes; not a pptctl snapshot"),
-    };
-    // By size first: a huge file costs no memory at all.
-    if f.metadata().map_err(io)?.len() > SNAPSHOT_LIMIT {
-        return Err(too_large());
-    }
-    let mut bytes = Vec::new();
-    f.take(SNAPSHOT_LIMIT + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
-    if bytes.len() as u64 > SNAPSHOT_LIMIT {
-        return Err(too_large());
-    }
-    Ok(bytes)
+    // pci-core owns bounded reads of a file given on the command line (a
+    // refused read says to run as root or use an offline source).
+    pci_core::sources::read_bounded(path, SNAPSHOT_LIMIT).map_err(|e| match e {
+        SourceError::NotRecognised { file, .. } => SnapshotError::Invalid {
+            file,
+            message: format!("larger than {SNAPSHOT_LIMIT} bytes; not a pptctl snapshot"),
+        },
+        other => SnapshotError::Read(other),
+    })
 }
 
 #[cfg(test)]

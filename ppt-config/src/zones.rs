@@ -12,6 +12,7 @@
 use std::path::Path;
 
 use pci_illumos::files::{read_file, FileState};
+use pci_illumos::root::HostRoot;
 use serde::{Deserialize, Serialize};
 
 /// Where zonecfg keeps zone configurations.
@@ -152,7 +153,7 @@ pub fn parse_zone(xml: &str, file: &str) -> Option<BhyveZone> {
 /// read.
 pub fn read_zone(root: &Path, name: &str) -> Result<Option<BhyveZone>, String> {
     let file = format!("{ZONES_DIR}/{name}.xml");
-    match read_file(&root.join(file.trim_start_matches('/'))) {
+    match read_file(&HostRoot::new(root), &file) {
         FileState::Present(bytes) => Ok(parse_zone(&String::from_utf8_lossy(&bytes), &file)),
         FileState::Absent => Ok(None),
         FileState::Unreadable { message, .. } => Err(format!("{file}: cannot read: {message}")),
@@ -165,21 +166,21 @@ pub fn read_zone(root: &Path, name: &str) -> Result<Option<BhyveZone>, String> {
 /// Reads every `/etc/zones/*.xml` under `root` (the index file and
 /// templates hold no bhyve zone and are skipped by brand).
 pub fn read(root: &Path) -> Zones {
-    let dir = root.join(ZONES_DIR.trim_start_matches('/'));
-    let entries = match std::fs::read_dir(&dir) {
+    let base = HostRoot::new(root);
+    let entries = match base.read_dir(ZONES_DIR) {
         Ok(e) => e,
-        Err(e) => return Zones::Unknown(format!("{ZONES_DIR} cannot be read: {e}")),
+        Err(e) => return Zones::Unknown(format!("{ZONES_DIR} cannot be read: {}", e.reason())),
     };
     let mut names: Vec<String> = entries
-        .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().into_string().ok())
+        .into_iter()
+        .filter_map(|e| e.into_string().ok())
         .filter(|n| n.ends_with(".xml"))
         .collect();
     names.sort();
     let mut zones = Vec::new();
     for n in names {
         let file = format!("{ZONES_DIR}/{n}");
-        if let FileState::Present(bytes) = read_file(&dir.join(&n)) {
+        if let FileState::Present(bytes) = read_file(&base, &file) {
             if let Some(z) = parse_zone(&String::from_utf8_lossy(&bytes), &file) {
                 zones.push(z);
             }

@@ -12,13 +12,15 @@
 //! The illumos counterpart (data under `--root`) lives in pci-illumos
 //! (`pci_illumos::hostfacts`).
 //!
+//! Each tree is read as its own root (see [`crate::root`]): a link in a
+//! copied tree resolves inside it, never to the running host's files.
+//!
 //! Nothing here panics on odd files; unreadable files become [`Diagnostic`]s.
 
-use std::fs;
-use std::io;
 use std::path::Path;
 
 use crate::host::{CpuVendor, Diagnostic, HostFacts, IommuFacts};
+use crate::root::{HostRoot, ReadError};
 
 /// The CPU vendor named by `/proc/cpuinfo` text: `vendor_id` first, then
 /// the virtualization flags (`vmx` Intel, `svm` AMD) as virt-host-validate does.
@@ -52,29 +54,32 @@ pub fn cpu_vendor_from_cpuinfo(text: &str) -> Option<CpuVendor> {
     flags_vendor
 }
 
-/// Names in a directory, sorted; `Ok(None)` when it does not exist.
-fn dir_names(dir: &Path) -> io::Result<Option<Vec<String>>> {
-    match fs::read_dir(dir) {
-        Ok(rd) => {
-            let mut names = Vec::new();
-            for e in rd {
-                names.push(e?.file_name().to_string_lossy().into_owned());
-            }
-            names.sort();
-            Ok(Some(names))
-        }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+/// Names in a directory of the tree, sorted; `Ok(None)` when it does not
+/// exist.
+fn dir_names(root: &HostRoot, dir: &str) -> Result<Option<Vec<String>>, ReadError> {
+    match root.read_dir(dir) {
+        Ok(names) => Ok(Some(
+            names
+                .into_iter()
+                .map(|n| n.to_string_lossy().into_owned())
+                .collect(),
+        )),
+        Err(e) if e.is_not_found() => Ok(None),
         Err(e) => Err(e),
     }
 }
 
-fn note(warnings: &mut Vec<Diagnostic>, path: &Path, e: &io::Error) {
+fn note(warnings: &mut Vec<Diagnostic>, root: &HostRoot, e: &ReadError) {
     warnings.push(Diagnostic::at(
-        path.display().to_string(),
+        root.path(e.path()).display().to_string(),
         None,
-        format!("cannot read: {e}"),
+        format!("cannot read: {}", e.reason()),
     ));
 }
+
+/// The most of `/proc/cpuinfo` read (a 1024-CPU host writes about 1.5 MiB;
+/// procfs files report size 0, so the limit applies while reading).
+const CPUINFO_LIMIT: u64 = 16 << 20;
 
 /// Collects Linux host facts from a sysfs tree `sys` (normally `/sys`) and
 /// a procfs tree `proc_dir` (normally `/proc`; may be absent for a copied
@@ -85,25 +90,23 @@ pub fn linux(sys: &Path, proc_dir: &Path) -> (HostFacts, Vec<Diagnostic>) {
         os: Some("linux".to_string()),
         ..Default::default()
     };
-    let cpuinfo = proc_dir.join("cpuinfo");
-    match fs::read(&cpuinfo) {
+    let procfs = HostRoot::new(proc_dir);
+    match procfs.read("/cpuinfo", CPUINFO_LIMIT) {
         Ok(bytes) => facts.cpu_vendor = cpu_vendor_from_cpuinfo(&String::from_utf8_lossy(&bytes)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => note(&mut warnings, &cpuinfo, &e),
+        Err(e) if e.is_not_found() => {}
+        Err(e) => note(&mut warnings, &procfs, &e),
     }
-    let tables = sys.join("firmware/acpi/tables");
-    let class_iommu = sys.join("class/iommu");
-    let groups_dir = sys.join("kernel/iommu_groups");
-    let mut read = |p: &Path| match dir_names(p) {
+    let sysfs = HostRoot::new(sys);
+    let mut read = |p: &str| match dir_names(&sysfs, p) {
         Ok(v) => v,
         Err(e) => {
-            note(&mut warnings, p, &e);
+            note(&mut warnings, &sysfs, &e);
             None
         }
     };
-    let table_names = read(&tables);
-    let units = read(&class_iommu);
-    let groups = read(&groups_dir);
+    let table_names = read("/firmware/acpi/tables");
+    let units = read("/class/iommu");
+    let groups = read("/kernel/iommu_groups");
     let has_table = |t: &str| {
         table_names
             .as_ref()
@@ -154,6 +157,7 @@ pub fn linux(sys: &Path, proc_dir: &Path) -> (HostFacts, Vec<Diagnostic>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn cpuinfo_vendor_and_flags() {

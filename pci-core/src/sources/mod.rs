@@ -41,6 +41,10 @@ pub enum SourceError {
         #[source]
         source: io::Error,
     },
+    /// A read refused by permissions, or a link loop: the message names
+    /// the file and says what to do.
+    #[error(transparent)]
+    Read(#[from] crate::root::ReadError),
     /// A line of a dump that looks like hex but is not.
     #[error("{file}:{line}: {message}")]
     Malformed {
@@ -71,17 +75,20 @@ pub enum SourceError {
 
 impl SourceError {
     /// An I/O error on `path`.
+    /// A permission error becomes [`SourceError::Read`], whose message says
+    /// to run as root or read an offline source.
     pub fn io(path: impl AsRef<Path>, source: io::Error) -> Self {
-        SourceError::Io {
-            path: path.as_ref().display().to_string(),
-            source,
+        let path = path.as_ref().display().to_string();
+        if source.kind() == io::ErrorKind::PermissionDenied {
+            return SourceError::Read(crate::root::ReadError::from_io(path, source));
         }
+        SourceError::Io { path, source }
     }
 }
 
 /// Reads at most `limit` bytes of a file; more is an error, so a huge or
 /// endless file (a device node, `/dev/zero`) cannot exhaust memory.
-pub(crate) fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, SourceError> {
+pub fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, SourceError> {
     use std::io::Read;
     let file = std::fs::File::open(path).map_err(|e| SourceError::io(path, e))?;
     // Refuse by size first, so a huge file costs no memory at all (`take`

@@ -9,6 +9,11 @@
 //! the first 64 bytes of `config` (drivers/pci/pci-sysfs.c), so a non-root
 //! read is short and we say so once.
 //!
+//! DIR is the root of the tree as read here (see [`crate::root`]): sysfs is
+//! full of relative links (`../../../devices/pci0000:00/...`), which resolve
+//! inside DIR, and an absolute link or a `..` chain never leads out of it
+//! to the running host's files.
+//!
 //! Nothing in one device stops the others: a dangling symlink, an
 //! unreadable file or junk in a file is a [`Diagnostic`] and the next
 //! device is read.
@@ -17,10 +22,55 @@ use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use super::{identity_from_config, read_bounded, shown, sort_functions, Source, SourceError};
+use super::{identity_from_config, shown, sort_functions, Source, SourceError};
 use crate::address::Address;
 use crate::function::{Function, Identity, OsBar};
 use crate::host::{Diagnostic, Host};
+use crate::root::{HostRoot, ReadError};
+
+/// The tree's `bus/pci/devices`, as a path under the tree's root.
+const DEVICES: &str = "/bus/pci/devices";
+
+/// A directory of the tree: its path under the tree's root, and where it
+/// is on this machine for messages.
+#[derive(Clone, Copy)]
+struct TreeDir<'a> {
+    root: &'a HostRoot,
+    path: &'a str,
+}
+
+impl TreeDir<'_> {
+    /// The tree path of `name` in this directory.
+    fn join(&self, name: &str) -> String {
+        format!("{}/{name}", self.path)
+    }
+
+    /// `name` in this directory as shown in messages (the local path).
+    fn shown(&self, name: &str) -> String {
+        shown(&self.root.path(&self.join(name)))
+    }
+
+    /// This directory as shown in messages.
+    fn shown_self(&self) -> String {
+        shown(&self.root.path(self.path))
+    }
+}
+
+/// A read error as a source error naming the local path.
+fn source_error(root: &HostRoot, e: ReadError) -> SourceError {
+    let path = shown(&root.path(e.path()));
+    match e {
+        ReadError::Io { source, .. } => SourceError::Io { path, source },
+        ReadError::TooLarge { size, limit, .. } => SourceError::NotRecognised {
+            file: path,
+            message: format!("{size} bytes, larger than {limit}; refusing to read it"),
+        },
+        ReadError::PermissionDenied { source, .. } => {
+            SourceError::Read(ReadError::PermissionDenied { path, source })
+        }
+        ReadError::LinkLoop { link, .. } => SourceError::Read(ReadError::LinkLoop { path, link }),
+    }
+}
 
 /// Largest attribute file we read (they are a line each).
 const ATTR_LIMIT: u64 = 4096;
@@ -79,38 +129,51 @@ impl SysfsSource {
 /// The entry names of `ROOT/bus/pci/devices` in directory order: the
 /// tree walk of every sysfs load (public so `pptctl bench` can time it).
 pub fn device_names(root: &Path) -> Result<Vec<std::ffi::OsString>, SourceError> {
-    let devices = root.join("bus/pci/devices");
-    let entries = match fs::read_dir(&devices) {
-        Ok(e) => e,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            return Err(SourceError::NotRecognised {
-                file: shown(root),
-                message: format!(
-                    "not a sysfs tree: {} does not exist (give the directory that holds bus/ and devices/, e.g. /sys)",
-                    shown(&devices)
-                ),
-            })
-        }
-        Err(e) => return Err(SourceError::io(&devices, e)),
-    };
-    let mut names = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| SourceError::io(&devices, e))?;
-        names.push(entry.file_name());
+    tree_device_names(&open_tree(root)?)
+}
+
+/// The tree at `dir`, held open as the root of every read.
+fn open_tree(dir: &Path) -> Result<HostRoot, SourceError> {
+    HostRoot::held(dir).map_err(|e| match e {
+        ReadError::Io { source, .. } if source.kind() == io::ErrorKind::NotFound => not_a_tree(dir),
+        ReadError::Io { source, .. } => SourceError::io(dir, source),
+        e => SourceError::Read(e),
+    })
+}
+
+fn not_a_tree(dir: &Path) -> SourceError {
+    SourceError::NotRecognised {
+        file: shown(dir),
+        message: format!(
+            "not a sysfs tree: {} does not exist (give the directory that holds bus/ and devices/, e.g. /sys)",
+            shown(&dir.join("bus/pci/devices"))
+        ),
     }
-    Ok(names)
+}
+
+/// [`device_names`] of an open tree.
+fn tree_device_names(root: &HostRoot) -> Result<Vec<std::ffi::OsString>, SourceError> {
+    match root.read_dir(DEVICES) {
+        Ok(names) => Ok(names),
+        Err(e) if e.is_not_found() => Err(not_a_tree(root.dir())),
+        Err(e) => Err(source_error(root, e)),
+    }
 }
 
 /// Reads one `config` file the way every sysfs load does; the flag says
 /// Linux cut the read to 64 bytes (a non-root reader).
 pub fn read_config_file(path: &Path) -> io::Result<(Vec<u8>, bool)> {
-    read_config(path, CONFIG_LIMIT as usize)
+    read_config(fs::File::open(path)?, CONFIG_LIMIT as usize)
 }
 
 impl Source for SysfsSource {
     fn load(&self) -> Result<Host, SourceError> {
-        let devices = self.root.join("bus/pci/devices");
-        let names = device_names(&self.root)?;
+        let tree = open_tree(&self.root)?;
+        let devices = TreeDir {
+            root: &tree,
+            path: DEVICES,
+        };
+        let names = tree_device_names(&tree)?;
         let mut host = Host::default();
         host.facts.os = Some("linux".to_string());
         // Reading a function is a handful of syscalls, each a path walk in
@@ -122,13 +185,13 @@ impl Source for SysfsSource {
             .min(4)
             .min(names.len() / PARALLEL_MIN + 1);
         let chunks: Vec<Chunk> = if threads <= 1 {
-            vec![read_chunk(&devices, &names, self.detail)]
+            vec![read_chunk(devices, &names, self.detail)]
         } else {
             let size = names.len().div_ceil(threads);
             std::thread::scope(|scope| {
                 let handles: Vec<_> = names
                     .chunks(size)
-                    .map(|part| scope.spawn(|| read_chunk(&devices, part, self.detail)))
+                    .map(|part| scope.spawn(move || read_chunk(devices, part, self.detail)))
                     .collect();
                 handles
                     .into_iter()
@@ -144,7 +207,7 @@ impl Source for SysfsSource {
         }
         if short_config > 0 {
             host.warnings.push(Diagnostic::at(
-                shown(&devices),
+                devices.shown_self(),
                 None,
                 format!(
                     "{short_config} function(s): only the first 64 bytes of config space could be read \
@@ -168,7 +231,7 @@ struct Chunk {
 }
 
 /// Reads the device entries `names` of `devices`.
-fn read_chunk(devices: &Path, names: &[std::ffi::OsString], detail: SysfsDetail) -> Chunk {
+fn read_chunk(devices: TreeDir<'_>, names: &[std::ffi::OsString], detail: SysfsDetail) -> Chunk {
     let mut out = Chunk {
         functions: Vec::new(),
         warnings: Vec::new(),
@@ -177,7 +240,7 @@ fn read_chunk(devices: &Path, names: &[std::ffi::OsString], detail: SysfsDetail)
     for name in names {
         let Some(name) = name.to_str() else {
             out.warnings.push(Diagnostic::at(
-                shown(devices),
+                devices.shown_self(),
                 None,
                 format!("entry {name:?} is not a PCI address; skipped"),
             ));
@@ -186,16 +249,20 @@ fn read_chunk(devices: &Path, names: &[std::ffi::OsString], detail: SysfsDetail)
         if name.starts_with('.') {
             continue;
         }
-        let dir = devices.join(name);
+        let path = devices.join(name);
+        let dir = TreeDir {
+            root: devices.root,
+            path: &path,
+        };
         let Ok(address) = name.parse::<Address>() else {
             out.warnings.push(Diagnostic::at(
-                shown(&dir),
+                dir.shown_self(),
                 None,
                 "not a PCI address (DDDD:BB:DD.F); skipped",
             ));
             continue;
         };
-        if let Some((f, short)) = read_function(&dir, address, detail, &mut out.warnings) {
+        if let Some((f, short)) = read_function(dir, address, detail, &mut out.warnings) {
             out.short_config += usize::from(short);
             out.functions.push(f);
         }
@@ -206,12 +273,13 @@ fn read_chunk(devices: &Path, names: &[std::ffi::OsString], detail: SysfsDetail)
 /// Reads one device directory. `None` (with a warning) when nothing of the
 /// device can be read; the flag says the config read was cut to 64 bytes.
 fn read_function(
-    dir: &Path,
+    dir: TreeDir<'_>,
     address: Address,
     detail: SysfsDetail,
     warnings: &mut Vec<Diagnostic>,
 ) -> Option<(Function, bool)> {
     let config_path = dir.join("config");
+    let config_shown = || dir.shown("config");
     // Identity needs only the standard header: on real hardware every
     // config dword read is a bus access (a VM exit under virtualisation),
     // so 64 bytes instead of 4096 is what makes `show -n` cheap, and is
@@ -220,7 +288,11 @@ fn read_function(
         SysfsDetail::Identity => IDENTITY_BYTES,
         SysfsDetail::Full => CONFIG_LIMIT as usize,
     };
-    let first_try = read_config(&config_path, limit);
+    let first_try = dir
+        .root
+        .open(&config_path)
+        .map_err(|e| e.reason())
+        .and_then(|f| read_config(f, limit).map_err(|e| e.to_string()));
     // Only when config cannot be opened is the directory itself examined
     // (a dangling link): a stat per function costs as much as a read.
     if first_try.is_ok() {
@@ -231,17 +303,19 @@ fn read_function(
                 }
             }
         }
-    } else if let Err(e) = fs::metadata(dir) {
-        let target = fs::read_link(dir)
+    } else if let Err(e) = dir.root.metadata(dir.path) {
+        let target = dir
+            .root
+            .read_link(dir.path)
             .map(|t| format!(" (symlink to {})", t.display()))
             .unwrap_or_default();
-        let why = if e.kind() == io::ErrorKind::NotFound {
+        let why = if e.is_not_found() {
             "dangling symlink".to_string()
         } else {
             e.to_string()
         };
         warnings.push(Diagnostic::at(
-            shown(dir),
+            dir.shown_self(),
             None,
             format!("{why}{target}; function {address} skipped"),
         ));
@@ -252,7 +326,7 @@ fn read_function(
         Ok(c) => c,
         Err(e) => {
             warnings.push(Diagnostic::at(
-                shown(&config_path),
+                config_shown(),
                 None,
                 format!("cannot read: {e}; config space of {address} unknown"),
             ));
@@ -266,7 +340,7 @@ fn read_function(
         None if config.len() >= 16 => from_config,
         None => {
             warnings.push(Diagnostic::at(
-                shown(dir),
+                dir.shown_self(),
                 None,
                 format!("neither the vendor/device/class files nor config could be read; function {address} skipped"),
             ));
@@ -276,21 +350,21 @@ fn read_function(
 
     let mut f = Function::new(address, ids, config);
     read_resources(dir, &mut f, warnings);
-    f.driver = link_name(&dir.join("driver"));
-    f.iommu_group = link_name(&dir.join("iommu_group")).and_then(|n| match n.parse() {
+    f.driver = link_name(dir.root, &dir.join("driver"));
+    f.iommu_group = link_name(dir.root, &dir.join("iommu_group")).and_then(|n| match n.parse() {
         Ok(g) => Some(g),
         Err(_) => {
             warnings.push(Diagnostic::at(
-                shown(&dir.join("iommu_group")),
+                dir.shown("iommu_group"),
                 None,
                 format!("link target `{n}` is not a group number"),
             ));
             None
         }
     });
-    f.physfn = link_address(&dir.join("physfn"), warnings);
+    f.physfn = link_address(dir, "physfn", warnings);
     f.virtfns = virtfns(dir, warnings);
-    f.boot_vga = read_attr(&dir.join("boot_vga"))
+    f.boot_vga = read_attr(dir.root, &dir.join("boot_vga"))
         .ok()
         .flatten()
         .and_then(|s| match s.trim() {
@@ -304,8 +378,7 @@ fn read_function(
 /// Reads `config` (any length up to 4096 bytes; short reads are normal).
 /// The flag is set when the file claims more than was readable, which is
 /// how Linux answers a non-root reader; the size is only asked for then.
-fn read_config(path: &Path, limit: usize) -> io::Result<(Vec<u8>, bool)> {
-    let mut file = fs::File::open(path)?;
+fn read_config(mut file: fs::File, limit: usize) -> io::Result<(Vec<u8>, bool)> {
     let mut buf = [0u8; CONFIG_LIMIT as usize];
     let limit = limit.min(buf.len());
     let mut len = 0;
@@ -331,12 +404,12 @@ fn read_config(path: &Path, limit: usize) -> io::Result<(Vec<u8>, bool)> {
 /// [`SysfsDetail::Identity`]: the function from its config bytes and the
 /// kernel's `class` file. `None` (the caller then reads in full) when the
 /// config is too short for an identity or `class` is unreadable.
-fn identity_function(dir: &Path, address: Address, config: &[u8]) -> Option<Function> {
+fn identity_function(dir: TreeDir<'_>, address: Address, config: &[u8]) -> Option<Function> {
     if config.len() < 0x30 {
         return None;
     }
     let mut ids = identity_from_config(config);
-    let class = match read_small(&dir.join("class")) {
+    let class = match read_small(dir.root, &dir.join("class")) {
         Ok(text) => parse_number(&text),
         Err(_) => None,
     };
@@ -350,7 +423,7 @@ fn identity_function(dir: &Path, address: Address, config: &[u8]) -> Option<Func
     // lspci prints. Only then are the ID files needed.
     if ids.vendor == 0xffff || ids.device == 0xffff {
         let id = |name: &str| {
-            read_small(&dir.join(name))
+            read_small(dir.root, &dir.join(name))
                 .ok()
                 .and_then(|t| parse_number(&t))
         };
@@ -362,18 +435,20 @@ fn identity_function(dir: &Path, address: Address, config: &[u8]) -> Option<Func
 
 /// Reads a one-line attribute with a single `read` (the kernel returns a
 /// whole attribute at once, and a short read of a file is its end).
-fn read_small(path: &Path) -> io::Result<String> {
+fn read_small(root: &HostRoot, path: &str) -> io::Result<String> {
     let mut buf = [0u8; 64];
-    let n = fs::File::open(path)?.read(&mut buf)?;
+    let Some(mut f) = root.try_open(path).map_err(io::Error::other)? else {
+        return Err(io::ErrorKind::NotFound.into());
+    };
+    let n = f.read(&mut buf)?;
     Ok(String::from_utf8_lossy(&buf[..n]).into_owned())
 }
 
 /// Reads a small attribute file; `Ok(None)` when it does not exist.
-fn read_attr(path: &Path) -> Result<Option<String>, SourceError> {
-    match read_bounded(path, ATTR_LIMIT) {
-        Ok(b) => Ok(Some(String::from_utf8_lossy(&b).into_owned())),
-        Err(SourceError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
+fn read_attr(root: &HostRoot, path: &str) -> Result<Option<String>, SourceError> {
+    match root.try_read(path, ATTR_LIMIT) {
+        Ok(b) => Ok(b.map(|b| String::from_utf8_lossy(&b).into_owned())),
+        Err(e) => Err(source_error(root, e)),
     }
 }
 
@@ -401,14 +476,13 @@ fn parse_hex(text: &str) -> Option<u64> {
 }
 
 /// Reads a numeric attribute; warns about junk.
-fn number_attr(dir: &Path, name: &str, warnings: &mut Vec<Diagnostic>) -> Option<u64> {
-    let path = dir.join(name);
-    match read_attr(&path) {
+fn number_attr(dir: TreeDir<'_>, name: &str, warnings: &mut Vec<Diagnostic>) -> Option<u64> {
+    match read_attr(dir.root, &dir.join(name)) {
         Ok(Some(text)) => {
             let v = parse_number(&text);
             if v.is_none() {
                 warnings.push(Diagnostic::at(
-                    shown(&path),
+                    dir.shown(name),
                     None,
                     format!("`{}` is not a number; ignored", text.trim()),
                 ));
@@ -417,7 +491,7 @@ fn number_attr(dir: &Path, name: &str, warnings: &mut Vec<Diagnostic>) -> Option
         }
         Ok(None) => None,
         Err(e) => {
-            warnings.push(Diagnostic::at(shown(&path), None, e.to_string()));
+            warnings.push(Diagnostic::at(dir.shown(name), None, e.to_string()));
             None
         }
     }
@@ -426,7 +500,7 @@ fn number_attr(dir: &Path, name: &str, warnings: &mut Vec<Diagnostic>) -> Option
 /// The identity as the kernel reports it, `None` when the mandatory
 /// `vendor`, `device` and `class` files are not all readable.
 fn kernel_identity(
-    dir: &Path,
+    dir: TreeDir<'_>,
     from_config: &Identity,
     warnings: &mut Vec<Diagnostic>,
 ) -> Option<Identity> {
@@ -457,13 +531,13 @@ fn kernel_identity(
 /// BAR and ROM sizes from `resource`: one `start end flags` line per
 /// resource, BARs 0..=5 then the ROM; a size is `end - start + 1` for a
 /// line with `end > start` (lspci's rule), none otherwise.
-fn read_resources(dir: &Path, f: &mut Function, warnings: &mut Vec<Diagnostic>) {
-    let path = dir.join("resource");
-    let text = match read_attr(&path) {
+fn read_resources(dir: TreeDir<'_>, f: &mut Function, warnings: &mut Vec<Diagnostic>) {
+    let path = dir.shown("resource");
+    let text = match read_attr(dir.root, &dir.join("resource")) {
         Ok(Some(t)) => t,
         Ok(None) => return,
         Err(e) => {
-            warnings.push(Diagnostic::at(shown(&path), None, e.to_string()));
+            warnings.push(Diagnostic::at(&path, None, e.to_string()));
             return;
         }
     };
@@ -473,7 +547,7 @@ fn read_resources(dir: &Path, f: &mut Function, warnings: &mut Vec<Diagnostic>) 
             [Some(s), Some(e), Some(_), ..] => (*s, *e),
             _ => {
                 warnings.push(Diagnostic::at(
-                    shown(&path),
+                    &path,
                     Some(i + 1),
                     format!("expected `start end flags` in hex, found `{}`; BAR sizes after this line unknown", line.trim()),
                 ));
@@ -501,19 +575,19 @@ fn read_resources(dir: &Path, f: &mut Function, warnings: &mut Vec<Diagnostic>) 
 }
 
 /// The last path component of a symlink's target.
-fn link_name(path: &Path) -> Option<String> {
-    let target = fs::read_link(path).ok()?;
+fn link_name(root: &HostRoot, path: &str) -> Option<String> {
+    let target = root.try_read_link(path).ok()??;
     target.file_name().map(|n| n.to_string_lossy().into_owned())
 }
 
 /// The address a `physfn`/`virtfnN` link points to.
-fn link_address(path: &Path, warnings: &mut Vec<Diagnostic>) -> Option<Address> {
-    let name = link_name(path)?;
+fn link_address(dir: TreeDir<'_>, link: &str, warnings: &mut Vec<Diagnostic>) -> Option<Address> {
+    let name = link_name(dir.root, &dir.join(link))?;
     match name.parse() {
         Ok(a) => Some(a),
         Err(_) => {
             warnings.push(Diagnostic::at(
-                shown(path),
+                dir.shown(link),
                 None,
                 format!("link target `{name}` is not a PCI address"),
             ));
@@ -523,13 +597,12 @@ fn link_address(path: &Path, warnings: &mut Vec<Diagnostic>) -> Option<Address> 
 }
 
 /// `virtfn0`, `virtfn1`, ... in number order.
-fn virtfns(dir: &Path, warnings: &mut Vec<Diagnostic>) -> Vec<Address> {
-    let Ok(entries) = fs::read_dir(dir) else {
+fn virtfns(dir: TreeDir<'_>, warnings: &mut Vec<Diagnostic>) -> Vec<Address> {
+    let Ok(entries) = dir.root.read_dir(dir.path) else {
         return Vec::new();
     };
     let mut found: Vec<(u32, Address)> = Vec::new();
-    for entry in entries.flatten() {
-        let name = entry.file_name();
+    for name in entries {
         let Some(n) = name
             .to_str()
             .and_then(|s| s.strip_prefix("virtfn"))
@@ -537,7 +610,8 @@ fn virtfns(dir: &Path, warnings: &mut Vec<Diagnostic>) -> Vec<Address> {
         else {
             continue;
         };
-        if let Some(a) = link_address(&entry.path(), warnings) {
+        let Some(link) = name.to_str() else { continue };
+        if let Some(a) = link_address(dir, link, warnings) {
             found.push((n, a));
         }
     }

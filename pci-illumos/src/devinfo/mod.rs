@@ -331,6 +331,9 @@ impl Snapshot {
 /// Why a devinfo snapshot file could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
+    /// Permissions refused the read (the message says what to do).
+    #[error(transparent)]
+    Denied(#[from] crate::root::ReadError),
     /// The file could not be read.
     #[error("{path}: {source}")]
     Io {
@@ -359,9 +362,15 @@ const FILE_LIMIT: u64 = 256 * 1024 * 1024;
 pub fn load_file(path: &std::path::Path) -> Result<pci_core::Host, LoadError> {
     use std::io::Read;
     let shown = path.display().to_string();
-    let io = |source| LoadError::Io {
-        path: shown.clone(),
-        source,
+    let io = |source: std::io::Error| {
+        if source.kind() == std::io::ErrorKind::PermissionDenied {
+            LoadError::Denied(crate::root::ReadError::from_io(shown.clone(), source))
+        } else {
+            LoadError::Io {
+                path: shown.clone(),
+                source,
+            }
+        }
     };
     let mut bytes = Vec::new();
     let file = std::fs::File::open(path).map_err(io)?;

@@ -57,7 +57,7 @@ pub fn notes(root: &HostRoot, files: &ConfigFiles) -> Vec<String> {
     }
     let lists: Vec<String> = FILELISTS
         .iter()
-        .filter_map(|l| match pci_illumos::files::read_file(&root.path(l)) {
+        .filter_map(|l| match pci_illumos::files::read_file(root, l) {
             pci_illumos::files::FileState::Present(b) => {
                 Some(String::from_utf8_lossy(&b).into_owned())
             }

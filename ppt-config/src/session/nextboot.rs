@@ -25,6 +25,7 @@ use std::path::Path;
 
 use pci_illumos::aliases::{file_bytes, BindingFileError};
 use pci_illumos::files::{ConfigFiles, FileState, Origin};
+use pci_illumos::root::HostRoot;
 
 use crate::boot_media::BootStyle;
 use crate::loader_conf::assignment;
@@ -244,8 +245,11 @@ pub fn capture(set: &mut ConfigFiles, dir: &Path, style: BootStyle) {
         BootStyle::Grub => &[MENU_LST],
         BootStyle::Loader => &[LOADER_CONF, LOADER_CONF_LOCAL],
     };
+    // The boot media is its own root: a link on it never leads to the
+    // running host's files.
+    let media = HostRoot::new(dir);
     for c in configs {
-        set.capture(Origin::BootMedia, c, &dir.join(c.trim_start_matches('/')));
+        set.capture(Origin::BootMedia, c, &media);
     }
     for m in modules(set, style) {
         let wanted = m
@@ -253,7 +257,7 @@ pub fn capture(set: &mut ConfigFiles, dir: &Path, style: BootStyle) {
             .is_some_and(|n| MODULE_FILES.iter().any(|f| f.trim_start_matches('/') == n));
         if let (true, Some(p)) = (wanted, volume_path(&m.path)) {
             if !set.has(Origin::BootMedia, p) {
-                set.capture(Origin::BootMedia, p, &dir.join(p.trim_start_matches('/')));
+                set.capture(Origin::BootMedia, p, &media);
             }
         }
     }
