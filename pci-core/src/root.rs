@@ -429,7 +429,7 @@ impl HostRoot {
             #[cfg(target_os = "linux")]
             let fast = self.fast(host_path, libc::O_RDONLY, true);
             #[cfg(not(target_os = "linux"))]
-            let fast = None;
+            let fast: Option<Result<OwnedFd, ReadError>> = None;
             match fast {
                 Some(r) => r.map(File::from),
                 None => self.open_fd_walk(host_path, libc::O_RDONLY).map(File::from),
