@@ -11,6 +11,7 @@ pub mod binding;
 pub mod cfgspace;
 pub mod devinfo;
 pub mod ioctl;
+pub mod libppt;
 pub mod live;
 pub mod matcher;
 pub mod matches;

@@ -1,18 +1,21 @@
 //! libppt's device lists over a [`Host`]: `ppt_list_assigned` (the
 //! `/dev/ppt*` links) and `ppt_list` (every PCI node bound to ppt plus the
 //! `ppt_matches` candidates), with the 2024 `dev_getinfo` key order
-//! (docs/illumos.md §1.5–§1.6).
+//! (docs/illumos.md §1.5–§1.6; illumos-gate
+//! `usr/src/lib/libppt/common/libppt.c`, `ppt_list_assigned`, `ppt_list`,
+//! `inspect_node`, `dev_getinfo`).
+//!
+//! The rows are what libppt's nvlist holds; rendering them (ofmt tables,
+//! JSON) is the caller's business.
 
 use pci_core::{Function, Host, IllumosNode, PropValue};
 
-use pci_illumos::matches::{NodeIds, PptMatches};
-
-use crate::cmd::tree::tree_key;
+use crate::matches::{NodeIds, PptMatches};
 
 /// One device: string pairs in nvlist insertion order.
 pub type Row = Vec<(&'static str, String)>;
 
-/// The `-a`, `-U`, `-N` switches.
+/// The `-a`, `-U`, `-N` switches of `pptadm list`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Mode {
     /// `-a`: ppt-bound nodes and `ppt_matches` candidates.
@@ -21,6 +24,20 @@ pub struct Mode {
     pub unknown: bool,
     /// `-N`: the binding name of other drivers in `dev`.
     pub native: bool,
+}
+
+/// Why libppt's call fails as a whole (pptadm then prints no rows).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ListError {
+    /// A `/dev/pptN` link resolves to a path that names no devinfo node
+    /// (`di_lookup_node` fails in `ppt_list_assigned`).
+    #[error("{dev} points at {path}, which names no device node")]
+    UnknownPath {
+        /// The `/dev/pptN` link.
+        dev: String,
+        /// The devfs path it resolves to.
+        path: String,
+    },
 }
 
 /// libppt's `is_pci`: the parent's `device_type` is `pci` or `pciex`.
@@ -83,7 +100,8 @@ fn getinfo(f: &Function, n: &IllumosNode, dev: Option<String>) -> Option<Row> {
     Some(row)
 }
 
-fn value<'a>(row: &'a Row, key: &str) -> Option<&'a str> {
+/// The value of `key` in a row.
+pub fn value<'a>(row: &'a Row, key: &str) -> Option<&'a str> {
     row.iter().find(|(k, _)| *k == key).map(|(_, v)| v.as_str())
 }
 
@@ -95,9 +113,23 @@ fn add(rows: &mut Vec<Row>, row: Row) {
     rows.push(row);
 }
 
-/// The listing, or `None` when libppt's call fails as a whole (a
-/// `/dev/pptN` link whose path names no node: pptadm prints nothing).
-pub fn list(host: &Host, mode: Mode, matches: &PptMatches) -> Option<Vec<Row>> {
+/// Sort key of a devfs path by the numbers of its unit addresses.
+fn tree_key(path: &str) -> Vec<(u64, u64)> {
+    path.split('/')
+        .filter(|c| !c.is_empty())
+        .map(|c| {
+            let ua = c.split_once('@').map(|(_, a)| a).unwrap_or("");
+            let mut it = ua
+                .split(',')
+                .map(|p| u64::from_str_radix(p, 16).unwrap_or(u64::MAX));
+            (it.next().unwrap_or(u64::MAX), it.next().unwrap_or(0))
+        })
+        .collect()
+}
+
+/// The listing `pptadm list` prints for `mode`: `ppt_list_assigned`
+/// without `-a`, `ppt_list` with it (`matches` is `/etc/ppt_matches`).
+pub fn list(host: &Host, mode: Mode, matches: &PptMatches) -> Result<Vec<Row>, ListError> {
     let mut rows = Vec::new();
     let nodes = host
         .functions
@@ -116,10 +148,15 @@ pub fn list(host: &Host, mode: Mode, matches: &PptMatches) -> Option<Vec<Row>> {
                     }
                 }
                 None if host.nexus.iter().any(|n| &n.path == path) => continue,
-                None => return None,
+                None => {
+                    return Err(ListError::UnknownPath {
+                        dev: link.dev.clone(),
+                        path: path.clone(),
+                    })
+                }
             }
         }
-        return Some(rows);
+        return Ok(rows);
     }
     let mut walk: Vec<(&Function, &IllumosNode)> = nodes.filter(|(_, n)| is_pci(n)).collect();
     walk.sort_by_cached_key(|(_, n)| tree_key(&n.path));
@@ -150,5 +187,5 @@ pub fn list(host: &Host, mode: Mode, matches: &PptMatches) -> Option<Vec<Row>> {
             }
         }
     }
-    Some(rows)
+    Ok(rows)
 }
