@@ -232,11 +232,12 @@ pub struct NodeIds<'a> {
 impl<'a> NodeIds<'a> {
     /// The IDs of a function with an illumos path (real or predicted);
     /// `None` when the function has no illumos node, since libppt can only
-    /// see nodes of the device tree.
+    /// see nodes of the device tree. The path is the one `di_devfs_path`
+    /// gives now ([`pci_core::IllumosNode::current_path`]).
     pub fn of(f: &'a pci_core::Function) -> Option<NodeIds<'a>> {
         let node = f.illumos.as_ref()?;
         Some(NodeIds {
-            path: &node.path,
+            path: node.current_path(),
             vendor: u32::from(f.ids.vendor),
             device: u32::from(f.ids.device),
         })

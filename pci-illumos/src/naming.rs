@@ -377,6 +377,9 @@ pub fn predict_with(host: &mut Host, style: CompatStyle) {
             device_type,
             props,
             minors: Vec::new(),
+            // Whether the node will initialise depends on the driver that
+            // binds it, which naming does not know.
+            ..IllumosNode::default()
         });
     }
     host.warnings.extend(warnings);

@@ -65,8 +65,14 @@ pub(crate) fn illumos_node(snap: &Snapshot, idx: usize) -> IllumosNode {
         };
         props.insert(p.name.clone(), Some(v));
     }
+    let path = snap.path_ua(idx);
+    let devfs = snap.devfs_path(idx);
     IllumosNode {
-        path: snap.path_ua(idx),
+        devfs_path: (devfs != path).then_some(devfs),
+        // Snapshot order is the children-first walk (see `Snapshot::nodes`).
+        walk_index: u32::try_from(idx).ok(),
+        node_state: Some(n.node_state),
+        path,
         path_source: Some(PathSource::Devinfo),
         node_name: n.name.clone(),
         unit_address: n.unit_address().map(str::to_string),

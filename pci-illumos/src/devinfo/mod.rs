@@ -265,7 +265,12 @@ pub struct Snapshot {
     pub header: Header,
     /// The devnames table by major number.
     pub devnames: Vec<Option<DevName>>,
-    /// Nodes in depth-first tree order (index 0 is the root).
+    /// Nodes in depth-first tree order (index 0 is the root): a node, then
+    /// its children's subtrees in sibling order, then its next sibling.
+    /// This is the order of libdevinfo's `di_walk_node` with
+    /// DI_WALK_CLDFIRST, which puts a node's children in front of the
+    /// nodes still to visit (illumos-gate `usr/src/lib/libdevinfo/devinfo.c`,
+    /// `update_node_list`).
     pub nodes: Vec<Node>,
 }
 
