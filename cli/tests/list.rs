@@ -384,3 +384,84 @@ fn omnios_candidates_in_libppt_order() {
     let out = run(t.path(), &from, &[]);
     assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("", ""));
 }
+
+/// ofmt_open's field-list rules (illumos-gate libofmt `ofmt_open`,
+/// `split_str`, `ofmt_check`), each with pptadm's message and exit code.
+#[test]
+fn ofmt_field_lists() {
+    let t = tempfile::tempdir().unwrap();
+    let f = func(
+        1,
+        0,
+        "/pci@0,0/pci8086,151@1/pci15d9,1528@0",
+        Some(("ppt", 0)),
+        0x8086,
+        0x1528,
+    );
+    let from = write_snapshot(
+        t.path(),
+        &Host {
+            functions: vec![f],
+            ..Host::default()
+        },
+    );
+    let all = run(t.path(), &from, &["-a", "-o", "all"]);
+    assert_eq!(all.code, 0);
+    // `all` in any case selects every field.
+    for spelling in ["ALL", "All", "aLL"] {
+        let out = run(t.path(), &from, &["-a", "-o", spelling]);
+        assert_eq!((out.code, &out.stdout), (0, &all.stdout), "{spelling}");
+    }
+    // ... and is refused in parsable mode, in any case.
+    for spelling in ["all", "ALL"] {
+        let out = run(t.path(), &from, &["-a", "-p", "-o", spelling]);
+        assert_eq!(
+            (out.code, out.stdout.as_str(), out.stderr.as_str()),
+            (
+                1,
+                "",
+                "pptctl: output field `all' invalid in parsable mode\n"
+            ),
+            "{spelling}"
+        );
+    }
+    // Repeated fields are printed as often as named; more fields than the
+    // table has is not an error.
+    let out = run(
+        t.path(),
+        &from,
+        &["-a", "-p", "-o", "rev,rev,rev,rev,rev,rev,rev,rev,rev,rev"],
+    );
+    assert_eq!(
+        (out.code, out.stdout.as_str(), out.stderr.as_str()),
+        (0, "1:1:1:1:1:1:1:1:1:1\n", "")
+    );
+    let out = run(t.path(), &from, &["-a", "-o", "dev,DEV"]);
+    assert_eq!(out.stdout, "DEV        DEV\n/dev/ppt0  /dev/ppt0\n");
+    // Only empty tokens: no valid output fields (fatal in both modes).
+    for args in [&["-a", "-o", ",,"][..], &["-a", "-p", "-o", ",,"][..]] {
+        let out = run(t.path(), &from, args);
+        assert_eq!(
+            (out.code, out.stdout.as_str(), out.stderr.as_str()),
+            (1, "", "pptctl: no valid output fields\n"),
+            "{args:?}"
+        );
+    }
+    // Empty tokens between real ones vanish.
+    let out = run(t.path(), &from, &["-a", "-p", "-o", ",rev,,dev,"]);
+    assert_eq!(out.stdout, "1:/dev/ppt0\n");
+    // An empty list: parsable mode says so, the table fails to allocate.
+    let out = run(t.path(), &from, &["-a", "-p", "-o", ""]);
+    assert_eq!(
+        (out.code, out.stderr.as_str()),
+        (
+            1,
+            "pptctl: output fields must be specified in parsable mode\n"
+        )
+    );
+    let out = run(t.path(), &from, &["-a", "-o", ""]);
+    assert_eq!(
+        (out.code, out.stderr.as_str()),
+        (1, "pptctl: Not enough space\n")
+    );
+}
