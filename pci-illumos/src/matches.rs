@@ -424,6 +424,9 @@ pub enum LintCode {
     /// Alias files: functions list this compatible string, but a more
     /// specific entry of their `compatible` list binds them first.
     Shadowed,
+    /// Alias files: a path alias for a node no driver binds first, which
+    /// the kernel therefore never rebinds (or whose driver is not active).
+    PathAliasUnclaimed,
 }
 
 impl LintCode {
@@ -456,6 +459,7 @@ impl LintCode {
             LintCode::BindsSeveral => "binds-several",
             LintCode::StealsDevice => "steals-device",
             LintCode::Shadowed => "shadowed",
+            LintCode::PathAliasUnclaimed => "path-alias-unclaimed",
         }
     }
 }
