@@ -304,6 +304,24 @@ pub fn compatible_alias(f: &Function) -> Option<&str> {
         .map(String::as_str)
 }
 
+/// Whether the device tree shows that no driver claims `f`: its node was
+/// read from a devinfo tree, has no driver and is in state DS_LINKED (or
+/// earlier). A path alias never takes such a node (see the module docs);
+/// only a compatible alias ([`compatible_alias`]) reserves it. Nodes whose
+/// state is not known (predicted ones, older snapshots) are never called
+/// unclaimed, since nothing tells.
+pub fn unclaimed(f: &Function) -> bool {
+    f.illumos.as_ref().is_some_and(|n| {
+        n.path_source == Some(pci_core::PathSource::Devinfo)
+            && n.driver.is_none()
+            && n.node_state.is_some_and(|s| s <= DS_LINKED)
+    })
+}
+
+/// DDI node state DS_LINKED: known to the tree, bound to no driver
+/// (`sys/ddi_impldefs.h`).
+pub const DS_LINKED: i32 = 1;
+
 /// Predicts the next boot's bindings for `host` from `files`.
 pub fn predict(host: &Host, files: &KernelFiles) -> BindingReport {
     let mut all: Vec<&AliasFile> = Vec::new();
