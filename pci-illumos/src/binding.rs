@@ -57,6 +57,9 @@ pub struct KernelFiles {
     /// when the root has no module directory to tell (then every driver
     /// in `name_to_major` counts as active).
     pub driver_modules: Option<BTreeSet<String>>,
+    /// The root is SmartOS (`/etc/release`): `path_to_inst` lives on the
+    /// ramdisk, so no `/dev/pptN` is predicted for the next boot.
+    pub smartos: bool,
 }
 
 impl KernelFiles {
@@ -76,6 +79,7 @@ impl KernelFiles {
             name_to_major: n2m,
             path_to_inst: p2i,
             driver_modules: driver_modules(root),
+            smartos: is_smartos(root),
         })
     }
 
@@ -88,6 +92,22 @@ impl KernelFiles {
             .as_ref()
             .is_none_or(|m| m.contains(driver))
     }
+}
+
+/// Whether `/etc/release` under `root` names SmartOS (its first line does).
+/// SmartOS boots from a ramdisk: `/etc` (and with it `path_to_inst`) is
+/// rebuilt at every boot.
+pub fn is_smartos(root: &HostRoot) -> bool {
+    use std::io::Read;
+    let mut head = Vec::new();
+    // Only the first line says which distribution this is; read no more.
+    if let Ok(f) = std::fs::File::open(root.path("/etc/release")) {
+        let _ = f.take(4096).read_to_end(&mut head);
+    }
+    String::from_utf8_lossy(&head)
+        .lines()
+        .next()
+        .is_some_and(|l| l.contains("SmartOS"))
 }
 
 /// The x86 module search path krtld uses for drivers (`MOD_DEFPATH` with
@@ -373,7 +393,9 @@ pub fn predict(host: &Host, files: &KernelFiles) -> BindingReport {
             blocked_path_alias: blocked,
         });
     }
-    assign_devs(host, files.path_to_inst.as_ref(), &mut predictions);
+    if !files.smartos {
+        assign_devs(host, files.path_to_inst.as_ref(), &mut predictions);
+    }
 
     let ppt_aliases = match &files.ppt_aliases {
         Some(pf) => alias_reports(host, files, pf, &table, &predictions),

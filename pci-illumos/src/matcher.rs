@@ -276,7 +276,15 @@ pub fn select(matches: &PptMatches, host: &Host) -> Vec<LineSelection> {
                 } else if all_paths.contains(p.as_ref()) {
                     format!("{p} is not a PCI function libppt lists (its parent is not a PCI bus)")
                 } else {
-                    format!("no node of this host has the path {p}")
+                    let near = crate::matches::suggest_paths(&p, fn_paths.iter().copied());
+                    if near.is_empty() {
+                        format!("no node of this host has the path {p}")
+                    } else {
+                        format!(
+                            "no node of this host has the path {p}; a bare last component matches only a node no driver has initialised, and this host has \"{}\"",
+                            near.join("\", \"")
+                        )
+                    }
                 };
                 sel.lints.push(Lint::new(LintCode::NoSuchPath, msg));
             }

@@ -1031,10 +1031,15 @@ pub(crate) fn path_lints(who: &str, c: &[u8], kept: &[u8], out: &mut Vec<Lint>) 
         out.push(Lint::new(
             LintCode::MissingUnitAddress,
             format!(
-                "path component{} `{}` lack{} a unit address (`name@addr`); the path compared always has one there, so it never matches",
+                "path component{} `{}` lack{} a unit address (`name@addr`); {}, so it never matches",
                 if missing.len() > 1 { "s" } else { "" },
                 missing.join("`, `"),
-                if missing.len() > 1 { "" } else { "s" }
+                if missing.len() > 1 { "" } else { "s" },
+                if who == "libppt" {
+                    "every level above the node itself has one in the path libppt compares"
+                } else {
+                    "the kernel compares path aliases with the path that has one at every level"
+                }
             ),
         ));
     }

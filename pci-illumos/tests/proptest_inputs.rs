@@ -290,6 +290,7 @@ proptest! {
             name_to_major: None,
             path_to_inst: Some(PathToInst::parse(&p, "/etc/path_to_inst")),
             driver_modules: None,
+            smartos: false,
         };
         let r = predict(host, &files);
         prop_assert!(r.predictions.len() <= host.functions.len());

@@ -63,17 +63,7 @@ pub fn layout(
     match boot_media {
         Some(dir) => Layout::boot_media(dir, style).map_err(|e| CliError::input(e.to_string())),
         None => {
-            // Only the first line says which distribution this is; read
-            // no more than that (the file is outside data).
-            let mut head = Vec::new();
-            if let Ok(f) = std::fs::File::open(global.root.join("etc/release")) {
-                let _ = std::io::Read::read_to_end(&mut std::io::Read::take(f, 4096), &mut head);
-            }
-            if String::from_utf8_lossy(&head)
-                .lines()
-                .next()
-                .is_some_and(|l| l.contains("SmartOS"))
-            {
+            if pci_illumos::binding::is_smartos(&pci_illumos::root::HostRoot::new(&global.root)) {
                 return Err(CliError::input(
                     "this is SmartOS: /etc is a ramdisk and a change there is lost at reboot; \
                      give --boot-media DIR (the mounted USB key, or the boot pool's boot directory)",
