@@ -83,6 +83,17 @@ impl KernelFiles {
         })
     }
 
+    /// Whether a `compatible` entry or node name binds an active driver at
+    /// the next boot (driver names, `ppt_aliases`, `driver_aliases`), for
+    /// naming decisions that depend on it ([`crate::naming::predict_bound`]).
+    pub fn binder(&self) -> impl Fn(&str) -> bool + '_ {
+        let mut all: Vec<&AliasFile> = Vec::new();
+        all.extend(self.ppt_aliases.as_ref());
+        all.extend(self.driver_aliases.as_ref());
+        let table = BindingTable::build(self.name_to_major.as_ref(), &all);
+        move |s: &str| table.get(s).is_some_and(|b| self.driver_active(&b.driver))
+    }
+
     /// Whether the kernel would bind to `driver` (`driver_active`): it is
     /// in `name_to_major` (aliases to other drivers never enter the
     /// table) and, where the root shows the module directories, it has a
