@@ -152,6 +152,15 @@ pub fn unresolved_links(host: &Host) -> Vec<(&PptLink, String)> {
     let mut out = Vec::new();
     for l in &host.ppt_links {
         let Some(path) = &l.path else { continue };
+        let in_devices = l
+            .target
+            .as_deref()
+            .is_none_or(|t| resolve_lexically("/dev", t).starts_with("/devices/"));
+        if !in_devices {
+            // Not a device path at all; do not repeat it as one.
+            out.push((l, format!("{} does not point into /devices", l.dev)));
+            continue;
+        }
         if !names_a_node(host, path) {
             out.push((
                 l,
