@@ -6,9 +6,11 @@
 //! never from the filesystem directly. A host snapshot records the set, so
 //! replaying it answers exactly as the original host did.
 //!
-//! All reads go through [`read_file`], the one place that touches the
-//! filesystem for these files.
+//! All reads go through [`read_file`] and [`list_dir`], the one place
+//! that touches the filesystem for these files and for the driver module
+//! directories (which decide which drivers are active).
 
+use std::collections::BTreeSet;
 use std::io::{ErrorKind, Read};
 use std::path::Path;
 
@@ -37,6 +39,86 @@ pub const ROOT_FILES: [&str; 11] = [
     "/system/boot/etc/path_to_inst",
     RELEASE,
 ];
+
+/// The driver module directories krtld searches on x86, in its order: the
+/// default module path (`MOD_DEFPATH`, illumos-gate
+/// `usr/src/uts/common/sys/modctl.h`) after the platform directory the
+/// kernel booted from (`/platform/i86pc/kernel /kernel /usr/kernel`), each
+/// with its `drv` and `drv/amd64` directories. Which module files they hold decides
+/// which drivers are active (`binding::KernelFiles::driver_active`).
+pub const DRIVER_DIRS: [&str; 6] = [
+    "/platform/i86pc/kernel/drv/amd64",
+    "/platform/i86pc/kernel/drv",
+    "/kernel/drv/amd64",
+    "/kernel/drv",
+    "/usr/kernel/drv/amd64",
+    "/usr/kernel/drv",
+];
+
+/// The most entries read from one module directory (a real `/kernel/drv`
+/// holds a few hundred).
+pub const MAX_DIR_ENTRIES: usize = 1 << 16;
+
+/// What listing one directory gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DirState {
+    /// The names of the regular files and symbolic links in it (UTF-8
+    /// names only; module names are ASCII), sorted.
+    Listed(BTreeSet<String>),
+    /// The directory does not exist.
+    Absent,
+    /// The directory exists but could not be listed (or holds more than
+    /// [`MAX_DIR_ENTRIES`] entries).
+    Unreadable {
+        /// The kind of the I/O error.
+        kind: ErrorKind,
+        /// The error as the system worded it.
+        message: String,
+    },
+}
+
+/// Lists the regular files and symbolic links in `path`: the one function
+/// through which the module directories are read.
+pub fn list_dir(path: &Path) -> DirState {
+    let unreadable = |e: std::io::Error| DirState::Unreadable {
+        kind: e.kind(),
+        message: e.to_string(),
+    };
+    let rd = match std::fs::read_dir(path) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == ErrorKind::NotFound => return DirState::Absent,
+        Err(e) => return unreadable(e),
+    };
+    let mut names = BTreeSet::new();
+    for (n, entry) in rd.enumerate() {
+        if n >= MAX_DIR_ENTRIES {
+            return DirState::Unreadable {
+                kind: ErrorKind::Other,
+                message: format!("more than {MAX_DIR_ENTRIES} entries"),
+            };
+        }
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => return unreadable(e),
+        };
+        let is_file = entry
+            .file_type()
+            .is_ok_and(|t| t.is_file() || t.is_symlink());
+        if let (true, Some(name)) = (is_file, entry.file_name().to_str()) {
+            names.insert(name.to_string());
+        }
+    }
+    DirState::Listed(names)
+}
+
+/// One captured directory listing (a root directory, by host path).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CapturedDir {
+    /// Its host path (absolute, `/`-separated).
+    pub path: String,
+    /// What listing it gave.
+    pub state: DirState,
+}
 
 /// What reading one file gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,22 +225,51 @@ pub struct CapturedFile {
 }
 
 /// The captured configuration of a host: every file that decides binding
-/// and candidacy, read once.
+/// and candidacy, and the driver module directories, read once.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConfigFiles {
     files: Vec<CapturedFile>,
+    dirs: Vec<CapturedDir>,
 }
 
 const ABSENT: FileState = FileState::Absent;
 
 impl ConfigFiles {
-    /// Reads [`ROOT_FILES`] under `root`.
+    /// Reads [`ROOT_FILES`] and lists [`DRIVER_DIRS`] under `root`.
     pub fn capture_root(root: &HostRoot) -> ConfigFiles {
         let mut set = ConfigFiles::default();
         for p in ROOT_FILES {
             set.capture(Origin::Root, p, &root.path(p));
         }
+        for d in DRIVER_DIRS {
+            set.insert_dir(CapturedDir {
+                path: d.to_string(),
+                state: list_dir(&root.path(d)),
+            });
+        }
         set
+    }
+
+    /// Records a directory listing (from a snapshot, or read elsewhere),
+    /// replacing an earlier one of the same path.
+    pub fn insert_dir(&mut self, dir: CapturedDir) {
+        match self.dirs.iter_mut().find(|d| d.path == dir.path) {
+            Some(old) => *old = dir,
+            None => self.dirs.push(dir),
+        }
+    }
+
+    /// Every captured directory listing, in capture order.
+    pub fn dirs(&self) -> &[CapturedDir] {
+        &self.dirs
+    }
+
+    /// The listing of the root directory `host_path`, when captured.
+    pub fn dir(&self, host_path: &str) -> Option<&DirState> {
+        self.dirs
+            .iter()
+            .find(|d| d.path == host_path)
+            .map(|d| &d.state)
     }
 
     /// Reads `local` and records it as `path` of `origin` (replacing an
@@ -250,5 +361,28 @@ mod tests {
         ));
         assert_eq!(set.root("/nowhere"), &FileState::Absent);
         assert!(set.is_smartos());
+        assert_eq!(set.dirs().len(), DRIVER_DIRS.len());
+        assert_eq!(set.dir("/kernel/drv"), Some(&DirState::Absent));
+    }
+
+    #[test]
+    fn lists_module_dirs() {
+        let t = tempfile::tempdir().unwrap();
+        let drv = t.path().join("kernel/drv/amd64");
+        std::fs::create_dir_all(drv.join("subdir")).unwrap();
+        std::fs::write(drv.join("ppt"), b"").unwrap();
+        std::fs::write(t.path().join("kernel/drv/ppt.conf"), b"").unwrap();
+        let set = ConfigFiles::capture_root(&HostRoot::new(t.path()));
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect();
+        assert_eq!(
+            set.dir("/kernel/drv/amd64"),
+            Some(&DirState::Listed(names(&["ppt"])))
+        );
+        assert_eq!(
+            set.dir("/kernel/drv"),
+            Some(&DirState::Listed(names(&["ppt.conf"])))
+        );
+        assert_eq!(set.dir("/usr/kernel/drv"), Some(&DirState::Absent));
+        assert_eq!(set.dir("/etc"), None);
     }
 }
