@@ -194,6 +194,7 @@ fn node(
         } else {
             Vec::new()
         },
+        ..IllumosNode::default()
     }
 }
 
@@ -350,6 +351,7 @@ fn build_host_in(state: State) -> Host {
         device_type: Some("pci".into()),
         props: nexus_props,
         minors: vec!["devctl".into(), "reg".into(), "intr".into()],
+        ..IllumosNode::default()
     };
     let link = |n: u32, p: &str| PptLink {
         dev: format!("/dev/ppt{n}"),

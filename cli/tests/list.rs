@@ -356,31 +356,112 @@ fn omnios_candidates_in_libppt_order() {
     .unwrap();
     let from = format!("devinfo:{}", cache.display());
     let out = run(t.path(), &from, &["-a"]);
+    // The MEI function (8086,1e3a) never initialised: libppt sees it as
+    // `/pci@0,0/pci1028,577`, so the rule with `@16` selects nothing. The
+    // bridge 8086,1e10 is bound to pcieb but not initialised either.
     assert_eq!(
         out.stdout,
         "DEV        VENDOR DEVICE PATH\n\
          --         10ec   8168   /pci@0,0/pci8086,151@1/pci7470,3468@0\n\
-         --         8086   1e3a   /pci@0,0/pci1028,577@16\n\
-         --         8086   1e10   /pci@0,0/pci8086,1e10@1c\n\
+         --         8086   1e10   /pci@0,0/pci8086,1e10\n\
          --         10ec   8168   /pci@0,0/pci8086,1e18@1c,4/pci7470,3468@0\n"
     );
     std::fs::remove_file(t.path().join("system/boot/etc/ppt_matches")).unwrap();
     let out = run(t.path(), &from, &["-a", "-o", "path"]);
-    // Every Intel function (14 of 16) plus the header.
-    assert_eq!(out.stdout.lines().count(), 15, "{}", out.stdout);
+    // 14 Intel functions, but four uninitialised ones share the path
+    // `/pci@0,0/pci1028,577`: one row for them, so 11 rows plus the header.
+    assert_eq!(out.stdout.lines().count(), 12, "{}", out.stdout);
     // -U adds the functions without a driver; -N names other drivers.
     std::fs::write(t.path().join("etc/ppt_matches"), "pciex10ec,8168\n").unwrap();
     let out = run(t.path(), &from, &["-a", "-U", "-N", "-p", "-o", "dev,path"]);
     assert_eq!(
         out.stdout,
-        "--:/pci@0,0/pci1028,577@0\n\
-         pci10ec,8168:/pci@0,0/pci8086,151@1/pci7470,3468@0\n\
-         --:/pci@0,0/pci1028,577@16\n\
-         --:/pci@0,0/pci1028,577@1b\n\
+        "pci10ec,8168:/pci@0,0/pci8086,151@1/pci7470,3468@0\n\
          pci10ec,8168:/pci@0,0/pci8086,1e18@1c,4/pci7470,3468@0\n\
-         --:/pci@0,0/pci1028,577@1f,3\n"
+         --:/pci@0,0/pci1028,577\n"
     );
     // Without -a nothing is bound to ppt and there are no links.
     let out = run(t.path(), &from, &[]);
     assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("", ""));
+}
+
+/// ofmt_open's field-list rules (illumos-gate libofmt `ofmt_open`,
+/// `split_str`, `ofmt_check`), each with pptadm's message and exit code.
+#[test]
+fn ofmt_field_lists() {
+    let t = tempfile::tempdir().unwrap();
+    let f = func(
+        1,
+        0,
+        "/pci@0,0/pci8086,151@1/pci15d9,1528@0",
+        Some(("ppt", 0)),
+        0x8086,
+        0x1528,
+    );
+    let from = write_snapshot(
+        t.path(),
+        &Host {
+            functions: vec![f],
+            ..Host::default()
+        },
+    );
+    let all = run(t.path(), &from, &["-a", "-o", "all"]);
+    assert_eq!(all.code, 0);
+    // `all` in any case selects every field.
+    for spelling in ["ALL", "All", "aLL"] {
+        let out = run(t.path(), &from, &["-a", "-o", spelling]);
+        assert_eq!((out.code, &out.stdout), (0, &all.stdout), "{spelling}");
+    }
+    // ... and is refused in parsable mode, in any case.
+    for spelling in ["all", "ALL"] {
+        let out = run(t.path(), &from, &["-a", "-p", "-o", spelling]);
+        assert_eq!(
+            (out.code, out.stdout.as_str(), out.stderr.as_str()),
+            (
+                1,
+                "",
+                "pptctl: output field `all' invalid in parsable mode\n"
+            ),
+            "{spelling}"
+        );
+    }
+    // Repeated fields are printed as often as named; more fields than the
+    // table has is not an error.
+    let out = run(
+        t.path(),
+        &from,
+        &["-a", "-p", "-o", "rev,rev,rev,rev,rev,rev,rev,rev,rev,rev"],
+    );
+    assert_eq!(
+        (out.code, out.stdout.as_str(), out.stderr.as_str()),
+        (0, "1:1:1:1:1:1:1:1:1:1\n", "")
+    );
+    let out = run(t.path(), &from, &["-a", "-o", "dev,DEV"]);
+    assert_eq!(out.stdout, "DEV        DEV\n/dev/ppt0  /dev/ppt0\n");
+    // Only empty tokens: no valid output fields (fatal in both modes).
+    for args in [&["-a", "-o", ",,"][..], &["-a", "-p", "-o", ",,"][..]] {
+        let out = run(t.path(), &from, args);
+        assert_eq!(
+            (out.code, out.stdout.as_str(), out.stderr.as_str()),
+            (1, "", "pptctl: no valid output fields\n"),
+            "{args:?}"
+        );
+    }
+    // Empty tokens between real ones vanish.
+    let out = run(t.path(), &from, &["-a", "-p", "-o", ",rev,,dev,"]);
+    assert_eq!(out.stdout, "1:/dev/ppt0\n");
+    // An empty list: parsable mode says so, the table fails to allocate.
+    let out = run(t.path(), &from, &["-a", "-p", "-o", ""]);
+    assert_eq!(
+        (out.code, out.stderr.as_str()),
+        (
+            1,
+            "pptctl: output fields must be specified in parsable mode\n"
+        )
+    );
+    let out = run(t.path(), &from, &["-a", "-o", ""]);
+    assert_eq!(
+        (out.code, out.stderr.as_str()),
+        (1, "pptctl: Not enough space\n")
+    );
 }

@@ -90,7 +90,11 @@ fn seed_blog_typos_are_flagged() {
             "etc/ppt_aliases",
             "ppt \"/pci@0,0/pci8086,151@1/display@0\"\nppt \"/pci@0,0/pci8086,151@1/pci1462,2291\"\n",
         ),
-        ("etc/driver_aliases", "audiohd \"pciclass,0403\"\npcieb \"pciexclass,0604\"\n"),
+        // vgatext claims the GPU first, so its path alias can rebind it
+        (
+            "etc/driver_aliases",
+            "audiohd \"pciclass,0403\"\npcieb \"pciexclass,0604\"\nvgatext \"pciclass,030000\"\n",
+        ),
         ("etc/path_to_inst", "\"/pci@0,0/pci8086,151@1/display@0\" 0 \"ppt\"\n"),
     ]);
     let (code, out, err) = run(&from, root.path(), &["--json"]);

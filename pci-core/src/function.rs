@@ -63,8 +63,27 @@ pub enum PropValue {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct IllumosNode {
     /// devfs path without `/devices` and without a minor, e.g.
-    /// `/pci@0,0/pci8086,151@1/display@0`.
+    /// `/pci@0,0/pci8086,151@1/display@0`, with every level's unit
+    /// address filled in: the path the kernel matches path-oriented
+    /// aliases against once the parent nexus has named the node, and the
+    /// path the node has once it is initialised.
     pub path: String,
+    /// The devfs path as `di_devfs_path()` (libppt, `/devices`) shows it
+    /// now, when it differs from [`IllumosNode::path`]: a node that never
+    /// reached DS_INITIALIZED has no address yet, so its last component is
+    /// the bare node name. `None` when the two agree.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub devfs_path: Option<String>,
+    /// Position in the devinfo walk libppt makes (`di_walk_node` with
+    /// DI_WALK_CLDFIRST: a node, then its children, then its siblings);
+    /// `None` for predicted nodes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub walk_index: Option<u32>,
+    /// The DDI node state (`ddi_node_state_t` in illumos
+    /// `sys/ddi_impldefs.h`: 1 linked, 2 bound, 3 initialised, 4 probed,
+    /// 5 attached, 6 ready), when a devinfo tree told it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_state: Option<i32>,
     /// Whether `path` is real or predicted; `None` only for placeholder nodes.
     pub path_source: Option<PathSource>,
     /// Node name (the part before `@`).
@@ -88,6 +107,24 @@ pub struct IllumosNode {
     pub props: BTreeMap<String, PropValue>,
     /// Minor node names (`ppt`, `devctl`, `reg`, ...).
     pub minors: Vec<String>,
+}
+
+/// DDI node state DS_INITIALIZED: the parent nexus has named the node
+/// (`sys/ddi_impldefs.h`).
+pub const DS_INITIALIZED: i32 = 3;
+
+impl IllumosNode {
+    /// The path `di_devfs_path()` gives now (what libppt lists and
+    /// `ppt_matches` path rules are compared with).
+    pub fn current_path(&self) -> &str {
+        self.devfs_path.as_deref().unwrap_or(&self.path)
+    }
+
+    /// Whether the node never reached DS_INITIALIZED: its devfs path has
+    /// no unit address yet. `false` when no devinfo tree told the state.
+    pub fn uninitialized(&self) -> bool {
+        self.node_state.is_some_and(|s| s < DS_INITIALIZED)
+    }
 }
 
 /// A BAR as the operating system reports it (Linux `resource`).

@@ -6,12 +6,18 @@
 //!   of `/etc/ppt_aliases`, then those of `/etc/driver_aliases`; the first
 //!   binding of a string wins, later ones only log a warning. So a
 //!   compatible alias in `ppt_aliases` takes that ID from its usual driver.
+//! * A node is first bound by its `compatible` list, most specific entry
+//!   first, each by exact string equality, then by its node name, and only
+//!   to an active driver (illumos-gate `usr/src/uts/common/os/devcfg.c`,
+//!   `ddi_compatible_driver_major`, `bind_node`; `driver_active` in
+//!   `modsubr.c`). A node nothing binds stays DS_LINKED.
 //! * A path-oriented alias (the devfs path with unit addresses, no
-//!   `/devices`, no minor) has the highest precedence (gate devcfg.c
-//!   `init_node`).
-//! * Otherwise the node's `compatible` list is tried in order, most specific
-//!   first, each entry by exact string equality; the node name is the
-//!   last resort.
+//!   `/devices`, no minor) is looked up only after the parent nexus has
+//!   named a node bound that way (DDI_CTLOPS_INITCHILD in `init_node`);
+//!   when its driver is active the node is then rebound to it ("this type
+//!   of binding occurs via more obtuse 'rebind'", the comment in
+//!   `ddi_compatible_driver_major`). So a path alias never takes a node
+//!   that no driver claims: only a compatible alias reserves it.
 //! * The files are read once at boot, from the boot-module copy under
 //!   `/system/boot` when there is one (§3.4).
 //!
@@ -19,7 +25,7 @@
 //! `path_to_inst` when the path was ever bound to ppt; otherwise the kernel
 //! hands out a new number at attach and the prediction is a guess.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use pci_core::{Function, Host};
 
@@ -28,7 +34,7 @@ use crate::aliases::{
     BindingTable, NameToMajor, PathToInst, DRIVER_ALIASES, NAME_TO_MAJOR, PATH_TO_INST,
     PPT_ALIASES,
 };
-use crate::files::ConfigFiles;
+use crate::files::{ConfigFiles, DirState, DRIVER_DIRS};
 use crate::matches::{add_suggestions, path_lints, Lint, LintCode};
 use crate::root::HostRoot;
 
@@ -48,6 +54,14 @@ pub struct KernelFiles {
     pub name_to_major: Option<NameToMajor>,
     /// `path_to_inst`, if present.
     pub path_to_inst: Option<PathToInst>,
+    /// Drivers that have a module under the root's module path, or `None`
+    /// when the root has no module directory to tell (then every driver
+    /// in `name_to_major` counts as active).
+    pub driver_modules: Option<BTreeSet<String>>,
+    /// The root is SmartOS (`/etc/release`): `path_to_inst` lives on the
+    /// ramdisk and instance numbers are handed out again at every boot, so
+    /// a predicted `/dev/pptN` is only ever a guess.
+    pub smartos: bool,
 }
 
 impl KernelFiles {
@@ -59,13 +73,17 @@ impl KernelFiles {
     /// The files of a captured set, each from `/system/boot` first (what
     /// the running kernel read at this boot).
     pub fn from_files(files: &ConfigFiles) -> Result<KernelFiles, BindingFileError> {
-        Self::from_lookup(|host_path| kernel_file_in(files, host_path))
+        Self::from_lookup(files, |host_path| kernel_file_in(files, host_path))
     }
 
     /// The files as `lookup` finds them: given a host path
     /// (`/etc/ppt_aliases`), the name to show and the bytes, or `None`
-    /// when the file does not exist.
-    pub fn from_lookup<'a, F>(lookup: F) -> Result<KernelFiles, BindingFileError>
+    /// when the file does not exist. The driver modules and whether the
+    /// root is SmartOS come from the captured set `files`.
+    pub fn from_lookup<'a, F>(
+        files: &ConfigFiles,
+        lookup: F,
+    ) -> Result<KernelFiles, BindingFileError>
     where
         F: Fn(&str) -> Result<Option<(String, &'a [u8])>, BindingFileError>,
     {
@@ -80,8 +98,47 @@ impl KernelFiles {
             driver_aliases: da,
             name_to_major: n2m,
             path_to_inst: p2i,
+            driver_modules: driver_modules(files),
+            smartos: files.is_smartos(),
         })
     }
+
+    /// Whether a `compatible` entry or node name binds an active driver at
+    /// the next boot (driver names, `ppt_aliases`, `driver_aliases`), for
+    /// naming decisions that depend on it ([`crate::naming::predict_bound`]).
+    pub fn binder(&self) -> impl Fn(&str) -> bool + '_ {
+        let mut all: Vec<&AliasFile> = Vec::new();
+        all.extend(self.ppt_aliases.as_ref());
+        all.extend(self.driver_aliases.as_ref());
+        let table = BindingTable::build(self.name_to_major.as_ref(), &all);
+        move |s: &str| table.get(s).is_some_and(|b| self.driver_active(&b.driver))
+    }
+
+    /// Whether the kernel would bind to `driver` (`driver_active`): it is
+    /// in `name_to_major` (aliases to other drivers never enter the
+    /// table) and, where the root shows the module directories, it has a
+    /// module there.
+    pub fn driver_active(&self, driver: &str) -> bool {
+        self.driver_modules
+            .as_ref()
+            .is_none_or(|m| m.contains(driver))
+    }
+}
+
+/// Names of the driver modules the captured [`DRIVER_DIRS`] listings
+/// hold (`driver.conf` files sit beside the modules and are not modules),
+/// or `None` when none of those directories was listed (a root holding
+/// only `/etc`, or a configuration captured without them).
+pub fn driver_modules(files: &ConfigFiles) -> Option<BTreeSet<String>> {
+    let mut seen = false;
+    let mut out = BTreeSet::new();
+    for d in DRIVER_DIRS {
+        if let Some(DirState::Listed(names)) = files.dir(d) {
+            seen = true;
+            out.extend(names.iter().filter(|n| !n.ends_with(".conf")).cloned());
+        }
+    }
+    seen.then_some(out)
 }
 
 /// How a node got its driver.
@@ -136,6 +193,11 @@ pub struct Prediction {
     pub without_ppt_aliases: Option<Decision>,
     /// Predicted `/dev/pptN` when the node goes to ppt.
     pub dev: Option<PptDev>,
+    /// A path alias that names this node but cannot take effect: no
+    /// active driver binds the node by `compatible` or node name first,
+    /// so the kernel never names it and never checks the path (or the
+    /// alias's own driver is not active).
+    pub blocked_path_alias: Option<Binding>,
 }
 
 impl Prediction {
@@ -195,30 +257,86 @@ fn node_driver_now(f: &Function) -> Option<String> {
         .or_else(|| f.driver.clone())
 }
 
-fn decide(table: &BindingTable, f: &Function) -> Option<Decision> {
-    let n = f.illumos.as_ref()?;
-    if let Some(b) = table.get(&n.path) {
-        return Some(Decision {
-            key: n.path.clone(),
-            via: BoundBy::PathAlias,
-            binding: b.clone(),
-        });
-    }
-    for c in &n.compatible {
-        if let Some(b) = table.get(c) {
-            return Some(Decision {
+/// What binds a node: first by `compatible` and node name (to active
+/// drivers only), then a path alias rebinds a node so bound. Also returns
+/// a path alias that names the node but cannot take effect.
+/// `claimed_anyway`: treat the node as bound first even when `table`
+/// binds it by neither (the driver bound now, when `driver_aliases` is
+/// unknown).
+fn decide(
+    table: &BindingTable,
+    files: &KernelFiles,
+    f: &Function,
+    claimed_anyway: bool,
+) -> (Option<Decision>, Option<Binding>) {
+    let Some(n) = f.illumos.as_ref() else {
+        return (None, None);
+    };
+    let active = |b: &&Binding| files.driver_active(&b.driver);
+    let first = n
+        .compatible
+        .iter()
+        .find_map(|c| {
+            table.get(c).filter(active).map(|b| Decision {
                 key: c.clone(),
                 via: BoundBy::Compatible(c.clone()),
                 binding: b.clone(),
-            });
-        }
+            })
+        })
+        .or_else(|| {
+            table.get(&n.node_name).filter(active).map(|b| Decision {
+                key: n.node_name.clone(),
+                via: BoundBy::NodeName(n.node_name.clone()),
+                binding: b.clone(),
+            })
+        });
+    match table.get(&n.path) {
+        Some(b) if (first.is_some() || claimed_anyway) && files.driver_active(&b.driver) => (
+            Some(Decision {
+                key: n.path.clone(),
+                via: BoundBy::PathAlias,
+                binding: b.clone(),
+            }),
+            None,
+        ),
+        Some(b) => (first, Some(b.clone())),
+        None => (first, None),
     }
-    table.get(&n.node_name).map(|b| Decision {
-        key: n.node_name.clone(),
-        via: BoundBy::NodeName(n.node_name.clone()),
-        binding: b.clone(),
+}
+
+/// The compatible alias that reserves a function no driver claims: the
+/// `pciexVVVV,DDDD` entry of its `compatible` list, else `pciVVVV,DDDD`
+/// (conventional PCI nodes have no `pciex` forms) — the vendor,device
+/// form, without subsystem or revision, so it survives a board or
+/// revision change. Such an alias binds every function that lists the
+/// string and that no more specific entry binds first. `None` when the
+/// list has neither form.
+pub fn compatible_alias(f: &Function) -> Option<&str> {
+    let n = f.illumos.as_ref()?;
+    let (v, d) = (f.ids.vendor, f.ids.device);
+    let want = [format!("pciex{v:x},{d:x}"), format!("pci{v:x},{d:x}")];
+    want.iter()
+        .find_map(|w| n.compatible.iter().find(|c| *c == w))
+        .map(String::as_str)
+}
+
+/// Whether the device tree shows that no driver claims `f`: its node was
+/// read from a devinfo tree, has no driver and is in state DS_LINKED (or
+/// earlier). A path alias never takes such a node (see the module docs);
+/// only a compatible alias ([`compatible_alias`]) reserves it. Nodes whose
+/// state is not known (predicted ones, older snapshots) are never called
+/// unclaimed, since nothing tells.
+pub fn unclaimed(f: &Function) -> bool {
+    f.illumos.as_ref().is_some_and(|n| {
+        n.path_source == Some(pci_core::PathSource::Devinfo)
+            && n.driver.is_none()
+            && n.node_state.is_some_and(|s| s <= DS_LINKED)
     })
 }
+
+/// DDI node state DS_LINKED: known to the tree, bound to no driver
+/// (`sys/ddi_impldefs.h`).
+pub const DS_LINKED: i32 = 1;
 
 /// Predicts the next boot's bindings for `host` from `files`.
 pub fn predict(host: &Host, files: &KernelFiles) -> BindingReport {
@@ -249,7 +367,11 @@ pub fn predict(host: &Host, files: &KernelFiles) -> BindingReport {
         let Some(n) = f.illumos.as_ref() else {
             continue;
         };
-        let after = decide(&table, f);
+        let driver_now = node_driver_now(f);
+        // Without driver_aliases the first binding is unknown; a node
+        // bound now is taken to be bound again.
+        let claimed_anyway = files.driver_aliases.is_none() && driver_now.is_some();
+        let (after, blocked) = decide(&table, files, f, claimed_anyway);
         let by_ppt_file = after
             .as_ref()
             .is_some_and(|d| Some(&d.binding.file) == ppt_file.as_ref());
@@ -257,17 +379,27 @@ pub fn predict(host: &Host, files: &KernelFiles) -> BindingReport {
         predictions.push(Prediction {
             function: i,
             path: n.path.clone(),
-            driver_now: node_driver_now(f),
+            driver_now,
             after: if known { after } else { None },
             known,
-            without_ppt_aliases: without.as_ref().and_then(|t| decide(t, f)),
+            without_ppt_aliases: without
+                .as_ref()
+                .and_then(|t| decide(t, files, f, claimed_anyway).0),
             dev: None,
+            blocked_path_alias: blocked,
         });
     }
     assign_devs(host, files.path_to_inst.as_ref(), &mut predictions);
+    if files.smartos {
+        // path_to_inst lives on the ramdisk: no instance number carries
+        // over to the next boot.
+        for d in predictions.iter_mut().filter_map(|p| p.dev.as_mut()) {
+            d.certain = false;
+        }
+    }
 
     let ppt_aliases = match &files.ppt_aliases {
-        Some(pf) => alias_reports(host, pf, &table, &predictions),
+        Some(pf) => alias_reports(host, files, pf, &table, &predictions),
         None => Vec::new(),
     };
     BindingReport {
@@ -342,6 +474,7 @@ fn assign_devs(host: &Host, p2i: Option<&PathToInst>, preds: &mut [Prediction]) 
 
 fn alias_reports(
     host: &Host,
+    files: &KernelFiles,
     pf: &AliasFile,
     table: &BindingTable,
     preds: &[Prediction],
@@ -364,13 +497,50 @@ fn alias_reports(
 
     let mut out: Vec<AliasReport> = Vec::new();
     for e in &pf.entries {
-        out.push(entry_report(e, table, preds, &paths, &listed));
+        out.push(entry_report(e, host, files, table, preds, &paths, &listed));
     }
     for p in &pf.problems {
         out.push(problem_report(&pf.file, p));
     }
     out.sort_by_key(|r| r.line);
     out
+}
+
+/// Why a path alias cannot take effect, and the fix.
+fn unclaimed_lint(e: &AliasEntry, p: &Prediction, host: &Host, files: &KernelFiles) -> Lint {
+    if !files.driver_active(&e.driver) {
+        return Lint::new(
+            LintCode::PathAliasUnclaimed,
+            format!(
+                "driver {} has no module under the module path, so the kernel does not bind to it (driver_active): this alias does nothing",
+                e.driver
+            ),
+        );
+    }
+    let fix = match host.functions.get(p.function).and_then(compatible_alias) {
+        Some(c) => {
+            let with_id: Vec<&str> = host
+                .functions
+                .iter()
+                .filter_map(|f| f.illumos.as_ref())
+                .filter(|n| n.compatible.iter().any(|x| x == c))
+                .map(|n| n.path.as_str())
+                .collect();
+            format!(
+                "; reserve it with a compatible alias instead: {} \"{c}\" (it takes every function with that ID that nothing more specific binds: {})",
+                e.driver,
+                with_id.join(", ")
+            )
+        }
+        None => String::new(),
+    };
+    Lint::new(
+        LintCode::PathAliasUnclaimed,
+        format!(
+            "no driver binds {} by its compatible list or node name, so the kernel never names the node and never looks up this path alias: it stays unbound{fix}",
+            p.path
+        ),
+    )
 }
 
 fn problem_report(file: &str, p: &AliasLineProblem) -> AliasReport {
@@ -390,6 +560,8 @@ fn problem_report(file: &str, p: &AliasLineProblem) -> AliasReport {
 
 fn entry_report(
     e: &AliasEntry,
+    host: &Host,
+    files: &KernelFiles,
     table: &BindingTable,
     preds: &[Prediction],
     paths: &HashSet<&str>,
@@ -426,6 +598,13 @@ fn entry_report(
         ));
     }
 
+    if let Some(p) = preds.iter().find(|p| {
+        p.blocked_path_alias
+            .as_ref()
+            .is_some_and(|b| b.file == e.file && b.line == e.line)
+    }) {
+        lints.push(unclaimed_lint(e, p, host, files));
+    }
     if e.alias.starts_with('/') {
         let before = lints.len();
         path_lints(
@@ -554,6 +733,7 @@ impl Prediction {
             known: true,
             without_ppt_aliases: None,
             dev: None,
+            blocked_path_alias: None,
         }
     }
 

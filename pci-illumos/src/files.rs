@@ -6,9 +6,11 @@
 //! never from the filesystem directly. A host snapshot records the set, so
 //! replaying it answers exactly as the original host did.
 //!
-//! All reads go through [`read_file`], the one place that touches the
-//! filesystem for these files.
+//! All reads go through [`read_file`] and [`list_dir`], the one place
+//! that touches the filesystem for these files and for the driver module
+//! directories (which decide which drivers are active).
 
+use std::collections::BTreeSet;
 use std::io::{ErrorKind, Read};
 
 use crate::root::{HostRoot, ReadError};
@@ -36,6 +38,86 @@ pub const ROOT_FILES: [&str; 11] = [
     "/system/boot/etc/path_to_inst",
     RELEASE,
 ];
+
+/// The driver module directories krtld searches on x86, in its order: the
+/// default module path (`MOD_DEFPATH`, illumos-gate
+/// `usr/src/uts/common/sys/modctl.h`) after the platform directory the
+/// kernel booted from (`/platform/i86pc/kernel /kernel /usr/kernel`), each
+/// with its `drv` and `drv/amd64` directories. Which module files they hold decides
+/// which drivers are active (`binding::KernelFiles::driver_active`).
+pub const DRIVER_DIRS: [&str; 6] = [
+    "/platform/i86pc/kernel/drv/amd64",
+    "/platform/i86pc/kernel/drv",
+    "/kernel/drv/amd64",
+    "/kernel/drv",
+    "/usr/kernel/drv/amd64",
+    "/usr/kernel/drv",
+];
+
+/// The most entries read from one module directory (a real `/kernel/drv`
+/// holds a few hundred).
+pub const MAX_DIR_ENTRIES: usize = 1 << 16;
+
+/// What listing one directory gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DirState {
+    /// The names of the regular files and symbolic links in it (UTF-8
+    /// names only; module names are ASCII), sorted.
+    Listed(BTreeSet<String>),
+    /// The directory does not exist.
+    Absent,
+    /// The directory exists but could not be listed (or holds more than
+    /// [`MAX_DIR_ENTRIES`] entries).
+    Unreadable {
+        /// The kind of the I/O error.
+        kind: ErrorKind,
+        /// The error as the system worded it.
+        message: String,
+    },
+}
+
+/// Lists the regular files and symbolic links in the directory
+/// `host_path` under `root` (resolved inside the root, [`HostRoot::read_dir`]):
+/// the one function through which the module directories are read.
+pub fn list_dir(root: &HostRoot, host_path: &str) -> DirState {
+    let entries = match root.read_dir(host_path) {
+        Ok(e) => e,
+        Err(e) if e.is_not_found() => return DirState::Absent,
+        Err(e) => {
+            return DirState::Unreadable {
+                kind: e.kind(),
+                message: e.reason(),
+            }
+        }
+    };
+    if entries.len() > MAX_DIR_ENTRIES {
+        return DirState::Unreadable {
+            kind: ErrorKind::Other,
+            message: format!("more than {MAX_DIR_ENTRIES} entries"),
+        };
+    }
+    let mut names = BTreeSet::new();
+    for entry in entries {
+        let Some(name) = entry.to_str() else { continue };
+        let path = format!("{}/{name}", host_path.trim_end_matches('/'));
+        let is_file = root
+            .symlink_metadata(&path)
+            .is_ok_and(|m| m.file_type().is_file() || m.file_type().is_symlink());
+        if is_file {
+            names.insert(name.to_string());
+        }
+    }
+    DirState::Listed(names)
+}
+
+/// One captured directory listing (a root directory, by host path).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CapturedDir {
+    /// Its host path (absolute, `/`-separated).
+    pub path: String,
+    /// What listing it gave.
+    pub state: DirState,
+}
 
 /// What reading one file gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,22 +236,51 @@ pub struct CapturedFile {
 }
 
 /// The captured configuration of a host: every file that decides binding
-/// and candidacy, read once.
+/// and candidacy, and the driver module directories, read once.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConfigFiles {
     files: Vec<CapturedFile>,
+    dirs: Vec<CapturedDir>,
 }
 
 const ABSENT: FileState = FileState::Absent;
 
 impl ConfigFiles {
-    /// Reads [`ROOT_FILES`] under `root`.
+    /// Reads [`ROOT_FILES`] and lists [`DRIVER_DIRS`] under `root`.
     pub fn capture_root(root: &HostRoot) -> ConfigFiles {
         let mut set = ConfigFiles::default();
         for p in ROOT_FILES {
             set.capture(Origin::Root, p, root);
         }
+        for d in DRIVER_DIRS {
+            set.insert_dir(CapturedDir {
+                path: d.to_string(),
+                state: list_dir(root, d),
+            });
+        }
         set
+    }
+
+    /// Records a directory listing (from a snapshot, or read elsewhere),
+    /// replacing an earlier one of the same path.
+    pub fn insert_dir(&mut self, dir: CapturedDir) {
+        match self.dirs.iter_mut().find(|d| d.path == dir.path) {
+            Some(old) => *old = dir,
+            None => self.dirs.push(dir),
+        }
+    }
+
+    /// Every captured directory listing, in capture order.
+    pub fn dirs(&self) -> &[CapturedDir] {
+        &self.dirs
+    }
+
+    /// The listing of the root directory `host_path`, when captured.
+    pub fn dir(&self, host_path: &str) -> Option<&DirState> {
+        self.dirs
+            .iter()
+            .find(|d| d.path == host_path)
+            .map(|d| &d.state)
     }
 
     /// Reads `path` under `base` (the host root, or the boot media as its
@@ -262,5 +373,28 @@ mod tests {
         ));
         assert_eq!(set.root("/nowhere"), &FileState::Absent);
         assert!(set.is_smartos());
+        assert_eq!(set.dirs().len(), DRIVER_DIRS.len());
+        assert_eq!(set.dir("/kernel/drv"), Some(&DirState::Absent));
+    }
+
+    #[test]
+    fn lists_module_dirs() {
+        let t = tempfile::tempdir().unwrap();
+        let drv = t.path().join("kernel/drv/amd64");
+        std::fs::create_dir_all(drv.join("subdir")).unwrap();
+        std::fs::write(drv.join("ppt"), b"").unwrap();
+        std::fs::write(t.path().join("kernel/drv/ppt.conf"), b"").unwrap();
+        let set = ConfigFiles::capture_root(&HostRoot::new(t.path()));
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect();
+        assert_eq!(
+            set.dir("/kernel/drv/amd64"),
+            Some(&DirState::Listed(names(&["ppt"])))
+        );
+        assert_eq!(
+            set.dir("/kernel/drv"),
+            Some(&DirState::Listed(names(&["ppt.conf"])))
+        );
+        assert_eq!(set.dir("/usr/kernel/drv"), Some(&DirState::Absent));
+        assert_eq!(set.dir("/etc"), None);
     }
 }

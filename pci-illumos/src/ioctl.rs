@@ -3,12 +3,62 @@
 //! of pass-through functions) and the PCI nexus `reg` minor (pcitool).
 //!
 //! These are plain data so they compile, and are size/offset checked, on
-//! every Unix; only [`crate::live`] (illumos only) issues the calls.
+//! every Unix. [`crate::live`] issues the calls (compiled on every Unix,
+//! called only on illumos) through the typed [`Request`] constants below,
+//! so a call cannot pair a request code with another argument type, and
+//! the tests here check exactly the codes and layouts those calls use.
 //! Facts from illumos-gate `usr/src/uts/common/sys/devinfo_impl.h`,
 //! `usr/src/uts/intel/sys/ppt_dev.h` and `usr/src/uts/common/sys/pci_tools.h`
 //! (docs/illumos.md §2.1, docs/devinfo-snapshot.md §4).
 
 use std::ffi::c_void;
+use std::marker::PhantomData;
+
+/// An ioctl request code tied to the type its argument points at.
+#[derive(Debug)]
+pub struct Request<T> {
+    code: i32,
+    arg: PhantomData<fn(*mut T)>,
+}
+
+impl<T> Clone for Request<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Request<T> {}
+
+impl<T> Request<T> {
+    /// A request whose argument is a `*mut T`.
+    pub const fn new(code: i32) -> Self {
+        Request {
+            code,
+            arg: PhantomData,
+        }
+    }
+
+    /// The request code.
+    pub const fn code(self) -> i32 {
+        self.code
+    }
+
+    /// Size of the argument the kernel reads or writes (for a buffer
+    /// request, of one element).
+    pub const fn arg_size(self) -> usize {
+        std::mem::size_of::<T>()
+    }
+}
+
+/// Take a snapshot of the whole tree: [`DinfoIo`] in; returns `map_size`.
+pub const SNAPSHOT: Request<DinfoIo> = Request::new(DINFOCPYALL);
+/// Copy the snapshot out into a byte buffer of at least `map_size`
+/// rounded up to a page.
+pub const SNAPSHOT_COPY_OUT: Request<u8> = Request::new(DINFOUSRLD);
+/// Read one config-space value through `/dev/pptN`.
+pub const PPT_CONFIG_READ: Request<PptCfgIo> = Request::new(PPT_CFG_READ);
+/// Read one register through the PCI nexus `reg` minor.
+pub const PCITOOL_READ: Request<PcitoolReg> = Request::new(PCITOOL_DEVICE_GET_REG);
 
 /// devinfo ioctl base, `0xdf << 8`.
 pub const DIIOC: i32 = 0xdf << 8;
@@ -193,6 +243,28 @@ mod tests {
         assert_eq!(DINFOCPYALL, 0xdf07);
         assert_eq!(DINFOCACHE, 0x10_df00);
         assert_eq!(PCITOOL_DEVICE_GET_REG, 0x5043_5401);
+    }
+
+    /// The typed requests the live code calls carry the checked codes and
+    /// the checked argument types (sizes as in `*_layout` below).
+    #[test]
+    fn requests_used_by_the_live_code() {
+        assert_eq!(
+            (SNAPSHOT.code(), SNAPSHOT.arg_size()),
+            (0xdf07, size_of::<DinfoIo>())
+        );
+        assert_eq!(
+            (SNAPSHOT_COPY_OUT.code(), SNAPSHOT_COPY_OUT.arg_size()),
+            (0xdf80, 1)
+        );
+        assert_eq!(
+            (PPT_CONFIG_READ.code(), PPT_CONFIG_READ.arg_size()),
+            (0x50_5401, 16)
+        );
+        assert_eq!(
+            (PCITOOL_READ.code(), PCITOOL_READ.arg_size()),
+            (0x5043_5401, 48)
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod devinfo;
 pub mod files;
 pub mod hostfacts;
 pub mod ioctl;
+pub mod libppt;
 pub mod live;
 pub mod load;
 pub mod matcher;

@@ -2,9 +2,11 @@
 //! through `/dev/pptN` (`PPT_CFG_READ`) or the PCI nexus `reg` minor
 //! (pcitool, privileged).
 //!
-//! The system calls are compiled only for `target_os = "illumos"` and
-//! could not be run where this crate is developed (Linux); they are kept
-//! thin on purpose. Everything they feed is portable and tested: the
+//! The system calls are compiled on every Unix, so CI type-checks them on
+//! Linux, and called only on illumos; they could not be run where this
+//! crate is developed and are kept thin on purpose. Each goes through a
+//! typed [`crate::ioctl::Request`], whose codes and argument layouts the
+//! `ioctl` tests check. Everything they feed is portable and tested: the
 //! snapshot bytes go to [`crate::devinfo::Snapshot::parse`] (the same
 //! reader as the cache file, tested on a real OmniOS cache and hand-built
 //! buffers, including the page-padded copy-out), and config reads go
@@ -95,9 +97,10 @@ pub fn load_host(root: &HostRoot) -> Result<Host, LiveError> {
     sys::load_host(root)
 }
 
-#[cfg(target_os = "illumos")]
+#[cfg(unix)]
+#[cfg_attr(not(target_os = "illumos"), allow(dead_code))]
 mod sys {
-    //! The system calls. Not compiled or run on Linux.
+    //! The system calls: compiled on every Unix, called only on illumos.
 
     use std::fs::File;
     use std::os::fd::AsRawFd;
@@ -109,6 +112,17 @@ mod sys {
     use crate::ioctl::*;
     use crate::pptdev::read_links;
     use crate::root::{HostRoot, ReadError};
+
+    /// Issues `req` on `f`.
+    ///
+    /// # Safety
+    /// `arg` must point at memory the driver may read and write for this
+    /// request: one `T`, or for a buffer request as many as it copies.
+    unsafe fn call<T>(f: &File, req: Request<T>, arg: *mut T) -> i32 {
+        // SAFETY: forwarded to the caller; the code and the argument type
+        // come from the same typed request.
+        unsafe { libc::ioctl(f.as_raw_fd(), req.code() as _, arg) }
+    }
 
     fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> LiveError {
         let what = what.into();
@@ -129,8 +143,7 @@ mod sys {
         let mut req = DinfoIo::whole_tree();
         // SAFETY: the snapshot ioctl reads one `struct dinfo_io` from the
         // pointer, which is live and laid out as the kernel expects.
-        let size =
-            unsafe { libc::ioctl(f.as_raw_fd(), DINFOCPYALL as _, &mut req as *mut DinfoIo) };
+        let size = unsafe { call(&f, SNAPSHOT, &mut req) };
         if size <= 0 {
             return Err(io(format!("{DEVINFO_NODE}: snapshot"))(
                 std::io::Error::last_os_error(),
@@ -141,7 +154,7 @@ mod sys {
         let mut buf = vec![0u8; len];
         // SAFETY: DINFOUSRLD writes at most map_size rounded up to a page,
         // which `len` covers.
-        let rc = unsafe { libc::ioctl(f.as_raw_fd(), DINFOUSRLD as _, buf.as_mut_ptr()) };
+        let rc = unsafe { call(&f, SNAPSHOT_COPY_OUT, buf.as_mut_ptr()) };
         if rc <= 0 {
             return Err(io(format!("{DEVINFO_NODE}: copy-out"))(
                 std::io::Error::last_os_error(),
@@ -157,7 +170,7 @@ mod sys {
             pci_data: 0,
         };
         // SAFETY: PPT_CFG_READ reads and writes one `struct ppt_cfg_io`.
-        let rc = unsafe { libc::ioctl(f.as_raw_fd(), PPT_CFG_READ as _, &mut c as *mut PptCfgIo) };
+        let rc = unsafe { call(f, PPT_CONFIG_READ, &mut c) };
         (rc == 0).then_some(c.pci_data)
     }
 
@@ -173,13 +186,7 @@ mod sys {
             ..PcitoolReg::default()
         };
         // SAFETY: PCITOOL_DEVICE_GET_REG reads and writes one pcitool_reg_t.
-        let rc = unsafe {
-            libc::ioctl(
-                f.as_raw_fd(),
-                PCITOOL_DEVICE_GET_REG as _,
-                &mut r as *mut PcitoolReg,
-            )
-        };
+        let rc = unsafe { call(f, PCITOOL_READ, &mut r) };
         (rc == 0).then_some(r.data as u32)
     }
 

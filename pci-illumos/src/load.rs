@@ -14,6 +14,7 @@ use pci_core::sources::{
 };
 use pci_core::Host;
 
+use crate::binding::KernelFiles;
 use crate::cfgspace::CfgspaceError;
 use crate::devinfo::LoadError as DevinfoLoadError;
 use crate::live::LiveError;
@@ -121,6 +122,12 @@ pub struct LoadOptions {
     /// How much to read per function. [`SysfsDetail::Identity`] also skips
     /// the illumos passes (for listings that print nothing else).
     pub detail: SysfsDetail,
+    /// The alias files of the boot whose node names are predicted for
+    /// functions no devinfo tree describes: whether a `compatible` entry
+    /// binds an active driver decides whether an IDE controller is named
+    /// `pci-ide` ([`crate::naming::predict_bound`]). `None`: nothing is
+    /// taken to bind.
+    pub kernel_files: Option<KernelFiles>,
 }
 
 impl LoadOptions {
@@ -131,6 +138,7 @@ impl LoadOptions {
             root: root.into(),
             cfgspace: None,
             detail: SysfsDetail::Full,
+            kernel_files: None,
         }
     }
 }
@@ -164,7 +172,10 @@ fn illumos_pass(opts: &LoadOptions, host: &mut Host, read_links: bool) -> Result
     if let Some(dir) = &opts.cfgspace {
         crate::cfgspace::join(host, dir)?;
     }
-    crate::naming::predict(host);
+    match &opts.kernel_files {
+        Some(files) => crate::naming::predict_knowing(host, &files.binder()),
+        None => crate::naming::predict(host),
+    }
     // One warning per link: a link already reported (dangling,
     // unreadable) is not reported again as stale.
     for d in crate::pptdev::stale_links(host) {

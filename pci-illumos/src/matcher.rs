@@ -224,10 +224,13 @@ pub fn select(matches: &PptMatches, host: &Host) -> Vec<LineSelection> {
             }
         }
     }
+    // Both forms of each path: the one libppt compares now and the
+    // address-filled one.
     let fn_paths: HashSet<&str> = host
         .functions
         .iter()
-        .filter_map(|f| f.illumos.as_ref().map(|n| n.path.as_str()))
+        .filter_map(|f| f.illumos.as_ref())
+        .flat_map(|n| [n.path.as_str(), n.current_path()])
         .collect();
     let all_paths: HashSet<&str> = fn_paths
         .iter()
@@ -240,16 +243,48 @@ pub fn select(matches: &PptMatches, host: &Host) -> Vec<LineSelection> {
             // "this host has ..." for paths that cannot match as written
             add_suggestions(&String::from_utf8_lossy(p), &fn_paths, &mut sel.lints);
         }
+        if let Rule::Path(p) = &line.rule {
+            let uninit: Vec<&str> = sel
+                .functions
+                .iter()
+                .filter_map(|&i| host.functions.get(i)?.illumos.as_ref())
+                .filter(|n| n.devfs_path.is_some() && n.current_path().as_bytes() == p.as_slice())
+                .map(|n| n.path.as_str())
+                .collect();
+            if !uninit.is_empty() {
+                sel.lints
+                    .push(uninitialized_lint(&String::from_utf8_lossy(p), &uninit));
+            }
+        }
         if !sel.functions.is_empty() || line.never_matches() {
             continue;
         }
         match &line.rule {
             Rule::Path(p) => {
                 let p = String::from_utf8_lossy(p);
-                let msg = if all_paths.contains(p.as_ref()) {
+                let uninit = host
+                    .functions
+                    .iter()
+                    .filter_map(|f| f.illumos.as_ref())
+                    .find(|n| n.devfs_path.is_some() && n.path == p.as_ref());
+                let msg = if let Some(n) = uninit {
+                    format!(
+                        "libppt sees this node as {} while no driver has initialised it, so {p} matches it only once one does (write {} to match it now)",
+                        n.current_path(),
+                        n.current_path()
+                    )
+                } else if all_paths.contains(p.as_ref()) {
                     format!("{p} is not a PCI function libppt lists (its parent is not a PCI bus)")
                 } else {
-                    format!("no node of this host has the path {p}")
+                    let near = crate::matches::suggest_paths(&p, fn_paths.iter().copied());
+                    if near.is_empty() {
+                        format!("no node of this host has the path {p}")
+                    } else {
+                        format!(
+                            "no node of this host has the path {p}; a bare last component matches only a node no driver has initialised, and this host has \"{}\"",
+                            near.join("\", \"")
+                        )
+                    }
                 };
                 sel.lints.push(Lint::new(LintCode::NoSuchPath, msg));
             }
@@ -265,6 +300,26 @@ pub fn select(matches: &PptMatches, host: &Host) -> Vec<LineSelection> {
         }
     }
     out
+}
+
+/// The note for a path rule that matches uninitialised nodes by the path
+/// `di_devfs_path` gives them now (no unit address on the last level).
+fn uninitialized_lint(rule: &str, nodes: &[&str]) -> Lint {
+    let one = if nodes.len() > 1 {
+        format!(
+            "; libppt keys its list by path, so `pptadm list -a` shows only the last of these {} functions",
+            nodes.len()
+        )
+    } else {
+        String::new()
+    };
+    Lint::new(
+        LintCode::UninitializedPath,
+        format!(
+            "{rule} is the path libppt sees for {} while no driver has initialised it; once one does, the path gains its unit address and this rule stops matching{one}",
+            nodes.join(", ")
+        ),
+    )
 }
 
 #[cfg(test)]

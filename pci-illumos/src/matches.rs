@@ -232,11 +232,12 @@ pub struct NodeIds<'a> {
 impl<'a> NodeIds<'a> {
     /// The IDs of a function with an illumos path (real or predicted);
     /// `None` when the function has no illumos node, since libppt can only
-    /// see nodes of the device tree.
+    /// see nodes of the device tree. The path is the one `di_devfs_path`
+    /// gives now ([`pci_core::IllumosNode::current_path`]).
     pub fn of(f: &'a pci_core::Function) -> Option<NodeIds<'a>> {
         let node = f.illumos.as_ref()?;
         Some(NodeIds {
-            path: &node.path,
+            path: node.current_path(),
             vendor: u32::from(f.ids.vendor),
             device: u32::from(f.ids.device),
         })
@@ -423,6 +424,12 @@ pub enum LintCode {
     /// Alias files: functions list this compatible string, but a more
     /// specific entry of their `compatible` list binds them first.
     Shadowed,
+    /// Alias files: a path alias for a node no driver binds first, which
+    /// the kernel therefore never rebinds (or whose driver is not active).
+    PathAliasUnclaimed,
+    /// `ppt_matches`: a path rule that matches uninitialised nodes by the
+    /// address-less path libppt sees for them.
+    UninitializedPath,
 }
 
 impl LintCode {
@@ -455,6 +462,8 @@ impl LintCode {
             LintCode::BindsSeveral => "binds-several",
             LintCode::StealsDevice => "steals-device",
             LintCode::Shadowed => "shadowed",
+            LintCode::PathAliasUnclaimed => "path-alias-unclaimed",
+            LintCode::UninitializedPath => "uninitialized-path",
         }
     }
 }
@@ -1016,23 +1025,36 @@ pub(crate) fn path_lints(who: &str, c: &[u8], kept: &[u8], out: &mut Vec<Lint>) 
             format!("{who} compares devfs paths without a minor name: drop `:{minor}` and write `{path}`"),
         ));
     }
-    let missing: Vec<&str> = path
-        .split('/')
-        .skip(1)
-        .filter(|comp| !comp.is_empty())
-        .filter(|comp| match comp.find('@') {
+    let comps: Vec<&str> = path.split('/').skip(1).filter(|c| !c.is_empty()).collect();
+    let last = comps.len().saturating_sub(1);
+    let missing: Vec<&str> = comps
+        .iter()
+        .enumerate()
+        .filter(|(_, comp)| match comp.find('@') {
             None => true,
             Some(i) => i + 1 == comp.len(),
         })
+        // libppt compares `di_devfs_path`, whose last component is a bare
+        // node name while the node is uninitialised (no driver attached
+        // it): that form can match. Parents of a node are initialised,
+        // and the kernel compares path aliases with the address-filled
+        // path, so everywhere else a missing address never matches.
+        .filter(|(i, comp)| !(who == "libppt" && *i == last && !comp.contains('@')))
+        .map(|(_, comp)| *comp)
         .collect();
     if !missing.is_empty() {
         out.push(Lint::new(
             LintCode::MissingUnitAddress,
             format!(
-                "path component{} `{}` lack{} a unit address (`name@addr`); devfs paths always have one, so it never matches",
+                "path component{} `{}` lack{} a unit address (`name@addr`); {}, so it never matches",
                 if missing.len() > 1 { "s" } else { "" },
                 missing.join("`, `"),
-                if missing.len() > 1 { "" } else { "s" }
+                if missing.len() > 1 { "" } else { "s" },
+                if who == "libppt" {
+                    "every level above the node itself has one in the path libppt compares"
+                } else {
+                    "the kernel compares path aliases with the path that has one at every level"
+                }
             ),
         ));
     }

@@ -22,20 +22,61 @@ use pci_core::{Address, Diagnostic, Function, Host, Identity, IllumosNode, PathS
 /// Which generation of the kernel's `compatible` builder to follow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CompatStyle {
-    /// 2009–2022 `pci_boot.c` `add_compatible`: no `,s` / `,p` forms and no
-    /// 8086:0166 no-subsys rule (the OmniOS 2016 cache is of this kind).
+    /// 2009–2022 `pci_boot.c` `add_compatible`: no `,s` / `,p` forms, no
+    /// 8086:0166 no-subsys rule, and bridges never carry subsystem ids
+    /// (the OmniOS 2016 cache is of this kind).
     Legacy,
     /// Current `pci_props.c` (2023, IPD 9): adds `SV,SS,s` and `V,D,p` to
-    /// the PCI pass.
+    /// the PCI pass, and PCI-PCI bridges take subsystem ids from the
+    /// bridge subsystem capability (`PCI_CAP_ID_P2P_SUBSYS`, 0x0d, in
+    /// `pci_prop_data_fill`), which gives them the `V,D.SV.SS.R` and
+    /// `V,D.SV.SS` forms in both passes, `pciSV,SS,s` in the PCI pass and
+    /// the `subsystem-vendor-id`/`subsystem-id` properties
+    /// (`pci_prop_set_common_props`). Bridges still never get the bare
+    /// `pciSV,SS` form (`PCI_ALIAS_F_SKIP_BRIDGE`) and, on x86, are still
+    /// named `pciV,D` (`pci_prop_use_subsystem` with
+    /// `PCI_PRD_COMPAT_SUBSYS`).
     #[default]
     Ipd9,
+}
+
+/// The environment variable that selects the style [`predict`] uses:
+/// `legacy` (kernels before 2023) or `ipd9` (current, the default).
+pub const STYLE_ENV: &str = "PPTCTL_COMPAT_STYLE";
+
+impl CompatStyle {
+    /// The style named by `value` (`legacy` or `ipd9`, any case).
+    pub fn parse(value: &str) -> Option<CompatStyle> {
+        match value.to_ascii_lowercase().as_str() {
+            "legacy" => Some(CompatStyle::Legacy),
+            "ipd9" => Some(CompatStyle::Ipd9),
+            _ => None,
+        }
+    }
 }
 
 /// The x86 node name of a function (§4.2): `display` for VGA-compatible
 /// class codes, `isa` for ISA bridges, `pci-ide` for IDE controllers, else
 /// `pciSV,SS` when the subsystem vendor is non-zero (never for PCI-PCI
-/// bridges, header type 1), else `pciV,D`.
+/// bridges, header type 1), else `pciV,D`. This assumes no driver alias
+/// binds an IDE controller by its `compatible` list; see
+/// [`node_name_with`].
 pub fn node_name(ids: &Identity, header_type: Option<u8>) -> String {
+    node_name_with(ids, header_type, &[], &|_| false)
+}
+
+/// [`node_name`] for a function whose `compatible` list is `compat`, with
+/// `binds` telling whether a string has an active driver binding. An IDE
+/// controller is renamed `pci-ide` only when neither an entry of its
+/// `compatible` list nor its ordinary node name binds a driver
+/// (illumos-gate `usr/src/uts/intel/io/pci/pci_boot.c`, `process_devfunc`:
+/// `ddi_compatible_driver_major` must return no driver).
+pub fn node_name_with(
+    ids: &Identity,
+    header_type: Option<u8>,
+    compat: &[String],
+    binds: &dyn Fn(&str) -> bool,
+) -> String {
     let class = ids.class & 0xff_ffff;
     if matches!(class, 0x00_0100 | 0x03_0000 | 0x03_0001) {
         return "display".to_string();
@@ -43,13 +84,14 @@ pub fn node_name(ids: &Identity, header_type: Option<u8>) -> String {
     if class >> 8 == 0x0601 {
         return "isa".to_string();
     }
-    if is_pciide(ids) {
-        return "pci-ide".to_string();
-    }
-    match subsys(ids, header_type) {
+    let ordinary = match name_subsys(ids, header_type) {
         Some((sv, ss)) => format!("pci{sv:x},{ss:x}"),
         None => format!("pci{:x},{:x}", ids.vendor, ids.device),
+    };
+    if is_pciide(ids) && !compat.iter().any(|c| binds(c)) && !binds(&ordinary) {
+        return "pci-ide".to_string();
     }
+    ordinary
 }
 
 /// `pci_boot.c` renames IDE controllers to `pci-ide` (and the ata driver
@@ -70,12 +112,31 @@ fn is_pciide(ids: &Identity) -> bool {
     (sub == 0x0180 || sub == 0x0106) && table.contains(&(ids.vendor, ids.device))
 }
 
-/// Subsystem ids as the enumerator uses them: only for header type 0
-/// (bridges never use them on x86) and only when the vendor is non-zero.
-fn subsys(ids: &Identity, header_type: Option<u8>) -> Option<(u16, u16)> {
+/// Subsystem ids for the node name: never for bridges (header type 1) on
+/// x86, and only when the vendor is non-zero.
+fn name_subsys(ids: &Identity, header_type: Option<u8>) -> Option<(u16, u16)> {
     if header_type.is_some_and(|h| h & 0x7f == 1) {
         return None;
     }
+    nonzero_subsys(ids)
+}
+
+/// Subsystem ids for the `compatible` list and the `subsystem-*`
+/// properties: a bridge's come from its subsystem capability, which only
+/// the 2023 kernels read (the source's identity carries them, taken from
+/// that capability for type 1 headers).
+fn compat_subsys(
+    ids: &Identity,
+    header_type: Option<u8>,
+    style: CompatStyle,
+) -> Option<(u16, u16)> {
+    if style == CompatStyle::Legacy && header_type.is_some_and(|h| h & 0x7f == 1) {
+        return None;
+    }
+    nonzero_subsys(ids)
+}
+
+fn nonzero_subsys(ids: &Identity) -> Option<(u16, u16)> {
     match (ids.subsystem_vendor, ids.subsystem) {
         (Some(sv), Some(ss)) if sv != 0 => Some((sv, ss)),
         _ => None,
@@ -128,7 +189,7 @@ fn pass(
 ) {
     let (v, d, r) = (ids.vendor, ids.device, ids.revision);
     let bridge = ht.is_some_and(|h| h & 0x7f == 1);
-    let sub = subsys(ids, ht);
+    let sub = compat_subsys(ids, ht, style);
     let nosub = no_subsys(ids, style);
     if let Some((sv, ss)) = sub {
         out.push(format!("{p}{v:x},{d:x}.{sv:x}.{ss:x}.{r:x}"));
@@ -211,12 +272,44 @@ fn is_bridge(f: &Function) -> bool {
 /// the root-complex nexus nodes when the host has none. Functions the
 /// kernel would not create a node for (a PCIe capability of an unknown
 /// version) are left without one and noted in `host.warnings`.
+///
+/// The `compatible` generation is the current one unless the environment
+/// variable [`STYLE_ENV`] says `legacy`; an unknown value is a warning and
+/// the default is used.
 pub fn predict(host: &mut Host) {
-    predict_with(host, CompatStyle::Ipd9)
+    predict_knowing(host, &|_| false)
+}
+
+/// [`predict`] knowing which strings bind an active driver (see
+/// [`predict_bound`]); the `compatible` generation comes from the
+/// environment as for [`predict`].
+pub fn predict_knowing(host: &mut Host, binds: &dyn Fn(&str) -> bool) {
+    let style = match std::env::var(STYLE_ENV) {
+        Ok(v) => CompatStyle::parse(&v).unwrap_or_else(|| {
+            host.warnings.push(Diagnostic {
+                file: None,
+                line: None,
+                message: format!(
+                    "{STYLE_ENV}={v}: unknown style (use legacy or ipd9); predicting the current (ipd9) names"
+                ),
+            });
+            CompatStyle::Ipd9
+        }),
+        Err(_) => CompatStyle::Ipd9,
+    };
+    predict_bound(host, style, binds)
 }
 
 /// [`predict`] with an explicit `compatible` generation.
 pub fn predict_with(host: &mut Host, style: CompatStyle) {
+    predict_bound(host, style, &|_| false)
+}
+
+/// [`predict_with`] knowing which strings bind an active driver (the
+/// next boot's alias files: pci-illumos `binding::KernelFiles::binder`),
+/// which decides whether an IDE controller is named `pci-ide`
+/// ([`node_name_with`]).
+pub fn predict_bound(host: &mut Host, style: CompatStyle, binds: &dyn Fn(&str) -> bool) {
     // Secondary bus -> the bridge above it (domain 0 only).
     let mut behind: HashMap<u8, usize> = HashMap::new();
     for (i, f) in host.functions.iter().enumerate() {
@@ -247,6 +340,25 @@ pub fn predict_with(host: &mut Host, style: CompatStyle) {
         }
     }
     let pcie: Vec<PcieCap> = host.functions.iter().map(|f| pcie_cap(&f.config)).collect();
+    let compats: Vec<Vec<String>> = host
+        .functions
+        .iter()
+        .zip(&pcie)
+        .map(|(f, c)| {
+            compatible(
+                &f.ids,
+                header_type(f),
+                matches!(c, PcieCap::Version(_)),
+                style,
+            )
+        })
+        .collect();
+    let names: Vec<String> = host
+        .functions
+        .iter()
+        .zip(&compats)
+        .map(|(f, c)| node_name_with(&f.ids, header_type(f), c, binds))
+        .collect();
 
     // Paths are computed parent first; a bridge's chain is bounded by the
     // number of functions (guards against bus-number cycles in bad input).
@@ -276,7 +388,7 @@ pub fn predict_with(host: &mut Host, style: CompatStyle) {
         let mut parent_path_type = Some("pci".to_string());
         for &j in chain.iter().rev() {
             let f = &host.functions[j];
-            let name = node_name(&f.ids, header_type(f));
+            let name = &names[j];
             path = format!("{path}/{name}@{}", unit_address(&f.address));
             parent_type = parent_path_type.clone();
             parent_path_type = is_bridge(f).then(|| {
@@ -340,7 +452,7 @@ pub fn predict_with(host: &mut Host, style: CompatStyle) {
             "class-code".to_string(),
             PropValue::Ints(vec![f.ids.class as i32]),
         );
-        if let Some((sv, ss)) = subsys(&f.ids, ht) {
+        if let Some((sv, ss)) = compat_subsys(&f.ids, ht, style) {
             props.insert(
                 "subsystem-vendor-id".to_string(),
                 PropValue::Ints(vec![i32::from(sv)]),
@@ -362,12 +474,12 @@ pub fn predict_with(host: &mut Host, style: CompatStyle) {
                 PropValue::Strings(vec![dt.clone()]),
             );
         }
-        let compat = compatible(&f.ids, ht, is_pcie, style);
+        let compat = compats[i].clone();
         props.insert("compatible".to_string(), PropValue::Strings(compat.clone()));
         f.illumos = Some(IllumosNode {
             path,
             path_source: Some(PathSource::Predicted),
-            node_name: node_name(&f.ids, ht),
+            node_name: names[i].clone(),
             unit_address: Some(ua),
             driver: None,
             instance: None,
@@ -377,6 +489,9 @@ pub fn predict_with(host: &mut Host, style: CompatStyle) {
             device_type,
             props,
             minors: Vec::new(),
+            // Whether the node will initialise depends on the driver that
+            // binds it, which naming does not know.
+            ..IllumosNode::default()
         });
     }
     host.warnings.extend(warnings);

@@ -137,6 +137,64 @@ pub fn read_links(root: &HostRoot) -> (Vec<PptLink>, Vec<Diagnostic>) {
     (links, diags)
 }
 
+/// Whether some function or nexus of `host` is named `path` by
+/// `di_lookup_node` (the path as `di_devfs_path` gives it now).
+fn names_a_node(host: &Host, path: &str) -> bool {
+    host.functions
+        .iter()
+        .filter_map(|f| f.illumos.as_ref())
+        .chain(host.nexus.iter())
+        .any(|n| n.current_path() == path)
+}
+
+/// `/dev/ppt*` links that do not resolve to a ppt device now, each with
+/// the reason: the path names no device node (stale), or names a node
+/// the ppt driver does not hold, so its `:ppt` minor does not exist.
+/// zoneadmd resolves every such link whenever it starts a VM with
+/// pass-through (illumos-joyent `usr/src/cmd/zoneadmd/zoneadmd.c`,
+/// `setup_subproc_env` through libppt `ppt_devpath_to_dev` and
+/// `ppt_list_assigned`), and one that fails fails the start of every such
+/// VM with "failed to resolve passthru device".
+pub fn unresolved_links(host: &Host) -> Vec<(&PptLink, String)> {
+    let mut out = Vec::new();
+    for l in &host.ppt_links {
+        let Some(path) = &l.path else { continue };
+        let in_devices = l
+            .target
+            .as_deref()
+            .is_none_or(|t| resolve_lexically("/dev", t).starts_with("/devices/"));
+        if !in_devices {
+            // Not a device path at all; do not repeat it as one.
+            out.push((l, format!("{} does not point into /devices", l.dev)));
+            continue;
+        }
+        if !names_a_node(host, path) {
+            out.push((
+                l,
+                format!("{} points at {path}, which names no device node", l.dev),
+            ));
+            continue;
+        }
+        let holder = host
+            .functions
+            .iter()
+            .filter_map(|f| f.illumos.as_ref())
+            .find(|n| n.current_path() == path)
+            .filter(|n| n.path_source == Some(pci_core::PathSource::Devinfo))
+            .and_then(|n| n.driver.as_deref());
+        if let Some(d) = holder.filter(|d| *d != "ppt") {
+            out.push((
+                l,
+                format!(
+                    "{} points at {path}, which {d} holds now: it has no :ppt minor, so the link does not resolve",
+                    l.dev
+                ),
+            ));
+        }
+    }
+    out
+}
+
 /// Warnings for links whose path names no function or nexus of `host`
 /// (a stale `/dev/pptN`: pptadm's `di_lookup_node` fails and the whole
 /// listing comes out empty).
@@ -144,13 +202,7 @@ pub fn stale_links(host: &Host) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for l in &host.ppt_links {
         let Some(path) = &l.path else { continue };
-        let known = host
-            .functions
-            .iter()
-            .filter_map(|f| f.illumos.as_ref())
-            .chain(host.nexus.iter())
-            .any(|n| &n.path == path);
-        if !known {
+        if !names_a_node(host, path) {
             out.push(Diagnostic::at(
                 &l.dev,
                 None,

@@ -212,3 +212,90 @@ fn shadowed_and_nothing() {
     assert!(c.contains(&LintCode::Shadowed), "{c:?}");
     assert!(c.contains(&LintCode::MatchesNothing), "{c:?}");
 }
+
+/// The MEI function 8086:1e3a, which no driver claims (state linked).
+const MEI: &str = "/pci@0,0/pci1028,577@16";
+
+#[test]
+fn path_alias_to_an_unclaimed_node_binds_nothing() {
+    let Some(d) = dir() else { return };
+    let (h, r) = run(&d, &format!("ppt \"{MEI}\"\n"));
+    // no driver binds it by compatible or node name, so the kernel never
+    // names it and never looks the path up
+    assert_eq!(after(&r, MEI), (None, None, String::new()));
+    let p = r.predictions.iter().find(|p| p.path == MEI).unwrap();
+    assert_eq!(
+        p.blocked_path_alias.as_ref().map(|b| b.line),
+        Some(1),
+        "{p:?}"
+    );
+    assert!(p.dev.is_none());
+    let a = &r.ppt_aliases[0];
+    assert!(a.matches.is_empty());
+    assert_eq!(codes(&r, 1), [LintCode::PathAliasUnclaimed]);
+    // the fix names the compatible alias and what else it takes
+    assert!(
+        a.lints[0].message.contains("ppt \"pci8086,1e3a\""),
+        "{:?}",
+        a.lints
+    );
+    // the node is the uninitialised one
+    let n = h
+        .functions
+        .iter()
+        .find_map(|f| f.illumos.as_ref().filter(|n| n.path == MEI))
+        .unwrap();
+    assert!(n.uninitialized());
+    assert_eq!(n.current_path(), "/pci@0,0/pci1028,577");
+}
+
+#[test]
+fn path_alias_to_a_node_bound_by_compatible_rebinds() {
+    let Some(d) = dir() else { return };
+    let (_, r) = run(&d, &format!("ppt \"{E1000G}\"\n"));
+    assert_eq!(
+        after(&r, E1000G),
+        (
+            Some("e1000g"),
+            Some("ppt"),
+            "/etc/ppt_aliases:1".to_string()
+        )
+    );
+    let p = r.predictions.iter().find(|p| p.path == E1000G).unwrap();
+    assert!(p.blocked_path_alias.is_none());
+    assert_eq!(codes(&r, 1), []);
+}
+
+#[test]
+fn compatible_alias_binds_the_unclaimed_node() {
+    let Some(d) = dir() else { return };
+    let (_, r) = run(&d, "ppt \"pci8086,1e3a\"\n");
+    assert_eq!(
+        after(&r, MEI),
+        (None, Some("ppt"), "/etc/ppt_aliases:1".to_string())
+    );
+    assert_eq!(r.ppt_aliases[0].matches, [MEI]);
+}
+
+#[test]
+fn inactive_driver_binds_nothing() {
+    let Some(d) = dir() else { return };
+    let root = tempfile::tempdir().unwrap();
+    let etc = root.path().join("etc");
+    std::fs::create_dir_all(&etc).unwrap();
+    std::fs::copy(d.join("driver_aliases"), etc.join("driver_aliases")).unwrap();
+    std::fs::write(etc.join("ppt_aliases"), format!("ppt \"{E1000G}\"\n")).unwrap();
+    // the module directory shows e1000g but not ppt
+    let drv = root.path().join("kernel/drv/amd64");
+    std::fs::create_dir_all(&drv).unwrap();
+    std::fs::write(drv.join("e1000g"), b"").unwrap();
+    let files = KernelFiles::load(&HostRoot::new(root.path())).unwrap();
+    assert!(files.driver_active("e1000g"));
+    assert!(!files.driver_active("ppt"));
+    let r = predict(&host(&d), &files);
+    assert_eq!(after(&r, E1000G).1, Some("e1000g"));
+    assert_eq!(codes(&r, 1), [LintCode::PathAliasUnclaimed]);
+    assert!(r.ppt_aliases[0].lints[0].message.contains("driver_active"));
+    // rge has no module either: its functions stay unbound
+    assert_eq!(after(&r, RGE0).1, None);
+}

@@ -404,20 +404,46 @@ fn rejects_other_versions() {
     assert!(e.to_string().contains("version 4"));
 }
 
+/// libdevinfo's typed lookup (illumos-gate `usr/src/lib/libdevinfo/devinfo.c`,
+/// `di_prop_search` and `match_prop`): lists in drv, sys, global, hw order;
+/// entries of another type and undefined entries are skipped; untyped and
+/// boolean entries are taken by any lookup.
 #[test]
-fn undefined_property_hides_later_lists() {
+fn typed_lookup_skips_other_types_and_undefined() {
     let mut bld = Builder::new(Layout::Aliases, Endian::Little);
     bld.devnames(&["rootnex"]);
     let root = bld.node("i86pc", None, 0, -1);
     bld.put32(0x20, root as u32);
+    // x: undefined in drv, int 7 in hw: the undefined entry hides nothing.
     bld.ints(root, "x", &[7]);
     bld.prop(root, 0x28, "x", 0x100 | 0x40, &[]);
+    // y: int 2 in sys beats int 1 in hw.
     bld.ints(root, "y", &[1]);
     bld.prop(root, 0x2c, "y", 0x100, &2u32.to_le_bytes());
+    // v: a string in drv, undefined in sys, an int in hw.
+    bld.ints(root, "v", &[0x10de]);
+    bld.prop(root, 0x2c, "v", 0x200 | 0x40, &[]);
+    bld.str_prop(root, 0x28, "v", "abc");
+    // u: untyped in drv (taken by an int lookup and decoded), int in hw.
+    bld.ints(root, "u", &[9]);
+    bld.prop(root, 0x28, "u", 0x0f00, &5u32.to_le_bytes());
+    // w: untyped with no type bits at all, as a string.
+    bld.prop(root, 0x28, "w", 0, b"hi\0");
+    // b: boolean (no value) in sys, int in hw: the boolean is found and
+    // has no cells.
+    bld.ints(root, "b", &[3]);
+    bld.prop(root, 0x2c, "b", 0x100, &[]);
     let s = Snapshot::parse(&bld.finish(true)).unwrap();
-    assert_eq!(s.nodes[0].prop("x"), None);
-    // sys list comes before hw.
-    assert_eq!(s.nodes[0].int("y"), Some(2));
+    let n = &s.nodes[0];
+    assert_eq!(n.int("x"), Some(7));
+    assert_eq!(n.int("y"), Some(2));
+    assert_eq!(n.int("v"), Some(0x10de));
+    assert_eq!(n.string("v").as_deref(), Some("abc"));
+    assert_eq!(n.int("u"), Some(5));
+    assert_eq!(n.ints("b"), Some(Vec::new()));
+    assert_eq!(n.int("b"), None);
+    assert_eq!(n.string("y"), None);
+    assert_eq!(n.string("w").as_deref(), Some("hi"));
 }
 
 proptest! {

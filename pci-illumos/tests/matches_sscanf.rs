@@ -145,10 +145,19 @@ fn sscanf_table() {
             None,
             &["devices-prefix", "minor-suffix"],
         ),
-        // Levon 2018 blog's alias without the function's unit address
+        // Levon 2018 blog's alias without the function's unit address: as
+        // a ppt_matches rule it is the path libppt sees while the node is
+        // uninitialised, so it can match
         (
             b"/pci@0,0/pci8086,151@1/pci1462,2291",
             "path /pci@0,0/pci8086,151@1/pci1462,2291",
+            None,
+            &[],
+        ),
+        // a parent without its unit address never matches
+        (
+            b"/pci@0,0/pci8086,151/pci1462,2291@0,1",
+            "path /pci@0,0/pci8086,151/pci1462,2291@0,1",
             None,
             &["missing-unit-address"],
         ),

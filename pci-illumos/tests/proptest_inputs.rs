@@ -289,6 +289,8 @@ proptest! {
             driver_aliases: Some(AliasFile::parse(&d, "/etc/driver_aliases", None)),
             name_to_major: None,
             path_to_inst: Some(PathToInst::parse(&p, "/etc/path_to_inst")),
+            driver_modules: None,
+            smartos: false,
         };
         let r = predict(host, &files);
         prop_assert!(r.predictions.len() <= host.functions.len());

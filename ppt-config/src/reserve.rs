@@ -27,6 +27,7 @@ use crate::edit::EditError;
 use crate::loader_conf::LoaderConf;
 use crate::matches_file::{id_line, MatchesFile};
 use crate::menu_lst::MenuLst;
+use pci_illumos::binding;
 
 /// The driver every alias names: the one definition in pci-illumos.
 pub use pci_illumos::binding::PPT as DRIVER;
@@ -282,14 +283,34 @@ pub fn plan_with_orphans(
 
     // 3. Aliases.
     let mut functions = Vec::new();
+    // Compatible aliases written for unclaimed functions (warned about
+    // like --by-id ones below).
+    let mut by_id_written: Vec<(&Function, String)> = Vec::new();
     for (f, sibling_of) in &chosen {
         let path = f
             .illumos
             .as_ref()
             .map(|n| n.path.clone())
             .filter(|p| p.starts_with('/'));
+        // A path alias never takes a function no driver claims (the kernel
+        // looks path aliases up only for nodes another driver has bound,
+        // pci-illumos `binding`): such functions get the compatible alias.
+        let unclaimed = !opts.by_id && action == Action::Reserve && binding::unclaimed(f);
         let alias = if opts.by_id {
             id_alias(f)
+        } else if unclaimed {
+            let a = binding::compatible_alias(f)
+                .map(str::to_string)
+                .unwrap_or_else(|| id_alias(f));
+            warnings.push(format!(
+                "{}: no driver claims {} (the device tree shows it unbound), so a path alias \
+                 would never take effect: the kernel looks path aliases up only for nodes \
+                 another driver has bound first. Writing the compatible alias ppt \"{a}\" instead.",
+                f.address,
+                path.as_deref().unwrap_or("it"),
+            ));
+            by_id_written.push((*f, a.clone()));
+            a
         } else {
             match &path {
                 Some(p) => p.clone(),
@@ -359,10 +380,12 @@ pub fn plan_with_orphans(
             }
         }
     }
-    if opts.by_id && action == Action::Reserve {
+    if action == Action::Reserve {
+        if opts.by_id {
+            by_id_written = chosen.iter().map(|(f, _)| (*f, id_alias(f))).collect();
+        }
         let mut seen = Vec::new();
-        for (f, _) in &chosen {
-            let a = id_alias(f);
+        for (f, a) in by_id_written {
             if seen.contains(&a) {
                 continue;
             }

@@ -135,6 +135,72 @@ pub fn reserve_layout(
     }
 }
 
+/// Reads the configuration under `root`: the root's files, the boot media
+/// (`media`, else on SmartOS the usual places under the root) and its
+/// files, and the boot archive notes of a persistent root.
+fn capture(root: &HostRoot, media: Option<MediaRef>) -> Captured {
+    let mut files = ConfigFiles::capture_root(root);
+    let mut media = media;
+    let mut searched = Vec::new();
+    if media.is_none() && files.is_smartos() {
+        for place in nextboot::USUAL_MEDIA {
+            searched.push(place.to_string());
+            if let Ok(m) = media_ref(&root.path(place), None) {
+                media = Some(m);
+                break;
+            }
+        }
+    }
+    if let Some(m) = &media {
+        nextboot::capture(&mut files, Path::new(&m.shown), m.style);
+    }
+    let archive_notes = if media.is_none() && !files.is_smartos() {
+        archive::notes(root, &files)
+    } else {
+        Vec::new()
+    };
+    Captured {
+        files,
+        media,
+        media_searched: searched,
+        archive_notes,
+    }
+}
+
+/// Where the next boot's configuration comes from, by what `c` holds.
+fn next_boot_source(c: &Captured) -> NextBootSource {
+    match &c.media {
+        Some(m) => NextBootSource::Media(m.clone()),
+        None if c.files.is_smartos() => NextBootSource::Unknown(format!(
+            "this root is SmartOS: /etc is a ramdisk and the next boot reads ppt_aliases from the boot media's modules, which were not given{}",
+            if c.media_searched.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (none found at {} under the root)",
+                    c.media_searched.join(" or ")
+                )
+            }
+        )),
+        None => NextBootSource::Root,
+    }
+}
+
+/// The kernel binding files the next boot reads, by what `c` holds, or
+/// `None` when that is not known.
+fn next_kernel_files(c: &Captured) -> Result<Option<KernelFiles>, BindingFileError> {
+    let files = &c.files;
+    match next_boot_source(c) {
+        NextBootSource::Media(m) => {
+            let modules = nextboot::modules(files, m.style);
+            KernelFiles::from_lookup(files, |p| nextboot::next_boot_file(files, &m, &modules, p))
+                .map(Some)
+        }
+        NextBootSource::Root => KernelFiles::from_files(files).map(Some),
+        NextBootSource::Unknown(_) => Ok(None),
+    }
+}
+
 /// What [`Session::check`] answers.
 #[derive(Debug, Clone)]
 pub struct CheckAnswer {
@@ -208,17 +274,34 @@ impl Session {
             Some(dir) => Some(media_ref(dir, opts.boot_style)?),
             None => None,
         };
+        // Node names predicted for functions no devinfo tree describes
+        // depend on what the next boot's alias files bind (an IDE
+        // controller is pci-ide only when nothing does), so the
+        // configuration is captured first for such sources. A file that
+        // cannot be read is reported by the question that needs it; the
+        // names then assume nothing binds.
+        let captured = OnceCell::new();
+        let mut kernel_files = None;
+        if !opts.source.is_illumos_tree() && opts.detail == SysfsDetail::Full {
+            let c = captured.get_or_init(|| capture(&HostRoot::new(&opts.root), media.clone()));
+            kernel_files = match next_kernel_files(c) {
+                Ok(Some(k)) => Some(k),
+                Ok(None) => KernelFiles::from_files(&c.files).ok(),
+                Err(_) => None,
+            };
+        }
         let host = load::load_host(&LoadOptions {
             source: opts.source.clone(),
             root: opts.root.clone(),
             cfgspace: opts.cfgspace.clone(),
             detail: opts.detail,
+            kernel_files,
         })?;
         Ok(Session {
             opts: opts.clone(),
             host,
             media,
-            captured: OnceCell::new(),
+            captured,
             replayed: None,
         })
     }
@@ -325,42 +408,13 @@ impl Session {
 
     /// The captured configuration (read on first call).
     pub fn captured(&self) -> &Captured {
-        self.captured.get_or_init(|| self.capture())
+        self.captured
+            .get_or_init(|| capture(&self.root(), self.media.clone()))
     }
 
     /// The captured configuration files (read on first call).
     pub fn files(&self) -> &ConfigFiles {
         &self.captured().files
-    }
-
-    fn capture(&self) -> Captured {
-        let root = self.root();
-        let mut files = ConfigFiles::capture_root(&root);
-        let mut media = self.media.clone();
-        let mut searched = Vec::new();
-        if media.is_none() && files.is_smartos() {
-            for place in nextboot::USUAL_MEDIA {
-                searched.push(place.to_string());
-                if let Ok(m) = media_ref(&root.path(place), None) {
-                    media = Some(m);
-                    break;
-                }
-            }
-        }
-        if let Some(m) = &media {
-            nextboot::capture(&mut files, Path::new(&m.shown), m.style);
-        }
-        let archive_notes = if media.is_none() && !files.is_smartos() {
-            archive::notes(&root, &files)
-        } else {
-            Vec::new()
-        };
-        Captured {
-            files,
-            media,
-            media_searched: searched,
-            archive_notes,
-        }
     }
 
     /// Whether the root is SmartOS (its `/etc/release` says so).
@@ -392,22 +446,7 @@ impl Session {
 
     /// Where the next boot's configuration comes from.
     pub fn next_boot_source(&self) -> NextBootSource {
-        let c = self.captured();
-        match &c.media {
-            Some(m) => NextBootSource::Media(m.clone()),
-            None if c.files.is_smartos() => NextBootSource::Unknown(format!(
-                "this root is SmartOS: /etc is a ramdisk and the next boot reads ppt_aliases from the boot media's modules, which were not given{}",
-                if c.media_searched.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        " (none found at {} under the root)",
-                        c.media_searched.join(" or ")
-                    )
-                }
-            )),
-            None => NextBootSource::Root,
-        }
+        next_boot_source(self.captured())
     }
 
     /// Why the next boot cannot be predicted, when it cannot.
@@ -421,16 +460,7 @@ impl Session {
     /// The kernel binding files the next boot reads, or `None` when that
     /// is not known ([`NextBootSource::Unknown`]).
     pub fn next_kernel_files(&self) -> Result<Option<KernelFiles>, BindingFileError> {
-        let files = self.files();
-        match self.next_boot_source() {
-            NextBootSource::Media(m) => {
-                let modules = nextboot::modules(files, m.style);
-                KernelFiles::from_lookup(|p| nextboot::next_boot_file(files, &m, &modules, p))
-                    .map(Some)
-            }
-            NextBootSource::Root => KernelFiles::from_files(files).map(Some),
-            NextBootSource::Unknown(_) => Ok(None),
-        }
+        next_kernel_files(self.captured())
     }
 
     /// `ppt_matches` as libppt will read it after the next boot (the
@@ -462,18 +492,14 @@ impl Session {
             Some(f) => (f, true),
             None => (self.kernel_files()?, false),
         };
+        // On SmartOS every /dev/pptN is a guess: binding::predict says so
+        // (KernelFiles::smartos).
         let mut report = binding::predict(&self.host, &files);
-        for p in &mut report.predictions {
-            if !known {
+        if !known {
+            for p in &mut report.predictions {
                 p.known = false;
                 p.after = None;
                 p.dev = None;
-            } else if self.is_smartos() {
-                // path_to_inst lives on the ramdisk: no instance number
-                // carries over to the next boot.
-                if let Some(d) = &mut p.dev {
-                    d.certain = false;
-                }
             }
         }
         Ok(report)

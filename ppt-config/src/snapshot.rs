@@ -22,7 +22,7 @@ use std::path::Path;
 
 use pci_core::sources::SourceError;
 use pci_core::{Diagnostic, Host};
-use pci_illumos::files::{CapturedFile, ConfigFiles, FileState, Origin};
+use pci_illumos::files::{CapturedDir, CapturedFile, ConfigFiles, DirState, FileState, Origin};
 use pci_illumos::root::HostRoot;
 use serde::{Deserialize, Serialize};
 
@@ -75,6 +75,10 @@ pub struct SnapshotV2 {
     pub facts: FactsV2,
     /// The configuration files, in capture order.
     pub config_files: Vec<FileV2>,
+    /// The root's driver module directories, in capture order: which
+    /// drivers have a module decides which are active.
+    #[serde(default)]
+    pub module_dirs: Vec<DirV2>,
     /// The boot media whose files are recorded, if any.
     pub boot_media: Option<BootMediaV2>,
     /// Host paths where boot media was looked for when none was given.
@@ -185,8 +189,21 @@ pub enum PropV2 {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NodeV2 {
-    /// devfs path (no `/devices`, no minor).
+    /// devfs path (no `/devices`, no minor), every level with its unit
+    /// address (the path path aliases name).
     pub path: String,
+    /// The path `di_devfs_path()` (libppt) shows now, when it differs from
+    /// `path` (an uninitialised node's last level has no unit address).
+    #[serde(default)]
+    pub devfs_path: Option<String>,
+    /// Position in libppt's devinfo walk (children first); `null` for
+    /// predicted nodes.
+    #[serde(default)]
+    pub walk_index: Option<u32>,
+    /// The DDI node state (1 linked ... 6 ready), when a device tree told
+    /// it.
+    #[serde(default)]
+    pub node_state: Option<i32>,
     /// `devinfo` (read from a device tree) or `predicted`.
     pub path_source: Option<String>,
     /// Node name.
@@ -265,6 +282,23 @@ pub struct FileV2 {
     pub error: Option<String>,
     /// For a too-large file: its size in bytes.
     pub size: Option<u64>,
+}
+
+/// One captured driver module directory of the root.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DirV2 {
+    /// Its host path (`/kernel/drv/amd64`).
+    pub path: String,
+    /// `listed`, `absent` or `unreadable`.
+    pub state: String,
+    /// For a listed directory: the names of its files and symbolic links,
+    /// sorted.
+    #[serde(default)]
+    pub entries: Vec<String>,
+    /// For an unreadable directory: the error as the system worded it.
+    #[serde(default)]
+    pub error: Option<String>,
 }
 
 /// The boot media whose files are recorded.
@@ -397,6 +431,36 @@ fn captured_file(f: &FileV2) -> Result<CapturedFile, String> {
     })
 }
 
+fn dir_v2(d: &CapturedDir) -> DirV2 {
+    let (state, entries, error) = match &d.state {
+        DirState::Listed(names) => ("listed", names.iter().cloned().collect(), None),
+        DirState::Absent => ("absent", Vec::new(), None),
+        DirState::Unreadable { message, .. } => ("unreadable", Vec::new(), Some(message.clone())),
+    };
+    DirV2 {
+        path: d.path.clone(),
+        state: state.to_string(),
+        entries,
+        error,
+    }
+}
+
+fn captured_dir(d: &DirV2) -> Result<CapturedDir, String> {
+    let state = match d.state.as_str() {
+        "listed" => DirState::Listed(d.entries.iter().cloned().collect()),
+        "absent" => DirState::Absent,
+        "unreadable" => DirState::Unreadable {
+            kind: std::io::ErrorKind::Other,
+            message: d.error.clone().unwrap_or_default(),
+        },
+        s => return Err(format!("module dir {}: unknown state {s:?}", d.path)),
+    };
+    Ok(CapturedDir {
+        path: d.path.clone(),
+        state,
+    })
+}
+
 fn host_name(files: &ConfigFiles, root: &Path) -> Option<String> {
     let _ = files;
     ["/etc/nodename", "/etc/hostname"].iter().find_map(|p| {
@@ -452,6 +516,7 @@ impl SnapshotV2 {
             ppt_links: host.ppt_links.iter().map(convert::link_v2).collect(),
             facts: convert::facts_v2(&host.facts),
             config_files: captured.files.files().iter().map(file_v2).collect(),
+            module_dirs: captured.files.dirs().iter().map(dir_v2).collect(),
             boot_media: captured.media.as_ref().map(|m| BootMediaV2 {
                 dir: m.shown.clone(),
                 style: m.style.to_string(),
@@ -512,6 +577,9 @@ impl SnapshotV2 {
         let mut files = ConfigFiles::default();
         for f in &self.config_files {
             files.insert(captured_file(f)?);
+        }
+        for d in &self.module_dirs {
+            files.insert_dir(captured_dir(d)?);
         }
         let media = match &self.boot_media {
             None => None,

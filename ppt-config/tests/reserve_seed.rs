@@ -313,3 +313,42 @@ fn refusals_and_by_id() {
     un.apply().unwrap();
     assert!(!root.path().join("etc/ppt_aliases").exists());
 }
+
+/// On the real OmniOS machine the MEI function 8086:1e3a is in state
+/// linked (no driver claims it): a path alias would never take it, so
+/// `reserve` writes the compatible alias and says why.
+#[test]
+fn unclaimed_function_gets_a_compatible_alias() {
+    let d = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/realdata/BartVanLooveren+omniosEindwerk/devices/snapshot_cache");
+    if !d.is_file() {
+        eprintln!("skipping: {} is absent", d.display());
+        return;
+    }
+    let host = pci_illumos::devinfo::load_file(&d).unwrap();
+    let mei: Address = "0000:00:16.0".parse().unwrap();
+    let f = host.functions.iter().find(|f| f.address == mei).unwrap();
+    assert!(pci_illumos::binding::unclaimed(f));
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("etc")).unwrap();
+    let layout = Layout::persistent(root.path());
+    let p = plan(&host, &[f], Action::Reserve, Options::default(), &layout).unwrap();
+    assert_eq!(p.functions[0].alias, "pci8086,1e3a");
+    assert!(
+        p.warnings
+            .iter()
+            .any(|w| w.contains("no driver claims") && w.contains("ppt \"pci8086,1e3a\"")),
+        "{:?}",
+        p.warnings
+    );
+    assert!(
+        p.warnings.iter().any(|w| w.contains("binds EVERY device")),
+        "{:?}",
+        p.warnings
+    );
+    // e1000g claims the NIC: it keeps its path alias.
+    let nic: Address = "0000:00:19.0".parse().unwrap();
+    let g = host.functions.iter().find(|f| f.address == nic).unwrap();
+    let p = plan(&host, &[g], Action::Reserve, Options::default(), &layout).unwrap();
+    assert_eq!(p.functions[0].alias, "/pci@0,0/pci1028,52c@19");
+}

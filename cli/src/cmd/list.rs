@@ -10,7 +10,6 @@
 //! binary itself behaves differently (§1.9) and widens `DEV` to 40
 //! columns, which we do not.
 
-mod devices;
 mod getopt;
 mod nvjson;
 mod ofmt;
@@ -20,6 +19,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
+use pci_illumos::libppt;
 use pci_illumos::matches::PptMatches;
 
 use crate::error::CliError;
@@ -124,14 +124,14 @@ pub fn run(global: &Global, args: ListArgs) -> Result<ExitCode, CliError> {
         PptMatches::default()
     };
     let host = session.host();
-    let mode = devices::Mode {
+    let mode = libppt::Mode {
         all: opts.all,
         unknown: opts.unknown,
         native: opts.native,
     };
-    // None: libppt failed as a whole (stale link); pptadm then prints no
-    // rows (the JSON frame still appears). The loader has warned.
-    let rows = devices::list(host, mode, &matches).unwrap_or_default();
+    // An error: libppt failed as a whole (stale link); pptadm then prints
+    // no rows (the JSON frame still appears). The loader has warned.
+    let rows = libppt::list(host, mode, &matches).unwrap_or_default();
     let mut out = String::new();
     if opts.json {
         out.push_str("{\n\t\"devices\": [\n");

@@ -24,7 +24,10 @@ pub fn reg_address(phys_hi: u32) -> Address {
 }
 
 fn is_pci_parent(n: &Node) -> bool {
-    matches!(n.string("device_type"), Some("pci") | Some("pciex"))
+    matches!(
+        n.string("device_type").as_deref(),
+        Some("pci") | Some("pciex")
+    )
 }
 
 /// Whether node `idx` is a PCI function (see the module docs).
@@ -46,30 +49,34 @@ pub(crate) fn is_function(snap: &Snapshot, idx: usize) -> bool {
 /// The `pci_core` view of node `idx`.
 pub(crate) fn illumos_node(snap: &Snapshot, idx: usize) -> IllumosNode {
     let n = &snap.nodes[idx];
+    // One value per name: the first defined entry in lookup order.
+    // Undefined entries are skipped, as libdevinfo's lookups skip them.
     let mut props = BTreeMap::new();
     for p in &n.props {
         if props.contains_key(&p.name) {
             continue;
         }
         let v = match &p.value {
-            PropData::Undefined => {
-                // Hides later definitions: record nothing for this name.
-                props.insert(p.name.clone(), None);
-                continue;
-            }
+            PropData::Undefined => continue,
             PropData::Boolean => PropValue::Boolean,
             PropData::Ints(v) => PropValue::Ints(v.clone()),
             PropData::Int64s(v) => PropValue::Int64s(v.clone()),
             PropData::Strings(v) => PropValue::Strings(v.clone()),
             PropData::Bytes(v) => PropValue::Bytes(v.clone()),
         };
-        props.insert(p.name.clone(), Some(v));
+        props.insert(p.name.clone(), v);
     }
+    let path = snap.path_ua(idx);
+    let devfs = snap.devfs_path(idx);
     IllumosNode {
-        path: snap.path_ua(idx),
+        devfs_path: (devfs != path).then_some(devfs),
+        // Snapshot order is the children-first walk (see `Snapshot::nodes`).
+        walk_index: u32::try_from(idx).ok(),
+        node_state: Some(n.node_state),
+        path,
         path_source: Some(PathSource::Devinfo),
         node_name: n.name.clone(),
-        unit_address: n.unit_address().map(str::to_string),
+        unit_address: n.unit_address(),
         driver: n.driver.clone(),
         instance: n.instance,
         binding_name: n.bind_name.clone(),
@@ -77,13 +84,9 @@ pub(crate) fn illumos_node(snap: &Snapshot, idx: usize) -> IllumosNode {
         parent_device_type: n
             .parent
             .and_then(|p| snap.nodes.get(p))
-            .and_then(|p| p.string("device_type"))
-            .map(str::to_string),
-        device_type: n.string("device_type").map(str::to_string),
-        props: props
-            .into_iter()
-            .filter_map(|(k, v)| v.map(|v| (k, v)))
-            .collect(),
+            .and_then(|p| p.string("device_type")),
+        device_type: n.string("device_type"),
+        props,
         minors: n.minors.iter().map(|m| m.name.clone()).collect(),
     }
 }
@@ -97,7 +100,7 @@ fn bar_sizes(n: &Node, bridge: bool) -> ([Option<u64>; 6], Option<u64>) {
     let rom_reg = if bridge { 0x38 } else { 0x30 };
     for name in ["assigned-addresses", "reg"] {
         let Some(cells) = n.ints(name) else { continue };
-        for e in crate::pci_reg::decode(cells).filter(|e| e.size != 0) {
+        for e in crate::pci_reg::decode(&cells).filter(|e| e.size != 0) {
             if let Some(i) = e.bar_index() {
                 bars[usize::from(i)].get_or_insert(e.size);
             } else if e.register == rom_reg {
@@ -125,7 +128,7 @@ pub fn to_host(snap: &Snapshot, file: &str) -> Host {
             continue;
         }
         let path = snap.path_ua(idx);
-        let reg0 = n.ints("reg").and_then(|r| r.first()).copied().unwrap_or(0) as u32;
+        let reg0 = n.int("reg").unwrap_or(0) as u32;
         let address = reg_address(reg0);
         let (Some(vendor), Some(device)) = (n.int("vendor-id"), n.int("device-id")) else {
             host.warnings.push(Diagnostic::at(

@@ -147,12 +147,34 @@ pub enum PropData {
     Int64s(Vec<i64>),
     /// Strings.
     Strings(Vec<String>),
-    /// Raw or untyped bytes.
+    /// Raw bytes: a byte-typed property, an untyped one, or a typed one
+    /// whose length does not fit its type.
     Bytes(Vec<u8>),
-    /// Explicitly undefined (`DDI_PROP_UNDEF_IT`): hides later
-    /// definitions of the same name, as libdevinfo's lookup does.
+    /// Explicitly undefined (`DDI_PROP_UNDEF_IT`). libdevinfo's typed
+    /// lookups skip such an entry; it hides nothing.
     Undefined,
 }
+
+/// The type a lookup asks for (libdevinfo's `DI_PROP_TYPE_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PropType {
+    /// `di_prop_lookup_ints`.
+    Int,
+    /// `di_prop_lookup_int64`.
+    Int64,
+    /// `di_prop_lookup_strings`.
+    String,
+    /// `di_prop_lookup_bytes`.
+    Byte,
+}
+
+/// DDI property type bits (`sys/ddi_impldefs.h`).
+const TYPE_INT: u32 = 0x0100;
+const TYPE_STRING: u32 = 0x0200;
+const TYPE_BYTE: u32 = 0x0400;
+const TYPE_INT64: u32 = 0x1000;
+const TYPE_MASK: u32 = 0x1f00;
+const TYPE_ANY: u32 = 0x0f00;
 
 /// One property of a node.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,6 +189,92 @@ pub struct Property {
     pub flags: u32,
     /// The value.
     pub value: PropData,
+    /// Byte order of the snapshot, for decoding an untyped value.
+    pub big_endian: bool,
+}
+
+impl Property {
+    /// Whether a lookup for `want` takes this entry, as libdevinfo's
+    /// `match_prop` decides with `di_prop_type` (illumos-gate
+    /// `usr/src/lib/libdevinfo/devinfo.c`): an undefined entry never, a
+    /// boolean (no value) or untyped one always, a typed one only when
+    /// the type is the one asked for.
+    pub fn matches_type(&self, want: PropType) -> bool {
+        if self.value == PropData::Undefined {
+            return false;
+        }
+        if self.value == PropData::Boolean {
+            return true;
+        }
+        match self.declared_type() {
+            Some(t) => t == want,
+            None => true,
+        }
+    }
+
+    /// The type `di_prop_type` reports from the flags, `None` for
+    /// "unknown": `DDI_PROP_TYPE_ANY` (0x0f00), no type bits, or only the
+    /// composite bit. The bits are tested in `di_prop_type`'s order.
+    fn declared_type(&self) -> Option<PropType> {
+        let t = self.flags & TYPE_MASK;
+        if t == TYPE_ANY {
+            None
+        } else if t & TYPE_INT != 0 {
+            Some(PropType::Int)
+        } else if t & TYPE_INT64 != 0 {
+            Some(PropType::Int64)
+        } else if t & TYPE_STRING != 0 {
+            Some(PropType::String)
+        } else if t & TYPE_BYTE != 0 {
+            Some(PropType::Byte)
+        } else {
+            None
+        }
+    }
+
+    /// The raw bytes of an untyped value.
+    fn untyped(&self) -> Option<&[u8]> {
+        match &self.value {
+            PropData::Bytes(b) if self.declared_type().is_none() => Some(b),
+            _ => None,
+        }
+    }
+
+    /// The value as integers (`di_prop_ints`): none for a boolean, the
+    /// cells of an int property, an untyped value decoded as cells.
+    pub fn ints(&self) -> Option<Vec<i32>> {
+        match &self.value {
+            PropData::Boolean => Some(Vec::new()),
+            PropData::Ints(v) => Some(v.clone()),
+            _ => {
+                let raw = self.untyped().filter(|r| r.len() % 4 == 0)?;
+                Some(
+                    raw.chunks_exact(4)
+                        .map(|c| {
+                            let a = [c[0], c[1], c[2], c[3]];
+                            if self.big_endian {
+                                i32::from_be_bytes(a)
+                            } else {
+                                i32::from_le_bytes(a)
+                            }
+                        })
+                        .collect(),
+                )
+            }
+        }
+    }
+
+    /// The value as strings (`di_prop_strings`).
+    pub fn strings(&self) -> Option<Vec<String>> {
+        match &self.value {
+            PropData::Boolean => Some(Vec::new()),
+            PropData::Strings(v) => Some(v.clone()),
+            _ => {
+                let raw = self.untyped()?;
+                Some(bytes::split_strings(raw))
+            }
+        }
+    }
 }
 
 /// A minor node.
@@ -218,22 +326,22 @@ pub struct Node {
 }
 
 impl Node {
-    /// First property named `name` in libdevinfo's lookup order
-    /// (drv, sys, global, hw) for any dev_t; an undefined entry hides later ones.
-    pub fn prop(&self, name: &str) -> Option<&PropData> {
+    /// The entry a typed lookup for `name` finds (libdevinfo
+    /// `di_prop_search` over the drv, sys, global and hw lists in that
+    /// order, any dev_t): the first one [`Property::matches_type`] takes.
+    /// Entries of another type and undefined entries are skipped, so they
+    /// hide nothing.
+    pub fn lookup(&self, name: &str, want: PropType) -> Option<&Property> {
         self.props
             .iter()
-            .find(|p| p.name == name)
-            .map(|p| &p.value)
-            .filter(|v| **v != PropData::Undefined)
+            .find(|p| p.name == name && p.matches_type(want))
     }
 
-    /// Integer cells of a property.
-    pub fn ints(&self, name: &str) -> Option<&[i32]> {
-        match self.prop(name)? {
-            PropData::Ints(v) => Some(v),
-            _ => None,
-        }
+    /// Integer cells of a property (`di_prop_lookup_ints`); a typed entry
+    /// whose length is not a whole number of cells fails the lookup, as
+    /// libdevinfo's decode does.
+    pub fn ints(&self, name: &str) -> Option<Vec<i32>> {
+        self.lookup(name, PropType::Int)?.ints()
     }
 
     /// First integer of a property.
@@ -241,19 +349,19 @@ impl Node {
         self.ints(name)?.first().copied()
     }
 
-    /// First string of a string property.
-    pub fn string(&self, name: &str) -> Option<&str> {
-        match self.prop(name)? {
-            PropData::Strings(v) => v.first().map(String::as_str),
-            _ => None,
-        }
+    /// First string of a string property (`di_prop_lookup_strings`).
+    pub fn string(&self, name: &str) -> Option<String> {
+        self.lookup(name, PropType::String)?
+            .strings()?
+            .into_iter()
+            .next()
     }
 
     /// The unit address, falling back to the `unit-address` property that
     /// the PCI and ISA enumerators set on nodes that are not initialized yet.
-    pub fn unit_address(&self) -> Option<&str> {
+    pub fn unit_address(&self) -> Option<String> {
         self.address
-            .as_deref()
+            .clone()
             .or_else(|| self.string("unit-address").filter(|s| !s.is_empty()))
     }
 }
@@ -265,7 +373,12 @@ pub struct Snapshot {
     pub header: Header,
     /// The devnames table by major number.
     pub devnames: Vec<Option<DevName>>,
-    /// Nodes in depth-first tree order (index 0 is the root).
+    /// Nodes in depth-first tree order (index 0 is the root): a node, then
+    /// its children's subtrees in sibling order, then its next sibling.
+    /// This is the order of libdevinfo's `di_walk_node` with
+    /// DI_WALK_CLDFIRST, which puts a node's children in front of the
+    /// nodes still to visit (illumos-gate `usr/src/lib/libdevinfo/devinfo.c`,
+    /// `update_node_list`).
     pub nodes: Vec<Node>,
 }
 
@@ -289,7 +402,7 @@ impl Snapshot {
     /// The devfs path of node `idx` as `di_devfs_path` builds it: `name@addr`
     /// per level, address only when the node has one. The root is `/`.
     pub fn devfs_path(&self, idx: usize) -> String {
-        self.path_with(idx, |n| n.address.as_deref())
+        self.path_with(idx, |n| n.address.clone())
     }
 
     /// The devfs path with the `unit-address` property filling in the
@@ -299,7 +412,7 @@ impl Snapshot {
         self.path_with(idx, Node::unit_address)
     }
 
-    fn path_with(&self, idx: usize, addr: impl Fn(&Node) -> Option<&str>) -> String {
+    fn path_with(&self, idx: usize, addr: impl Fn(&Node) -> Option<String>) -> String {
         let mut parts = Vec::new();
         let mut cur = Some(idx);
         // Bounded by the node count: parents always have smaller indexes.

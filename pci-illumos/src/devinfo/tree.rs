@@ -249,6 +249,7 @@ fn read_props(
                 dev: (major != u32::MAX || minor != u32::MAX).then_some((major, minor)),
                 flags,
                 value,
+                big_endian: b.endian == Endian::Big,
             });
         }
         at = b.off(p + 0x04, "property next", false)?;

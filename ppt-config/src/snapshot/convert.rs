@@ -126,6 +126,9 @@ fn prop(p: &PropV2) -> Result<PropValue, String> {
 pub(super) fn node_v2(n: &IllumosNode) -> NodeV2 {
     NodeV2 {
         path: n.path.clone(),
+        devfs_path: n.devfs_path.clone(),
+        walk_index: n.walk_index,
+        node_state: n.node_state,
         path_source: n.path_source.map(|s| {
             match s {
                 PathSource::Devinfo => "devinfo",
@@ -159,6 +162,9 @@ pub(super) fn node(n: &NodeV2) -> Result<IllumosNode, String> {
     };
     Ok(IllumosNode {
         path: n.path.clone(),
+        devfs_path: n.devfs_path.clone(),
+        walk_index: n.walk_index,
+        node_state: n.node_state,
         path_source,
         node_name: n.node_name.clone(),
         unit_address: n.unit_address.clone(),

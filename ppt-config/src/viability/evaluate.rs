@@ -114,7 +114,9 @@ pub fn evaluate_facts(host: &Host, facts: &[FunctionFacts], plan: &Plan) -> Repo
         .collect();
     let mut shown = shown;
     shown.sort_by(|a, b| a.slot.cmp(&b.slot));
-    let host_section = Section::from_reasons(host_rules::check(&host.facts));
+    let mut host_reasons = host_rules::check(&host.facts);
+    host_reasons.extend(host_rules::links(host));
+    let host_section = Section::from_reasons(host_reasons);
     Report {
         host: host_section,
         functions: shown,

@@ -1,6 +1,7 @@
-//! Host-wide rules: is there an IOMMU that illumos bhyve can drive?
+//! Host-wide rules: is there an IOMMU that illumos bhyve can drive, and do
+//! the `/dev/ppt*` links resolve?
 
-use pci_core::{CpuVendor, HostFacts};
+use pci_core::{CpuVendor, Host, HostFacts};
 
 use super::rules;
 use super::Reason;
@@ -49,6 +50,22 @@ pub fn check(facts: &HostFacts) -> Vec<Reason> {
         )),
     }
     out
+}
+
+/// rules::STALE_PPT_LINK: one finding per `/dev/ppt*` link that does not
+/// resolve (pci-illumos `pptdev::unresolved_links` decides).
+pub fn links(host: &Host) -> Vec<Reason> {
+    pci_illumos::pptdev::unresolved_links(host)
+        .into_iter()
+        .map(|(_, why)| {
+            Reason::new(
+                &rules::STALE_PPT_LINK,
+                format!(
+                    "{why}; zoneadmd resolves every /dev/ppt* link when a VM with pass-through starts, so every such VM fails (\"failed to resolve passthru device\")"
+                ),
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -121,5 +138,57 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(codes(&f), ["iommu-off-in-linux"]);
+    }
+
+    #[test]
+    fn links_that_do_not_resolve_fail_the_host() {
+        use pci_core::{Address, Function, Identity, IllumosNode, PathSource, PptLink};
+        let node = |path: &str, driver: &str| IllumosNode {
+            path: path.to_string(),
+            path_source: Some(PathSource::Devinfo),
+            driver: Some(driver.to_string()),
+            ..IllumosNode::default()
+        };
+        let func = |dev: u8, n: IllumosNode| {
+            let ids = Identity {
+                vendor: 0x8086,
+                device: 0x1502,
+                subsystem_vendor: None,
+                subsystem: None,
+                class: 0x020000,
+                revision: 1,
+                header_type: Some(0),
+            };
+            let mut f = Function::new(Address::new(0, 0, dev, 0).unwrap(), ids, Vec::new());
+            f.illumos = Some(n);
+            f
+        };
+        let link = |n: u32, path: &str| PptLink {
+            dev: format!("/dev/ppt{n}"),
+            target: Some(format!("../devices{path}:ppt")),
+            path: Some(path.to_string()),
+        };
+        let mut host = Host {
+            functions: vec![
+                func(0x19, node("/pci@0,0/pci1028,52c@19", "e1000g")),
+                func(0x1a, node("/pci@0,0/pci1028,577@1a", "ppt")),
+            ],
+            ppt_links: vec![link(0, "/pci@0,0/pci1028,577@1a")],
+            ..Host::default()
+        };
+        assert!(links(&host).is_empty());
+        host.ppt_links
+            .push(link(1, "/pci@0,0/pci8086,151@1/display@0"));
+        host.ppt_links.push(link(2, "/pci@0,0/pci1028,52c@19"));
+        let r = links(&host);
+        let codes: Vec<&str> = r.iter().map(|r| r.code).collect();
+        assert_eq!(codes, ["stale-ppt-link", "stale-ppt-link"]);
+        assert!(
+            r[0].message.contains("/dev/ppt1") && r[0].message.contains("names no device node")
+        );
+        assert!(r[1].message.contains("/dev/ppt2") && r[1].message.contains("e1000g holds now"));
+        assert!(r
+            .iter()
+            .all(|r| r.severity == crate::viability::Severity::Fail));
     }
 }

@@ -79,6 +79,21 @@ pub const IOMMU_UNSUPPORTED: Rule = rule(
     "use an Intel host with VT-d, or an illumos build whose vmm has an AMD-Vi backend (vmm_amdvi)",
 );
 
+/// Source: illumos-joyent `usr/src/cmd/zoneadmd/zoneadmd.c`,
+/// `setup_subproc_env`: zoneadmd resolves every pass-through device through
+/// libppt (`ppt_devpath_to_dev`, which lists every `/dev/ppt*` link with
+/// `ppt_list_assigned`); one link that does not resolve makes the boot hook
+/// fail with "failed to resolve passthru device" for every VM with
+/// pass-through (illumos.md §1.8, §5.3).
+pub const STALE_PPT_LINK: Rule = rule(
+    "stale-ppt-link",
+    Fail,
+    Host,
+    "/dev/ppt* links vs the device tree and the driver holding each node",
+    "a /dev/ppt* link does not resolve: zoneadmd fails to start every VM with pass-through",
+    "remove the stale links (`devfsadm -C -c ppt` or `rm` the /dev/pptN link), then start the VMs",
+);
+
 /// Not a rule of any anchor: the source recorded no host facts (a dump), so
 /// the host gates above cannot be evaluated. Warn, never ok, because those
 /// gates are fatal when they fail (illumos.md §2.3).
@@ -513,6 +528,7 @@ pub const ALL: &[&Rule] = &[
     &IOMMU_UNSUPPORTED,
     &IOMMU_UNKNOWN,
     &IOMMU_OFF_IN_LINUX,
+    &STALE_PPT_LINK,
     &NO_MSI,
     &BAR_NOT_PAGE_ALIGNED,
     &NO_ASSIGNED_ADDRESSES,

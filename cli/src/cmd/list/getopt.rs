@@ -130,6 +130,11 @@ pub fn parse(args: &[String]) -> Result<Opts, Stop> {
     }
     // pptadm only complains when exactly one operand is left (two are
     // silently ignored); any operand is a mistake, so we always say so.
+    // The SmartOS pptadm checks -N/-U before the stray operands
+    // (illumos-joyent `usr/src/cmd/pptadm/pptadm.c`, `list`).
+    if (o.unknown || o.native) && !o.all {
+        return Err(usage(None, "-N and/or -U cannot be used without -a"));
+    }
     if i < args.len() {
         return Err(usage(None, "unused arguments"));
     }
@@ -138,9 +143,6 @@ pub fn parse(args: &[String]) -> Result<Opts, Stop> {
             None,
             "-j option cannot be used with -p or -o options",
         ));
-    }
-    if (o.unknown || o.native) && !o.all {
-        return Err(usage(None, "-N and/or -U cannot be used without -a"));
     }
     if o.fields.is_none() && o.parsable {
         return Err(usage(None, "-o must be provided when using -p option"));
@@ -172,6 +174,12 @@ mod tests {
         );
         assert!(
             matches!(p(&["x"]), Err(Stop::Usage { message, .. }) if message == "unused arguments")
+        );
+        assert!(
+            matches!(p(&["-U", "x"]), Err(Stop::Usage { message, .. }) if message.starts_with("-N and/or -U"))
+        );
+        assert!(
+            matches!(p(&["-a", "-N", "x"]), Err(Stop::Usage { message, .. }) if message == "unused arguments")
         );
         assert!(
             matches!(p(&["-j", "-o", "dev"]), Err(Stop::Usage { message, .. }) if message.starts_with("-j option"))

@@ -57,8 +57,8 @@ pub const FIELDS: [Field; 8] = [
     },
 ];
 
-/// `strerror(ENOMEM)` as illumos spells it; ofmt reports an empty or
-/// over-long field list this way.
+/// `strerror(ENOMEM)` as illumos spells it; ofmt reports an empty field
+/// list this way.
 const ENOMEM_TEXT: &str = "Not enough space";
 
 /// The outcome of opening a field list.
@@ -75,26 +75,32 @@ pub enum Opened {
     Fatal(String),
 }
 
-/// Opens the printer for a `-o` list as `ofmt_open` + `ofmt_check` do.
+/// Opens the printer for a `-o` list as `ofmt_open` + `ofmt_check` do
+/// (illumos-gate `usr/src/lib/libofmt/common/ofmt.c`, the 2017 version
+/// that sizes the field list by counting commas): `all` in any case
+/// selects every field (refused in parsable mode), empty tokens vanish,
+/// repeated and surplus fields are kept, an empty list is an allocation
+/// failure and a list of only unknown or empty tokens is "no valid output
+/// fields".
 pub fn open(spec: &str, parsable: bool, ws_row: usize) -> Opened {
+    let all = spec.eq_ignore_ascii_case("all");
     if parsable {
         if spec.is_empty() {
             return Opened::Fatal("output fields must be specified in parsable mode".into());
         }
-        if spec == "all" {
+        if all {
             return Opened::Fatal("output field `all' invalid in parsable mode".into());
         }
     }
-    let names: Vec<&str> = if spec == "all" {
+    let names: Vec<&str> = if all {
         FIELDS.iter().map(|f| f.name).collect()
     } else {
-        // strtok: empty tokens vanish; more tokens than fields, or none,
-        // is an allocation failure in ofmt.
-        let t: Vec<&str> = spec.split(',').filter(|s| !s.is_empty()).collect();
-        if t.is_empty() || t.len() > FIELDS.len() {
+        // split_str refuses an empty string (ENOMEM); strtok drops the
+        // empty tokens of `,,`.
+        if spec.is_empty() {
             return Opened::Fatal(ENOMEM_TEXT.into());
         }
-        t
+        spec.split(',').filter(|s| !s.is_empty()).collect()
     };
     let mut fields = Vec::new();
     let mut bad = Vec::new();
@@ -267,11 +273,21 @@ mod tests {
             }
             Opened::Fatal(e) => panic!("{e}"),
         }
-        assert!(matches!(open(",,", false, 24), Opened::Fatal(e) if e == ENOMEM_TEXT));
-        assert!(matches!(
-            open("dev,dev,dev,dev,dev,dev,dev,dev,dev", false, 24),
-            Opened::Fatal(_)
-        ));
+        assert!(matches!(open(",,", false, 24), Opened::Fatal(e) if e == "no valid output fields"));
+        assert!(matches!(open("", false, 24), Opened::Fatal(e) if e == ENOMEM_TEXT));
+        assert!(matches!(open("ALL", true, 24), Opened::Fatal(e) if e.contains("`all'")));
+        // Repeated and surplus fields are kept.
+        match open("dev,dev,dev,dev,dev,dev,dev,dev,dev", false, 24) {
+            Opened::Ok { warning, printer } => {
+                assert_eq!(warning, None);
+                assert_eq!(printer.fields().len(), 9);
+            }
+            Opened::Fatal(e) => panic!("{e}"),
+        }
+        match open("aLl", false, 24) {
+            Opened::Ok { printer, .. } => assert_eq!(printer.fields().len(), FIELDS.len()),
+            Opened::Fatal(e) => panic!("{e}"),
+        }
     }
 
     #[test]

@@ -1,18 +1,21 @@
 //! libppt's device lists over a [`Host`]: `ppt_list_assigned` (the
 //! `/dev/ppt*` links) and `ppt_list` (every PCI node bound to ppt plus the
 //! `ppt_matches` candidates), with the 2024 `dev_getinfo` key order
-//! (docs/illumos.md §1.5–§1.6).
+//! (docs/illumos.md §1.5–§1.6; illumos-gate
+//! `usr/src/lib/libppt/common/libppt.c`, `ppt_list_assigned`, `ppt_list`,
+//! `inspect_node`, `dev_getinfo`).
+//!
+//! The rows are what libppt's nvlist holds; rendering them (ofmt tables,
+//! JSON) is the caller's business.
 
 use pci_core::{Function, Host, IllumosNode, PropValue};
 
-use pci_illumos::matches::{NodeIds, PptMatches};
-
-use crate::cmd::tree::tree_key;
+use crate::matches::{NodeIds, PptMatches};
 
 /// One device: string pairs in nvlist insertion order.
 pub type Row = Vec<(&'static str, String)>;
 
-/// The `-a`, `-U`, `-N` switches.
+/// The `-a`, `-U`, `-N` switches of `pptadm list`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Mode {
     /// `-a`: ppt-bound nodes and `ppt_matches` candidates.
@@ -21,6 +24,20 @@ pub struct Mode {
     pub unknown: bool,
     /// `-N`: the binding name of other drivers in `dev`.
     pub native: bool,
+}
+
+/// Why libppt's call fails as a whole (pptadm then prints no rows).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ListError {
+    /// A `/dev/pptN` link resolves to a path that names no devinfo node
+    /// (`di_lookup_node` fails in `ppt_list_assigned`).
+    #[error("{dev} points at {path}, which names no device node")]
+    UnknownPath {
+        /// The `/dev/pptN` link.
+        dev: String,
+        /// The devfs path it resolves to.
+        path: String,
+    },
 }
 
 /// libppt's `is_pci`: the parent's `device_type` is `pci` or `pciex`.
@@ -55,7 +72,7 @@ fn getinfo(f: &Function, n: &IllumosNode, dev: Option<String>) -> Option<Row> {
     if let Some(d) = dev {
         row.push(("dev", d));
     }
-    row.push(("path", n.path.clone()));
+    row.push(("path", n.current_path().to_string()));
     let vendor = hex(n, "vendor-id", Some(u32::from(ids.vendor)))?;
     let device = hex(n, "device-id", Some(u32::from(ids.device)))?;
     row.push(("vendor-id", vendor));
@@ -83,7 +100,8 @@ fn getinfo(f: &Function, n: &IllumosNode, dev: Option<String>) -> Option<Row> {
     Some(row)
 }
 
-fn value<'a>(row: &'a Row, key: &str) -> Option<&'a str> {
+/// The value of `key` in a row.
+pub fn value<'a>(row: &'a Row, key: &str) -> Option<&'a str> {
     row.iter().find(|(k, _)| *k == key).map(|(_, v)| v.as_str())
 }
 
@@ -95,18 +113,66 @@ fn add(rows: &mut Vec<Row>, row: Row) {
     rows.push(row);
 }
 
-/// The listing, or `None` when libppt's call fails as a whole (a
-/// `/dev/pptN` link whose path names no node: pptadm prints nothing).
-pub fn list(host: &Host, mode: Mode, matches: &PptMatches) -> Option<Vec<Row>> {
-    let mut rows = Vec::new();
-    let nodes = host
+/// Sort key of a devfs path by the numbers of its unit addresses: the
+/// stand-in for the walk order on hosts without a devinfo tree, where
+/// nodes are predicted in the bus scan's order (bus, device, function).
+fn address_key(path: &str) -> Vec<(u64, u64)> {
+    path.split('/')
+        .filter(|c| !c.is_empty())
+        .map(|c| {
+            let ua = c.split_once('@').map(|(_, a)| a).unwrap_or("");
+            let mut it = ua
+                .split(',')
+                .map(|p| u64::from_str_radix(p, 16).unwrap_or(u64::MAX));
+            (it.next().unwrap_or(u64::MAX), it.next().unwrap_or(0))
+        })
+        .collect()
+}
+
+/// The host's PCI nodes in libdevinfo's walk order (`di_walk_node` with
+/// DI_WALK_CLDFIRST, which `ppt_list` uses): nodes read from a devinfo
+/// tree by their place in it, predicted nodes after them by address.
+pub fn walk_order(host: &Host) -> Vec<(&Function, &IllumosNode)> {
+    let mut walk: Vec<(&Function, &IllumosNode)> = host
         .functions
         .iter()
-        .filter_map(|f| f.illumos.as_ref().map(|n| (f, n)));
+        .filter_map(|f| f.illumos.as_ref().map(|n| (f, n)))
+        .collect();
+    walk.sort_by_cached_key(|(_, n)| (n.walk_index.unwrap_or(u32::MAX), address_key(&n.path)));
+    walk
+}
+
+/// libppt's `match_ppt` for one node: a `ppt_matches` rule selects it by
+/// the path `di_devfs_path` gives now, or by its `vendor-id`/`device-id`
+/// properties printed with `"%x"`.
+pub fn matched(f: &Function, n: &IllumosNode, matches: &PptMatches) -> bool {
+    let prop =
+        |name: &str, fallback: u16| int_prop(n, name).map_or(u32::from(fallback), |v| v as u32);
+    let ids = NodeIds {
+        path: n.current_path(),
+        vendor: prop("vendor-id", f.ids.vendor),
+        device: prop("device-id", f.ids.device),
+    };
+    matches.first_match(&ids).is_some()
+}
+
+/// The listing `pptadm list` prints for `mode`: `ppt_list_assigned`
+/// without `-a`, `ppt_list` with it (`matches` is `/etc/ppt_matches`).
+///
+/// Rows carry the path libppt sees (`di_devfs_path`: no unit address for a
+/// node that never initialised) and come in the devinfo walk order; libppt
+/// keys its nvlist by that path, so a node whose path repeats an earlier
+/// row's replaces that row and moves to the end (`nvlist_add_nvlist` on a
+/// list with NV_UNIQUE_NAME).
+pub fn list(host: &Host, mode: Mode, matches: &PptMatches) -> Result<Vec<Row>, ListError> {
+    let mut rows = Vec::new();
+    let walk = walk_order(host);
     if !mode.all {
         for link in &host.ppt_links {
             let Some(path) = &link.path else { continue };
-            match nodes.clone().find(|(_, n)| &n.path == path) {
+            // di_lookup_node: the first node in tree order whose current
+            // name and address spell the path.
+            match walk.iter().find(|(_, n)| n.current_path() == path) {
                 Some((f, n)) => {
                     if !is_pci(n) {
                         continue;
@@ -115,15 +181,21 @@ pub fn list(host: &Host, mode: Mode, matches: &PptMatches) -> Option<Vec<Row>> {
                         add(&mut rows, row);
                     }
                 }
-                None if host.nexus.iter().any(|n| &n.path == path) => continue,
-                None => return None,
+                None if host.nexus.iter().any(|n| n.current_path() == path) => continue,
+                None => {
+                    return Err(ListError::UnknownPath {
+                        dev: link.dev.clone(),
+                        path: path.clone(),
+                    })
+                }
             }
         }
-        return Some(rows);
+        return Ok(rows);
     }
-    let mut walk: Vec<(&Function, &IllumosNode)> = nodes.filter(|(_, n)| is_pci(n)).collect();
-    walk.sort_by_cached_key(|(_, n)| tree_key(&n.path));
     for (f, n) in walk {
+        if !is_pci(n) {
+            continue;
+        }
         let dev = match n.driver.as_deref() {
             Some("ppt") => Some(format!("/dev/ppt{}", n.instance.unwrap_or(-1))),
             Some(other) if mode.native => {
@@ -132,23 +204,12 @@ pub fn list(host: &Host, mode: Mode, matches: &PptMatches) -> Option<Vec<Row>> {
             _ => None,
         };
         let bound_ppt = n.driver.as_deref() == Some("ppt");
-        let include = bound_ppt || (mode.unknown && n.driver.is_none()) || {
-            // libppt's match_ppt compares "%x" of the node's properties.
-            let prop = |name: &str, fallback: u16| {
-                int_prop(n, name).map_or(u32::from(fallback), |v| v as u32)
-            };
-            let ids = NodeIds {
-                path: &n.path,
-                vendor: prop("vendor-id", f.ids.vendor),
-                device: prop("device-id", f.ids.device),
-            };
-            matches.first_match(&ids).is_some()
-        };
+        let include = bound_ppt || (mode.unknown && n.driver.is_none()) || matched(f, n, matches);
         if include {
             if let Some(row) = getinfo(f, n, dev) {
                 add(&mut rows, row);
             }
         }
     }
-    Some(rows)
+    Ok(rows)
 }
