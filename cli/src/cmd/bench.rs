@@ -238,7 +238,7 @@ pub fn run(global: &Global, args: BenchArgs) -> Result<ExitCode, CliError> {
             );
         }
     }
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = crate::output::stdout();
     match stdout
         .write_all(out.as_bytes())
         .and_then(|()| stdout.flush())

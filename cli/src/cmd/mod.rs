@@ -2,7 +2,9 @@
 
 pub mod bench;
 pub mod check;
+pub mod completions;
 pub mod list;
+pub mod man;
 pub mod matches;
 pub mod reserve;
 pub mod show;

@@ -113,7 +113,7 @@ fn generate(global: &Global, args: &VmJsonArgs) -> Result<ExitCode, CliError> {
         .map_err(|e| CliError::input(e.to_string()))?;
     let json =
         serde_json::to_string_pretty(&devices).map_err(|e| CliError::failed(e.to_string()))?;
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::output::stdout();
     let _ = writeln!(out, "{json}");
     // Say now what would break at VM start.
     let payload = serde_json::json!({ "pci_devices": devices });
@@ -150,7 +150,7 @@ fn check(global: &Global, args: &VmJsonArgs, file: PathBuf) -> Result<ExitCode, 
         .filter(|p| p.severity == Severity::Error)
         .count();
     let warnings = problems.len() - errors;
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::output::stdout();
     if args.json {
         let doc = serde_json::json!({
             "file": shown,
