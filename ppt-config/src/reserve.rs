@@ -95,9 +95,11 @@ pub enum ReserveError {
 /// A point in [`Plan::apply_until`] at which the caller may stop it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step<'a> {
-    /// Before taking the directory locks (and again whenever the wait for
-    /// one is interrupted by a signal).
+    /// Once, before taking the directory locks.
     Lock,
+    /// While taking them: before each lock and whenever a signal
+    /// interrupts the wait for one.
+    LockWait,
     /// Before writing (or removing) this file, by host path.
     Write(&'a str),
 }
@@ -637,7 +639,13 @@ impl Plan {
                 .map(|c| c.file.display.clone())
                 .collect()
         };
-        let _locks = match atomic::lock_dirs_until(dirs, &|| stop(Step::Lock)) {
+        if stop(Step::Lock) {
+            return Err(ReserveError::Interrupted {
+                done: Vec::new(),
+                not_done: not_done(0),
+            });
+        }
+        let _locks = match atomic::lock_dirs_until(dirs, &|| stop(Step::LockWait)) {
             Err(AtomicError::Interrupted) => {
                 return Err(ReserveError::Interrupted {
                     done: Vec::new(),

@@ -62,11 +62,15 @@ fn write(plan: &Plan) -> Result<Written, CliError> {
     signals::catch();
     let stop = |step: Step<'_>| {
         if let Some(ms) = pause {
-            match step {
-                Step::Lock => eprintln!("pptctl: test: step lock"),
-                Step::Write(f) => eprintln!("pptctl: test: step write {f}"),
+            let said = match step {
+                Step::Lock => Some("lock".to_string()),
+                Step::Write(f) => Some(format!("write {f}")),
+                Step::LockWait => None,
+            };
+            if let Some(what) = said {
+                eprintln!("pptctl: test: step {what}");
+                std::thread::sleep(std::time::Duration::from_millis(ms));
             }
-            std::thread::sleep(std::time::Duration::from_millis(ms));
         }
         signals::received().is_some()
     };
