@@ -9,6 +9,7 @@ mod error;
 mod global;
 mod help;
 mod output;
+mod progress;
 mod signals;
 mod version;
 

@@ -51,11 +51,6 @@ impl ColorChoice {
         self.decide(io::stdout().is_terminal(), |k| std::env::var_os(k))
     }
 
-    /// Whether to colour text written to stderr (progress, warnings).
-    pub fn for_stderr(self) -> bool {
-        self.decide(io::stderr().is_terminal(), |k| std::env::var_os(k))
-    }
-
     /// The rule, with the terminal test and the environment given.
     fn decide(self, terminal: bool, env: impl Fn(&str) -> Option<std::ffi::OsString>) -> bool {
         match self {

@@ -439,3 +439,35 @@ fn tree_json_holds_every_function_once() {
     seen.sort();
     assert_eq!(seen, want);
 }
+
+#[test]
+fn bench_progress_is_drawn_on_a_terminal_only() {
+    let from = example_from();
+    let piped = bin()
+        .args(["--from", &from, "bench", "--iterations", "3"])
+        .output()
+        .unwrap();
+    assert!(piped.status.success());
+    let err = String::from_utf8_lossy(&piped.stderr);
+    assert!(
+        !err.contains("bench: 1/3") && !err.contains('\r'),
+        "{err:?}"
+    );
+    // A terminal, through script(1) when it is here.
+    if !have("script", "--version") {
+        eprintln!("skipped the terminal half: no script(1)");
+        return;
+    }
+    let line = format!(
+        "{} --from {from} bench --iterations 3 >/dev/null",
+        env!("CARGO_BIN_EXE_pptctl")
+    );
+    let tty = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&tty.stdout);
+    assert!(text.contains("pptctl: bench: 3/3"), "{text:?}");
+    // The line is erased at the end.
+    assert!(text.ends_with("\r\x1b[2K"), "{text:?}");
+}
