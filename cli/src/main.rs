@@ -61,6 +61,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    output::quiet_on_closed_pipes();
     let cli = match command()
         .try_get_matches()
         .and_then(|m| Cli::from_arg_matches(&m))

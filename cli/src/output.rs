@@ -117,6 +117,34 @@ impl Write for Stdout {
     }
 }
 
+/// Makes a `println!`/`eprintln!` that meets a closed pipe end the process
+/// quietly with 0 as [`stdout`] does, instead of panicking (exit 101): the
+/// standard macros panic with "failed printing to stdout/stderr" on
+/// `EPIPE`. This catches writes that do not go through [`stdout`] (all of
+/// stderr, `pptctl cmd 2>&1 | head`, and any `println!` a new subcommand
+/// brings); every other panic keeps the default report.
+pub fn quiet_on_closed_pipes() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if msg.starts_with("failed printing to std") && is_broken_pipe(msg) {
+            reader_gone();
+        }
+        default(info);
+    }));
+}
+
+/// Whether a print-macro panic message reports `EPIPE` (its text ends with
+/// the OS error, `Broken pipe (os error 32)`).
+fn is_broken_pipe(msg: &str) -> bool {
+    msg.ends_with(&format!("(os error {})", libc::EPIPE))
+}
+
 /// `println!` through [`stdout`]: a closed pipe ends the process quietly
 /// instead of panicking; other write errors are ignored like `println!`'s
 /// caller would have to.
@@ -153,6 +181,18 @@ mod tests {
                 .find(|(n, _)| *n == k)
                 .map(|(_, v)| OsString::from(v))
         }
+    }
+
+    #[test]
+    fn only_a_print_macro_epipe_panic_is_a_quiet_end() {
+        let epipe = io::Error::from_raw_os_error(libc::EPIPE);
+        assert!(is_broken_pipe(&format!(
+            "failed printing to stderr: {epipe}"
+        )));
+        let other = io::Error::from_raw_os_error(libc::EIO);
+        assert!(!is_broken_pipe(&format!(
+            "failed printing to stdout: {other}"
+        )));
     }
 
     #[test]

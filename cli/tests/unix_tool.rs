@@ -138,6 +138,30 @@ fn closed_stdout_ends_every_subcommand_quietly_with_0() {
             !err.contains("panicked") && !err.to_lowercase().contains("broken pipe"),
             "pptctl {row:?}: {err}"
         );
+        // `pptctl ... 2>&1 | head`: stderr is the closed pipe too.
+        let both = bin()
+            .current_dir(w.path())
+            .args(["--from", &from, "--root", "root"])
+            .args(&row)
+            .arg("--no-such-flag-so-stderr-is-written")
+            .stdin(Stdio::null())
+            .stdout(closed_pipe())
+            .stderr(closed_pipe())
+            .status()
+            .unwrap();
+        // A usage error is written to stderr only; with stderr gone it can
+        // only end quietly, never with a panic.
+        assert_ne!(both.code(), Some(101), "pptctl {row:?} 2>&1 | head");
+        let both = bin()
+            .current_dir(w.path())
+            .args(["--from", &from, "--root", "root"])
+            .args(&row)
+            .stdin(Stdio::null())
+            .stdout(closed_pipe())
+            .stderr(closed_pipe())
+            .status()
+            .unwrap();
+        assert_eq!(both.code(), Some(0), "pptctl {row:?} 2>&1 | head");
     }
     // The reserve that met the closed pipe stopped before writing (its
     // diff is printed first) or wrote everything: the key is consistent.
