@@ -349,3 +349,71 @@ fn a_signal_ends_the_wait_for_another_writers_lock() {
     );
     assert_eq!(read_state(&work, Media::Persistent), before);
 }
+
+#[test]
+fn backups_live_in_one_place_that_unreserve_clean_removes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let work = tmp.path().join("w");
+    setup(&work);
+    pptctl(&work, &Media::Grub.args("reserve"));
+    pptctl(&work, &Media::Grub.args("unreserve"));
+    let backups = work.join("bm/.pptctl-backup");
+    // The menu was replaced twice and the overlay files removed: their
+    // previous versions are under the backup directory, nowhere else.
+    assert!(backups.join("boot/grub/menu.lst").is_file());
+    assert!(backups.join("overlay/etc/ppt_aliases").is_file());
+    let stray: Vec<_> = leftovers(&work)
+        .into_iter()
+        .chain(
+            ["bm/boot/grub", "bm/overlay/etc"]
+                .iter()
+                .flat_map(|d| std::fs::read_dir(work.join(d)).into_iter().flatten())
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.to_string_lossy().contains("pptctl")),
+        )
+        .collect();
+    assert!(stray.is_empty(), "{stray:?}");
+    // reserve keeps them: --clean belongs to unreserve.
+    let o = Command::new(env!("CARGO_BIN_EXE_pptctl"))
+        .current_dir(&work)
+        .args([
+            "--root",
+            "root",
+            "reserve",
+            "--clean",
+            "--boot-media",
+            "bm",
+            "01:00.0",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(backups.is_dir());
+    // unreserve --clean alone removes the directory, and says so.
+    let o = pptctl(
+        &work,
+        &[
+            "--root",
+            "root",
+            "unreserve",
+            "--clean",
+            "--boot-media",
+            "bm",
+        ],
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("removed"));
+    assert!(!backups.exists());
+    let o = pptctl(
+        &work,
+        &[
+            "--root",
+            "root",
+            "unreserve",
+            "--clean",
+            "--boot-media",
+            "bm",
+        ],
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("no backups"));
+}
