@@ -180,12 +180,33 @@ pub fn decorate(cmd: clap::Command) -> clap::Command {
     let mut cmd = cmd.after_long_help(format!("{TOP}\n\n{EXIT_STATUS}"));
     for name in names {
         let ex = examples(&name);
-        cmd = cmd.mut_subcommand(&name, |s| match ex {
-            Some(ex) => s.after_long_help(format!("{ex}\n\n{EXIT_STATUS}")),
-            None => s.after_long_help(EXIT_STATUS),
+        cmd = cmd.mut_subcommand(&name, |s| {
+            let s = match ex {
+                Some(ex) => s.after_long_help(format!("{ex}\n\n{EXIT_STATUS}")),
+                None => s.after_long_help(EXIT_STATUS),
+            };
+            own_words(&name, s)
         });
     }
     cmd
+}
+
+/// `reserve` and `unreserve` share one argument struct; each shows only
+/// the options that mean something to it, in its own words.
+fn own_words(name: &str, s: clap::Command) -> clap::Command {
+    match name {
+        "reserve" => s.mut_arg("clean", |a| a.hide(true)),
+        "unreserve" => s
+            .mut_arg("force", |a| a.hide(true))
+            .mut_arg("by_id", |a| {
+                a.help("Remove the id aliases (ppt \"pciexVVVV,DDDD\") of the functions instead of their path aliases")
+            })
+            .mut_arg("matches", |a| a.help("Also remove the functions' lines from ppt_matches"))
+            .mut_arg("single_function", |a| {
+                a.help("Only the selected functions, leaving the other functions of their devices reserved")
+            }),
+        _ => s,
+    }
 }
 
 #[cfg(test)]

@@ -375,6 +375,18 @@ fn every_subcommand_help_has_examples_and_the_exit_codes() {
     let un = bin().args(["unreserve", "--help"]).output().unwrap();
     let un = String::from_utf8_lossy(&un.stdout);
     assert!(un.contains("--clean"), "{un}");
+    assert!(
+        !un.contains("--force"),
+        "unreserve --force does nothing:\n{un}"
+    );
+    assert!(!un.contains("Write id aliases"), "{un}");
+    let re = bin().args(["reserve", "--help"]).output().unwrap();
+    let re = String::from_utf8_lossy(&re.stdout);
+    assert!(
+        !re.contains("--clean") || re.contains("unreserve --clean"),
+        "{re}"
+    );
+    assert!(re.contains("--force"), "{re}");
 }
 
 #[test]
