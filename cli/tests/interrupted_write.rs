@@ -417,3 +417,37 @@ fn backups_live_in_one_place_that_unreserve_clean_removes() {
     );
     assert!(String::from_utf8_lossy(&o.stdout).contains("no backups"));
 }
+
+#[test]
+fn reserve_json_is_the_plan_then_the_result() {
+    let tmp = tempfile::tempdir().unwrap();
+    let work = tmp.path().join("w");
+    setup(&work);
+    let mut args = Media::Grub.args("reserve");
+    args.push("--json");
+    let mut plan_args: Vec<&str> = args.iter().copied().filter(|a| *a != "-y").collect();
+    plan_args.push("--dry-run");
+    let before = read_state(&work, Media::Grub);
+    let plan: serde_json::Value =
+        serde_json::from_slice(&pptctl(&work, &plan_args).stdout).unwrap();
+    assert_eq!(read_state(&work, Media::Grub), before, "a plan wrote");
+    assert_eq!(plan["format"], "pptctl-reserve/1");
+    assert_eq!(plan["dry_run"], true);
+    assert_eq!(plan["complete"], false);
+    let files = plan["files"].as_array().unwrap();
+    assert_eq!(files.len(), 3, "{plan:#}");
+    assert!(files
+        .iter()
+        .all(|f| f["outcome"].is_null() && f["diff"].as_str().unwrap().starts_with("---")));
+    let done: serde_json::Value = serde_json::from_slice(&pptctl(&work, &args).stdout).unwrap();
+    assert_eq!(done["complete"], true);
+    assert!(done["interrupted_by"].is_null());
+    let outcomes: Vec<&str> = done["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["created", "created", "replaced"], "{done:#}");
+    assert!(!done["next_steps"].as_array().unwrap().is_empty());
+}
