@@ -206,6 +206,17 @@ fn a_wrong_root_is_exit_2_naming_it_for_every_subcommand() {
             assert!(out.stdout.is_empty(), "{name}: printed a result");
         }
     }
+    // list reads its global options itself (pptadm's getopt): after it too.
+    let out = bin()
+        .arg("--from")
+        .arg(&from)
+        .arg("list")
+        .arg("--root")
+        .arg(&missing)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no such directory"));
 }
 
 /// Whether `prog` runs here.

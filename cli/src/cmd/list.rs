@@ -95,6 +95,8 @@ pub fn run(global: &Global, args: ListArgs) -> Result<ExitCode, CliError> {
             _ => global.cfgspace = Some(PathBuf::from(value)),
         }
     }
+    // A --root given after `list` is checked like one before it.
+    crate::check_root(&global.root)?;
     let rows_on_tty = window_rows();
     let mut printer = None;
     if !opts.json {
