@@ -1,10 +1,10 @@
 //! `show -v` names as lspci prints them, checked against lspci itself on
-//! the real dumps pciutils ships (`../shared/realdata/pciutils+pciutils/
-//! tests`): every `Subsystem:` line equal, and every capability line
-//! starting with the title lspci gives it (the details after the title are
-//! pptctl's own). Capabilities this lspci does not know (it prints
-//! `Extended Capability ID`) are not compared. Skips without lspci or the
-//! data.
+//! the real dumps pciutils ships (`pciutils+pciutils/tests` in the real
+//! data, `support::realdata`): every `Subsystem:` line equal, and every
+//! capability line starting with the title lspci gives it (the details
+//! after the title are pptctl's own). Capabilities this lspci does not know
+//! (it prints `Extended Capability ID`) are not compared. Skips without
+//! lspci or the data.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
