@@ -22,7 +22,7 @@ if [ "$ROUNDS" -lt 10 ]; then ROUNDS=10; fi
 cd "$(dirname "$0")/.."
 
 command -v lspci >/dev/null || { echo "compare.sh: lspci not found (apt-get install pciutils)" >&2; exit 2; }
-cargo build --release -q -p cli -p benches
+cargo build --profile bench -q -p cli -p benches  # target/release, tuned like the figures below
 BIN=$PWD/target/release
 
 base=${PPTCTL_BENCH_TMP:-}

@@ -7,19 +7,26 @@
 mod cmd;
 mod error;
 mod global;
+mod help;
+mod output;
+mod progress;
+mod signals;
+mod version;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::global::Global;
 
 /// Plan PCI pass-through for bhyve on illumos and SmartOS.
 #[derive(Parser, Debug)]
-#[command(name = "pptctl", version, about, long_about = None)]
+#[command(name = "pptctl", version = version::SHORT, about, long_about = None)]
 struct Cli {
     #[command(flatten)]
     global: Global,
+    #[command(flatten)]
+    output: output::OutputArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -49,10 +56,18 @@ enum Command {
     Bench(cmd::bench::BenchArgs),
     /// Explain a VM that does not start, from its platform.log and the host.
     Diagnose(cmd::diagnose::DiagnoseArgs),
+    /// Print a manual page (roff), or write them all with --dir.
+    Man(cmd::man::ManArgs),
+    /// Print a shell completion script.
+    Completions(cmd::completions::CompletionsArgs),
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    output::quiet_on_closed_pipes();
+    let cli = match command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
@@ -60,6 +75,10 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    output::set_color(cli.output.color);
+    if let Err(e) = check_root(&cli.global.root) {
+        return e.report();
+    }
     let result = match cli.command {
         Command::Show(a) => cmd::show::run(&cli.global, a),
         Command::List(a) => cmd::list::run(&cli.global, a),
@@ -72,9 +91,38 @@ fn main() -> ExitCode {
         Command::Snapshot(a) => cmd::snapshot::run(&cli.global, a),
         Command::Bench(a) => cmd::bench::run(&cli.global, a),
         Command::Diagnose(a) => cmd::diagnose::run(&cli.global, a),
+        Command::Man(a) => cmd::man::run(a),
+        Command::Completions(a) => cmd::completions::run(a),
     };
     match result {
         Ok(code) => code,
         Err(e) => e.report(),
+    }
+}
+
+/// The whole command line definition: the derived one plus the examples of
+/// each subcommand and the version text.
+fn command() -> clap::Command {
+    help::decorate(Cli::command()).long_version(version::long_if_asked())
+}
+
+/// `--root` must be a directory: every command reads or writes under it,
+/// and a wrong one would otherwise pass silently as an empty host (exit 2,
+/// naming the root as given).
+fn check_root(root: &std::path::Path) -> Result<(), error::CliError> {
+    match std::fs::metadata(root) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => Err(error::CliError::input(format!(
+            "--root {}: not a directory",
+            root.display()
+        ))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(error::CliError::input(format!(
+            "--root {}: no such directory",
+            root.display()
+        ))),
+        Err(e) => Err(error::CliError::input(format!(
+            "--root {}: {e}",
+            root.display()
+        ))),
     }
 }

@@ -261,6 +261,8 @@ fn machine(root: &Path) -> std::path::PathBuf {
 }
 
 fn pptctl(sys: &Path, args: &[&str]) -> assert_cmd::assert::Assert {
+    // An empty root: no illumos files (a --root must be a directory).
+    fs::create_dir_all(sys.parent().unwrap().join("empty-root")).unwrap();
     support::pptctl()
         .arg("--from")
         .arg(format!("sysfs:{}", sys.display()))

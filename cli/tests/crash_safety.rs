@@ -170,6 +170,16 @@ fn leftovers(dir: &Path, media: Media) -> Vec<String> {
     out
 }
 
+/// Where pptctl keeps the previous version of a managed file: the
+/// layout's one backup directory, under the path inside the tree.
+fn backup_of(f: &str) -> String {
+    match f.split_once('/') {
+        Some(("root", rest)) => format!("root/var/pptctl/backup/{rest}"),
+        Some(("bm", rest)) => format!("bm/.pptctl-backup/{rest}"),
+        _ => panic!("unknown tree of {f}"),
+    }
+}
+
 /// The old and new state of a verb from `from`, by running it to the end.
 fn transition(work: &Path, media: Media, verb: &str, from: &State) -> (State, Duration) {
     write_state(work, from);
@@ -269,7 +279,7 @@ fn sigkill_at_random_moments_leaves_old_or_new() {
             if let Some(b) = v {
                 parses(f, b);
             }
-            let bak = work.join(format!("{f}.pptctl-bak"));
+            let bak = work.join(backup_of(f));
             if let Ok(b) = std::fs::read(&bak) {
                 parses(f, &b);
             }

@@ -120,6 +120,30 @@ impl PciNames {
         self.inner.as_ref().map(|i| i.path.as_path())
     }
 
+    /// The `Version:` and `Date:` the file's header comment records
+    /// (`#\tVersion: 2024.02.26`), each `None` when absent or for the
+    /// embedded copy. Only the leading comment block is read.
+    pub fn version(&self) -> (Option<&str>, Option<&str>) {
+        let Some(i) = &self.inner else {
+            return (None, None);
+        };
+        let mut version = None;
+        let mut date = None;
+        for line in i
+            .text
+            .lines()
+            .take_while(|l| l.starts_with('#') || l.trim().is_empty())
+        {
+            let body = line.trim_start_matches('#').trim();
+            if let Some(v) = body.strip_prefix("Version:") {
+                version = version.or(Some(v.trim()));
+            } else if let Some(d) = body.strip_prefix("Date:") {
+                date = date.or(Some(d.trim()));
+            }
+        }
+        (version, date)
+    }
+
     /// Vendor name.
     pub fn vendor(&self, vendor: u16) -> Option<&str> {
         match &self.inner {
@@ -387,6 +411,20 @@ fn index(text: &str) -> Indexes {
         list.dedup_by_key(|b| b.id);
     }
     ix
+}
+
+#[cfg(test)]
+#[test]
+fn header_version_and_date() {
+    let n = PciNames::from_text(
+        PathBuf::from("x"),
+        "#\n#\tList of PCI ID's\n#\n#\tVersion: 2024.02.26\n#\tDate:    2024-02-26 03:15:02\n\n# Version: 1\n8086  Intel\n".into(),
+    );
+    assert_eq!(
+        n.version(),
+        (Some("2024.02.26"), Some("2024-02-26 03:15:02"))
+    );
+    assert_eq!(PciNames::embedded().version(), (None, None));
 }
 
 #[cfg(test)]

@@ -7,20 +7,29 @@
 //! 1. An advisory lock on `DIR/.pptctl.lock` makes `pptctl` writers take
 //!    turns. It is a POSIX record lock (`fcntl(F_SETLKW)`) rather than
 //!    `flock(2)`: it exists on every Unix including older illumos, and it is
-//!    released by the kernel when the holder dies, even by `SIGKILL`.
+//!    released by the kernel when the holder dies, even by `SIGKILL`. The
+//!    holder removes the file before it lets go, so none is left on the
+//!    boot media; a waiter that then gets the lock of the removed file sees
+//!    that its inode is no longer the one at the path and starts again.
 //! 2. The new bytes go to a temporary file in the same directory (same file
 //!    system, so `rename` is atomic), which gets the original file's mode and
 //!    owner, is `fsync`ed, then renamed over the target; the directory is
 //!    `fsync`ed so the rename itself survives a power cut.
-//! 3. The previous version is kept as `NAME.pptctl-bak`, itself written the
-//!    same way, so a crash never leaves a half-written backup either.
+//! 3. The previous version is kept in the tree's one backup directory
+//!    ([`BACKUP_DIR`] at the top of the tree unless the caller chooses
+//!    another, [`Tree::with_backup_dir`]), under the file's path relative to
+//!    the tree, itself written the same way, so a crash never leaves a
+//!    half-written backup either. [`Tree::remove_backups`] removes them.
 //! 4. Writes stay inside a tree (the `--root` or `--boot-media` directory): a
 //!    target that is a symbolic link is followed only when its destination is
 //!    inside the tree, and then the destination is replaced (the link stays).
 //!
 //! Readers therefore always see the old or the new file, never a mix. Stale
 //! temporary files from a killed writer are removed by the next writer while
-//! it holds the lock.
+//! it holds the lock. A caller that must stop on request (a signal) passes a
+//! `stop` test to [`DirLock::acquire_until`]: waiting for the lock ends with
+//! [`AtomicError::Interrupted`] when it says so; a write once begun is
+//! always finished, so no temporary file is abandoned.
 
 use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
@@ -33,8 +42,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// Name of the lock file created in each directory `pptctl` writes to.
 pub const LOCK_NAME: &str = ".pptctl.lock";
 
-/// Suffix of the backup kept next to each changed file.
-pub const BACKUP_SUFFIX: &str = ".pptctl-bak";
+/// The default backup directory, relative to the top of the tree.
+pub const BACKUP_DIR: &str = ".pptctl-backup";
 
 /// Infix of temporary files (`.NAME.pptctl-tmp-PID-N`).
 const TMP_INFIX: &str = ".pptctl-tmp-";
@@ -79,6 +88,9 @@ pub enum AtomicError {
         /// The limit.
         limit: u64,
     },
+    /// The caller's `stop` test asked to stop while waiting for a lock.
+    #[error("interrupted while waiting for the lock")]
+    Interrupted,
     /// The original owner could not be given to the new file.
     #[error("cannot keep the original owner {uid}:{gid}: {source}")]
     Owner {
@@ -103,9 +115,9 @@ pub enum WriteOutcome {
     Unchanged,
     /// The file did not exist and was created.
     Created,
-    /// The file was replaced; the old version is in `NAME.pptctl-bak`.
+    /// The file was replaced; the old version is in the backup directory.
     Replaced,
-    /// The file was removed; the old version is in `NAME.pptctl-bak`.
+    /// The file was removed; the old version is in the backup directory.
     Removed,
 }
 
@@ -113,13 +125,63 @@ pub enum WriteOutcome {
 #[derive(Debug, Clone)]
 pub struct Tree {
     root: PathBuf,
+    /// Relative to `root`.
+    backups: PathBuf,
 }
 
 impl Tree {
-    /// A tree rooted at `root`, which must exist.
+    /// A tree rooted at `root`, which must exist, keeping backups in
+    /// [`BACKUP_DIR`].
     pub fn new(root: &Path) -> Result<Self, AtomicError> {
         let root = fs::canonicalize(root).map_err(io_err("resolving the tree root"))?;
-        Ok(Tree { root })
+        Ok(Tree {
+            root,
+            backups: PathBuf::from(BACKUP_DIR),
+        })
+    }
+
+    /// The same tree keeping backups in `dir`, relative to the top of the
+    /// tree (for example `var/pptctl/backup`).
+    pub fn with_backup_dir(mut self, dir: &Path) -> Self {
+        self.backups = dir
+            .components()
+            .filter(|c| matches!(c, Component::Normal(_)))
+            .collect();
+        self
+    }
+
+    /// The backup directory (absolute; it may not exist).
+    pub fn backup_dir(&self) -> PathBuf {
+        self.root.join(&self.backups)
+    }
+
+    /// Where the previous version of the resolved file `real` is kept: its
+    /// path relative to the tree, under the backup directory.
+    pub fn backup_path(&self, real: &Path) -> PathBuf {
+        let rel = real.strip_prefix(&self.root).unwrap_or(real);
+        let rel: PathBuf = rel
+            .components()
+            .filter(|c| matches!(c, Component::Normal(_)))
+            .collect();
+        self.backup_dir().join(rel)
+    }
+
+    /// Removes the backup directory and everything in it; false when there
+    /// was none. A backup directory that is a symbolic link is refused.
+    pub fn remove_backups(&self) -> Result<bool, AtomicError> {
+        let dir = self.backup_dir();
+        match fs::symlink_metadata(&dir) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(io_err("examining the backup directory")(e)),
+            Ok(m) if !m.file_type().is_dir() => Err(AtomicError::NotRegular),
+            Ok(_) => {
+                fs::remove_dir_all(&dir).map_err(io_err("removing the backup directory"))?;
+                if let Some(parent) = dir.parent() {
+                    sync_dir(parent)?;
+                }
+                Ok(true)
+            }
+        }
     }
 
     /// The canonical root directory.
@@ -224,7 +286,7 @@ impl Tree {
         let dir = parent_of(&real)?;
         self.create_dirs(dir)?;
         let _lock = DirLock::acquire(dir)?;
-        write_locked(&real, contents)
+        self.write_locked(&real, contents)
     }
 
     /// Creates the missing directories of `dir`, which must be inside the tree.
@@ -274,6 +336,28 @@ pub struct DirLock {
 impl DirLock {
     /// Waits for and takes the lock of `dir`.
     pub fn acquire(dir: &Path) -> Result<Self, AtomicError> {
+        Self::acquire_until(dir, &|| false)
+    }
+
+    /// Like [`DirLock::acquire`], but gives up with
+    /// [`AtomicError::Interrupted`] when a signal interrupts the wait and
+    /// `stop` then returns true (the caller's handler must be installed
+    /// without `SA_RESTART` for the wait to be interrupted).
+    pub fn acquire_until(dir: &Path, stop: &dyn Fn() -> bool) -> Result<Self, AtomicError> {
+        loop {
+            if stop() {
+                return Err(AtomicError::Interrupted);
+            }
+            if let Some(lock) = Self::try_once(dir, stop)? {
+                return Ok(lock);
+            }
+        }
+    }
+
+    /// One attempt: the lock of the file now at `DIR/.pptctl.lock`, or
+    /// `None` when that file was removed (by the holder we waited for)
+    /// before we got its lock.
+    fn try_once(dir: &Path, stop: &dyn Fn() -> bool) -> Result<Option<Self>, AtomicError> {
         let path = dir.join(LOCK_NAME);
         let file = OpenOptions::new()
             .read(true)
@@ -304,11 +388,25 @@ impl DirLock {
                     source: e,
                 });
             }
+            if stop() {
+                return Err(AtomicError::Interrupted);
+            }
         }
-        Ok(DirLock {
-            file,
-            dir: dir.to_path_buf(),
-        })
+        // The holder before us removes the file before unlocking it; then
+        // we hold the lock of a file nobody else will find. Only the file
+        // at the path counts.
+        let held = file
+            .metadata()
+            .map_err(io_err(format!("examining lock file {}", path.display())))?;
+        match fs::symlink_metadata(&path) {
+            Ok(now) if now.dev() == held.dev() && now.ino() == held.ino() => Ok(Some(DirLock {
+                file,
+                dir: dir.to_path_buf(),
+            })),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_err(format!("examining lock file {}", path.display()))(e)),
+        }
     }
 
     /// The locked directory.
@@ -319,6 +417,11 @@ impl DirLock {
 
 impl Drop for DirLock {
     fn drop(&mut self) {
+        // Remove the file while still holding the lock (a waiter that gets
+        // the lock of the removed file notices and starts again), so no lock
+        // file stays behind on the boot media. A failure leaves a harmless
+        // empty file.
+        let _ = fs::remove_file(self.dir.join(LOCK_NAME));
         // Closing the descriptor releases the lock; unlock explicitly anyway
         // so the release does not depend on drop order of `file`.
         // SAFETY: as in `acquire`.
@@ -335,10 +438,21 @@ impl Drop for DirLock {
 pub fn lock_dirs<'a>(
     dirs: impl IntoIterator<Item = &'a Path>,
 ) -> Result<Vec<DirLock>, AtomicError> {
+    lock_dirs_until(dirs, &|| false)
+}
+
+/// [`lock_dirs`] that gives up as [`DirLock::acquire_until`] does; the locks
+/// already taken are released.
+pub fn lock_dirs_until<'a>(
+    dirs: impl IntoIterator<Item = &'a Path>,
+    stop: &dyn Fn() -> bool,
+) -> Result<Vec<DirLock>, AtomicError> {
     let mut dirs: Vec<&Path> = dirs.into_iter().collect();
     dirs.sort();
     dirs.dedup();
-    dirs.into_iter().map(DirLock::acquire).collect()
+    dirs.into_iter()
+        .map(|d| DirLock::acquire_until(d, stop))
+        .collect()
 }
 
 /// Reads a file that may be absent. The caller should hold the lock when it
@@ -374,16 +488,39 @@ pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, AtomicError> {
 /// `menu.lst`, `loader.conf.local` are a few KiB).
 pub const MAX_EDITED_FILE: u64 = 16 << 20;
 
-/// The backup path of `path`: `NAME.pptctl-bak` in the same directory.
-pub fn backup_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().map(OsString::from).unwrap_or_default();
-    name.push(BACKUP_SUFFIX);
-    path.with_file_name(name)
+impl Tree {
+    /// Saves `old` (the current bytes of `real`, with its mode and owner)
+    /// as the backup of `real`, atomically, inside the tree.
+    fn save_backup(
+        &self,
+        real: &Path,
+        old: &[u8],
+        mode: u32,
+        owner: Option<(u32, u32)>,
+    ) -> Result<(), AtomicError> {
+        let bak = self.resolve(&self.backup_path(real))?;
+        let bak_dir = parent_of(&bak)?;
+        self.create_dirs(bak_dir)?;
+        remove_stale_temps(&bak);
+        replace_with(&bak, bak_dir, old, mode, owner)?;
+        sync_dir(bak_dir)
+    }
+
+    /// Writes `contents` to the resolved path `real`; the caller holds the
+    /// lock of its directory (see [`DirLock`]) and has checked it is inside
+    /// the tree.
+    pub fn write_locked(&self, real: &Path, contents: &[u8]) -> Result<WriteOutcome, AtomicError> {
+        write_locked(self, real, contents)
+    }
+
+    /// Removes the resolved file `real` after saving it in the backup
+    /// directory; the caller holds the directory's lock.
+    pub fn remove_locked(&self, real: &Path) -> Result<WriteOutcome, AtomicError> {
+        remove_locked(self, real)
+    }
 }
 
-/// Writes `contents` to the resolved path `real`; the caller holds the lock
-/// of its directory (see [`DirLock`]) and has checked it is inside the tree.
-pub fn write_locked(real: &Path, contents: &[u8]) -> Result<WriteOutcome, AtomicError> {
+fn write_locked(tree: &Tree, real: &Path, contents: &[u8]) -> Result<WriteOutcome, AtomicError> {
     let dir = parent_of(real)?;
     remove_stale_temps(real);
     let old_meta = match fs::symlink_metadata(real) {
@@ -405,8 +542,7 @@ pub fn write_locked(real: &Path, contents: &[u8]) -> Result<WriteOutcome, Atomic
         None => (NEW_FILE_MODE, None),
     };
     if let Some(old_bytes) = &old {
-        let bak = backup_path(real);
-        replace_with(&bak, dir, old_bytes, mode, owner)?;
+        tree.save_backup(real, old_bytes, mode, owner)?;
     }
     replace_with(real, dir, contents, mode, owner)?;
     sync_dir(dir)?;
@@ -417,9 +553,7 @@ pub fn write_locked(real: &Path, contents: &[u8]) -> Result<WriteOutcome, Atomic
     })
 }
 
-/// Removes the resolved file `real` after saving it as `NAME.pptctl-bak`;
-/// the caller holds the directory's lock.
-pub fn remove_locked(real: &Path) -> Result<WriteOutcome, AtomicError> {
+fn remove_locked(tree: &Tree, real: &Path) -> Result<WriteOutcome, AtomicError> {
     let dir = parent_of(real)?;
     remove_stale_temps(real);
     let meta = match fs::symlink_metadata(real) {
@@ -430,10 +564,9 @@ pub fn remove_locked(real: &Path) -> Result<WriteOutcome, AtomicError> {
     if !meta.file_type().is_file() {
         return Err(AtomicError::NotRegular);
     }
-    let old = fs::read(real).map_err(io_err("reading"))?;
-    replace_with(
-        &backup_path(real),
-        dir,
+    let old = read_optional(real)?.unwrap_or_default();
+    tree.save_backup(
+        real,
         &old,
         meta.mode() & 0o7777,
         Some((meta.uid(), meta.gid())),
@@ -457,18 +590,15 @@ fn temp_path(target: &Path) -> PathBuf {
     target.with_file_name(tmp)
 }
 
-/// Removes temporary files a killed writer left for `target` (and for its
-/// backup). Safe only under the directory lock; failures are ignored because
-/// a leftover temporary file is harmless.
+/// Removes temporary files a killed writer left for `target` (a file or
+/// its backup). Safe only under the directory lock of the file; failures
+/// are ignored because a leftover temporary file is harmless.
 fn remove_stale_temps(target: &Path) {
     let (Some(dir), Some(name)) = (target.parent(), target.file_name()) else {
         return;
     };
     let name = name.to_string_lossy();
-    let prefixes = [
-        format!(".{name}{TMP_INFIX}"),
-        format!(".{name}{BACKUP_SUFFIX}{TMP_INFIX}"),
-    ];
+    let prefixes = [format!(".{name}{TMP_INFIX}")];
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
@@ -562,17 +692,26 @@ mod tests {
         let p = tree.root().join("etc/ppt_aliases");
         assert_eq!(tree.write(&p, b"one\n").unwrap(), WriteOutcome::Created);
         assert_eq!(tree.write(&p, b"one\n").unwrap(), WriteOutcome::Unchanged);
-        assert!(!backup_path(&p).exists());
+        assert!(!tree.backup_path(&p).exists());
         assert_eq!(tree.write(&p, b"two\n").unwrap(), WriteOutcome::Replaced);
         assert_eq!(fs::read(&p).unwrap(), b"two\n");
-        assert_eq!(fs::read(backup_path(&p)).unwrap(), b"one\n");
+        assert_eq!(
+            tree.backup_path(&p),
+            tree.root().join(".pptctl-backup/etc/ppt_aliases")
+        );
+        assert_eq!(fs::read(tree.backup_path(&p)).unwrap(), b"one\n");
         let real = tree.resolve(&p).unwrap();
         let dir = real.parent().unwrap();
         let lock = DirLock::acquire(dir).unwrap();
-        assert_eq!(remove_locked(&real).unwrap(), WriteOutcome::Removed);
+        assert!(dir.join(LOCK_NAME).exists());
+        assert_eq!(tree.remove_locked(&real).unwrap(), WriteOutcome::Removed);
         drop(lock);
+        assert!(!dir.join(LOCK_NAME).exists(), "the lock file stays");
         assert!(!p.exists());
-        assert_eq!(fs::read(backup_path(&p)).unwrap(), b"two\n");
+        assert_eq!(fs::read(tree.backup_path(&p)).unwrap(), b"two\n");
+        assert!(tree.remove_backups().unwrap());
+        assert!(!tree.backup_dir().exists());
+        assert!(!tree.remove_backups().unwrap());
         let names: Vec<_> = fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -590,7 +729,7 @@ mod tests {
         tree.write(&p, b"b").unwrap();
         assert_eq!(fs::metadata(&p).unwrap().mode() & 0o7777, 0o640);
         assert_eq!(
-            fs::metadata(backup_path(&p)).unwrap().mode() & 0o7777,
+            fs::metadata(tree.backup_path(&p)).unwrap().mode() & 0o7777,
             0o640
         );
     }
@@ -642,5 +781,36 @@ mod tests {
         fs::write(&stale, b"partial").unwrap();
         tree.write(&p, b"ok").unwrap();
         assert!(!stale.exists());
+    }
+
+    #[test]
+    fn backup_dir_can_be_chosen_and_stays_inside() {
+        let t = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let tree = Tree::new(t.path())
+            .unwrap()
+            .with_backup_dir(Path::new("var/pptctl/backup"));
+        let p = tree.root().join("etc/ppt_aliases");
+        tree.write(&p, b"a").unwrap();
+        tree.write(&p, b"b").unwrap();
+        assert_eq!(
+            fs::read(tree.root().join("var/pptctl/backup/etc/ppt_aliases")).unwrap(),
+            b"a"
+        );
+        // A backup directory that is a link out of the tree is refused.
+        let tree = Tree::new(t.path()).unwrap();
+        std::os::unix::fs::symlink(outside.path(), tree.backup_dir()).unwrap();
+        let e = tree.write(&p, b"c").unwrap_err();
+        assert!(matches!(e, AtomicError::Escapes { .. }), "{e}");
+        assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn stop_gives_up_before_locking() {
+        let t = tempfile::tempdir().unwrap();
+        let e = DirLock::acquire_until(t.path(), &|| true).unwrap_err();
+        assert!(matches!(e, AtomicError::Interrupted));
+        let e = lock_dirs_until([t.path()], &|| true).unwrap_err();
+        assert!(matches!(e, AtomicError::Interrupted));
     }
 }

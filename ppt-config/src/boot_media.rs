@@ -184,6 +184,17 @@ impl Layout {
         })
     }
 
+    /// Where the previous versions of the files pptctl changes are kept,
+    /// relative to [`Layout::tree_root`]: `var/pptctl/backup` on a
+    /// persistent root, `.pptctl-backup` at the top of the boot media (the
+    /// one place `pptctl unreserve --clean` removes).
+    pub fn backup_dir(&self) -> &'static Path {
+        match self {
+            Layout::PersistentRoot { .. } => Path::new("var/pptctl/backup"),
+            Layout::BootMedia { .. } => Path::new(crate::atomic::BACKUP_DIR),
+        }
+    }
+
     /// The directory writes must stay in.
     pub fn tree_root(&self) -> &Path {
         match self {

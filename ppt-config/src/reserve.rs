@@ -81,6 +81,29 @@ pub enum ReserveError {
     /// A file changed between planning and writing.
     #[error("{0} changed while pptctl was planning; nothing was written, run the command again")]
     Changed(String),
+    /// The caller's `stop` test asked to stop before every file was
+    /// written ([`Plan::apply_until`]). What was written is consistent:
+    /// the order of the writes keeps the media bootable at every step.
+    #[error("interrupted: {} of {} file(s) written", done.len(), done.len() + not_done.len())]
+    Interrupted {
+        /// The files written, in order, and what was done to each.
+        done: Vec<(String, WriteOutcome)>,
+        /// The files not written (host paths), in the order they would
+        /// have been.
+        not_done: Vec<String>,
+    },
+}
+
+/// A point in [`Plan::apply_until`] at which the caller may stop it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step<'a> {
+    /// Once, before taking the directory locks.
+    Lock,
+    /// While taking them: before each lock and whenever a signal
+    /// interrupts the wait for one.
+    LockWait,
+    /// Before writing (or removing) this file, by host path.
+    Write(&'a str),
 }
 
 /// A function the plan is about.
@@ -557,11 +580,27 @@ impl Plan {
     /// missing file) and after it when unreserving. Returns each changed
     /// file's display path and outcome.
     pub fn apply(&self) -> Result<Vec<(String, WriteOutcome)>, ReserveError> {
+        self.apply_until(&|_| false)
+    }
+
+    /// [`Plan::apply`], asking `stop` at each [`Step`] whether to stop
+    /// there (a signal arrived). Stopping leaves every file either as it
+    /// was or fully written, in the order that keeps the media bootable:
+    /// on reserve the reservation files before the boot configuration that
+    /// loads them, on unreserve the boot configuration first (a module line
+    /// never names a missing file). The error then lists what was and was
+    /// not written; running the same plan again completes it.
+    pub fn apply_until(
+        &self,
+        stop: &dyn Fn(Step<'_>) -> bool,
+    ) -> Result<Vec<(String, WriteOutcome)>, ReserveError> {
         let root_err = |source| ReserveError::Io {
             file: self.layout.tree_root().display().to_string(),
             source,
         };
-        let tree = Tree::new(self.layout.tree_root()).map_err(root_err)?;
+        let tree = Tree::new(self.layout.tree_root())
+            .map_err(root_err)?
+            .with_backup_dir(self.layout.backup_dir());
         let mut todo: Vec<(&FileChange, PathBuf)> = Vec::new();
         for c in self.changes.iter().filter(|c| c.changes()) {
             let io = |source| ReserveError::Io {
@@ -581,7 +620,29 @@ impl Plan {
             .filter_map(|(_, r)| r.parent())
             .filter(|d| d.is_dir())
             .collect();
-        let _locks = atomic::lock_dirs(dirs).map_err(root_err)?;
+        let not_done = |from: usize| -> Vec<String> {
+            let mut files: Vec<&FileChange> = self.changes.iter().filter(|c| c.changes()).collect();
+            files.sort_by_key(|c| self.write_rank(c));
+            files[from..]
+                .iter()
+                .map(|c| c.file.display.clone())
+                .collect()
+        };
+        if stop(Step::Lock) {
+            return Err(ReserveError::Interrupted {
+                done: Vec::new(),
+                not_done: not_done(0),
+            });
+        }
+        let _locks = match atomic::lock_dirs_until(dirs, &|| stop(Step::LockWait)) {
+            Err(AtomicError::Interrupted) => {
+                return Err(ReserveError::Interrupted {
+                    done: Vec::new(),
+                    not_done: not_done(0),
+                })
+            }
+            r => r.map_err(root_err)?,
+        };
         for (c, real) in &todo {
             let now = atomic::read_optional(real).map_err(|source| ReserveError::Io {
                 file: c.file.display.clone(),
@@ -591,20 +652,18 @@ impl Plan {
                 return Err(ReserveError::Changed(c.file.display.clone()));
             }
         }
-        let is_config = |c: &FileChange| {
-            self.layout
-                .boot_config()
-                .is_some_and(|b| b.relative == c.file.relative)
-        };
-        todo.sort_by_key(|(c, _)| match self.action {
-            Action::Reserve => is_config(c),
-            Action::Unreserve => !is_config(c),
-        });
+        todo.sort_by_key(|(c, _)| self.write_rank(c));
         let mut done = Vec::new();
-        for (c, real) in todo {
+        for (i, (c, real)) in todo.iter().enumerate() {
+            if stop(Step::Write(&c.file.display)) {
+                return Err(ReserveError::Interrupted {
+                    done,
+                    not_done: not_done(i),
+                });
+            }
             let outcome = match &c.new {
-                Some(t) => atomic::write_locked(&real, t.as_bytes()),
-                None => atomic::remove_locked(&real),
+                Some(t) => tree.write_locked(real, t.as_bytes()),
+                None => tree.remove_locked(real),
             }
             .map_err(|source| ReserveError::Io {
                 file: c.file.display.clone(),
@@ -613,6 +672,39 @@ impl Plan {
             done.push((c.file.display.clone(), outcome));
         }
         Ok(done)
+    }
+
+    /// The place of a file in the write order (lower first): the boot
+    /// configuration last on reserve and first on unreserve, so that at
+    /// every instant each module line names a file that exists. The sort
+    /// is stable, so the other files keep the plan's order.
+    fn write_rank(&self, c: &FileChange) -> bool {
+        let is_config = self
+            .layout
+            .boot_config()
+            .is_some_and(|b| b.relative == c.file.relative);
+        match self.action {
+            Action::Reserve => is_config,
+            Action::Unreserve => !is_config,
+        }
+    }
+
+    /// Removes the backups of the previous versions of the files in this
+    /// plan's tree ([`Layout::backup_dir`]); false when there were none.
+    pub fn remove_backups(layout: &Layout) -> Result<bool, ReserveError> {
+        let root_err = |source| ReserveError::Io {
+            file: layout
+                .tree_root()
+                .join(layout.backup_dir())
+                .display()
+                .to_string(),
+            source,
+        };
+        Tree::new(layout.tree_root())
+            .map_err(root_err)?
+            .with_backup_dir(layout.backup_dir())
+            .remove_backups()
+            .map_err(root_err)
     }
 
     /// What the user does next, as lines of text; `vm_json` is the vmadm

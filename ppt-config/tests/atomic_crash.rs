@@ -19,7 +19,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use ppt_config::aliases_file::AliasesFile;
-use ppt_config::atomic::{backup_path, Tree};
+use ppt_config::atomic::Tree;
 
 const FILE: &str = "etc/ppt_aliases";
 
@@ -148,7 +148,7 @@ fn sigkill_during_writes_never_leaves_a_partial_file() {
             assert!(k >= prev, "iteration {i}: went back from {prev} to {k}");
         }
         last = Some(k);
-        if let Ok(b) = std::fs::read(backup_path(&target)) {
+        if let Ok(b) = std::fs::read(tree.backup_path(&target)) {
             let bk = check_version(&format!("iteration {i} backup"), &b);
             assert!(bk <= k, "backup {bk} newer than file {k}");
         }

@@ -169,11 +169,18 @@ fn reserve_the_seed_card_on_the_seed_usb_key() {
     );
     assert!(!key.path().join("overlay/etc/ppt_aliases").exists());
     assert!(!key.path().join("overlay/etc/ppt_matches").exists());
-    // Backups of what was there.
+    // Backups of what was there, in the one backup directory; no lock
+    // file stays on the media.
     assert_eq!(
-        read(&key.path().join("overlay/etc/ppt_aliases.pptctl-bak")),
+        read(&key.path().join(".pptctl-backup/overlay/etc/ppt_aliases")),
         read(&want.join("overlay/etc/ppt_aliases"))
     );
+    for dir in ["overlay/etc", "boot/grub"] {
+        assert!(
+            !key.path().join(dir).join(".pptctl.lock").exists(),
+            "{dir}/.pptctl.lock left on the media"
+        );
+    }
 }
 
 #[test]

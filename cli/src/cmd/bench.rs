@@ -133,7 +133,9 @@ pub fn run(global: &Global, args: BenchArgs) -> Result<ExitCode, CliError> {
         json: true,
         ..ShowArgs::default()
     };
+    let mut progress = crate::progress::Progress::new("bench", u64::from(args.iterations));
     for _ in 0..args.iterations {
+        progress.step();
         if let (Some(dir), Some(w), Some(r)) = (&sysfs_root, walk, reads) {
             let names = time(&mut phases[w].samples, || {
                 sysfs::device_names(dir).unwrap_or_default()
@@ -193,6 +195,7 @@ pub fn run(global: &Global, args: BenchArgs) -> Result<ExitCode, CliError> {
         });
     }
 
+    drop(progress);
     let per_fn = |med: f64| if n == 0 { 0.0 } else { med / n as f64 };
     let mut out = String::new();
     if args.json {
@@ -243,7 +246,7 @@ pub fn run(global: &Global, args: BenchArgs) -> Result<ExitCode, CliError> {
             );
         }
     }
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = crate::output::stdout();
     match stdout
         .write_all(out.as_bytes())
         .and_then(|()| stdout.flush())

@@ -4,7 +4,7 @@
 //! Exit codes (docs/interface.md §5): 0 when nothing fails, 1 when something
 //! fails, 2 on usage or input errors.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -34,8 +34,11 @@ pub struct CheckArgs {
     #[arg(long = "vm", value_name = "FILE", num_args = 1..)]
     pub vm: Vec<PathBuf>,
     /// Print the report as one JSON document.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "quiet")]
     pub json: bool,
+    /// Print nothing on stdout; the exit code alone says whether anything fails.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 /// Runs the subcommand.
@@ -59,15 +62,15 @@ pub fn run(global: &Global, args: CheckArgs) -> Result<ExitCode, CliError> {
         eprintln!("pptctl: warning: {d}");
     }
     let report = answer.report;
-    let mut out = std::io::stdout().lock();
-    let written = if args.json {
+    let mut out = crate::output::stdout();
+    let written = if args.quiet {
+        Ok(())
+    } else if args.json {
         serde_json::to_string_pretty(&report)
             .map_err(|e| CliError::failed(format!("cannot write JSON: {e}")))
             .and_then(|s| writeln!(out, "{s}").map_err(io_err))
     } else {
-        // Colour only on a terminal and when NO_COLOR is unset or empty (no-color.org).
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let colour = std::io::stdout().is_terminal() && !no_color;
+        let colour = crate::output::color().for_stdout();
         out.write_all(render(&report, colour).as_bytes())
             .map_err(io_err)
     };

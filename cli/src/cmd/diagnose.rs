@@ -102,8 +102,7 @@ pub fn run(global: &Global, args: DiagnoseArgs) -> Result<ExitCode, CliError> {
     } else {
         render(&diagnosis, &name)
     };
-    std::io::stdout()
-        .lock()
+    crate::output::stdout()
         .write_all(text.as_bytes())
         .map_err(|e| CliError::failed(format!("cannot write the report: {e}")))?;
     Ok(match diagnosis.outcome {

@@ -65,7 +65,7 @@ fn usage_error(getopt: Option<String>, message: &str) -> ExitCode {
 }
 
 fn emit(text: &str) {
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::output::stdout();
     // A closed pipe (`| head`) is not an error worth reporting.
     let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
 }
@@ -75,7 +75,13 @@ pub fn run(global: &Global, args: ListArgs) -> Result<ExitCode, CliError> {
     let opts = match getopt::parse(&args.args) {
         Ok(o) => o,
         Err(getopt::Stop::Help) => {
-            emit(USAGE);
+            // `-h` is pptadm's usage alone; `--help` adds what each
+            // option and field means.
+            if args.args.iter().any(|a| a == "--help") {
+                emit(&crate::help::list_long_help(USAGE));
+            } else {
+                emit(USAGE);
+            }
             return Ok(ExitCode::SUCCESS);
         }
         Err(getopt::Stop::Usage { getopt, message }) => return Ok(usage_error(getopt, &message)),
@@ -92,6 +98,8 @@ pub fn run(global: &Global, args: ListArgs) -> Result<ExitCode, CliError> {
             _ => global.cfgspace = Some(PathBuf::from(value)),
         }
     }
+    // A --root given after `list` is checked like one before it.
+    crate::check_root(&global.root)?;
     let rows_on_tty = window_rows();
     let mut printer = None;
     if !opts.json {

@@ -459,9 +459,9 @@ pub fn run(global: &Global, args: MatchArgs) -> Result<ExitCode, CliError> {
     if args.json {
         let text = serde_json::to_string_pretty(&report.to_json())
             .map_err(|e| CliError::failed(format!("cannot write JSON: {e}")))?;
-        println!("{text}");
+        crate::outln!("{text}");
     } else {
-        print!("{}", report.to_text(args.explain));
+        crate::out!("{}", report.to_text(args.explain));
     }
     for d in &report.matches.diagnostics {
         eprintln!("pptctl: warning: {d}");

@@ -2,8 +2,10 @@
 
 pub mod bench;
 pub mod check;
+pub mod completions;
 pub mod diagnose;
 pub mod list;
+pub mod man;
 pub mod matches;
 pub mod reserve;
 pub mod show;

@@ -4,24 +4,23 @@
 //! by `ppt_config::reserve`; this front end shows the diff, asks, writes,
 //! and says what happens next.
 
-use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Args;
-use pci_core::Function;
 use ppt_config::reserve::{self, Action, Options, ReserveError};
 use ppt_config::selector;
 use ppt_config::session;
-use ppt_config::vmadm;
 
 use crate::error::CliError;
 use crate::global::{session_error, Global};
+
+mod write;
 
 /// Arguments of `pptctl reserve` / `pptctl unreserve`.
 #[derive(Args, Debug)]
 pub struct ReserveArgs {
     /// Functions: a slot as lspci -s (01:00.0, 01:00.*), IDs as lspci -d (10de:a65, 10de:, ::0300), an illumos path or /dev/pptN.
-    #[arg(value_name = "SELECTOR", required = true)]
+    #[arg(value_name = "SELECTOR", required_unless_present = "clean")]
     pub selectors: Vec<String>,
     /// Write id aliases (ppt "pciexVVVV,DDDD"): they take EVERY device with that id.
     #[arg(long)]
@@ -44,9 +43,16 @@ pub struct ReserveArgs {
     /// Persistent root: run `bootadm update-archive` after writing.
     #[arg(long, conflicts_with = "boot_media")]
     pub update_archive: bool,
+    /// Print the plan (with --dry-run) or the result as one JSON document.
+    #[arg(long)]
+    pub json: bool,
+    /// unreserve only: also remove the backups pptctl kept (.pptctl-backup/
+    /// on boot media, var/pptctl/backup/ under --root); alone, only that.
+    #[arg(long)]
+    pub clean: bool,
 }
 
-fn reserve_error(e: ReserveError) -> CliError {
+pub(crate) fn reserve_error(e: ReserveError) -> CliError {
     // Say what to do when the cause is missing rights (EACCES/EPERM
     // anywhere in the chain): the files belong to root.
     let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
@@ -68,17 +74,6 @@ fn reserve_error(e: ReserveError) -> CliError {
     }
 }
 
-/// Asks on the terminal; true for yes.
-fn confirm(question: &str) -> bool {
-    eprint!("{question} [y/N] ");
-    let _ = std::io::stderr().flush();
-    let mut line = String::new();
-    if std::io::stdin().lock().read_line(&mut line).is_err() {
-        return false;
-    }
-    matches!(line.trim(), "y" | "Y" | "yes" | "YES" | "Yes")
-}
-
 /// Runs the subcommand (`reserve` true for reserve, false for unreserve).
 pub fn run(global: &Global, args: ReserveArgs, reserve: bool) -> Result<ExitCode, CliError> {
     let action = if reserve {
@@ -86,6 +81,11 @@ pub fn run(global: &Global, args: ReserveArgs, reserve: bool) -> Result<ExitCode
     } else {
         Action::Unreserve
     };
+    if reserve && args.clean {
+        return Err(CliError::input(
+            "--clean belongs to unreserve: reserve keeps the backups",
+        ));
+    }
     let sels = selector::parse_all(&args.selectors).map_err(|e| CliError::input(e.to_string()))?;
     let layout = session::reserve_layout(
         &global.root,
@@ -93,6 +93,9 @@ pub fn run(global: &Global, args: ReserveArgs, reserve: bool) -> Result<ExitCode
         global.boot_style,
     )
     .map_err(session_error)?;
+    if sels.is_empty() {
+        return write::clean_only(&layout, args.json);
+    }
     let host = global.load_host()?;
     // unreserve may name a path that is no longer on the host, to remove its
     // stale alias; every other selector must match something.
@@ -118,83 +121,12 @@ pub fn run(global: &Global, args: ReserveArgs, reserve: bool) -> Result<ExitCode
     for w in &plan.warnings {
         eprintln!("pptctl: warning: {w}");
     }
-    let verb = if reserve { "reserved" } else { "unreserved" };
-    let mut out = std::io::stdout().lock();
-    if plan.is_noop() {
-        let _ = writeln!(out, "Nothing to change: every function is already {verb}.");
-        for f in &plan.functions {
-            let _ = writeln!(out, "  {} {}", f.address, f.alias);
-        }
-    } else {
-        let _ = write!(out, "{}", plan.diff());
-        let _ = out.flush();
-        if args.dry_run {
-            eprintln!("pptctl: dry run: nothing was written");
-            return Ok(ExitCode::SUCCESS);
-        }
-        if !args.yes
-            && std::io::stdin().is_terminal()
-            && std::io::stderr().is_terminal()
-            && !confirm("Write these changes?")
-        {
-            eprintln!("pptctl: nothing was written");
-            return Ok(ExitCode::from(1));
-        }
-        let done = plan.apply().map_err(reserve_error)?;
-        for (file, outcome) in &done {
-            let what = match outcome {
-                ppt_config::atomic::WriteOutcome::Unchanged => "unchanged",
-                ppt_config::atomic::WriteOutcome::Created => "created",
-                ppt_config::atomic::WriteOutcome::Replaced => {
-                    "updated (previous version kept as .pptctl-bak)"
-                }
-                ppt_config::atomic::WriteOutcome::Removed => {
-                    "removed (previous version kept as .pptctl-bak)"
-                }
-            };
-            let _ = writeln!(out, "{file}: {what}");
-        }
-        let _ = writeln!(
-            out,
-            "{} function(s) {verb} for the next boot:",
-            plan.functions.len()
-        );
-        for f in &plan.functions {
-            let _ = writeln!(out, "  {} {}", f.address, f.alias);
-        }
-        if args.update_archive {
-            update_archive(global)?;
-        }
-    }
-    if args.dry_run {
-        return Ok(ExitCode::SUCCESS);
-    }
-    let vm = if reserve {
-        let funcs: Vec<&Function> = host
-            .functions
-            .iter()
-            .filter(|f| plan.functions.iter().any(|p| p.address == f.address))
-            .collect();
-        vmadm::pci_devices(&funcs, 0, None).ok().and_then(|d| {
-            serde_json::to_string_pretty(&serde_json::json!({ "pci_devices": d })).ok()
-        })
-    } else {
-        None
-    };
-    let mut steps = plan.next_steps(vm.as_deref());
-    if args.update_archive && !plan.is_noop() {
-        steps.retain(|s| !s.contains("bootadm update-archive"));
-    }
-    let _ = writeln!(out);
-    for s in steps {
-        let _ = writeln!(out, "{s}");
-    }
-    Ok(ExitCode::SUCCESS)
+    write::finish(global, &args, &plan, &host)
 }
 
 /// `bootadm update-archive [-R ROOT]` (ppt-config runs it), worded for
 /// the user: the files are already written.
-fn update_archive(global: &Global) -> Result<(), CliError> {
+pub(crate) fn update_archive(global: &Global) -> Result<(), CliError> {
     session::archive::update_archive(&global.root).map_err(|e| match e {
         session::archive::UpdateArchiveError::Spawn(_) => CliError::failed(format!(
             "{e}; the files were written, run it yourself before rebooting"

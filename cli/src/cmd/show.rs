@@ -101,7 +101,7 @@ pub fn run(global: &Global, args: ShowArgs) -> Result<ExitCode, CliError> {
         });
     }
     let out = render(&host, &args, slot.as_ref(), ids.as_ref());
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = crate::output::stdout();
     match stdout
         .write_all(out.as_bytes())
         .and_then(|()| stdout.flush())

@@ -25,7 +25,7 @@ pub fn run(global: &Global, _args: SnapshotArgs) -> Result<ExitCode, CliError> {
         .snapshot()
         .to_json()
         .map_err(|e| CliError::failed(format!("cannot encode the snapshot: {e}")))?;
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = crate::output::stdout();
     match stdout
         .write_all(text.as_bytes())
         .and_then(|()| stdout.flush())

@@ -19,6 +19,9 @@ pub struct TreeArgs {
     /// Print full devfs paths instead of the last path component.
     #[arg(long)]
     paths: bool,
+    /// Print the hierarchy as one JSON document (docs/json.md).
+    #[arg(long, conflicts_with = "paths")]
+    json: bool,
 }
 
 /// One node of the drawn tree.
@@ -87,8 +90,17 @@ fn describe(e: &Entry<'_>, full: bool) -> String {
     s
 }
 
-/// Renders the tree of `host`.
-fn render(host: &Host, full: bool) -> String {
+/// The hierarchy: entries in device-tree order, each one's children, the
+/// roots, and the functions without an illumos node.
+struct Shape<'a> {
+    entries: Vec<Entry<'a>>,
+    children: Vec<Vec<usize>>,
+    roots: Vec<usize>,
+    orphans: Vec<&'a Function>,
+}
+
+/// Builds the hierarchy of `host`.
+fn shape(host: &Host) -> Shape<'_> {
     let mut entries: Vec<Entry<'_>> = Vec::new();
     for n in &host.nexus {
         entries.push(Entry {
@@ -135,6 +147,70 @@ fn render(host: &Host, full: bool) -> String {
             None => roots.push(i),
         }
     }
+    Shape {
+        entries,
+        children,
+        roots,
+        orphans,
+    }
+}
+
+/// One node and its subtree as JSON.
+fn node_json(shape: &Shape<'_>, i: usize) -> serde_json::Value {
+    let e = &shape.entries[i];
+    let f = e.func;
+    let n = e.node;
+    let b = binding(e);
+    serde_json::json!({
+        "path": e.path,
+        "name": e.path.rsplit('/').next().unwrap_or(""),
+        "address": f.map(|f| f.address.to_string()),
+        "vendor": f.map(|f| format!("{:04x}", f.ids.vendor)),
+        "device": f.map(|f| format!("{:04x}", f.ids.device)),
+        "class": f.map(|f| format!("{:06x}", f.ids.class)),
+        "binding": (!b.is_empty()).then_some(b),
+        "driver": n.and_then(|n| n.driver.clone()),
+        "instance": n.and_then(|n| n.instance),
+        "children": shape.children[i].iter().map(|&c| node_json(shape, c)).collect::<Vec<_>>(),
+    })
+}
+
+/// The tree of `host` as one JSON document (docs/json.md).
+fn render_json(host: &Host) -> String {
+    let shape = shape(host);
+    let predicted = shape.entries.iter().any(|e| {
+        e.node
+            .is_some_and(|n| n.path_source == Some(PathSource::Predicted))
+    });
+    let orphans: Vec<serde_json::Value> = shape
+        .orphans
+        .iter()
+        .map(|f| {
+            serde_json::json!({
+                "address": f.address.to_string(),
+                "vendor": format!("{:04x}", f.ids.vendor),
+                "device": format!("{:04x}", f.ids.device),
+                "class": format!("{:06x}", f.ids.class),
+            })
+        })
+        .collect();
+    let doc = serde_json::json!({
+        "format": "pptctl-tree/1",
+        "predicted_paths": predicted,
+        "roots": shape.roots.iter().map(|&r| node_json(&shape, r)).collect::<Vec<_>>(),
+        "no_illumos_node": orphans,
+    });
+    format!("{doc:#}\n")
+}
+
+/// Renders the tree of `host`.
+fn render(host: &Host, full: bool) -> String {
+    let Shape {
+        entries,
+        children,
+        roots,
+        orphans,
+    } = shape(host);
     let mut out = String::new();
     if entries.iter().any(|e| {
         e.node
@@ -185,8 +261,12 @@ fn render(host: &Host, full: bool) -> String {
 /// Runs the subcommand.
 pub fn run(global: &Global, args: TreeArgs) -> Result<ExitCode, CliError> {
     let host = global.load_host()?;
-    let text = render(&host, args.paths);
-    let mut out = std::io::stdout().lock();
+    let text = if args.json {
+        render_json(&host)
+    } else {
+        render(&host, args.paths)
+    };
+    let mut out = crate::output::stdout();
     let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
     Ok(ExitCode::SUCCESS)
 }

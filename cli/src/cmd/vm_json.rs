@@ -114,7 +114,7 @@ fn generate(global: &Global, args: &VmJsonArgs) -> Result<ExitCode, CliError> {
     let payload = vmadm::payload(&devices, args.update);
     let json =
         serde_json::to_string_pretty(&payload).map_err(|e| CliError::failed(e.to_string()))?;
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::output::stdout();
     let _ = writeln!(out, "{json}");
     // Say now what would break at VM start; an error is exit 1, as
     // `vm-json --check` on the printed payload would say.
@@ -159,7 +159,7 @@ fn check(global: &Global, args: &VmJsonArgs, file: PathBuf) -> Result<ExitCode, 
         .filter(|p| p.severity == Severity::Error)
         .count();
     let warnings = problems.len() - errors;
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::output::stdout();
     if args.json {
         let doc = serde_json::json!({
             "file": shown,

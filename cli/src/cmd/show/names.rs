@@ -63,7 +63,15 @@ pub fn subsystem(names: &PciNames, ids: (u16, u16), sub: (u16, u16), naming: Nam
         return num;
     }
     let v = names.vendor(sub.0);
-    let d = names.subsystem(ids.0, ids.1, sub.0, sub.1);
+    // A subsystem that repeats the function's own ids is the device itself:
+    // lspci names it by the device entry and does not look for a
+    // subsystem entry (pciutils lib/names.c, pci_lookup_name, case
+    // PCI_LOOKUP_SUBSYSTEM | PCI_LOOKUP_DEVICE).
+    let d = if sub == ids {
+        names.device(ids.0, ids.1)
+    } else {
+        names.subsystem(ids.0, ids.1, sub.0, sub.1)
+    };
     let s = match (v, d, naming) {
         (Some(v), Some(d), Naming::Names) => format!("{v} {d}"),
         (Some(v), Some(d), _) => format!("{v} {d} [{num}]"),
@@ -78,6 +86,23 @@ pub fn subsystem(names: &PciNames, ids: (u16, u16), sub: (u16, u16), naming: Nam
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_subsystem_equal_to_the_device_is_named_by_the_device() {
+        let n = PciNames::from_text(
+            "pci.ids".into(),
+            "1af4  Red Hat, Inc.\n\t1041  Virtio 1.0 network device\n\t1000  Virtio network device\n".into(),
+        );
+        assert_eq!(
+            subsystem(&n, (0x1af4, 0x1041), (0x1af4, 0x1041), Naming::Names),
+            "Red Hat, Inc. Virtio 1.0 network device"
+        );
+        // Another pair still needs a subsystem entry.
+        assert_eq!(
+            subsystem(&n, (0x1af4, 0x1041), (0x1af4, 0x1000), Naming::Names),
+            "Red Hat, Inc. Device 1000"
+        );
+    }
 
     #[test]
     fn long_names_are_cut_like_lspci() {

@@ -144,38 +144,90 @@ fn bars(out: &mut String, f: &Function) {
     }
 }
 
-/// Readable capability names (lspci's wording where short).
+/// Capability titles as the PCI Code and ID Assignment specification
+/// names them, in the short form `lspci -v` prints (compared against
+/// lspci on the real dumps by cli/tests/show_names_lspci.rs).
 fn cap_title(id: u8) -> String {
-    match id {
-        0x01 => "Power Management".into(),
-        0x05 => "MSI".into(),
-        0x09 => "Vendor Specific Information".into(),
-        0x0d => "Subsystem".into(),
-        0x10 => "Express".into(),
-        0x11 => "MSI-X".into(),
-        0x13 => "PCI Advanced Features".into(),
-        other => pci_core::caps::cap_name(other)
-            .map(str::to_string)
-            .unwrap_or_else(|| format!("capability {other:#04x}")),
-    }
+    let t = match id {
+        0x01 => "Power Management",
+        0x02 => "AGP",
+        0x03 => "Vital Product Data",
+        0x04 => "Slot ID",
+        0x05 => "MSI",
+        0x06 => "CompactPCI hot-swap",
+        0x07 => "PCI-X",
+        0x08 => "HyperTransport",
+        0x09 => "Vendor Specific Information",
+        0x0a => "Debug port",
+        0x0b => "CompactPCI central resource control",
+        0x0c => "Hot-plug capable",
+        0x0d => "Subsystem",
+        0x0e => "AGP3",
+        0x0f => "Secure device",
+        0x10 => "Express",
+        0x11 => "MSI-X",
+        0x12 => "SATA HBA",
+        0x13 => "PCI Advanced Features",
+        0x14 => "Enhanced Allocation (EA)",
+        0x15 => "Flattening Portal Bridge",
+        other => return format!("Capability ID {other:#04x}"),
+    };
+    t.to_string()
 }
 
+/// Extended capability titles, as [`cap_title`].
 fn ext_title(id: u16) -> String {
-    match id {
-        0x0001 => "Advanced Error Reporting".into(),
-        0x0002 | 0x0009 => "Virtual Channel".into(),
-        0x0003 => "Device Serial Number".into(),
-        0x000b => "Vendor Specific Information".into(),
-        0x000f => "Address Translation Service (ATS)".into(),
-        0x0023 => "Designated Vendor-Specific".into(),
-        0x000d => "Access Control Services".into(),
-        0x000e => "Alternative Routing-ID Interpretation (ARI)".into(),
-        0x0010 => "Single Root I/O Virtualization (SR-IOV)".into(),
-        0x0015 => "Physical Resizable BAR".into(),
-        other => pci_core::caps::ext_cap_name(other)
-            .map(str::to_string)
-            .unwrap_or_else(|| format!("extended capability {other:#06x}")),
-    }
+    let t = match id {
+        0x0001 => "Advanced Error Reporting",
+        0x0002 | 0x0009 => "Virtual Channel",
+        0x0003 => "Device Serial Number",
+        0x0004 => "Power Budgeting",
+        0x0005 => "Root Complex Link",
+        0x0006 => "Root Complex Internal Link",
+        0x0007 => "Root Complex Event Collector Endpoint Association",
+        0x0008 => "Multi-Function Virtual Channel",
+        0x000a => "Root Complex Register Block",
+        0x000b => "Vendor Specific Information",
+        0x000c => "Configuration Access Correlation",
+        0x000d => "Access Control Services",
+        0x000e => "Alternative Routing-ID Interpretation (ARI)",
+        0x000f => "Address Translation Service (ATS)",
+        0x0010 => "Single Root I/O Virtualization (SR-IOV)",
+        0x0011 => "Multi-Root I/O Virtualization",
+        0x0012 => "Multicast",
+        0x0013 => "Page Request Interface (PRI)",
+        0x0015 => "Physical Resizable BAR",
+        0x0016 => "Dynamic Power Allocation",
+        0x0017 => "Transaction Processing Hints",
+        0x0018 => "Latency Tolerance Reporting",
+        0x0019 => "Secondary PCI Express",
+        0x001a => "Protocol Multiplexing",
+        0x001b => "Process Address Space ID (PASID)",
+        0x001c => "LN Requester",
+        0x001d => "Downstream Port Containment",
+        0x001e => "L1 PM Substates",
+        0x001f => "Precision Time Measurement",
+        0x0020 => "PCI Express over M-PHY",
+        0x0021 => "FRS Queueing",
+        0x0022 => "Readiness Time Reporting",
+        0x0023 => "Designated Vendor-Specific",
+        0x0024 => "VF Resizable BAR",
+        0x0025 => "Data Link Feature",
+        0x0026 => "Physical Layer 16.0 GT/s",
+        0x0027 => "Lane Margining at the Receiver",
+        0x0028 => "Hierarchy ID",
+        0x0029 => "Native PCIe Enclosure Management",
+        0x002a => "Physical Layer 32.0 GT/s",
+        0x002b => "Alternate Protocol",
+        0x002c => "System Firmware Intermediary",
+        0x002d => "Shadow Functions",
+        0x002e => "Data Object Exchange",
+        0x002f => "Device 3",
+        0x0030 => "Integrity and Data Encryption",
+        0x0031 => "Physical Layer 64.0 GT/s",
+        other => return format!("Extended Capability ID {other:#x}"),
+    };
+    t.to_string()
 }
 
 fn plus(b: bool) -> char {
