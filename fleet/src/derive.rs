@@ -1,0 +1,177 @@
+//! The one place that turns a snapshot document into the facts the fleet
+//! stores ([`SnapshotRecord`]): every per-function fact is asked of the
+//! libraries that own it (the viability check, `pci.ids` names, the
+//! `/dev/pptN` links), never recomputed here.
+//!
+//! Reads `pptctl-snapshot/1` (docs/snapshot.md). Format 1 has no host
+//! name, time, configuration files or VMs, so: the name is the optional
+//! top-level `host.name` else the file's stem; the time is `host.time`
+//! (RFC 3339) else the file's modification time; reservations, next-boot
+//! predictions and VM use are stored as unknown.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use pci_core::names::PciNames;
+use pci_core::sources::snapshot::parse_snapshot;
+use pci_core::Host;
+use ppt_config::viability::{self, Plan, Severity};
+use serde::Deserialize;
+
+use crate::record::{FunctionRow, SnapshotRecord};
+use crate::time::parse_rfc3339;
+
+/// Longest host name accepted.
+const MAX_HOST_NAME: usize = 255;
+
+/// The optional host identity a document may carry next to format 1's keys.
+#[derive(Deserialize, Default)]
+struct HostId {
+    name: Option<String>,
+    time: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    format: Option<String>,
+    source: Option<String>,
+    #[serde(default)]
+    host: Option<HostId>,
+}
+
+/// What the caller knows about the file besides its bytes.
+#[derive(Debug, Clone)]
+pub struct FileFacts<'a> {
+    /// The file, for messages and the default host name.
+    pub path: &'a Path,
+    /// Its modification time (Unix seconds), the fallback snapshot time.
+    pub mtime: Option<i64>,
+}
+
+/// Derives the record of one snapshot document; `Err` is the reason it is
+/// refused (the caller names the file).
+pub fn derive(bytes: &[u8], file: &FileFacts<'_>) -> Result<SnapshotRecord, String> {
+    let shown = file.path.display().to_string();
+    let host = parse_snapshot(bytes, &shown).map_err(|e| strip_name(&e.to_string(), &shown))?;
+    let env: Envelope = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    let id = env.host.unwrap_or_default();
+    let name = match id.name {
+        Some(n) => n,
+        None => file
+            .path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .ok_or_else(|| "no host name: the file has no name and no host.name".to_string())?,
+    };
+    check_host_name(&name)?;
+    let (taken_at, time_source) = match id.time {
+        Some(t) => (
+            parse_rfc3339(&t)
+                .ok_or_else(|| format!("host.time `{t}` is not an RFC 3339 time"))?,
+            "snapshot",
+        ),
+        None => (
+            file.mtime
+                .ok_or_else(|| "no host.time and no file modification time".to_string())?,
+            "file-mtime",
+        ),
+    };
+    check_unique_addresses(&host)?;
+    Ok(SnapshotRecord {
+        host: name,
+        taken_at,
+        time_source,
+        format: env.format.unwrap_or_default(),
+        source: env.source,
+        os: host.facts.os.clone(),
+        vms_known: false,
+        host_verdict: String::new(),
+        functions: Vec::new(),
+    }
+    .with_facts(&host))
+}
+
+/// `parse_snapshot` names the file itself; the caller does too.
+fn strip_name(msg: &str, shown: &str) -> String {
+    msg.strip_prefix(shown)
+        .and_then(|m| m.strip_prefix(": "))
+        .unwrap_or(msg)
+        .to_string()
+}
+
+fn check_host_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.len() > MAX_HOST_NAME || name.chars().any(char::is_control) {
+        return Err(format!(
+            "host name {name:?} is empty, longer than {MAX_HOST_NAME} bytes or has control characters"
+        ));
+    }
+    Ok(())
+}
+
+fn check_unique_addresses(host: &Host) -> Result<(), String> {
+    let mut seen = BTreeSet::new();
+    for f in &host.functions {
+        if !seen.insert(f.address) {
+            return Err(format!("function {} appears twice", f.address));
+        }
+    }
+    Ok(())
+}
+
+impl SnapshotRecord {
+    fn with_facts(mut self, host: &Host) -> Self {
+        // Every function is asked about, bridges included, so a device's
+        // verdict covers all its functions.
+        let plan = Plan {
+            selected: host.functions.iter().map(|f| f.address).collect(),
+            ..Default::default()
+        };
+        let report = viability::evaluate(host, &plan);
+        self.host_verdict = report.host.verdict.as_str().to_string();
+        let names = PciNames::global();
+        for f in &host.functions {
+            let slot = f.address.to_string();
+            let fr = report.functions.iter().find(|r| r.slot == slot);
+            let verdict = fr.map_or("ok", |r| r.verdict.as_str()).to_string();
+            let fail_reason = fr.and_then(|r| {
+                r.reasons
+                    .iter()
+                    .find(|x| x.severity == Severity::Fail)
+                    .map(|x| format!("{}: {}", x.code, x.message))
+            });
+            let devfs_path = f.illumos.as_ref().map(|n| n.path.clone());
+            let ppt_dev = devfs_path.as_ref().and_then(|p| {
+                host.ppt_links
+                    .iter()
+                    .find(|l| l.path.as_deref() == Some(p.as_str()))
+                    .map(|l| l.dev.clone())
+            });
+            let driver = f
+                .driver
+                .clone()
+                .or_else(|| f.illumos.as_ref().and_then(|n| n.driver.clone()));
+            let device_key = slot.rsplit_once('.').map_or(slot.as_str(), |(d, _)| d).to_string();
+            self.functions.push(FunctionRow {
+                device_key,
+                vendor: f.ids.vendor,
+                device: f.ids.device,
+                class: f.ids.class,
+                subsystem_vendor: f.ids.subsystem_vendor,
+                subsystem: f.ids.subsystem,
+                bridge: matches!(f.ids.header_type.map(|h| h & 0x7f), Some(1 | 2)),
+                driver,
+                ppt_dev,
+                reserved: None,
+                next_boot_ppt: None,
+                devfs_path,
+                verdict,
+                fail_reason,
+                in_vm: None,
+                vendor_name: names.vendor(f.ids.vendor).map(str::to_string),
+                device_name: names.device(f.ids.vendor, f.ids.device).map(str::to_string),
+                address: slot,
+            });
+        }
+        self
+    }
+}
