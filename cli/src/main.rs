@@ -47,6 +47,10 @@ enum Command {
     Snapshot(cmd::snapshot::SnapshotArgs),
     /// Time the phases of discovery on this host.
     Bench(cmd::bench::BenchArgs),
+    /// Many hosts' snapshots in a database: ingest, placement, inventory, history.
+    Fleet(cmd::fleet::FleetArgs),
+    /// What changed between two snapshots of one host.
+    Diff(cmd::diff::DiffArgs),
 }
 
 fn main() -> ExitCode {
@@ -69,6 +73,8 @@ fn main() -> ExitCode {
         Command::VmJson(a) => cmd::vm_json::run(&cli.global, a),
         Command::Snapshot(a) => cmd::snapshot::run(&cli.global, a),
         Command::Bench(a) => cmd::bench::run(&cli.global, a),
+        Command::Fleet(a) => cmd::fleet::run(&cli.global, a),
+        Command::Diff(a) => cmd::diff::run(a),
     };
     match result {
         Ok(code) => code,

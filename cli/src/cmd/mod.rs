@@ -2,6 +2,8 @@
 
 pub mod bench;
 pub mod check;
+pub mod diff;
+pub mod fleet;
 pub mod list;
 pub mod matches;
 pub mod reserve;
