@@ -443,6 +443,62 @@ impl Fleet {
             .collect())
     }
 
+    /// Checks the invariants every committed ingest keeps; returns what
+    /// breaks them (empty: consistent). Each snapshot has exactly its
+    /// `function_count` function rows and (schema 2) one device row per
+    /// device; each host's latest snapshot is its newest.
+    pub fn verify(&mut self) -> Result<Vec<String>, FleetError> {
+        let mut problems = Vec::new();
+        for r in self.db.query(
+            "SELECT s.id, s.function_count, (SELECT COUNT(*) FROM functions f WHERE f.snapshot_id = s.id)
+             FROM snapshots s",
+            &[],
+        )? {
+            if int_at(&r, 1) != int_at(&r, 2) {
+                problems.push(format!(
+                    "snapshot {} has {} of its {} functions",
+                    int_at(&r, 0),
+                    int_at(&r, 2),
+                    int_at(&r, 1)
+                ));
+            }
+        }
+        if self.version >= 2 {
+            for r in self.db.query(
+                "SELECT s.id,
+                        (SELECT COUNT(DISTINCT f.device_key) FROM functions f WHERE f.snapshot_id = s.id),
+                        (SELECT COUNT(*) FROM device_units u WHERE u.snapshot_id = s.id)
+                 FROM snapshots s",
+                &[],
+            )? {
+                if int_at(&r, 1) != int_at(&r, 2) {
+                    problems.push(format!(
+                        "snapshot {} has {} device rows for {} devices",
+                        int_at(&r, 0),
+                        int_at(&r, 2),
+                        int_at(&r, 1)
+                    ));
+                }
+            }
+        }
+        for r in self.db.query(
+            "SELECT h.name, h.latest_snapshot,
+                    (SELECT s.id FROM snapshots s WHERE s.host_id = h.id ORDER BY s.taken_at DESC, s.id DESC LIMIT 1)
+             FROM hosts h",
+            &[],
+        )? {
+            if opt_int_at(&r, 1) != opt_int_at(&r, 2) {
+                problems.push(format!(
+                    "host {} points at snapshot {:?}, its newest is {:?}",
+                    text_at(&r, 0).unwrap_or_default(),
+                    opt_int_at(&r, 1),
+                    opt_int_at(&r, 2)
+                ));
+            }
+        }
+        Ok(problems)
+    }
+
     /// Row counts per table, for tests and `fleet stats`-like checks.
     pub fn table_counts(&mut self) -> Result<Vec<(String, i64)>, FleetError> {
         let mut out = Vec::new();
