@@ -19,6 +19,18 @@ pub struct TestDb {
     /// `sqlite` or `postgres`.
     pub kind: &'static str,
     _dir: Option<tempfile::TempDir>,
+    /// PostgreSQL: (server URL, database) to drop afterwards.
+    pg: Option<(String, String)>,
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((base, name)) = &self.pg {
+            if let Ok(mut c) = postgres::Client::connect(base, postgres::NoTls) {
+                let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+    }
 }
 
 fn pg_base() -> Option<String> {
@@ -45,6 +57,11 @@ pub fn with_dbname(base: &str, db: &str) -> String {
 /// A fresh PostgreSQL database named after the test, or `None` when
 /// PostgreSQL is not configured.
 pub fn fresh_pg(tag: &str) -> Option<String> {
+    fresh_pg_named(tag).map(|(url, _, _)| url)
+}
+
+/// [`fresh_pg`] with the server URL and database name.
+fn fresh_pg_named(tag: &str) -> Option<(String, String, String)> {
     let base = pg_base()?;
     let name = format!("fleet_{tag}_{}", std::process::id());
     let mut c = postgres::Client::connect(&base, postgres::NoTls)
@@ -52,7 +69,7 @@ pub fn fresh_pg(tag: &str) -> Option<String> {
     c.batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
         .unwrap();
     c.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
-    Some(with_dbname(&base, &name))
+    Some((with_dbname(&base, &name), base, name))
 }
 
 /// SQLite in a temporary directory, plus PostgreSQL when configured.
@@ -63,12 +80,14 @@ pub fn databases(tag: &str) -> Vec<TestDb> {
         spec,
         kind: "sqlite",
         _dir: Some(dir),
+        pg: None,
     }];
-    if let Some(spec) = fresh_pg(tag) {
+    if let Some((spec, base, name)) = fresh_pg_named(tag) {
         v.push(TestDb {
             spec,
             kind: "postgres",
             _dir: None,
+            pg: Some((base, name)),
         });
     }
     v

@@ -1,0 +1,159 @@
+//! `pptctl fleet …` and `pptctl diff` as a user runs them, on SQLite and
+//! (with `PPTCTL_TEST_PG`) PostgreSQL: exit codes, refusals named, and
+//! `kill -9` during ingest leaving every snapshot fully present or absent.
+//!
+//! Kill runs: 20 per backend by default; `PPTCTL_KILL_RUNS` for more.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../../fleet/tests/support/mod.rs"]
+mod fleet_support;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::cargo::CommandCargoExt;
+use fleet::Fleet;
+use fleet_support::{databases, host, random_gpus, write, Gpu, Rng};
+
+fn pptctl() -> Command {
+    Command::cargo_bin("pptctl").unwrap()
+}
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = pptctl().args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn small_fleet(dir: &Path) {
+    let nv = Gpu {
+        vendor: 0x10de,
+        boot: false,
+    };
+    let bad = Gpu {
+        vendor: 0x10de,
+        boot: true,
+    };
+    write(dir, "a.json", &host("alpha", "2026-11-01T00:00:00Z", &[nv, nv, nv]));
+    write(dir, "b.json", &host("beta", "2026-11-01T00:00:00Z", &[nv, bad]));
+    write(dir, "c.json", &host("gamma", "2026-11-01T00:00:00Z", &[nv, nv]));
+}
+
+#[test]
+fn ingest_hosts_devices_history_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    small_fleet(dir.path());
+    std::fs::write(dir.path().join("broken.json"), b"{\"format\": \"pptctl-snap").unwrap();
+    for db in databases("cli") {
+        let d = db.spec.as_str();
+        let p = dir.path().to_str().unwrap();
+        let (code, out, err) = run(&["fleet", "--db", d, "ingest", p]);
+        assert_eq!(code, 1, "a refused file makes ingest exit 1: {out}{err}");
+        assert!(err.contains("broken.json"), "{err}");
+        assert!(out.contains("3 stored, 0 unchanged, 1 refused"), "{out}");
+        let (code, out, _) = run(&["fleet", "--db", d, "hosts", "--can-pass", "10de:", "--count", "2"]);
+        assert_eq!(code, 0);
+        let names: Vec<&str> = out.lines().map(|l| l.split('\t').next().unwrap()).collect();
+        assert_eq!(names, ["alpha", "gamma"], "{}: {out}", db.kind);
+        let (code, out, _) = run(&[
+            "fleet", "--db", d, "hosts", "--can-pass", "10de:", "--count", "2", "--json",
+        ]);
+        assert_eq!(code, 0);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v[0]["host"], "alpha");
+        assert_eq!(v[0]["passable"], 3);
+        let (code, out, _) = run(&[
+            "fleet", "--db", d, "hosts", "--can-pass", "10de:", "--count", "2", "--explain", "beta",
+        ]);
+        assert_eq!(code, 1, "{out}");
+        assert!(out.contains("does not qualify") && out.contains("host-critical"), "{out}");
+        let (code, _, err) = run(&["fleet", "--db", d, "hosts", "--can-pass", "zz:"]);
+        assert_eq!(code, 2, "{err}");
+        let (code, out, _) = run(&["fleet", "--db", d, "devices", "--json"]);
+        assert_eq!(code, 0);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let gpu = v.as_array().unwrap().iter().find(|d| d["ids"] == "10de:0a65").unwrap();
+        assert_eq!(gpu["hosts"], 3);
+        assert_eq!(gpu["functions"], 7);
+        assert_eq!(gpu["passable"], 6);
+        let (code, out, _) = run(&["fleet", "--db", d, "history", "alpha"]);
+        assert_eq!(code, 0);
+        assert!(out.starts_with("2026-11-01T00:00:00Z 10 functions"), "{out}");
+        let (code, _, err) = run(&["fleet", "--db", d, "history", "nobody"]);
+        assert_eq!(code, 2, "{err}");
+    }
+}
+
+#[test]
+fn diff_names_added_removed_and_changed_functions() {
+    let dir = tempfile::tempdir().unwrap();
+    let nv = Gpu {
+        vendor: 0x10de,
+        boot: false,
+    };
+    let mut old = host("h", "2026-11-01T00:00:00Z", &[nv, nv]);
+    let new = host("h", "2026-11-02T00:00:00Z", &[nv]);
+    old["functions"][2]["driver"] = serde_json::json!("nvidia");
+    let o = write(dir.path(), "old.json", &old);
+    let n = write(dir.path(), "new.json", &new);
+    let (code, out, err) = run(&["diff", o.to_str().unwrap(), n.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("- 0000:02:00.0 10de:0a65"), "{out}");
+    assert!(out.contains("~ 0000:01:00.0 driver: nvidia -> ppt"), "{out}");
+    let (code, out, _) = run(&["diff", n.to_str().unwrap(), n.to_str().unwrap()]);
+    assert_eq!((code, out.as_str()), (0, "no change\n"));
+}
+
+#[test]
+fn kill_9_during_ingest_leaves_every_snapshot_whole_or_absent() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = Rng(0xdead);
+    let files = 60;
+    for i in 0..files {
+        let doc = host(&format!("k{i:02}"), "2026-11-01T00:00:00Z", &random_gpus(&mut rng));
+        write(dir.path(), &format!("k{i:02}.json"), &doc);
+    }
+    let runs: usize = std::env::var("PPTCTL_KILL_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    for db in databases("kill") {
+        // Time one full ingest into a scratch database to aim the kills.
+        let scratch = tempfile::tempdir().unwrap();
+        let scratch_db = scratch.path().join("t.db");
+        let t0 = Instant::now();
+        let (code, _, _) = run(&["fleet", "--db", scratch_db.to_str().unwrap(), "ingest", dir.path().to_str().unwrap()]);
+        assert_eq!(code, 0);
+        let full = t0.elapsed().as_micros().max(1000) as u64;
+        let mut killed = 0;
+        for _ in 0..runs {
+            let mut child = pptctl()
+                .args(["fleet", "--db", &db.spec, "ingest", dir.path().to_str().unwrap()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(Duration::from_micros(rng.below(full)));
+            if child.try_wait().unwrap().is_none() {
+                killed += 1;
+            }
+            let _ = child.kill(); // SIGKILL
+            let _ = child.wait();
+            let mut f = Fleet::open(&db.spec).unwrap();
+            let problems = f.verify().unwrap();
+            assert!(problems.is_empty(), "{}: {problems:?}", db.kind);
+        }
+        assert!(killed > 0, "no run was killed mid-way");
+        let (code, out, err) = run(&["fleet", "--db", &db.spec, "ingest", dir.path().to_str().unwrap()]);
+        assert_eq!(code, 0, "{out}{err}");
+        let mut f = Fleet::open(&db.spec).unwrap();
+        let snaps = f.table_counts().unwrap().into_iter().find(|(t, _)| t == "snapshots").unwrap().1;
+        assert_eq!(snaps, files as i64, "{}", db.kind);
+        assert!(f.verify().unwrap().is_empty());
+    }
+}
