@@ -86,6 +86,7 @@ pub fn derive(bytes: &[u8], file: &FileFacts<'_>) -> Result<SnapshotRecord, Stri
         os: host.facts.os.clone(),
         vms_known: false,
         host_verdict: String::new(),
+        host_reason: None,
         functions: Vec::new(),
     }
     .with_facts(&host))
@@ -128,6 +129,12 @@ impl SnapshotRecord {
         };
         let report = viability::evaluate(host, &plan);
         self.host_verdict = report.host.verdict.as_str().to_string();
+        self.host_reason = report
+            .host
+            .reasons
+            .iter()
+            .find(|x| x.severity == Severity::Fail)
+            .map(|x| format!("{}: {}", x.code, x.message));
         let names = PciNames::global();
         for f in &host.functions {
             let slot = f.address.to_string();

@@ -183,8 +183,8 @@ impl Fleet {
             let id = db
                 .query(
                     "INSERT INTO snapshots (host_id, sha256, format, taken_at, time_source, source, \
-                     os, file_name, vms_known, host_verdict, function_count, ingested_at) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                     os, file_name, vms_known, host_verdict, host_reason, function_count, ingested_at) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                     &[
                         host_id.into(),
                         sha256.into(),
@@ -196,6 +196,7 @@ impl Fleet {
                         file_name.into(),
                         b(rec.vms_known).into(),
                         rec.host_verdict.as_str().into(),
+                        rec.host_reason.clone().into(),
                         i64::try_from(rec.functions.len()).unwrap_or(i64::MAX).into(),
                         now.into(),
                     ],
@@ -246,7 +247,7 @@ impl Fleet {
              JOIN snapshots s ON s.id = h.latest_snapshot
              JOIN functions f ON f.snapshot_id = h.latest_snapshot{cond}
              JOIN device_units u ON u.snapshot_id = f.snapshot_id AND u.device_key = f.device_key
-             WHERE u.passable = 1 AND (u.in_vm IS NULL OR u.in_vm = 0)
+             WHERE s.host_verdict <> 'fail' AND u.passable = 1 AND (u.in_vm IS NULL OR u.in_vm = 0)
              GROUP BY h.name, s.taken_at, s.vms_known
              HAVING COUNT(DISTINCT u.device_key) >= ?
              ORDER BY COUNT(DISTINCT u.device_key) DESC, h.name"
@@ -282,7 +283,7 @@ impl Fleet {
         count: i64,
     ) -> Result<Explanation, FleetError> {
         let head = self.db.query(
-            "SELECT s.taken_at, s.vms_known FROM hosts h JOIN snapshots s ON s.id = h.latest_snapshot \
+            "SELECT s.taken_at, s.vms_known, s.host_reason FROM hosts h JOIN snapshots s ON s.id = h.latest_snapshot \
              WHERE h.name = ?",
             &[host.into()],
         )?;
@@ -318,8 +319,11 @@ impl Fleet {
             .filter(|d| d.passes && d.in_vm != Some(true))
             .collect();
         let n = i64::try_from(usable.len()).unwrap_or(i64::MAX);
-        let qualifies = n >= count;
-        let why = if qualifies {
+        let host_reason = text_at(head, 2);
+        let qualifies = n >= count && host_reason.is_none();
+        let why = if let Some(r) = host_reason {
+            format!("the host fails the check, so no device can be passed: {r}")
+        } else if qualifies {
             format!(
                 "{n} matching device{} pass{}: {}",
                 if n == 1 { "" } else { "s" },

@@ -25,6 +25,9 @@ pub struct SnapshotRecord {
     pub vms_known: bool,
     /// Host-wide verdict (IOMMU, CPU).
     pub host_verdict: String,
+    /// The first failing host finding (`no-iommu: …`), when the host fails:
+    /// then no device of it can be passed.
+    pub host_reason: Option<String>,
     /// One row per function, in address order.
     pub functions: Vec<FunctionRow>,
 }

@@ -30,6 +30,7 @@ fn v1(d: Dialect) -> String {
             file_name TEXT NOT NULL,
             vms_known {int} NOT NULL,
             host_verdict TEXT NOT NULL,
+            host_reason TEXT,
             function_count {int} NOT NULL,
             ingested_at {int} NOT NULL
         );

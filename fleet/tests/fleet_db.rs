@@ -35,7 +35,11 @@ fn generate(hosts: usize, seed: u64) -> Generated {
         let versions = 1 + rng.below(3);
         for v in 0..versions {
             let time = format!("2026-11-{:02}T10:00:00Z", 1 + v);
-            let doc = host(&name, &time, &random_gpus(&mut rng));
+            let mut doc = host(&name, &time, &random_gpus(&mut rng));
+            if rng.below(6) == 0 {
+                // No IOMMU: the host fails, so none of its devices counts.
+                doc["facts"]["iommu"]["present"] = serde_json::json!(false);
+            }
             let p = write(dir.path(), &format!("{name}-{v}.json"), &doc);
             files += 1;
             latest.insert(name.clone(), p);
@@ -52,7 +56,7 @@ fn generate(hosts: usize, seed: u64) -> Generated {
 /// snapshot, run the viability check on every function, group functions
 /// into devices (address without the function number), and count the
 /// devices that have a function matching the selector and no failing
-/// function.
+/// function; a host that fails the check itself (no IOMMU) has none.
 fn independent(latest: &BTreeMap<String, PathBuf>, sel: &str) -> BTreeMap<String, usize> {
     let filter = IdFilter::parse(sel).unwrap();
     let mut out = BTreeMap::new();
@@ -76,7 +80,11 @@ fn independent(latest: &BTreeMap<String, PathBuf>, sel: &str) -> BTreeMap<String
             e.0 |= filter.matches(&f.ids);
             e.1 &= !fails;
         }
-        let n = devices.values().filter(|(m, ok)| *m && *ok).count();
+        let n = if report.host.verdict == Verdict::Fail {
+            0
+        } else {
+            devices.values().filter(|(m, ok)| *m && *ok).count()
+        };
         out.insert(name.clone(), n);
     }
     out
