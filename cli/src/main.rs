@@ -51,6 +51,8 @@ enum Command {
     Fleet(cmd::fleet::FleetArgs),
     /// What changed between two snapshots of one host.
     Diff(cmd::diff::DiffArgs),
+    /// A self-contained HTML page of this host's PCI topology and verdicts.
+    Report(cmd::report::ReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -75,6 +77,7 @@ fn main() -> ExitCode {
         Command::Bench(a) => cmd::bench::run(&cli.global, a),
         Command::Fleet(a) => cmd::fleet::run(&cli.global, a),
         Command::Diff(a) => cmd::diff::run(a),
+        Command::Report(a) => cmd::report::run(&cli.global, a),
     };
     match result {
         Ok(code) => code,

@@ -92,6 +92,24 @@ pub fn derive(bytes: &[u8], file: &FileFacts<'_>) -> Result<SnapshotRecord, Stri
     .with_facts(&host))
 }
 
+/// The record of a host already loaded (a live host, `pptctl report`),
+/// named `name` and taken at `taken_at` (Unix seconds).
+pub fn from_host(host: &Host, name: String, taken_at: i64) -> SnapshotRecord {
+    SnapshotRecord {
+        host: name,
+        taken_at,
+        time_source: "snapshot",
+        format: String::new(),
+        source: None,
+        os: host.facts.os.clone(),
+        vms_known: false,
+        host_verdict: String::new(),
+        host_reason: None,
+        functions: Vec::new(),
+    }
+    .with_facts(host)
+}
+
 /// `parse_snapshot` names the file itself; the caller does too.
 fn strip_name(msg: &str, shown: &str) -> String {
     msg.strip_prefix(shown)
@@ -117,6 +135,32 @@ fn check_unique_addresses(host: &Host) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The bridge above `f`: the PCI-to-PCI bridge of its domain whose
+/// secondary bus (config 0x19, PCI-to-PCI Bridge spec 1.2 §3.2.5.4) is
+/// `f`'s bus; without config space, the function whose devfs path is the
+/// longest proper prefix of `f`'s.
+fn parent_of(host: &Host, f: &pci_core::Function) -> Option<String> {
+    let by_bus = host.functions.iter().find(|b| {
+        b.address.domain == f.address.domain
+            && b.address != f.address
+            && b.ids.header_type.map(|h| h & 0x7f) == Some(1)
+            && b.config.get(0x19).copied() == Some(f.address.bus)
+    });
+    if let Some(b) = by_bus {
+        return Some(b.address.to_string());
+    }
+    let path = f.illumos.as_ref()?.path.as_str();
+    host.functions
+        .iter()
+        .filter_map(|b| {
+            let bp = b.illumos.as_ref()?.path.as_str();
+            (b.address != f.address && path.starts_with(bp) && path[bp.len()..].starts_with('/'))
+                .then_some((bp.len(), b))
+        })
+        .max_by_key(|(n, _)| *n)
+        .map(|(_, b)| b.address.to_string())
 }
 
 impl SnapshotRecord {
@@ -166,6 +210,7 @@ impl SnapshotRecord {
                 subsystem_vendor: f.ids.subsystem_vendor,
                 subsystem: f.ids.subsystem,
                 bridge: matches!(f.ids.header_type.map(|h| h & 0x7f), Some(1 | 2)),
+                parent: parent_of(host, f),
                 driver,
                 ppt_dev,
                 reserved: None,

@@ -10,21 +10,22 @@ use crate::error::FleetError;
 use crate::pg::PgBackend;
 use crate::query::{
     DeviceSelector, DeviceSummary, DeviceVerdict, Explanation, HistoryEntry, HostMatch,
+    LatestSnapshot,
 };
 use crate::record::{FunctionRow, SnapshotRecord};
 use crate::schema;
 use crate::sqlite::SqliteBackend;
 use crate::time::format_rfc3339;
 
-/// Function rows per multi-row `INSERT` (19 values each, far below both
+/// Function rows per multi-row `INSERT` (20 values each, far below both
 /// databases' parameter limits).
 const INSERT_CHUNK: usize = 50;
 
 /// The function columns, in [`function_values`] order.
 const FUNCTION_COLUMNS: &str = "snapshot_id, address, device_key, vendor, device, class, \
-    subsystem_vendor, subsystem, bridge, driver, ppt_dev, reserved, next_boot_ppt, devfs_path, \
+    subsystem_vendor, subsystem, bridge, parent, driver, ppt_dev, reserved, next_boot_ppt, devfs_path, \
     verdict, fail_reason, in_vm, vendor_name, device_name";
-const FUNCTION_COLUMN_COUNT: usize = 19;
+const FUNCTION_COLUMN_COUNT: usize = 20;
 
 /// What storing one snapshot did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +66,7 @@ fn function_values(snapshot: i64, f: &FunctionRow, out: &mut Vec<Value>) {
         Value::Int(f.subsystem_vendor.map(i64::from)),
         Value::Int(f.subsystem.map(i64::from)),
         b(f.bridge).into(),
+        f.parent.clone().into(),
         f.driver.clone().into(),
         f.ppt_dev.clone().into(),
         opt_b(f.reserved),
@@ -388,6 +390,25 @@ impl Fleet {
             .collect())
     }
 
+    /// Every host's latest snapshot, by host name.
+    pub fn latest_snapshots(&mut self) -> Result<Vec<LatestSnapshot>, FleetError> {
+        let rows = self.db.query(
+            "SELECT h.name, s.id, s.taken_at, s.host_verdict, s.host_reason
+             FROM hosts h JOIN snapshots s ON s.id = h.latest_snapshot ORDER BY h.name",
+            &[],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| LatestSnapshot {
+                host: text_at(r, 0).unwrap_or_default(),
+                id: int_at(r, 1),
+                time: format_rfc3339(int_at(r, 2)),
+                host_verdict: text_at(r, 3).unwrap_or_default(),
+                host_reason: text_at(r, 4),
+            })
+            .collect())
+    }
+
     /// A host's snapshots, oldest first.
     pub fn history(&mut self, host: &str) -> Result<Vec<HistoryEntry>, FleetError> {
         let rows = self.db.query(
@@ -433,16 +454,17 @@ impl Fleet {
                 subsystem_vendor: opt_int_at(r, 6).and_then(|v| u16::try_from(v).ok()),
                 subsystem: opt_int_at(r, 7).and_then(|v| u16::try_from(v).ok()),
                 bridge: int_at(r, 8) != 0,
-                driver: text_at(r, 9),
-                ppt_dev: text_at(r, 10),
-                reserved: bool_at(r, 11),
-                next_boot_ppt: bool_at(r, 12),
-                devfs_path: text_at(r, 13),
-                verdict: text_at(r, 14).unwrap_or_default(),
-                fail_reason: text_at(r, 15),
-                in_vm: bool_at(r, 16),
-                vendor_name: text_at(r, 17),
-                device_name: text_at(r, 18),
+                parent: text_at(r, 9),
+                driver: text_at(r, 10),
+                ppt_dev: text_at(r, 11),
+                reserved: bool_at(r, 12),
+                next_boot_ppt: bool_at(r, 13),
+                devfs_path: text_at(r, 14),
+                verdict: text_at(r, 15).unwrap_or_default(),
+                fail_reason: text_at(r, 16),
+                in_vm: bool_at(r, 17),
+                vendor_name: text_at(r, 18),
+                device_name: text_at(r, 19),
             })
             .collect())
     }

@@ -145,6 +145,21 @@ pub struct DeviceSummary {
     pub ppt_now: i64,
 }
 
+/// A host's latest snapshot, for reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LatestSnapshot {
+    /// Host name.
+    pub host: String,
+    /// Snapshot id ([`crate::Fleet::snapshot_functions`]).
+    pub id: i64,
+    /// When taken (RFC 3339).
+    pub time: String,
+    /// Host-wide verdict.
+    pub host_verdict: String,
+    /// First failing host finding.
+    pub host_reason: Option<String>,
+}
+
 /// One stored snapshot of a host.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HistoryEntry {

@@ -52,6 +52,8 @@ pub struct FunctionRow {
     pub subsystem: Option<u16>,
     /// A bridge (header type 1 or 2).
     pub bridge: bool,
+    /// The bridge above it (`DDDD:BB:DD.F`), `None` on a root bus.
+    pub parent: Option<String>,
     /// Driver bound when the snapshot was taken.
     pub driver: Option<String>,
     /// `/dev/pptN` whose link leads to this function.

@@ -46,6 +46,7 @@ fn v1(d: Dialect) -> String {
             subsystem_vendor {int},
             subsystem {int},
             bridge {int} NOT NULL,
+            parent TEXT,
             driver TEXT,
             ppt_dev TEXT,
             reserved {int},

@@ -6,6 +6,7 @@ pub mod diff;
 pub mod fleet;
 pub mod list;
 pub mod matches;
+pub mod report;
 pub mod reserve;
 pub mod show;
 pub mod snapshot;

@@ -38,6 +38,8 @@ enum FleetCommand {
     Devices(inventory::DevicesArgs),
     /// A host's snapshots, oldest first, and what changed between them.
     History(inventory::HistoryArgs),
+    /// A self-contained HTML page: fleet table and each host's topology.
+    Report(crate::cmd::report::ReportArgs),
 }
 
 impl FleetArgs {
@@ -88,5 +90,24 @@ pub fn run(_global: &Global, args: FleetArgs) -> Result<ExitCode, CliError> {
         FleetCommand::Hosts(a) => hosts::run(&mut db, a),
         FleetCommand::Devices(a) => inventory::devices(&mut db, a),
         FleetCommand::History(a) => inventory::history(&mut db, a),
+        FleetCommand::Report(a) => report(&mut db, a),
     }
+}
+
+/// `pptctl fleet report --html FILE`: every host at its latest snapshot.
+fn report(db: &mut Fleet, args: &crate::cmd::report::ReportArgs) -> Result<ExitCode, CliError> {
+    use crate::cmd::report::{render, write_page, HostView};
+    let mut views = Vec::new();
+    for l in db.latest_snapshots().map_err(db_err)? {
+        let functions = db.snapshot_functions(l.id).map_err(db_err)?;
+        views.push(HostView {
+            name: l.host,
+            time: l.time,
+            host_verdict: l.host_verdict,
+            host_reason: l.host_reason,
+            functions,
+        });
+    }
+    write_page(&args.html, &render("pptctl fleet report", &views))?;
+    Ok(ExitCode::SUCCESS)
 }
