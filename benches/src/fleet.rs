@@ -29,7 +29,7 @@ pub struct FleetOptions {
     pub hosts: usize,
     /// Functions per host (bridges included).
     pub functions: usize,
-    /// Seed; host `i` uses `seed + i`.
+    /// Seed; host `i` derives its own from `seed + i`.
     pub seed: u64,
     /// Unix time of the first host's snapshot; host `i` is `i` seconds later.
     pub time: i64,
@@ -92,6 +92,15 @@ fn gpu_count(rng: &mut Rng) -> usize {
     }
 }
 
+/// SplitMix64's finaliser: neighbouring host numbers get unrelated seeds
+/// ([`Rng::new`] maps seeds 2k and 2k+1 to one state).
+fn splitmix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
 /// One host's snapshot text.
 pub fn host_json(pool: &Pool, opts: &FleetOptions, i: usize) -> Result<String, GenError> {
     let mix = Mix::from_pool(pool)?;
@@ -104,7 +113,7 @@ fn host_json_with(
     opts: &FleetOptions,
     i: usize,
 ) -> Result<String, GenError> {
-    let seed = opts.seed.wrapping_add(i as u64);
+    let seed = splitmix64(opts.seed.wrapping_add(i as u64));
     let mut gen = generate(
         pool,
         &GenOptions {
