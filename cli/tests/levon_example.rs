@@ -220,8 +220,24 @@ fn function(addr: &str, config: Vec<u8>) -> Function {
     Function::new(addr.parse::<Address>().unwrap(), ids, config)
 }
 
-/// The whole example host.
+/// The whole example host, after the reservation and the reboot.
 fn build_host() -> Host {
+    build_host_in(State::After)
+}
+
+/// Before the reservation (the GPU on vgatext, its audio function on
+/// audiohd, no /dev/ppt links) or after it and the reboot.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    Before,
+    After,
+}
+
+fn build_host_in(state: State) -> Host {
+    let (vga_driver, hda_driver) = match state {
+        State::Before => (("vgatext", 0), ("audiohd", 0)),
+        State::After => (("ppt", 0), ("ppt", 1)),
+    };
     let mut hb = function("0000:00:00.0", host_bridge_config());
     hb.illumos = Some(node(&hb, "/pci@0,0", None, &[0, 0, 0, 0, 0], &[]));
 
@@ -296,8 +312,8 @@ fn build_host() -> Host {
         0,
         0x0008_0000,
     ];
-    vga.illumos = Some(node(&vga, bridge, Some(("ppt", 0)), &reg, &assigned));
-    vga.driver = Some("ppt".into());
+    vga.illumos = Some(node(&vga, bridge, Some(vga_driver), &reg, &assigned));
+    vga.driver = Some(vga_driver.0.into());
     vga.bar_sizes = [
         Some(0x0100_0000),
         Some(0x1000_0000),
@@ -311,8 +327,8 @@ fn build_host() -> Host {
     let mut hda = function("0000:01:00.1", audio_config());
     let reg = [0x0001_0100, 0, 0, 0, 0, 0x0201_0110, 0, 0, 0, 0x4000];
     let assigned = [0x8201_0110, 0, 0xf708_0000, 0, 0x4000];
-    hda.illumos = Some(node(&hda, bridge, Some(("ppt", 1)), &reg, &assigned));
-    hda.driver = Some("ppt".into());
+    hda.illumos = Some(node(&hda, bridge, Some(hda_driver), &reg, &assigned));
+    hda.driver = Some(hda_driver.0.into());
     hda.bar_sizes = [Some(0x4000), None, None, None, None, None];
 
     let mut nexus_props = BTreeMap::new();
@@ -340,11 +356,15 @@ fn build_host() -> Host {
         target: Some(format!("../devices{p}:ppt")),
         path: Some(p.to_string()),
     };
-    Host {
-        ppt_links: vec![
+    let ppt_links = match state {
+        State::Before => Vec::new(),
+        State::After => vec![
             link(0, "/pci@0,0/pci8086,151@1/display@0"),
             link(1, "/pci@0,0/pci8086,151@1/pci1462,2291@0,1"),
         ],
+    };
+    Host {
+        ppt_links,
         functions: vec![hb, rp, vga, hda],
         nexus: vec![nexus],
         facts: HostFacts {
@@ -391,6 +411,21 @@ fn host_json_is_current() {
     // It loads back into the same host.
     let back: Host = serde_json::from_str(&have).unwrap();
     assert_eq!(back, build_host());
+}
+
+#[test]
+fn before_json_is_current() {
+    let want = snapshot_json(&build_host_in(State::Before));
+    let file = example_dir().join("before/host.json");
+    if std::env::var_os("PPTCTL_REGEN").is_some() {
+        std::fs::write(&file, &want).unwrap();
+    }
+    let have = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        have == want,
+        "{} is stale; regenerate with PPTCTL_REGEN=1",
+        file.display()
+    );
 }
 
 #[test]

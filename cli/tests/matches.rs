@@ -67,7 +67,16 @@ fn seed_host_is_clean() {
     assert_eq!(a[0]["line"], 5);
     assert_eq!(a[0]["kind"], "path");
     assert_eq!(a[1]["matches"], serde_json::json!([AUDIO]));
-    assert_eq!(j["after_reboot"], serde_json::json!([]));
+    // after_reboot lists what is on ppt after the reboot, changed or not
+    assert_eq!(
+        j["after_reboot"],
+        serde_json::json!([
+            {"path": GPU, "driver_now": "ppt", "driver_after": "ppt",
+             "by": "/etc/ppt_aliases:5", "dev": "/dev/ppt0"},
+            {"path": AUDIO, "driver_now": "ppt", "driver_after": "ppt",
+             "by": "/etc/ppt_aliases:6", "dev": "/dev/ppt1"}
+        ])
+    );
 }
 
 #[test]
@@ -106,10 +115,12 @@ fn seed_blog_typos_are_flagged() {
         .contains(AUDIO));
     assert_eq!(
         j["after_reboot"],
-        serde_json::json!([{
-            "path": AUDIO, "driver_now": "ppt", "driver_after": "audiohd",
-            "by": "/etc/driver_aliases:1", "dev": null
-        }])
+        serde_json::json!([
+            {"path": GPU, "driver_now": "ppt", "driver_after": "ppt",
+             "by": "/etc/ppt_aliases:1", "dev": "/dev/ppt0"},
+            {"path": AUDIO, "driver_now": "ppt", "driver_after": "audiohd",
+             "by": "/etc/driver_aliases:1", "dev": null}
+        ])
     );
     // human output says the same
     let (code, text, _) = run(&from, root.path(), &[]);

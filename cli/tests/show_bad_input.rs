@@ -187,7 +187,7 @@ fn snapshot_round_trip_and_wrong_format() {
         .unwrap();
     assert!(snap.status.success());
     let json: serde_json::Value = serde_json::from_slice(&snap.stdout).unwrap();
-    assert_eq!(json["format"], "pptctl-snapshot/1");
+    assert_eq!(json["format"], "pptctl-snapshot/2");
     assert_eq!(json["source"], "dump:d.txt");
     std::fs::write(tmp.path().join("s.json"), &snap.stdout).unwrap();
     let a = pptctl(tmp.path(), "d.txt", &["-n", "-x"]);
@@ -198,7 +198,7 @@ fn snapshot_round_trip_and_wrong_format() {
         .unwrap();
     assert_eq!(text(&a.stdout), text(&b.stdout));
 
-    let wrong = text(&snap.stdout).replace("pptctl-snapshot/1", "pptctl-snapshot/9");
+    let wrong = text(&snap.stdout).replace("pptctl-snapshot/2", "pptctl-snapshot/9");
     std::fs::write(tmp.path().join("w.json"), wrong).unwrap();
     let o = support::pptctl()
         .current_dir(tmp.path())

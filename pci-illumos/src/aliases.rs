@@ -26,16 +26,14 @@
 //!   nothing: `1502` is a number); a newline binds the alias in progress,
 //!   or warns `Missing alias for ...` when the line stopped elsewhere.
 
-use std::collections::{HashMap, HashSet};
-use std::fs::File;
-use std::io::{ErrorKind, Read};
-
+use crate::files::{ConfigFiles, FileState, Origin};
 use crate::matches::{Lint, LintCode, MAXPATHLEN};
 use crate::root::HostRoot;
+use std::collections::{HashMap, HashSet};
 
 /// Largest kernel binding file pptctl reads (the real `driver_aliases` is a
 /// few tens of kilobytes; the kernel loads these whole at boot).
-pub const MAX_BINDING_FILE: u64 = 16 << 20;
+pub const MAX_BINDING_FILE: u64 = crate::files::MAX_CONFIG_FILE;
 
 /// `/etc/ppt_aliases`, parsed by the kernel before `driver_aliases`.
 pub const PPT_ALIASES: &str = "/etc/ppt_aliases";
@@ -79,47 +77,48 @@ pub fn read_kernel_file(
     host_path: &str,
 ) -> Result<Option<(String, Vec<u8>)>, BindingFileError> {
     let boot = format!("/system/boot{host_path}");
+    let mut files = ConfigFiles::default();
     for p in [boot.as_str(), host_path] {
-        match File::open(root.path(p)) {
-            Ok(f) => {
-                let err = |source| BindingFileError::Read {
-                    file: p.to_string(),
-                    source,
-                };
-                let size = f.metadata().map_err(err)?.len();
-                if size > MAX_BINDING_FILE {
-                    return Err(BindingFileError::TooLarge {
-                        file: p.to_string(),
-                        size,
-                        limit: MAX_BINDING_FILE,
-                    });
-                }
-                let mut bytes = Vec::new();
-                f.take(MAX_BINDING_FILE + 1)
-                    .read_to_end(&mut bytes)
-                    .map_err(|source| BindingFileError::Read {
-                        file: p.to_string(),
-                        source,
-                    })?;
-                if bytes.len() as u64 > MAX_BINDING_FILE {
-                    return Err(BindingFileError::TooLarge {
-                        file: p.to_string(),
-                        size: bytes.len() as u64,
-                        limit: MAX_BINDING_FILE,
-                    });
-                }
-                return Ok(Some((p.to_string(), bytes)));
-            }
-            Err(e) if e.kind() == ErrorKind::NotFound => continue,
-            Err(source) => {
-                return Err(BindingFileError::Read {
-                    file: p.to_string(),
-                    source,
-                })
-            }
+        files.capture(Origin::Root, p, &root.path(p));
+    }
+    Ok(kernel_file_in(&files, host_path)?.map(|(f, b)| (f, b.to_vec())))
+}
+
+/// [`read_kernel_file`] over a captured file set.
+pub fn kernel_file_in<'a>(
+    files: &'a ConfigFiles,
+    host_path: &str,
+) -> Result<Option<(String, &'a [u8])>, BindingFileError> {
+    let boot = format!("/system/boot{host_path}");
+    for p in [boot.as_str(), host_path] {
+        if let Some(bytes) = file_bytes(p, files.root(p))? {
+            return Ok(Some((p.to_string(), bytes)));
         }
     }
     Ok(None)
+}
+
+/// The bytes of a captured file named `shown` in messages: `None` when it
+/// does not exist, an error when it could not be read.
+pub fn file_bytes<'a>(
+    shown: &str,
+    state: &'a FileState,
+) -> Result<Option<&'a [u8]>, BindingFileError> {
+    match state {
+        FileState::Present(b) => Ok(Some(b)),
+        FileState::Absent => Ok(None),
+        FileState::TooLarge { size } => Err(BindingFileError::TooLarge {
+            file: shown.to_string(),
+            size: *size,
+            limit: MAX_BINDING_FILE,
+        }),
+        FileState::Unreadable { .. } => Err(BindingFileError::Read {
+            file: shown.to_string(),
+            source: state
+                .io_error()
+                .unwrap_or_else(|| std::io::Error::other("unreadable")),
+        }),
+    }
 }
 
 /// A token of the kernel's configuration-file lexer.

@@ -24,10 +24,11 @@ use std::collections::{BTreeMap, HashSet};
 use pci_core::{Function, Host};
 
 use crate::aliases::{
-    read_kernel_file, AliasEntry, AliasFile, AliasLineProblem, Binding, BindingFileError,
+    kernel_file_in, AliasEntry, AliasFile, AliasLineProblem, Binding, BindingFileError,
     BindingTable, NameToMajor, PathToInst, DRIVER_ALIASES, NAME_TO_MAJOR, PATH_TO_INST,
     PPT_ALIASES,
 };
+use crate::files::ConfigFiles;
 use crate::matches::{add_suggestions, path_lints, Lint, LintCode};
 use crate::root::HostRoot;
 
@@ -52,14 +53,28 @@ pub struct KernelFiles {
 impl KernelFiles {
     /// Reads the files under `root`, each from `/system/boot` first.
     pub fn load(root: &HostRoot) -> Result<KernelFiles, BindingFileError> {
-        let n2m = read_kernel_file(root, NAME_TO_MAJOR)?
-            .map(|(file, bytes)| NameToMajor::parse(&bytes, &file));
-        let ppt = read_kernel_file(root, PPT_ALIASES)?
-            .map(|(file, bytes)| AliasFile::parse(&bytes, &file, n2m.as_ref()));
-        let da = read_kernel_file(root, DRIVER_ALIASES)?
-            .map(|(file, bytes)| AliasFile::parse(&bytes, &file, n2m.as_ref()));
-        let p2i = read_kernel_file(root, PATH_TO_INST)?
-            .map(|(file, bytes)| PathToInst::parse(&bytes, &file));
+        Self::from_files(&ConfigFiles::capture_root(root))
+    }
+
+    /// The files of a captured set, each from `/system/boot` first (what
+    /// the running kernel read at this boot).
+    pub fn from_files(files: &ConfigFiles) -> Result<KernelFiles, BindingFileError> {
+        Self::from_lookup(|host_path| kernel_file_in(files, host_path))
+    }
+
+    /// The files as `lookup` finds them: given a host path
+    /// (`/etc/ppt_aliases`), the name to show and the bytes, or `None`
+    /// when the file does not exist.
+    pub fn from_lookup<'a, F>(lookup: F) -> Result<KernelFiles, BindingFileError>
+    where
+        F: Fn(&str) -> Result<Option<(String, &'a [u8])>, BindingFileError>,
+    {
+        let n2m = lookup(NAME_TO_MAJOR)?.map(|(file, bytes)| NameToMajor::parse(bytes, &file));
+        let ppt =
+            lookup(PPT_ALIASES)?.map(|(file, bytes)| AliasFile::parse(bytes, &file, n2m.as_ref()));
+        let da = lookup(DRIVER_ALIASES)?
+            .map(|(file, bytes)| AliasFile::parse(bytes, &file, n2m.as_ref()));
+        let p2i = lookup(PATH_TO_INST)?.map(|(file, bytes)| PathToInst::parse(bytes, &file));
         Ok(KernelFiles {
             ppt_aliases: ppt,
             driver_aliases: da,

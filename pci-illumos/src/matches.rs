@@ -24,12 +24,12 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::fs::File;
-use std::io::{self, BufRead, BufReader, ErrorKind, Read};
+use std::io::{self, BufRead, ErrorKind};
 
 use pci_core::Diagnostic;
 use serde::Serialize;
 
+use crate::files::{ConfigFiles, FileState, Origin};
 use crate::root::HostRoot;
 
 /// The boot-module copy, read first by libppt (docs/illumos.md §1.7).
@@ -575,7 +575,7 @@ pub enum MatchesError {
 
 /// The largest `ppt_matches` pptctl reads (real ones are a few hundred
 /// bytes; the same limit as the kernel binding files).
-pub const MAX_MATCHES_FILE: u64 = 16 << 20;
+pub const MAX_MATCHES_FILE: u64 = crate::files::MAX_CONFIG_FILE;
 
 /// A whole `ppt_matches` file as libppt reads it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -600,30 +600,41 @@ impl PptMatches {
 
     /// [`PptMatches::load`] with explicit limits.
     pub fn load_with(root: &HostRoot, limits: ReadLimits) -> Result<PptMatches, MatchesError> {
+        let mut files = ConfigFiles::default();
+        for p in [MATCHES_BOOT, MATCHES_ETC] {
+            files.capture(Origin::Root, p, &root.path(p));
+        }
+        Self::from_files_with(&files, limits)
+    }
+
+    /// The file libppt would read, from a captured set:
+    /// `/system/boot/etc/ppt_matches` if it exists, else `/etc/ppt_matches`.
+    pub fn from_files(files: &ConfigFiles) -> Result<PptMatches, MatchesError> {
+        Self::from_files_with(files, ReadLimits::default())
+    }
+
+    /// [`PptMatches::from_files`] with explicit limits.
+    pub fn from_files_with(
+        files: &ConfigFiles,
+        limits: ReadLimits,
+    ) -> Result<PptMatches, MatchesError> {
         for host_path in [MATCHES_BOOT, MATCHES_ETC] {
-            match File::open(root.path(host_path)) {
-                Ok(f) => {
-                    let err = |source| MatchesError::Read {
+            match files.root(host_path) {
+                FileState::Present(bytes) => return Self::read(&bytes[..], host_path, limits),
+                FileState::Absent => continue,
+                FileState::TooLarge { size } => {
+                    return Err(MatchesError::TooLarge {
                         file: host_path.to_string(),
-                        source,
-                    };
-                    let size = f.metadata().map_err(err)?.len();
-                    if size > MAX_MATCHES_FILE {
-                        return Err(MatchesError::TooLarge {
-                            file: host_path.to_string(),
-                            size,
-                            limit: MAX_MATCHES_FILE,
-                        });
-                    }
-                    // `take` also bounds a file that grows while read.
-                    let f = f.take(MAX_MATCHES_FILE);
-                    return Self::read(BufReader::new(f), host_path, limits);
+                        size: *size,
+                        limit: MAX_MATCHES_FILE,
+                    })
                 }
-                Err(e) if e.kind() == ErrorKind::NotFound => continue,
-                Err(source) => {
+                st @ FileState::Unreadable { .. } => {
                     return Err(MatchesError::Read {
                         file: host_path.to_string(),
-                        source,
+                        source: st
+                            .io_error()
+                            .unwrap_or_else(|| io::Error::other("unreadable")),
                     })
                 }
             }

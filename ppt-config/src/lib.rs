@@ -12,5 +12,8 @@ pub mod matches_file;
 pub mod menu_lst;
 pub mod reserve;
 pub mod selector;
+pub mod session;
+pub mod snapshot;
 pub mod viability;
 pub mod vmadm;
+pub mod zones;

@@ -36,7 +36,7 @@ pub struct MenuLst {
 
 /// GRUB command keyword and arguments of a line, if it is a command.
 /// GRUB legacy separates the keyword by blanks or `=`.
-fn command(content: &str) -> Option<(&str, Vec<&str>)> {
+pub(crate) fn command(content: &str) -> Option<(&str, Vec<&str>)> {
     let t = content.trim_start_matches([' ', '\t']);
     if t.is_empty() || t.starts_with('#') {
         return None;

@@ -176,6 +176,28 @@ pub struct FunctionReport {
     pub verdict: Verdict,
     /// Findings, worst first.
     pub reasons: Vec<Reason>,
+    /// The driver bound now.
+    pub now: DriverNow,
+    /// What the next boot binds.
+    pub next_boot: NextBootReport,
+}
+
+/// The driver of a function now, in the `check --json` report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct DriverNow {
+    /// The driver bound now; `null` for none.
+    pub driver: Option<String>,
+}
+
+/// What the next boot binds, in the `check --json` report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct NextBootReport {
+    /// `ppt`, another driver, or `null` when not known (or nothing binds).
+    pub driver: Option<String>,
+    /// `/dev/pptN` when the node goes to ppt and its instance is recorded.
+    pub dev: Option<String>,
+    /// `<file>:<line>` of the entry that decides it, when one does.
+    pub by: Option<String>,
 }
 
 /// The whole answer of `pptctl check`; serializes to the documented JSON

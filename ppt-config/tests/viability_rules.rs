@@ -684,7 +684,22 @@ fn json_document_shape() {
     assert_eq!(keys, ["host", "functions", "config"]);
     let f = &v["functions"][0];
     let keys: Vec<&str> = f.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, ["slot", "path", "ids", "verdict", "reasons"]);
+    assert_eq!(
+        keys,
+        [
+            "slot",
+            "path",
+            "ids",
+            "verdict",
+            "reasons",
+            "now",
+            "next_boot"
+        ]
+    );
+    assert_eq!(
+        f["next_boot"],
+        serde_json::json!({"driver": null, "dev": null, "by": null})
+    );
     assert_eq!(f["slot"], "0000:01:00.0");
     assert_eq!(f["ids"], "8086:10d3");
     assert_eq!(f["verdict"], "warn");

@@ -26,14 +26,15 @@ use clap::Args;
 use pci_core::config::ConfigSpace;
 use pci_core::Host;
 use pci_illumos::matcher::Matcher;
-use pci_illumos::matches::{NodeIds, PptMatches};
-use pci_illumos::root::HostRoot;
+use pci_illumos::matches::NodeIds;
 use serde_json::json;
 
 use crate::cmd::show::{self, ShowArgs};
 use crate::error::CliError;
-use crate::global::{Global, SourceSpec};
+use crate::global::Global;
 use pci_core::sources::{sysfs, SysfsDetail};
+use pci_illumos::load::SourceSpec;
+use ppt_config::session::Session;
 
 /// Arguments of `pptctl bench`.
 #[derive(Args, Debug)]
@@ -93,13 +94,15 @@ fn decode(bytes: &[u8], sizes: &[Option<u64>]) -> usize {
 
 /// Runs the subcommand.
 pub fn run(global: &Global, args: BenchArgs) -> Result<ExitCode, CliError> {
-    let spec = SourceSpec::parse(&global.from)?;
     // One load up front: its warnings are shown once, and it is the host
     // the later phases work on.
-    let host = global.load_host()?;
-    let n = host.functions.len();
-    let matches = PptMatches::load(&HostRoot::new(&global.root))
+    let session = global.open()?;
+    let matches = session
+        .matches()
         .map_err(|e| CliError::input(e.to_string()))?;
+    let spec = session.options().source.clone();
+    let host = session.into_host();
+    let n = host.functions.len();
     let sysfs_root: Option<PathBuf> = match &spec {
         SourceSpec::Sysfs(dir) => Some(dir.clone()),
         _ => None,
@@ -149,11 +152,13 @@ pub fn run(global: &Global, args: BenchArgs) -> Result<ExitCode, CliError> {
             });
         }
         let h = time(&mut phases[load_id].samples, || {
-            global.load_host_quiet(SysfsDetail::Identity)
+            global
+                .open_quiet(SysfsDetail::Identity)
+                .map(Session::into_host)
         })?;
         black_box(h.functions.len());
         let h: Host = time(&mut phases[load_full].samples, || {
-            global.load_host_quiet(SysfsDetail::Full)
+            global.open_quiet(SysfsDetail::Full).map(Session::into_host)
         })?;
         black_box(h.functions.len());
         time(&mut phases[dec].samples, || {

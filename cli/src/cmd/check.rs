@@ -10,14 +10,13 @@ use std::process::ExitCode;
 
 use clap::Args;
 use pci_core::names::PciNames;
-use pci_core::{Host, HostFacts};
 use ppt_config::selector;
-use ppt_config::viability::{self, Plan, Reason, Report, Severity, Verdict};
+use ppt_config::session;
+use ppt_config::viability::pending::VmPlan;
+use ppt_config::viability::{Reason, Report, Severity, Verdict};
 
 use crate::error::CliError;
-use crate::global::Global;
-
-mod pending;
+use crate::global::{session_error, Global};
 
 /// Arguments of `pptctl check`.
 #[derive(Args, Debug)]
@@ -37,19 +36,22 @@ pub struct CheckArgs {
 /// Runs the subcommand.
 pub fn run(global: &Global, args: CheckArgs) -> Result<ExitCode, CliError> {
     let sels = selector::parse_all(&args.selectors).map_err(|e| CliError::input(e.to_string()))?;
-    let mut host = global.load_host()?;
-    fill_host_facts(global, &mut host);
-    let selected = selector::resolve(&host, &sels)
-        .map_err(|e| CliError::input(e.to_string()))?
-        .iter()
-        .map(|f| f.address)
-        .collect();
-    let mut plan = Plan {
-        selected,
-        ..Default::default()
-    };
-    pending::gather(global, &host, &args.vm, &mut plan)?;
-    let report = viability::evaluate(&host, &plan);
+    let mut session = global.open()?;
+    for w in session.add_illumos_facts() {
+        eprintln!("pptctl: warning: {w}");
+    }
+    // Selectors are resolved before anything else is read, so a typo is
+    // reported first.
+    selector::resolve(session.host(), &sels).map_err(|e| CliError::input(e.to_string()))?;
+    let mut vms = Vec::new();
+    for file in &args.vm {
+        vms.push(read_vm(file)?);
+    }
+    let answer = session.check(&sels, vms).map_err(session_error)?;
+    for d in &answer.diagnostics {
+        eprintln!("pptctl: warning: {d}");
+    }
+    let report = answer.report;
     let mut out = std::io::stdout().lock();
     let written = if args.json {
         serde_json::to_string_pretty(&report)
@@ -70,33 +72,22 @@ pub fn run(global: &Global, args: CheckArgs) -> Result<ExitCode, CliError> {
     })
 }
 
-fn io_err(e: std::io::Error) -> CliError {
-    CliError::failed(format!("cannot write the report: {e}"))
+/// Reads one vmadm payload given with `--vm` (a JSON syntax error is
+/// unreadable input, exit 2); the library weighs it.
+fn read_vm(file: &std::path::Path) -> Result<VmPlan, CliError> {
+    let shown = file.display().to_string();
+    let bytes = crate::error::read_payload(file)?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+        CliError::input(format!(
+            "{shown}:{}: not a vmadm JSON payload: {e}",
+            e.line()
+        ))
+    })?;
+    Ok(session::vm_plan(&shown, &v))
 }
 
-/// Sources that record no host facts (a devinfo snapshot, the live illumos
-/// tree) get what the files under `--root` tell (`hostfacts::illumos`).
-/// Sysfs sources and snapshots carry their own; dumps have none, which the
-/// host verdict reports.
-fn fill_host_facts(global: &Global, host: &mut Host) {
-    if host.facts.iommu.is_some() || host.facts.cpu_vendor.is_some() {
-        return;
-    }
-    let from = global.from.as_str();
-    let illumos_source =
-        from.starts_with("devinfo:") || (from == "auto" && !cfg!(target_os = "linux"));
-    if !illumos_source {
-        return;
-    }
-    let (facts, warnings) = pci_core::sources::hostfacts::illumos(&global.root);
-    for w in &warnings {
-        eprintln!("pptctl: warning: {w}");
-    }
-    let boot_devices = std::mem::take(&mut host.facts.boot_devices);
-    host.facts = HostFacts {
-        boot_devices,
-        ..facts
-    };
+fn io_err(e: std::io::Error) -> CliError {
+    CliError::failed(format!("cannot write the report: {e}"))
 }
 
 struct Paint {

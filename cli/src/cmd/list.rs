@@ -21,7 +21,6 @@ use std::process::ExitCode;
 
 use clap::Args;
 use pci_illumos::matches::PptMatches;
-use pci_illumos::root::HostRoot;
 
 use crate::error::CliError;
 use crate::global::Global;
@@ -86,6 +85,10 @@ pub fn run(global: &Global, args: ListArgs) -> Result<ExitCode, CliError> {
         match name.as_str() {
             "from" => global.from = value.clone(),
             "root" => global.root = PathBuf::from(value),
+            "boot-media" => global.boot_media = Some(PathBuf::from(value)),
+            "boot-style" => {
+                global.boot_style = Some(value.parse().map_err(CliError::input)?);
+            }
             _ => global.cfgspace = Some(PathBuf::from(value)),
         }
     }
@@ -112,13 +115,15 @@ pub fn run(global: &Global, args: ListArgs) -> Result<ExitCode, CliError> {
             }
         }
     }
-    let host = global.load_host()?;
+    let session = global.open()?;
     let matches = if opts.all {
-        PptMatches::load(&HostRoot::new(&global.root))
+        session
+            .matches()
             .map_err(|e| CliError::failed(e.to_string()))?
     } else {
         PptMatches::default()
     };
+    let host = session.host();
     let mode = devices::Mode {
         all: opts.all,
         unknown: opts.unknown,
@@ -126,7 +131,7 @@ pub fn run(global: &Global, args: ListArgs) -> Result<ExitCode, CliError> {
     };
     // None: libppt failed as a whole (stale link); pptadm then prints no
     // rows (the JSON frame still appears). The loader has warned.
-    let rows = devices::list(&host, mode, &matches).unwrap_or_default();
+    let rows = devices::list(host, mode, &matches).unwrap_or_default();
     let mut out = String::new();
     if opts.json {
         out.push_str("{\n\t\"devices\": [\n");

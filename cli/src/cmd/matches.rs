@@ -17,7 +17,8 @@
 //! matches on its own. `ppt_aliases` has one object per alias the kernel
 //! reads (and per line that binds nothing but has a problem, with the
 //! line's text as `alias`); `matches` are the functions it binds at the
-//! next boot. `after_reboot` lists the functions whose driver changes;
+//! next boot. `after_reboot` lists the functions whose driver after the
+//! next boot is ppt or differs from now;
 //! `dev` is given only when the ppt instance is recorded (path_to_inst or
 //! the current binding), never guessed. Exit status: 0 without warnings,
 //! 1 with warnings, 2 when an input cannot be read.
@@ -27,9 +28,12 @@ use std::process::ExitCode;
 
 use clap::Args;
 use pci_core::Host;
-use pci_illumos::binding::{predict, BindingReport, BoundBy, KernelFiles, Prediction};
+#[cfg(test)]
+use pci_illumos::binding::{predict, KernelFiles};
+use pci_illumos::binding::{BindingReport, BoundBy, Prediction, PPT};
 use pci_illumos::matcher::{select, LineSelection};
 use pci_illumos::matches::{Lint, PptMatches, Rule, MATCHES_BOOT, MATCHES_ETC};
+#[cfg(test)]
 use pci_illumos::root::HostRoot;
 use serde::Serialize;
 
@@ -103,6 +107,8 @@ pub struct MatchReport {
     selections: Vec<LineSelection>,
     binding: BindingReport,
     host: Host,
+    /// Why the next boot is not known (SmartOS without boot media).
+    pub next_boot_unknown: Option<String>,
 }
 
 fn warnings(lints: &[Lint]) -> Vec<JsonWarning> {
@@ -125,6 +131,7 @@ fn by_string(file: &str, line: usize) -> String {
 
 impl MatchReport {
     /// Analyses `host` with the files found under `root`.
+    #[cfg(test)]
     pub fn build(host: Host, root: &HostRoot) -> Result<MatchReport, CliError> {
         let matches = PptMatches::load(root).map_err(|e| CliError::input(e.to_string()))?;
         let files = KernelFiles::load(root).map_err(|e| CliError::input(e.to_string()))?;
@@ -132,14 +139,21 @@ impl MatchReport {
     }
 
     /// Analyses already-read inputs.
+    #[cfg(test)]
     pub fn from_parts(host: Host, matches: PptMatches, files: &KernelFiles) -> MatchReport {
-        let selections = select(&matches, &host);
         let binding = predict(&host, files);
+        Self::from_report(host, matches, binding)
+    }
+
+    /// Analyses `ppt_matches` with the binding prediction already made.
+    pub fn from_report(host: Host, matches: PptMatches, binding: BindingReport) -> MatchReport {
+        let selections = select(&matches, &host);
         MatchReport {
             matches,
             selections,
             binding,
             host,
+            next_boot_unknown: None,
         }
     }
 
@@ -154,6 +168,15 @@ impl MatchReport {
 
     fn changes(&self) -> impl Iterator<Item = &Prediction> {
         self.binding.predictions.iter().filter(|p| p.changes())
+    }
+
+    /// The functions whose driver after the next boot is ppt or differs
+    /// from now (the JSON `after_reboot`).
+    fn after_reboot(&self) -> impl Iterator<Item = &Prediction> {
+        self.binding
+            .predictions
+            .iter()
+            .filter(|p| p.changes() || p.driver_after() == Some(PPT))
     }
 
     /// Number of warnings (lines and entries with lints, plus file-level
@@ -200,7 +223,7 @@ impl MatchReport {
             })
             .collect();
         let after_reboot = self
-            .changes()
+            .after_reboot()
             .map(|p| JsonChange {
                 path: p.path.clone(),
                 driver_now: p.driver_now.clone(),
@@ -339,6 +362,12 @@ impl MatchReport {
                 "note: no /etc/driver_aliases under the root: only what ppt_aliases decides is predicted"
             );
         }
+        if let Some(why) = &self.next_boot_unknown {
+            let _ = writeln!(
+                o,
+                "note: what the next boot binds is unknown: {why}; give --boot-media DIR (the mounted USB key, or the boot pool's boot dataset)"
+            );
+        }
         if changes.is_empty() {
             let _ = writeln!(o, "After the next boot: no driver changes.");
         } else {
@@ -348,6 +377,8 @@ impl MatchReport {
             let now = p.driver_now.as_deref().unwrap_or("(none)");
             let after = if p.known {
                 p.driver_after().unwrap_or("(none)")
+            } else if self.next_boot_unknown.is_some() {
+                "(unknown: no boot media)"
             } else {
                 "(unknown: driver_aliases missing)"
             };
@@ -388,9 +419,16 @@ fn escape(s: &str) -> String {
 
 /// Runs the subcommand.
 pub fn run(global: &Global, args: MatchArgs) -> Result<ExitCode, CliError> {
-    let host = global.load_host()?;
-    let root = HostRoot::new(&global.root);
-    let report = MatchReport::build(host, &root)?;
+    let session = global.open()?;
+    let matches = session
+        .matches()
+        .map_err(|e| CliError::input(e.to_string()))?;
+    let binding = session
+        .binding()
+        .map_err(|e| CliError::input(e.to_string()))?;
+    let unknown = session.next_boot_unknown();
+    let mut report = MatchReport::from_report(session.into_host(), matches, binding);
+    report.next_boot_unknown = unknown;
     if args.json {
         let text = serde_json::to_string_pretty(&report.to_json())
             .map_err(|e| CliError::failed(format!("cannot write JSON: {e}")))?;

@@ -5,18 +5,17 @@
 //! and says what happens next.
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::PathBuf;
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
 use clap::Args;
 use pci_core::Function;
-use ppt_config::boot_media::{BootStyle, Layout};
 use ppt_config::reserve::{self, Action, Options, ReserveError};
 use ppt_config::selector;
+use ppt_config::session;
 use ppt_config::vmadm;
 
 use crate::error::CliError;
-use crate::global::Global;
+use crate::global::{session_error, Global};
 
 /// Arguments of `pptctl reserve` / `pptctl unreserve`.
 #[derive(Args, Debug)]
@@ -24,12 +23,6 @@ pub struct ReserveArgs {
     /// Functions: B:D.F slot, illumos path, /dev/pptN or VENDOR:DEVICE.
     #[arg(value_name = "SELECTOR", required = true)]
     pub selectors: Vec<String>,
-    /// SmartOS: the boot media holding the boot modules: the mounted USB key (/mnt/usbkey) or the boot pool's boot dataset (/zones/boot).
-    #[arg(long, value_name = "DIR")]
-    pub boot_media: Option<PathBuf>,
-    /// Force the boot loader style of --boot-media instead of detecting it.
-    #[arg(long, value_name = "grub|loader", requires = "boot_media")]
-    pub boot_style: Option<BootStyle>,
     /// Write id aliases (ppt "pciexVVVV,DDDD"): they take EVERY device with that id.
     #[arg(long)]
     pub by_id: bool,
@@ -51,37 +44,6 @@ pub struct ReserveArgs {
     /// Persistent root: run `bootadm update-archive` after writing.
     #[arg(long, conflicts_with = "boot_media")]
     pub update_archive: bool,
-}
-
-/// Where the files go: the boot media when given, else `--root`'s `/etc`
-/// (refused on SmartOS, whose `/etc` is a ramdisk).
-pub fn layout(
-    global: &Global,
-    boot_media: Option<&PathBuf>,
-    style: Option<BootStyle>,
-) -> Result<Layout, CliError> {
-    match boot_media {
-        Some(dir) => Layout::boot_media(dir, style).map_err(|e| CliError::input(e.to_string())),
-        None => {
-            // Only the first line says which distribution this is; read
-            // no more than that (the file is outside data).
-            let mut head = Vec::new();
-            if let Ok(f) = std::fs::File::open(global.root.join("etc/release")) {
-                let _ = std::io::Read::read_to_end(&mut std::io::Read::take(f, 4096), &mut head);
-            }
-            if String::from_utf8_lossy(&head)
-                .lines()
-                .next()
-                .is_some_and(|l| l.contains("SmartOS"))
-            {
-                return Err(CliError::input(
-                    "this is SmartOS: /etc is a ramdisk and a change there is lost at reboot; \
-                     give --boot-media DIR (the mounted USB key, or the boot pool's boot directory)",
-                ));
-            }
-            Ok(Layout::persistent(&global.root))
-        }
-    }
 }
 
 fn reserve_error(e: ReserveError) -> CliError {
@@ -125,7 +87,12 @@ pub fn run(global: &Global, args: ReserveArgs, reserve: bool) -> Result<ExitCode
         Action::Unreserve
     };
     let sels = selector::parse_all(&args.selectors).map_err(|e| CliError::input(e.to_string()))?;
-    let layout = layout(global, args.boot_media.as_ref(), args.boot_style)?;
+    let layout = session::reserve_layout(
+        &global.root,
+        global.boot_media.as_deref(),
+        global.boot_style,
+    )
+    .map_err(session_error)?;
     let host = global.load_host()?;
     // unreserve may name a path that is no longer on the host, to remove its
     // stale alias; every other selector must match something.
@@ -225,20 +192,15 @@ pub fn run(global: &Global, args: ReserveArgs, reserve: bool) -> Result<ExitCode
     Ok(ExitCode::SUCCESS)
 }
 
-/// `bootadm update-archive [-R ROOT]`.
+/// `bootadm update-archive [-R ROOT]` (ppt-config runs it), worded for
+/// the user: the files are already written.
 fn update_archive(global: &Global) -> Result<(), CliError> {
-    let mut cmd = Command::new("bootadm");
-    cmd.arg("update-archive");
-    if global.root != std::path::Path::new("/") {
-        cmd.arg("-R").arg(&global.root);
-    }
-    let status = cmd
-        .status()
-        .map_err(|e| CliError::failed(format!("cannot run bootadm update-archive: {e}; the files were written, run it yourself before rebooting")))?;
-    if !status.success() {
-        return Err(CliError::failed(format!(
-            "bootadm update-archive failed ({status}); the files were written, fix that before rebooting"
-        )));
-    }
-    Ok(())
+    session::archive::update_archive(&global.root).map_err(|e| match e {
+        session::archive::UpdateArchiveError::Spawn(_) => CliError::failed(format!(
+            "{e}; the files were written, run it yourself before rebooting"
+        )),
+        session::archive::UpdateArchiveError::Failed(_) => CliError::failed(format!(
+            "{e}; the files were written, fix that before rebooting"
+        )),
+    })
 }

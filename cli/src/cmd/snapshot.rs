@@ -1,11 +1,12 @@
-//! `pptctl snapshot`: write the JSON host snapshot (interface §6,
-//! docs/snapshot.md) to stdout.
+//! `pptctl snapshot`: write the JSON host snapshot, format version 2
+//! (interface §6, docs/snapshot.md), to stdout: the host, the
+//! configuration files that decide binding and candidacy, the boot media
+//! and the bhyve zones, as the library session captured them.
 
 use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Args;
-use pci_core::sources::snapshot::Snapshot;
 
 use crate::error::CliError;
 use crate::global::Global;
@@ -16,8 +17,12 @@ pub struct SnapshotArgs {}
 
 /// Runs the subcommand.
 pub fn run(global: &Global, _args: SnapshotArgs) -> Result<ExitCode, CliError> {
-    let host = global.load_host()?;
-    let text = Snapshot::new(host, Some(global.source_label()))
+    let mut session = global.open()?;
+    for w in session.add_illumos_facts() {
+        eprintln!("pptctl: warning: {w}");
+    }
+    let text = session
+        .snapshot()
         .to_json()
         .map_err(|e| CliError::failed(format!("cannot encode the snapshot: {e}")))?;
     let mut stdout = std::io::stdout().lock();

@@ -7,13 +7,12 @@ use std::process::ExitCode;
 
 use clap::Args;
 use pci_core::{Function, Host};
-use ppt_config::boot_media::BootStyle;
-use ppt_config::reserve;
 use ppt_config::selector;
+use ppt_config::session::Session;
 use ppt_config::vmadm::{self, PayloadDevice, Problem, Severity};
 
 use crate::error::CliError;
-use crate::global::Global;
+use crate::global::{session_error, Global};
 
 /// Arguments of `pptctl vm-json`.
 #[derive(Args, Debug)]
@@ -33,12 +32,6 @@ pub struct VmJsonArgs {
     /// Validate a vmadm create/update payload instead (exit 0 valid, 1 invalid, 2 unreadable).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["selectors", "bus", "device", "single_function"])]
     pub check: Option<PathBuf>,
-    /// SmartOS: boot media whose ppt_aliases is what binds after the next boot.
-    #[arg(long, value_name = "DIR")]
-    pub boot_media: Option<PathBuf>,
-    /// Force the boot loader style of --boot-media.
-    #[arg(long, value_name = "grub|loader", requires = "boot_media")]
-    pub boot_style: Option<BootStyle>,
     /// With --check: print the problems as JSON.
     #[arg(long, requires = "check")]
     pub json: bool,
@@ -54,21 +47,11 @@ fn has_illumos_paths(host: &Host) -> bool {
     })
 }
 
-fn host_problems(
-    global: &Global,
-    args: &VmJsonArgs,
-    host: &Host,
-    devices: &[PayloadDevice],
-) -> Result<Vec<Problem>, CliError> {
+fn host_problems(session: &Session, devices: &[PayloadDevice]) -> Result<Vec<Problem>, CliError> {
     // Reading is harmless anywhere, so no SmartOS refusal here: without
     // --boot-media the pending aliases are --root's /etc/ppt_aliases.
-    let layout = match &args.boot_media {
-        Some(dir) => ppt_config::boot_media::Layout::boot_media(dir, args.boot_style)
-            .map_err(|e| CliError::input(e.to_string()))?,
-        None => ppt_config::boot_media::Layout::persistent(&global.root),
-    };
-    let pending = reserve::pending_bindings(&layout).map_err(|e| CliError::input(e.to_string()))?;
-    Ok(vmadm::check_against_host(devices, host, &pending))
+    let pending = session.pending_bindings().map_err(session_error)?;
+    Ok(vmadm::check_against_host(devices, session.host(), &pending))
 }
 
 /// Runs the subcommand.
@@ -81,8 +64,9 @@ pub fn run(global: &Global, args: VmJsonArgs) -> Result<ExitCode, CliError> {
 
 fn generate(global: &Global, args: &VmJsonArgs) -> Result<ExitCode, CliError> {
     let sels = selector::parse_all(&args.selectors).map_err(|e| CliError::input(e.to_string()))?;
-    let host = global.load_host()?;
-    let selected = selector::resolve(&host, &sels).map_err(|e| CliError::input(e.to_string()))?;
+    let session = global.open()?;
+    let host = session.host();
+    let selected = selector::resolve(host, &sels).map_err(|e| CliError::input(e.to_string()))?;
     let funcs: Vec<&Function> = host
         .functions
         .iter()
@@ -118,8 +102,8 @@ fn generate(global: &Global, args: &VmJsonArgs) -> Result<ExitCode, CliError> {
     // Say now what would break at VM start.
     let payload = serde_json::json!({ "pci_devices": devices });
     let (mut problems, read) = vmadm::validate_payload(&payload);
-    if has_illumos_paths(&host) {
-        problems.extend(host_problems(global, args, &host, &read)?);
+    if has_illumos_paths(host) {
+        problems.extend(host_problems(&session, &read)?);
     }
     for p in problems {
         eprintln!("pptctl: {p}");
@@ -138,9 +122,9 @@ fn check(global: &Global, args: &VmJsonArgs, file: PathBuf) -> Result<ExitCode, 
         ))
     })?;
     let (mut problems, devices) = vmadm::validate_payload(&payload);
-    match global.load_host() {
-        Ok(host) if has_illumos_paths(&host) => {
-            problems.extend(host_problems(global, args, &host, &devices)?);
+    match global.open() {
+        Ok(session) if has_illumos_paths(session.host()) => {
+            problems.extend(host_problems(&session, &devices)?);
         }
         Ok(_) => eprintln!("pptctl: note: host checks skipped: the source has no illumos device tree (use --from devinfo:FILE or a snapshot taken on the host)"),
         Err(e) => eprintln!("pptctl: note: host checks skipped: {}", e.message),

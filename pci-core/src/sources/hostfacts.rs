@@ -1,4 +1,4 @@
-//! Host facts for the viability check: CPU vendor and IOMMU presence.
+//! Linux host facts for the viability check: CPU vendor and IOMMU presence.
 //!
 //! Linux (docs/viability.md rows 1–3, as libvirt's virt-host-validate and
 //! Proxmox read them): the CPU vendor from `/proc/cpuinfo` (`vendor_id`,
@@ -9,15 +9,8 @@
 //! that will boot illumos; whether the running Linux enabled the IOMMU is
 //! noted in the evidence only.
 //!
-//! illumos, data-only under `--root` (docs/illumos.md §2.3): bhyve drives
-//! the IOMMU through the `misc/vmm_vtd` module, installed as
-//! `/usr/kernel/misc/amd64/vmm_vtd` (gate `usr/src/uts/intel/vmm_vtd/Makefile`
-//! installs into `$(USR_MISC_DIR)`). Its absence from an installed
-//! `/usr/kernel/misc/amd64` means no pass-through; its presence does not
-//! prove the hardware has VT-d, which only the running kernel knows (the
-//! ACPI DMAR table is not a file on illumos). That live probe is not done
-//! here: this code never ran on illumos, so an illumos host reports the
-//! IOMMU as unknown unless the module is provably missing.
+//! The illumos counterpart (data under `--root`) lives in pci-illumos
+//! (`pci_illumos::hostfacts`).
 //!
 //! Nothing here panics on odd files; unreadable files become [`Diagnostic`]s.
 
@@ -158,28 +151,6 @@ pub fn linux(sys: &Path, proc_dir: &Path) -> (HostFacts, Vec<Diagnostic>) {
     (facts, warnings)
 }
 
-/// Where illumos installs the VT-d backend of vmm (illumos.md §2.3).
-pub const VMM_VTD_MODULE: &str = "/usr/kernel/misc/amd64/vmm_vtd";
-
-/// Collects illumos host facts from files under `root` (data only; see the
-/// module documentation for what this cannot know).
-pub fn illumos(root: &Path) -> (HostFacts, Vec<Diagnostic>) {
-    let mut facts = HostFacts {
-        os: Some("illumos".to_string()),
-        ..Default::default()
-    };
-    let module = root.join(VMM_VTD_MODULE.trim_start_matches('/'));
-    let misc = module.parent().map(Path::to_path_buf);
-    if !module.exists() && misc.as_deref().is_some_and(Path::is_dir) {
-        facts.iommu = Some(IommuFacts {
-            present: false,
-            kind: Some("vt-d".to_string()),
-            evidence: format!("{VMM_VTD_MODULE} is not installed"),
-        });
-    }
-    (facts, Vec::new())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,18 +227,5 @@ mod tests {
         assert!(w.is_empty());
         assert_eq!(f.iommu, None);
         assert_eq!(f.os.as_deref(), Some("linux"));
-    }
-
-    #[test]
-    fn illumos_module_presence() {
-        let t = tempfile::tempdir().unwrap();
-        let (f, _) = illumos(t.path());
-        assert_eq!(f.iommu, None, "no installed tree: unknown");
-        fs::create_dir_all(t.path().join("usr/kernel/misc/amd64")).unwrap();
-        let (f, _) = illumos(t.path());
-        assert!(!f.iommu.unwrap().present);
-        touch(&t.path().join("usr/kernel/misc/amd64/vmm_vtd"));
-        let (f, _) = illumos(t.path());
-        assert_eq!(f.iommu, None, "module present, hardware unknown");
     }
 }

@@ -7,7 +7,9 @@ use pci_core::{Address, Host};
 use super::facts::FunctionFacts;
 use super::function_rules::{self, FunctionContext, NextBoot};
 use super::pending::{self, Pending};
-use super::{host_rules, isolation, FunctionReport, Report, Section, Verdict};
+use super::{
+    host_rules, isolation, DriverNow, FunctionReport, NextBootReport, Report, Section, Verdict,
+};
 
 /// What the user asked about and what is pending.
 #[derive(Debug, Clone, Default)]
@@ -72,6 +74,19 @@ pub fn evaluate_facts(host: &Host, facts: &[FunctionFacts], plan: &Plan) -> Repo
                     .unwrap_or_default(),
                 verdict: section.verdict,
                 reasons: section.reasons,
+                now: DriverNow {
+                    driver: f.driver.clone(),
+                },
+                next_boot: plan
+                    .next_boot
+                    .get(&f.address)
+                    .filter(|n| n.known)
+                    .map(|n| NextBootReport {
+                        driver: n.driver.clone(),
+                        dev: n.dev.clone().filter(|_| n.dev_certain),
+                        by: n.by.clone(),
+                    })
+                    .unwrap_or_default(),
             },
         );
     }

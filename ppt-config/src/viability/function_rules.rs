@@ -28,6 +28,11 @@ pub struct NextBoot {
     pub known: bool,
     /// The `/dev/pptN` the node is expected to get, when it goes to ppt.
     pub dev: Option<String>,
+    /// Whether `dev` is recorded (path_to_inst or the current binding)
+    /// rather than the next free number.
+    pub dev_certain: bool,
+    /// `<file>:<line>` of the entry that decides the binding, when one does.
+    pub by: Option<String>,
 }
 
 impl NextBoot {
@@ -38,6 +43,8 @@ impl NextBoot {
             why: why.into(),
             known: true,
             dev: None,
+            dev_certain: false,
+            by: None,
         }
     }
 

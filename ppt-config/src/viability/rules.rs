@@ -459,6 +459,32 @@ pub const PPT_KEPT: Rule = rule(
     "",
 );
 
+/// Source: the kernel reads its alias files from the boot modules first
+/// (illumos-gate krtld bootrd.c `BRD_OPEN`); on SmartOS the root is a
+/// ramdisk, so only the boot media's module lines tell the next boot.
+pub const NEXT_BOOT_UNKNOWN: Rule = rule(
+    "next-boot-unknown",
+    Warn,
+    Config,
+    "boot media (menu.lst or loader.conf module lines)",
+    "what the next boot binds is not known without the boot media",
+    "give --boot-media DIR: the mounted USB key (/mnt/usbkey) or the boot pool's boot dataset (/zones/boot)",
+);
+
+/// Source: the kernel reads ppt_aliases before the root is mounted, from
+/// the boot archive on a persistent root (krtld bootrd.c `BRD_OPEN` falls
+/// back to the ramdisk), and bootadm packs only the files that
+/// filelist.ramdisk names (illumos-gate
+/// usr/src/cmd/boot/filelist/i386/filelist.ramdisk does not name it).
+pub const ARCHIVE_STALE: Rule = rule(
+    "archive-stale",
+    Warn,
+    Config,
+    "/etc/ppt_aliases vs the boot archive and filelist.ramdisk",
+    "the boot archive may not carry the ppt_aliases the next boot should read",
+    "list etc/ppt_aliases in /etc/boot/solaris/filelist.ramdisk and run `bootadm update-archive` before rebooting",
+);
+
 /// ppt_matches reserves nothing (illumos.md §7.1).
 pub const MATCHES_ONLY: Rule = rule(
     "matches-only",
@@ -507,6 +533,8 @@ pub const ALL: &[&Rule] = &[
     &RESERVED_FAILS,
     &PENDING_CHANGE,
     &PPT_KEPT,
+    &NEXT_BOOT_UNKNOWN,
+    &ARCHIVE_STALE,
     &MATCHES_ONLY,
 ];
 

@@ -37,7 +37,13 @@ pub enum Stop {
     },
 }
 
-const GLOBALS: [&str; 3] = ["--from", "--root", "--cfgspace"];
+const GLOBALS: [&str; 5] = [
+    "--from",
+    "--root",
+    "--cfgspace",
+    "--boot-media",
+    "--boot-style",
+];
 
 /// Parses the arguments after `list`.
 pub fn parse(args: &[String]) -> Result<Opts, Stop> {

@@ -1,52 +1,17 @@
-//! Gathers the pending configuration for `check` into the plain data the
-//! rules read: the next boot's binding per function and what each
-//! `ppt_aliases` entry binds (pci-illumos `binding::predict` over the kernel
-//! files under `--root`), the functions `ppt_matches` lists (libppt's
-//! matching), and the VM payloads given with `--vm` (ppt-config `vmadm`
-//! validation).
-
-use std::path::PathBuf;
+//! The pending configuration for `check`, as the plain data the rules read:
+//! the next boot's binding per function and what each `ppt_aliases` entry
+//! binds (pci-illumos `binding::predict`), the functions `ppt_matches`
+//! lists (libppt's matching), and VM payloads (vmadm validation).
 
 use pci_core::{Address, Host};
-use pci_illumos::binding::{self, BoundBy, KernelFiles, PPT};
+use pci_illumos::binding::{BindingReport, BoundBy, PPT};
 use pci_illumos::matches::{NodeIds, PptMatches};
-use pci_illumos::root::HostRoot;
-use ppt_config::viability::function_rules::NextBoot;
-use ppt_config::viability::pending::{AliasUse, VmDevice, VmPlan};
-use ppt_config::viability::Plan;
-use ppt_config::vmadm;
 use serde_json::Value;
 
-use crate::error::CliError;
-use crate::global::Global;
-
-/// Fills `plan.next_boot` and `plan.pending` from the files under
-/// `--root` and the `vms` payloads.
-pub fn gather(
-    global: &Global,
-    host: &Host,
-    vms: &[PathBuf],
-    plan: &mut Plan,
-) -> Result<(), CliError> {
-    let root = HostRoot::new(&global.root);
-    let files = KernelFiles::load(&root).map_err(|e| CliError::input(e.to_string()))?;
-    next_boot(host, &files, plan);
-    let matches = PptMatches::load(&root).map_err(|e| CliError::input(e.to_string()))?;
-    for d in &matches.diagnostics {
-        eprintln!("pptctl: warning: {d}");
-    }
-    for f in &host.functions {
-        if let Some(node) = NodeIds::of(f) {
-            if matches.first_match(&node).is_some() {
-                plan.pending.matches_listed.insert(f.address);
-            }
-        }
-    }
-    for file in vms {
-        plan.pending.vms.push(read_vm(file)?);
-    }
-    Ok(())
-}
+use crate::viability::function_rules::NextBoot;
+use crate::viability::pending::{AliasUse, VmDevice, VmPlan};
+use crate::viability::Plan;
+use crate::vmadm;
 
 /// The address of the function with devfs `path`.
 fn address_of(host: &Host, path: &str) -> Option<Address> {
@@ -56,8 +21,30 @@ fn address_of(host: &Host, path: &str) -> Option<Address> {
         .map(|f| f.address)
 }
 
-fn next_boot(host: &Host, files: &KernelFiles, plan: &mut Plan) {
-    let report = binding::predict(host, files);
+/// `<file>:<line>`, or the file alone for line 0 (a driver name standing
+/// in for a missing name_to_major).
+pub fn by_string(file: &str, line: usize) -> String {
+    if line == 0 {
+        file.to_string()
+    } else {
+        format!("{file}:{line}")
+    }
+}
+
+/// Fills `plan.pending.matches_listed`: the functions `ppt_matches` lists.
+pub(super) fn matches_listed(host: &Host, matches: &PptMatches, plan: &mut Plan) {
+    for f in &host.functions {
+        if let Some(node) = NodeIds::of(f) {
+            if matches.first_match(&node).is_some() {
+                plan.pending.matches_listed.insert(f.address);
+            }
+        }
+    }
+}
+
+/// Fills `plan.next_boot` and `plan.pending.aliases` from the binding
+/// prediction.
+pub(super) fn next_boot(host: &Host, report: &BindingReport, plan: &mut Plan) {
     for p in &report.predictions {
         let Some(f) = host.functions.get(p.function) else {
             continue;
@@ -82,6 +69,11 @@ fn next_boot(host: &Host, files: &KernelFiles, plan: &mut Plan) {
                         format!("{} (a guess: the instance is not recorded yet)", d.dev)
                     }
                 }),
+                dev_certain: p.dev.as_ref().is_some_and(|d| d.certain),
+                by: p
+                    .after
+                    .as_ref()
+                    .map(|d| by_string(&d.binding.file, d.binding.line)),
                 ..NextBoot::new(p.driver_after(), why)
             }
         } else if p.driver_now.as_deref() == Some(PPT) {
@@ -93,6 +85,8 @@ fn next_boot(host: &Host, files: &KernelFiles, plan: &mut Plan) {
                 why: "no ppt_aliases entry binds it; /etc/driver_aliases was not read".into(),
                 known: false,
                 dev: None,
+                dev_certain: false,
+                by: None,
             }
         } else {
             continue;
@@ -115,20 +109,12 @@ fn next_boot(host: &Host, files: &KernelFiles, plan: &mut Plan) {
     }
 }
 
-/// Reads one vmadm payload: vmadm's own rejections become errors, the
-/// device entries are kept for the host checks.
-fn read_vm(file: &std::path::Path) -> Result<VmPlan, CliError> {
-    let shown = file.display().to_string();
-    let bytes = crate::error::read_payload(file)?;
-    let v: Value = serde_json::from_slice(&bytes).map_err(|e| {
-        CliError::input(format!(
-            "{shown}:{}: not a vmadm JSON payload: {e}",
-            e.line()
-        ))
-    })?;
-    let (problems, devices) = vmadm::validate_payload(&v);
+/// One vmadm payload as `check --vm` weighs it: vmadm's own rejections,
+/// and the device entries for the host checks. `file` names it.
+pub fn vm_plan(file: &str, v: &Value) -> VmPlan {
+    let (problems, devices) = vmadm::validate_payload(v);
     let mut plan = VmPlan {
-        file: shown,
+        file: file.to_string(),
         name: v
             .get("alias")
             .or_else(|| v.get("uuid"))
@@ -163,5 +149,5 @@ fn read_vm(file: &std::path::Path) -> Result<VmPlan, CliError> {
             slot: d.slot.map(|s| (s.bus, s.device, s.function)),
         })
         .collect();
-    Ok(plan)
+    plan
 }

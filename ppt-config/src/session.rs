@@ -1,0 +1,548 @@
+//! The library session: one host, loaded once, with the configuration that
+//! decides binding and candidacy read once, answering the questions every
+//! `pptctl` command (and any other program) asks.
+//!
+//! ```text
+//! Session::open(&SessionOptions)   load the host (pci_illumos::load),
+//!                                  capture the configuration files
+//!   .host() / .warnings()          the host and what loading it met
+//!   .files()                       the captured files (pci_illumos::files)
+//!   .matches()                     ppt_matches as libppt reads it now
+//!   .binding()                     the kernel's binding at the next boot
+//!   .check(selectors, vms)         the viability report
+//!   .reserve_layout(..)            where a reservation is written
+//!   .pending_bindings()            what ppt_aliases binds at the next boot
+//! ```
+//!
+//! Nothing here prints or exits; errors are [`SessionError`].
+
+pub mod archive;
+mod nextboot;
+mod pending;
+
+use std::cell::OnceCell;
+use std::path::{Path, PathBuf};
+
+use pci_core::sources::SysfsDetail;
+use pci_core::{Diagnostic, Host};
+use pci_illumos::aliases::BindingFileError;
+use pci_illumos::binding::{self, BindingReport, KernelFiles};
+use pci_illumos::files::{ConfigFiles, Origin};
+use pci_illumos::load::{self, LoadError, LoadOptions, SourceSpec};
+use pci_illumos::matches::{MatchesError, PptMatches};
+use pci_illumos::root::HostRoot;
+
+use crate::boot_media::{BootMediaError, BootStyle, Layout};
+use crate::reserve::ReserveError;
+use crate::selector::{self, Selector, SelectorError};
+use crate::viability::pending::VmPlan;
+use crate::viability::{self, Plan, Report};
+use crate::vmadm::PendingBindings;
+
+pub use nextboot::{BootModule, MediaRef};
+pub use pending::vm_plan;
+
+/// What a session loads.
+#[derive(Debug, Clone)]
+pub struct SessionOptions {
+    /// `--from`, parsed.
+    pub source: SourceSpec,
+    /// `--from` as given (kept for labels: `auto` on illumos).
+    pub source_text: String,
+    /// `--root`: the filesystem root of the host's files.
+    pub root: PathBuf,
+    /// `--cfgspace`: raw config space saved by `pcieadm save-cfgspace -a`.
+    pub cfgspace: Option<PathBuf>,
+    /// `--boot-media`: the SmartOS boot media (USB key or boot pool's
+    /// boot dataset) whose configuration the next boot reads.
+    pub boot_media: Option<PathBuf>,
+    /// `--boot-style`: force GRUB or loader for `boot_media`.
+    pub boot_style: Option<BootStyle>,
+    /// How much to read per function ([`SysfsDetail::Identity`] skips the
+    /// illumos passes).
+    pub detail: SysfsDetail,
+}
+
+impl SessionOptions {
+    /// Options for `--from FROM --root ROOT`, full detail, nothing else.
+    pub fn new(from: &str, root: impl Into<PathBuf>) -> Result<SessionOptions, SessionError> {
+        Ok(SessionOptions {
+            source: SourceSpec::parse(from)?,
+            source_text: from.to_string(),
+            root: root.into(),
+            cfgspace: None,
+            boot_media: None,
+            boot_style: None,
+            detail: SysfsDetail::Full,
+        })
+    }
+
+    /// The source as a user would write it back (`auto` resolved).
+    pub fn source_label(&self) -> String {
+        self.source.label(&self.source_text)
+    }
+}
+
+/// Why a session could not answer.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// The host could not be loaded.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// A kernel binding file could not be read.
+    #[error(transparent)]
+    Binding(#[from] BindingFileError),
+    /// `ppt_matches` could not be read.
+    #[error(transparent)]
+    Matches(#[from] MatchesError),
+    /// The boot media cannot be used.
+    #[error(transparent)]
+    BootMedia(#[from] BootMediaError),
+    /// A selector is malformed or matches nothing.
+    #[error(transparent)]
+    Selector(#[from] SelectorError),
+    /// The pending reservation could not be read.
+    #[error(transparent)]
+    Reserve(#[from] ReserveError),
+    /// A version 2 snapshot could not be read.
+    #[error(transparent)]
+    Snapshot(#[from] crate::snapshot::SnapshotError),
+    /// A write was asked for a SmartOS root without boot media.
+    #[error("this is SmartOS: /etc is a ramdisk and a change there is lost at reboot; give --boot-media DIR (the mounted USB key, or the boot pool's boot directory)")]
+    SmartosRamdisk,
+}
+
+/// Where a reservation is written: the boot media when given, else
+/// `root`'s `/etc` (refused on SmartOS, whose `/etc` is a ramdisk). Needs
+/// no host, so a write is refused before anything else is read.
+pub fn reserve_layout(
+    root: &Path,
+    boot_media: Option<&Path>,
+    style: Option<BootStyle>,
+) -> Result<Layout, SessionError> {
+    match boot_media {
+        Some(dir) => Ok(Layout::boot_media(dir, style)?),
+        None => {
+            let mut files = ConfigFiles::default();
+            let release = pci_illumos::files::RELEASE;
+            files.capture(Origin::Root, release, &HostRoot::new(root).path(release));
+            if files.is_smartos() {
+                Err(SessionError::SmartosRamdisk)
+            } else {
+                Ok(Layout::persistent(root))
+            }
+        }
+    }
+}
+
+/// What [`Session::check`] answers.
+#[derive(Debug, Clone)]
+pub struct CheckAnswer {
+    /// The viability report.
+    pub report: Report,
+    /// Problems with the configuration files as a whole (e.g. a
+    /// `ppt_matches` read only in part), for the user.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The configuration a session reads, captured once: the files and the
+/// boot media they include.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Captured {
+    /// The files.
+    pub files: ConfigFiles,
+    /// The boot media whose files are in `files`, when any.
+    pub media: Option<MediaRef>,
+    /// Host paths under the root where boot media was looked for, when
+    /// none was given (SmartOS only).
+    pub media_searched: Vec<String>,
+    /// Why the boot archive of a persistent root may not carry the
+    /// `/etc/ppt_aliases` the next boot should read (see
+    /// [`archive::notes`]).
+    pub archive_notes: Vec<String>,
+}
+
+/// Where the next boot's configuration comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NextBootSource {
+    /// The boot media's module lines, then the root's `/etc`.
+    Media(MediaRef),
+    /// A persistent root: the boot-module copies under `/system/boot`
+    /// (loaded again by an unchanged boot configuration), then `/etc`,
+    /// which `bootadm update-archive` puts in the boot archive.
+    Root,
+    /// Not known: a SmartOS root without boot media. The text says why
+    /// and how to give the media.
+    Unknown(String),
+}
+
+/// What a replayed snapshot recorded beyond the host and configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replay {
+    /// Which host, when, and what it runs.
+    pub host: crate::snapshot::HostInfo,
+    /// The bhyve zones.
+    pub vms: crate::snapshot::VmsV2,
+}
+
+/// One loaded host and its configuration.
+#[derive(Debug)]
+pub struct Session {
+    opts: SessionOptions,
+    host: Host,
+    media: Option<MediaRef>,
+    captured: OnceCell<Captured>,
+    replayed: Option<Replay>,
+}
+
+impl Session {
+    /// Loads the host the options name and checks the boot media. The
+    /// configuration files are read on first use, once.
+    pub fn open(opts: &SessionOptions) -> Result<Session, SessionError> {
+        if let SourceSpec::Snapshot(file) = &opts.source {
+            if let Some(s) = Self::replay(opts, file)? {
+                return Ok(s);
+            }
+        }
+        let media = match &opts.boot_media {
+            Some(dir) => Some(media_ref(dir, opts.boot_style)?),
+            None => None,
+        };
+        let host = load::load_host(&LoadOptions {
+            source: opts.source.clone(),
+            root: opts.root.clone(),
+            cfgspace: opts.cfgspace.clone(),
+            detail: opts.detail,
+        })?;
+        Ok(Session {
+            opts: opts.clone(),
+            host,
+            media,
+            captured: OnceCell::new(),
+            replayed: None,
+        })
+    }
+
+    /// A version 2 snapshot replayed: its host and configuration, nothing
+    /// read from this machine (`--root` and `--boot-media` are ignored).
+    /// `None` for another format, which the host loader reads.
+    fn replay(opts: &SessionOptions, file: &Path) -> Result<Option<Session>, SessionError> {
+        let bytes = crate::snapshot::read_bounded(file)?;
+        let shown = file.display().to_string();
+        match crate::snapshot::format_of(&bytes) {
+            Some(f) if f == crate::snapshot::FORMAT_V2 => {}
+            Some(f) if f != pci_core::sources::SNAPSHOT_FORMAT => {
+                return Err(crate::snapshot::SnapshotError::Invalid {
+                    file: shown,
+                    message: format!(
+                        "unsupported snapshot format {f:?}; this pptctl reads {:?} and {:?}",
+                        pci_core::sources::SNAPSHOT_FORMAT,
+                        crate::snapshot::FORMAT_V2
+                    ),
+                }
+                .into())
+            }
+            // Version 1, or not a snapshot: the host loader says which.
+            _ => return Ok(None),
+        }
+        let snap = crate::snapshot::SnapshotV2::parse(&bytes, &shown)?;
+        let invalid = |message: String| crate::snapshot::SnapshotError::Invalid {
+            file: shown.clone(),
+            message,
+        };
+        let mut host = snap.to_host().map_err(invalid)?;
+        let captured = snap.to_captured().map_err(invalid)?;
+        if opts.cfgspace.is_some() {
+            // --cfgspace joins raw config space by address, as for any
+            // source.
+            load::join_cfgspace(&mut host, opts.cfgspace.as_deref())?;
+        }
+        let mut s = Self::from_parts(opts, host, captured);
+        s.replayed = Some(Replay {
+            host: snap.host,
+            vms: snap.vms,
+        });
+        Ok(Some(s))
+    }
+
+    /// A session over a host and configuration read elsewhere (a
+    /// snapshot): nothing is read from this machine.
+    pub fn from_parts(opts: &SessionOptions, host: Host, captured: Captured) -> Session {
+        let cell = OnceCell::new();
+        let media = captured.media.clone();
+        let _ = cell.set(captured);
+        Session {
+            opts: opts.clone(),
+            host,
+            media,
+            captured: cell,
+            replayed: None,
+        }
+    }
+
+    /// What the replayed snapshot recorded, when this session replays one.
+    pub fn replayed(&self) -> Option<&Replay> {
+        self.replayed.as_ref()
+    }
+
+    /// The version 2 snapshot of this session.
+    pub fn snapshot(&self) -> crate::snapshot::SnapshotV2 {
+        crate::snapshot::SnapshotV2::of(self)
+    }
+
+    /// The options the session was opened with.
+    pub fn options(&self) -> &SessionOptions {
+        &self.opts
+    }
+
+    /// The host.
+    pub fn host(&self) -> &Host {
+        &self.host
+    }
+
+    /// The host, taken out of the session.
+    pub fn into_host(self) -> Host {
+        self.host
+    }
+
+    /// What loading the host met (also in [`Host::warnings`]).
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.host.warnings
+    }
+
+    /// The `--root` directory.
+    pub fn root(&self) -> HostRoot {
+        HostRoot::new(&self.opts.root)
+    }
+
+    /// The captured configuration (read on first call).
+    pub fn captured(&self) -> &Captured {
+        self.captured.get_or_init(|| self.capture())
+    }
+
+    /// The captured configuration files (read on first call).
+    pub fn files(&self) -> &ConfigFiles {
+        &self.captured().files
+    }
+
+    fn capture(&self) -> Captured {
+        let root = self.root();
+        let mut files = ConfigFiles::capture_root(&root);
+        let mut media = self.media.clone();
+        let mut searched = Vec::new();
+        if media.is_none() && files.is_smartos() {
+            for place in nextboot::USUAL_MEDIA {
+                searched.push(place.to_string());
+                if let Ok(m) = media_ref(&root.path(place), None) {
+                    media = Some(m);
+                    break;
+                }
+            }
+        }
+        if let Some(m) = &media {
+            nextboot::capture(&mut files, Path::new(&m.shown), m.style);
+        }
+        let archive_notes = if media.is_none() && !files.is_smartos() {
+            archive::notes(&root, &files)
+        } else {
+            Vec::new()
+        };
+        Captured {
+            files,
+            media,
+            media_searched: searched,
+            archive_notes,
+        }
+    }
+
+    /// Whether the root is SmartOS (its `/etc/release` says so).
+    pub fn is_smartos(&self) -> bool {
+        self.files().is_smartos()
+    }
+
+    /// Gives an illumos device tree (devinfo snapshot, live kernel) the
+    /// host facts the files under `--root` tell; other sources carry their
+    /// own. Returns the diagnostics met.
+    pub fn add_illumos_facts(&mut self) -> Vec<Diagnostic> {
+        if !self.opts.source.is_illumos_tree() || self.replayed.is_some() {
+            return Vec::new();
+        }
+        let root = self.root();
+        pci_illumos::hostfacts::fill(&mut self.host, &root)
+    }
+
+    /// `ppt_matches` as libppt reads it on this host now.
+    pub fn matches(&self) -> Result<PptMatches, MatchesError> {
+        PptMatches::from_files(self.files())
+    }
+
+    /// The kernel binding files of the running boot (`/system/boot`
+    /// first, then `/etc`).
+    pub fn kernel_files(&self) -> Result<KernelFiles, BindingFileError> {
+        KernelFiles::from_files(self.files())
+    }
+
+    /// Where the next boot's configuration comes from.
+    pub fn next_boot_source(&self) -> NextBootSource {
+        let c = self.captured();
+        match &c.media {
+            Some(m) => NextBootSource::Media(m.clone()),
+            None if c.files.is_smartos() => NextBootSource::Unknown(format!(
+                "this root is SmartOS: /etc is a ramdisk and the next boot reads ppt_aliases from the boot media's modules, which were not given{}",
+                if c.media_searched.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " (none found at {} under the root)",
+                        c.media_searched.join(" or ")
+                    )
+                }
+            )),
+            None => NextBootSource::Root,
+        }
+    }
+
+    /// Why the next boot cannot be predicted, when it cannot.
+    pub fn next_boot_unknown(&self) -> Option<String> {
+        match self.next_boot_source() {
+            NextBootSource::Unknown(why) => Some(why),
+            _ => None,
+        }
+    }
+
+    /// The kernel binding files the next boot reads, or `None` when that
+    /// is not known ([`NextBootSource::Unknown`]).
+    pub fn next_kernel_files(&self) -> Result<Option<KernelFiles>, BindingFileError> {
+        let files = self.files();
+        match self.next_boot_source() {
+            NextBootSource::Media(m) => {
+                let modules = nextboot::modules(files, m.style);
+                KernelFiles::from_lookup(|p| nextboot::next_boot_file(files, &m, &modules, p))
+                    .map(Some)
+            }
+            NextBootSource::Root => KernelFiles::from_files(files).map(Some),
+            NextBootSource::Unknown(_) => Ok(None),
+        }
+    }
+
+    /// `ppt_matches` as libppt will read it after the next boot (the
+    /// running copy when the next boot is not known).
+    pub fn next_matches(&self) -> Result<PptMatches, MatchesError> {
+        let files = self.files();
+        let NextBootSource::Media(m) = self.next_boot_source() else {
+            return self.matches();
+        };
+        let modules = nextboot::modules(files, m.style);
+        let etc = pci_illumos::matches::MATCHES_ETC;
+        let found = nextboot::next_boot_file(files, &m, &modules, etc).map_err(|e| match e {
+            BindingFileError::Read { file, source } => MatchesError::Read { file, source },
+            BindingFileError::TooLarge { file, size, limit } => {
+                MatchesError::TooLarge { file, size, limit }
+            }
+        })?;
+        Ok(match found {
+            Some((shown, bytes)) => PptMatches::parse(bytes, &shown),
+            None => PptMatches::default(),
+        })
+    }
+
+    /// The kernel's binding of every node at the next boot. When the next
+    /// boot is not known, the running configuration's aliases are
+    /// reported and no prediction claims a driver.
+    pub fn binding(&self) -> Result<BindingReport, BindingFileError> {
+        let (files, known) = match self.next_kernel_files()? {
+            Some(f) => (f, true),
+            None => (self.kernel_files()?, false),
+        };
+        let mut report = binding::predict(&self.host, &files);
+        for p in &mut report.predictions {
+            if !known {
+                p.known = false;
+                p.after = None;
+                p.dev = None;
+            } else if self.is_smartos() {
+                // path_to_inst lives on the ramdisk: no instance number
+                // carries over to the next boot.
+                if let Some(d) = &mut p.dev {
+                    d.certain = false;
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// The viability report for the functions `selectors` name (every
+    /// endpoint when empty), with the pending configuration and `vms`.
+    pub fn check(
+        &self,
+        selectors: &[Selector],
+        vms: Vec<VmPlan>,
+    ) -> Result<CheckAnswer, SessionError> {
+        let selected = selector::resolve(&self.host, selectors)?
+            .iter()
+            .map(|f| f.address)
+            .collect();
+        let mut plan = Plan {
+            selected,
+            ..Default::default()
+        };
+        match self.next_boot_source() {
+            NextBootSource::Unknown(why) => {
+                plan.pending.notes.push(crate::viability::Reason::new(
+                    &crate::viability::rules::NEXT_BOOT_UNKNOWN,
+                    why,
+                ));
+            }
+            _ => {
+                let report = self.binding()?;
+                pending::next_boot(&self.host, &report, &mut plan);
+            }
+        }
+        for n in &self.captured().archive_notes {
+            plan.pending.notes.push(crate::viability::Reason::new(
+                &crate::viability::rules::ARCHIVE_STALE,
+                n.clone(),
+            ));
+        }
+        let matches = self.next_matches()?;
+        pending::matches_listed(&self.host, &matches, &mut plan);
+        plan.pending.vms = vms;
+        Ok(CheckAnswer {
+            report: viability::evaluate(&self.host, &plan),
+            diagnostics: matches.diagnostics,
+        })
+    }
+
+    /// What binds to ppt at the next boot, for the vmadm payload checks:
+    /// the paths the binding prediction sends to ppt and the file that
+    /// decides. When the next boot is not known, no path is promised and
+    /// the source says why.
+    pub fn pending_bindings(&self) -> Result<PendingBindings, SessionError> {
+        if let Some(why) = self.next_boot_unknown() {
+            return Ok(PendingBindings {
+                sources: vec![format!("nothing: {why}; give --boot-media DIR")],
+                ..Default::default()
+            });
+        }
+        let report = self.binding()?;
+        Ok(PendingBindings {
+            paths: report
+                .predictions
+                .iter()
+                .filter(|p| p.driver_after() == Some(binding::PPT))
+                .map(|p| p.path.clone())
+                .collect(),
+            ids: Vec::new(),
+            sources: report.ppt_aliases_file.into_iter().collect(),
+        })
+    }
+}
+
+/// Checks `dir` is boot media and finds its style.
+fn media_ref(dir: &Path, style: Option<BootStyle>) -> Result<MediaRef, BootMediaError> {
+    let layout = Layout::boot_media(dir, style)?;
+    Ok(MediaRef {
+        shown: dir.display().to_string(),
+        style: layout.style().unwrap_or(BootStyle::Grub),
+    })
+}

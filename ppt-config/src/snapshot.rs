@@ -1,0 +1,579 @@
+//! The host snapshot, format version 2 (`pptctl-snapshot/2`,
+//! docs/snapshot.md): the unit a fleet tool stores.
+//!
+//! Version 2 records, besides the PCI functions, everything that decides
+//! binding and candidacy: the configuration files captured by the session
+//! (the root's `/etc` and `/system/boot` copies and the boot media's
+//! configuration and module files), whether the root is SmartOS, the boot
+//! media, and the bhyve zones' `pci_devices`. Replaying it with
+//! `--from snapshot:FILE` answers `list`, `match`, `check` and `vm-json`
+//! exactly as the original `--root`/`--boot-media` invocation did, without
+//! reading this machine's files.
+//!
+//! The document is these types, not the serde form of the internal model:
+//! a change of the model changes the conversion, never the format. Version
+//! 1 (pci-core's `pptctl-snapshot/1`) is still read.
+
+mod base64;
+mod convert;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use pci_core::{Diagnostic, Host};
+use pci_illumos::files::{CapturedFile, ConfigFiles, FileState, Origin};
+use serde::{Deserialize, Serialize};
+
+use crate::boot_media::BootStyle;
+use crate::session::{Captured, MediaRef, Session};
+use crate::zones::{BhyveZone, Zones};
+
+/// The `format` value of version 2.
+pub const FORMAT_V2: &str = "pptctl-snapshot/2";
+
+/// Largest snapshot read (a host with thousands of functions with 4 KiB of
+/// config space each is a few tens of MiB).
+pub const SNAPSHOT_LIMIT: u64 = 256 << 20;
+
+/// Why a snapshot cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    /// The file cannot be read.
+    #[error("cannot read {file}: {source}")]
+    Io {
+        /// The file as given.
+        file: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The document is not a valid version 2 snapshot.
+    #[error("{file}: {message}")]
+    Invalid {
+        /// The file as given.
+        file: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// A version 2 snapshot document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotV2 {
+    /// Always [`FORMAT_V2`].
+    pub format: String,
+    /// Which host, when, and what it runs.
+    pub host: HostInfo,
+    /// The source the writer read (`devinfo:...`, `sysfs:/sys`), for people.
+    pub source: Option<String>,
+    /// The PCI functions, in address order.
+    pub functions: Vec<FunctionV2>,
+    /// devinfo nodes on the PCI paths that are not functions (root
+    /// complexes).
+    pub nexus: Vec<NodeV2>,
+    /// `/dev/ppt*` links, in glob order.
+    pub ppt_links: Vec<LinkV2>,
+    /// Host facts for the viability check.
+    pub facts: FactsV2,
+    /// The configuration files, in capture order.
+    pub config_files: Vec<FileV2>,
+    /// The boot media whose files are recorded, if any.
+    pub boot_media: Option<BootMediaV2>,
+    /// Host paths where boot media was looked for when none was given.
+    pub boot_media_searched: Vec<String>,
+    /// Why the boot archive of a persistent root may not carry
+    /// `/etc/ppt_aliases` (judged from file times when the snapshot was
+    /// taken).
+    pub boot_archive_notes: Vec<String>,
+    /// The bhyve zones and their pass-through devices.
+    pub vms: VmsV2,
+}
+
+/// Which host, when, and what it runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostInfo {
+    /// The host name (`/etc/nodename`, else `/etc/hostname`), when known.
+    pub name: Option<String>,
+    /// When the snapshot was taken, RFC 3339 UTC (`2018-10-26T13:11:00Z`).
+    pub time: String,
+    /// The operating system the data came from (`illumos`, `linux`).
+    pub os: Option<String>,
+    /// Whether the root is SmartOS (its `/etc/release` says so).
+    pub smartos: bool,
+}
+
+/// Identity of a function as its header gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdsV2 {
+    /// Vendor ID.
+    pub vendor: u16,
+    /// Device ID.
+    pub device: u16,
+    /// Subsystem vendor ID, when the header has one.
+    pub subsystem_vendor: Option<u16>,
+    /// Subsystem ID, when the header has one.
+    pub subsystem: Option<u16>,
+    /// Class code (24 bits).
+    pub class: u32,
+    /// Revision ID.
+    pub revision: u8,
+    /// Header type byte, when known.
+    pub header_type: Option<u8>,
+}
+
+/// A BAR as the operating system reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OsBarV2 {
+    /// Start address.
+    pub start: u64,
+    /// I/O space.
+    pub io: bool,
+    /// 64-bit memory BAR.
+    pub mem64: bool,
+    /// Prefetchable.
+    pub prefetchable: bool,
+}
+
+/// One PCI function.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionV2 {
+    /// `DDDD:BB:DD.F`.
+    pub address: String,
+    /// Identity.
+    pub ids: IdsV2,
+    /// Raw configuration space, lower-case hex.
+    pub config: String,
+    /// BAR sizes in bytes (six slots; `null` for none or unknown).
+    pub bar_sizes: Vec<Option<u64>>,
+    /// BARs as the OS reports them (six slots).
+    pub bar_os: Vec<Option<OsBarV2>>,
+    /// Expansion ROM size.
+    pub rom_size: Option<u64>,
+    /// The driver bound now.
+    pub driver: Option<String>,
+    /// Linux IOMMU group.
+    pub iommu_group: Option<u32>,
+    /// SR-IOV: the physical function of a VF.
+    pub physfn: Option<String>,
+    /// SR-IOV: the virtual functions of a PF.
+    pub virtfns: Vec<String>,
+    /// Linux `boot_vga`.
+    pub boot_vga: Option<bool>,
+    /// The illumos devinfo node.
+    pub illumos: Option<NodeV2>,
+}
+
+/// A devinfo property value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "value", rename_all = "snake_case")]
+pub enum PropV2 {
+    /// A boolean (present) property.
+    Boolean,
+    /// 32-bit integers.
+    Ints(Vec<i32>),
+    /// 64-bit integers.
+    Int64s(Vec<i64>),
+    /// Strings.
+    Strings(Vec<String>),
+    /// Bytes, lower-case hex.
+    Bytes(String),
+}
+
+/// An illumos devinfo node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeV2 {
+    /// devfs path (no `/devices`, no minor).
+    pub path: String,
+    /// `devinfo` (read from a device tree) or `predicted`.
+    pub path_source: Option<String>,
+    /// Node name.
+    pub node_name: String,
+    /// Unit address.
+    pub unit_address: Option<String>,
+    /// Driver bound.
+    pub driver: Option<String>,
+    /// Instance number.
+    pub instance: Option<i32>,
+    /// Binding name.
+    pub binding_name: Option<String>,
+    /// `compatible`, most specific first.
+    pub compatible: Vec<String>,
+    /// The parent's `device_type`.
+    pub parent_device_type: Option<String>,
+    /// `device_type`.
+    pub device_type: Option<String>,
+    /// Properties by name.
+    pub props: BTreeMap<String, PropV2>,
+    /// Minor node names.
+    pub minors: Vec<String>,
+}
+
+/// A `/dev/pptN` link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkV2 {
+    /// `/dev/pptN`.
+    pub dev: String,
+    /// The raw link target.
+    pub target: Option<String>,
+    /// The devfs path it resolves to.
+    pub path: Option<String>,
+}
+
+/// The host's IOMMU.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IommuV2 {
+    /// Present and enabled.
+    pub present: bool,
+    /// `vt-d`, `amd-vi`, ...
+    pub kind: Option<String>,
+    /// What was read to decide.
+    pub evidence: String,
+}
+
+/// Host facts for the viability check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct FactsV2 {
+    /// `intel`, `amd`, `other`.
+    pub cpu_vendor: Option<String>,
+    /// The IOMMU.
+    pub iommu: Option<IommuV2>,
+    /// devfs paths of the boot pool's devices.
+    pub boot_devices: Vec<String>,
+}
+
+/// One captured configuration file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileV2 {
+    /// `root` (a host path) or `boot-media` (a path on the boot volume).
+    pub origin: String,
+    /// The path within its origin.
+    pub path: String,
+    /// `present`, `absent`, `unreadable` or `too-large`.
+    pub state: String,
+    /// For a present file: `text` (UTF-8) or `base64`.
+    pub encoding: Option<String>,
+    /// For a present file: its content in `encoding`.
+    pub content: Option<String>,
+    /// For an unreadable file: the error as the system worded it.
+    pub error: Option<String>,
+    /// For a too-large file: its size in bytes.
+    pub size: Option<u64>,
+}
+
+/// The boot media whose files are recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BootMediaV2 {
+    /// The directory as given (or found), as messages name it.
+    pub dir: String,
+    /// `grub` or `loader`.
+    pub style: String,
+}
+
+/// The bhyve zones and their pass-through devices, or why not known.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VmsV2 {
+    /// `known` or `unknown`.
+    pub state: String,
+    /// Why unknown.
+    pub reason: Option<String>,
+    /// The zones, when known.
+    pub zones: Vec<BhyveZone>,
+}
+
+/// The current time, or `SOURCE_DATE_EPOCH` when set (reproducible
+/// snapshots), as RFC 3339 UTC.
+pub fn now_rfc3339() -> String {
+    let secs = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        });
+    rfc3339(secs)
+}
+
+/// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ` (proleptic Gregorian,
+/// H. Hinnant's days-to-civil algorithm).
+pub fn rfc3339(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+fn file_v2(f: &CapturedFile) -> FileV2 {
+    let mut out = FileV2 {
+        origin: f.origin.as_str().to_string(),
+        path: f.path.clone(),
+        state: String::new(),
+        encoding: None,
+        content: None,
+        error: None,
+        size: None,
+    };
+    match &f.state {
+        FileState::Present(b) => {
+            out.state = "present".into();
+            match std::str::from_utf8(b) {
+                Ok(t) => {
+                    out.encoding = Some("text".into());
+                    out.content = Some(t.to_string());
+                }
+                Err(_) => {
+                    out.encoding = Some("base64".into());
+                    out.content = Some(base64::encode(b));
+                }
+            }
+        }
+        FileState::Absent => out.state = "absent".into(),
+        FileState::Unreadable { message, .. } => {
+            out.state = "unreadable".into();
+            out.error = Some(message.clone());
+        }
+        FileState::TooLarge { size } => {
+            out.state = "too-large".into();
+            out.size = Some(*size);
+        }
+    }
+    out
+}
+
+fn captured_file(f: &FileV2) -> Result<CapturedFile, String> {
+    let origin = match f.origin.as_str() {
+        "root" => Origin::Root,
+        "boot-media" => Origin::BootMedia,
+        o => return Err(format!("config file {}: unknown origin {o:?}", f.path)),
+    };
+    let state = match f.state.as_str() {
+        "present" => {
+            let content = f.content.as_deref().unwrap_or("");
+            match f.encoding.as_deref() {
+                Some("text") | None => FileState::Present(content.as_bytes().to_vec()),
+                Some("base64") => FileState::Present(
+                    base64::decode(content)
+                        .ok_or_else(|| format!("config file {}: invalid base64", f.path))?,
+                ),
+                Some(e) => return Err(format!("config file {}: unknown encoding {e:?}", f.path)),
+            }
+        }
+        "absent" => FileState::Absent,
+        "unreadable" => FileState::Unreadable {
+            kind: std::io::ErrorKind::Other,
+            message: f.error.clone().unwrap_or_default(),
+        },
+        "too-large" => FileState::TooLarge {
+            size: f.size.unwrap_or(0),
+        },
+        s => return Err(format!("config file {}: unknown state {s:?}", f.path)),
+    };
+    Ok(CapturedFile {
+        origin,
+        path: f.path.clone(),
+        state,
+    })
+}
+
+fn host_name(files: &ConfigFiles, root: &Path) -> Option<String> {
+    let _ = files;
+    ["/etc/nodename", "/etc/hostname"].iter().find_map(|p| {
+        match pci_illumos::files::read_file(&root.join(p.trim_start_matches('/'))) {
+            FileState::Present(b) => String::from_utf8_lossy(&b)
+                .lines()
+                .next()
+                .map(|l| l.trim().to_string())
+                .filter(|l| !l.is_empty()),
+            _ => None,
+        }
+    })
+}
+
+impl SnapshotV2 {
+    /// The snapshot of a session: its host, its captured configuration and
+    /// the zones under its root. A session replaying a snapshot gives
+    /// back that snapshot's configuration and zones.
+    pub fn of(session: &Session) -> SnapshotV2 {
+        let host = session.host();
+        let captured = session.captured();
+        let replayed = session.replayed();
+        let (name, vms) = match replayed {
+            Some(r) => (r.host.name.clone(), r.vms.clone()),
+            None => {
+                let root = session.options().root.as_path();
+                let vms = match crate::zones::read(root) {
+                    Zones::Known(zones) => VmsV2 {
+                        state: "known".into(),
+                        reason: None,
+                        zones,
+                    },
+                    Zones::Unknown(reason) => VmsV2 {
+                        state: "unknown".into(),
+                        reason: Some(reason),
+                        zones: Vec::new(),
+                    },
+                };
+                (host_name(&captured.files, root), vms)
+            }
+        };
+        SnapshotV2 {
+            format: FORMAT_V2.to_string(),
+            host: HostInfo {
+                name,
+                time: now_rfc3339(),
+                os: host.facts.os.clone(),
+                smartos: captured.files.is_smartos(),
+            },
+            source: Some(session.options().source_label()),
+            functions: host.functions.iter().map(convert::function_v2).collect(),
+            nexus: host.nexus.iter().map(convert::node_v2).collect(),
+            ppt_links: host.ppt_links.iter().map(convert::link_v2).collect(),
+            facts: convert::facts_v2(&host.facts),
+            config_files: captured.files.files().iter().map(file_v2).collect(),
+            boot_media: captured.media.as_ref().map(|m| BootMediaV2 {
+                dir: m.shown.clone(),
+                style: m.style.to_string(),
+            }),
+            boot_media_searched: captured.media_searched.clone(),
+            boot_archive_notes: captured.archive_notes.clone(),
+            vms,
+        }
+    }
+
+    /// The JSON text (pretty, trailing newline).
+    pub fn to_json(&self) -> Result<String, serde_json::Error> {
+        let mut s = serde_json::to_string_pretty(self)?;
+        s.push('\n');
+        Ok(s)
+    }
+
+    /// Parses a version 2 document; `file` names it in messages.
+    pub fn parse(bytes: &[u8], file: &str) -> Result<SnapshotV2, SnapshotError> {
+        let invalid = |message: String| SnapshotError::Invalid {
+            file: file.to_string(),
+            message,
+        };
+        let snap: SnapshotV2 = serde_json::from_slice(bytes)
+            .map_err(|e| invalid(format!("not a {FORMAT_V2} snapshot: {e}")))?;
+        if snap.format != FORMAT_V2 {
+            return Err(invalid(format!(
+                "format {:?} is not {FORMAT_V2:?}",
+                snap.format
+            )));
+        }
+        Ok(snap)
+    }
+
+    /// The host the snapshot records.
+    pub fn to_host(&self) -> Result<Host, String> {
+        let mut host = Host {
+            functions: self
+                .functions
+                .iter()
+                .map(convert::function)
+                .collect::<Result<_, _>>()?,
+            nexus: self
+                .nexus
+                .iter()
+                .map(convert::node)
+                .collect::<Result<_, _>>()?,
+            ppt_links: self.ppt_links.iter().map(convert::link).collect(),
+            facts: convert::facts(&self.facts, self.host.os.clone())?,
+            warnings: Vec::<Diagnostic>::new(),
+        };
+        pci_core::sources::sort_functions(&mut host.functions);
+        Ok(host)
+    }
+
+    /// The configuration the snapshot records.
+    pub fn to_captured(&self) -> Result<Captured, String> {
+        let mut files = ConfigFiles::default();
+        for f in &self.config_files {
+            files.insert(captured_file(f)?);
+        }
+        let media = match &self.boot_media {
+            None => None,
+            Some(m) => Some(MediaRef {
+                shown: m.dir.clone(),
+                style: m.style.parse::<BootStyle>()?,
+            }),
+        };
+        Ok(Captured {
+            files,
+            media,
+            media_searched: self.boot_media_searched.clone(),
+            archive_notes: self.boot_archive_notes.clone(),
+        })
+    }
+}
+
+/// The `format` of a snapshot document, read first so a wrong document
+/// gets a clear message.
+pub fn format_of(bytes: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct FormatOnly {
+        format: Option<serde_json::Value>,
+    }
+    let f: FormatOnly = serde_json::from_slice(bytes).ok()?;
+    f.format.and_then(|v| v.as_str().map(str::to_string))
+}
+
+/// Reads at most [`SNAPSHOT_LIMIT`] bytes of `path`.
+pub fn read_bounded(path: &Path) -> Result<Vec<u8>, SnapshotError> {
+    use std::io::Read;
+    let shown = path.display().to_string();
+    let io = |source| SnapshotError::Io {
+        file: shown.clone(),
+        source,
+    };
+    let f = std::fs::File::open(path).map_err(io)?;
+    let mut bytes = Vec::new();
+    f.take(SNAPSHOT_LIMIT + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > SNAPSHOT_LIMIT {
+        return Err(SnapshotError::Invalid {
+            file: shown,
+            message: format!("larger than {SNAPSHOT_LIMIT} bytes; not a pptctl snapshot"),
+        });
+    }
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_540_555_860), "2018-10-26T12:11:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(-1), "1969-12-31T23:59:59Z");
+    }
+}
