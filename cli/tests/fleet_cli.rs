@@ -157,3 +157,82 @@ fn kill_9_during_ingest_leaves_every_snapshot_whole_or_absent() {
         assert!(f.verify().unwrap().is_empty());
     }
 }
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let t = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &t);
+        } else {
+            std::fs::copy(e.path(), &t).unwrap();
+        }
+    }
+}
+
+/// `pptctl` in `dir` with a fixed snapshot clock; stdout on success.
+fn pptctl_in(dir: &Path, args: &[&str]) -> String {
+    let out = pptctl()
+        .current_dir(dir)
+        .env("SOURCE_DATE_EPOCH", "1796000000")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn diff_expect_on_the_example_host() {
+    // Before: the example host before the reservation, with the
+    // reservation written to its boot media; after: the same host after
+    // the reboot (examples/levon-2018).
+    let tmp = tempfile::tempdir().unwrap();
+    let ex = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/levon-2018");
+    copy_dir(&ex, tmp.path());
+    let before_dir = tmp.path().join("before");
+    pptctl_in(
+        &before_dir,
+        &["--root", "root", "--from", "snapshot:host.json", "reserve", "--boot-media", "usbkey", "--matches", "10de:a65"],
+    );
+    let before = pptctl_in(
+        &before_dir,
+        &["--root", "root", "--from", "snapshot:host.json", "--boot-media", "usbkey", "snapshot"],
+    );
+    let after = pptctl_in(tmp.path(), &["--root", "root", "--from", "snapshot:host.json", "snapshot"]);
+    let b = tmp.path().join("before-v2.json");
+    let a = tmp.path().join("after-v2.json");
+    std::fs::write(&b, &before).unwrap();
+    std::fs::write(&a, &after).unwrap();
+    let (code, out, err) = run(&["diff", "--expect", b.to_str().unwrap(), a.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("2 of 2 predicted bindings held"), "{out}");
+    // One function missing from the after-state: exit 1, naming it.
+    let mut doc: serde_json::Value = serde_json::from_str(&after).unwrap();
+    doc["functions"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|f| f["address"] != "0000:01:00.1");
+    let m = tmp.path().join("after-missing.json");
+    std::fs::write(&m, serde_json::to_vec(&doc).unwrap()).unwrap();
+    let (code, out, _) = run(&["diff", "--expect", b.to_str().unwrap(), m.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("BROKEN 0000:01:00.1 10de:0be3: expected ppt, found missing"), "{out}");
+    // The reverse (before has no reservation on its media): nothing binds.
+    let (code, out, _) = run(&["diff", "--expect", a.to_str().unwrap(), b.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    // A format 1 snapshot predicts nothing: a usage error, not a pass.
+    let v1 = ex.join("host.json");
+    let (code, _, err) = run(&["diff", "--expect", v1.to_str().unwrap(), a.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    // Both ingest as format 2 with reservations known.
+    for db in databases("expect") {
+        let (code, out, err) = run(&["fleet", "--db", &db.spec, "ingest", b.to_str().unwrap(), a.to_str().unwrap()]);
+        assert_eq!(code, 0, "{out}{err}");
+        let (_, out, _) = run(&["fleet", "--db", &db.spec, "devices", "--json"]);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let gpu = v.as_array().unwrap().iter().find(|d| d["ids"] == "10de:0a65").unwrap();
+        assert_eq!((gpu["reserved"].as_i64(), gpu["ppt_now"].as_i64()), (Some(2), Some(1)), "{}", db.kind);
+    }
+}

@@ -1,21 +1,29 @@
 //! The one place that turns a snapshot document into the facts the fleet
 //! stores ([`SnapshotRecord`]): every per-function fact is asked of the
-//! libraries that own it (the viability check, `pci.ids` names, the
-//! `/dev/pptN` links), never recomputed here.
+//! libraries that own it (the viability check, the next-boot binding
+//! prediction, `pci.ids` names, the `/dev/pptN` links), never recomputed
+//! here.
 //!
-//! Reads `pptctl-snapshot/1` (docs/snapshot.md). Format 1 has no host
-//! name, time, configuration files or VMs, so: the name is the optional
-//! top-level `host.name` else the file's stem; the time is `host.time`
-//! (RFC 3339) else the file's modification time; reservations, next-boot
-//! predictions and VM use are stored as unknown.
+//! Format 2 (`pptctl-snapshot/2`, `ppt_config::snapshot::SnapshotV2`) is
+//! replayed through the library session (`ppt_config::session::Session`),
+//! so the check sees the captured configuration and VMs exactly as
+//! `pptctl check --from snapshot:FILE` does: the next boot's binding gives
+//! "reserved" and "ppt after the next boot", the zones' `pci_devices` give
+//! VM use. Format 1 (docs/snapshot.md) has none of that, so: the name is
+//! the optional top-level `host.name` else the file's stem; the time is
+//! `host.time` (RFC 3339) else the file's modification time; reservations,
+//! next-boot predictions and VM use are stored as unknown.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
 use pci_core::names::PciNames;
-use pci_core::sources::snapshot::parse_snapshot;
+use pci_core::sources::snapshot::{parse_snapshot, SNAPSHOT_FORMAT};
 use pci_core::Host;
-use ppt_config::viability::{self, Plan, Severity};
+use ppt_config::selector::{normalize_devfs_path, Selector};
+use ppt_config::session::{Session, SessionOptions};
+use ppt_config::snapshot::{format_of, SnapshotV2, FORMAT_V2};
+use ppt_config::viability::{self, Plan, Report, Severity};
 use serde::Deserialize;
 
 use crate::record::{FunctionRow, SnapshotRecord};
@@ -51,17 +59,31 @@ pub struct FileFacts<'a> {
 /// Derives the record of one snapshot document; `Err` is the reason it is
 /// refused (the caller names the file).
 pub fn derive(bytes: &[u8], file: &FileFacts<'_>) -> Result<SnapshotRecord, String> {
+    match format_of(bytes).as_deref() {
+        Some(FORMAT_V2) => derive_v2(bytes, file),
+        Some(f) if f != SNAPSHOT_FORMAT => Err(format!(
+            "unsupported snapshot format {f:?}; this pptctl reads {SNAPSHOT_FORMAT:?} and {FORMAT_V2:?}"
+        )),
+        _ => derive_v1(bytes, file),
+    }
+}
+
+/// The file's stem, the host name when the snapshot has none.
+fn stem_name(file: &FileFacts<'_>) -> Result<String, String> {
+    file.path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .ok_or_else(|| "no host name: the file has no name and no host.name".to_string())
+}
+
+fn derive_v1(bytes: &[u8], file: &FileFacts<'_>) -> Result<SnapshotRecord, String> {
     let shown = file.path.display().to_string();
     let host = parse_snapshot(bytes, &shown).map_err(|e| strip_name(&e.to_string(), &shown))?;
     let env: Envelope = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
     let id = env.host.unwrap_or_default();
     let name = match id.name {
         Some(n) => n,
-        None => file
-            .path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .ok_or_else(|| "no host name: the file has no name and no host.name".to_string())?,
+        None => stem_name(file)?,
     };
     check_host_name(&name)?;
     let (taken_at, time_source) = match id.time {
@@ -77,6 +99,7 @@ pub fn derive(bytes: &[u8], file: &FileFacts<'_>) -> Result<SnapshotRecord, Stri
         ),
     };
     check_unique_addresses(&host)?;
+    let report = viability::evaluate(&host, &all_selected(&host));
     Ok(SnapshotRecord {
         host: name,
         taken_at,
@@ -89,7 +112,87 @@ pub fn derive(bytes: &[u8], file: &FileFacts<'_>) -> Result<SnapshotRecord, Stri
         host_reason: None,
         functions: Vec::new(),
     }
-    .with_facts(&host))
+    .with_facts(&host, &report, &Pending::default()))
+}
+
+/// What the configuration and the VMs say per devfs path (format 2).
+#[derive(Default)]
+struct Pending {
+    /// Path → bound to ppt after the next boot; absent: unknown.
+    next_boot_ppt: HashMap<String, bool>,
+    /// Paths the VMs use; `None`: the VMs are not known.
+    vm_paths: Option<HashSet<String>>,
+}
+
+fn derive_v2(bytes: &[u8], file: &FileFacts<'_>) -> Result<SnapshotRecord, String> {
+    let shown = file.path.display().to_string();
+    let snap =
+        SnapshotV2::parse(bytes, &shown).map_err(|e| strip_name(&e.to_string(), &shown))?;
+    let name = match &snap.host.name {
+        Some(n) => n.clone(),
+        None => stem_name(file)?,
+    };
+    check_host_name(&name)?;
+    let taken_at = parse_rfc3339(&snap.host.time)
+        .ok_or_else(|| format!("host.time `{}` is not an RFC 3339 time", snap.host.time))?;
+    let host = snap.to_host()?;
+    check_unique_addresses(&host)?;
+    let captured = snap.to_captured()?;
+    let opts =
+        SessionOptions::new(&format!("snapshot:{shown}"), "/").map_err(|e| e.to_string())?;
+    let session = Session::from_parts(&opts, host, captured);
+    let selectors: Vec<Selector> = session
+        .host()
+        .functions
+        .iter()
+        .map(|f| Selector::Slot(f.address))
+        .collect();
+    let answer = session
+        .check(&selectors, Vec::new())
+        .map_err(|e| format!("the check cannot be answered: {e}"))?;
+    let mut pending = Pending::default();
+    if session.next_boot_unknown().is_none() {
+        let binding = session
+            .binding()
+            .map_err(|e| format!("the next boot cannot be predicted: {e}"))?;
+        for p in binding.predictions.iter().filter(|p| p.known) {
+            pending
+                .next_boot_ppt
+                .insert(p.path.clone(), p.driver_after() == Some("ppt"));
+        }
+    }
+    if snap.vms.state == "known" {
+        pending.vm_paths = Some(
+            snap.vms
+                .zones
+                .iter()
+                .flat_map(|z| z.pci_devices.iter())
+                .filter_map(|d| normalize_devfs_path(&d.path).ok())
+                .collect(),
+        );
+    }
+    Ok(SnapshotRecord {
+        host: name,
+        taken_at,
+        time_source: "snapshot",
+        format: FORMAT_V2.to_string(),
+        source: snap.source.clone(),
+        os: snap.host.os.clone(),
+        vms_known: pending.vm_paths.is_some(),
+        host_verdict: String::new(),
+        host_reason: None,
+        functions: Vec::new(),
+    }
+    .with_facts(session.host(), &answer.report, &pending))
+}
+
+/// Every function selected, bridges included, so a device's verdict covers
+/// all its functions.
+fn all_selected(host: &Host) -> Plan {
+    Plan {
+        selected: host.functions.iter().map(|f| f.address).collect(),
+        ..Default::default()
+    }
 }
 
 /// The record of a host already loaded (a live host, `pptctl report`),
@@ -107,7 +210,7 @@ pub fn from_host(host: &Host, name: String, taken_at: i64) -> SnapshotRecord {
         host_reason: None,
         functions: Vec::new(),
     }
-    .with_facts(host)
+    .with_facts(host, &viability::evaluate(host, &all_selected(host)), &Pending::default())
 }
 
 /// `parse_snapshot` names the file itself; the caller does too.
@@ -164,14 +267,7 @@ fn parent_of(host: &Host, f: &pci_core::Function) -> Option<String> {
 }
 
 impl SnapshotRecord {
-    fn with_facts(mut self, host: &Host) -> Self {
-        // Every function is asked about, bridges included, so a device's
-        // verdict covers all its functions.
-        let plan = Plan {
-            selected: host.functions.iter().map(|f| f.address).collect(),
-            ..Default::default()
-        };
-        let report = viability::evaluate(host, &plan);
+    fn with_facts(mut self, host: &Host, report: &Report, pending: &Pending) -> Self {
         self.host_verdict = report.host.verdict.as_str().to_string();
         self.host_reason = report
             .host
@@ -213,12 +309,21 @@ impl SnapshotRecord {
                 parent: parent_of(host, f),
                 driver,
                 ppt_dev,
-                reserved: None,
-                next_boot_ppt: None,
-                devfs_path,
+                // With format 2 both come from the one binding prediction of
+                // the configuration the next boot reads.
+                reserved: devfs_path
+                    .as_ref()
+                    .and_then(|p| pending.next_boot_ppt.get(p).copied()),
+                next_boot_ppt: devfs_path
+                    .as_ref()
+                    .and_then(|p| pending.next_boot_ppt.get(p).copied()),
+                devfs_path: devfs_path.clone(),
                 verdict,
                 fail_reason,
-                in_vm: None,
+                in_vm: pending
+                    .vm_paths
+                    .as_ref()
+                    .map(|vms| devfs_path.as_ref().is_some_and(|p| vms.contains(p))),
                 vendor_name: names.vendor(f.ids.vendor).map(str::to_string),
                 device_name: names.device(f.ids.vendor, f.ids.device).map(str::to_string),
                 address: slot,

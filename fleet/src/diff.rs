@@ -118,3 +118,52 @@ pub fn diff_functions(old: &[FunctionRow], new: &[FunctionRow]) -> Vec<Change> {
     }
     out
 }
+
+/// Whether one binding predicted before a reboot held after it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Expectation {
+    /// `DDDD:BB:DD.F` in the before-state.
+    pub address: String,
+    /// `vvvv:dddd`.
+    pub ids: String,
+    /// The driver predicted for after the next boot.
+    pub expected: String,
+    /// What the after-state shows (`-`: no driver, `missing`: no such function).
+    pub found: String,
+    /// Whether the prediction held.
+    pub held: bool,
+}
+
+/// Checks every next-boot prediction of `before` that the function goes
+/// to ppt against `after`: the function (same address, same IDs) must be
+/// there and bound to ppt. `None` when `before` predicts nothing (a
+/// format 1 snapshot, or no boot media recorded).
+pub fn expect(before: &[FunctionRow], after: &[FunctionRow]) -> Option<Vec<Expectation>> {
+    if before.iter().all(|f| f.next_boot_ppt.is_none()) {
+        return None;
+    }
+    let now: BTreeMap<&str, &FunctionRow> =
+        after.iter().map(|f| (f.address.as_str(), f)).collect();
+    Some(
+        before
+            .iter()
+            .filter(|f| f.next_boot_ppt == Some(true))
+            .map(|f| {
+                let found = match now.get(f.address.as_str()) {
+                    None => "missing".to_string(),
+                    Some(n) if (n.vendor, n.device) != (f.vendor, f.device) => {
+                        format!("another device ({})", ids(n))
+                    }
+                    Some(n) => opt(n.driver.as_deref()),
+                };
+                Expectation {
+                    address: f.address.clone(),
+                    ids: ids(f),
+                    expected: "ppt".to_string(),
+                    held: found == "ppt",
+                    found,
+                }
+            })
+            .collect(),
+    )
+}

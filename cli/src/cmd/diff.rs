@@ -1,6 +1,8 @@
 //! `pptctl diff OLD NEW`: what changed between two snapshots of one host,
-//! function by function (the `fleet` crate derives and compares; this
-//! renders).
+//! function by function; `pptctl diff --expect BEFORE AFTER`: did every
+//! binding to ppt that BEFORE predicted for the next boot hold in AFTER
+//! (exit 1 naming each that did not). The `fleet` crate derives and
+//! compares; this renders.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -23,6 +25,10 @@ pub struct DiffArgs {
     /// The newer snapshot.
     #[arg(value_name = "NEW")]
     pub new: PathBuf,
+    /// Verify the next-boot predictions of OLD (taken before a reboot,
+    /// with its boot media) against NEW (taken after it).
+    #[arg(long)]
+    pub expect: bool,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -43,6 +49,9 @@ fn load(path: &Path) -> Result<SnapshotRecord, CliError> {
 pub fn run(args: DiffArgs) -> Result<ExitCode, CliError> {
     let old = load(&args.old)?;
     let new = load(&args.new)?;
+    if args.expect {
+        return expect(&args, &old, &new);
+    }
     let changes = diff_functions(&old.functions, &new.functions);
     let text = if args.json {
         json(&changes)?
@@ -61,4 +70,43 @@ pub fn run(args: DiffArgs) -> Result<ExitCode, CliError> {
     };
     emit(&text)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--expect`: exit 0 when every predicted ppt binding held, 1 otherwise.
+fn expect(args: &DiffArgs, old: &SnapshotRecord, new: &SnapshotRecord) -> Result<ExitCode, CliError> {
+    let Some(list) = fleet::diff::expect(&old.functions, &new.functions) else {
+        return Err(CliError::input(format!(
+            "{}: records no next-boot prediction (a format 1 snapshot, or taken without the boot media): nothing to expect",
+            args.old.display()
+        )));
+    };
+    let text = if args.json {
+        json(&list)?
+    } else {
+        let mut s = String::new();
+        for e in &list {
+            s.push_str(&format!(
+                "{} {} {}: expected {}, found {}\n",
+                if e.held { "held  " } else { "BROKEN" },
+                e.address,
+                e.ids,
+                e.expected,
+                e.found
+            ));
+        }
+        let broken = list.iter().filter(|e| !e.held).count();
+        s.push_str(&format!(
+            "{} of {} predicted binding{} held\n",
+            list.len() - broken,
+            list.len(),
+            if list.len() == 1 { "" } else { "s" }
+        ));
+        s
+    };
+    emit(&text)?;
+    Ok(if list.iter().all(|e| e.held) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
