@@ -116,6 +116,17 @@ impl Dialect {
         }
     }
 
+    /// Refreshes the planner's statistics, so placement starts from the
+    /// hosts and seeks each latest snapshot by IDs (docs/fleet.md). SQLite
+    /// samples a bounded number of rows per index, so the cost does not
+    /// grow with the fleet.
+    pub fn analyze(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "PRAGMA analysis_limit = 1000; ANALYZE",
+            Dialect::Postgres => "ANALYZE",
+        }
+    }
+
     /// Suffix that locks the selected rows until commit (none in SQLite,
     /// whose write transaction already excludes other writers).
     pub fn for_update(self) -> &'static str {

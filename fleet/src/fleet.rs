@@ -140,6 +140,12 @@ impl Fleet {
         }
     }
 
+    /// Refreshes the query planner's statistics (after an ingest).
+    pub fn analyze(&mut self) -> Result<(), FleetError> {
+        let sql = self.db.dialect().analyze();
+        self.db.batch(sql)
+    }
+
     /// Whether a snapshot with this content hash is stored.
     pub fn has_snapshot(&mut self, sha256: &str) -> Result<bool, FleetError> {
         let rows = self

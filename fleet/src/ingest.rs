@@ -128,6 +128,9 @@ pub fn ingest_paths(
     for p in paths {
         walk(fleet, p, true, report, &mut sum)?;
     }
+    if sum.stored > 0 {
+        fleet.analyze()?;
+    }
     Ok(sum)
 }
 
