@@ -52,7 +52,11 @@ fn browse(bin: &Path, page: &Path, extra: &[&str]) -> (String, String) {
         .arg(format!("file://{}", page.display()))
         .output()
         .unwrap();
-    assert!(out.status.success(), "chromium failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     (
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -68,13 +72,30 @@ fn console(stderr: &str) -> Vec<&str> {
 fn the_fleet_report_renders_in_chromium_without_console_errors() {
     let Some(bin) = chromium() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let nv = Gpu { vendor: 0x10de, boot: false };
-    let bad = Gpu { vendor: 0x10de, boot: true };
-    let amd = Gpu { vendor: 0x1002, boot: false };
+    let nv = Gpu {
+        vendor: 0x10de,
+        boot: false,
+    };
+    let bad = Gpu {
+        vendor: 0x10de,
+        boot: true,
+    };
+    let amd = Gpu {
+        vendor: 0x1002,
+        boot: false,
+    };
     let snaps = dir.path().join("snaps");
     std::fs::create_dir(&snaps).unwrap();
-    write(&snaps, "a.json", &host("gpu-node-a", "2026-11-01T00:00:00Z", &[nv, nv, amd]));
-    write(&snaps, "b.json", &host("gpu-node-b", "2026-11-01T00:00:00Z", &[nv, bad]));
+    write(
+        &snaps,
+        "a.json",
+        &host("gpu-node-a", "2026-11-01T00:00:00Z", &[nv, nv, amd]),
+    );
+    write(
+        &snaps,
+        "b.json",
+        &host("gpu-node-b", "2026-11-01T00:00:00Z", &[nv, bad]),
+    );
     let mut noiommu = host("plain-node-c", "2026-11-01T00:00:00Z", &[nv]);
     noiommu["facts"]["iommu"]["present"] = serde_json::json!(false);
     write(&snaps, "c.json", &noiommu);
@@ -99,27 +120,54 @@ fn the_fleet_report_renders_in_chromium_without_console_errors() {
         .unwrap();
     assert!(st.success());
     let html = std::fs::read_to_string(&page).unwrap();
-    assert!(!html.contains("src=\"http") && !html.contains("href=\"http"), "the page must fetch nothing");
+    assert!(
+        !html.contains("src=\"http") && !html.contains("href=\"http"),
+        "the page must fetch nothing"
+    );
 
     let (dom, err) = browse(&bin, &page, &["--dump-dom"]);
-    assert!(dom.contains("data-ready=\"1\""), "the page's script did not run: {err}");
+    assert!(
+        dom.contains("data-ready=\"1\""),
+        "the page's script did not run: {err}"
+    );
     for h in ["gpu-node-a", "gpu-node-b", "plain-node-c"] {
-        assert!(dom.contains(&format!("id=\"host-{h}\"")), "{h} has no section");
+        assert!(
+            dom.contains(&format!("id=\"host-{h}\"")),
+            "{h} has no section"
+        );
     }
-    assert_eq!(dom.matches("<svg").count(), 3, "one topology picture per host");
+    assert_eq!(
+        dom.matches("<svg").count(),
+        3,
+        "one topology picture per host"
+    );
     assert!(dom.contains("10de:0a65") && dom.contains("1002:0a65"));
     assert!(dom.contains("no-iommu"), "the failing host says why");
-    assert!(console(&err).is_empty(), "console messages: {:?}", console(&err));
+    assert!(
+        console(&err).is_empty(),
+        "console messages: {:?}",
+        console(&err)
+    );
 
     let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fleet-report.png");
     let _ = std::fs::remove_file(&shot);
     let (_, err) = browse(
         &bin,
         &page,
-        &["--window-size=1300,1100", &format!("--screenshot={}", shot.display())],
+        &[
+            "--window-size=1300,1100",
+            &format!("--screenshot={}", shot.display()),
+        ],
     );
-    assert!(console(&err).is_empty(), "console messages: {:?}", console(&err));
-    assert!(std::fs::metadata(&shot).unwrap().len() > 10_000, "screenshot missing");
+    assert!(
+        console(&err).is_empty(),
+        "console messages: {:?}",
+        console(&err)
+    );
+    assert!(
+        std::fs::metadata(&shot).unwrap().len() > 10_000,
+        "screenshot missing"
+    );
 }
 
 #[test]
@@ -128,7 +176,14 @@ fn a_console_error_is_caught() {
     let Some(bin) = chromium() else { return };
     let dir = tempfile::tempdir().unwrap();
     let page = dir.path().join("broken.html");
-    std::fs::write(&page, "<!DOCTYPE html><html><body><script>notDefined();</script></body></html>").unwrap();
+    std::fs::write(
+        &page,
+        "<!DOCTYPE html><html><body><script>notDefined();</script></body></html>",
+    )
+    .unwrap();
     let (_, err) = browse(&bin, &page, &["--dump-dom"]);
-    assert!(!console(&err).is_empty(), "a script error went unnoticed: {err}");
+    assert!(
+        !console(&err).is_empty(),
+        "a script error went unnoticed: {err}"
+    );
 }

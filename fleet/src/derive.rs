@@ -88,8 +88,7 @@ fn derive_v1(bytes: &[u8], file: &FileFacts<'_>) -> Result<SnapshotRecord, Strin
     check_host_name(&name)?;
     let (taken_at, time_source) = match id.time {
         Some(t) => (
-            parse_rfc3339(&t)
-                .ok_or_else(|| format!("host.time `{t}` is not an RFC 3339 time"))?,
+            parse_rfc3339(&t).ok_or_else(|| format!("host.time `{t}` is not an RFC 3339 time"))?,
             "snapshot",
         ),
         None => (
@@ -126,8 +125,7 @@ struct Pending {
 
 fn derive_v2(bytes: &[u8], file: &FileFacts<'_>) -> Result<SnapshotRecord, String> {
     let shown = file.path.display().to_string();
-    let snap =
-        SnapshotV2::parse(bytes, &shown).map_err(|e| strip_name(&e.to_string(), &shown))?;
+    let snap = SnapshotV2::parse(bytes, &shown).map_err(|e| strip_name(&e.to_string(), &shown))?;
     let name = match &snap.host.name {
         Some(n) => n.clone(),
         None => stem_name(file)?,
@@ -138,8 +136,7 @@ fn derive_v2(bytes: &[u8], file: &FileFacts<'_>) -> Result<SnapshotRecord, Strin
     let host = snap.to_host()?;
     check_unique_addresses(&host)?;
     let captured = snap.to_captured()?;
-    let opts =
-        SessionOptions::new(&format!("snapshot:{shown}"), "/").map_err(|e| e.to_string())?;
+    let opts = SessionOptions::new(&format!("snapshot:{shown}"), "/").map_err(|e| e.to_string())?;
     let session = Session::from_parts(&opts, host, captured);
     let selectors: Vec<Selector> = session
         .host()
@@ -210,7 +207,11 @@ pub fn from_host(host: &Host, name: String, taken_at: i64) -> SnapshotRecord {
         host_reason: None,
         functions: Vec::new(),
     }
-    .with_facts(host, &viability::evaluate(host, &all_selected(host)), &Pending::default())
+    .with_facts(
+        host,
+        &viability::evaluate(host, &all_selected(host)),
+        &Pending::default(),
+    )
 }
 
 /// `parse_snapshot` names the file itself; the caller does too.
@@ -297,7 +298,10 @@ impl SnapshotRecord {
                 .driver
                 .clone()
                 .or_else(|| f.illumos.as_ref().and_then(|n| n.driver.clone()));
-            let device_key = slot.rsplit_once('.').map_or(slot.as_str(), |(d, _)| d).to_string();
+            let device_key = slot
+                .rsplit_once('.')
+                .map_or(slot.as_str(), |(d, _)| d)
+                .to_string();
             self.functions.push(FunctionRow {
                 device_key,
                 vendor: f.ids.vendor,

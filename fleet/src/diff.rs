@@ -142,8 +142,7 @@ pub fn expect(before: &[FunctionRow], after: &[FunctionRow]) -> Option<Vec<Expec
     if before.iter().all(|f| f.next_boot_ppt.is_none()) {
         return None;
     }
-    let now: BTreeMap<&str, &FunctionRow> =
-        after.iter().map(|f| (f.address.as_str(), f)).collect();
+    let now: BTreeMap<&str, &FunctionRow> = after.iter().map(|f| (f.address.as_str(), f)).collect();
     Some(
         before
             .iter()

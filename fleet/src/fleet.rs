@@ -246,7 +246,11 @@ impl Fleet {
     /// Hosts whose latest snapshot has at least `count` devices matching
     /// `sel` that pass the check and no recorded VM uses; most devices
     /// first, then by name.
-    pub fn hosts(&mut self, sel: &DeviceSelector, count: i64) -> Result<Vec<HostMatch>, FleetError> {
+    pub fn hosts(
+        &mut self,
+        sel: &DeviceSelector,
+        count: i64,
+    ) -> Result<Vec<HostMatch>, FleetError> {
         let (cond, mut params) = sel.sql();
         let keys = self.db.dialect().concat_distinct("u.device_key");
         let sql = format!(
@@ -336,7 +340,11 @@ impl Fleet {
                 "{n} matching device{} pass{}: {}",
                 if n == 1 { "" } else { "s" },
                 if n == 1 { "es" } else { "" },
-                usable.iter().map(|d| d.device.as_str()).collect::<Vec<_>>().join(", ")
+                usable
+                    .iter()
+                    .map(|d| d.device.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         } else if devices.is_empty() {
             format!("no device matches {}", sel.text())

@@ -144,7 +144,10 @@ impl Backend for PgBackend {
                             .map(i64::from),
                     )
                 } else if *t == Type::TEXT || *t == Type::VARCHAR {
-                    Value::Text(row.try_get::<_, Option<String>>(i).map_err(|e| self.err(e))?)
+                    Value::Text(
+                        row.try_get::<_, Option<String>>(i)
+                            .map_err(|e| self.err(e))?,
+                    )
                 } else {
                     return Err(FleetError::db(
                         &self.name,

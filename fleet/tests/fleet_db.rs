@@ -45,11 +45,7 @@ fn generate(hosts: usize, seed: u64) -> Generated {
             latest.insert(name.clone(), p);
         }
     }
-    Generated {
-        dir,
-        latest,
-        files,
-    }
+    Generated { dir, latest, files }
 }
 
 /// Placement computed without the fleet crate: parse each host's latest
@@ -100,7 +96,16 @@ fn placement_equals_an_independent_computation() {
         assert_eq!(sum.refused, 0);
         assert!(f.verify().unwrap().is_empty(), "{}", db.kind);
         let mut checked = 0;
-        for sel in ["10de:", "10de:0a65", "1002:", "::0300", "::03", "::0403", ":", "8086:"] {
+        for sel in [
+            "10de:",
+            "10de:0a65",
+            "1002:",
+            "::0300",
+            "::03",
+            "::0403",
+            ":",
+            "8086:",
+        ] {
             let truth = independent(&g.latest, sel);
             let parsed = DeviceSelector::parse(sel).unwrap();
             for count in 1..=4 {
@@ -119,13 +124,24 @@ fn placement_equals_an_independent_computation() {
                 checked += want.len();
                 for (h, n) in &truth {
                     let e = f.explain(h, &parsed, count).unwrap();
-                    assert_eq!(e.qualifies, *n >= count as usize, "{} {h} {sel} x{count}: {}", db.kind, e.why);
+                    assert_eq!(
+                        e.qualifies,
+                        *n >= count as usize,
+                        "{} {h} {sel} x{count}: {}",
+                        db.kind,
+                        e.why
+                    );
                 }
             }
         }
-        assert!(checked > 20, "the generated fleet must give non-trivial answers");
+        assert!(
+            checked > 20,
+            "the generated fleet must give non-trivial answers"
+        );
         // Ranked: most passable devices first.
-        let ranked = f.hosts(&DeviceSelector::parse("10de:").unwrap(), 1).unwrap();
+        let ranked = f
+            .hosts(&DeviceSelector::parse("10de:").unwrap(), 1)
+            .unwrap();
         assert!(ranked.windows(2).all(|w| w[0].passable >= w[1].passable));
     }
 }
@@ -141,30 +157,61 @@ fn reingest_is_a_no_op_and_history_is_kept() {
         vendor: 0x10de,
         boot: false,
     };
-    let a = write(dir.path(), "a1.json", &host("a", "2026-11-01T00:00:00Z", &[nv]));
-    let b = write(dir.path(), "a2.json", &host("a", "2026-11-03T00:00:00Z", &[nv, nv]));
+    let a = write(
+        dir.path(),
+        "a1.json",
+        &host("a", "2026-11-01T00:00:00Z", &[nv]),
+    );
+    let b = write(
+        dir.path(),
+        "a2.json",
+        &host("a", "2026-11-03T00:00:00Z", &[nv, nv]),
+    );
     // Ingested out of time order: the newest by time is still "latest".
-    let c = write(dir.path(), "a0.json", &host("a", "2026-10-01T00:00:00Z", &[]));
+    let c = write(
+        dir.path(),
+        "a0.json",
+        &host("a", "2026-10-01T00:00:00Z", &[]),
+    );
     for db in databases("reingest") {
         let mut f = Fleet::open(&db.spec).unwrap();
         for p in [&a, &b, &c] {
-            assert!(matches!(ingest_file(&mut f, p).unwrap(), FileOutcome::Stored { .. }));
+            assert!(matches!(
+                ingest_file(&mut f, p).unwrap(),
+                FileOutcome::Stored { .. }
+            ));
         }
         let before = counts(&mut f);
         for p in [&a, &b, &c] {
-            assert!(matches!(ingest_file(&mut f, p).unwrap(), FileOutcome::Unchanged), "{}", db.kind);
+            assert!(
+                matches!(ingest_file(&mut f, p).unwrap(), FileOutcome::Unchanged),
+                "{}",
+                db.kind
+            );
         }
         assert_eq!(counts(&mut f), before);
         let h = f.history("a").unwrap();
         let times: Vec<&str> = h.iter().map(|e| e.time.as_str()).collect();
-        assert_eq!(times, ["2026-10-01T00:00:00Z", "2026-11-01T00:00:00Z", "2026-11-03T00:00:00Z"]);
-        let hosts = f.hosts(&DeviceSelector::parse("10de:").unwrap(), 2).unwrap();
+        assert_eq!(
+            times,
+            [
+                "2026-10-01T00:00:00Z",
+                "2026-11-01T00:00:00Z",
+                "2026-11-03T00:00:00Z"
+            ]
+        );
+        let hosts = f
+            .hosts(&DeviceSelector::parse("10de:").unwrap(), 2)
+            .unwrap();
         assert_eq!(hosts.len(), 1, "{}", db.kind);
         assert_eq!(hosts[0].snapshot_time, "2026-11-03T00:00:00Z");
         let rows = f.snapshot_functions(h[2].id).unwrap();
         assert_eq!(rows.len(), 1 + 3 * 2);
         assert!(f.verify().unwrap().is_empty());
-        assert!(matches!(f.history("nope"), Err(fleet::FleetError::NoHost(_))));
+        assert!(matches!(
+            f.history("nope"),
+            Err(fleet::FleetError::NoHost(_))
+        ));
     }
 }
 
@@ -191,26 +238,38 @@ fn hostile(dir: &Path) -> Vec<PathBuf> {
     }
     put(
         "wrong-version.json",
-        text.replace("pptctl-snapshot/1", "pptctl-snapshot/7").into_bytes(),
+        text.replace("pptctl-snapshot/1", "pptctl-snapshot/7")
+            .into_bytes(),
     );
-    put("no-format.json", text.replace("\"format\"", "\"formaat\"").into_bytes());
+    put(
+        "no-format.json",
+        text.replace("\"format\"", "\"formaat\"").into_bytes(),
+    );
     put(
         "bad-address.json",
-        text.replacen("\"0000:01:00.0\"", "\"0000:01:00.9\"", 1).into_bytes(),
+        text.replacen("\"0000:01:00.0\"", "\"0000:01:00.9\"", 1)
+            .into_bytes(),
     );
     put(
         "duplicate-function.json",
-        text.replacen("\"0000:01:00.1\"", "\"0000:01:00.0\"", 1).into_bytes(),
+        text.replacen("\"0000:01:00.1\"", "\"0000:01:00.0\"", 1)
+            .into_bytes(),
     );
     put(
         "bad-time.json",
-        text.replace("2026-11-01T00:00:00Z", "yesterday").into_bytes(),
+        text.replace("2026-11-01T00:00:00Z", "yesterday")
+            .into_bytes(),
     );
     put(
         "bad-hex.json",
-        text.replacen("\"config\": \"86", "\"config\": \"zz", 1).into_bytes(),
+        text.replacen("\"config\": \"86", "\"config\": \"zz", 1)
+            .into_bytes(),
     );
-    put("empty-name.json", text.replace("\"name\": \"bad\"", "\"name\": \"\"").into_bytes());
+    put(
+        "empty-name.json",
+        text.replace("\"name\": \"bad\"", "\"name\": \"\"")
+            .into_bytes(),
+    );
     put("binary.json", vec![0xff, 0xfe, 0x00, 0x01]);
     // Byte mutations at spread positions: each is refused, or (when the
     // flip lands in a free-text value) stored whole; never half.
@@ -239,7 +298,10 @@ fn hostile_files_are_refused_by_name_and_change_nothing() {
     );
     for db in databases("hostile") {
         let mut f = Fleet::open(&db.spec).unwrap();
-        assert!(matches!(ingest_file(&mut f, &ok).unwrap(), FileOutcome::Stored { .. }));
+        assert!(matches!(
+            ingest_file(&mut f, &ok).unwrap(),
+            FileOutcome::Stored { .. }
+        ));
         let mut refused = 0;
         for p in &files {
             let before = counts(&mut f);
@@ -251,7 +313,11 @@ fn hostile_files_are_refused_by_name_and_change_nothing() {
                     assert_eq!(counts(&mut f), before, "{} {}", db.kind, p.display());
                 }
                 FileOutcome::Stored { .. } => {
-                    assert!(p.display().to_string().contains("mutated"), "{} stored", p.display());
+                    assert!(
+                        p.display().to_string().contains("mutated"),
+                        "{} stored",
+                        p.display()
+                    );
                 }
                 FileOutcome::Unchanged => panic!("{} unchanged", p.display()),
             }
@@ -259,7 +325,11 @@ fn hostile_files_are_refused_by_name_and_change_nothing() {
         }
         assert!(refused >= 13, "{refused}");
         // A directory with bad and good files: the good ones are stored.
-        let other = write(dir.path(), "ok2.json", &host("fine2", "2026-11-01T00:00:00Z", &[]));
+        let other = write(
+            dir.path(),
+            "ok2.json",
+            &host("fine2", "2026-11-01T00:00:00Z", &[]),
+        );
         let mut named = Vec::new();
         let sum = ingest_paths(&mut f, &[dir.path().to_path_buf()], &mut |p, o| {
             if let FileOutcome::Refused(_) = o {
@@ -290,10 +360,18 @@ fn concurrent_ingests_stay_consistent() {
             .collect();
         let sums: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
         let stored: usize = sums.iter().map(|s| s.stored).sum();
-        assert_eq!(stored, g.files, "{}: each file stored exactly once", db.kind);
+        assert_eq!(
+            stored, g.files,
+            "{}: each file stored exactly once",
+            db.kind
+        );
         let mut f = Fleet::open(&db.spec).unwrap();
         assert!(f.verify().unwrap().is_empty(), "{}", db.kind);
-        let snaps = counts(&mut f).into_iter().find(|(t, _)| t == "snapshots").unwrap().1;
+        let snaps = counts(&mut f)
+            .into_iter()
+            .find(|(t, _)| t == "snapshots")
+            .unwrap()
+            .1;
         assert_eq!(snaps as usize, g.files);
     }
 }
@@ -328,6 +406,9 @@ fn a_version_1_database_upgrades_in_place_with_nothing_lost() {
         assert_eq!(got, want);
         // Reopening is idempotent.
         drop(f);
-        assert_eq!(Fleet::open(&db.spec).unwrap().version(), fleet::schema::LATEST);
+        assert_eq!(
+            Fleet::open(&db.spec).unwrap().version(),
+            fleet::schema::LATEST
+        );
     }
 }

@@ -58,7 +58,10 @@ pub fn run(args: DiffArgs) -> Result<ExitCode, CliError> {
     } else {
         let mut s = String::new();
         if old.host != new.host {
-            s.push_str(&format!("note: host names differ: {} / {}\n", old.host, new.host));
+            s.push_str(&format!(
+                "note: host names differ: {} / {}\n",
+                old.host, new.host
+            ));
         }
         for c in &changes {
             s.push_str(&format!("{c}\n"));
@@ -73,7 +76,11 @@ pub fn run(args: DiffArgs) -> Result<ExitCode, CliError> {
 }
 
 /// `--expect`: exit 0 when every predicted ppt binding held, 1 otherwise.
-fn expect(args: &DiffArgs, old: &SnapshotRecord, new: &SnapshotRecord) -> Result<ExitCode, CliError> {
+fn expect(
+    args: &DiffArgs,
+    old: &SnapshotRecord,
+    new: &SnapshotRecord,
+) -> Result<ExitCode, CliError> {
     let Some(list) = fleet::diff::expect(&old.functions, &new.functions) else {
         return Err(CliError::input(format!(
             "{}: records no next-boot prediction (a format 1 snapshot, or taken without the boot media): nothing to expect",

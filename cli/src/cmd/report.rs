@@ -72,7 +72,8 @@ pub fn write_page(path: &Path, text: &str) -> Result<(), CliError> {
         name.to_string_lossy(),
         std::process::id()
     ));
-    let fail = |e: std::io::Error| CliError::failed(format!("cannot write {}: {e}", path.display()));
+    let fail =
+        |e: std::io::Error| CliError::failed(format!("cannot write {}: {e}", path.display()));
     std::fs::write(&tmp, text).map_err(fail)?;
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
@@ -104,9 +105,11 @@ fn passable_devices(h: &HostView) -> BTreeMap<String, String> {
     }
     let mut dev: BTreeMap<&str, (bool, String, bool)> = BTreeMap::new();
     for f in &h.functions {
-        let e = dev
-            .entry(f.device_key.as_str())
-            .or_insert((true, format!("{:04x}:{:04x}", f.vendor, f.device), f.bridge));
+        let e = dev.entry(f.device_key.as_str()).or_insert((
+            true,
+            format!("{:04x}:{:04x}", f.vendor, f.device),
+            f.bridge,
+        ));
         e.0 &= f.verdict != "fail" && f.in_vm != Some(true);
         e.2 |= f.bridge;
     }
@@ -170,8 +173,11 @@ fn fill(verdict: &str, bridge: bool) -> (&'static str, &'static str) {
 /// The host's topology as an SVG tree: one row per node, children
 /// indented under their bridge, root complexes (domain and root bus) on top.
 fn topology_svg(h: &HostView) -> String {
-    let by_addr: HashMap<&str, &FunctionRow> =
-        h.functions.iter().map(|f| (f.address.as_str(), f)).collect();
+    let by_addr: HashMap<&str, &FunctionRow> = h
+        .functions
+        .iter()
+        .map(|f| (f.address.as_str(), f))
+        .collect();
     let mut children: BTreeMap<Option<&str>, Vec<&FunctionRow>> = BTreeMap::new();
     for f in &h.functions {
         let p = f.parent.as_deref().filter(|p| by_addr.contains_key(p));
@@ -180,7 +186,11 @@ fn topology_svg(h: &HostView) -> String {
     // Root complexes: the root-bus functions grouped by domain:bus.
     let mut roots: BTreeMap<String, Vec<&FunctionRow>> = BTreeMap::new();
     for f in children.get(&None).cloned().unwrap_or_default() {
-        let rc = f.address.rsplit_once(':').map_or("", |(d, _)| d).to_string();
+        let rc = f
+            .address
+            .rsplit_once(':')
+            .map_or("", |(d, _)| d)
+            .to_string();
         roots.entry(rc).or_default().push(f);
     }
     struct Row {
@@ -211,7 +221,10 @@ fn topology_svg(h: &HostView) -> String {
         if name.chars().count() > 38 {
             name = name.chars().take(37).collect::<String>() + "…";
         }
-        let mut title = format!("{} {:04x}:{:04x} {}", f.address, f.vendor, f.device, f.verdict);
+        let mut title = format!(
+            "{} {:04x}:{:04x} {}",
+            f.address, f.vendor, f.device, f.verdict
+        );
         if let Some(r) = &f.fail_reason {
             title.push_str(&format!(" — {r}"));
         }
@@ -285,7 +298,11 @@ fn topology_svg(h: &HostView) -> String {
     for (i, r) in rows.iter().enumerate() {
         let x = 10 + r.depth * indent;
         let y = i * row_h + 6;
-        let text_fill = if r.fill == "#24292f" { "#fff" } else { "#1f2328" };
+        let text_fill = if r.fill == "#24292f" {
+            "#fff"
+        } else {
+            "#1f2328"
+        };
         let dash = if r.reserved {
             " stroke-dasharray=\"5 3\" stroke-width=\"2\""
         } else {
@@ -422,6 +439,6 @@ pub fn render(title: &str, hosts: &[HostView]) -> String {
         s.push_str(&topology_svg(h));
         s.push_str("</section>");
     }
-    let _ = write!(s, "<script>{JS}</script></body></html>\n");
+    let _ = writeln!(s, "<script>{JS}</script></body></html>");
     s
 }

@@ -127,7 +127,13 @@ pub fn host(name: &str, time: &str, gpus: &[Gpu]) -> Value {
         out.push(r);
         for g in [g0, g1] {
             let mut x = g.clone();
-            let func = g["address"].as_str().unwrap().rsplit('.').next().unwrap().to_string();
+            let func = g["address"]
+                .as_str()
+                .unwrap()
+                .rsplit('.')
+                .next()
+                .unwrap()
+                .to_string();
             x["address"] = json!(format!("0000:{k:02x}:00.{func}"));
             let path = g["illumos"]["path"]
                 .as_str()

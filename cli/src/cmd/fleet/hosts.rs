@@ -42,7 +42,11 @@ pub fn run(db: &mut Fleet, args: &HostsArgs) -> Result<ExitCode, CliError> {
             let mut s = format!(
                 "{}: {} ({} x {}): {}\n",
                 e.host,
-                if e.qualifies { "qualifies" } else { "does not qualify" },
+                if e.qualifies {
+                    "qualifies"
+                } else {
+                    "does not qualify"
+                },
                 e.count,
                 sel.text(),
                 e.why
@@ -80,7 +84,11 @@ pub fn run(db: &mut Fleet, args: &HostsArgs) -> Result<ExitCode, CliError> {
                 h.host,
                 h.passable,
                 h.devices.join(","),
-                if h.vms_known { "" } else { "\t(VM use unknown)" }
+                if h.vms_known {
+                    ""
+                } else {
+                    "\t(VM use unknown)"
+                }
             ));
         }
         s
