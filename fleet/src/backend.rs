@@ -123,7 +123,8 @@ impl Dialect {
     pub fn analyze(self) -> &'static str {
         match self {
             Dialect::Sqlite => "PRAGMA analysis_limit = 1000; ANALYZE",
-            Dialect::Postgres => "ANALYZE",
+            // VACUUM also sets the visibility map that index-only scans need.
+            Dialect::Postgres => "VACUUM (ANALYZE)",
         }
     }
 
