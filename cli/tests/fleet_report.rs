@@ -187,3 +187,27 @@ fn a_console_error_is_caught() {
         "a script error went unnoticed: {err}"
     );
 }
+
+#[test]
+fn the_one_host_report_is_written_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("host.html");
+    let ex = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/levon-2018/host.json");
+    let st = Command::cargo_bin("pptctl")
+        .unwrap()
+        .arg("--from")
+        .arg(format!("snapshot:{}", ex.display()))
+        .args(["report", "--html"])
+        .arg(&page)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.ends_with("</html>\n"));
+    for f in ["01:00.0 10de:0a65", "01:00.1 10de:0be3", "ppt0", "ppt1"] {
+        assert!(html.contains(f), "{f} missing");
+    }
+    assert_eq!(html.matches("<svg").count(), 1);
+    // Nothing but the page is left in the directory (no temporary file).
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
