@@ -237,3 +237,36 @@ fn update_archive_runs_bootadm_on_the_root() {
     );
     assert!(root.join("etc/ppt_aliases").is_file());
 }
+
+#[test]
+fn loader_media_reads_back_what_reserve_wrote() {
+    let (_t, host, root, usbkey) = before();
+    // The same key, booted by the illumos loader instead of GRUB.
+    std::fs::remove_dir_all(usbkey.join("boot/grub")).unwrap();
+    std::fs::write(
+        usbkey.join("boot/loader.conf"),
+        "console=\"text\"\nos_console=\"text\"\n",
+    )
+    .unwrap();
+    let usb = usbkey.to_str().unwrap();
+    let (code, _, err) = run(&host, &root, &["reserve", GPU, "--boot-media", usb, "-y"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(usbkey.join("boot/bootfs/etc/ppt_aliases").is_file());
+    let (_, out, err) = run(&host, &root, &["check", "--boot-media", usb, "--json"]);
+    let j: Value = serde_json::from_str(&out).unwrap();
+    for (slot, line) in [(GPU, 1), (HDA, 2)] {
+        let n = next_boot(&j, slot);
+        assert_eq!(n["driver"], "ppt", "{slot}: {out}{err}");
+        assert_eq!(
+            n["by"],
+            format!("{usb}/boot/bootfs/etc/ppt_aliases:{line}"),
+            "{slot}"
+        );
+    }
+    // unreserve: the stanza goes, and the next boot is the platform's again.
+    let (code, _, err) = run(&host, &root, &["unreserve", GPU, "--boot-media", usb, "-y"]);
+    assert_eq!(code, 0, "{err}");
+    let (_, out, _) = run(&host, &root, &["check", "--boot-media", usb, "--json"]);
+    let j: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(next_boot(&j, GPU)["driver"], "vgatext", "{out}");
+}

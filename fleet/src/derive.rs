@@ -133,11 +133,11 @@ fn derive_v2(bytes: &[u8], file: &FileFacts<'_>) -> Result<SnapshotRecord, Strin
     check_host_name(&name)?;
     let taken_at = parse_rfc3339(&snap.host.time)
         .ok_or_else(|| format!("host.time `{}` is not an RFC 3339 time", snap.host.time))?;
-    let host = snap.to_host()?;
-    check_unique_addresses(&host)?;
-    let captured = snap.to_captured()?;
     let opts = SessionOptions::new(&format!("snapshot:{shown}"), "/").map_err(|e| e.to_string())?;
-    let session = Session::from_parts(&opts, host, captured);
+    let (vms, source, os) = (snap.vms.clone(), snap.source.clone(), snap.host.os.clone());
+    let session = Session::from_snapshot(&opts, snap, &shown)
+        .map_err(|e| strip_name(&e.to_string(), &shown))?;
+    check_unique_addresses(session.host())?;
     let selectors: Vec<Selector> = session
         .host()
         .functions
@@ -158,10 +158,9 @@ fn derive_v2(bytes: &[u8], file: &FileFacts<'_>) -> Result<SnapshotRecord, Strin
                 .insert(p.path.clone(), p.driver_after() == Some("ppt"));
         }
     }
-    if snap.vms.state == "known" {
+    if vms.state == "known" {
         pending.vm_paths = Some(
-            snap.vms
-                .zones
+            vms.zones
                 .iter()
                 .flat_map(|z| z.pci_devices.iter())
                 .filter_map(|d| normalize_devfs_path(&d.path).ok())
@@ -173,8 +172,8 @@ fn derive_v2(bytes: &[u8], file: &FileFacts<'_>) -> Result<SnapshotRecord, Strin
         taken_at,
         time_source: "snapshot",
         format: FORMAT_V2.to_string(),
-        source: snap.source.clone(),
-        os: snap.host.os.clone(),
+        source,
+        os,
         vms_known: pending.vm_paths.is_some(),
         host_verdict: String::new(),
         host_reason: None,

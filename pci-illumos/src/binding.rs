@@ -518,3 +518,91 @@ fn entry_report(
         lints,
     }
 }
+
+/// `<file>:<line>`, or the file alone for line 0 (a driver name standing
+/// in for a missing `name_to_major`).
+pub fn by_string(file: &str, line: usize) -> String {
+    if line == 0 {
+        file.to_string()
+    } else {
+        format!("{file}:{line}")
+    }
+}
+
+impl Prediction {
+    /// A known prediction that `driver` binds the node at `path` by
+    /// `via`, from `file` line `line` (for programs and tests that state a
+    /// next boot without predicting one).
+    pub fn decided(path: &str, driver: &str, via: BoundBy, file: &str, line: usize) -> Prediction {
+        let key = match &via {
+            BoundBy::PathAlias => path.to_string(),
+            BoundBy::Compatible(c) | BoundBy::NodeName(c) => c.clone(),
+        };
+        Prediction {
+            function: 0,
+            path: path.to_string(),
+            driver_now: None,
+            after: Some(Decision {
+                key,
+                via,
+                binding: Binding {
+                    driver: driver.to_string(),
+                    file: file.to_string(),
+                    line,
+                },
+            }),
+            known: true,
+            without_ppt_aliases: None,
+            dev: None,
+        }
+    }
+
+    /// Why the node gets its driver, in words (`path alias in
+    /// /etc/ppt_aliases line 3`).
+    pub fn why(&self) -> String {
+        if !self.known {
+            // ppt ships with no aliases of its own (illumos.md §2.2), so a
+            // node no ppt_aliases entry decides leaves ppt; which host
+            // driver takes it needs driver_aliases, which was not read.
+            return "no ppt_aliases entry binds it; /etc/driver_aliases was not read".into();
+        }
+        match &self.after {
+            Some(d) => {
+                let place = format!("{} line {}", d.binding.file, d.binding.line);
+                match &d.via {
+                    BoundBy::PathAlias => format!("path alias in {place}"),
+                    BoundBy::Compatible(c) => format!("\"{c}\" in {place}"),
+                    BoundBy::NodeName(n) => format!("node name {n}"),
+                }
+            }
+            None => "no alias binds it".to_string(),
+        }
+    }
+
+    /// `<file>:<line>` of the entry that decides the binding, when one does.
+    pub fn by(&self) -> Option<String> {
+        self.after
+            .as_ref()
+            .map(|d| by_string(&d.binding.file, d.binding.line))
+    }
+
+    /// The `/dev/pptN` in words: the recorded one, or the guess marked as
+    /// such.
+    pub fn dev_text(&self) -> Option<String> {
+        self.dev.as_ref().map(|d| {
+            if d.certain {
+                d.dev.clone()
+            } else {
+                format!("{} (a guess: the instance is not recorded yet)", d.dev)
+            }
+        })
+    }
+
+    /// The `/dev/pptN` when its instance is recorded.
+    pub fn certain_dev(&self) -> Option<&str> {
+        self.dev
+            .as_ref()
+            .filter(|d| d.certain)
+            .map(|d| d.dev.as_str())
+    }
+}

@@ -246,23 +246,31 @@ impl Session {
             _ => return Ok(None),
         }
         let snap = crate::snapshot::SnapshotV2::parse(&bytes, &shown)?;
+        Self::from_snapshot(opts, snap, &shown).map(Some)
+    }
+
+    /// A session replaying a parsed version 2 snapshot (`shown` names it in
+    /// messages): what a fleet tool that stores snapshots opens. Nothing is
+    /// read from this machine except `opts.cfgspace`, when given.
+    pub fn from_snapshot(
+        opts: &SessionOptions,
+        snap: crate::snapshot::SnapshotV2,
+        shown: &str,
+    ) -> Result<Session, SessionError> {
         let invalid = |message: String| crate::snapshot::SnapshotError::Invalid {
-            file: shown.clone(),
+            file: shown.to_string(),
             message,
         };
         let mut host = snap.to_host().map_err(invalid)?;
         let captured = snap.to_captured().map_err(invalid)?;
-        if opts.cfgspace.is_some() {
-            // --cfgspace joins raw config space by address, as for any
-            // source.
-            load::join_cfgspace(&mut host, opts.cfgspace.as_deref())?;
-        }
+        // --cfgspace joins raw config space by address, as for any source.
+        load::join_cfgspace(&mut host, opts.cfgspace.as_deref())?;
         let mut s = Self::from_parts(opts, host, captured);
         s.replayed = Some(Replay {
             host: snap.host,
             vms: snap.vms,
         });
-        Ok(Some(s))
+        Ok(s)
     }
 
     /// A session over a host and configuration read elsewhere (a

@@ -552,15 +552,20 @@ pub fn read_bounded(path: &Path) -> Result<Vec<u8>, SnapshotError> {
         source,
     };
     let f = std::fs::File::open(path).map_err(io)?;
+    let too_large = || SnapshotError::Invalid {
+        file: shown.clone(),
+        message: format!("larger than {SNAPSHOT_LIMIT} bytes; not a pptctl snapshot"),
+    };
+    // By size first: a huge file costs no memory at all.
+    if f.metadata().map_err(io)?.len() > SNAPSHOT_LIMIT {
+        return Err(too_large());
+    }
     let mut bytes = Vec::new();
     f.take(SNAPSHOT_LIMIT + 1)
         .read_to_end(&mut bytes)
         .map_err(io)?;
     if bytes.len() as u64 > SNAPSHOT_LIMIT {
-        return Err(SnapshotError::Invalid {
-            file: shown,
-            message: format!("larger than {SNAPSHOT_LIMIT} bytes; not a pptctl snapshot"),
-        });
+        return Err(too_large());
     }
     Ok(bytes)
 }

@@ -9,8 +9,10 @@ use std::collections::BTreeMap;
 
 use pci_core::{Address, CpuVendor, Function, Host, HostFacts, Identity, IllumosNode, IommuFacts};
 use pci_core::{PathSource, PropValue};
-use ppt_config::viability::function_rules::NextBoot;
-use ppt_config::viability::pending::{AliasUse, Pending, VmDevice, VmPlan};
+use pci_illumos::binding::BoundBy;
+use pci_illumos::matches::{Lint, LintCode};
+use ppt_config::viability::function_rules::Prediction;
+use ppt_config::viability::pending::{AliasReport, Pending, VmDevice, VmPlan};
 use ppt_config::viability::{evaluate, Plan, Report, Verdict};
 
 /// Builds 4 KiB of config space by hand.
@@ -217,6 +219,17 @@ fn codes(f: Function) -> Vec<&'static str> {
 }
 
 const SIZES_16K: &[u64] = &[0x4000];
+
+/// The next boot binds the function to ppt by a path alias.
+fn to_ppt() -> Prediction {
+    Prediction::decided(
+        "/pci@0,0/x@1",
+        "ppt",
+        BoundBy::PathAlias,
+        "/etc/ppt_aliases",
+        1,
+    )
+}
 
 #[test]
 fn good_endpoint_is_ok() {
@@ -431,16 +444,10 @@ fn gpu_pair() -> Vec<Function> {
 fn siblings_left_behind_when_only_function_0_is_reserved() {
     let h = host(gpu_pair());
     let mut plan = Plan::default();
-    plan.next_boot.insert(
-        "01:00.0".parse().unwrap(),
-        NextBoot::new(Some("ppt"), "path alias"),
-    );
+    plan.next_boot.insert("01:00.0".parse().unwrap(), to_ppt());
     let got = codes_for(&h, &plan, "01:00.0");
     assert!(got.contains(&"siblings-left-behind"), "{got:?}");
-    plan.next_boot.insert(
-        "01:00.1".parse().unwrap(),
-        NextBoot::new(Some("ppt"), "path alias"),
-    );
+    plan.next_boot.insert("01:00.1".parse().unwrap(), to_ppt());
     let got = codes_for(&h, &plan, "01:00.0");
     assert!(!got.contains(&"siblings-left-behind"), "{got:?}");
 }
@@ -542,10 +549,7 @@ fn ppt_not_bound_and_vm_device_missing() {
     let got = config_codes(&h, &plan);
     assert!(got.contains(&"ppt-not-bound"), "{got:?}");
     assert!(got.contains(&"vm-device-missing"), "{got:?}");
-    plan.next_boot.insert(
-        "01:00.0".parse().unwrap(),
-        NextBoot::new(Some("ppt"), "path alias"),
-    );
+    plan.next_boot.insert("01:00.0".parse().unwrap(), to_ppt());
     let got = config_codes(&h, &plan);
     assert!(!got.contains(&"ppt-not-bound"), "{got:?}");
     assert!(got.contains(&"pending-change"), "{got:?}");
@@ -596,33 +600,44 @@ fn alias_rules_and_reserved_fails() {
     let mut bad = Cfg::endpoint();
     bad.bar32(0, 0xf000_0000);
     let h = host(vec![
-        func("01:00.0", &Cfg::good(), SIZES_16K),
-        func("02:00.0", &Cfg::good(), SIZES_16K),
+        with_path(
+            func("01:00.0", &Cfg::good(), SIZES_16K),
+            "/pci@0,0/pci8086,10d3@1",
+            "e1000g",
+        ),
+        with_path(
+            func("02:00.0", &Cfg::good(), SIZES_16K),
+            "/pci@0,0/pci8086,10d3@2",
+            "e1000g",
+        ),
         func("03:00.0", &bad, SIZES_16K),
     ]);
     let mut plan = Plan::default();
     plan.pending.aliases = vec![
-        AliasUse {
+        AliasReport {
             alias: "pciex8086,10d3".into(),
             file: "/etc/ppt_aliases".into(),
-            line: Some(1),
-            is_path: false,
-            binds: vec!["01:00.0".parse().unwrap(), "02:00.0".parse().unwrap()],
-            notes: vec![],
+            line: 1,
+            kind: "compatible",
+            matches: vec![
+                "/pci@0,0/pci8086,10d3@1".into(),
+                "/pci@0,0/pci8086,10d3@2".into(),
+            ],
+            lints: vec![],
         },
-        AliasUse {
+        AliasReport {
             alias: "/pci@0,0/nothing@1".into(),
             file: "/etc/ppt_aliases".into(),
-            line: Some(2),
-            is_path: true,
-            binds: vec![],
-            notes: vec!["a function-1 node needs its unit address".into()],
+            line: 2,
+            kind: "path",
+            matches: vec![],
+            lints: vec![Lint {
+                code: LintCode::MissingUnitAddress,
+                message: "a function-1 node needs its unit address".into(),
+            }],
         },
     ];
-    plan.next_boot.insert(
-        "03:00.0".parse().unwrap(),
-        NextBoot::new(Some("ppt"), "path alias"),
-    );
+    plan.next_boot.insert("03:00.0".parse().unwrap(), to_ppt());
     let r = report(&h, &plan);
     let got: Vec<&str> = r.config.reasons.iter().map(|r| r.code).collect();
     assert!(got.contains(&"alias-takes-more"), "{got:?}");
@@ -647,13 +662,13 @@ fn alias_rules_and_reserved_fails() {
     assert_eq!(r.config.verdict, Verdict::Fail);
     // A single-function path alias that binds is fine.
     let mut plan = Plan::default();
-    plan.pending.aliases = vec![AliasUse {
-        alias: "/pci@0,0/pci8086,1@1".into(),
+    plan.pending.aliases = vec![AliasReport {
+        alias: "/pci@0,0/pci8086,10d3@1".into(),
         file: "/etc/ppt_aliases".into(),
-        line: Some(1),
-        is_path: true,
-        binds: vec!["01:00.0".parse().unwrap()],
-        notes: vec![],
+        line: 1,
+        kind: "path",
+        matches: vec!["/pci@0,0/pci8086,10d3@1".into()],
+        lints: vec![],
     }];
     assert!(config_codes(&h, &plan).is_empty());
 }

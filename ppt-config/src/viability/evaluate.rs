@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use pci_core::{Address, Host};
 
 use super::facts::FunctionFacts;
-use super::function_rules::{self, FunctionContext, NextBoot};
+use super::function_rules::{self, FunctionContext, Prediction};
 use super::pending::{self, Pending};
 use super::{
     host_rules, isolation, DriverNow, FunctionReport, NextBootReport, Report, Section, Verdict,
@@ -17,7 +17,7 @@ pub struct Plan {
     /// Functions named by SELECTORs; empty means every endpoint function.
     pub selected: Vec<Address>,
     /// The next boot's driver per function, where predicted.
-    pub next_boot: BTreeMap<Address, NextBoot>,
+    pub next_boot: BTreeMap<Address, Prediction>,
     /// Aliases, ppt_matches candidates and VM payloads.
     pub pending: Pending,
 }
@@ -43,7 +43,7 @@ pub fn evaluate_facts(host: &Host, facts: &[FunctionFacts], plan: &Plan) -> Repo
     planned.extend(vm_fns.iter().copied());
     for f in facts {
         let ppt_then = match plan.next_boot.get(&f.address) {
-            Some(n) => n.driver.as_deref() == Some("ppt"),
+            Some(n) => n.driver_after() == Some("ppt"),
             None => f.driver.as_deref() == Some("ppt"),
         };
         if ppt_then {
@@ -82,9 +82,9 @@ pub fn evaluate_facts(host: &Host, facts: &[FunctionFacts], plan: &Plan) -> Repo
                     .get(&f.address)
                     .filter(|n| n.known)
                     .map(|n| NextBootReport {
-                        driver: n.driver.clone(),
-                        dev: n.dev.clone().filter(|_| n.dev_certain),
-                        by: n.by.clone(),
+                        driver: n.driver_after().map(str::to_string),
+                        dev: n.certain_dev().map(str::to_string),
+                        by: n.by(),
                     })
                     .unwrap_or_default(),
             },

@@ -15,46 +15,16 @@ pub const PAGE_SIZE: u64 = 4096;
 /// A BAR at least this large is "large" (viability.md row 24).
 pub const LARGE_BAR_SIZE: u64 = 1 << 32;
 
-/// What the driver of a function will be after the next boot.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NextBoot {
-    /// The driver the kernel will bind (`None`: no driver).
-    pub driver: Option<String>,
-    /// Why, in plain words (`path alias in /etc/ppt_aliases line 3`).
-    pub why: String,
-    /// Whether `driver` is a full prediction. `false` when only "not ppt"
-    /// is known (no ppt_aliases entry binds it and driver_aliases was not
-    /// read, so the host driver it gets is unknown).
-    pub known: bool,
-    /// The `/dev/pptN` the node is expected to get, when it goes to ppt.
-    pub dev: Option<String>,
-    /// Whether `dev` is recorded (path_to_inst or the current binding)
-    /// rather than the next free number.
-    pub dev_certain: bool,
-    /// `<file>:<line>` of the entry that decides the binding, when one does.
-    pub by: Option<String>,
-}
+/// The next boot's binding of a function, as pci-illumos predicts it (the
+/// one model of the next boot; the rules read it as is).
+pub use pci_illumos::binding::Prediction;
 
-impl NextBoot {
-    /// A known prediction.
-    pub fn new(driver: Option<&str>, why: impl Into<String>) -> Self {
-        NextBoot {
-            driver: driver.map(str::to_string),
-            why: why.into(),
-            known: true,
-            dev: None,
-            dev_certain: false,
-            by: None,
-        }
-    }
-
-    /// The driver after the next boot, in words.
-    pub fn driver_text(&self) -> &str {
-        match (&self.driver, self.known) {
-            (Some(d), _) => d,
-            (None, true) => "no driver",
-            (None, false) => "a host driver other than ppt",
-        }
+/// The driver after the next boot, in words.
+pub fn driver_text(n: &Prediction) -> &str {
+    match (n.driver_after(), n.known) {
+        (Some(d), _) => d,
+        (None, true) => "no driver",
+        (None, false) => "a host driver other than ppt",
     }
 }
 
@@ -71,7 +41,7 @@ pub struct FunctionContext<'a> {
     /// next boot, or named by a VM payload).
     pub planned: &'a BTreeSet<Address>,
     /// The next boot's driver per function, where predicted.
-    pub next_boot: &'a BTreeMap<Address, NextBoot>,
+    pub next_boot: &'a BTreeMap<Address, Prediction>,
 }
 
 impl FunctionContext<'_> {
@@ -83,8 +53,8 @@ impl FunctionContext<'_> {
     fn driver_story(&self, f: &FunctionFacts) -> String {
         let now = f.driver.as_deref().unwrap_or("no driver");
         match self.next_boot.get(&f.address) {
-            Some(n) if n.driver.as_deref() != f.driver.as_deref() => {
-                format!("{now} now, {} after the next boot", n.driver_text())
+            Some(n) if n.driver_after() != f.driver.as_deref() => {
+                format!("{now} now, {} after the next boot", driver_text(n))
             }
             _ => now.to_string(),
         }
@@ -417,15 +387,15 @@ fn os_rules(f: &FunctionFacts, ctx: &FunctionContext<'_>, out: &mut Vec<Reason>)
         );
     }
     if let Some(n) = ctx.next_boot.get(&f.address) {
-        if n.driver.as_deref() != f.driver.as_deref() || n.driver.as_deref() == Some("ppt") {
+        if n.driver_after() != f.driver.as_deref() || n.driver_after() == Some("ppt") {
             push(
                 out,
                 &rules::NEXT_BOOT,
                 format!(
                     "after the next boot {} gets {} ({})",
                     f.address,
-                    n.driver_text(),
-                    n.why
+                    driver_text(n),
+                    n.why()
                 ),
             );
         }

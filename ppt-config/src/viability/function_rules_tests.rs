@@ -5,6 +5,18 @@ use super::*;
 use crate::viability::facts::{AcsFacts, BarFact, PcieFacts};
 use crate::viability::isolation;
 use crate::viability::Severity;
+use pci_illumos::binding::BoundBy;
+
+/// The next boot binds the function to ppt by a path alias.
+fn to_ppt() -> Prediction {
+    Prediction::decided(
+        "/pci@0,0/x@1",
+        "ppt",
+        BoundBy::PathAlias,
+        "/etc/ppt_aliases",
+        1,
+    )
+}
 
 fn addr(s: &str) -> Address {
     s.parse().unwrap()
@@ -36,7 +48,7 @@ struct World {
     host: HostFacts,
     all: Vec<FunctionFacts>,
     planned: BTreeSet<Address>,
-    next: BTreeMap<Address, NextBoot>,
+    next: BTreeMap<Address, Prediction>,
 }
 
 impl World {
@@ -303,8 +315,7 @@ fn ppt_now_and_next_boot() {
     f.driver = Some("ppt".into());
     let mut w = World::new(vec![f]);
     assert!(w.codes(0).contains(&"ppt-now"));
-    w.next
-        .insert(addr("01:00.0"), NextBoot::new(Some("ppt"), "path alias"));
+    w.next.insert(addr("01:00.0"), to_ppt());
     let c = w.codes(0);
     assert!(c.contains(&"next-boot"), "{c:?}");
 }

@@ -8,27 +8,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use pci_core::Address;
 
 use super::facts::FunctionFacts;
-use super::function_rules::NextBoot;
+use super::function_rules::{driver_text, Prediction};
 use super::rules;
 use super::{FunctionReport, Reason, Verdict};
 
-/// One alias entry of `ppt_aliases` and what it binds at the next boot.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AliasUse {
-    /// The alias text (`/pci@0,0/...` or `pciex10de,1b80`).
-    pub alias: String,
-    /// Host path of the file (`/etc/ppt_aliases`).
-    pub file: String,
-    /// 1-based line.
-    pub line: Option<usize>,
-    /// A path alias (binds one node) rather than a compatible alias.
-    pub is_path: bool,
-    /// Functions it binds.
-    pub binds: Vec<Address>,
-    /// What the alias parser noticed (e.g. a path missing a unit address),
-    /// worded for people.
-    pub notes: Vec<String>,
-}
+/// One `ppt_aliases` entry and what it binds at the next boot, as
+/// pci-illumos reports it (the one model of an alias entry).
+pub use pci_illumos::binding::AliasReport;
 
 /// One `pci_devices` entry of a VM payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,7 +55,7 @@ impl VmPlan {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Pending {
     /// `ppt_aliases` entries and what each binds.
-    pub aliases: Vec<AliasUse>,
+    pub aliases: Vec<AliasReport>,
     /// Functions `ppt_matches` lists (candidates for `pptadm list -a`).
     pub matches_listed: BTreeSet<Address>,
     /// VM payloads.
@@ -102,9 +88,9 @@ pub fn vm_functions(pending: &Pending, facts: &[FunctionFacts]) -> BTreeSet<Addr
         .collect()
 }
 
-fn on_ppt_after(a: &Address, facts: &FunctionFacts, next: &BTreeMap<Address, NextBoot>) -> bool {
+fn on_ppt_after(a: &Address, facts: &FunctionFacts, next: &BTreeMap<Address, Prediction>) -> bool {
     match next.get(a) {
-        Some(n) => n.driver.as_deref() == Some("ppt"),
+        Some(n) => n.driver_after() == Some("ppt"),
         None => facts.driver.as_deref() == Some("ppt"),
     }
 }
@@ -113,30 +99,27 @@ fn on_ppt_after(a: &Address, facts: &FunctionFacts, next: &BTreeMap<Address, Nex
 pub fn check(
     pending: &Pending,
     facts: &[FunctionFacts],
-    next_boot: &BTreeMap<Address, NextBoot>,
+    next_boot: &BTreeMap<Address, Prediction>,
     reports: &BTreeMap<Address, FunctionReport>,
 ) -> Vec<Reason> {
     let mut out = pending.notes.clone();
     let find = |a: &Address| facts.iter().find(|f| f.address == *a);
-    alias_rules(pending, &mut out);
+    alias_rules(pending, facts, &mut out);
     // rules::PENDING_CHANGE and rules::RESERVED_FAILS.
     for f in facts {
         let now = f.driver.as_deref();
         let Some(n) = next_boot.get(&f.address) else {
             continue;
         };
-        let then = n.driver.as_deref();
-        let dev = n
-            .dev
-            .as_deref()
-            .map(|d| format!(" as {d}"))
-            .unwrap_or_default();
+        let then = n.driver_after();
+        let dev = n.dev_text().map(|d| format!(" as {d}")).unwrap_or_default();
         if now == Some("ppt") && then == Some("ppt") {
             out.push(Reason::new(
                 &rules::PPT_KEPT,
                 format!(
                     "{} stays on ppt after the next boot{dev} ({})",
-                    f.address, n.why
+                    f.address,
+                    n.why()
                 ),
             ));
         }
@@ -146,13 +129,13 @@ pub fn check(
                     "{} is on {} now; after the next boot ppt takes it{dev} ({})",
                     f.address,
                     now.unwrap_or("no driver"),
-                    n.why
+                    n.why()
                 ),
                 _ => format!(
                     "{} is on ppt now; after the next boot it gets {} ({})",
                     f.address,
-                    n.driver_text(),
-                    n.why
+                    driver_text(n),
+                    n.why()
                 ),
             };
             out.push(Reason::new(&rules::PENDING_CHANGE, msg));
@@ -197,17 +180,27 @@ pub fn check(
     out
 }
 
-fn alias_rules(pending: &Pending, out: &mut Vec<Reason>) {
+fn alias_rules(pending: &Pending, facts: &[FunctionFacts], out: &mut Vec<Reason>) {
     for a in &pending.aliases {
-        let place = match a.line {
-            Some(l) => format!("{}:{l}", a.file),
-            None => a.file.clone(),
-        };
-        if a.binds.is_empty() {
-            let notes = if a.notes.is_empty() {
+        let place = format!("{}:{}", a.file, a.line);
+        // The functions it binds, by address (a path no function has is
+        // not counted).
+        let binds: Vec<Address> = a
+            .matches
+            .iter()
+            .filter_map(|p| {
+                facts
+                    .iter()
+                    .find(|f| f.path.as_deref() == Some(p.as_str()))
+                    .map(|f| f.address)
+            })
+            .collect();
+        if binds.is_empty() {
+            let notes: Vec<&str> = a.lints.iter().map(|l| l.message.as_str()).collect();
+            let notes = if notes.is_empty() {
                 String::new()
             } else {
-                format!(" ({})", a.notes.join("; "))
+                format!(" ({})", notes.join("; "))
             };
             out.push(Reason::new(
                 &rules::ALIAS_BINDS_NOTHING,
@@ -216,14 +209,14 @@ fn alias_rules(pending: &Pending, out: &mut Vec<Reason>) {
                     a.alias
                 ),
             ));
-        } else if !a.is_path && a.binds.len() > 1 {
-            let list: Vec<String> = a.binds.iter().map(Address::to_string).collect();
+        } else if a.kind != "path" && binds.len() > 1 {
+            let list: Vec<String> = binds.iter().map(Address::to_string).collect();
             out.push(Reason::new(
                 &rules::ALIAS_TAKES_MORE,
                 format!(
                     "{place}: the ID alias \"{}\" binds {} functions: {}",
                     a.alias,
-                    a.binds.len(),
+                    binds.len(),
                     list.join(", ")
                 ),
             ));
@@ -252,7 +245,7 @@ fn brand_slot_use(bus: u8, device: u8) -> Option<&'static str> {
 fn vm_rules(
     pending: &Pending,
     facts: &[FunctionFacts],
-    next_boot: &BTreeMap<Address, NextBoot>,
+    next_boot: &BTreeMap<Address, Prediction>,
     out: &mut Vec<Reason>,
 ) {
     let by_path: BTreeMap<&str, &FunctionFacts> = facts
