@@ -7,6 +7,7 @@
 pub mod devinfo;
 pub mod dump;
 pub mod error;
+pub mod fleet;
 pub mod matches;
 pub mod pool;
 pub mod rng;

@@ -131,6 +131,30 @@ Examples:
   pptctl --from snapshot:host.json diagnose --json platform.log
                                        joined with a snapshot of that host, as JSON";
 
+const FLEET: &str = "\
+Examples:
+  pptctl fleet ingest snapshots/       store every *.json below (one transaction each)
+  pptctl fleet hosts --can-pass 10de: --count 2
+                                       hosts that can give a guest two NVIDIA devices
+  pptctl fleet hosts --can-pass ::0302 --explain cn7
+                                       why cn7 qualifies, or the first reason it does not
+  pptctl fleet --db postgres://pptctl@%2Fvar%2Frun%2Fpostgresql/fleet devices
+                                       the inventory, from PostgreSQL
+  pptctl fleet report --html fleet.html
+                                       one page: the fleet table and each host's tree";
+
+const DIFF: &str = "\
+Examples:
+  pptctl diff monday.json today.json   functions, drivers, /dev/pptN, files, verdicts
+  pptctl diff --expect before.json after.json
+                                       did every binding predicted before the reboot hold?";
+
+const REPORT: &str = "\
+Examples:
+  pptctl report --html host.html       this host's PCI tree, coloured by verdict
+  pptctl --from snapshot:host.json report --html host.html
+                                       the same for a saved snapshot";
+
 const SNAPSHOT: &str = "\
 Examples:
   pptctl snapshot > host.json          save what pptctl reads on this host
@@ -167,6 +191,9 @@ pub fn examples(name: &str) -> Option<&'static str> {
         "unreserve" => UNRESERVE,
         "vm-json" => VM_JSON,
         "diagnose" => DIAGNOSE,
+        "fleet" => FLEET,
+        "diff" => DIFF,
+        "report" => REPORT,
         "snapshot" => SNAPSHOT,
         "bench" => BENCH,
         "man" => MAN,

@@ -60,6 +60,12 @@ enum Command {
     Man(cmd::man::ManArgs),
     /// Print a shell completion script.
     Completions(cmd::completions::CompletionsArgs),
+    /// Many hosts' snapshots in a database: ingest, placement, inventory, history.
+    Fleet(cmd::fleet::FleetArgs),
+    /// What changed between two snapshots of one host.
+    Diff(cmd::diff::DiffArgs),
+    /// A self-contained HTML page of this host's PCI topology and verdicts.
+    Report(cmd::report::ReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -93,6 +99,9 @@ fn main() -> ExitCode {
         Command::Diagnose(a) => cmd::diagnose::run(&cli.global, a),
         Command::Man(a) => cmd::man::run(a),
         Command::Completions(a) => cmd::completions::run(a),
+        Command::Fleet(a) => cmd::fleet::run(&cli.global, a),
+        Command::Diff(a) => cmd::diff::run(a),
+        Command::Report(a) => cmd::report::run(&cli.global, a),
     };
     match result {
         Ok(code) => code,

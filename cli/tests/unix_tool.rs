@@ -68,6 +68,16 @@ const CLEAN_LOG: &str = concat!(
     "/tests/data/platform-log/clean.stream.log"
 );
 
+/// The example host's snapshot after the reservation, and before it.
+const EXAMPLE_SNAPSHOT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../examples/levon-2018/host.json"
+);
+const EXAMPLE_BEFORE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../examples/levon-2018/before/host.json"
+);
+
 /// The rows: each a command line after the global options.
 fn matrix() -> Vec<Vec<&'static str>> {
     let rows: &[&[&str]] = &[
@@ -107,6 +117,11 @@ fn matrix() -> Vec<Vec<&'static str>> {
         &["completions", "bash"],
         &["diagnose", CLEAN_LOG],
         &["diagnose", "--json", CLEAN_LOG],
+        &["fleet", "--db", "fleet.db", "ingest", EXAMPLE_SNAPSHOT],
+        &["fleet", "--db", "fleet.db", "devices"],
+        &["fleet", "--db", "fleet.db", "hosts", "--can-pass", "10de:"],
+        &["diff", EXAMPLE_BEFORE, EXAMPLE_SNAPSHOT],
+        &["report", "--html", "host.html"],
         &["--help"],
         &["show", "--help"],
     ];
@@ -195,8 +210,12 @@ fn a_wrong_root_is_exit_2_naming_it_for_every_subcommand() {
         if name == "completions" {
             args.push("bash".into());
         }
-        if name == "diagnose" {
-            args.push(CLEAN_LOG.into());
+        match name.as_str() {
+            "diagnose" => args.push(CLEAN_LOG.into()),
+            "diff" => args.extend([EXAMPLE_BEFORE.into(), EXAMPLE_SNAPSHOT.into()]),
+            "report" => args.extend(["--html".into(), "host.html".into()]),
+            "fleet" => args.extend(["--db".into(), "fleet.db".into(), "devices".into()]),
+            _ => {}
         }
         for (root, why) in [(&missing, "no such directory"), (&file, "not a directory")] {
             let out = bin()

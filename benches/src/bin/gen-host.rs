@@ -2,11 +2,14 @@
 //! spaces, in every format pptctl reads.
 //!
 //! `cargo run -p benches --bin gen-host -- --functions 4096 --out /tmp/h4096`
+//! `cargo run -p benches --bin gen-host -- --hosts 10000 --out /tmp/fleet10k`
+//! (a fleet: one snapshot file per host, about 100 functions each)
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use benches::{generate_into, pool::default_realdata, Formats};
+use benches::fleet::{write_fleet, FleetOptions};
+use benches::{generate_into, pool::default_realdata, Formats, Pool};
 use clap::Parser;
 
 /// Generate a synthetic PCI host from real config spaces.
@@ -29,6 +32,13 @@ struct Args {
     /// Directory of real dumps to take config spaces from.
     #[arg(long, value_name = "DIR")]
     realdata: Option<PathBuf>,
+    /// Write a fleet of this many host snapshots (cnNNNNNN.json) instead
+    /// of one host in every format.
+    #[arg(long, value_name = "N")]
+    hosts: Option<usize>,
+    /// Functions per host of a fleet (--hosts).
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    host_functions: usize,
     /// Comma-separated subset of: sysfs, dump, devinfo, json, matches.
     #[arg(long, default_value = "sysfs,dump,devinfo,json,matches")]
     formats: String,
@@ -74,6 +84,30 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     let realdata = args.realdata.unwrap_or_else(default_realdata);
+    if let Some(hosts) = args.hosts {
+        let opts = FleetOptions {
+            hosts,
+            functions: args.host_functions,
+            seed: args.seed,
+            time: 1_796_000_000,
+        };
+        return match Pool::from_realdata(&realdata)
+            .and_then(|pool| write_fleet(&pool, &opts, &args.out))
+        {
+            Ok(bytes) => {
+                println!(
+                    "{hosts} host snapshots, {} MB, in {}",
+                    bytes / 1_000_000,
+                    args.out.display()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("gen-host: {e}");
+                ExitCode::from(1)
+            }
+        };
+    }
     match generate_into(&realdata, args.functions, args.seed, &args.out, f) {
         Ok((host, w)) => {
             let bridges = host.functions.iter().filter(|f| f.is_bridge()).count();

@@ -1,0 +1,119 @@
+//! `pptctl diff OLD NEW`: what changed between two snapshots of one host,
+//! function by function; `pptctl diff --expect BEFORE AFTER`: did every
+//! binding to ppt that BEFORE predicted for the next boot hold in AFTER
+//! (exit 1 naming each that did not). The `fleet` crate derives and
+//! compares; this renders.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::UNIX_EPOCH;
+
+use clap::Args;
+use fleet::derive::{derive, FileFacts};
+use fleet::diff::diff_functions;
+use fleet::SnapshotRecord;
+
+use crate::cmd::fleet::{emit, json};
+use crate::error::CliError;
+
+/// Arguments of `pptctl diff`.
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// The older snapshot.
+    #[arg(value_name = "OLD")]
+    pub old: PathBuf,
+    /// The newer snapshot.
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
+    /// Verify the next-boot predictions of OLD (taken before a reboot,
+    /// with its boot media) against NEW (taken after it).
+    #[arg(long)]
+    pub expect: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn load(path: &Path) -> Result<SnapshotRecord, CliError> {
+    let bytes = crate::error::read_payload(path)?;
+    let mtime = std::fs::metadata(path)
+        .ok()
+        .and_then(|m| m.modified().ok())
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .and_then(|d| i64::try_from(d.as_secs()).ok());
+    derive(&bytes, &FileFacts { path, mtime })
+        .map_err(|m| CliError::input(format!("{}: {m}", path.display())))
+}
+
+/// Prints the changes; exit 0 (also when there are changes).
+pub fn run(args: DiffArgs) -> Result<ExitCode, CliError> {
+    let old = load(&args.old)?;
+    let new = load(&args.new)?;
+    if args.expect {
+        return expect(&args, &old, &new);
+    }
+    let changes = diff_functions(&old.functions, &new.functions);
+    let text = if args.json {
+        json(&changes)?
+    } else {
+        let mut s = String::new();
+        if old.host != new.host {
+            s.push_str(&format!(
+                "note: host names differ: {} / {}\n",
+                old.host, new.host
+            ));
+        }
+        for c in &changes {
+            s.push_str(&format!("{c}\n"));
+        }
+        if changes.is_empty() {
+            s.push_str("no change\n");
+        }
+        s
+    };
+    emit(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--expect`: exit 0 when every predicted ppt binding held, 1 otherwise.
+fn expect(
+    args: &DiffArgs,
+    old: &SnapshotRecord,
+    new: &SnapshotRecord,
+) -> Result<ExitCode, CliError> {
+    let Some(list) = fleet::diff::expect(&old.functions, &new.functions) else {
+        return Err(CliError::input(format!(
+            "{}: records no next-boot prediction (a format 1 snapshot, or taken without the boot media): nothing to expect",
+            args.old.display()
+        )));
+    };
+    let text = if args.json {
+        json(&list)?
+    } else {
+        let mut s = String::new();
+        for e in &list {
+            s.push_str(&format!(
+                "{} {} {}: expected {}, found {}\n",
+                if e.held { "held  " } else { "BROKEN" },
+                e.address,
+                e.ids,
+                e.expected,
+                e.found
+            ));
+        }
+        let broken = list.iter().filter(|e| !e.held).count();
+        s.push_str(&format!(
+            "{} of {} predicted binding{} held\n",
+            list.len() - broken,
+            list.len(),
+            if list.len() == 1 { "" } else { "s" }
+        ));
+        s
+    };
+    emit(&text)?;
+    Ok(if list.iter().all(|e| e.held) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

@@ -1,0 +1,98 @@
+//! `pptctl fleet hosts [--can-pass SELECTOR] [--count N] [--explain HOST] [--json]`.
+
+use std::process::ExitCode;
+
+use clap::Args;
+use fleet::{DeviceSelector, Fleet};
+
+use super::{db_err, emit, json};
+use crate::error::CliError;
+
+/// Arguments of `pptctl fleet hosts`.
+#[derive(Args, Debug)]
+pub struct HostsArgs {
+    /// Devices wanted, lspci -d grammar: [VENDOR]:[DEVICE][:CLASS[:PROGIF]]
+    /// (10de:, 10de:2204, ::0302). Default: any device.
+    #[arg(long, value_name = "SELECTOR")]
+    pub can_pass: Option<String>,
+    /// How many such devices the guest needs.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub count: u32,
+    /// Say why HOST qualifies or the first reason it does not.
+    #[arg(long, value_name = "HOST")]
+    pub explain: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Lists qualifying hosts (exit 0, also when none) or explains one host
+/// (exit 1 when it does not qualify).
+pub fn run(db: &mut Fleet, args: &HostsArgs) -> Result<ExitCode, CliError> {
+    let sel = match &args.can_pass {
+        Some(s) => DeviceSelector::parse(s).map_err(db_err)?,
+        None => DeviceSelector::any(),
+    };
+    let count = i64::from(args.count.max(1));
+    if let Some(host) = &args.explain {
+        let e = db.explain(host, &sel, count).map_err(db_err)?;
+        let text = if args.json {
+            json(&e)?
+        } else {
+            let mut s = format!(
+                "{}: {} ({} x {}): {}\n",
+                e.host,
+                if e.qualifies {
+                    "qualifies"
+                } else {
+                    "does not qualify"
+                },
+                e.count,
+                sel.text(),
+                e.why
+            );
+            for d in &e.devices {
+                let state = match (d.passes, d.in_vm) {
+                    (_, Some(true)) => "used by a VM".to_string(),
+                    (true, _) => "passes".to_string(),
+                    (false, _) => format!("fails: {}", d.reason.as_deref().unwrap_or("-")),
+                };
+                s.push_str(&format!("  {} {} {state}\n", d.device, d.ids));
+            }
+            s.push_str(&format!(
+                "  snapshot {}; VM use {}\n",
+                e.snapshot_time,
+                if e.vms_known { "recorded" } else { "unknown" }
+            ));
+            s
+        };
+        emit(&text)?;
+        return Ok(if e.qualifies {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
+    }
+    let hosts = db.hosts(&sel, count).map_err(db_err)?;
+    let text = if args.json {
+        json(&hosts)?
+    } else {
+        let mut s = String::new();
+        for h in &hosts {
+            s.push_str(&format!(
+                "{}\t{}\t{}{}\n",
+                h.host,
+                h.passable,
+                h.devices.join(","),
+                if h.vms_known {
+                    ""
+                } else {
+                    "\t(VM use unknown)"
+                }
+            ));
+        }
+        s
+    };
+    emit(&text)?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,44 @@
+//! `pptctl fleet ingest [--db DB] FILE|DIR…`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use fleet::{ingest_paths, FileOutcome, Fleet};
+
+use super::db_err;
+use crate::error::CliError;
+
+/// Arguments of `pptctl fleet ingest`.
+#[derive(Args, Debug)]
+pub struct IngestArgs {
+    /// Snapshot files, or directories searched for *.json files.
+    #[arg(value_name = "FILE|DIR", required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Print one line per file (stored / unchanged); refusals are always printed.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+/// Stores every snapshot; exit 1 when any file was refused.
+pub fn run(db: &mut Fleet, args: &IngestArgs) -> Result<ExitCode, CliError> {
+    let verbose = args.verbose;
+    let mut report = |path: &std::path::Path, o: &FileOutcome| match o {
+        FileOutcome::Refused(e) => eprintln!("pptctl: refused {e}"),
+        FileOutcome::Stored { host, id } if verbose => {
+            println!("stored {} as snapshot {id} of {host}", path.display());
+        }
+        FileOutcome::Unchanged if verbose => println!("unchanged {}", path.display()),
+        _ => {}
+    };
+    let sum = ingest_paths(db, &args.paths, &mut report).map_err(db_err)?;
+    println!(
+        "{} stored, {} unchanged, {} refused",
+        sum.stored, sum.unchanged, sum.refused
+    );
+    Ok(if sum.refused > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,112 @@
+//! `pptctl fleet devices` and `pptctl fleet history HOST`.
+
+use std::process::ExitCode;
+
+use clap::Args;
+use fleet::diff::diff_functions;
+use fleet::Fleet;
+use serde::Serialize;
+
+use super::{db_err, emit, json};
+use crate::error::CliError;
+
+/// Arguments of `pptctl fleet devices`.
+#[derive(Args, Debug)]
+pub struct DevicesArgs {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `pptctl fleet history`.
+#[derive(Args, Debug)]
+pub struct HistoryArgs {
+    /// The host.
+    #[arg(value_name = "HOST")]
+    pub host: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Every vendor:device with host, passable, reserved and ppt counts.
+pub fn devices(db: &mut Fleet, args: &DevicesArgs) -> Result<ExitCode, CliError> {
+    let list = db.devices().map_err(db_err)?;
+    let text = if args.json {
+        json(&list)?
+    } else {
+        let mut s = String::from("IDS        HOSTS  FUNCS  PASS  RESERVED  PPT  NAME\n");
+        for d in &list {
+            let reserved = if d.reserved_known == 0 {
+                "unknown".to_string()
+            } else {
+                d.reserved.to_string()
+            };
+            s.push_str(&format!(
+                "{}  {:>5}  {:>5}  {:>4}  {:>8}  {:>3}  {} {}\n",
+                d.ids,
+                d.hosts,
+                d.functions,
+                d.passable,
+                reserved,
+                d.ppt_now,
+                d.vendor_name.as_deref().unwrap_or("?"),
+                d.device_name.as_deref().unwrap_or("")
+            ));
+        }
+        s
+    };
+    emit(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Serialize)]
+struct HistoryItem {
+    #[serde(flatten)]
+    entry: fleet::HistoryEntry,
+    changes: Vec<fleet::diff::Change>,
+}
+
+/// The host's snapshots and the changes from each to the next.
+pub fn history(db: &mut Fleet, args: &HistoryArgs) -> Result<ExitCode, CliError> {
+    let entries = db.history(&args.host).map_err(db_err)?;
+    let mut items = Vec::with_capacity(entries.len());
+    let mut prev: Option<Vec<fleet::FunctionRow>> = None;
+    for e in entries {
+        let rows = db.snapshot_functions(e.id).map_err(db_err)?;
+        let changes = match &prev {
+            Some(p) => diff_functions(p, &rows),
+            None => Vec::new(),
+        };
+        prev = Some(rows);
+        items.push(HistoryItem { entry: e, changes });
+    }
+    let text = if args.json {
+        json(&items)?
+    } else {
+        let mut s = String::new();
+        for (i, it) in items.iter().enumerate() {
+            s.push_str(&format!(
+                "{} {} functions  {}  {}{}\n",
+                it.entry.time,
+                it.entry.functions,
+                &it.entry.sha256[..it.entry.sha256.len().min(12)],
+                it.entry.file,
+                if it.entry.time_source == "file-mtime" {
+                    "  (time from file mtime)"
+                } else {
+                    ""
+                }
+            ));
+            if i > 0 && it.changes.is_empty() {
+                s.push_str("  no change\n");
+            }
+            for c in &it.changes {
+                s.push_str(&format!("  {c}\n"));
+            }
+        }
+        s
+    };
+    emit(&text)?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,339 @@
+//! The one place that turns a snapshot document into the facts the fleet
+//! stores ([`SnapshotRecord`]): every per-function fact is asked of the
+//! libraries that own it (the viability check, the next-boot binding
+//! prediction, `pci.ids` names, the `/dev/pptN` links), never recomputed
+//! here.
+//!
+//! Format 2 (`pptctl-snapshot/2`, `ppt_config::snapshot::SnapshotV2`) is
+//! replayed through the library session (`ppt_config::session::Session`),
+//! so the check sees the captured configuration and VMs exactly as
+//! `pptctl check --from snapshot:FILE` does: the next boot's binding gives
+//! "reserved" and "ppt after the next boot", the zones' `pci_devices` give
+//! VM use. Format 1 (docs/snapshot.md) has none of that, so: the name is
+//! the optional top-level `host.name` else the file's stem; the time is
+//! `host.time` (RFC 3339) else the file's modification time; reservations,
+//! next-boot predictions and VM use are stored as unknown.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::Path;
+
+use pci_core::names::PciNames;
+use pci_core::sources::snapshot::{parse_snapshot, SNAPSHOT_FORMAT};
+use pci_core::Host;
+use pci_illumos::binding::PPT;
+use pci_illumos::devfs::DevfsPath;
+use ppt_config::selector::Selector;
+use ppt_config::session::{Session, SessionOptions};
+use ppt_config::snapshot::{format_of, SnapshotV2, FORMAT_V2};
+use ppt_config::viability::{self, Plan, Report, Severity};
+use serde::Deserialize;
+
+use crate::record::{FunctionRow, SnapshotRecord};
+use crate::time::parse_rfc3339;
+
+/// Longest host name accepted.
+const MAX_HOST_NAME: usize = 255;
+
+/// The optional host identity a document may carry next to format 1's keys.
+#[derive(Deserialize, Default)]
+struct HostId {
+    name: Option<String>,
+    time: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    format: Option<String>,
+    source: Option<String>,
+    #[serde(default)]
+    host: Option<HostId>,
+}
+
+/// What the caller knows about the file besides its bytes.
+#[derive(Debug, Clone)]
+pub struct FileFacts<'a> {
+    /// The file, for messages and the default host name.
+    pub path: &'a Path,
+    /// Its modification time (Unix seconds), the fallback snapshot time.
+    pub mtime: Option<i64>,
+}
+
+/// Derives the record of one snapshot document; `Err` is the reason it is
+/// refused (the caller names the file).
+pub fn derive(bytes: &[u8], file: &FileFacts<'_>) -> Result<SnapshotRecord, String> {
+    match format_of(bytes).as_deref() {
+        Some(FORMAT_V2) => derive_v2(bytes, file),
+        Some(f) if f != SNAPSHOT_FORMAT => Err(format!(
+            "unsupported snapshot format {f:?}; this pptctl reads {SNAPSHOT_FORMAT:?} and {FORMAT_V2:?}"
+        )),
+        _ => derive_v1(bytes, file),
+    }
+}
+
+/// The file's stem, the host name when the snapshot has none.
+fn stem_name(file: &FileFacts<'_>) -> Result<String, String> {
+    file.path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .ok_or_else(|| "no host name: the file has no name and no host.name".to_string())
+}
+
+fn derive_v1(bytes: &[u8], file: &FileFacts<'_>) -> Result<SnapshotRecord, String> {
+    let shown = file.path.display().to_string();
+    let host = parse_snapshot(bytes, &shown).map_err(|e| strip_name(&e.to_string(), &shown))?;
+    let env: Envelope = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    let id = env.host.unwrap_or_default();
+    let name = match id.name {
+        Some(n) => n,
+        None => stem_name(file)?,
+    };
+    check_host_name(&name)?;
+    let (taken_at, time_source) = match id.time {
+        Some(t) => (
+            parse_rfc3339(&t).ok_or_else(|| format!("host.time `{t}` is not an RFC 3339 time"))?,
+            "snapshot",
+        ),
+        None => (
+            file.mtime
+                .ok_or_else(|| "no host.time and no file modification time".to_string())?,
+            "file-mtime",
+        ),
+    };
+    check_unique_addresses(&host)?;
+    let report = viability::evaluate(&host, &all_selected(&host));
+    Ok(SnapshotRecord {
+        host: name,
+        taken_at,
+        time_source,
+        format: env.format.unwrap_or_default(),
+        source: env.source,
+        os: host.facts.os.clone(),
+        vms_known: false,
+        host_verdict: String::new(),
+        host_reason: None,
+        functions: Vec::new(),
+    }
+    .with_facts(&host, &report, &Pending::default()))
+}
+
+/// What the configuration and the VMs say per devfs path (format 2).
+#[derive(Default)]
+struct Pending {
+    /// Path → bound to ppt after the next boot; absent: unknown.
+    next_boot_ppt: HashMap<String, bool>,
+    /// Paths the VMs use; `None`: the VMs are not known.
+    vm_paths: Option<HashSet<String>>,
+}
+
+fn derive_v2(bytes: &[u8], file: &FileFacts<'_>) -> Result<SnapshotRecord, String> {
+    let shown = file.path.display().to_string();
+    let snap = SnapshotV2::parse(bytes, &shown).map_err(|e| strip_name(&e.to_string(), &shown))?;
+    let name = match &snap.host.name {
+        Some(n) => n.clone(),
+        None => stem_name(file)?,
+    };
+    check_host_name(&name)?;
+    let taken_at = parse_rfc3339(&snap.host.time)
+        .ok_or_else(|| format!("host.time `{}` is not an RFC 3339 time", snap.host.time))?;
+    let opts = SessionOptions::new(&format!("snapshot:{shown}"), "/").map_err(|e| e.to_string())?;
+    let (vms, source, os) = (snap.vms.clone(), snap.source.clone(), snap.host.os.clone());
+    let session = Session::from_snapshot(&opts, snap, &shown)
+        .map_err(|e| strip_name(&e.to_string(), &shown))?;
+    check_unique_addresses(session.host())?;
+    let selectors: Vec<Selector> = session
+        .host()
+        .functions
+        .iter()
+        .map(|f| Selector::Slot(f.address))
+        .collect();
+    let answer = session
+        .check(&selectors, Vec::new())
+        .map_err(|e| format!("the check cannot be answered: {e}"))?;
+    let mut pending = Pending::default();
+    if session.next_boot_unknown().is_none() {
+        let binding = session
+            .binding()
+            .map_err(|e| format!("the next boot cannot be predicted: {e}"))?;
+        for p in binding.predictions.iter().filter(|p| p.known) {
+            pending
+                .next_boot_ppt
+                .insert(p.path.clone(), p.driver_after() == Some(PPT));
+        }
+    }
+    if vms.state == "known" {
+        pending.vm_paths = Some(
+            vms.zones
+                .iter()
+                .flat_map(|z| z.pci_devices.iter())
+                .filter_map(|d| DevfsPath::parse(&d.path).ok().map(|p| p.to_string()))
+                .collect(),
+        );
+    }
+    Ok(SnapshotRecord {
+        host: name,
+        taken_at,
+        time_source: "snapshot",
+        format: FORMAT_V2.to_string(),
+        source,
+        os,
+        vms_known: pending.vm_paths.is_some(),
+        host_verdict: String::new(),
+        host_reason: None,
+        functions: Vec::new(),
+    }
+    .with_facts(session.host(), &answer.report, &pending))
+}
+
+/// Every function selected, bridges included, so a device's verdict covers
+/// all its functions.
+fn all_selected(host: &Host) -> Plan {
+    Plan {
+        selected: host.functions.iter().map(|f| f.address).collect(),
+        ..Default::default()
+    }
+}
+
+/// The record of a host already loaded (a live host, `pptctl report`),
+/// named `name` and taken at `taken_at` (Unix seconds).
+pub fn from_host(host: &Host, name: String, taken_at: i64) -> SnapshotRecord {
+    SnapshotRecord {
+        host: name,
+        taken_at,
+        time_source: "snapshot",
+        format: String::new(),
+        source: None,
+        os: host.facts.os.clone(),
+        vms_known: false,
+        host_verdict: String::new(),
+        host_reason: None,
+        functions: Vec::new(),
+    }
+    .with_facts(
+        host,
+        &viability::evaluate(host, &all_selected(host)),
+        &Pending::default(),
+    )
+}
+
+/// `parse_snapshot` names the file itself; the caller does too.
+fn strip_name(msg: &str, shown: &str) -> String {
+    msg.strip_prefix(shown)
+        .and_then(|m| m.strip_prefix(": "))
+        .unwrap_or(msg)
+        .to_string()
+}
+
+fn check_host_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.len() > MAX_HOST_NAME || name.chars().any(char::is_control) {
+        return Err(format!(
+            "host name {name:?} is empty, longer than {MAX_HOST_NAME} bytes or has control characters"
+        ));
+    }
+    Ok(())
+}
+
+fn check_unique_addresses(host: &Host) -> Result<(), String> {
+    let mut seen = BTreeSet::new();
+    for f in &host.functions {
+        if !seen.insert(f.address) {
+            return Err(format!("function {} appears twice", f.address));
+        }
+    }
+    Ok(())
+}
+
+/// The bridge above `f`: the PCI-to-PCI bridge of its domain whose
+/// secondary bus (config 0x19, PCI-to-PCI Bridge spec 1.2 §3.2.5.4) is
+/// `f`'s bus; without config space, the function whose devfs path is the
+/// longest proper prefix of `f`'s.
+fn parent_of(host: &Host, f: &pci_core::Function) -> Option<String> {
+    let by_bus = host.functions.iter().find(|b| {
+        b.address.domain == f.address.domain
+            && b.address != f.address
+            && b.ids.header_type.map(|h| h & 0x7f) == Some(1)
+            && b.config.get(0x19).copied() == Some(f.address.bus)
+    });
+    if let Some(b) = by_bus {
+        return Some(b.address.to_string());
+    }
+    let path = f.illumos.as_ref()?.path.as_str();
+    host.functions
+        .iter()
+        .filter_map(|b| {
+            let bp = b.illumos.as_ref()?.path.as_str();
+            (b.address != f.address && path.starts_with(bp) && path[bp.len()..].starts_with('/'))
+                .then_some((bp.len(), b))
+        })
+        .max_by_key(|(n, _)| *n)
+        .map(|(_, b)| b.address.to_string())
+}
+
+impl SnapshotRecord {
+    fn with_facts(mut self, host: &Host, report: &Report, pending: &Pending) -> Self {
+        self.host_verdict = report.host.verdict.as_str().to_string();
+        self.host_reason = report
+            .host
+            .reasons
+            .iter()
+            .find(|x| x.severity == Severity::Fail)
+            .map(|x| format!("{}: {}", x.code, x.message));
+        let names = PciNames::global();
+        for f in &host.functions {
+            let slot = f.address.to_string();
+            let fr = report.functions.iter().find(|r| r.slot == slot);
+            let verdict = fr.map_or("ok", |r| r.verdict.as_str()).to_string();
+            let fail_reason = fr.and_then(|r| {
+                r.reasons
+                    .iter()
+                    .find(|x| x.severity == Severity::Fail)
+                    .map(|x| format!("{}: {}", x.code, x.message))
+            });
+            let devfs_path = f.illumos.as_ref().map(|n| n.path.clone());
+            let ppt_dev = devfs_path.as_ref().and_then(|p| {
+                host.ppt_links
+                    .iter()
+                    .find(|l| l.path.as_deref() == Some(p.as_str()))
+                    .map(|l| l.dev.clone())
+            });
+            let driver = f
+                .driver
+                .clone()
+                .or_else(|| f.illumos.as_ref().and_then(|n| n.driver.clone()));
+            let device_key = slot
+                .rsplit_once('.')
+                .map_or(slot.as_str(), |(d, _)| d)
+                .to_string();
+            self.functions.push(FunctionRow {
+                device_key,
+                vendor: f.ids.vendor,
+                device: f.ids.device,
+                class: f.ids.class,
+                subsystem_vendor: f.ids.subsystem_vendor,
+                subsystem: f.ids.subsystem,
+                bridge: matches!(f.ids.header_type.map(|h| h & 0x7f), Some(1 | 2)),
+                parent: parent_of(host, f),
+                driver,
+                ppt_dev,
+                // With format 2 both come from the one binding prediction of
+                // the configuration the next boot reads.
+                reserved: devfs_path
+                    .as_ref()
+                    .and_then(|p| pending.next_boot_ppt.get(p).copied()),
+                next_boot_ppt: devfs_path
+                    .as_ref()
+                    .and_then(|p| pending.next_boot_ppt.get(p).copied()),
+                devfs_path: devfs_path.clone(),
+                verdict,
+                fail_reason,
+                in_vm: pending
+                    .vm_paths
+                    .as_ref()
+                    .map(|vms| devfs_path.as_ref().is_some_and(|p| vms.contains(p))),
+                vendor_name: names.vendor(f.ids.vendor).map(str::to_string),
+                device_name: names.device(f.ids.vendor, f.ids.device).map(str::to_string),
+                address: slot,
+            });
+        }
+        self
+    }
+}

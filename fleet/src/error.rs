@@ -1,0 +1,73 @@
+//! The fleet's typed errors.
+
+use std::path::PathBuf;
+
+/// Why a fleet operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum FleetError {
+    /// The database could not be opened, queried or written.
+    #[error("database {db}: {message}")]
+    Db {
+        /// The database as the user named it (path or URL without password).
+        db: String,
+        /// The driver's reason.
+        message: String,
+    },
+    /// The database was made by a newer pptctl.
+    #[error("database {db} has schema version {found}; this pptctl knows versions up to {known}: upgrade pptctl")]
+    TooNew {
+        /// The database.
+        db: String,
+        /// Its schema version.
+        found: i64,
+        /// The newest version this build knows.
+        known: i64,
+    },
+    /// A snapshot file was refused; nothing of it was stored.
+    #[error("{file}: {message}")]
+    BadSnapshot {
+        /// The file as named on the command line (or found in a directory).
+        file: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A file or directory could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The operating system's reason.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A placement selector that is not lspci `-d` grammar.
+    #[error("--can-pass {text}: {message}")]
+    Selector {
+        /// The selector text.
+        text: String,
+        /// lspci's message.
+        message: String,
+    },
+    /// A unique constraint refused a row (a concurrent writer stored the
+    /// same snapshot first).
+    #[error("database {db}: {message}")]
+    Unique {
+        /// The database.
+        db: String,
+        /// The driver's reason.
+        message: String,
+    },
+    /// A host the database does not hold.
+    #[error("no host named `{0}` in the fleet database")]
+    NoHost(String),
+}
+
+impl FleetError {
+    /// A database error from a driver message.
+    pub(crate) fn db(db: &str, e: impl std::fmt::Display) -> Self {
+        FleetError::Db {
+            db: db.to_string(),
+            message: e.to_string(),
+        }
+    }
+}
