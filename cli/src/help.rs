@@ -284,8 +284,11 @@ mod tests {
                 if flag.is_empty() || s.get_name() == "list" {
                     continue;
                 }
+                // A command with subcommands of its own (`fleet hosts`)
+                // may use their flags too.
                 let known = s
                     .get_arguments()
+                    .chain(s.get_subcommands().flat_map(|c| c.get_arguments()))
                     .chain(cmd.get_arguments())
                     .any(|a| a.get_long() == Some(flag));
                 assert!(known, "`pptctl {} --{flag}` in the examples", s.get_name());

@@ -116,7 +116,8 @@ fn add(rows: &mut Vec<Row>, row: Row) {
 /// Sort key of a devfs path by the numbers of its unit addresses: the
 /// stand-in for the walk order on hosts without a devinfo tree, where
 /// nodes are predicted in the bus scan's order (bus, device, function).
-fn address_key(path: &str) -> Vec<(u64, u64)> {
+/// Unit addresses that are not hex sort last.
+pub fn address_key(path: &str) -> Vec<(u64, u64)> {
     path.split('/')
         .filter(|c| !c.is_empty())
         .map(|c| {

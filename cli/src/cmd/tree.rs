@@ -31,24 +31,6 @@ struct Entry<'a> {
     path: String,
 }
 
-/// Sort key giving device-tree order: root complex address, then each
-/// level's device and function. The PCI enumerator adds children in
-/// device/function order, so this is the order `di_walk_node` visits;
-/// `tree` draws in it and `list` lists in it. Unit addresses that are not
-/// hex sort last.
-pub(crate) fn tree_key(path: &str) -> Vec<(u64, u64)> {
-    path.split('/')
-        .filter(|c| !c.is_empty())
-        .map(|c| {
-            let ua = c.split_once('@').map(|(_, a)| a).unwrap_or("");
-            let mut it = ua
-                .split(',')
-                .map(|p| u64::from_str_radix(p, 16).unwrap_or(u64::MAX));
-            (it.next().unwrap_or(u64::MAX), it.next().unwrap_or(0))
-        })
-        .collect()
-}
-
 fn binding(e: &Entry<'_>) -> String {
     match e.node {
         Some(n) if n.path_source == Some(PathSource::Devinfo) => match (&n.driver, n.instance) {
@@ -120,7 +102,8 @@ fn shape(host: &Host) -> Shape<'_> {
             _ => orphans.push(f),
         }
     }
-    entries.sort_by_cached_key(|e| tree_key(&e.path));
+    // Device-tree order by unit address (pci-illumos owns the key).
+    entries.sort_by_cached_key(|e| pci_illumos::libppt::address_key(&e.path));
     let index: BTreeMap<&str, usize> = entries
         .iter()
         .enumerate()
