@@ -543,7 +543,11 @@ impl Fleet {
         }
         if self.version >= 3 {
             let want = format!("SELECT COUNT(*) FROM ({}) x", schema::placement_select(""));
-            let want = self.db.query(&want, &[])?.first().map_or(0, |r| int_at(r, 0));
+            let want = self
+                .db
+                .query(&want, &[])?
+                .first()
+                .map_or(0, |r| int_at(r, 0));
             let have = self
                 .db
                 .query("SELECT COUNT(*) FROM placement", &[])?
