@@ -179,15 +179,16 @@ impl Fleet {
                 &[rec.host.as_str().into()],
             )?;
             let lock = db.dialect().for_update();
-            let host_id = db
-                .query(
-                    &format!("SELECT id FROM hosts WHERE name = ?{lock}"),
-                    &[rec.host.as_str().into()],
-                )?
+            let host = db.query(
+                &format!("SELECT id, latest_snapshot FROM hosts WHERE name = ?{lock}"),
+                &[rec.host.as_str().into()],
+            )?;
+            let host_id = host
                 .first()
                 .and_then(|r| r.first())
                 .and_then(Value::int)
                 .ok_or_else(|| FleetError::db(db.name(), "host row vanished"))?;
+            let previous = host.first().and_then(|r| opt_int_at(r, 1));
             let id = db
                 .query(
                     "INSERT INTO snapshots (host_id, sha256, format, taken_at, time_source, source, \
@@ -229,11 +230,29 @@ impl Fleet {
             if version >= 2 {
                 db.execute(&schema::units_insert("WHERE snapshot_id = ?"), &[id.into()])?;
             }
-            db.execute(
-                "UPDATE hosts SET latest_snapshot = (SELECT id FROM snapshots WHERE host_id = ? \
-                 ORDER BY taken_at DESC, id DESC LIMIT 1) WHERE id = ?",
-                &[host_id.into(), host_id.into()],
-            )?;
+            let latest = db
+                .query(
+                    "SELECT id FROM snapshots WHERE host_id = ? ORDER BY taken_at DESC, id DESC LIMIT 1",
+                    &[host_id.into()],
+                )?
+                .first()
+                .and_then(|r| r.first())
+                .and_then(Value::int);
+            // An older snapshot arriving late changes neither the latest
+            // snapshot nor what placement reads.
+            if latest != previous {
+                db.execute(
+                    "UPDATE hosts SET latest_snapshot = ? WHERE id = ?",
+                    &[latest.into(), host_id.into()],
+                )?;
+                if version >= 3 {
+                    db.execute("DELETE FROM placement WHERE host_id = ?", &[host_id.into()])?;
+                    db.execute(
+                        &schema::placement_insert(" AND h.id = ?"),
+                        &[host_id.into()],
+                    )?;
+                }
+            }
             Ok(Stored::New(id))
         });
         match result {
@@ -251,18 +270,19 @@ impl Fleet {
         sel: &DeviceSelector,
         count: i64,
     ) -> Result<Vec<HostMatch>, FleetError> {
-        let (cond, mut params) = sel.sql();
-        let keys = self.db.dialect().concat_distinct("u.device_key");
+        // `placement` holds only usable devices of latest snapshots
+        // (schema::placement_select), keyed by IDs first.
+        let (cond, mut params) = sel.sql_on("p");
+        let keys = self.db.dialect().concat_distinct("p.device_key");
         let sql = format!(
-            "SELECT h.name, s.taken_at, s.vms_known, COUNT(DISTINCT u.device_key), {keys}
-             FROM hosts h
+            "SELECT h.name, s.taken_at, s.vms_known, COUNT(DISTINCT p.device_key), {keys}
+             FROM placement p
+             JOIN hosts h ON h.id = p.host_id
              JOIN snapshots s ON s.id = h.latest_snapshot
-             JOIN functions f ON f.snapshot_id = h.latest_snapshot{cond}
-             JOIN device_units u ON u.snapshot_id = f.snapshot_id AND u.device_key = f.device_key
-             WHERE s.host_verdict <> 'fail' AND u.passable = 1 AND (u.in_vm IS NULL OR u.in_vm = 0)
+             WHERE 1 = 1{cond}
              GROUP BY h.name, s.taken_at, s.vms_known
-             HAVING COUNT(DISTINCT u.device_key) >= ?
-             ORDER BY COUNT(DISTINCT u.device_key) DESC, h.name"
+             HAVING COUNT(DISTINCT p.device_key) >= ?
+             ORDER BY COUNT(DISTINCT p.device_key) DESC, h.name"
         );
         params.push(count.max(1).into());
         let rows = self.db.query(&sql, &params)?;
@@ -521,6 +541,24 @@ impl Fleet {
                 }
             }
         }
+        if self.version >= 3 {
+            let want = format!("SELECT COUNT(*) FROM ({}) x", schema::placement_select(""));
+            let want = self
+                .db
+                .query(&want, &[])?
+                .first()
+                .map_or(0, |r| int_at(r, 0));
+            let have = self
+                .db
+                .query("SELECT COUNT(*) FROM placement", &[])?
+                .first()
+                .map_or(0, |r| int_at(r, 0));
+            if want != have {
+                problems.push(format!(
+                    "placement has {have} rows, the latest snapshots give {want}"
+                ));
+            }
+        }
         for r in self.db.query(
             "SELECT h.name, h.latest_snapshot,
                     (SELECT s.id FROM snapshots s WHERE s.host_id = h.id ORDER BY s.taken_at DESC, s.id DESC LIMIT 1)
@@ -545,6 +583,9 @@ impl Fleet {
         let mut tables = vec!["hosts", "snapshots", "functions"];
         if self.version >= 2 {
             tables.push("device_units");
+        }
+        if self.version >= 3 {
+            tables.push("placement");
         }
         for t in tables {
             let n = self.db.query(&format!("SELECT COUNT(*) FROM {t}"), &[])?;

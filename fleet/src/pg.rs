@@ -57,8 +57,15 @@ impl PgBackend {
         let name = redact(url);
         let mut client = Client::connect(url, NoTls).map_err(|e| FleetError::db(&name, e))?;
         // Notices (e.g. "relation already exists, skipping") are not for users.
+        // `synchronous_commit = off`: a commit returns before its WAL reaches
+        // the disk, so the ingest does not wait for one flush per snapshot.
+        // A server crash may lose the last few commits, never part of one
+        // and never a later one without an earlier (PostgreSQL manual,
+        // "Asynchronous Commit"); the same guarantee as SQLite's
+        // `synchronous = NORMAL` in WAL mode. A lost snapshot is stored
+        // again by the next ingest of its file (content hash).
         client
-            .batch_execute("SET client_min_messages = WARNING")
+            .batch_execute("SET client_min_messages = WARNING; SET synchronous_commit = off")
             .map_err(|e| FleetError::db(&name, e))?;
         Ok(PgBackend {
             client,

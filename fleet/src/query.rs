@@ -50,23 +50,29 @@ impl DeviceSelector {
     /// with ` AND`) and their parameters; the same test as
     /// [`IdFilter::matches`].
     pub(crate) fn sql(&self) -> (String, Vec<Value>) {
+        self.sql_on("f")
+    }
+
+    /// [`DeviceSelector::sql`] on a table aliased `t` that has `vendor`,
+    /// `device` and `class` columns.
+    pub(crate) fn sql_on(&self, t: &str) -> (String, Vec<Value>) {
         let mut sql = String::new();
         let mut p = Vec::new();
         if let Some(v) = self.filter.vendor {
-            sql.push_str(" AND f.vendor = ?");
+            sql.push_str(&format!(" AND {t}.vendor = ?"));
             p.push(i64::from(v).into());
         }
         if let Some(d) = self.filter.device {
-            sql.push_str(" AND f.device = ?");
+            sql.push_str(&format!(" AND {t}.device = ?"));
             p.push(i64::from(d).into());
         }
         if let Some((c, m)) = self.filter.class {
-            sql.push_str(" AND ((f.class / 256) & ?) = ?");
+            sql.push_str(&format!(" AND (({t}.class / 256) & ?) = ?"));
             p.push(i64::from(m & 0xffff).into());
             p.push(i64::from(c & m & 0xffff).into());
         }
         if let Some(pi) = self.filter.prog_if {
-            sql.push_str(" AND (f.class % 256) = ?");
+            sql.push_str(&format!(" AND ({t}.class % 256) = ?"));
             p.push(i64::from(pi).into());
         }
         (sql, p)

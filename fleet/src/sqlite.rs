@@ -31,8 +31,12 @@ impl SqliteBackend {
         // WAL: readers and one writer at once; NORMAL sync is durable
         // against a killed process (only a power loss may drop the last
         // commits, never half of one).
+        // A 32 MiB page cache (the default is 2 MiB) keeps the indexes'
+        // hot pages in the process across an ingest's transactions instead
+        // of re-reading them from the OS; memory stays under 64 MiB.
         conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+             PRAGMA cache_size = -32768;",
         )
         .map_err(|e| FleetError::db(&name, e))?;
         Ok(SqliteBackend { conn, name })
