@@ -12,7 +12,8 @@ const EVERY: Duration = Duration::from_millis(100);
 /// A progress line; see the module docs.
 pub struct Progress {
     label: &'static str,
-    total: u64,
+    /// `None`: the amount of work is not known in advance (a count only).
+    total: Option<u64>,
     done: u64,
     shown: bool,
     on: bool,
@@ -22,10 +23,16 @@ pub struct Progress {
 impl Progress {
     /// Progress over `total` steps, drawn only on a terminal stderr.
     pub fn new(label: &'static str, total: u64) -> Self {
-        Self::with_terminal(label, total, std::io::stderr().is_terminal())
+        Self::with_terminal(label, Some(total), std::io::stderr().is_terminal())
     }
 
-    fn with_terminal(label: &'static str, total: u64, on: bool) -> Self {
+    /// A count of steps whose total is not known in advance (files found
+    /// while walking directories), drawn only on a terminal stderr.
+    pub fn counter(label: &'static str) -> Self {
+        Self::with_terminal(label, None, std::io::stderr().is_terminal())
+    }
+
+    fn with_terminal(label: &'static str, total: Option<u64>, on: bool) -> Self {
         Progress {
             label,
             total,
@@ -43,24 +50,35 @@ impl Progress {
             return;
         }
         let now = Instant::now();
-        if self.last.is_some_and(|t| now.duration_since(t) < EVERY) && self.done < self.total {
+        let last_step = self.total.is_some_and(|t| self.done >= t);
+        if self.last.is_some_and(|t| now.duration_since(t) < EVERY) && !last_step {
             return;
         }
         self.last = Some(now);
         let mut err = std::io::stderr().lock();
-        let _ = write!(
-            err,
-            "\r\x1b[2Kpptctl: {}: {}/{}",
-            self.label, self.done, self.total
-        );
+        let _ = write!(err, "\r\x1b[2K{}", self.text());
         let _ = err.flush();
         self.shown = true;
     }
 
-    /// The text of the line as it would be drawn now (for tests).
-    #[cfg(test)]
+    /// Erases the line before something else is written to stderr; the
+    /// next step draws it again.
+    pub fn clear(&mut self) {
+        if self.shown {
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "\r\x1b[2K");
+            let _ = err.flush();
+            self.shown = false;
+            self.last = None;
+        }
+    }
+
+    /// The text of the line as it would be drawn now.
     fn text(&self) -> String {
-        format!("pptctl: {}: {}/{}", self.label, self.done, self.total)
+        match self.total {
+            Some(total) => format!("pptctl: {}: {}/{}", self.label, self.done, total),
+            None => format!("pptctl: {}: {}", self.label, self.done),
+        }
     }
 }
 
@@ -80,10 +98,19 @@ mod tests {
 
     #[test]
     fn counts_and_draws_nothing_off_a_terminal() {
-        let mut p = Progress::with_terminal("bench", 3, false);
+        let mut p = Progress::with_terminal("bench", Some(3), false);
         p.step();
         p.step();
         assert_eq!(p.text(), "pptctl: bench: 2/3");
+        assert!(!p.shown);
+    }
+
+    #[test]
+    fn a_counter_has_no_total() {
+        let mut p = Progress::with_terminal("snapshots ingested", None, false);
+        p.step();
+        assert_eq!(p.text(), "pptctl: snapshots ingested: 1");
+        p.clear();
         assert!(!p.shown);
     }
 }

@@ -23,13 +23,21 @@ pub struct IngestArgs {
 /// Stores every snapshot; exit 1 when any file was refused.
 pub fn run(db: &mut Fleet, args: &IngestArgs) -> Result<ExitCode, CliError> {
     let verbose = args.verbose;
-    let mut report = |path: &std::path::Path, o: &FileOutcome| match o {
-        FileOutcome::Refused(e) => eprintln!("pptctl: refused {e}"),
-        FileOutcome::Stored { host, id } if verbose => {
-            println!("stored {} as snapshot {id} of {host}", path.display());
+    // A fleet's worth of files takes a while: count them on a terminal.
+    let mut progress = crate::progress::Progress::counter("snapshots ingested");
+    let mut report = |path: &std::path::Path, o: &FileOutcome| {
+        match o {
+            FileOutcome::Refused(e) => {
+                progress.clear();
+                eprintln!("pptctl: refused {e}");
+            }
+            FileOutcome::Stored { host, id } if verbose => {
+                println!("stored {} as snapshot {id} of {host}", path.display());
+            }
+            FileOutcome::Unchanged if verbose => println!("unchanged {}", path.display()),
+            _ => {}
         }
-        FileOutcome::Unchanged if verbose => println!("unchanged {}", path.display()),
-        _ => {}
+        progress.step();
     };
     let sum = ingest_paths(db, &args.paths, &mut report).map_err(db_err)?;
     println!(
