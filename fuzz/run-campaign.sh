@@ -49,6 +49,9 @@ ppt_matches    16384   examples/*/root/etc/ppt_matches
 aliases        65536   examples/*/root/etc/ppt_aliases ../shared/realdata/*/driver_aliases ../shared/realdata/*/path_to_inst
 editors        16384   examples/*/root/etc/ppt_aliases examples/*/root/etc/ppt_matches
 vmadm          16384
+platform_log   65536   cli/tests/data/platform-log
+snapshot_v2    262144  fuzz/seeds/snapshot-v2 examples/*/host.json examples/*/*/host.json
+fleet_ingest   262144  fuzz/seeds/snapshot-v2 examples/*/host.json examples/*/*/host.json
 '
 
 # Seeds that are made rather than found: config space files from the
