@@ -1,5 +1,5 @@
 //! Writes `ppt_matches` files of M rules against a generated host, in the
-//! syntax libppt reads (docs/illumos.md §1.7): `pciexVVVV,DDDD`,
+//! syntax libppt reads (docs/illumos.md): `pciexVVVV,DDDD`,
 //! `pciVVVV,DDDD`, vendor-only `pciVVVV`, devfs path lines, plus lines libppt
 //! ignores (comments, blanks, `pciclass,…`). IDs are lower-case unpadded
 //! hex, the only spelling libppt matches.

@@ -1,5 +1,5 @@
 //! Writes a generated host as a `pptctl snapshot` JSON document
-//! (`"format": "pptctl-snapshot/1"`, interface §6): the serde form of
+//! (`"format": "pptctl-snapshot/1"`, README.md): the serde form of
 //! `pci_core::Host` with the facts a Linux sysfs source would have read.
 
 use pci_core::{Function, Host, HostFacts, Identity};

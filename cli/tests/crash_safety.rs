@@ -1,4 +1,4 @@
-//! Crash safety end to end (issue 9, part 3): `pptctl reserve` and
+//! Crash safety end to end: `pptctl reserve` and
 //! `pptctl unreserve` are SIGKILLed at random moments, on a persistent root
 //! and on GRUB boot media. After every kill each file they manage must be
 //! byte for byte the old or the new version (or absent where that is one of

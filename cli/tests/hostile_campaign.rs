@@ -1,4 +1,4 @@
-//! The long fuzz campaign (issue 9, part 1): at least 10^6 generated or
+//! The long fuzz campaign: at least 10^6 generated or
 //! mutated inputs per parser, in release mode, with a per-input time bound,
 //! a watchdog for hangs, panics caught and saved, and the peak RSS recorded.
 //! Ignored in the normal run; run it with

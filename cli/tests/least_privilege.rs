@@ -1,4 +1,4 @@
-//! Least privilege (issue 9, part 4), watched from outside with strace:
+//! Least privilege, watched from outside with strace:
 //! read-only commands open nothing for writing and create, rename, remove or
 //! chmod nothing; `reserve`/`unreserve` write only inside `--root` or
 //! `--boot-media`; without the rights to write, the message says what failed

@@ -1,5 +1,4 @@
-//! `pptctl reserve` / `unreserve` / `vm-json` end to end (issue 6 "Done
-//! when"): the seed's USB key (menu.lst with one SmartOS entry, no overlay
+//! `pptctl reserve` / `unreserve` / `vm-json` end to end: the seed's USB key (menu.lst with one SmartOS entry, no overlay
 //! files) and the seed's host (examples/levon-2018/host.json).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]

@@ -1,4 +1,4 @@
-//! Every subcommand against hostile files (issue 9, part 2): truncated,
+//! Every subcommand against hostile files: truncated,
 //! empty, binary, huge (a sparse 1 GiB file), CRLF, non-UTF-8, unreadable,
 //! a directory where a file belongs, symlink loops under `--root`, `..` in
 //! selectors and paths, dangling `/dev/pptN`.

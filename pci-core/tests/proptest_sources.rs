@@ -1,4 +1,4 @@
-//! Property tests for pci-core's outside-data readers (issue 9, part 1):
+//! Property tests for pci-core's outside-data readers:
 //! lspci dumps, JSON host snapshots, sysfs trees, `-s`/`-d` filters,
 //! addresses and `pci.ids`, seeded by mutations of the real samples in
 //! `../shared/realdata` (skipped cleanly when that folder is absent). The

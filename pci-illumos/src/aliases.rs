@@ -3,7 +3,7 @@
 //!
 //! The kernel reads `/etc/ppt_aliases` and then `/etc/driver_aliases` with
 //! the same parser (gate `usr/src/uts/common/os/modsysfile.c`, the
-//! `kobj_lex` lexer and the alias state machine; docs/illumos.md §3.2).
+//! `kobj_lex` lexer and the alias state machine; docs/illumos.md).
 //! Behaviour reproduced here (facts, not code):
 //!
 //! * Lexer: spaces/tabs separate tokens; `\n` and `\r` are NEWLINE; `#` is a
@@ -65,7 +65,7 @@ pub enum BindingFileError {
 
 /// Which copy of a kernel-read file is in effect: the boot-module copy
 /// under `/system/boot` when it exists (the kernel searches `/system/boot`
-/// before `/`, docs/illumos.md §3.4), else the file itself. Returns the host
+/// before `/`, docs/illumos.md), else the file itself. Returns the host
 /// path and the bytes, or `None` when neither exists.
 pub fn read_kernel_file(
     root: &HostRoot,

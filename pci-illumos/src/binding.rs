@@ -1,6 +1,6 @@
 //! Which driver the kernel binds to each node after the next boot.
 //!
-//! Rules (docs/illumos.md §3.2, §3.3, §4.5):
+//! Rules (docs/illumos.md):
 //!
 //! * The binding hash holds driver names (`name_to_major`), then the aliases
 //!   of `/etc/ppt_aliases`, then those of `/etc/driver_aliases`; the first
@@ -741,7 +741,7 @@ impl Prediction {
     /// /etc/ppt_aliases line 3`).
     pub fn why(&self) -> String {
         if !self.known {
-            // ppt ships with no aliases of its own (illumos.md §2.2), so a
+            // ppt ships with no aliases of its own (docs/illumos.md), so a
             // node no ppt_aliases entry decides leaves ppt; which host
             // driver takes it needs driver_aliases, which was not read.
             return "no ppt_aliases entry binds it; /etc/driver_aliases was not read".into();

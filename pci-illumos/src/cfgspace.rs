@@ -2,7 +2,7 @@
 //!
 //! pcieadm writes one file per function named `%02x-%02x-%02x.pci` (bus,
 //! device, function from the node's `reg`), holding raw config bytes: 64,
-//! 256 or 4096 of them (docs/devinfo-snapshot.md §3). The name is the only
+//! 256 or 4096 of them (docs/illumos.md). The name is the only
 //! link to the device, so files are joined to functions by address.
 
 use std::path::Path;

@@ -1,5 +1,5 @@
 //! illumos host facts for the viability check, read as data under `--root`
-//! (docs/illumos.md §2.3).
+//! (docs/illumos.md).
 //!
 //! bhyve drives the IOMMU through the `misc/vmm_vtd` module, installed as
 //! `/usr/kernel/misc/amd64/vmm_vtd` (gate `usr/src/uts/intel/vmm_vtd/Makefile`
@@ -14,7 +14,7 @@ use pci_core::{Diagnostic, Host, HostFacts, IommuFacts};
 
 use crate::root::HostRoot;
 
-/// Where illumos installs the VT-d backend of vmm (illumos.md §2.3).
+/// Where illumos installs the VT-d backend of vmm (docs/illumos.md).
 pub const VMM_VTD_MODULE: &str = "/usr/kernel/misc/amd64/vmm_vtd";
 
 /// Collects illumos host facts from files under `root` (data only; see the

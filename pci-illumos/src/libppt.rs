@@ -1,7 +1,7 @@
 //! libppt's device lists over a [`Host`]: `ppt_list_assigned` (the
 //! `/dev/ppt*` links) and `ppt_list` (every PCI node bound to ppt plus the
 //! `ppt_matches` candidates), with the 2024 `dev_getinfo` key order
-//! (docs/illumos.md §1.5–§1.6; illumos-gate
+//! (docs/illumos.md; illumos-gate
 //! `usr/src/lib/libppt/common/libppt.c`, `ppt_list_assigned`, `ppt_list`,
 //! `inspect_node`, `dev_getinfo`).
 //!

@@ -43,7 +43,7 @@ pub enum LiveError {
 }
 
 /// Reads a function's config space one aligned dword at a time with the
-/// lengths pcieadm saves (docs/devinfo-snapshot.md §3): 64 bytes without
+/// lengths pcieadm saves (docs/illumos.md): 64 bytes without
 /// a capability list or for header types other than 0 and 1, 256 with
 /// capabilities but no PCIe capability, 4096 with one. `read` returns
 /// `None` for a dword that cannot be read; reading stops there.

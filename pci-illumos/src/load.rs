@@ -80,7 +80,7 @@ impl SourceSpec {
         }
     }
 
-    /// The live source of the platform we run on (interface §2).
+    /// The live source of the platform we run on (README.md).
     pub fn auto() -> Result<SourceSpec, LoadError> {
         if cfg!(target_os = "linux") {
             Ok(SourceSpec::Sysfs(pci_core::sources::default_sysfs_root()))

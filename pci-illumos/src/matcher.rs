@@ -1,7 +1,7 @@
 //! The compiled `ppt_matches` matcher.
 //!
 //! libppt `match_ppt` walks the rule list for every node and compares
-//! strings (docs/illumos.md §1.7): O(rules) per node. A fleet-sized check
+//! strings (docs/illumos.md): O(rules) per node. A fleet-sized check
 //! (100k functions × 10k rules) needs better, so the rules are compiled once
 //! into three hash maps keyed by what a node can equal:
 //!

@@ -2,7 +2,7 @@
 //!
 //! For sources without a devinfo tree (Linux sysfs, `lspci` dumps, JSON
 //! snapshots taken on Linux) [`predict`] computes what the illumos x86 PCI
-//! enumerator would name each function (docs/illumos.md §4; illumos-gate
+//! enumerator would name each function (docs/illumos.md; illumos-gate
 //! `usr/src/uts/common/io/pciex/pci_props.c` and `intel/io/pci/pci_boot.c`)
 //! and marks the result [`PathSource::Predicted`].
 //!

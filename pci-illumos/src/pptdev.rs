@@ -1,6 +1,6 @@
 //! `/dev/ppt*` link resolution under an alternate root.
 //!
-//! libppt's `ppt_list_assigned` (docs/illumos.md §1.6) globs `/dev/ppt*`
+//! libppt's `ppt_list_assigned` (docs/illumos.md) globs `/dev/ppt*`
 //! (lexical order), keeps symbolic links only, resolves each with
 //! `realpath` and turns the result into a devfs path by stripping a
 //! trailing `:ppt` minor and a leading `/devices` (`fs_to_phys_path`;

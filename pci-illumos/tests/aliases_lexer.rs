@@ -1,5 +1,5 @@
 //! The kernel's `driver_aliases` lexer and alias parser, rule by rule
-//! (docs/illumos.md §3.2; gate modsysfile.c `kobj_lex` and the alias state
+//! (docs/illumos.md; gate modsysfile.c `kobj_lex` and the alias state
 //! machine), plus `name_to_major` and `path_to_inst`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]

@@ -1,6 +1,6 @@
 //! Binding prediction on the real OmniOS machine: its devinfo snapshot
 //! cache, its real `driver_aliases` and `path_to_inst`, and hand-written
-//! `ppt_aliases` that exercise each rule of docs/illumos.md §3.2/§3.3.
+//! `ppt_aliases` that exercise each rule of docs/illumos.md.
 //! Skips when the shared real data is absent.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]

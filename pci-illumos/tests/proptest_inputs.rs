@@ -1,4 +1,4 @@
-//! Property tests for the illumos readers (issue 9, part 1) that the
+//! Property tests for the illumos readers that the
 //! owners' tests leave out: the kernel aliases lexer and interpreter
 //! (`ppt_aliases`, `driver_aliases`), `name_to_major`, `path_to_inst`, the
 //! binding prediction over all of them, `ppt_matches` as real files look

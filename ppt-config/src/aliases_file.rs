@@ -2,7 +2,7 @@
 //!
 //! The kernel reads `/etc/ppt_aliases` with the same parser as
 //! `/etc/driver_aliases` (illumos `modsysfile.c` `parse_aliases`, lexed by
-//! `kobj_lex`; docs/illumos.md §3.2): one `driver alias [alias ...]` entry per
+//! `kobj_lex`; docs/illumos.md): one `driver alias [alias ...]` entry per
 //! line, tokens separated by blanks, `#` to end of line is a comment, quoted
 //! strings may hold `/` and use `\` escapes. Path aliases must be quoted
 //! because an unquoted `/` is a token the parser rejects.

@@ -2,7 +2,7 @@
 //!
 //! Every file `pptctl` changes (`ppt_aliases`, `ppt_matches`, `menu.lst`,
 //! `loader.conf.local`) is written the same way, because a half-written boot
-//! configuration can leave a host that does not boot (issue 6, part 2):
+//! configuration can leave a host that does not boot:
 //!
 //! 1. An advisory lock on `DIR/.pptctl.lock` makes `pptctl` writers take
 //!    turns. It is a POSIX record lock (`fcntl(F_SETLKW)`) rather than

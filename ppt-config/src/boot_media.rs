@@ -1,6 +1,6 @@
 //! Where reservation files go: persistent root, GRUB or loader boot media.
 //!
-//! docs/illumos.md §3.4 and issue 6 part 3:
+//! docs/illumos.md:
 //!
 //! * Persistent root (OmniOS, OpenIndiana): the kernel reads
 //!   `/etc/ppt_aliases` from the boot archive, so the files are

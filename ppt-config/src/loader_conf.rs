@@ -2,7 +2,7 @@
 //!
 //! SmartOS's loader makes a file a boot module with a stanza of four
 //! variables sharing an arbitrary prefix (smartos-docs
-//! `docs/modifying-boot-files.md`, docs/illumos.md §3.4):
+//! `docs/modifying-boot-files.md`, docs/illumos.md):
 //!
 //! ```text
 //! etc_system_load=YES

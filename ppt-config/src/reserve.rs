@@ -1,12 +1,12 @@
 //! Planning a reservation: which lines change in which files.
 //!
-//! `pptctl reserve` / `unreserve` (issue 6, part 3) work in two steps so
+//! `pptctl reserve` / `unreserve` work in two steps so
 //! `--dry-run` and the confirmation show exactly what will be written:
 //! [`plan`] reads the files and computes their new contents with the
 //! lossless editors; [`Plan::apply`] takes the directory locks, checks the
 //! files did not change meanwhile and writes them with [`crate::atomic`].
 //!
-//! What is written (docs/illumos.md §3, §7):
+//! What is written (docs/illumos.md):
 //! * one quoted path alias per function, `ppt "/pci@0,0/..."` — the path is
 //!   the devfs path with unit addresses, no `/devices`, no minor (§7.2); an
 //!   id alias only with `--by-id`, because it binds every device with that

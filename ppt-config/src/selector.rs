@@ -2,7 +2,7 @@
 //! for every command that takes functions (`check`, `reserve`,
 //! `unreserve`, `vm-json`, `match`, and `show -s` for paths).
 //!
-//! Accepted forms (docs/interface.md §5), tried in this order:
+//! Accepted forms (README.md), tried in this order:
 //! * `/dev/pptN`: the function that link names;
 //! * an illumos path with or without `/devices` and a `:minor` suffix
 //!   (`/devices/pci@0,0/pci8086,151@1/display@0:ppt`), normalised by
@@ -190,7 +190,7 @@ impl Selector {
                     return link.path.is_some() && link.path.as_deref() == path;
                 }
                 // No link recorded: the ppt driver names /dev/pptN after its
-                // instance number (illumos.md §1.8).
+                // instance number (docs/illumos.md).
                 let inst: Option<i32> = dev.trim_start_matches("/dev/ppt").parse().ok();
                 f.illumos.as_ref().is_some_and(|n| {
                     n.driver.as_deref() == Some(PPT) && n.instance.is_some() && n.instance == inst

@@ -1,6 +1,6 @@
 //! vmadm `pci_devices`: generation and validation.
 //!
-//! Facts from docs/illumos.md §5 (smartos-live `VM.js`, `jsprim`, brand
+//! Facts from docs/illumos.md (smartos-live `VM.js`, `jsprim`, brand
 //! `boot.c`):
 //!
 //! * A `pci_devices` entry is `{"path": "/devices/<devfs path>", "pci_slot":

@@ -1,4 +1,4 @@
-//! Crash test for `ppt_config::atomic` (issue 6, part 2): a child process
+//! Crash test for `ppt_config::atomic`: a child process
 //! rewrites a `ppt_aliases`-style file in a loop and is killed with SIGKILL at
 //! random points. After every kill the file must parse and be exactly one of
 //! the versions the child wrote, never a mix; the backup too; the lock must be

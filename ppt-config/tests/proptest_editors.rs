@@ -1,4 +1,4 @@
-//! Property tests for every ppt-config reader (issue 9, part 1): the
+//! Property tests for every ppt-config reader: the
 //! lossless editors of `ppt_aliases`, `ppt_matches`, `menu.lst` and
 //! `loader.conf.local`, vmadm payload validation, guest slots and
 //! selectors. Seeds are the project's samples of each file and the real

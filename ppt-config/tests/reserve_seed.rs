@@ -1,4 +1,4 @@
-//! End-to-end reservation on the seed's boot media (issue 6, "Done when"):
+//! End-to-end reservation on the seed's boot media:
 //! from a USB key with the seed's menu.lst (one SmartOS entry, no overlay
 //! files) and the seed's host, reserving the NVIDIA card writes exactly the
 //! seed's overlay files — with the corrected `@0,1` path — and module lines;

@@ -1,4 +1,4 @@
-//! vmadm payload validation (issue 6, part 5) on the seed's card: the
+//! vmadm payload validation on the seed's card: the
 //! correct payload passes, every broken variant is caught at the right JSON
 //! location; generation gives one guest device with functions 0 and 1.
 

@@ -1,7 +1,7 @@
 //! `pptctl check [SELECTOR…] [--vm FILE…] [--json]`: pass-through viability
 //! per function, for the host, and for the pending configuration.
 //!
-//! Exit codes (docs/interface.md §5): 0 when nothing fails, 1 when something
+//! Exit codes (README.md): 0 when nothing fails, 1 when something
 //! fails, 2 on usage or input errors.
 
 use std::io::Write;

@@ -1,5 +1,5 @@
-//! `pptctl list`: `pptadm list` byte for byte (interface §4,
-//! docs/illumos.md §1.1–§1.9).
+//! `pptctl list`: `pptadm list` byte for byte (README.md,
+//! docs/illumos.md).
 //!
 //! Differences from the illumos-gate binary, on purpose: a stale or
 //! dangling `/dev/pptN` link still empties the listing as in pptadm, but a

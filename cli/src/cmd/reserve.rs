@@ -1,6 +1,6 @@
 //! `pptctl reserve` and `pptctl unreserve`: edit `ppt_aliases` (and
 //! optionally `ppt_matches`) plus the boot-module configuration so the
-//! reservation survives the reboot (issue 6, part 3). The work is planned
+//! reservation survives the reboot. The work is planned
 //! by `ppt_config::reserve`; this front end shows the diff, asks, writes,
 //! and says what happens next.
 

@@ -1,5 +1,5 @@
 //! `pptctl show`: decode PCI functions; with `-n` byte-identical to
-//! `lspci -n` (pciutils 3.9.0) on the same input (interface §3).
+//! `lspci -n` (pciutils 3.9.0) on the same input (README.md).
 
 mod hex;
 mod json;

@@ -1,5 +1,5 @@
 //! `pptctl snapshot`: write the JSON host snapshot, format version 2
-//! (interface §6, docs/snapshot.md), to stdout: the host, the
+//! (README.md, docs/snapshot.md), to stdout: the host, the
 //! configuration files that decide binding and candidacy, the boot media
 //! and the bhyve zones, as the library session captured them.
 

@@ -1,6 +1,6 @@
 //! Linux host facts for the viability check: CPU vendor and IOMMU presence.
 //!
-//! Linux (docs/viability.md rows 1–3, as libvirt's virt-host-validate and
+//! Linux (docs/check.md rows 1–3, as libvirt's virt-host-validate and
 //! Proxmox read them): the CPU vendor from `/proc/cpuinfo` (`vendor_id`,
 //! else the `vmx`/`svm` flags); the IOMMU from the ACPI `DMAR` (Intel VT-d)
 //! or `IVRS` (AMD-Vi) table under `/sys/firmware/acpi/tables`, the units in

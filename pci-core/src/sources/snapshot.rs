@@ -1,5 +1,5 @@
 //! `snapshot:FILE`: the versioned JSON host snapshot `pptctl snapshot`
-//! writes (interface §6; schema in docs/snapshot.md).
+//! writes (README.md; schema in docs/snapshot.md).
 //!
 //! The document is the serde form of [`Host`] with a `format` key first:
 //! `{"format": "pptctl-snapshot/1", "source": ..., "functions": [...],

@@ -1,9 +1,9 @@
 //! From a devinfo tree to the `pci_core` model.
 //!
 //! A node is a PCI function when libppt's `is_pci` holds (its parent's
-//! `device_type` is `pci` or `pciex`, docs/illumos.md §1.6) or, as pcieadm
+//! `device_type` is `pci` or `pciex`, docs/illumos.md) or, as pcieadm
 //! decides, its `compatible` list has a `pciclass,`/`pciexclass,` entry
-//! (docs/devinfo-snapshot.md §3); it must also carry a `reg` property, whose
+//! (docs/illumos.md); it must also carry a `reg` property, whose
 //! first cell (PCI phys.hi) gives bus, device and function.
 
 use std::collections::{BTreeMap, HashSet};

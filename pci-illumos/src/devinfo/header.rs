@@ -1,6 +1,6 @@
 //! The `di_all` header: byte order, layout detection, validation, CRC.
 //!
-//! Facts from docs/devinfo-snapshot.md §1.1 and §4 (illumos-gate
+//! Facts from docs/illumos.md and §4 (illumos-gate
 //! `usr/src/uts/common/sys/devinfo_impl.h`): version 2 kept its number
 //! through a header change (the `aliases` field and `req_path[1024]` were
 //! added), so the layout is found by structure: in the current layout the

@@ -1,4 +1,4 @@
-//! Nodes, properties, minors and the devnames table (docs/devinfo-snapshot.md
+//! Nodes, properties, minors and the devnames table (docs/illumos.md
 //! §1.2–§1.5; illumos-gate `devinfo_impl.h` struct offsets for the 64-bit
 //! kernel, which are the same in both header layouts).
 

@@ -23,7 +23,7 @@
 //! * the ppt driver and vmm (illumos-gate `usr/src/uts/intel/io/vmm/io/ppt.c`
 //!   `ppt_assign_device`, `vmm.c` `vm_assign_pptdev`) write nothing to
 //!   platform.log; their error numbers reach it through bhyve's messages
-//!   (docs/illumos.md §2.3), which [`errno_hint`] explains.
+//!   (docs/illumos.md), which [`errno_hint`] explains.
 
 use serde::Serialize;
 
@@ -499,7 +499,7 @@ fn errno_in(text: &str) -> Option<String> {
 }
 
 /// What an error text from the ppt driver or vmm means for pass-through
-/// (docs/illumos.md §2.3: `ppt_assign_device` EBUSY, `vm_assign_pptdev`
+/// (docs/illumos.md: `ppt_assign_device` EBUSY, `vm_assign_pptdev`
 /// ENXIO without an IOMMU domain, MSI and MSI-X exclusive with EBUSY).
 pub fn errno_hint(errno: &str) -> Option<&'static str> {
     Some(match errno {

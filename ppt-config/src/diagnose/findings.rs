@@ -188,7 +188,7 @@ fn from_message(m: &Message, devices: &[DeviceReport], host: &Host) -> Finding {
     let mut cause = p.cause.to_string();
     if m.code == "passthru-unresolved" {
         // libppt's ppt_devpath_to_dev returns its error without setting
-        // errno, so zoneadmd's strerror text can be stale (docs/illumos.md §1.8).
+        // errno, so zoneadmd's strerror text can be stale (docs/illumos.md).
         if let Some(e) = &m.errno {
             cause = format!("{cause} (the error text \"{e}\" may be stale: libppt returns its code without setting errno)");
         }
@@ -239,7 +239,7 @@ fn device_findings(r: &DeviceReport, out: &mut Vec<Finding>) {
                 format!("bhyve was given {dev}, which does not exist on this host{configured}"),
                 "the device is not attached to ppt now (not reserved at the last boot, or its attach failed), or the /dev/pptN numbering changed since that boot",
                 "pptctl list -a shows the ppt devices; reserve the device (pptctl reserve) and reboot; configure pci_devices by /devices path so zoneadmd resolves the number at each start",
-            ), "devfsadm ppt links: /dev/pptN = ppt instance (docs/illumos.md §1.8)")));
+            ), "devfsadm ppt links: /dev/pptN = ppt instance (docs/illumos.md)")));
         } else if r.now.slot.is_none() {
             out.push(with(sourced(finding(
                 "ppt-stale",
@@ -250,7 +250,7 @@ fn device_findings(r: &DeviceReport, out: &mut Vec<Finding>) {
                 ),
                 "a stale /dev/ppt link: the device is gone or was renamed; libppt then fails for every VM",
                 "remove the stale link (devfsadm -C) and reserve the device again",
-            ), "libppt ppt_list_assigned (docs/illumos.md §1.6, §1.8)")));
+            ), "libppt ppt_list_assigned (docs/illumos.md)")));
         } else if !r.now.bound_to_ppt {
             out.push(with(finding(
                 "not-on-ppt",

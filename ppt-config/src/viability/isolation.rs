@@ -1,10 +1,10 @@
 //! Predicts which functions Linux would put into one IOMMU group, from
 //! config space alone.
 //!
-//! illumos has no IOMMU groups and checks no ACS (docs/illumos.md §2.3), but
+//! illumos has no IOMMU groups and checks no ACS (docs/illumos.md), but
 //! a device that is not isolated can still reach its neighbours by
 //! peer-to-peer DMA, so the prediction is an advisory. The rule is the Linux
-//! kernel's (docs/viability.md row 7; `drivers/iommu/iommu.c`
+//! kernel's (docs/check.md row 7; `drivers/iommu/iommu.c`
 //! `pci_device_group`, `drivers/pci/pci.c` `pci_acs_enabled`,
 //! `pci_acs_flags_enabled`, `pci_acs_path_enabled`), re-expressed here:
 //!

@@ -1,7 +1,7 @@
 //! The rules, as data. Codes are stable (scripts read them from `--json`);
 //! each rule cites where it comes from. Nothing here is guessed: a rule is
 //! either a gate in illumos ppt/bhyve/vmadm (docs/illumos.md) or a check
-//! the Linux/KVM/VFIO tools make (docs/viability.md), marked as advisory.
+//! the Linux/KVM/VFIO tools make (docs/check.md), marked as advisory.
 
 use super::Severity;
 
@@ -56,8 +56,8 @@ use Severity::{Fail, Info, Warn};
 
 // ---- host ---------------------------------------------------------------
 
-/// Source: illumos.md §2.3 (vmm.c `vm_assign_pptdev` fails with ENXIO when
-/// `iommu_create_domain` returns NULL) and §7.6; viability.md rows 1–3 for
+/// Source: docs/illumos.md (vmm.c `vm_assign_pptdev` fails with ENXIO when
+/// `iommu_create_domain` returns NULL) and §7.6; docs/check.md rows 1–3 for
 /// how Linux detects it (ACPI DMAR/IVRS, /sys/class/iommu).
 pub const NO_IOMMU: Rule = rule(
     "no-iommu",
@@ -68,7 +68,7 @@ pub const NO_IOMMU: Rule = rule(
     "enable VT-d (Intel Virtualization Technology for Directed I/O) in the firmware setup",
 );
 
-/// Source: illumos.md §2.3 (`iommu_init` loads `misc/vmm_vtd` on Intel;
+/// Source: docs/illumos.md (`iommu_init` loads `misc/vmm_vtd` on Intel;
 /// `vmm_amdvi` exists only in a fork), §8 ("host is Intel with VT-d").
 pub const IOMMU_UNSUPPORTED: Rule = rule(
     "iommu-unsupported",
@@ -84,7 +84,7 @@ pub const IOMMU_UNSUPPORTED: Rule = rule(
 /// libppt (`ppt_devpath_to_dev`, which lists every `/dev/ppt*` link with
 /// `ppt_list_assigned`); one link that does not resolve makes the boot hook
 /// fail with "failed to resolve passthru device" for every VM with
-/// pass-through (illumos.md §1.8, §5.3).
+/// pass-through (docs/illumos.md).
 pub const STALE_PPT_LINK: Rule = rule(
     "stale-ppt-link",
     Fail,
@@ -96,7 +96,7 @@ pub const STALE_PPT_LINK: Rule = rule(
 
 /// Not a rule of any anchor: the source recorded no host facts (a dump), so
 /// the host gates above cannot be evaluated. Warn, never ok, because those
-/// gates are fatal when they fail (illumos.md §2.3).
+/// gates are fatal when they fail (docs/illumos.md).
 pub const IOMMU_UNKNOWN: Rule = rule(
     "iommu-unknown",
     Warn,
@@ -106,7 +106,7 @@ pub const IOMMU_UNKNOWN: Rule = rule(
     "check on the host itself, or from a snapshot taken there (`pptctl snapshot`)",
 );
 
-/// Source: viability.md row 2 (libvirt virt-host-validate: tables present
+/// Source: docs/check.md row 2 (libvirt virt-host-validate: tables present
 /// but the kernel made no IOMMU groups). Only matters to Linux; the illumos
 /// kernel decides itself, so it is info.
 pub const IOMMU_OFF_IN_LINUX: Rule = rule(
@@ -120,9 +120,9 @@ pub const IOMMU_OFF_IN_LINUX: Rule = rule(
 
 // ---- function: hard gates (fail) ----------------------------------------
 
-/// Source: illumos.md §2.4 (pci_passthru.c: needs a capability list and MSI
+/// Source: docs/illumos.md (pci_passthru.c: needs a capability list and MSI
 /// or MSI-X; "failed to initialize MSI for PCI %d"; legacy INTx is not
-/// delivered) and §2.3; viability.md row 23's neighbour.
+/// delivered) and §2.3; docs/check.md row 23's neighbour.
 pub const NO_MSI: Rule = rule(
     "no-msi",
     Fail,
@@ -132,9 +132,9 @@ pub const NO_MSI: Rule = rule(
     "this function cannot be passed through with bhyve",
 );
 
-/// Source: illumos.md §2.4 (pci_passthru.c: every non-I/O BAR needs a page
+/// Source: docs/illumos.md (pci_passthru.c: every non-I/O BAR needs a page
 /// aligned base and size, "passthru device %d BAR %d: base %#lx or size
-/// %#lx not page aligned"); viability.md row 23.
+/// %#lx not page aligned"); docs/check.md row 23.
 pub const BAR_NOT_PAGE_ALIGNED: Rule = rule(
     "bar-not-page-aligned",
     Fail,
@@ -144,7 +144,7 @@ pub const BAR_NOT_PAGE_ALIGNED: Rule = rule(
     "such devices cannot be passed through with bhyve",
 );
 
-/// Source: illumos.md §2.2 (`ppt_bar_crawl` needs `assigned-addresses`,
+/// Source: docs/illumos.md (`ppt_bar_crawl` needs `assigned-addresses`,
 /// else attach fails with EIO) and §7.10.
 pub const NO_ASSIGNED_ADDRESSES: Rule = rule(
     "no-assigned-addresses",
@@ -155,8 +155,8 @@ pub const NO_ASSIGNED_ADDRESSES: Rule = rule(
     "the firmware or OS assigned no BARs; check the firmware settings (e.g. Above 4G decoding)",
 );
 
-/// Source: viability.md row 12 (libvirt only resets endpoints: header type
-/// 0) and illumos.md §2.2 (ppt has no class check, so nothing else stops
+/// Source: docs/check.md row 12 (libvirt only resets endpoints: header type
+/// 0) and docs/illumos.md (ppt has no class check, so nothing else stops
 /// binding a bridge, which takes everything below it away from the host).
 pub const BRIDGE: Rule = rule(
     "bridge",
@@ -167,7 +167,7 @@ pub const BRIDGE: Rule = rule(
     "pass the endpoint functions below the bridge instead",
 );
 
-/// Source: issue 7 and illumos.md §2.2 / §8: ppt does no class check, so
+/// Source: docs/illumos.md: ppt does no class check, so
 /// the tool refuses host bridges (class 0600), ISA/LPC bridges (0601) and
 /// the controller of the boot pool, whose loss would take the host down.
 pub const HOST_CRITICAL: Rule = rule(
@@ -181,8 +181,8 @@ pub const HOST_CRITICAL: Rule = rule(
 
 // ---- function: advisories (warn) ----------------------------------------
 
-/// Source: illumos.md §2.3 (`ppt_flr` resets only with PCIe DevCap FLR,
-/// bit 28; no PM fallback yet) and §7.8; viability.md rows 8–11.
+/// Source: docs/illumos.md (`ppt_flr` resets only with PCIe DevCap FLR,
+/// bit 28; no PM fallback yet) and §7.8; docs/check.md rows 8–11.
 pub const NO_RESET: Rule = rule(
     "no-reset",
     Warn,
@@ -192,8 +192,8 @@ pub const NO_RESET: Rule = rule(
     "the device keeps its state between VM runs; reboot the host before giving it to another guest",
 );
 
-/// Source: illumos.md §7.11 (guests only see functions of a device when
-/// function 0 exists; GPU practice passes every function) and viability.md
+/// Source: docs/illumos.md (guests only see functions of a device when
+/// function 0 exists; GPU practice passes every function) and docs/check.md
 /// rows 5 and 17.
 pub const SIBLINGS_LEFT_BEHIND: Rule = rule(
     "siblings-left-behind",
@@ -204,8 +204,8 @@ pub const SIBLINGS_LEFT_BEHIND: Rule = rule(
     "reserve every function of the device (e.g. the GPU's audio function) unless you mean to split it",
 );
 
-/// Source: viability.md row 15 (sysfs boot_vga; the host framebuffer holds
-/// the BAR). illumos.md §7.14: no illumos source covers it, so a warning.
+/// Source: docs/check.md row 15 (sysfs boot_vga; the host framebuffer holds
+/// the BAR). docs/illumos.md: no illumos source covers it, so a warning.
 pub const CONSOLE_VGA: Rule = rule(
     "console-vga",
     Warn,
@@ -215,7 +215,7 @@ pub const CONSOLE_VGA: Rule = rule(
     "use another display for the host console, or expect to lose the console when the VM starts",
 );
 
-/// Source: viability.md rows 4–7 (Linux groups: every bridge upstream needs
+/// Source: docs/check.md rows 4–7 (Linux groups: every bridge upstream needs
 /// ACS SV|RR|CR|UF, functions of a multifunction device without ACS share).
 /// illumos enforces no isolation (§2.3), so this is advisory.
 pub const SHARED_ISOLATION: Rule = rule(
@@ -227,8 +227,8 @@ pub const SHARED_ISOLATION: Rule = rule(
     "pass every device of the group, or use a slot behind a port with ACS",
 );
 
-/// Source: interface.md §3 (a dump has no BAR sizes) with the gate of
-/// illumos.md §2.4: the size alignment cannot be checked.
+/// Source: README.md (a dump has no BAR sizes) with the gate of
+/// docs/illumos.md: the size alignment cannot be checked.
 pub const BAR_SIZE_UNKNOWN: Rule = rule(
     "bar-size-unknown",
     Warn,
@@ -238,7 +238,7 @@ pub const BAR_SIZE_UNKNOWN: Rule = rule(
     "check on the host, from sysfs, a devinfo snapshot or a pptctl snapshot",
 );
 
-/// Source: viability.md row 18 (SR-IOV: pass VFs, not the PF whose driver
+/// Source: docs/check.md row 18 (SR-IOV: pass VFs, not the PF whose driver
 /// manages them).
 pub const SRIOV_PF_WITH_VFS: Rule = rule(
     "sriov-pf-with-vfs",
@@ -249,7 +249,7 @@ pub const SRIOV_PF_WITH_VFS: Rule = rule(
     "pass a virtual function instead, or disable the VFs first",
 );
 
-/// Source: viability.md row 24 (large 64-bit BARs and Resizable BAR: guest
+/// Source: docs/check.md row 24 (large 64-bit BARs and Resizable BAR: guest
 /// firmware may have no room).
 pub const LARGE_BAR: Rule = rule(
     "large-bar",
@@ -260,7 +260,7 @@ pub const LARGE_BAR: Rule = rule(
     "turn Resizable BAR off in the host firmware, or give the guest a firmware with a large MMIO window",
 );
 
-/// Source: illumos.md §2.4 (I/O BARs are emulated through
+/// Source: docs/illumos.md (I/O BARs are emulated through
 /// PPT_BAR_READ/WRITE, not mapped).
 pub const IO_BAR: Rule = rule(
     "io-bar",
@@ -272,7 +272,7 @@ pub const IO_BAR: Rule = rule(
 );
 
 /// Not in any anchor: without (enough) config space the gates of
-/// illumos.md §2.4 cannot be checked, and they are fatal, so warn.
+/// docs/illumos.md cannot be checked, and they are fatal, so warn.
 pub const CONFIG_UNKNOWN: Rule = rule(
     "config-unknown",
     Warn,
@@ -283,7 +283,7 @@ pub const CONFIG_UNKNOWN: Rule = rule(
 );
 
 /// Capability chains that loop or point outside config space are decoded
-/// as far as they go (interface.md §2); what lies beyond is unknown.
+/// as far as they go (README.md); what lies beyond is unknown.
 pub const CONFIG_BROKEN: Rule = rule(
     "config-broken",
     Warn,
@@ -293,7 +293,7 @@ pub const CONFIG_BROKEN: Rule = rule(
     "re-read config space on the host; a broken list usually means a broken dump or device",
 );
 
-/// Source: illumos.md §2.2 (ppt_bar_crawl records BARs from
+/// Source: docs/illumos.md (ppt_bar_crawl records BARs from
 /// assigned-addresses; an unassigned BAR is not mapped into the guest).
 pub const BAR_UNASSIGNED: Rule = rule(
     "bar-unassigned",
@@ -306,7 +306,7 @@ pub const BAR_UNASSIGNED: Rule = rule(
 
 // ---- function: info ------------------------------------------------------
 
-/// The driver bound now (illumos.md §0: reserved = ppt bound).
+/// The driver bound now (docs/illumos.md: reserved = ppt bound).
 pub const PPT_NOW: Rule = rule(
     "ppt-now",
     Info,
@@ -316,7 +316,7 @@ pub const PPT_NOW: Rule = rule(
     "",
 );
 
-/// The driver after the next boot (illumos.md §3: aliases are read once at
+/// The driver after the next boot (docs/illumos.md: aliases are read once at
 /// boot; path aliases win).
 pub const NEXT_BOOT: Rule = rule(
     "next-boot",
@@ -327,7 +327,7 @@ pub const NEXT_BOOT: Rule = rule(
     "",
 );
 
-/// Source: viability.md rows 8–9: Linux/VFIO could reset it another way.
+/// Source: docs/check.md rows 8–9: Linux/VFIO could reset it another way.
 pub const OTHER_RESET: Rule = rule(
     "other-reset",
     Info,
@@ -337,7 +337,7 @@ pub const OTHER_RESET: Rule = rule(
     "",
 );
 
-/// Source: viability.md row 18 (VFs; libvirt assumes FLR for VFs).
+/// Source: docs/check.md row 18 (VFs; libvirt assumes FLR for VFs).
 pub const SRIOV_VF: Rule = rule(
     "sriov-vf",
     Info,
@@ -349,7 +349,7 @@ pub const SRIOV_VF: Rule = rule(
 
 // ---- configuration ------------------------------------------------------
 
-/// Source: illumos.md §5.3 (zoneadmd resolves the path with libppt; the
+/// Source: docs/illumos.md (zoneadmd resolves the path with libppt; the
 /// device must be bound to ppt with a /dev/pptN link at boot).
 pub const PPT_NOT_BOUND: Rule = rule(
     "ppt-not-bound",
@@ -360,7 +360,7 @@ pub const PPT_NOT_BOUND: Rule = rule(
     "reserve it (pptctl reserve PATH; on SmartOS pptctl reserve --boot-media DIR PATH), then reboot",
 );
 
-/// Source: illumos.md §5.3 (zoneadmd: "failed to resolve passthru device").
+/// Source: docs/illumos.md (zoneadmd: "failed to resolve passthru device").
 pub const VM_DEVICE_MISSING: Rule = rule(
     "vm-device-missing",
     Fail,
@@ -370,7 +370,7 @@ pub const VM_DEVICE_MISSING: Rule = rule(
     "fix the path: use `pptctl vm-json SELECTOR` to produce it",
 );
 
-/// Source: illumos.md §5.1 (validatePCIDevice / parsePCIslot errors).
+/// Source: docs/illumos.md (validatePCIDevice / parsePCIslot errors).
 pub const VM_PAYLOAD_INVALID: Rule = rule(
     "vm-payload-invalid",
     Fail,
@@ -380,7 +380,7 @@ pub const VM_PAYLOAD_INVALID: Rule = rule(
     "fix the payload; `pptctl vm-json --check FILE` explains",
 );
 
-/// Source: illumos.md §5.1 (`pci_devices.*` sub-properties without a
+/// Source: docs/illumos.md (`pci_devices.*` sub-properties without a
 /// proptable entry are removed from the payload by VM.js).
 pub const VM_PAYLOAD_DROPPED: Rule = rule(
     "vm-payload-dropped",
@@ -391,7 +391,7 @@ pub const VM_PAYLOAD_DROPPED: Rule = rule(
     "remove the property, or check its spelling",
 );
 
-/// Source: illumos.md §5.4 (brand slots hostbridge 0, CD 3, disks 4–5,
+/// Source: docs/illumos.md (brand slots hostbridge 0, CD 3, disks 4–5,
 /// NICs 6, fbuf 30, LPC 31; vmadm does not cross-check, bhyve rejects a
 /// slot used twice when the VM boots). A fail: the payload cannot be
 /// trusted to start, and `vm-json --check` calls it an error.
@@ -404,7 +404,7 @@ pub const GUEST_SLOT_RESERVED: Rule = rule(
     "use bus 0 devices 1–2 or 7–29, or another bus",
 );
 
-/// Source: illumos.md §5.4 ("bhyve itself rejects double use of a slot").
+/// Source: docs/illumos.md ("bhyve itself rejects double use of a slot").
 pub const GUEST_SLOT_CONFLICT: Rule = rule(
     "guest-slot-conflict",
     Fail,
@@ -414,7 +414,7 @@ pub const GUEST_SLOT_CONFLICT: Rule = rule(
     "give each device its own slot",
 );
 
-/// Source: illumos.md §7.11 (guests see functions of a device only when
+/// Source: docs/illumos.md (guests see functions of a device only when
 /// function 0 exists).
 pub const GUEST_SLOT_NO_FUNCTION_0: Rule = rule(
     "guest-slot-no-function-0",
@@ -425,7 +425,7 @@ pub const GUEST_SLOT_NO_FUNCTION_0: Rule = rule(
     "put one function of the device at function 0 (e.g. 0:8:0 and 0:8:1)",
 );
 
-/// Source: illumos.md §7.9 (a ppt device is assigned to one VM at a time, EBUSY).
+/// Source: docs/illumos.md (a ppt device is assigned to one VM at a time, EBUSY).
 pub const VM_DEVICE_SHARED: Rule = rule(
     "vm-device-shared",
     Warn,
@@ -435,7 +435,7 @@ pub const VM_DEVICE_SHARED: Rule = rule(
     "give each VM its own device, or never run them together",
 );
 
-/// Source: illumos.md §7.3 (a compatible alias binds every matching device).
+/// Source: docs/illumos.md (a compatible alias binds every matching device).
 pub const ALIAS_TAKES_MORE: Rule = rule(
     "alias-takes-more",
     Warn,
@@ -445,7 +445,7 @@ pub const ALIAS_TAKES_MORE: Rule = rule(
     "use path aliases (pptctl reserve PATH; on SmartOS with --boot-media DIR) to reserve single functions",
 );
 
-/// Source: illumos.md §7.2 (a path alias must be the byte-exact ddi_pathname).
+/// Source: docs/illumos.md (a path alias must be the byte-exact ddi_pathname).
 pub const ALIAS_BINDS_NOTHING: Rule = rule(
     "alias-binds-nothing",
     Warn,
@@ -455,8 +455,8 @@ pub const ALIAS_BINDS_NOTHING: Rule = rule(
     "fix or remove the entry; `pptctl match --explain` shows why",
 );
 
-/// Source: issue 7: a function reserved for the next boot that fails a
-/// per-function gate (illumos.md §2.2–2.4) cannot work.
+/// Source: a function reserved for the next boot that fails a
+/// per-function gate (docs/illumos.md) cannot work.
 pub const RESERVED_FAILS: Rule = rule(
     "reserved-fails",
     Fail,
@@ -466,7 +466,7 @@ pub const RESERVED_FAILS: Rule = rule(
     "unreserve it (pptctl unreserve SELECTOR; on SmartOS with --boot-media DIR) or fix the cause",
 );
 
-/// What the next boot will change (illumos.md §3.1: aliases are read once at boot).
+/// What the next boot will change (docs/illumos.md: aliases are read once at boot).
 pub const PENDING_CHANGE: Rule = rule(
     "pending-change",
     Info,
@@ -476,7 +476,7 @@ pub const PENDING_CHANGE: Rule = rule(
     "",
 );
 
-/// What the next boot keeps (illumos.md §3.1, §1.8: /dev/pptN is the ppt instance).
+/// What the next boot keeps (docs/illumos.md: /dev/pptN is the ppt instance).
 pub const PPT_KEPT: Rule = rule(
     "ppt-kept",
     Info,
@@ -512,7 +512,7 @@ pub const ARCHIVE_STALE: Rule = rule(
     "list etc/ppt_aliases in /etc/boot/solaris/filelist.ramdisk and run `bootadm update-archive` before rebooting",
 );
 
-/// ppt_matches reserves nothing (illumos.md §7.1).
+/// ppt_matches reserves nothing (docs/illumos.md).
 pub const MATCHES_ONLY: Rule = rule(
     "matches-only",
     Warn,

@@ -324,7 +324,7 @@ mod tests {
             .collect();
         // Before data rows 1, 24, 47, 70: the first header leaves the
         // counter at 2, each later one adds 1 more, so 23 data rows sit
-        // between headers (docs/illumos.md §1.3 says 46, 68; the counter
+        // between headers (a reading of pptadm's documentation suggests 46, 68; the counter
         // arithmetic of ofmt.c gives 47, 70).
         assert_eq!(headers, [0, 24, 48, 72]);
     }

@@ -1,4 +1,4 @@
-//! `--json`: one document, `{"functions": [...]}`, keys as interface §3.
+//! `--json`: one document, `{"functions": [...]}`, keys as README.md.
 //! Absent facts are `null`, never guessed: a 64-byte dump has no extended
 //! capabilities, a dump has no BAR sizes.
 

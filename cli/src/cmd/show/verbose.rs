@@ -1,5 +1,5 @@
 //! `-v`, `-vv`, `-vvv`: a readable decode in lspci's shape. It does not copy
-//! lspci's wording; it shows every fact interface §3 lists: identity,
+//! lspci's wording; it shows every fact README.md lists: identity,
 //! header type, BARs with sizes, both capability chains with offsets, PCIe
 //! port type, FLR and link, MSI, MSI-X, SR-IOV, ACS, plus what the OS adds
 //! (driver, IOMMU group, SR-IOV links, illumos path).
