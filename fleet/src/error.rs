@@ -57,6 +57,17 @@ pub enum FleetError {
         /// The driver's reason.
         message: String,
     },
+    /// The database is of a kind this build leaves out (a cargo feature
+    /// of the `fleet` crate, and of `pptctl`, that was not enabled).
+    #[error("database {db}: this pptctl was built without {backend} support (cargo feature `{feature}`)")]
+    NotBuilt {
+        /// The database as the user named it (password hidden).
+        db: String,
+        /// `SQLite` or `PostgreSQL`.
+        backend: &'static str,
+        /// The cargo feature that adds it.
+        feature: &'static str,
+    },
     /// A host the database does not hold.
     #[error("no host named `{0}` in the fleet database")]
     NoHost(String),

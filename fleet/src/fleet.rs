@@ -2,19 +2,16 @@
 //! `pptctl fleet` subcommands need. Every operation is SQL over indexes;
 //! nothing loads the fleet into memory.
 
-use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::backend::{Backend, Value};
 use crate::error::FleetError;
-use crate::pg::PgBackend;
 use crate::query::{
     DeviceSelector, DeviceSummary, DeviceVerdict, Explanation, HistoryEntry, HostMatch,
     LatestSnapshot,
 };
 use crate::record::{FunctionRow, SnapshotRecord};
 use crate::schema;
-use crate::sqlite::SqliteBackend;
 use crate::time::format_rfc3339;
 
 /// Function rows per multi-row `INSERT` (20 values each, far below both
@@ -45,6 +42,54 @@ pub struct Fleet {
 /// Whether `spec` names a PostgreSQL database rather than a SQLite file.
 pub fn is_postgres(spec: &str) -> bool {
     spec.starts_with("postgres://") || spec.starts_with("postgresql://")
+}
+
+/// The URL with any password replaced, for messages.
+pub(crate) fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+/// A PostgreSQL database, in a build with the `postgres` feature.
+#[cfg(feature = "postgres")]
+fn open_postgres(spec: &str) -> Result<Box<dyn Backend>, FleetError> {
+    Ok(Box::new(crate::pg::PgBackend::connect(spec)?))
+}
+
+/// A build without the `postgres` feature cannot open PostgreSQL.
+#[cfg(not(feature = "postgres"))]
+fn open_postgres(spec: &str) -> Result<Box<dyn Backend>, FleetError> {
+    Err(FleetError::NotBuilt {
+        db: redact(spec),
+        backend: "PostgreSQL",
+        feature: "postgres",
+    })
+}
+
+/// A SQLite file, in a build with the `sqlite` feature.
+#[cfg(feature = "sqlite")]
+fn open_sqlite(spec: &str) -> Result<Box<dyn Backend>, FleetError> {
+    Ok(Box::new(crate::sqlite::SqliteBackend::open(
+        std::path::Path::new(spec),
+    )?))
+}
+
+/// A build without the `sqlite` feature cannot open a SQLite file.
+#[cfg(not(feature = "sqlite"))]
+fn open_sqlite(spec: &str) -> Result<Box<dyn Backend>, FleetError> {
+    Err(FleetError::NotBuilt {
+        db: spec.to_string(),
+        backend: "SQLite",
+        feature: "sqlite",
+    })
 }
 
 fn b(v: bool) -> i64 {
@@ -102,10 +147,10 @@ impl Fleet {
     /// Opens `spec` and upgrades it only up to `version` (tests make
     /// old databases with this).
     pub fn open_at_version(spec: &str, version: i64) -> Result<Fleet, FleetError> {
-        let mut db: Box<dyn Backend> = if is_postgres(spec) {
-            Box::new(PgBackend::connect(spec)?)
+        let mut db = if is_postgres(spec) {
+            open_postgres(spec)?
         } else {
-            Box::new(SqliteBackend::open(Path::new(spec))?)
+            open_sqlite(spec)?
         };
         let version = schema::migrate_to(db.as_mut(), version)?;
         Ok(Fleet { db, version })
@@ -592,5 +637,17 @@ impl Fleet {
             out.push((t.to_string(), n.first().map_or(0, |r| int_at(r, 0))));
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_not_shown() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact("host=/tmp dbname=x"), "host=/tmp dbname=x");
     }
 }

@@ -16,10 +16,12 @@ pub mod diff;
 pub mod error;
 pub mod fleet;
 pub mod ingest;
+#[cfg(feature = "postgres")]
 pub mod pg;
 pub mod query;
 pub mod record;
 pub mod schema;
+#[cfg(feature = "sqlite")]
 pub mod sqlite;
 pub mod time;
 

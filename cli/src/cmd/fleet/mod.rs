@@ -60,6 +60,9 @@ impl FleetArgs {
 pub(crate) fn db_err(e: FleetError) -> CliError {
     match e {
         FleetError::Selector { .. } | FleetError::NoHost(_) => CliError::input(e.to_string()),
+        FleetError::NotBuilt { feature, .. } => CliError::input(format!(
+            "{e}; install one that has it: cargo install --path cli --features {feature}"
+        )),
         _ => CliError::failed(e.to_string()),
     }
 }
