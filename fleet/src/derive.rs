@@ -242,30 +242,54 @@ fn check_unique_addresses(host: &Host) -> Result<(), String> {
     Ok(())
 }
 
-/// The bridge above `f`: the PCI-to-PCI bridge of its domain whose
-/// secondary bus (config 0x19, PCI-to-PCI Bridge spec 1.2 §3.2.5.4) is
-/// `f`'s bus; without config space, the function whose devfs path is the
-/// longest proper prefix of `f`'s.
-fn parent_of(host: &Host, f: &pci_core::Function) -> Option<String> {
-    let by_bus = host.functions.iter().find(|b| {
-        b.address.domain == f.address.domain
-            && b.address != f.address
-            && b.ids.header_type.map(|h| h & 0x7f) == Some(1)
-            && b.config.get(0x19).copied() == Some(f.address.bus)
-    });
-    if let Some(b) = by_bus {
-        return Some(b.address.to_string());
+/// The bridge above each function, found through two indexes built once
+/// per host (a host of thousands of functions is not searched once per
+/// function).
+struct Parents<'a> {
+    /// PCI-to-PCI bridges by (domain, secondary bus), in host order.
+    by_bus: HashMap<(u32, u8), Vec<&'a pci_core::Function>>,
+    /// Functions by devfs path; of two with one path, the later.
+    by_path: HashMap<&'a str, &'a pci_core::Function>,
+}
+
+impl<'a> Parents<'a> {
+    fn new(host: &'a Host) -> Self {
+        let mut by_bus: HashMap<(u32, u8), Vec<&pci_core::Function>> = HashMap::new();
+        let mut by_path = HashMap::new();
+        for b in &host.functions {
+            if b.ids.header_type.map(|h| h & 0x7f) == Some(1) {
+                if let Some(&secondary) = b.config.get(0x19) {
+                    by_bus
+                        .entry((b.address.domain, secondary))
+                        .or_default()
+                        .push(b);
+                }
+            }
+            if let Some(n) = &b.illumos {
+                by_path.insert(n.path.as_str(), b);
+            }
+        }
+        Parents { by_bus, by_path }
     }
-    let path = f.illumos.as_ref()?.path.as_str();
-    host.functions
-        .iter()
-        .filter_map(|b| {
-            let bp = b.illumos.as_ref()?.path.as_str();
-            (b.address != f.address && path.starts_with(bp) && path[bp.len()..].starts_with('/'))
-                .then_some((bp.len(), b))
-        })
-        .max_by_key(|(n, _)| *n)
-        .map(|(_, b)| b.address.to_string())
+
+    /// The bridge above `f`: the first PCI-to-PCI bridge of its domain
+    /// whose secondary bus (config 0x19, PCI-to-PCI Bridge spec 1.2
+    /// §3.2.5.4) is `f`'s bus; else the function whose devfs path is the
+    /// longest proper prefix of `f`'s (ending at a `/`).
+    fn of(&self, f: &pci_core::Function) -> Option<String> {
+        let by_bus = self
+            .by_bus
+            .get(&(f.address.domain, f.address.bus))
+            .and_then(|v| v.iter().find(|b| b.address != f.address));
+        if let Some(b) = by_bus {
+            return Some(b.address.to_string());
+        }
+        let path = f.illumos.as_ref()?.path.as_str();
+        path.rmatch_indices('/')
+            .filter_map(|(i, _)| self.by_path.get(&path[..i]))
+            .find(|b| b.address != f.address)
+            .map(|b| b.address.to_string())
+    }
 }
 
 impl SnapshotRecord {
@@ -278,9 +302,15 @@ impl SnapshotRecord {
             .find(|x| x.severity == Severity::Fail)
             .map(|x| format!("{}: {}", x.code, x.message));
         let names = PciNames::global();
+        let parents = Parents::new(host);
+        let reports: HashMap<&str, _> = report
+            .functions
+            .iter()
+            .map(|r| (r.slot.as_str(), r))
+            .collect();
         for f in &host.functions {
             let slot = f.address.to_string();
-            let fr = report.functions.iter().find(|r| r.slot == slot);
+            let fr = reports.get(slot.as_str());
             let verdict = fr.map_or("ok", |r| r.verdict.as_str()).to_string();
             let fail_reason = fr.and_then(|r| {
                 r.reasons
@@ -311,7 +341,7 @@ impl SnapshotRecord {
                 subsystem_vendor: f.ids.subsystem_vendor,
                 subsystem: f.ids.subsystem,
                 bridge: matches!(f.ids.header_type.map(|h| h & 0x7f), Some(1 | 2)),
-                parent: parent_of(host, f),
+                parent: parents.of(f),
                 driver,
                 ppt_dev,
                 // With format 2 both come from the one binding prediction of

@@ -54,13 +54,17 @@ pub fn evaluate_facts(host: &Host, facts: &[FunctionFacts], plan: &Plan) -> Repo
             planned.insert(f.address);
         }
     }
+    let by_address = function_rules::index(facts);
     let ctx = FunctionContext {
         host: &host.facts,
         all: facts,
+        by_address: &by_address,
         groups: &groups,
         planned: &planned,
         next_boot: &plan.next_boot,
     };
+    let host_functions: BTreeMap<Address, &pci_core::Function> =
+        host.functions.iter().map(|h| (h.address, h)).collect();
     let mut reports: BTreeMap<Address, FunctionReport> = BTreeMap::new();
     for f in facts {
         let reasons = function_rules::check(f, &ctx);
@@ -70,10 +74,8 @@ pub fn evaluate_facts(host: &Host, facts: &[FunctionFacts], plan: &Plan) -> Repo
             FunctionReport {
                 slot: f.address.to_string(),
                 path: f.path.clone(),
-                ids: host
-                    .functions
-                    .iter()
-                    .find(|h| h.address == f.address)
+                ids: host_functions
+                    .get(&f.address)
                     .map(|h| h.ids_string())
                     .unwrap_or_default(),
                 verdict: section.verdict,

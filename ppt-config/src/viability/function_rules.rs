@@ -36,6 +36,9 @@ pub struct FunctionContext<'a> {
     pub host: &'a HostFacts,
     /// Every function's facts (siblings, group members).
     pub all: &'a [FunctionFacts],
+    /// Where each address is in `all` ([`index`]): a host of thousands of
+    /// functions is judged in linear, not quadratic, time.
+    pub by_address: &'a BTreeMap<Address, usize>,
     /// Predicted Linux IOMMU groups.
     pub groups: &'a Groups,
     /// Functions meant for pass-through (selected, on ppt now or after the
@@ -45,9 +48,29 @@ pub struct FunctionContext<'a> {
     pub next_boot: &'a BTreeMap<Address, Prediction>,
 }
 
+/// The position of each function of `all` by address, for
+/// [`FunctionContext::by_address`].
+pub fn index(all: &[FunctionFacts]) -> BTreeMap<Address, usize> {
+    all.iter()
+        .enumerate()
+        .map(|(i, f)| (f.address, i))
+        .collect()
+}
+
 impl FunctionContext<'_> {
     fn facts_of(&self, a: &Address) -> Option<&FunctionFacts> {
-        self.all.iter().find(|f| f.address == *a)
+        self.by_address.get(a).and_then(|&i| self.all.get(i))
+    }
+
+    /// The other functions of `f`'s device, by function number.
+    fn siblings<'s>(&'s self, f: &FunctionFacts) -> impl Iterator<Item = &'s FunctionFacts> + 's {
+        let a = f.address;
+        let first = Address { function: 0, ..a };
+        let last = Address { function: 7, ..a };
+        self.by_address
+            .range(first..=last)
+            .filter(move |(b, _)| **b != a)
+            .filter_map(|(_, &i)| self.all.get(i))
     }
 
     /// `driver` now, plus after the next boot when that differs.
@@ -362,25 +385,16 @@ fn neighbour_rules(f: &FunctionFacts, ctx: &FunctionContext<'_>, out: &mut Vec<R
     // rules::SIBLINGS_LEFT_BEHIND (docs/illumos.md).
     if ctx.planned.contains(&f.address) {
         let left: Vec<String> = ctx
-            .all
-            .iter()
-            .filter(|g| {
-                g.address != f.address
-                    && g.address.same_device(&f.address)
-                    && !ctx.planned.contains(&g.address)
-            })
+            .siblings(f)
+            .filter(|g| !ctx.planned.contains(&g.address))
             .map(|g| format!("{} ({})", g.address, ctx.driver_story(g)))
             .collect();
         // Never advise reserving a sibling the never-pass-through table
         // refuses (an ISA/LPC bridge next to a chipset's SMBus function).
         let stuck = ctx
-            .all
-            .iter()
+            .siblings(f)
             .filter(|g| {
-                g.address != f.address
-                    && g.address.same_device(&f.address)
-                    && !ctx.planned.contains(&g.address)
-                    && !g.never(&ctx.host.boot_devices).is_empty()
+                !ctx.planned.contains(&g.address) && !g.never(&ctx.host.boot_devices).is_empty()
             })
             .count();
         if !left.is_empty() {

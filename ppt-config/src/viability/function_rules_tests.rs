@@ -66,6 +66,7 @@ impl World {
         let ctx = FunctionContext {
             host: &self.host,
             all: &self.all,
+            by_address: &index(&self.all),
             groups: &groups,
             planned: &self.planned,
             next_boot: &self.next,
@@ -330,6 +331,7 @@ fn severities_follow_the_rule_table() {
     let ctx = FunctionContext {
         host: &w.host,
         all: &w.all,
+        by_address: &index(&w.all),
         groups: &groups,
         planned: &w.planned,
         next_boot: &w.next,

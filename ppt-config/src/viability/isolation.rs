@@ -222,6 +222,13 @@ pub fn predict(facts: &[FunctionFacts]) -> Groups {
     }
     // Functions of a multifunction device without ACS share a group
     // (Linux get_pci_function_alias_group).
+    let mut by_device: BTreeMap<(u32, u8, u8), Vec<usize>> = BTreeMap::new();
+    for (j, g) in facts.iter().enumerate() {
+        by_device
+            .entry((g.address.domain, g.address.bus, g.address.device))
+            .or_default()
+            .push(j);
+    }
     for i in 0..n {
         let Some(a) = anchors[i] else { continue };
         let fa = &facts[a];
@@ -240,8 +247,9 @@ pub fn predict(facts: &[FunctionFacts]) -> Groups {
                 continue;
             }
         }
-        for (j, g) in facts.iter().enumerate() {
-            if j != a && g.address.same_device(&fa.address) && topo.acs_enabled(j) == Some(false) {
+        let device = (fa.address.domain, fa.address.bus, fa.address.device);
+        for &j in by_device.get(&device).map_or(&[][..], Vec::as_slice) {
+            if j != a && topo.acs_enabled(j) == Some(false) {
                 let (ra, rj) = (find(&mut uf, a), find(&mut uf, j));
                 uf[rj] = ra;
             }
