@@ -59,16 +59,24 @@ impl Global {
         Ok(o)
     }
 
-    /// Opens the session, printing the warnings loading met on stderr.
+    /// Opens the session, printing the warnings loading met on stderr,
+    /// with progress on a large host (`--progress`).
     pub fn open(&self) -> Result<Session, CliError> {
-        let s = self.open_quiet(SysfsDetail::Full)?;
+        self.open_shown(SysfsDetail::Full)
+    }
+
+    /// Opens the session at `detail` with progress, printing its warnings.
+    fn open_shown(&self, detail: SysfsDetail) -> Result<Session, CliError> {
+        let mut o = self.options(detail)?;
+        o.progress = crate::progress::observer();
+        let s = Session::open(&o).map_err(session_error)?;
         print_warnings(&s);
         Ok(s)
     }
 
-    /// Opens the session without printing its warnings (`pptctl bench`
-    /// loads it many times). [`SysfsDetail::Identity`] skips the illumos
-    /// passes.
+    /// Opens the session without printing its warnings or progress
+    /// (`pptctl bench` loads it many times under its own progress line).
+    /// [`SysfsDetail::Identity`] skips the illumos passes.
     pub fn open_quiet(&self, detail: SysfsDetail) -> Result<Session, CliError> {
         Session::open(&self.options(detail)?).map_err(session_error)
     }
@@ -82,9 +90,7 @@ impl Global {
     /// function where the source can save work by it (sysfs), and without
     /// the illumos passes: for listings that print nothing else (`show -n`).
     pub fn load_host_identity(&self) -> Result<Host, CliError> {
-        let s = self.open_quiet(SysfsDetail::Identity)?;
-        print_warnings(&s);
-        Ok(s.into_host())
+        Ok(self.open_shown(SysfsDetail::Identity)?.into_host())
     }
 
     /// `--from` as a user would write it back (`auto` resolved), for

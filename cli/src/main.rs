@@ -82,6 +82,7 @@ fn main() -> ExitCode {
         }
     };
     output::set_color(cli.output.color);
+    progress::set_mode(cli.output.progress);
     if let Err(e) = check_root(&cli.global.root) {
         return e.report();
     }

@@ -18,10 +18,10 @@ use std::io::{self, IsTerminal, StdoutLock, Write};
 
 use clap::{Args, ValueEnum};
 
-/// When to colour the output.
+/// When to do what only makes sense on a terminal (colour, progress).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum ColorChoice {
-    /// On a terminal, unless NO_COLOR is set or TERM is `dumb`.
+pub enum When {
+    /// On a terminal, unless TERM is `dumb` (colour: or NO_COLOR is set).
     #[default]
     Auto,
     /// Always, even into a pipe or file.
@@ -38,13 +38,22 @@ pub struct OutputArgs {
         long,
         global = true,
         value_enum,
-        default_value_t = ColorChoice::Auto,
+        default_value_t = When::Auto,
         value_name = "WHEN"
     )]
-    pub color: ColorChoice,
+    pub color: When,
+    /// Progress of long work (reading a large host, bench, fleet ingest) on stderr: auto (a terminal, unless TERM=dumb), always, never.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value_t = When::Auto,
+        value_name = "WHEN"
+    )]
+    pub progress: When,
 }
 
-impl ColorChoice {
+impl When {
     /// Whether to colour text written to stdout, given the environment
     /// (`NO_COLOR` set and non-empty, no-color.org; `TERM=dumb`).
     pub fn for_stdout(self) -> bool {
@@ -54,9 +63,9 @@ impl ColorChoice {
     /// The rule, with the terminal test and the environment given.
     fn decide(self, terminal: bool, env: impl Fn(&str) -> Option<std::ffi::OsString>) -> bool {
         match self {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => {
+            When::Always => true,
+            When::Never => false,
+            When::Auto => {
                 let no_color = env("NO_COLOR").is_some_and(|v| !v.is_empty());
                 let dumb = env("TERM").is_some_and(|v| v == "dumb");
                 terminal && !no_color && !dumb
@@ -65,15 +74,15 @@ impl ColorChoice {
     }
 }
 
-static COLOR: std::sync::OnceLock<ColorChoice> = std::sync::OnceLock::new();
+static COLOR: std::sync::OnceLock<When> = std::sync::OnceLock::new();
 
 /// Records `--color` once, at start.
-pub fn set_color(choice: ColorChoice) {
+pub fn set_color(choice: When) {
     let _ = COLOR.set(choice);
 }
 
 /// The `--color` choice of this run.
-pub fn color() -> ColorChoice {
+pub fn color() -> When {
     COLOR.get().copied().unwrap_or_default()
 }
 
@@ -197,16 +206,16 @@ mod tests {
 
     #[test]
     fn auto_colours_a_terminal_only() {
-        assert!(ColorChoice::Auto.decide(true, env(&[("TERM", "xterm")])));
-        assert!(!ColorChoice::Auto.decide(false, env(&[("TERM", "xterm")])));
+        assert!(When::Auto.decide(true, env(&[("TERM", "xterm")])));
+        assert!(!When::Auto.decide(false, env(&[("TERM", "xterm")])));
     }
 
     #[test]
     fn no_color_and_dumb_terminals_win_over_auto_only() {
-        assert!(!ColorChoice::Auto.decide(true, env(&[("NO_COLOR", "1")])));
-        assert!(ColorChoice::Auto.decide(true, env(&[("NO_COLOR", "")])));
-        assert!(!ColorChoice::Auto.decide(true, env(&[("TERM", "dumb")])));
-        assert!(ColorChoice::Always.decide(false, env(&[("NO_COLOR", "1")])));
-        assert!(!ColorChoice::Never.decide(true, env(&[])));
+        assert!(!When::Auto.decide(true, env(&[("NO_COLOR", "1")])));
+        assert!(When::Auto.decide(true, env(&[("NO_COLOR", "")])));
+        assert!(!When::Auto.decide(true, env(&[("TERM", "dumb")])));
+        assert!(When::Always.decide(false, env(&[("NO_COLOR", "1")])));
+        assert!(!When::Never.decide(true, env(&[])));
     }
 }

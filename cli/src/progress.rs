@@ -1,116 +1,290 @@
-//! Progress of long work on stderr, only when stderr is a terminal: a
-//! single line `pptctl: LABEL: N/TOTAL` redrawn in place at most ten times
-//! a second and erased when the work ends, so a pipe or a log file never
-//! sees it. Hand-rolled: one counter needs no dependency.
+//! Progress of long work on stderr: a single line `pptctl: LABEL: N/TOTAL`
+//! redrawn in place at most ten times a second and erased when the work
+//! ends. `--progress auto` (the default) draws it only on a terminal
+//! (not `TERM=dumb`) and only once the work has lasted a quarter of a
+//! second, so a pipe, a log file or a quick command never sees it;
+//! `always` draws it from the first step wherever stderr goes; `never`
+//! not at all. Hand-rolled: one counter needs no dependency.
+//!
+//! The libraries count (`pci_core::progress`); [`observer`] hands them a
+//! [`Line`]. Commands that count their own work (`bench`, `fleet ingest`)
+//! use [`Progress`].
 
 use std::io::{IsTerminal, Write};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
+
+use pci_core::progress::Observer;
+
+use crate::output::When;
 
 /// Redraws at most this often.
 const EVERY: Duration = Duration::from_millis(100);
 
-/// A progress line; see the module docs.
-pub struct Progress {
-    label: &'static str,
-    /// `None`: the amount of work is not known in advance (a count only).
-    total: Option<u64>,
-    done: u64,
-    shown: bool,
-    on: bool,
-    last: Option<Instant>,
+/// `--progress auto` draws nothing for work shorter than this.
+const DELAY: Duration = Duration::from_millis(250);
+
+static MODE: OnceLock<When> = OnceLock::new();
+
+/// Records `--progress` once, at start.
+pub fn set_mode(when: When) {
+    let _ = MODE.set(when);
 }
 
-impl Progress {
-    /// Progress over `total` steps, drawn only on a terminal stderr.
-    pub fn new(label: &'static str, total: u64) -> Self {
-        Self::with_terminal(label, Some(total), std::io::stderr().is_terminal())
+/// Whether and after how long to draw, given `--progress`, whether stderr
+/// is a terminal and `TERM`.
+fn decide(when: When, terminal: bool, term: Option<&str>) -> Option<Duration> {
+    match when {
+        When::Always => Some(Duration::ZERO),
+        When::Never => None,
+        When::Auto => (terminal && term != Some("dumb")).then_some(DELAY),
     }
+}
 
-    /// A count of steps whose total is not known in advance (files found
-    /// while walking directories), drawn only on a terminal stderr.
-    pub fn counter(label: &'static str) -> Self {
-        Self::with_terminal(label, None, std::io::stderr().is_terminal())
+/// A progress line on stderr as `--progress` says, or `None`.
+fn stderr_line() -> Option<Line> {
+    let term = std::env::var("TERM").ok();
+    let when = MODE.get().copied().unwrap_or_default();
+    decide(when, std::io::stderr().is_terminal(), term.as_deref())
+        .map(|delay| Line::new(Box::new(std::io::stderr()), delay))
+}
+
+/// What a library is told to report progress to: the stderr line, or
+/// nobody when `--progress` says not to draw.
+pub fn observer() -> Observer {
+    match stderr_line() {
+        Some(line) => Observer::new(Arc::new(line)),
+        None => Observer::none(),
     }
+}
 
-    fn with_terminal(label: &'static str, total: Option<u64>, on: bool) -> Self {
-        Progress {
-            label,
-            total,
-            done: 0,
-            shown: false,
-            on,
-            last: None,
-        }
-    }
+/// The drawing state of a [`Line`].
+struct State {
+    sink: Box<dyn Write + Send>,
+    label: String,
+    total: Option<u64>,
+    done: u64,
+    started: Instant,
+    last: Option<Instant>,
+    shown: bool,
+}
 
-    /// One step done.
-    pub fn step(&mut self) {
-        self.done += 1;
-        if !self.on {
-            return;
-        }
-        let now = Instant::now();
-        let last_step = self.total.is_some_and(|t| self.done >= t);
-        if self.last.is_some_and(|t| now.duration_since(t) < EVERY) && !last_step {
-            return;
-        }
-        self.last = Some(now);
-        let mut err = std::io::stderr().lock();
-        let _ = write!(err, "\r\x1b[2K{}", self.text());
-        let _ = err.flush();
-        self.shown = true;
-    }
-
-    /// Erases the line before something else is written to stderr; the
-    /// next step draws it again.
-    pub fn clear(&mut self) {
-        if self.shown {
-            let mut err = std::io::stderr().lock();
-            let _ = write!(err, "\r\x1b[2K");
-            let _ = err.flush();
-            self.shown = false;
-            self.last = None;
-        }
-    }
-
-    /// The text of the line as it would be drawn now.
+impl State {
     fn text(&self) -> String {
         match self.total {
             Some(total) => format!("pptctl: {}: {}/{}", self.label, self.done, total),
             None => format!("pptctl: {}: {}", self.label, self.done),
         }
     }
+
+    fn draw(&mut self, now: Instant) {
+        let text = self.text();
+        let _ = write!(self.sink, "\r\x1b[2K{text}");
+        let _ = self.sink.flush();
+        self.last = Some(now);
+        self.shown = true;
+    }
+
+    fn erase(&mut self) {
+        if self.shown {
+            let _ = write!(self.sink, "\r\x1b[2K");
+            let _ = self.sink.flush();
+            self.shown = false;
+            self.last = None;
+        }
+    }
+}
+
+/// One progress line drawn into a sink (stderr), after `delay`.
+pub struct Line {
+    state: Mutex<State>,
+    delay: Duration,
+}
+
+impl Line {
+    fn new(sink: Box<dyn Write + Send>, delay: Duration) -> Self {
+        Line {
+            state: Mutex::new(State {
+                sink,
+                label: String::new(),
+                total: None,
+                done: 0,
+                started: Instant::now(),
+                last: None,
+                shown: false,
+            }),
+            delay,
+        }
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut state)
+    }
+
+    /// Erases the line before something else is written to stderr; the
+    /// next step draws it again.
+    pub fn clear(&self) {
+        self.with(State::erase);
+    }
+}
+
+impl pci_core::progress::Progress for Line {
+    fn start(&self, what: &str, total: Option<u64>) {
+        self.with(|s| {
+            s.erase();
+            s.label = what.to_string();
+            s.total = total;
+            s.done = 0;
+            s.started = Instant::now();
+        });
+    }
+
+    fn advance(&self, n: u64) {
+        let delay = self.delay;
+        self.with(|s| {
+            s.done = s.done.saturating_add(n);
+            let now = Instant::now();
+            if now.duration_since(s.started) < delay {
+                return;
+            }
+            let last_step = s.total.is_some_and(|t| s.done >= t);
+            if s.last.is_some_and(|t| now.duration_since(t) < EVERY) && !last_step {
+                return;
+            }
+            s.draw(now);
+        });
+    }
+
+    fn finish(&self) {
+        self.with(State::erase);
+    }
+}
+
+/// Progress a command counts itself: `bench` iterations, files ingested.
+pub struct Progress {
+    line: Option<Line>,
+}
+
+impl Progress {
+    /// Progress over `total` steps.
+    pub fn new(label: &str, total: u64) -> Self {
+        Self::start(label, Some(total))
+    }
+
+    /// A count of steps whose total is not known in advance (files found
+    /// while walking directories).
+    pub fn counter(label: &str) -> Self {
+        Self::start(label, None)
+    }
+
+    fn start(label: &str, total: Option<u64>) -> Self {
+        use pci_core::progress::Progress as _;
+        let line = stderr_line();
+        if let Some(l) = &line {
+            l.start(label, total);
+        }
+        Progress { line }
+    }
+
+    /// One step done.
+    pub fn step(&mut self) {
+        use pci_core::progress::Progress as _;
+        if let Some(l) = &self.line {
+            l.advance(1);
+        }
+    }
+
+    /// Erases the line before something else is written to stderr; the
+    /// next step draws it again.
+    pub fn clear(&mut self) {
+        if let Some(l) = &self.line {
+            l.clear();
+        }
+    }
 }
 
 impl Drop for Progress {
     fn drop(&mut self) {
-        if self.shown {
-            let mut err = std::io::stderr().lock();
-            let _ = write!(err, "\r\x1b[2K");
-            let _ = err.flush();
-        }
+        self.clear();
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pci_core::progress::Progress as _;
 
-    #[test]
-    fn counts_and_draws_nothing_off_a_terminal() {
-        let mut p = Progress::with_terminal("bench", Some(3), false);
-        p.step();
-        p.step();
-        assert_eq!(p.text(), "pptctl: bench: 2/3");
-        assert!(!p.shown);
+    /// A sink the test can read back.
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Shared {
+        fn text(&self) -> String {
+            let bytes = self.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            String::from_utf8_lossy(&bytes).into_owned()
+        }
     }
 
     #[test]
-    fn a_counter_has_no_total() {
-        let mut p = Progress::with_terminal("snapshots ingested", None, false);
-        p.step();
-        assert_eq!(p.text(), "pptctl: snapshots ingested: 1");
-        p.clear();
-        assert!(!p.shown);
+    fn auto_draws_only_on_a_terminal_that_is_not_dumb() {
+        assert_eq!(decide(When::Auto, true, Some("xterm")), Some(DELAY));
+        assert_eq!(decide(When::Auto, true, None), Some(DELAY));
+        assert_eq!(decide(When::Auto, false, Some("xterm")), None);
+        assert_eq!(decide(When::Auto, true, Some("dumb")), None);
+        assert_eq!(decide(When::Always, false, None), Some(Duration::ZERO));
+        assert_eq!(decide(When::Never, true, Some("xterm")), None);
+    }
+
+    #[test]
+    fn draws_the_first_and_last_step_and_erases_at_the_end() {
+        let sink = Shared::default();
+        let line = Line::new(Box::new(sink.clone()), Duration::ZERO);
+        line.start("reading sysfs functions", Some(3));
+        for _ in 0..3 {
+            line.advance(1);
+        }
+        line.finish();
+        let text = sink.text();
+        assert!(text.starts_with("\r\x1b[2Kpptctl: reading sysfs functions: 1/3"));
+        assert!(text.contains("\r\x1b[2Kpptctl: reading sysfs functions: 3/3"));
+        assert!(text.ends_with("3/3\r\x1b[2K"), "{text:?}");
+    }
+
+    #[test]
+    fn short_work_draws_nothing() {
+        let sink = Shared::default();
+        let line = Line::new(Box::new(sink.clone()), Duration::from_secs(3600));
+        line.start("reading sysfs functions", Some(2));
+        line.advance(1);
+        line.advance(1);
+        line.finish();
+        assert_eq!(sink.text(), "");
+    }
+
+    #[test]
+    fn a_counter_has_no_total_and_clear_erases() {
+        let sink = Shared::default();
+        let line = Line::new(Box::new(sink.clone()), Duration::ZERO);
+        line.start("snapshots ingested", None);
+        line.advance(1);
+        line.clear();
+        assert_eq!(
+            sink.text(),
+            "\r\x1b[2Kpptctl: snapshots ingested: 1\r\x1b[2K"
+        );
     }
 }

@@ -14,6 +14,7 @@ pub mod hexbytes;
 pub mod host;
 pub mod names;
 pub mod passthrough;
+pub mod progress;
 pub mod root;
 pub mod sources;
 

@@ -9,6 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
+use pci_core::progress::Observer;
 use pci_core::sources::{
     hostfacts, DumpSource, SnapshotSource, Source, SourceError, SysfsDetail, SysfsSource,
 };
@@ -128,6 +129,9 @@ pub struct LoadOptions {
     /// `pci-ide` ([`crate::naming::predict_bound`]). `None`: nothing is
     /// taken to bind.
     pub kernel_files: Option<KernelFiles>,
+    /// Told of the functions read, so a caller can show progress on a
+    /// large host.
+    pub progress: Observer,
 }
 
 impl LoadOptions {
@@ -139,6 +143,7 @@ impl LoadOptions {
             cfgspace: None,
             detail: SysfsDetail::Full,
             kernel_files: None,
+            progress: Observer::none(),
         }
     }
 }
@@ -146,7 +151,7 @@ impl LoadOptions {
 /// Reads the host `opts` names, runs the passes, and returns it with its
 /// warnings in [`Host::warnings`] (nothing is printed).
 pub fn load_host(opts: &LoadOptions) -> Result<Host, LoadError> {
-    let (mut host, links_read) = read_source(&opts.source, &opts.root, opts.detail)?;
+    let (mut host, links_read) = read_source(opts)?;
     if opts.detail == SysfsDetail::Full {
         // /dev/ppt* is read from --root for a devinfo file, and for any
         // source when --root is given; otherwise a snapshot keeps the
@@ -196,13 +201,13 @@ pub fn join_cfgspace(host: &mut Host, dir: Option<&Path>) -> Result<(), LoadErro
 
 /// Reads the source named by `spec`. The flag says whether `/dev/ppt*`
 /// was already read (the live illumos source reads it itself).
-fn read_source(
-    spec: &SourceSpec,
-    root: &Path,
-    detail: SysfsDetail,
-) -> Result<(Host, bool), LoadError> {
+fn read_source(opts: &LoadOptions) -> Result<(Host, bool), LoadError> {
+    let (spec, root, detail) = (&opts.source, &opts.root, opts.detail);
     let mut host = match spec {
-        SourceSpec::Sysfs(dir) => SysfsSource::new(dir).with_detail(detail).load()?,
+        SourceSpec::Sysfs(dir) => SysfsSource::new(dir)
+            .with_detail(detail)
+            .with_progress(opts.progress.clone())
+            .load()?,
         SourceSpec::Dump(Some(file)) => DumpSource::file(file).load()?,
         SourceSpec::Dump(None) => DumpSource::stdin().load()?,
         SourceSpec::Snapshot(file) => SnapshotSource::new(file).load()?,

@@ -23,6 +23,7 @@ mod pending;
 use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
 
+use pci_core::progress::Observer;
 use pci_core::sources::SysfsDetail;
 use pci_core::{Diagnostic, Host};
 use pci_illumos::aliases::BindingFileError;
@@ -61,6 +62,9 @@ pub struct SessionOptions {
     /// How much to read per function ([`SysfsDetail::Identity`] skips the
     /// illumos passes).
     pub detail: SysfsDetail,
+    /// Told of the functions read, so a caller can show progress on a
+    /// large host.
+    pub progress: Observer,
 }
 
 impl SessionOptions {
@@ -74,6 +78,7 @@ impl SessionOptions {
             boot_media: None,
             boot_style: None,
             detail: SysfsDetail::Full,
+            progress: Observer::none(),
         })
     }
 
@@ -296,6 +301,7 @@ impl Session {
             cfgspace: opts.cfgspace.clone(),
             detail: opts.detail,
             kernel_files,
+            progress: opts.progress.clone(),
         })?;
         Ok(Session {
             opts: opts.clone(),

@@ -26,6 +26,7 @@ use super::{identity_from_config, shown, sort_functions, Source, SourceError};
 use crate::address::Address;
 use crate::function::{Function, Identity, OsBar};
 use crate::host::{Diagnostic, Host};
+use crate::progress::{Observer, Task};
 use crate::root::{HostRoot, ReadError};
 
 /// The tree's `bus/pci/devices`, as a path under the tree's root.
@@ -108,6 +109,8 @@ pub struct SysfsSource {
     pub root: PathBuf,
     /// How much of each function to read.
     pub detail: SysfsDetail,
+    /// Told of each function read (a large host takes seconds).
+    pub progress: Observer,
 }
 
 impl SysfsSource {
@@ -116,12 +119,19 @@ impl SysfsSource {
         SysfsSource {
             root: root.into(),
             detail: SysfsDetail::Full,
+            progress: Observer::none(),
         }
     }
 
     /// The same source reading only what `detail` asks for.
     pub fn with_detail(mut self, detail: SysfsDetail) -> Self {
         self.detail = detail;
+        self
+    }
+
+    /// The same source telling `progress` of each function it reads.
+    pub fn with_progress(mut self, progress: Observer) -> Self {
+        self.progress = progress;
         self
     }
 }
@@ -176,6 +186,10 @@ impl Source for SysfsSource {
         let names = tree_device_names(&tree)?;
         let mut host = Host::default();
         host.facts.os = Some("linux".to_string());
+        let task = self
+            .progress
+            .task("reading sysfs functions", Some(names.len() as u64));
+        let task = &task;
         // Reading a function is a handful of syscalls, each a path walk in
         // the kernel; large hosts spread them over the CPUs (at most 4
         // threads), small ones are not worth a thread. Chunks are merged in
@@ -185,13 +199,13 @@ impl Source for SysfsSource {
             .min(4)
             .min(names.len() / PARALLEL_MIN + 1);
         let chunks: Vec<Chunk> = if threads <= 1 {
-            vec![read_chunk(devices, &names, self.detail)]
+            vec![read_chunk(devices, &names, self.detail, task)]
         } else {
             let size = names.len().div_ceil(threads);
             std::thread::scope(|scope| {
                 let handles: Vec<_> = names
                     .chunks(size)
-                    .map(|part| scope.spawn(move || read_chunk(devices, part, self.detail)))
+                    .map(|part| scope.spawn(move || read_chunk(devices, part, self.detail, task)))
                     .collect();
                 handles
                     .into_iter()
@@ -230,14 +244,20 @@ struct Chunk {
     short_config: usize,
 }
 
-/// Reads the device entries `names` of `devices`.
-fn read_chunk(devices: TreeDir<'_>, names: &[std::ffi::OsString], detail: SysfsDetail) -> Chunk {
+/// Reads the device entries `names` of `devices`, telling `task` of each.
+fn read_chunk(
+    devices: TreeDir<'_>,
+    names: &[std::ffi::OsString],
+    detail: SysfsDetail,
+    task: &Task<'_>,
+) -> Chunk {
     let mut out = Chunk {
         functions: Vec::new(),
         warnings: Vec::new(),
         short_config: 0,
     };
     for name in names {
+        task.advance(1);
         let Some(name) = name.to_str() else {
             out.warnings.push(Diagnostic::at(
                 devices.shown_self(),
