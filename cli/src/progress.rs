@@ -2,7 +2,9 @@
 //! redrawn in place at most ten times a second and erased when the work
 //! ends. `--progress auto` (the default) draws it only on a terminal
 //! (not `TERM=dumb`) and only once the work has lasted a quarter of a
-//! second, so a pipe, a log file or a quick command never sees it;
+//! second (`PPTCTL_PROGRESS_DELAY` seconds, as git's
+//! `GIT_PROGRESS_DELAY`), so a pipe, a log file or a quick command never
+//! sees it;
 //! `always` draws it from the first step wherever stderr goes; `never`
 //! not at all. Hand-rolled: one counter needs no dependency.
 //!
@@ -21,8 +23,18 @@ use crate::output::When;
 /// Redraws at most this often.
 const EVERY: Duration = Duration::from_millis(100);
 
-/// `--progress auto` draws nothing for work shorter than this.
+/// `--progress auto` draws nothing for work shorter than this, unless
+/// `PPTCTL_PROGRESS_DELAY` gives another number of seconds.
 const DELAY: Duration = Duration::from_millis(250);
+
+/// The delay `PPTCTL_PROGRESS_DELAY` asks for (seconds, fractions
+/// allowed), else [`DELAY`]; a value that is not a number of seconds is
+/// ignored.
+fn delay(env: Option<&str>) -> Duration {
+    env.and_then(|v| v.trim().parse::<f64>().ok())
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .unwrap_or(DELAY)
+}
 
 static MODE: OnceLock<When> = OnceLock::new();
 
@@ -33,19 +45,20 @@ pub fn set_mode(when: When) {
 
 /// Whether and after how long to draw, given `--progress`, whether stderr
 /// is a terminal and `TERM`.
-fn decide(when: When, terminal: bool, term: Option<&str>) -> Option<Duration> {
+fn decide(when: When, terminal: bool, term: Option<&str>, delay: Duration) -> Option<Duration> {
     match when {
         When::Always => Some(Duration::ZERO),
         When::Never => None,
-        When::Auto => (terminal && term != Some("dumb")).then_some(DELAY),
+        When::Auto => (terminal && term != Some("dumb")).then_some(delay),
     }
 }
 
 /// A progress line on stderr as `--progress` says, or `None`.
 fn stderr_line() -> Option<Line> {
     let term = std::env::var("TERM").ok();
+    let wait = delay(std::env::var("PPTCTL_PROGRESS_DELAY").ok().as_deref());
     let when = MODE.get().copied().unwrap_or_default();
-    decide(when, std::io::stderr().is_terminal(), term.as_deref())
+    decide(when, std::io::stderr().is_terminal(), term.as_deref(), wait)
         .map(|delay| Line::new(Box::new(std::io::stderr()), delay))
 }
 
@@ -241,12 +254,23 @@ mod tests {
 
     #[test]
     fn auto_draws_only_on_a_terminal_that_is_not_dumb() {
-        assert_eq!(decide(When::Auto, true, Some("xterm")), Some(DELAY));
-        assert_eq!(decide(When::Auto, true, None), Some(DELAY));
-        assert_eq!(decide(When::Auto, false, Some("xterm")), None);
-        assert_eq!(decide(When::Auto, true, Some("dumb")), None);
-        assert_eq!(decide(When::Always, false, None), Some(Duration::ZERO));
-        assert_eq!(decide(When::Never, true, Some("xterm")), None);
+        let d = DELAY;
+        assert_eq!(decide(When::Auto, true, Some("xterm"), d), Some(DELAY));
+        assert_eq!(decide(When::Auto, true, None, d), Some(DELAY));
+        assert_eq!(decide(When::Auto, false, Some("xterm"), d), None);
+        assert_eq!(decide(When::Auto, true, Some("dumb"), d), None);
+        assert_eq!(decide(When::Always, false, None, d), Some(Duration::ZERO));
+        assert_eq!(decide(When::Never, true, Some("xterm"), d), None);
+    }
+
+    #[test]
+    fn the_delay_is_seconds_from_the_environment() {
+        assert_eq!(delay(None), DELAY);
+        assert_eq!(delay(Some("0")), Duration::ZERO);
+        assert_eq!(delay(Some("1.5")), Duration::from_millis(1500));
+        assert_eq!(delay(Some("soon")), DELAY);
+        assert_eq!(delay(Some("-1")), DELAY);
+        assert_eq!(delay(Some("inf")), DELAY);
     }
 
     #[test]

@@ -539,12 +539,21 @@ fn bench_progress_is_drawn_on_a_terminal_only() {
         "{} --from {from} bench --iterations 3 >/dev/null",
         env!("CARGO_BIN_EXE_pptctl")
     );
-    let tty = Command::new("script")
-        .args(["-qec", &line, "/dev/null"])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&tty.stdout);
+    let on_tty = |delay: &str| {
+        let tty = Command::new("script")
+            .args(["-qec", &line, "/dev/null"])
+            .env("PPTCTL_PROGRESS_DELAY", delay)
+            .env("TERM", "xterm")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&tty.stdout).into_owned()
+    };
+    // Without a delay every step may be drawn; the last one is.
+    let text = on_tty("0");
     assert!(text.contains("pptctl: bench: 3/3"), "{text:?}");
     // The line is erased at the end.
     assert!(text.ends_with("\r\x1b[2K"), "{text:?}");
+    // Work shorter than the delay draws nothing, even on a terminal.
+    let text = on_tty("60");
+    assert!(!text.contains("pptctl: bench"), "{text:?}");
 }
