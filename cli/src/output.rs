@@ -42,7 +42,7 @@ pub struct OutputArgs {
         value_name = "WHEN"
     )]
     pub color: When,
-    /// Progress of long work (reading a large host, bench, fleet ingest) on stderr: auto (a terminal, unless TERM=dumb), always, never.
+    /// Progress of long work (reading a large host or platform.log, bench, fleet ingest) on stderr: auto (a terminal, unless TERM=dumb), always, never.
     #[arg(
         long,
         global = true,

@@ -202,9 +202,14 @@ impl Progress {
 
     /// One step done.
     pub fn step(&mut self) {
+        self.advance(1);
+    }
+
+    /// `n` steps done.
+    pub fn advance(&mut self, n: u64) {
         use pci_core::progress::Progress as _;
         if let Some(l) = &self.line {
-            l.advance(1);
+            l.advance(n);
         }
     }
 
@@ -220,6 +225,60 @@ impl Progress {
 impl Drop for Progress {
     fn drop(&mut self) {
         self.clear();
+    }
+}
+
+/// A byte stream read with progress in MiB (`pptctl: LABEL (MiB): 40/100`):
+/// a large platform.log takes seconds.
+pub struct Reading<R> {
+    inner: R,
+    bytes: u64,
+    progress: Progress,
+}
+
+impl<R: std::io::BufRead> Reading<R> {
+    /// Reads `inner`, `total` bytes long when known (a file; not a pipe).
+    pub fn new(inner: R, label: &str, total: Option<u64>) -> Self {
+        let label = format!("{label} (MiB)");
+        let progress = Progress::start(&label, total.map(|t| t / MIB));
+        Reading {
+            inner,
+            bytes: 0,
+            progress,
+        }
+    }
+}
+
+/// Bytes in a MiB.
+const MIB: u64 = 1 << 20;
+
+impl<R: std::io::Read> std::io::Read for Reading<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count(n);
+        Ok(n)
+    }
+}
+
+impl<R> Reading<R> {
+    fn count(&mut self, n: usize) {
+        let before = self.bytes / MIB;
+        self.bytes = self.bytes.saturating_add(n as u64);
+        let after = self.bytes / MIB;
+        if after > before {
+            self.progress.advance(after - before);
+        }
+    }
+}
+
+impl<R: std::io::BufRead> std::io::BufRead for Reading<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.inner.consume(amt);
+        self.count(amt);
     }
 }
 

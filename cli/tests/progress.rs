@@ -137,3 +137,33 @@ fn a_bad_progress_value_is_a_usage_error() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn diagnose_reads_a_large_log_with_progress_in_mib() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/platform-log/clean.stream.log");
+    let text = fs::read(&sample).unwrap();
+    let log = dir.path().join("platform.log");
+    // Just over 3 MiB of whole copies of a real-format log.
+    let copies = (3 << 20) / text.len() + 1;
+    fs::write(&log, text.repeat(copies)).unwrap();
+    let out = pptctl()
+        .args(["--from", &support::example_from(), "--progress", "always"])
+        .arg("diagnose")
+        .arg(&log)
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    let line = "\r\x1b[2Kpptctl: reading platform.log (MiB): ";
+    assert!(err.contains(&format!("{line}1/3")), "{err:?}");
+    assert!(err.contains(&format!("{line}3/3\r\x1b[2K")), "{err:?}");
+    let quiet = pptctl()
+        .args(["--from", &support::example_from()])
+        .arg("diagnose")
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert_eq!(quiet.stdout, out.stdout, "progress never touches stdout");
+    assert_eq!(quiet.status.code(), out.status.code());
+}

@@ -18,6 +18,7 @@ use ppt_config::viability::Severity;
 
 use crate::error::CliError;
 use crate::global::Global;
+use crate::progress::Reading;
 
 /// Arguments of `pptctl diagnose`.
 #[derive(Args, Debug)]
@@ -37,8 +38,18 @@ pub struct DiagnoseArgs {
     pub json: bool,
 }
 
-/// The log to read, and how to name it in messages.
+/// The log to read (with progress on a terminal: a log may be gigabytes),
+/// and how to name it in messages.
 fn open_log(global: &Global, args: &DiagnoseArgs) -> Result<(Box<dyn BufRead>, String), CliError> {
+    let (input, name, size) = open_input(global, args)?;
+    let input = Reading::new(input, "reading platform.log", size);
+    Ok((Box::new(input), name))
+}
+
+/// The log, its name in messages and its size when it is a file.
+type Input = (Box<dyn BufRead>, String, Option<u64>);
+
+fn open_input(global: &Global, args: &DiagnoseArgs) -> Result<Input, CliError> {
     if let Some(uuid) = &args.vm {
         let valid = !uuid.is_empty()
             && uuid != "."
@@ -55,21 +66,25 @@ fn open_log(global: &Global, args: &DiagnoseArgs) -> Result<(Box<dyn BufRead>, S
         let local = HostRoot::new(&global.root).path(&host_path);
         let f = File::open(&local)
             .map_err(|e| CliError::input(format!("{host_path}: cannot read: {e}")))?;
-        return Ok((Box::new(BufReader::new(f)), host_path));
+        let size = f.metadata().ok().map(|m| m.len());
+        return Ok((Box::new(BufReader::new(f)), host_path, size));
     }
     match args.log.as_deref() {
         Some(p) if p.as_os_str() == "-" => Ok((
             Box::new(BufReader::new(std::io::stdin())),
             "(stdin)".to_string(),
+            None,
         )),
         Some(p) => {
             let shown = p.display().to_string();
             let f =
                 File::open(p).map_err(|e| CliError::input(format!("{shown}: cannot read: {e}")))?;
-            if f.metadata().is_ok_and(|m| m.is_dir()) {
+            let meta = f.metadata().ok();
+            if meta.as_ref().is_some_and(|m| m.is_dir()) {
                 return Err(CliError::input(format!("{shown}: is a directory")));
             }
-            Ok((Box::new(BufReader::new(f)), shown))
+            let size = meta.filter(|m| m.is_file()).map(|m| m.len());
+            Ok((Box::new(BufReader::new(f)), shown, size))
         }
         None => Err(CliError::input("give a LOGFILE or --vm UUID")),
     }
