@@ -13,6 +13,7 @@ use fleet::{Fleet, FleetError};
 
 use crate::error::CliError;
 use crate::global::Global;
+use crate::progress::Progress;
 
 /// The database used when neither `--db` nor `PPTCTL_DB` names one.
 pub const DEFAULT_DB: &str = "./pptctl-fleet.db";
@@ -99,18 +100,39 @@ pub fn run(_global: &Global, args: FleetArgs) -> Result<ExitCode, CliError> {
 
 /// `pptctl fleet report --html FILE`: every host at its latest snapshot.
 fn report(db: &mut Fleet, args: &crate::cmd::report::ReportArgs) -> Result<ExitCode, CliError> {
-    use crate::cmd::report::{render, write_page, HostView};
-    let mut views = Vec::new();
-    for l in db.latest_snapshots().map_err(db_err)? {
-        let functions = db.snapshot_functions(l.id).map_err(db_err)?;
-        views.push(HostView {
-            name: l.host,
-            time: l.time,
-            host_verdict: l.host_verdict,
-            host_reason: l.host_reason,
-            functions,
-        });
+    use crate::cmd::report::{render_to, write_page, HostRow, HostView, Names};
+    // Two passes over the latest snapshots: the table first (one small
+    // row per host), then each host's section, reading its functions
+    // again, so memory holds one host's functions, not the fleet's.
+    let latest = db.latest_snapshots().map_err(db_err)?;
+    let view = |db: &mut Fleet, i: usize| -> Result<HostView, CliError> {
+        let l = latest
+            .get(i)
+            .ok_or_else(|| CliError::failed(format!("no host at row {i}")))?;
+        Ok(HostView {
+            name: l.host.clone(),
+            time: l.time.clone(),
+            host_verdict: l.host_verdict.clone(),
+            host_reason: l.host_reason.clone(),
+            functions: db.snapshot_functions(l.id).map_err(db_err)?,
+        })
+    };
+    let mut rows = Vec::with_capacity(latest.len());
+    let mut names = Names::default();
+    let mut progress = Progress::new("reading hosts", latest.len() as u64);
+    for i in 0..latest.len() {
+        let v = view(db, i)?;
+        rows.push(HostRow::of(&v));
+        names.add(&v);
+        progress.step();
     }
-    write_page(&args.html, &render("pptctl fleet report", &views))?;
+    drop(progress);
+    let mut progress = Progress::new("writing host sections", latest.len() as u64);
+    write_page(&args.html, |out| {
+        render_to(out, "pptctl fleet report", &rows, &names, |i| {
+            progress.step();
+            view(db, i)
+        })
+    })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,192 @@
+//! One host's PCI topology as an inline SVG tree: one row per node,
+//! children indented under their bridge, root complexes on top; colour is
+//! the verdict, ppt-bound and reserved functions are marked.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+
+use fleet::FunctionRow;
+
+use super::page::{esc, HostView};
+
+fn fill(verdict: &str, bridge: bool) -> (&'static str, &'static str) {
+    match (verdict, bridge) {
+        (_, true) => ("#eef1f4", "#8c959f"),
+        ("fail", _) => ("#ffebe9", "#cf222e"),
+        ("warn", _) => ("#fff8c5", "#bf8700"),
+        _ => ("#dafbe1", "#1a7f37"),
+    }
+}
+
+/// The host's topology as an SVG tree: one row per node, children
+/// indented under their bridge, root complexes (domain and root bus) on top.
+pub fn topology_svg(h: &HostView) -> String {
+    let by_addr: HashMap<&str, &FunctionRow> = h
+        .functions
+        .iter()
+        .map(|f| (f.address.as_str(), f))
+        .collect();
+    let mut children: BTreeMap<Option<&str>, Vec<&FunctionRow>> = BTreeMap::new();
+    for f in &h.functions {
+        let p = f.parent.as_deref().filter(|p| by_addr.contains_key(p));
+        children.entry(p).or_default().push(f);
+    }
+    // Root complexes: the root-bus functions grouped by domain:bus.
+    let mut roots: BTreeMap<String, Vec<&FunctionRow>> = BTreeMap::new();
+    for f in children.get(&None).cloned().unwrap_or_default() {
+        let rc = f
+            .address
+            .rsplit_once(':')
+            .map_or("", |(d, _)| d)
+            .to_string();
+        roots.entry(rc).or_default().push(f);
+    }
+    struct Row {
+        depth: usize,
+        label: String,
+        fill: &'static str,
+        stroke: &'static str,
+        badge: Option<String>,
+        reserved: bool,
+        title: String,
+        parent_row: Option<usize>,
+    }
+    let mut rows: Vec<Row> = Vec::new();
+    fn walk<'a>(
+        f: &'a FunctionRow,
+        depth: usize,
+        parent_row: Option<usize>,
+        children: &BTreeMap<Option<&'a str>, Vec<&'a FunctionRow>>,
+        rows: &mut Vec<Row>,
+    ) {
+        let (fl, st) = fill(&f.verdict, f.bridge);
+        let name = f
+            .device_name
+            .as_deref()
+            .or(f.vendor_name.as_deref())
+            .unwrap_or("");
+        let mut name = name.to_string();
+        if name.chars().count() > 38 {
+            name = name.chars().take(37).collect::<String>() + "…";
+        }
+        let mut title = format!(
+            "{} {:04x}:{:04x} {}",
+            f.address, f.vendor, f.device, f.verdict
+        );
+        if let Some(r) = &f.fail_reason {
+            title.push_str(&format!(" — {r}"));
+        }
+        if let Some(p) = &f.devfs_path {
+            title.push_str(&format!("\n{p}"));
+        }
+        let badge = match (&f.ppt_dev, f.driver.as_deref()) {
+            (Some(d), _) => Some(d.trim_start_matches("/dev/").to_string()),
+            (None, Some("ppt")) => Some("ppt".to_string()),
+            _ => None,
+        };
+        let me = rows.len();
+        rows.push(Row {
+            depth,
+            label: format!(
+                "{} {:04x}:{:04x} {}",
+                f.address.strip_prefix("0000:").unwrap_or(&f.address),
+                f.vendor,
+                f.device,
+                name
+            ),
+            fill: fl,
+            stroke: st,
+            badge,
+            reserved: f.reserved == Some(true) || f.next_boot_ppt == Some(true),
+            title,
+            parent_row,
+        });
+        if let Some(kids) = children.get(&Some(f.address.as_str())) {
+            for k in kids {
+                walk(k, depth + 1, Some(me), children, rows);
+            }
+        }
+    }
+    for (rc, fs) in &roots {
+        let me = rows.len();
+        rows.push(Row {
+            depth: 0,
+            label: format!("root complex {rc}"),
+            fill: "#24292f",
+            stroke: "#24292f",
+            badge: None,
+            reserved: false,
+            title: format!("PCI root bus {rc}"),
+            parent_row: None,
+        });
+        for f in fs {
+            walk(f, 1, Some(me), &children, &mut rows);
+        }
+    }
+    let (row_h, indent, box_w) = (24usize, 26usize, 470usize);
+    let max_depth = rows.iter().map(|r| r.depth).max().unwrap_or(0);
+    let width = 20 + max_depth * indent + box_w + 80;
+    let height = rows.len() * row_h + 12;
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"PCI topology of {}\">",
+        esc(&h.name)
+    );
+    for (i, r) in rows.iter().enumerate() {
+        if let Some(p) = r.parent_row {
+            let px = 10 + rows[p].depth * indent + 10;
+            let py = p * row_h + 6 + 18;
+            let cy = i * row_h + 6 + 9;
+            let cx = 10 + r.depth * indent;
+            let _ = write!(
+                s,
+                "<path d=\"M{px} {py}V{cy}H{cx}\" fill=\"none\" stroke=\"#afb8c1\"/>"
+            );
+        }
+    }
+    for (i, r) in rows.iter().enumerate() {
+        let x = 10 + r.depth * indent;
+        let y = i * row_h + 6;
+        let text_fill = if r.fill == "#24292f" {
+            "#fff"
+        } else {
+            "#1f2328"
+        };
+        let dash = if r.reserved {
+            " stroke-dasharray=\"5 3\" stroke-width=\"2\""
+        } else {
+            ""
+        };
+        let _ = write!(
+            s,
+            "<g><title>{}</title><rect x=\"{x}\" y=\"{y}\" width=\"{box_w}\" height=\"18\" rx=\"4\" fill=\"{}\" stroke=\"{}\"{dash}/><text x=\"{}\" y=\"{}\" fill=\"{text_fill}\">{}</text>",
+            esc(&r.title),
+            r.fill,
+            r.stroke,
+            x + 6,
+            y + 13,
+            esc(&r.label)
+        );
+        let mut bx = x + box_w + 6;
+        if let Some(b) = &r.badge {
+            let _ = write!(
+                s,
+                "<rect x=\"{bx}\" y=\"{y}\" width=\"40\" height=\"18\" rx=\"9\" fill=\"#8250df\"/><text x=\"{}\" y=\"{}\" fill=\"#fff\" text-anchor=\"middle\">{}</text>",
+                bx + 20,
+                y + 13,
+                esc(b)
+            );
+            bx += 46;
+        }
+        if r.reserved {
+            let _ = write!(
+                s,
+                "<rect x=\"{bx}\" y=\"{y}\" width=\"18\" height=\"18\" rx=\"9\" fill=\"#0969da\"/><text x=\"{}\" y=\"{}\" fill=\"#fff\" text-anchor=\"middle\">R</text>",
+                bx + 9,
+                y + 13
+            );
+        }
+        s.push_str("</g>");
+    }
+    s.push_str("</svg>");
+    s
+}
