@@ -42,12 +42,30 @@ pub fn long(names: &PciNames) -> String {
             pci_core::names::SYSTEM_PATHS.join(", ")
         ),
     };
-    format!("{SHORT}\n{ids}")
+    format!("{SHORT}\n{ids}\n{}", storage(fleet::backends()))
+}
+
+/// The fleet storage line: the backends built in, or how to add them.
+fn storage(backends: &[&str]) -> String {
+    if backends.is_empty() {
+        "fleet storage: none (cargo install --path cli --features sqlite,postgres)".to_string()
+    } else {
+        format!("fleet storage: {}", backends.join(", "))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn storage_names_the_backends_or_how_to_add_them() {
+        assert_eq!(
+            storage(&["sqlite", "postgres"]),
+            "fleet storage: sqlite, postgres"
+        );
+        assert!(storage(&[]).contains("--features sqlite,postgres"));
+    }
 
     #[test]
     fn long_names_the_file_and_its_version() {
@@ -58,8 +76,8 @@ mod tests {
         let text = long(&n);
         assert!(text.starts_with(SHORT), "{text}");
         assert!(
-            text.ends_with(
-                "pci.ids: /usr/share/misc/pci.ids (version 2024.02.26, 2024-02-26 03:15:02)"
+            text.contains(
+                "\npci.ids: /usr/share/misc/pci.ids (version 2024.02.26, 2024-02-26 03:15:02)\n"
             ),
             "{text}"
         );

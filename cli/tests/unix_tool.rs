@@ -441,6 +441,11 @@ fn version_names_the_commit_and_the_pci_ids() {
     let long = String::from_utf8(long.stdout).unwrap();
     assert!(long.starts_with(short.trim_end()), "{long}");
     assert!(long.contains("\npci.ids: "), "{long}");
+    // The tests build the fleet backends, so this binary has both.
+    assert!(
+        long.ends_with("\nfleet storage: sqlite, postgres\n"),
+        "{long}"
+    );
 }
 
 #[test]

@@ -39,6 +39,17 @@ pub struct Fleet {
     version: i64,
 }
 
+/// The database backends this build has (the `fleet` crate's cargo
+/// features), in the order `--db` tries them.
+pub fn backends() -> &'static [&'static str] {
+    &[
+        #[cfg(feature = "sqlite")]
+        "sqlite",
+        #[cfg(feature = "postgres")]
+        "postgres",
+    ]
+}
+
 /// Whether `spec` names a PostgreSQL database rather than a SQLite file.
 pub fn is_postgres(spec: &str) -> bool {
     spec.starts_with("postgres://") || spec.starts_with("postgresql://")
