@@ -1,10 +1,10 @@
 //! Writes a generated host as an illumos devinfo snapshot cache
-//! (`/etc/devices/snapshot_cache`), the layout described in the project's
-//! docs/illumos.md (from illumos `devinfo_impl.h`, version 2 with
+//! (`/etc/devices/snapshot_cache`), in the layout of illumos-gate
+//! `usr/src/uts/common/sys/devinfo_impl.h` (version 2 with
 //! `aliases`/`req_path`, little-endian, 64-bit kernel struct sizes), so the
 //! illumos reader can be benchmarked on large trees.
 //!
-//! Nodes are named with the x86 rules (docs/illumos.md: `pci_prop_name_node`,
+//! Nodes are named with the x86 rules (illumos-gate `pci_props.c`: `pci_prop_name_node`,
 //! unit address `dev[,fn]`, the `compatible` alias table), root complexes
 //! are `/pci@D,0` (one per generated domain), and every function carries the
 //! hw properties libppt and pcieadm read.
@@ -17,7 +17,7 @@
 
 use crate::topology::{GenFunction, GenHost};
 
-// Struct sizes (docs/illumos.md).
+// Struct sizes (`devinfo_impl.h`, 64-bit kernel).
 const ALL_FIXED: usize = 0x4c;
 const REQ_PATH_LEN: usize = 1024;
 const NODE_SIZE: usize = 0xa8;
@@ -87,7 +87,7 @@ pub fn illumos_driver(f: &GenFunction, index: usize) -> Option<&'static str> {
     }
 }
 
-/// Node name by the x86 rules (docs/illumos.md).
+/// Node name by the x86 rules (`pci_props.c` `pci_prop_name_node`).
 pub fn node_name(f: &GenFunction) -> String {
     let class = f.class();
     let (base, sub, pi) = ((class >> 16) as u8, (class >> 8) as u8, class as u8);
@@ -105,7 +105,7 @@ pub fn node_name(f: &GenFunction) -> String {
     }
 }
 
-/// Unit address (docs/illumos.md).
+/// Unit address (`pci_props.c` `pci_prop_set_common_props`).
 pub fn unit_address(f: &GenFunction) -> String {
     if f.address.function == 0 {
         format!("{:x}", f.address.device)
@@ -114,7 +114,7 @@ pub fn unit_address(f: &GenFunction) -> String {
     }
 }
 
-/// The `compatible` list (docs/illumos.md): a PCIe pass (for functions
+/// The `compatible` list (`pci_props.c` `pci_prop_set_compatible`): a PCIe pass (for functions
 /// with a PCI Express capability) then the PCI pass.
 pub fn compatible(f: &GenFunction) -> Vec<String> {
     let (v, d, r) = (f.vendor(), f.device(), f.revision());

@@ -1,5 +1,5 @@
 //! Writes `ppt_matches` files of M rules against a generated host, in the
-//! syntax libppt reads (docs/illumos.md): `pciexVVVV,DDDD`,
+//! syntax libppt reads (illumos-gate libppt.c `get_matches`; docs/match.md): `pciexVVVV,DDDD`,
 //! `pciVVVV,DDDD`, vendor-only `pciVVVV`, devfs path lines, plus lines libppt
 //! ignores (comments, blanks, `pciclass,…`). IDs are lower-case unpadded
 //! hex, the only spelling libppt matches.

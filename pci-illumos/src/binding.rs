@@ -19,9 +19,10 @@
 //!   `ddi_compatible_driver_major`). So a path alias never takes a node
 //!   that no driver claims: only a compatible alias reserves it.
 //! * The files are read once at boot, from the boot-module copy under
-//!   `/system/boot` when there is one (§3.4).
+//!   `/system/boot` when there is one (krtld `bootrd.c` `BRD_OPEN`).
 //!
-//! `/dev/pptN` is the ppt instance number (§1.8), which comes from
+//! `/dev/pptN` is the ppt instance number (ppt.c `ppt_ddi_attach`; the
+//! devfsadm `ppt` link rule in `misc_link_i386.c`), which comes from
 //! `path_to_inst` when the path was ever bound to ppt; otherwise the kernel
 //! hands out a new number at attach and the prediction is a guess.
 
@@ -741,7 +742,8 @@ impl Prediction {
     /// /etc/ppt_aliases line 3`).
     pub fn why(&self) -> String {
         if !self.known {
-            // ppt ships with no aliases of its own (docs/illumos.md), so a
+            // ppt ships with no aliases of its own (illumos-gate
+            // `usr/src/pkg/manifests/system-bhyve.p5m`), so a
             // node no ppt_aliases entry decides leaves ppt; which host
             // driver takes it needs driver_aliases, which was not read.
             return "no ppt_aliases entry binds it; /etc/driver_aliases was not read".into();

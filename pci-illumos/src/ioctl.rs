@@ -9,7 +9,7 @@
 //! the tests here check exactly the codes and layouts those calls use.
 //! Facts from illumos-gate `usr/src/uts/common/sys/devinfo_impl.h`,
 //! `usr/src/uts/intel/sys/ppt_dev.h` and `usr/src/uts/common/sys/pci_tools.h`
-//! (docs/illumos.md, docs/illumos.md).
+//! (docs/illumos.md).
 
 use std::ffi::c_void;
 use std::marker::PhantomData;

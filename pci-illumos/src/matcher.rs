@@ -1,7 +1,7 @@
 //! The compiled `ppt_matches` matcher.
 //!
 //! libppt `match_ppt` walks the rule list for every node and compares
-//! strings (docs/illumos.md): O(rules) per node. A fleet-sized check
+//! strings (illumos-gate libppt.c): O(rules) per node. A fleet-sized check
 //! (100k functions × 10k rules) needs better, so the rules are compiled once
 //! into three hash maps keyed by what a node can equal:
 //!
@@ -175,11 +175,12 @@ impl Matcher {
 }
 
 /// The node libppt compares for a function, when libppt looks at it at
-/// all: only children of a `pci`/`pciex` nexus (`is_pci`, docs/illumos.md
-/// §1.6) whose `vendor-id`, `device-id` and `revision-id` properties exist
-/// (`dev_getinfo` fails otherwise and the node is silently skipped). As in
-/// the 2024 libppt (42bca7a4), missing subsystem ids do not matter (the
-/// 2018 version skipped such nodes too). Predicted nodes (from a Linux
+/// all: only children of a `pci`/`pciex` nexus (`is_pci` in illumos-gate
+/// `usr/src/lib/libppt/common/libppt.c`) whose `vendor-id`, `device-id`
+/// and `revision-id` properties exist (`dev_getinfo` fails otherwise and
+/// the node is silently skipped). As in the 2024 libppt (42bca7a4),
+/// missing subsystem ids do not matter (the 2018 version skipped such
+/// nodes too). Predicted nodes (from a Linux
 /// source) carry no parent facts or properties and are taken as PCI
 /// children, which they are.
 pub fn libppt_node(f: &Function) -> Option<NodeIds<'_>> {

@@ -2,7 +2,7 @@
 //!
 //! `ppt_matches` binds nothing: it only tells `pptadm list -a` (libppt
 //! `ppt_list`) which devices not yet bound to `ppt` to show as candidates
-//! (docs/illumos.md). What a line means is decided by four
+//! (illumos-gate `usr/src/lib/libppt/common/libppt.c`). What a line means is decided by four
 //! `sscanf` calls in libppt `get_matches`, tried in order:
 //!
 //! 1. `"pciex%4s,%4s"` returning 2 → vendor + device rule,
@@ -32,7 +32,7 @@ use serde::Serialize;
 use crate::files::{ConfigFiles, FileState, Origin};
 use crate::root::{HostRoot, ReadError};
 
-/// The boot-module copy, read first by libppt (docs/illumos.md).
+/// The boot-module copy, read first by libppt (`get_matches`).
 pub const MATCHES_BOOT: &str = "/system/boot/etc/ppt_matches";
 /// The platform copy, read when the boot-module copy does not exist.
 pub const MATCHES_ETC: &str = "/etc/ppt_matches";

@@ -9,7 +9,7 @@
 //! One thing cannot be predicted: the unit address of a root complex other
 //! than the one holding bus 0. illumos numbers root complexes with a
 //! counter, not by bus number, and caches the mapping in
-//! `/etc/devices/pci_unitaddr_persistent` (§4.4). [`predict`] applies the
+//! `/etc/devices/pci_unitaddr_persistent` (`pci_boot.c`). [`predict`] applies the
 //! counter rule of `pci_setup_tree` to the buses it can see, which is a
 //! best guess; a path below `/pci@0,0` is exact, any other root is a guess.
 //! Functions outside PCI domain 0 (Intel VMD on Linux) get no prediction:
@@ -55,10 +55,11 @@ impl CompatStyle {
     }
 }
 
-/// The x86 node name of a function (§4.2): `display` for VGA-compatible
-/// class codes, `isa` for ISA bridges, `pci-ide` for IDE controllers, else
-/// `pciSV,SS` when the subsystem vendor is non-zero (never for PCI-PCI
-/// bridges, header type 1), else `pciV,D`. This assumes no driver alias
+/// The x86 node name of a function (`pci_props.c` `pci_prop_name_node`):
+/// `display` for VGA-compatible class codes, `isa` for ISA bridges,
+/// `pci-ide` for IDE controllers, else `pciSV,SS` when the subsystem
+/// vendor is non-zero (never for PCI-PCI bridges, header type 1), else
+/// `pciV,D`. This assumes no driver alias
 /// binds an IDE controller by its `compatible` list; see
 /// [`node_name_with`].
 pub fn node_name(ids: &Identity, header_type: Option<u8>) -> String {
@@ -143,7 +144,8 @@ fn nonzero_subsys(ids: &Identity) -> Option<(u16, u16)> {
     }
 }
 
-/// The unit address (§4.3): `d` for function 0, else `d,f`, in `%x`.
+/// The unit address (`pci_props.c` `pci_prop_set_common_props`): `d` for
+/// function 0, else `d,f`, in `%x`.
 pub fn unit_address(a: &Address) -> String {
     if a.function == 0 {
         format!("{:x}", a.device)
@@ -163,7 +165,8 @@ fn no_subsys(ids: &Identity, style: CompatStyle) -> bool {
             && ids.subsystem == Some(0x2044))
 }
 
-/// The `compatible` list in kernel order (§4.5): for a PCIe function
+/// The `compatible` list in kernel order (`pci_props.c`
+/// `pci_prop_set_compatible`): for a PCIe function
 /// (`pcie`) the `pciex` pass first, then the full `pci` pass.
 pub fn compatible(
     ids: &Identity,

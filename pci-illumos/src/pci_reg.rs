@@ -8,7 +8,7 @@
 //! space in bits 25:24 (0 configuration, 1 I/O, 2 32-bit memory, 3 64-bit
 //! memory), prefetchable in bit 30; then phys.mid and phys.lo (the
 //! address) and size.hi and size.lo. `assigned-addresses` is what the OS
-//! assigned; ppt's `ppt_bar_crawl` maps BARs from it (docs/illumos.md).
+//! assigned; ppt's `ppt_bar_crawl` maps BARs from it (illumos-gate `ppt.c`).
 
 use pci_core::config::BarKind;
 

@@ -1,7 +1,8 @@
 //! Table tests: every `sscanf("%4s")` edge of libppt `get_matches`, each with
-//! the result libppt produces (worked out from the C rules in
-//! docs/illumos.md: literals do not skip whitespace, `%4s` does, `%4s`
-//! takes up to four non-space bytes and swallows commas, the line is a C
+//! the result libppt produces (worked out from the C rules of illumos-gate
+//! libppt.c `get_matches`, see docs/match.md: literals do not skip
+//! whitespace, `%4s` does, `%4s` takes up to four non-space bytes and
+//! swallows commas, the line is a C
 //! string, `pciex` patterns are tried before `pci`, a `/` line is a path kept
 //! to MAXPATHLEN-1 bytes).
 

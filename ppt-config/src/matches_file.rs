@@ -3,7 +3,7 @@
 //! libppt reads the file line by line and tries, in order,
 //! `sscanf(line, "pciex%4s,%4s")`, `"pci%4s,%4s"`, `"pciex%4s"`, `"pci%4s"`,
 //! then takes a line starting with `/` as a path; anything else is ignored
-//! (docs/illumos.md). It compares the ids as strings against `%x` of the
+//! (illumos-gate libppt.c `get_matches`). It compares the ids as strings against `%x` of the
 //! node's ids, so the only form that can match is lower-case and unpadded
 //! (`pciex10de,a65`). The editor keeps every line and reads each one the way
 //! libppt does (with the matcher's reading in `pci_illumos::matches`), to
@@ -58,8 +58,8 @@ pub fn id_line(vendor: u16, device: u16, pcie: bool) -> String {
 
 /// Whether libppt can read an id line for `vendor` back as that vendor:
 /// `%4s` does not stop at `,`, so a vendor id written with fewer than four
-/// hex digits swallows the comma and never matches (docs/illumos.md,
-/// `pcie11,ae10`). Assigned vendor ids are all at least 0x1000.
+/// hex digits swallows the comma and never matches (libppt.c `get_matches`,
+/// e.g. `pcie11,ae10`). Assigned vendor ids are all at least 0x1000.
 pub fn id_expressible(vendor: u16) -> bool {
     vendor >= 0x1000
 }

@@ -5,7 +5,7 @@
 //! `module /platform/i86pc/amd64/boot_archive type=rootfs name=ramdisk`.
 //! A file becomes a boot module (visible at `/system/boot/<name>`) with a
 //! line `module /overlay/etc/ppt_aliases type=file name=etc/ppt_aliases` in
-//! the entry (the seed, docs/illumos.md: every `module` line needs its
+//! the entry (John Levon's 2018 how-to: every `module` line needs its
 //! `type`). This editor keeps every line and adds or removes only such
 //! module lines, in the entries that boot a platform.
 

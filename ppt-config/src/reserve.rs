@@ -8,12 +8,14 @@
 //!
 //! What is written (docs/illumos.md):
 //! * one quoted path alias per function, `ppt "/pci@0,0/..."` — the path is
-//!   the devfs path with unit addresses, no `/devices`, no minor (§7.2); an
+//!   the devfs path with unit addresses, no `/devices`, no minor (the
+//!   `ddi_pathname` illumos-gate `devcfg.c` `init_node` compares); an
 //!   id alias only with `--by-id`, because it binds every device with that
-//!   id (§3.3, §7.3);
+//!   id (`devcfg.c` `ddi_compatible_driver_major`);
 //! * with `--matches`, the `ppt_matches` line libppt can match
-//!   (`pciexVVVV,DDDD`, lower-case, unpadded, §1.7);
-//! * on boot media, the module lines that load the files (§3.4).
+//!   (`pciexVVVV,DDDD`, lower-case, unpadded: `libppt.c` `match_ppt`);
+//! * on boot media, the module lines that load the files (krtld `bootrd.c`;
+//!   smartos-docs `docs/modifying-boot-files.md`).
 
 use std::path::PathBuf;
 

@@ -190,7 +190,7 @@ impl Selector {
                     return link.path.is_some() && link.path.as_deref() == path;
                 }
                 // No link recorded: the ppt driver names /dev/pptN after its
-                // instance number (docs/illumos.md).
+                // instance number (ppt.c `ppt_ddi_attach`; devfsadm `misc_link_i386.c`).
                 let inst: Option<i32> = dev.trim_start_matches("/dev/ppt").parse().ok();
                 f.illumos.as_ref().is_some_and(|n| {
                     n.driver.as_deref() == Some(PPT) && n.instance.is_some() && n.instance == inst

@@ -1,9 +1,9 @@
 //! Pass-through viability: per function, for the host, and for the pending
 //! configuration (what the next boot will do).
 //!
-//! The hard gates come from illumos ppt and bhyve (docs/illumos.md,
-//! §8); the rest are the advisories the Linux/KVM/VFIO world computes
-//! (docs/check.md), which illumos does not enforce and `pptctl` computes
+//! The hard gates come from illumos ppt and bhyve (docs/check.md names
+//! each one's source); the rest are the advisories the Linux/KVM/VFIO
+//! world computes (docs/viability.md), which illumos does not enforce and `pptctl` computes
 //! itself. Every rule is data ([`Rule`], listed in [`rules::ALL`]) with a
 //! stable kebab-case code, a severity, the fact it reads, and a hint; the
 //! code that evaluates it cites its source.

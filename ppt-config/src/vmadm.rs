@@ -1,7 +1,7 @@
 //! vmadm `pci_devices`: generation and validation.
 //!
-//! Facts from docs/illumos.md (smartos-live `VM.js`, `jsprim`, brand
-//! `boot.c`):
+//! Facts from smartos-live `src/vm/node_modules/VM.js` and `jsprim`, and
+//! the bhyve brand's `boot.c` (illumos-joyent):
 //!
 //! * A `pci_devices` entry is `{"path": "/devices/<devfs path>", "pci_slot":
 //!   "B:D:F"}`; `model`, when present, must be `passthru`.
@@ -39,7 +39,7 @@ pub const RESERVED_DEVICES: [(u8, &str); 7] = [
 ];
 
 /// First guest device `vm-json` uses when `--device` is not given: 8, as in
-/// the seed (`0:8:0`, `0:8:1`); 1, 2 and 7 are free as well.
+/// John Levon's 2018 how-to (`0:8:0`, `0:8:1`); 1, 2 and 7 are free as well.
 pub const DEFAULT_FIRST_DEVICE: u8 = 8;
 
 /// What the brand uses bus 0 device `device` for, if it is reserved.

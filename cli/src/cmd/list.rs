@@ -7,7 +7,9 @@
 //! notices exactly one). SmartOS's `-U` and `-N` are accepted with the
 //! meaning its library comment gives (`-U` adds functions with no driver,
 //! `-N` shows the binding name of other drivers in `DEV`); the SmartOS
-//! binary itself behaves differently (§1.9) and widens `DEV` to 40
+//! binary itself behaves differently (illumos-joyent
+//! `usr/src/cmd/pptadm/pptadm.c`, `usr/src/lib/libppt/common/libppt.c`
+//! `ppt_list`) and widens `DEV` to 40
 //! columns, which we do not.
 
 mod getopt;

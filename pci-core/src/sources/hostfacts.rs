@@ -1,8 +1,9 @@
 //! Linux host facts for the viability check: CPU vendor and IOMMU presence.
 //!
-//! Linux (docs/check.md rows 1–3, as libvirt's virt-host-validate and
-//! Proxmox read them): the CPU vendor from `/proc/cpuinfo` (`vendor_id`,
-//! else the `vmx`/`svm` flags); the IOMMU from the ACPI `DMAR` (Intel VT-d)
+//! Linux (docs/viability.md, as libvirt's virt-host-validate,
+//! `virHostValidateIOMMU`, and Proxmox's `check_iommu_support` read
+//! them): the CPU vendor from `/proc/cpuinfo` (`vendor_id`, else the
+//! `vmx`/`svm` flags); the IOMMU from the ACPI `DMAR` (Intel VT-d)
 //! or `IVRS` (AMD-Vi) table under `/sys/firmware/acpi/tables`, the units in
 //! `/sys/class/iommu` (`dmarN`, `ivhdN`) and the groups in
 //! `/sys/kernel/iommu_groups`. The firmware table is what matters to a host

@@ -1,7 +1,7 @@
 //! Bounds-checked reads from snapshot bytes in the writer's byte order.
 //!
 //! Every `di_off_t` in a snapshot is a signed 32-bit byte offset from the
-//! start of the buffer (docs/illumos.md). Nothing here trusts an
+//! start of the buffer (`di_off_t`, illumos-gate `devinfo_impl.h`). Nothing here trusts an
 //! offset: each read checks it against the valid length (`map_size`).
 
 use super::DevinfoError;

@@ -1,7 +1,7 @@
 //! The `di_all` header: byte order, layout detection, validation, CRC.
 //!
-//! Facts from docs/illumos.md and §4 (illumos-gate
-//! `usr/src/uts/common/sys/devinfo_impl.h`): version 2 kept its number
+//! Facts from illumos-gate `usr/src/uts/common/sys/devinfo_impl.h` (see
+//! docs/illumos.md, "devinfo snapshots"): version 2 kept its number
 //! through a header change (the `aliases` field and `req_path[1024]` were
 //! added), so the layout is found by structure: in the current layout the
 //! u32 at 0x48 is `map_size`, in the older one the u32 at 0x44 is.

@@ -1,7 +1,7 @@
 //! The devinfo snapshot reader (cache file or live snapshot bytes).
 //!
 //! The format is the kernel's snapshot buffer: C structs linked by 32-bit
-//! byte offsets (docs/illumos.md). [`Snapshot::parse`] checks the
+//! byte offsets (illumos-gate `devinfo_impl.h`; docs/illumos.md). [`Snapshot::parse`] checks the
 //! header (version 2 only, either byte order, both header layouts), the
 //! CRC of cache files, and every offset it follows; it never panics on bad
 //! bytes and reports a typed [`DevinfoError`]. [`to_host`] turns the tree

@@ -1,6 +1,7 @@
-//! Nodes, properties, minors and the devnames table (docs/illumos.md
-//! §1.2–§1.5; illumos-gate `devinfo_impl.h` struct offsets for the 64-bit
-//! kernel, which are the same in both header layouts).
+//! Nodes, properties, minors and the devnames table (docs/illumos.md;
+//! illumos-gate `usr/src/uts/common/sys/devinfo_impl.h`: `di_devnm`,
+//! `di_node`, `di_prop`, `di_minor`, struct offsets for the 64-bit kernel,
+//! which are the same in both header layouts).
 
 use std::collections::HashSet;
 

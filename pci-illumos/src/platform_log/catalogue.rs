@@ -499,8 +499,8 @@ fn errno_in(text: &str) -> Option<String> {
 }
 
 /// What an error text from the ppt driver or vmm means for pass-through
-/// (docs/illumos.md: `ppt_assign_device` EBUSY, `vm_assign_pptdev`
-/// ENXIO without an IOMMU domain, MSI and MSI-X exclusive with EBUSY).
+/// (illumos-gate `ppt.c` `ppt_assign_device` EBUSY, MSI and MSI-X exclusive
+/// with EBUSY; `vmm.c` `vm_assign_pptdev` ENXIO without an IOMMU domain).
 pub fn errno_hint(errno: &str) -> Option<&'static str> {
     Some(match errno {
         "Device busy" => "EBUSY: the device is assigned to another VM, or MSI and MSI-X were both requested (ppt.c)",

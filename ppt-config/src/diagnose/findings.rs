@@ -188,7 +188,8 @@ fn from_message(m: &Message, devices: &[DeviceReport], host: &Host) -> Finding {
     let mut cause = p.cause.to_string();
     if m.code == "passthru-unresolved" {
         // libppt's ppt_devpath_to_dev returns its error without setting
-        // errno, so zoneadmd's strerror text can be stale (docs/illumos.md).
+        // errno, so zoneadmd's strerror text can be stale (illumos-joyent
+        // zoneadmd.c `setup_subproc_env`).
         if let Some(e) = &m.errno {
             cause = format!("{cause} (the error text \"{e}\" may be stale: libppt returns its code without setting errno)");
         }

@@ -103,7 +103,7 @@ pub fn canonicalise(name: &str) -> String {
 }
 
 fn name_arg<'a>(args: impl Iterator<Item = &'a str>) -> Option<String> {
-    // A repeated `name=` (the seed's lines repeat `type=`): the last one
+    // A repeated `name=` (Levon's 2018 how-to repeats `type=`): the last one
     // is what the loader keeps.
     args.filter_map(|a| a.strip_prefix("name="))
         .last()

@@ -228,7 +228,7 @@ impl FunctionFacts {
 
 /// BARs from an illumos `assigned-addresses` property when there is no
 /// config space (entries decoded by `pci_illumos::pci_reg`). This is what ppt's
-/// `ppt_bar_crawl` records (docs/illumos.md), so bhyve's alignment gate can
+/// `ppt_bar_crawl` records (illumos-gate `ppt.c`), so bhyve's alignment gate can
 /// be checked from a devinfo snapshot alone.
 pub fn bars_from_assigned_addresses(cells: &[i32]) -> Vec<BarFact> {
     let mut out: Vec<BarFact> = Vec::new();

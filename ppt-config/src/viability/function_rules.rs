@@ -13,7 +13,7 @@ use super::Reason;
 
 /// bhyve's page size for BAR mapping (pci_passthru.c uses PAGE_SIZE, 4 KiB on x86).
 pub const PAGE_SIZE: u64 = 4096;
-/// A BAR at least this large is "large" (docs/check.md row 24).
+/// A BAR at least this large is "large" (docs/viability.md, "Large BARs").
 pub const LARGE_BAR_SIZE: u64 = 1 << 32;
 
 /// The next boot's binding of a function, as pci-illumos predicts it (the
@@ -150,7 +150,7 @@ fn config_rules(f: &FunctionFacts, out: &mut Vec<Reason>) {
     interrupt_rules(f, out);
     bar_rules(f, out);
     reset_rules(f, out);
-    // rules::SRIOV_PF_WITH_VFS (docs/check.md row 18).
+    // rules::SRIOV_PF_WITH_VFS (docs/viability.md, "SR-IOV").
     let num_vfs = f
         .sriov
         .map(|(_, n)| usize::from(n))
@@ -176,7 +176,7 @@ fn config_rules(f: &FunctionFacts, out: &mut Vec<Reason>) {
     }
 }
 
-/// rules::NO_MSI (docs/illumos.md): bhyve needs a capability list and MSI
+/// rules::NO_MSI (bhyve `pci_passthru.c` `cfginitmsi`): bhyve needs a capability list and MSI
 /// or MSI-X; it never delivers INTx.
 fn interrupt_rules(f: &FunctionFacts, out: &mut Vec<Reason>) {
     if !f.caps_known() {
@@ -219,7 +219,7 @@ fn bar_rules(f: &FunctionFacts, out: &mut Vec<Reason>) {
     let mut unknown_size = Vec::new();
     for b in &f.bars {
         if b.kind == BarKind::Io {
-            // rules::IO_BAR (docs/illumos.md: emulated via PPT_BAR_READ/WRITE).
+            // rules::IO_BAR (`pci_passthru.c`: emulated via PPT_BAR_READ/WRITE).
             push(
                 out,
                 &rules::IO_BAR,
@@ -230,7 +230,7 @@ fn bar_rules(f: &FunctionFacts, out: &mut Vec<Reason>) {
             );
             continue;
         }
-        // rules::BAR_NOT_PAGE_ALIGNED (docs/illumos.md, pci_passthru.c).
+        // rules::BAR_NOT_PAGE_ALIGNED (pci_passthru.c `cfginitbar`).
         let misaligned_base = b.base != 0 && b.base % PAGE_SIZE != 0;
         let bad_size = b.size.is_some_and(|s| s % PAGE_SIZE != 0);
         if misaligned_base || bad_size {
@@ -259,7 +259,7 @@ fn bar_rules(f: &FunctionFacts, out: &mut Vec<Reason>) {
         if b.size.is_none() && !misaligned_base {
             unknown_size.push(b.index.to_string());
         }
-        // rules::LARGE_BAR (docs/check.md row 24).
+        // rules::LARGE_BAR (docs/viability.md, "Large BARs").
         if let Some(s) = b.size.filter(|&s| s >= LARGE_BAR_SIZE) {
             push(
                 out,
@@ -296,7 +296,7 @@ fn bar_rules(f: &FunctionFacts, out: &mut Vec<Reason>) {
     }
 }
 
-/// rules::NO_RESET (docs/illumos.md `ppt_flr`: PCIe DevCap FLR only).
+/// rules::NO_RESET (illumos-gate ppt.c `ppt_flr`: PCIe DevCap FLR only).
 fn reset_rules(f: &FunctionFacts, out: &mut Vec<Reason>) {
     if !f.caps_known() {
         return;
@@ -317,7 +317,7 @@ fn reset_rules(f: &FunctionFacts, out: &mut Vec<Reason>) {
             f.address
         ),
     );
-    // rules::OTHER_RESET (docs/check.md rows 8–9).
+    // rules::OTHER_RESET (docs/viability.md, "Reset").
     let mut other = Vec::new();
     if f.af_flr {
         other.push("FLR through the Advanced Features capability");
@@ -339,7 +339,7 @@ fn reset_rules(f: &FunctionFacts, out: &mut Vec<Reason>) {
 }
 
 fn os_rules(f: &FunctionFacts, ctx: &FunctionContext<'_>, out: &mut Vec<Reason>) {
-    // rules::NO_ASSIGNED_ADDRESSES (docs/illumos.md ppt_bar_crawl).
+    // rules::NO_ASSIGNED_ADDRESSES (ppt.c `ppt_bar_crawl`).
     if f.assigned_addresses == Some(false) {
         push(
             out,
@@ -350,7 +350,7 @@ fn os_rules(f: &FunctionFacts, ctx: &FunctionContext<'_>, out: &mut Vec<Reason>)
             ),
         );
     }
-    // rules::CONSOLE_VGA (docs/check.md row 15).
+    // rules::CONSOLE_VGA (docs/viability.md, "The boot display").
     if f.boot_vga == Some(true) {
         push(
             out,
@@ -382,7 +382,7 @@ fn os_rules(f: &FunctionFacts, ctx: &FunctionContext<'_>, out: &mut Vec<Reason>)
 }
 
 fn neighbour_rules(f: &FunctionFacts, ctx: &FunctionContext<'_>, out: &mut Vec<Reason>) {
-    // rules::SIBLINGS_LEFT_BEHIND (docs/illumos.md).
+    // rules::SIBLINGS_LEFT_BEHIND (docs/viability.md, "Multifunction devices").
     if ctx.planned.contains(&f.address) {
         let left: Vec<String> = ctx
             .siblings(f)
@@ -414,7 +414,7 @@ fn neighbour_rules(f: &FunctionFacts, ctx: &FunctionContext<'_>, out: &mut Vec<R
             }
         }
     }
-    // rules::SHARED_ISOLATION (docs/check.md rows 4–7): other devices of the
+    // rules::SHARED_ISOLATION (docs/viability.md, "Isolation"): other devices of the
     // predicted group; the device's own functions and bridges do not count
     // (Proxmox compares BB:DD and skips bridges).
     if let Some(members) = ctx.groups.members_of(&f.address) {

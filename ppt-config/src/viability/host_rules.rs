@@ -10,8 +10,8 @@ use super::Reason;
 pub fn check(facts: &HostFacts) -> Vec<Reason> {
     let mut out = Vec::new();
     let kind = facts.iommu.as_ref().and_then(|i| i.kind.as_deref());
-    // rules::IOMMU_UNSUPPORTED (docs/illumos.md: only misc/vmm_vtd exists
-    // upstream). The CPU vendor decides which IOMMU the platform has.
+    // rules::IOMMU_UNSUPPORTED (illumos-gate iommu.c `iommu_init`: only
+    // misc/vmm_vtd exists upstream). The CPU vendor decides which IOMMU the platform has.
     let vendor_problem = match (facts.cpu_vendor, kind) {
         (_, Some("amd-vi")) | (Some(CpuVendor::Amd), _) => {
             Some("the host has an AMD CPU (AMD-Vi IOMMU)")
@@ -26,7 +26,7 @@ pub fn check(facts: &HostFacts) -> Vec<Reason> {
         ));
     }
     match &facts.iommu {
-        // rules::NO_IOMMU (docs/illumos.md: vm_assign_pptdev fails with ENXIO).
+        // rules::NO_IOMMU (illumos-gate vmm.c: vm_assign_pptdev fails with ENXIO).
         Some(i) if !i.present => out.push(Reason::new(
             &rules::NO_IOMMU,
             format!(
@@ -35,7 +35,8 @@ pub fn check(facts: &HostFacts) -> Vec<Reason> {
             ),
         )),
         Some(i) => {
-            // rules::IOMMU_OFF_IN_LINUX (docs/check.md row 2).
+            // rules::IOMMU_OFF_IN_LINUX (libvirt virt-host-validate,
+            // docs/viability.md).
             if i.evidence.contains("not enabled by the running kernel") {
                 out.push(Reason::new(&rules::IOMMU_OFF_IN_LINUX, i.evidence.clone()));
             }

@@ -1,10 +1,11 @@
 //! Predicts which functions Linux would put into one IOMMU group, from
 //! config space alone.
 //!
-//! illumos has no IOMMU groups and checks no ACS (docs/illumos.md), but
+//! illumos has no IOMMU groups and checks no ACS (nothing in illumos-gate
+//! `ppt.c`, `iommu.c` or libppt does), but
 //! a device that is not isolated can still reach its neighbours by
 //! peer-to-peer DMA, so the prediction is an advisory. The rule is the Linux
-//! kernel's (docs/check.md row 7; `drivers/iommu/iommu.c`
+//! kernel's (docs/viability.md; `drivers/iommu/iommu.c`
 //! `pci_device_group`, `drivers/pci/pci.c` `pci_acs_enabled`,
 //! `pci_acs_flags_enabled`, `pci_acs_path_enabled`), re-expressed here:
 //!

@@ -154,7 +154,7 @@ pub fn check(
             }
         }
     }
-    // rules::MATCHES_ONLY (docs/illumos.md).
+    // rules::MATCHES_ONLY (only libppt reads ppt_matches: libppt.c `get_matches`).
     for a in &pending.matches_listed {
         if let Some(f) = find(a) {
             if !on_ppt_after(a, f, next_boot) && f.driver.as_deref() != Some(PPT) {

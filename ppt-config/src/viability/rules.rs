@@ -1,7 +1,7 @@
 //! The rules, as data. Codes are stable (scripts read them from `--json`);
 //! each rule cites where it comes from. Nothing here is guessed: a rule is
 //! either a gate in illumos ppt/bhyve/vmadm (docs/illumos.md) or a check
-//! the Linux/KVM/VFIO tools make (docs/check.md), marked as advisory.
+//! the Linux/KVM/VFIO tools make (docs/viability.md), marked as advisory.
 
 use super::Severity;
 
@@ -56,9 +56,11 @@ use Severity::{Fail, Info, Warn};
 
 // ---- host ---------------------------------------------------------------
 
-/// Source: docs/illumos.md (vmm.c `vm_assign_pptdev` fails with ENXIO when
-/// `iommu_create_domain` returns NULL) and §7.6; docs/check.md rows 1–3 for
-/// how Linux detects it (ACPI DMAR/IVRS, /sys/class/iommu).
+/// Source: illumos-gate `usr/src/uts/intel/io/vmm/vmm.c` `vm_assign_pptdev`
+/// fails with ENXIO when `iommu_create_domain` returns NULL, and bhyve
+/// reports any assign failure as "PCI device at N is not using the ppt
+/// driver" (`pci_passthru.c` `passthru_init`). How Linux tools detect an
+/// IOMMU (ACPI DMAR/IVRS, /sys/class/iommu): docs/viability.md.
 pub const NO_IOMMU: Rule = rule(
     "no-iommu",
     Fail,
@@ -68,8 +70,10 @@ pub const NO_IOMMU: Rule = rule(
     "enable VT-d (Intel Virtualization Technology for Directed I/O) in the firmware setup",
 );
 
-/// Source: docs/illumos.md (`iommu_init` loads `misc/vmm_vtd` on Intel;
-/// `vmm_amdvi` exists only in a fork), §8 ("host is Intel with VT-d").
+/// Source: illumos-gate `usr/src/uts/intel/io/vmm/io/iommu.c` `iommu_init`
+/// loads `misc/vmm_vtd` on Intel; the gate builds no `vmm_amdvi` (only
+/// `usr/src/uts/intel/vmm_vtd/Makefile`), which exists only in a fork
+/// (nwilkens/illumos-joyent).
 pub const IOMMU_UNSUPPORTED: Rule = rule(
     "iommu-unsupported",
     Fail,
@@ -94,9 +98,9 @@ pub const STALE_PPT_LINK: Rule = rule(
     "remove the stale links (`devfsadm -C -c ppt` or `rm` the /dev/pptN link), then start the VMs",
 );
 
-/// Not a rule of any anchor: the source recorded no host facts (a dump), so
-/// the host gates above cannot be evaluated. Warn, never ok, because those
-/// gates are fatal when they fail (docs/illumos.md).
+/// No other tool has this rule: the source recorded no host facts (a dump),
+/// so the host gates above cannot be evaluated. Warn, never ok, because
+/// those gates (`no-iommu`, `iommu-unsupported`) are fatal when they fail.
 pub const IOMMU_UNKNOWN: Rule = rule(
     "iommu-unknown",
     Warn,
@@ -106,9 +110,11 @@ pub const IOMMU_UNKNOWN: Rule = rule(
     "check on the host itself, or from a snapshot taken there (`pptctl snapshot`)",
 );
 
-/// Source: docs/check.md row 2 (libvirt virt-host-validate: tables present
-/// but the kernel made no IOMMU groups). Only matters to Linux; the illumos
-/// kernel decides itself, so it is info.
+/// Source: libvirt `tools/virt-host-validate-common.c`
+/// `virHostValidateIOMMU` (the firmware table is there but
+/// `/sys/kernel/iommu_groups` is empty: the kernel did not turn the IOMMU
+/// on; docs/viability.md). Only matters to Linux; the illumos kernel
+/// decides itself, so it is info.
 pub const IOMMU_OFF_IN_LINUX: Rule = rule(
     "iommu-off-in-linux",
     Info,
@@ -120,9 +126,10 @@ pub const IOMMU_OFF_IN_LINUX: Rule = rule(
 
 // ---- function: hard gates (fail) ----------------------------------------
 
-/// Source: docs/illumos.md (pci_passthru.c: needs a capability list and MSI
-/// or MSI-X; "failed to initialize MSI for PCI %d"; legacy INTx is not
-/// delivered) and §2.3; docs/check.md row 23's neighbour.
+/// Source: illumos-gate `usr/src/cmd/bhyve/common/pci_passthru.c`
+/// `cfginitmsi` needs a capability list and MSI or MSI-X, else `cfginit`
+/// fails ("failed to initialize MSI for PCI %d"); legacy INTx is not
+/// delivered to the guest (the comment in `passthru_init`).
 pub const NO_MSI: Rule = rule(
     "no-msi",
     Fail,
@@ -132,9 +139,10 @@ pub const NO_MSI: Rule = rule(
     "this function cannot be passed through with bhyve",
 );
 
-/// Source: docs/illumos.md (pci_passthru.c: every non-I/O BAR needs a page
-/// aligned base and size, "passthru device %d BAR %d: base %#lx or size
-/// %#lx not page aligned"); docs/check.md row 23.
+/// Source: illumos-gate `usr/src/cmd/bhyve/common/pci_passthru.c`
+/// `cfginitbar`: every BAR that is not I/O needs a page aligned base and
+/// size ("passthru device %d BAR %d: base %#lx or size %#lx not page
+/// aligned"), else `cfginit` fails.
 pub const BAR_NOT_PAGE_ALIGNED: Rule = rule(
     "bar-not-page-aligned",
     Fail,
@@ -144,8 +152,9 @@ pub const BAR_NOT_PAGE_ALIGNED: Rule = rule(
     "such devices cannot be passed through with bhyve",
 );
 
-/// Source: docs/illumos.md (`ppt_bar_crawl` needs `assigned-addresses`,
-/// else attach fails with EIO) and §7.10.
+/// Source: illumos-gate `usr/src/uts/intel/io/vmm/io/ppt.c`
+/// `ppt_ddi_attach` calls `ppt_bar_crawl`, which needs
+/// `assigned-addresses`, else attach fails with EIO.
 pub const NO_ASSIGNED_ADDRESSES: Rule = rule(
     "no-assigned-addresses",
     Fail,
@@ -155,9 +164,11 @@ pub const NO_ASSIGNED_ADDRESSES: Rule = rule(
     "the firmware or OS assigned no BARs; check the firmware settings (e.g. Above 4G decoding)",
 );
 
-/// Source: docs/check.md row 12 (libvirt only resets endpoints: header type
-/// 0) and docs/illumos.md (ppt has no class check, so nothing else stops
-/// binding a bridge, which takes everything below it away from the host).
+/// Source: libvirt `src/util/virpci.c` `virPCIDeviceReset` resets only
+/// endpoints (header type 0; docs/viability.md), and illumos-gate
+/// `usr/src/uts/intel/io/vmm/io/ppt.c` `ppt_ddi_attach` makes no class
+/// check, so nothing else stops binding a bridge, which takes everything
+/// below it away from the host.
 pub const BRIDGE: Rule = rule(
     "bridge",
     Fail,
@@ -167,9 +178,10 @@ pub const BRIDGE: Rule = rule(
     "pass the endpoint functions below the bridge instead",
 );
 
-/// Source: docs/illumos.md: ppt does no class check, so
-/// the tool refuses host bridges (class 0600), ISA/LPC bridges (0601) and
-/// the controller of the boot pool, whose loss would take the host down.
+/// Source: illumos-gate `usr/src/uts/intel/io/vmm/io/ppt.c`
+/// `ppt_ddi_attach` makes no class check, so the tool refuses host bridges
+/// (class 0600), ISA/LPC bridges (0601) and the controller of the boot
+/// pool, whose loss would take the host down.
 pub const HOST_CRITICAL: Rule = rule(
     "host-critical",
     Fail,
@@ -181,8 +193,10 @@ pub const HOST_CRITICAL: Rule = rule(
 
 // ---- function: advisories (warn) ----------------------------------------
 
-/// Source: docs/illumos.md (`ppt_flr` resets only with PCIe DevCap FLR,
-/// bit 28; no PM fallback yet) and §7.8; docs/check.md rows 8–11.
+/// Source: illumos-gate `usr/src/uts/intel/io/vmm/io/ppt.c` `ppt_flr` (from
+/// `ppt_assign_device`) resets only when the PCIe DevCap FLR bit (28) is
+/// set; without it nothing is reset (a comment leaves a PM reset for
+/// later). The reset methods Linux tools know: docs/viability.md.
 pub const NO_RESET: Rule = rule(
     "no-reset",
     Warn,
@@ -192,9 +206,10 @@ pub const NO_RESET: Rule = rule(
     "the device keeps its state between VM runs; reboot the host before giving it to another guest",
 );
 
-/// Source: docs/illumos.md (guests only see functions of a device when
-/// function 0 exists; GPU practice passes every function) and docs/check.md
-/// rows 5 and 17.
+/// Source: guests see the functions of a device only when function 0 is
+/// there (smartos-live `src/vm/man/vmadm.8.md`, `disks.*.pci_slot`); GPU
+/// practice passes every function (Proxmox qemu-server
+/// `PVE/QemuServer/PCI.pm`, "All Functions"; docs/viability.md).
 pub const SIBLINGS_LEFT_BEHIND: Rule = rule(
     "siblings-left-behind",
     Warn,
@@ -204,8 +219,9 @@ pub const SIBLINGS_LEFT_BEHIND: Rule = rule(
     "reserve every function of the device (e.g. the GPU's audio function) unless you mean to split it",
 );
 
-/// Source: docs/check.md row 15 (sysfs boot_vga; the host framebuffer holds
-/// the BAR). docs/illumos.md: no illumos source covers it, so a warning.
+/// Source: Linux sysfs `boot_vga` (`drivers/pci/pci-sysfs.c`); the host
+/// framebuffer holds the BAR (docs/viability.md). No illumos source covers
+/// it (illumos-gate `pci_boot.c` only lists VGA devices), so a warning.
 pub const CONSOLE_VGA: Rule = rule(
     "console-vga",
     Warn,
@@ -215,9 +231,11 @@ pub const CONSOLE_VGA: Rule = rule(
     "use another display for the host console, or expect to lose the console when the VM starts",
 );
 
-/// Source: docs/check.md rows 4–7 (Linux groups: every bridge upstream needs
-/// ACS SV|RR|CR|UF, functions of a multifunction device without ACS share).
-/// illumos enforces no isolation (§2.3), so this is advisory.
+/// Source: the Linux kernel's groups (`drivers/iommu/iommu.c`
+/// `pci_device_group`, `REQ_ACS_FLAGS`: every bridge upstream needs ACS
+/// SV|RR|CR|UF, functions of a multifunction device without ACS share;
+/// docs/viability.md). illumos enforces no isolation (no ACS or group check
+/// in ppt.c, iommu.c or libppt), so this is advisory.
 pub const SHARED_ISOLATION: Rule = rule(
     "shared-isolation",
     Warn,
@@ -227,8 +245,11 @@ pub const SHARED_ISOLATION: Rule = rule(
     "pass every device of the group, or use a slot behind a port with ACS",
 );
 
-/// Source: README.md (a dump has no BAR sizes) with the gate of
-/// docs/illumos.md: the size alignment cannot be checked.
+/// A dump holds config space only, and a BAR's size is found by writing
+/// ones to it (PCI Local Bus Specification 3.0 §6.2.5.1), so the size
+/// alignment of bhyve's gate (illumos-gate
+/// `usr/src/cmd/bhyve/common/pci_passthru.c` `cfginitbar`) cannot be
+/// checked.
 pub const BAR_SIZE_UNKNOWN: Rule = rule(
     "bar-size-unknown",
     Warn,
@@ -238,8 +259,9 @@ pub const BAR_SIZE_UNKNOWN: Rule = rule(
     "check on the host, from sysfs, a devinfo snapshot or a pptctl snapshot",
 );
 
-/// Source: docs/check.md row 18 (SR-IOV: pass VFs, not the PF whose driver
-/// manages them).
+/// Source: Proxmox VE documentation (pve-docs `qm-pci-passthrough.adoc`,
+/// SR-IOV): pass VFs, not the PF whose driver manages them
+/// (docs/viability.md).
 pub const SRIOV_PF_WITH_VFS: Rule = rule(
     "sriov-pf-with-vfs",
     Warn,
@@ -249,8 +271,9 @@ pub const SRIOV_PF_WITH_VFS: Rule = rule(
     "pass a virtual function instead, or disable the VFs first",
 );
 
-/// Source: docs/check.md row 24 (large 64-bit BARs and Resizable BAR: guest
-/// firmware may have no room).
+/// Source: reports that guest firmware has no room for large 64-bit or
+/// resizable BARs (cloud-hypervisor/cloud-hypervisor issue 4375,
+/// LekKit/RVVM issue 197; docs/viability.md).
 pub const LARGE_BAR: Rule = rule(
     "large-bar",
     Warn,
@@ -260,8 +283,10 @@ pub const LARGE_BAR: Rule = rule(
     "turn Resizable BAR off in the host firmware, or give the guest a firmware with a large MMIO window",
 );
 
-/// Source: docs/illumos.md (I/O BARs are emulated through
-/// PPT_BAR_READ/WRITE, not mapped).
+/// Source: illumos-gate `usr/src/cmd/bhyve/common/pci_passthru.c`
+/// `passthru_read`/`passthru_write` emulate I/O BAR accesses through the
+/// ppt ioctls PPT_BAR_READ/WRITE (ppt.c `ppt_ioctl`); I/O BARs are not
+/// mapped.
 pub const IO_BAR: Rule = rule(
     "io-bar",
     Warn,
@@ -271,8 +296,10 @@ pub const IO_BAR: Rule = rule(
     "usually harmless; drivers that use I/O ports heavily will be slow",
 );
 
-/// Not in any anchor: without (enough) config space the gates of
-/// docs/illumos.md cannot be checked, and they are fatal, so warn.
+/// No other tool has this rule: without (enough) config space the bhyve
+/// gates (illumos-gate `usr/src/cmd/bhyve/common/pci_passthru.c`
+/// `cfginitmsi`, `cfginitbar`) cannot be checked, and they are fatal, so
+/// warn.
 pub const CONFIG_UNKNOWN: Rule = rule(
     "config-unknown",
     Warn,
@@ -282,8 +309,9 @@ pub const CONFIG_UNKNOWN: Rule = rule(
     "give config space: --cfgspace DIR (pcieadm save-cfgspace -a DIR), sysfs, a root lspci -xxxx dump or a snapshot",
 );
 
-/// Capability chains that loop or point outside config space are decoded
-/// as far as they go (README.md); what lies beyond is unknown.
+/// Capability chains that loop or point outside config space are decoded as
+/// far as they go (`pci-core/src/caps/chain.rs`); what lies beyond is
+/// unknown.
 pub const CONFIG_BROKEN: Rule = rule(
     "config-broken",
     Warn,
@@ -293,8 +321,9 @@ pub const CONFIG_BROKEN: Rule = rule(
     "re-read config space on the host; a broken list usually means a broken dump or device",
 );
 
-/// Source: docs/illumos.md (ppt_bar_crawl records BARs from
-/// assigned-addresses; an unassigned BAR is not mapped into the guest).
+/// Source: illumos-gate `usr/src/uts/intel/io/vmm/io/ppt.c` `ppt_bar_crawl`
+/// records BARs from `assigned-addresses`; an unassigned BAR is not mapped
+/// into the guest.
 pub const BAR_UNASSIGNED: Rule = rule(
     "bar-unassigned",
     Warn,
@@ -306,7 +335,9 @@ pub const BAR_UNASSIGNED: Rule = rule(
 
 // ---- function: info ------------------------------------------------------
 
-/// The driver bound now (docs/illumos.md: reserved = ppt bound).
+/// The driver bound now (reserved = ppt bound; ppt ships with no aliases of
+/// its own, illumos-gate `usr/src/pkg/manifests/system-bhyve.p5m`, so only
+/// an alias reserves a function).
 pub const PPT_NOW: Rule = rule(
     "ppt-now",
     Info,
@@ -316,8 +347,10 @@ pub const PPT_NOW: Rule = rule(
     "",
 );
 
-/// The driver after the next boot (docs/illumos.md: aliases are read once at
-/// boot; path aliases win).
+/// The driver after the next boot: aliases are read once at boot
+/// (illumos-gate `usr/src/uts/common/os/modsysfile.c` `make_aliases`, from
+/// `modctl.c` `mod_setup`) and path aliases win (`devcfg.c` `init_node`);
+/// see docs/illumos.md.
 pub const NEXT_BOOT: Rule = rule(
     "next-boot",
     Info,
@@ -327,7 +360,9 @@ pub const NEXT_BOOT: Rule = rule(
     "",
 );
 
-/// Source: docs/check.md rows 8–9: Linux/VFIO could reset it another way.
+/// Source: Linux/VFIO could reset it another way: Advanced Features FLR or
+/// PM D3hot→D0 (`drivers/pci/pci.c` `pci_af_flr`, `pci_pm_reset`;
+/// docs/viability.md).
 pub const OTHER_RESET: Rule = rule(
     "other-reset",
     Info,
@@ -337,7 +372,9 @@ pub const OTHER_RESET: Rule = rule(
     "",
 );
 
-/// Source: docs/check.md row 18 (VFs; libvirt assumes FLR for VFs).
+/// Source: pve-docs `qm-pci-passthrough.adoc` (SR-IOV VFs); libvirt takes
+/// VFs as FLR-capable (`src/util/virpci.c`
+/// `virPCIDeviceDetectFunctionLevelReset`; docs/viability.md).
 pub const SRIOV_VF: Rule = rule(
     "sriov-vf",
     Info,
@@ -349,8 +386,10 @@ pub const SRIOV_VF: Rule = rule(
 
 // ---- configuration ------------------------------------------------------
 
-/// Source: docs/illumos.md (zoneadmd resolves the path with libppt; the
-/// device must be bound to ppt with a /dev/pptN link at boot).
+/// Source: illumos-joyent `usr/src/cmd/zoneadmd/zoneadmd.c`
+/// `resolve_device_match` turns the path into /dev/pptN with libppt
+/// `ppt_devpath_to_dev`, so the device must be bound to ppt with a
+/// /dev/pptN link at boot.
 pub const PPT_NOT_BOUND: Rule = rule(
     "ppt-not-bound",
     Fail,
@@ -360,7 +399,8 @@ pub const PPT_NOT_BOUND: Rule = rule(
     "reserve it (pptctl reserve PATH; on SmartOS pptctl reserve --boot-media DIR PATH), then reboot",
 );
 
-/// Source: docs/illumos.md (zoneadmd: "failed to resolve passthru device").
+/// Source: illumos-joyent `usr/src/cmd/zoneadmd/zoneadmd.c`
+/// `resolve_device_match` ("failed to resolve passthru device").
 pub const VM_DEVICE_MISSING: Rule = rule(
     "vm-device-missing",
     Fail,
@@ -370,7 +410,8 @@ pub const VM_DEVICE_MISSING: Rule = rule(
     "fix the path: use `pptctl vm-json SELECTOR` to produce it",
 );
 
-/// Source: docs/illumos.md (validatePCIDevice / parsePCIslot errors).
+/// Source: smartos-live `src/vm/node_modules/VM.js` (`validatePCIDevice` /
+/// `parsePCIslot` errors).
 pub const VM_PAYLOAD_INVALID: Rule = rule(
     "vm-payload-invalid",
     Fail,
@@ -380,8 +421,9 @@ pub const VM_PAYLOAD_INVALID: Rule = rule(
     "fix the payload; `pptctl vm-json --check FILE` explains",
 );
 
-/// Source: docs/illumos.md (`pci_devices.*` sub-properties without a
-/// proptable entry are removed from the payload by VM.js).
+/// Source: smartos-live `src/vm/node_modules/VM.js` removes `pci_devices.*`
+/// sub-properties without an entry in `src/vm/node_modules/proptable.js`
+/// from the payload.
 pub const VM_PAYLOAD_DROPPED: Rule = rule(
     "vm-payload-dropped",
     Warn,
@@ -391,10 +433,12 @@ pub const VM_PAYLOAD_DROPPED: Rule = rule(
     "remove the property, or check its spelling",
 );
 
-/// Source: docs/illumos.md (brand slots hostbridge 0, CD 3, disks 4–5,
-/// NICs 6, fbuf 30, LPC 31; vmadm does not cross-check, bhyve rejects a
-/// slot used twice when the VM boots). A fail: the payload cannot be
-/// trusted to start, and `vm-json --check` calls it an error.
+/// Source: illumos-joyent `usr/src/lib/brand/bhyve/zone/boot.c` (enum
+/// `pci_slot_t`: hostbridge 0, CD 3, disks 4–5, NICs 6, fbuf 30, LPC 31);
+/// vmadm does not cross-check, and bhyve rejects a slot used twice when the
+/// VM boots (illumos-gate `usr/src/cmd/bhyve/common/pci_emul.c`
+/// `pci_parse_slot`). A fail: the payload cannot be trusted to start, and
+/// `vm-json --check` calls it an error.
 pub const GUEST_SLOT_RESERVED: Rule = rule(
     "guest-slot-reserved",
     Fail,
@@ -404,7 +448,9 @@ pub const GUEST_SLOT_RESERVED: Rule = rule(
     "use bus 0 devices 1–2 or 7–29, or another bus",
 );
 
-/// Source: docs/illumos.md ("bhyve itself rejects double use of a slot").
+/// Source: bhyve rejects a slot used twice (illumos-gate
+/// `usr/src/cmd/bhyve/common/pci_emul.c` `pci_parse_slot`, "already
+/// occupied"); the brand's boot.c does not check.
 pub const GUEST_SLOT_CONFLICT: Rule = rule(
     "guest-slot-conflict",
     Fail,
@@ -414,8 +460,8 @@ pub const GUEST_SLOT_CONFLICT: Rule = rule(
     "give each device its own slot",
 );
 
-/// Source: docs/illumos.md (guests see functions of a device only when
-/// function 0 exists).
+/// Source: guests see functions of a device only when function 0 exists
+/// (smartos-live `src/vm/man/vmadm.8.md`, `disks.*.pci_slot`).
 pub const GUEST_SLOT_NO_FUNCTION_0: Rule = rule(
     "guest-slot-no-function-0",
     Warn,
@@ -425,7 +471,9 @@ pub const GUEST_SLOT_NO_FUNCTION_0: Rule = rule(
     "put one function of the device at function 0 (e.g. 0:8:0 and 0:8:1)",
 );
 
-/// Source: docs/illumos.md (a ppt device is assigned to one VM at a time, EBUSY).
+/// Source: illumos-gate `usr/src/uts/intel/io/vmm/io/ppt.c`
+/// `ppt_assign_device`: a ppt device is assigned to one VM at a time
+/// (EBUSY).
 pub const VM_DEVICE_SHARED: Rule = rule(
     "vm-device-shared",
     Warn,
@@ -435,7 +483,10 @@ pub const VM_DEVICE_SHARED: Rule = rule(
     "give each VM its own device, or never run them together",
 );
 
-/// Source: docs/illumos.md (a compatible alias binds every matching device).
+/// Source: a compatible alias is compared as an exact string with every
+/// node's `compatible` list, so it binds every matching device
+/// (illumos-gate `usr/src/uts/common/os/devcfg.c`
+/// `ddi_compatible_driver_major`; seen in smartos-live issue 901).
 pub const ALIAS_TAKES_MORE: Rule = rule(
     "alias-takes-more",
     Warn,
@@ -445,7 +496,8 @@ pub const ALIAS_TAKES_MORE: Rule = rule(
     "use path aliases (pptctl reserve PATH; on SmartOS with --boot-media DIR) to reserve single functions",
 );
 
-/// Source: docs/illumos.md (a path alias must be the byte-exact ddi_pathname).
+/// Source: a path alias must be the byte-exact `ddi_pathname` (illumos-gate
+/// `usr/src/uts/common/os/devcfg.c` `init_node`).
 pub const ALIAS_BINDS_NOTHING: Rule = rule(
     "alias-binds-nothing",
     Warn,
@@ -455,8 +507,9 @@ pub const ALIAS_BINDS_NOTHING: Rule = rule(
     "fix or remove the entry; `pptctl match --explain` shows why",
 );
 
-/// Source: a function reserved for the next boot that fails a
-/// per-function gate (docs/illumos.md) cannot work.
+/// Source: a function reserved for the next boot that fails a per-function
+/// gate (ppt attach or bhyve, the `fail` rules of scope function above)
+/// cannot work.
 pub const RESERVED_FAILS: Rule = rule(
     "reserved-fails",
     Fail,
@@ -466,7 +519,9 @@ pub const RESERVED_FAILS: Rule = rule(
     "unreserve it (pptctl unreserve SELECTOR; on SmartOS with --boot-media DIR) or fix the cause",
 );
 
-/// What the next boot will change (docs/illumos.md: aliases are read once at boot).
+/// What the next boot will change (aliases are read once at boot:
+/// illumos-gate `usr/src/uts/common/os/modsysfile.c` `make_aliases`, from
+/// `modctl.c` `mod_setup`).
 pub const PENDING_CHANGE: Rule = rule(
     "pending-change",
     Info,
@@ -476,7 +531,10 @@ pub const PENDING_CHANGE: Rule = rule(
     "",
 );
 
-/// What the next boot keeps (docs/illumos.md: /dev/pptN is the ppt instance).
+/// What the next boot keeps (aliases are read once at boot, `modctl.c`
+/// `mod_setup`; /dev/pptN is the ppt instance: ppt.c `ppt_ddi_attach`
+/// numbers its minor node by instance and devfsadm
+/// `usr/src/cmd/devfsadm/i386/misc_link_i386.c` names the link after it).
 pub const PPT_KEPT: Rule = rule(
     "ppt-kept",
     Info,
@@ -512,7 +570,10 @@ pub const ARCHIVE_STALE: Rule = rule(
     "list etc/ppt_aliases in /etc/boot/solaris/filelist.ramdisk and run `bootadm update-archive` before rebooting",
 );
 
-/// ppt_matches reserves nothing (docs/illumos.md).
+/// ppt_matches reserves nothing: only libppt reads it (illumos-gate
+/// `usr/src/lib/libppt/common/libppt.c` `get_matches`, `match_ppt`); the
+/// kernel binds from `ppt_aliases` and `driver_aliases` (`modsysfile.c`
+/// `make_aliases`).
 pub const MATCHES_ONLY: Rule = rule(
     "matches-only",
     Warn,

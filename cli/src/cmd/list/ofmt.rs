@@ -1,5 +1,6 @@
-//! libofmt's table and parsable output as pptadm uses it (docs/illumos.md
-//! §1.2–§1.4; behaviour of illumos `usr/src/lib/libofmt/common/ofmt.c`).
+//! libofmt's table and parsable output as pptadm uses it (docs/illumos.md,
+//! "`pptctl list`"; behaviour of illumos-gate `usr/src/cmd/pptadm/pptadm.c`
+//! and `usr/src/lib/libofmt/common/ofmt.c`).
 
 /// One pptadm output field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
