@@ -1,4 +1,4 @@
-//! `--json`: one document, `{"functions": [...]}`, keys as README.md.
+//! `--json`: one document, `{"functions": [...]}`, keys as docs/json.md.
 //! Absent facts are `null`, never guessed: a 64-byte dump has no extended
 //! capabilities, a dump has no BAR sizes.
 
