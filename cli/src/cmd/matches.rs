@@ -16,7 +16,7 @@ use ppt_config::match_report::MatchReport;
 use ppt_config::selector;
 
 use crate::error::CliError;
-use crate::global::Global;
+use crate::global::{session_error, Global};
 
 /// Arguments of `pptctl match`.
 #[derive(Args, Debug)]
@@ -205,29 +205,10 @@ fn escape(s: &str) -> String {
 /// Runs the subcommand.
 pub fn run(global: &Global, args: MatchArgs) -> Result<ExitCode, CliError> {
     let sels = selector::parse_all(&args.selectors).map_err(|e| CliError::input(e.to_string()))?;
-    let session = global.open()?;
-    let only = if sels.is_empty() {
-        None
-    } else {
-        let chosen =
-            selector::resolve(session.host(), &sels).map_err(|e| CliError::input(e.to_string()))?;
-        Some(
-            chosen
-                .iter()
-                .filter_map(|f| f.devfs_path().map(str::to_string))
-                .collect(),
-        )
-    };
-    let matches = session
-        .matches()
-        .map_err(|e| CliError::input(e.to_string()))?;
-    let binding = session
-        .binding()
-        .map_err(|e| CliError::input(e.to_string()))?;
-    let unknown = session.next_boot_unknown();
-    let report = MatchReport::new(session.into_host(), matches, binding)
-        .with_next_boot_unknown(unknown)
-        .with_only(only);
+    let report = global
+        .open()?
+        .into_match_report(&sels)
+        .map_err(session_error)?;
     if args.json {
         let text = serde_json::to_string_pretty(&report.to_json())
             .map_err(|e| CliError::failed(format!("cannot write JSON: {e}")))?;
@@ -255,8 +236,6 @@ mod tests {
     use pci_illumos::matches::PptMatches;
     use pci_illumos::root::HostRoot;
     use ppt_config::session::SessionError;
-
-    use crate::global::session_error;
 
     const GPU: &str = "/pci@0,0/pci8086,151@1/display@0";
     const AUDIO: &str = "/pci@0,0/pci8086,151@1/pci1462,2291@0,1";
