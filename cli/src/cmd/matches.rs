@@ -29,7 +29,7 @@ pub struct MatchArgs {
     /// function binds as it does.
     #[arg(long)]
     pub explain: bool,
-    /// Print the JSON document described in the module docs.
+    /// Print the stable JSON document docs/match.md describes.
     #[arg(long)]
     pub json: bool,
 }
