@@ -9,6 +9,7 @@
 //!   .files()                       the captured files (pci_illumos::files)
 //!   .matches()                     ppt_matches as libppt reads it now
 //!   .binding()                     the kernel's binding at the next boot
+//!   .into_match_report(selectors)  what `pptctl match` answers
 //!   .check(selectors, vms)         the viability report
 //!   .reserve_layout(..)            where a reservation is written
 //!   .pending_bindings()            what ppt_aliases binds at the next boot
@@ -34,6 +35,7 @@ use pci_illumos::matches::{MatchesError, PptMatches};
 use pci_illumos::root::HostRoot;
 
 use crate::boot_media::{BootMediaError, BootStyle, Layout};
+use crate::match_report::MatchReport;
 use crate::reserve::ReserveError;
 use crate::selector::{self, Selector, SelectorError};
 use crate::viability::pending::VmPlan;
@@ -509,6 +511,31 @@ impl Session {
             }
         }
         Ok(report)
+    }
+
+    /// What `ppt_matches` and `ppt_aliases` do on this host and which
+    /// drivers change at the next boot, those changes limited to the
+    /// functions `selectors` name (all when empty). The report keeps the
+    /// host, so the session is consumed. Selectors are resolved first, so
+    /// a typo is reported before a file is read.
+    pub fn into_match_report(self, selectors: &[Selector]) -> Result<MatchReport, SessionError> {
+        let only = if selectors.is_empty() {
+            None
+        } else {
+            let chosen = selector::resolve(&self.host, selectors)?;
+            Some(
+                chosen
+                    .iter()
+                    .filter_map(|f| f.devfs_path().map(str::to_string))
+                    .collect(),
+            )
+        };
+        let matches = self.matches()?;
+        let binding = self.binding()?;
+        let unknown = self.next_boot_unknown();
+        Ok(MatchReport::new(self.host, matches, binding)
+            .with_next_boot_unknown(unknown)
+            .with_only(only))
     }
 
     /// The viability report for the functions `selectors` name (every

@@ -1,0 +1,152 @@
+//! What each `ppt_matches` line and each `ppt_aliases` entry does on a
+//! host, and which drivers change at the next boot: the answer of
+//! `pptctl match`, for any program.
+//!
+//! ```text
+//! Session::into_match_report(selectors)   the report of a loaded host
+//! MatchReport::new(host, matches, binding) the report of inputs read elsewhere
+//!   .lines()                              each ppt_matches line and what it selects
+//!   .binding()                            the ppt_aliases entries, the predictions
+//!   .changes() / .after_reboot()          the next boot's driver changes
+//!   .warning_count()                      lints plus file diagnostics
+//!   .to_json()                            the stable JSON document (docs/match.md)
+//! ```
+//!
+//! Nothing here prints; the binary renders the report as text.
+
+mod json;
+
+use pci_core::Host;
+use pci_illumos::binding::{BindingReport, Prediction, PPT};
+use pci_illumos::matcher::{select, LineSelection};
+use pci_illumos::matches::{MatchLine, PptMatches};
+
+pub use json::{JsonAlias, JsonChange, JsonMatchLine, JsonReport, JsonWarning};
+
+/// Everything `pptctl match` finds on one host: `ppt_matches` as libppt
+/// reads it with the functions each line selects, the kernel's binding at
+/// the next boot, and which functions the user asked about.
+#[derive(Debug, Clone)]
+pub struct MatchReport {
+    host: Host,
+    matches: PptMatches,
+    /// One per line of `matches`, in the same order.
+    selections: Vec<LineSelection>,
+    binding: BindingReport,
+    next_boot_unknown: Option<String>,
+    only: Option<Vec<String>>,
+}
+
+impl MatchReport {
+    /// The report of `matches` on `host`, with the binding prediction
+    /// already made; every function counts and the next boot is known
+    /// (see [`MatchReport::with_only`] and
+    /// [`MatchReport::with_next_boot_unknown`]).
+    pub fn new(host: Host, matches: PptMatches, binding: BindingReport) -> MatchReport {
+        let selections = select(&matches, &host);
+        MatchReport {
+            host,
+            matches,
+            selections,
+            binding,
+            next_boot_unknown: None,
+            only: None,
+        }
+    }
+
+    /// The report with the next boot's changes limited to the functions
+    /// at these devfs paths (`None`: all). The `ppt_matches` lines and
+    /// `ppt_aliases` entries are all reported either way.
+    pub fn with_only(mut self, paths: Option<Vec<String>>) -> MatchReport {
+        self.only = paths;
+        self
+    }
+
+    /// The report noting why the next boot is not known (a SmartOS root
+    /// without boot media), or that it is (`None`).
+    pub fn with_next_boot_unknown(mut self, why: Option<String>) -> MatchReport {
+        self.next_boot_unknown = why;
+        self
+    }
+
+    /// The host.
+    pub fn host(&self) -> &Host {
+        &self.host
+    }
+
+    /// `ppt_matches` as libppt reads it (its file, lines and diagnostics).
+    pub fn matches(&self) -> &PptMatches {
+        &self.matches
+    }
+
+    /// Each `ppt_matches` line, in file order, with the functions it
+    /// selects on its own and all its lints.
+    pub fn lines(&self) -> impl Iterator<Item = (&MatchLine, &LineSelection)> {
+        self.matches.lines.iter().zip(&self.selections)
+    }
+
+    /// The kernel's binding at the next boot: the `ppt_aliases` entries
+    /// and one prediction per function.
+    pub fn binding(&self) -> &BindingReport {
+        &self.binding
+    }
+
+    /// Why the next boot is not known, when it is not.
+    pub fn next_boot_unknown(&self) -> Option<&str> {
+        self.next_boot_unknown.as_deref()
+    }
+
+    /// The devfs paths the next boot's changes are limited to; `None`: all.
+    pub fn only(&self) -> Option<&[String]> {
+        self.only.as_deref()
+    }
+
+    /// The devfs path of function `i` of the host (empty when it has none).
+    pub fn function_path(&self, i: usize) -> &str {
+        self.host
+            .functions
+            .get(i)
+            .and_then(|f| f.illumos.as_ref())
+            .map_or("", |n| n.path.as_str())
+    }
+
+    fn chosen(&self, p: &Prediction) -> bool {
+        self.only.as_ref().is_none_or(|o| o.contains(&p.path))
+    }
+
+    /// The functions whose driver changes at the next boot
+    /// ([`Prediction::changes`]).
+    pub fn changes(&self) -> impl Iterator<Item = &Prediction> {
+        self.binding
+            .predictions
+            .iter()
+            .filter(|p| p.changes())
+            .filter(|p| self.chosen(p))
+    }
+
+    /// The functions whose driver after the next boot is ppt or differs
+    /// from now (the JSON `after_reboot`).
+    pub fn after_reboot(&self) -> impl Iterator<Item = &Prediction> {
+        self.binding
+            .predictions
+            .iter()
+            .filter(|p| p.changes() || p.driver_after() == Some(PPT))
+            .filter(|p| self.chosen(p))
+    }
+
+    /// Number of warnings (lines and entries with lints, plus file-level
+    /// diagnostics).
+    pub fn warning_count(&self) -> usize {
+        self.selections.iter().map(|s| s.lints.len()).sum::<usize>()
+            + self
+                .binding
+                .ppt_aliases
+                .iter()
+                .map(|a| a.lints.len())
+                .sum::<usize>()
+            + self.matches.diagnostics.len()
+    }
+}
+
+#[cfg(test)]
+mod tests;
