@@ -1,5 +1,5 @@
 //! The one storage interface: a SQL connection that both backends
-//! implement, so every query and migration is written once ([`crate::sql`],
+//! implement, so every query and migration is written once ([`crate::query`],
 //! [`crate::schema`]). SQL text uses `?` placeholders; the PostgreSQL
 //! backend numbers them (`$1`, `$2`, ...).
 

@@ -8,7 +8,7 @@
 //! Both backends implement one SQL interface ([`backend::Backend`]); the
 //! schema ([`schema`], versioned migrations) and every query are written
 //! once. The facts stored per function come from the libraries through
-//! [`derive`], the one place that reads snapshot documents.
+//! [`derive`](mod@derive), the one place that reads snapshot documents.
 
 pub mod backend;
 pub mod derive;

@@ -16,7 +16,7 @@
 //!   those forward nothing, so they are not refused, but they are host
 //!   infrastructure nobody means to pass through ([`is_infrastructure`]).
 //!
-//! [`never`] is the table both `reserve` (refusals) and `check` (fail
+//! [`never()`] is the table both `reserve` (refusals) and `check` (fail
 //! codes) read, so the two cannot disagree.
 
 use crate::address::Address;

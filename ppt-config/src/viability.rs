@@ -11,7 +11,7 @@
 //! Flow: [`facts::FunctionFacts`] are extracted from each
 //! [`pci_core::Function`] (config space through pci-core's decoders plus OS
 //! facts), [`isolation`] predicts Linux IOMMU groups from ACS, then
-//! [`evaluate`] applies the per-function, host and configuration rules and
+//! [`evaluate()`] applies the per-function, host and configuration rules and
 //! returns a [`Report`].
 
 pub mod evaluate;

@@ -145,7 +145,7 @@ fn same_slot(a: Option<&str>, b: Option<&str>) -> bool {
 }
 
 /// The `check` verdicts for a set of functions: [`crate::session::Session::check`]
-/// in a session, or [`crate::viability::evaluate`] over a bare host.
+/// in a session, or [`crate::viability::evaluate()`] over a bare host.
 pub type Checker<'a> = &'a dyn Fn(&[Address]) -> Result<Report, String>;
 
 /// Collects the pass-through devices of the attempt and of the zone's
