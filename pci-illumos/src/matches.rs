@@ -506,7 +506,7 @@ pub struct MatchLine {
     /// Which `sscanf` pattern (1..=4) accepted it.
     pub pattern: Option<u8>,
     /// Lints that depend only on the text (host lints come from
-    /// [`PptMatches::host_lints`]).
+    /// [`crate::matcher::select`], per host).
     pub lints: Vec<Lint>,
 }
 
