@@ -148,5 +148,7 @@ impl MatchReport {
     }
 }
 
+#[cfg(any(test, feature = "test-support"))]
+pub mod fixture;
 #[cfg(test)]
 mod tests;

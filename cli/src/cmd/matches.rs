@@ -231,101 +231,9 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
-    use pci_core::{Address, Function, Host, Identity, IllumosNode, PathSource};
-    use pci_illumos::binding::{predict, KernelFiles};
-    use pci_illumos::matches::PptMatches;
     use pci_illumos::root::HostRoot;
-    use ppt_config::session::SessionError;
-
-    const GPU: &str = "/pci@0,0/pci8086,151@1/display@0";
-    const AUDIO: &str = "/pci@0,0/pci8086,151@1/pci1462,2291@0,1";
-
-    /// The report of `host` with the files found under `root` (the model's
-    /// own tests are in ppt-config/src/match_report/tests.rs).
-    fn build(host: Host, root: &HostRoot) -> Result<MatchReport, SessionError> {
-        let matches = PptMatches::load(root)?;
-        let binding = predict(&host, &KernelFiles::load(root)?);
-        Ok(MatchReport::new(host, matches, binding))
-    }
-
-    fn func(f: u8, device: u16, class: u32, path: &str, driver: Option<&str>) -> Function {
-        let ids = Identity {
-            vendor: 0x10de,
-            device,
-            subsystem_vendor: Some(0x1462),
-            subsystem: Some(0x2291),
-            class,
-            revision: 0xa1,
-            header_type: Some(0x80),
-        };
-        let mut func = Function::new(Address::new(0, 1, 0, f).unwrap(), ids, Vec::new());
-        let cc = format!("{:06x}", class);
-        func.illumos = Some(IllumosNode {
-            path: path.to_string(),
-            path_source: Some(PathSource::Devinfo),
-            node_name: path
-                .rsplit('/')
-                .next()
-                .unwrap()
-                .split('@')
-                .next()
-                .unwrap()
-                .to_string(),
-            driver: driver.map(str::to_string),
-            compatible: vec![
-                format!("pciex10de,{device:x}.1462.2291.a1"),
-                format!("pciex10de,{device:x}"),
-                format!("pciexclass,{cc}"),
-                format!("pciexclass,{}", &cc[..4]),
-                format!("pci10de,{device:x}"),
-                format!("pciclass,{cc}"),
-                format!("pciclass,{}", &cc[..4]),
-            ],
-            parent_device_type: Some("pciex".to_string()),
-            ..IllumosNode::default()
-        });
-        func
-    }
-
-    fn host() -> Host {
-        Host {
-            functions: vec![
-                func(0, 0xa65, 0x030000, GPU, Some("vgatext")),
-                func(1, 0xbe3, 0x040300, AUDIO, Some("audiohd")),
-            ],
-            ..Host::default()
-        }
-    }
-
-    fn root(files: &[(&str, &str)]) -> tempfile::TempDir {
-        let d = tempfile::tempdir().unwrap();
-        for (p, text) in files {
-            let p = d.path().join(p);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, text).unwrap();
-        }
-        d
-    }
-
-    const FILES: &[(&str, &str)] = &[
-        (
-            "etc/ppt_matches",
-            "pciex10de,a65\npci10DE,be3\n# comment\n/pci@0,0/pci8086,151@1/pci1462,2291\n",
-        ),
-        (
-            "etc/ppt_aliases",
-            "ppt \"/pci@0,0/pci8086,151@1/display@0\"\nppt \"/pci@0,0/pci8086,151@1/pci1462,2291\"\n",
-        ),
-        (
-            "etc/driver_aliases",
-            "audiohd \"pciclass,0403\"\nvgatext \"pciclass,0300\"\n",
-        ),
-        ("etc/name_to_major", "ppt 1\naudiohd 2\nvgatext 3\n"),
-        (
-            "etc/path_to_inst",
-            "\"/pci@0,0/pci8086,151@1/display@0\" 0 \"ppt\"\n",
-        ),
-    ];
+    // The host and files the library's own report tests use.
+    use ppt_config::match_report::fixture::{build, clean_root, host, root, FILES, GPU};
 
     #[test]
     fn text_report() {
@@ -356,16 +264,7 @@ mod tests {
 
     #[test]
     fn guessed_devs_are_marked() {
-        let r = root(&[
-            ("system/boot/etc/ppt_matches", "pci10de\n"),
-            ("etc/ppt_matches", "pci10DE\n"),
-            ("system/boot/etc/ppt_aliases", &format!("ppt \"{AUDIO}\"\n")),
-            ("etc/ppt_aliases", "garbage\n"),
-            (
-                "etc/driver_aliases",
-                "audiohd \"pciclass,0403\"\nvgatext \"pciclass,0300\"\n",
-            ),
-        ]);
+        let r = clean_root();
         let rep = build(host(), &HostRoot::new(r.path())).unwrap();
         assert!(render(&rep, false).contains("/dev/ppt0 (guess: next free ppt instance)"));
     }
