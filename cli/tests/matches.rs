@@ -237,3 +237,22 @@ fn unreadable_input_exits_2() {
     let (code, _, err) = run("snapshot:/nonexistent/host.json", root.path(), &[]);
     assert_eq!(code, 2, "{err}");
 }
+
+#[test]
+fn a_file_level_problem_is_said_once() {
+    // One line more than the reader takes: a problem of the file, not of a
+    // line. The text names it in its ppt_matches section; the JSON has no
+    // place for it, so it goes to stderr there and only there.
+    let lines = "#\n".repeat((1 << 20) + 1);
+    let root = write_root(&[("etc/ppt_matches", &lines)]);
+    let from = example_from();
+    let (code, out, err) = run(&from, root.path(), &[]);
+    let said = "more than 1048576 lines";
+    assert_eq!(out.matches(said).count(), 1, "{out}");
+    assert!(!err.contains(said), "{err}");
+    assert_eq!(code, 1, "a warning is exit 1");
+    let (code, out, err) = run(&from, root.path(), &["--json"]);
+    assert!(!out.contains(said), "{out}");
+    assert_eq!(err.matches(said).count(), 1, "{err}");
+    assert_eq!(code, 1);
+}

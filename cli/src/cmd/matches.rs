@@ -216,8 +216,12 @@ pub fn run(global: &Global, args: MatchArgs) -> Result<ExitCode, CliError> {
     } else {
         crate::out!("{}", render(&report, args.explain));
     }
-    for d in &report.matches().diagnostics {
-        eprintln!("pptctl: warning: {d}");
+    // The text names file-level problems in its ppt_matches section; the
+    // JSON has no place for them, so they go to stderr there.
+    if args.json {
+        for d in &report.matches().diagnostics {
+            eprintln!("pptctl: warning: {d}");
+        }
     }
     Ok(ExitCode::from(if report.warning_count() > 0 {
         1
