@@ -33,10 +33,27 @@ pub enum Stored {
     Duplicate,
 }
 
+/// What opens a second connection to a database ([`Fleet::reopener`]);
+/// it can be sent to another thread, a connection cannot.
+#[derive(Debug, Clone)]
+pub struct Reopener {
+    spec: String,
+    version: i64,
+}
+
+impl Reopener {
+    /// Opens the connection.
+    pub fn open(&self) -> Result<Fleet, FleetError> {
+        Fleet::open_at_version(&self.spec, self.version)
+    }
+}
+
 /// A fleet database.
 pub struct Fleet {
     db: Box<dyn Backend>,
     version: i64,
+    /// What it was opened from, to open a second connection.
+    spec: String,
 }
 
 /// The database backends this build has (the `fleet` crate's cargo
@@ -164,7 +181,20 @@ impl Fleet {
             open_sqlite(spec)?
         };
         let version = schema::migrate_to(db.as_mut(), version)?;
-        Ok(Fleet { db, version })
+        Ok(Fleet {
+            db,
+            version,
+            spec: spec.to_string(),
+        })
+    }
+
+    /// How to open another connection to the same database, on another
+    /// thread (an in-memory SQLite database gets a new, empty one).
+    pub fn reopener(&self) -> Reopener {
+        Reopener {
+            spec: self.spec.clone(),
+            version: self.version,
+        }
     }
 
     /// The schema version the database is at.

@@ -26,7 +26,7 @@ pub mod sqlite;
 pub mod time;
 
 pub use error::FleetError;
-pub use fleet::{backends, is_postgres, Fleet, Stored};
+pub use fleet::{backends, is_postgres, Fleet, Reopener, Stored};
 pub use ingest::{ingest_file, ingest_paths, FileOutcome, IngestSummary};
 pub use query::{
     DeviceSelector, DeviceSummary, Explanation, HistoryEntry, HostMatch, LatestSnapshot,

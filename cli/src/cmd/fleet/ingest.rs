@@ -26,15 +26,21 @@ pub fn run(db: &mut Fleet, args: &IngestArgs) -> Result<ExitCode, CliError> {
     // A fleet's worth of files takes a while: count them on a terminal.
     let mut progress = crate::progress::Progress::counter("snapshots ingested");
     let mut report = |path: &std::path::Path, o: &FileOutcome| {
+        // Erase the progress line before any other text, so a line on
+        // the same terminal does not start after it.
         match o {
             FileOutcome::Refused(e) => {
                 progress.clear();
                 eprintln!("pptctl: refused {e}");
             }
             FileOutcome::Stored { host, id } if verbose => {
+                progress.clear();
                 println!("stored {} as snapshot {id} of {host}", path.display());
             }
-            FileOutcome::Unchanged if verbose => println!("unchanged {}", path.display()),
+            FileOutcome::Unchanged if verbose => {
+                progress.clear();
+                println!("unchanged {}", path.display());
+            }
             _ => {}
         }
         progress.step();
