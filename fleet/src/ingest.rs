@@ -167,7 +167,7 @@ type Walked = Result<(PathBuf, Prepared), FleetError>;
 /// Stops only on a database error or a directory that cannot be listed.
 ///
 /// Reading, hashing and deriving (parsing the document, judging every
-/// function) run on a second thread, at most [`AHEAD`] files ahead, while
+/// function) run on a second thread, at most four files ahead, while
 /// this thread writes: the two halves cost about the same, so a fleet is
 /// stored in little more than the time of the slower one. Files are
 /// stored in walk order, one transaction each, as [`ingest_file`] does.
