@@ -23,6 +23,8 @@ pub const DEFAULT_DB: &str = "./pptctl-fleet.db";
 pub struct FleetArgs {
     /// The fleet database: a SQLite file (created if absent) or a
     /// postgres://user@host/db URL. Default: $PPTCTL_DB, else ./pptctl-fleet.db.
+    /// Each kind needs a pptctl built with its cargo feature (sqlite,
+    /// postgres); `pptctl --version` names those built in.
     #[arg(long, value_name = "DB", global = true)]
     pub db: Option<String>,
     #[command(subcommand)]
