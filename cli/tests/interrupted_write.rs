@@ -141,7 +141,7 @@ fn leftovers(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Every `module` line of the GRUB menu that loads an overlay file (the
-/// lines pptctl manages; the seed's platform lines name files this test
+/// lines pptctl manages; the how-to's platform lines name files this test
 /// media does not hold) names a file on the media.
 fn boots(dir: &Path) {
     let menu = std::fs::read_to_string(dir.join("bm/boot/grub/menu.lst")).unwrap();

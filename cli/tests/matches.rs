@@ -1,4 +1,4 @@
-//! `pptctl match` end to end: the seed's SmartOS host (examples/levon-2018)
+//! `pptctl match` end to end: the 2018 Levon how-to's SmartOS host (examples/levon-2018)
 //! with correct and broken files, and the real OmniOS devinfo cache with
 //! its real driver_aliases (skipped when the shared real data is absent).
 

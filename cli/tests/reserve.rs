@@ -1,5 +1,5 @@
-//! `pptctl reserve` / `unreserve` / `vm-json` end to end: the seed's USB key (menu.lst with one SmartOS entry, no overlay
-//! files) and the seed's host (examples/levon-2018/host.json).
+//! `pptctl reserve` / `unreserve` / `vm-json` end to end: the 2018 Levon how-to's USB key (menu.lst with one SmartOS entry, no overlay
+//! files) and the how-to's host (examples/levon-2018/host.json).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -31,7 +31,7 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-/// `pptctl --from snapshot:` the seed's host (examples/levon-2018).
+/// `pptctl --from snapshot:` the how-to's host (examples/levon-2018).
 fn pptctl() -> Command {
     let mut c = support::pptctl();
     c.arg("--from").arg(example_from());

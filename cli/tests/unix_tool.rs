@@ -48,7 +48,7 @@ fn subcommands() -> BTreeSet<String> {
         .collect()
 }
 
-/// A work directory: a copy of the example root and a seed USB key.
+/// A work directory: a copy of the example root and the how-to's USB key.
 fn work() -> tempfile::TempDir {
     let t = tempfile::tempdir().unwrap();
     let ok = Command::new("cp")

@@ -1,4 +1,4 @@
-//! The seed's SmartOS workflow end to end, from the state before the
+//! The 2018 Levon how-to's SmartOS workflow end to end, from the state before the
 //! reservation (examples/levon-2018/before): `reserve --boot-media`, then
 //! `check`, `match` and `vm-json --check` see what the next boot binds;
 //! without the boot media nothing claims it. Also `reserve

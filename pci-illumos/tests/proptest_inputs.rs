@@ -52,7 +52,7 @@ fn seed(name: &str) -> &'static [u8] {
 }
 
 /// A `ppt_aliases`/`ppt_matches` sample as people write them (the example
-/// host's files and the seed blog's lines, with the traps of docs/illumos.md).
+/// host's files and the lines of Levon's 2018 how-to, with the traps of docs/illumos.md).
 const PPT_ALIASES: &[u8] = b"# reserved for bhyve\n\
 ppt \"/pci@0,0/pci8086,151@1/display@0\"\n\
 ppt \"/pci@0,0/pci8086,151@1/pci1462,2291@0,1\"\n\

@@ -1,5 +1,5 @@
 //! Golden round-trips and edits of real-world files for the lossless
-//! editors: the seed's menu.lst entry, a SmartOS menu.lst
+//! editors: the 2018 Levon how-to's menu.lst entry, a SmartOS menu.lst
 //! with several entries, loader.conf.local stanzas in the SmartOS docs'
 //! form, and a driver_aliases-style file with comments.
 

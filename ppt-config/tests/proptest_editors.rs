@@ -259,7 +259,7 @@ proptest! {
         }
     }
 
-    /// vmadm payloads: the seed's payload as JSON text, mutated; what still
+    /// vmadm payloads: the how-to's payload as JSON text, mutated; what still
     /// parses as JSON is validated and checked against the example host.
     #[test]
     fn vmadm_payloads_never_panic(

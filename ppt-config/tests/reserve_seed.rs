@@ -1,7 +1,7 @@
-//! End-to-end reservation on the seed's boot media:
-//! from a USB key with the seed's menu.lst (one SmartOS entry, no overlay
-//! files) and the seed's host, reserving the NVIDIA card writes exactly the
-//! seed's overlay files — with the corrected `@0,1` path — and module lines;
+//! End-to-end reservation on the 2018 Levon how-to's boot media:
+//! from a USB key with the how-to's menu.lst (one SmartOS entry, no overlay
+//! files) and the how-to's host, reserving the NVIDIA card writes exactly the
+//! how-to's overlay files — with the corrected `@0,1` path — and module lines;
 //! doing it again changes nothing; unreserving restores the original bytes.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -48,7 +48,7 @@ fn func(addr: &str, ids: (u16, u16), sub: Option<(u16, u16)>, class: u32, path: 
     f
 }
 
-/// The seed's host (Levon 2018): an NVIDIA GT 218-class card behind the
+/// The how-to's host (Levon 2018): an NVIDIA GT 218-class card behind the
 /// Intel root port 8086:0151 — VGA function 0 and HDMI audio function 1.
 fn seed_host() -> Host {
     Host {

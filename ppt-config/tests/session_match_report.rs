@@ -1,4 +1,4 @@
-//! `Session::into_match_report` over the seed's SmartOS host
+//! `Session::into_match_report` over the 2018 Levon how-to's SmartOS host
 //! (examples/levon-2018): the answer `pptctl match` renders, with and
 //! without selectors, and a selector typo reported before any file is read.
 

@@ -1,4 +1,4 @@
-//! vmadm payload validation on the seed's card: the
+//! vmadm payload validation on the 2018 Levon how-to's card: the
 //! correct payload passes, every broken variant is caught at the right JSON
 //! location; generation gives one guest device with functions 0 and 1.
 
@@ -72,7 +72,7 @@ fn problems(
         .collect()
 }
 
-/// The seed host's pending ppt_aliases: both functions stay reserved.
+/// The how-to's host's pending ppt_aliases: both functions stay reserved.
 fn reserved() -> PendingBindings {
     PendingBindings {
         paths: vec![GPU.into(), AUDIO.into()],
@@ -189,7 +189,7 @@ fn each_broken_variant_is_caught_where_it_is() {
         ["pci_devices.0.pci_slot", "pci_devices.1.pci_slot"]
     );
 
-    // The seed's own typo: the audio path without its @0,1 unit address.
+    // The how-to's own typo: the audio path without its @0,1 unit address.
     let mut v = seed_payload();
     v["pci_devices"][1]["path"] = json!("/devices/pci@0,0/pci8086,151@1/pci1462,2291");
     assert_eq!(errors_at(v.clone()), ["pci_devices.1.path"]);

@@ -95,7 +95,7 @@ pub fn snapshot_from(file: &Path) -> String {
     format!("snapshot:{}", file.display())
 }
 
-/// Lays out the seed's SmartOS USB key (a GRUB `menu.lst` with one SmartOS
+/// Lays out the how-to's SmartOS USB key (a GRUB `menu.lst` with one SmartOS
 /// entry, no overlay files) at `bm`, as `--boot-media` expects it.
 pub fn seed_boot_media(bm: &Path) {
     let grub = bm.join("boot/grub");
