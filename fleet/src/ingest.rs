@@ -106,7 +106,7 @@ enum Prepared {
 
 /// Reads `path` and, unless `known` (a connection of the reading thread)
 /// already holds its bytes, derives it. A failed lookup only costs the
-/// derivation: the writer asks again before storing.
+/// derivation: storing finds stored bytes again.
 fn prepare(path: &Path, known: Option<&mut Fleet>) -> Prepared {
     let (bytes, mtime) = match read_bounded(path) {
         Ok(x) => x,
@@ -122,18 +122,18 @@ fn prepare(path: &Path, known: Option<&mut Fleet>) -> Prepared {
 
 /// Stores what [`prepare`] made of `path`: bytes stored before are
 /// `Unchanged` (whatever this version thinks of them), a bad file is
-/// `Refused`, database errors are `Err`.
+/// `Refused`, database errors are `Err`. [`Fleet::store`] itself finds
+/// bytes stored meanwhile (by this run or another), so only a refused
+/// file needs the lookup here.
 fn store(fleet: &mut Fleet, path: &Path, prepared: Prepared) -> Result<FileOutcome, FleetError> {
     let (sha, record) = match prepared {
         Prepared::Unreadable(e) => return Ok(FileOutcome::Refused(e)),
         Prepared::Known => return Ok(FileOutcome::Unchanged),
         Prepared::Read { sha, record } => (sha, record),
     };
-    if fleet.has_snapshot(&sha)? {
-        return Ok(FileOutcome::Unchanged);
-    }
     let rec = match record {
         Ok(r) => r,
+        Err(_) if fleet.has_snapshot(&sha)? => return Ok(FileOutcome::Unchanged),
         Err(message) => {
             return Ok(FileOutcome::Refused(FleetError::BadSnapshot {
                 file: path.to_path_buf(),
