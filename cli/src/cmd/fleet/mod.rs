@@ -107,10 +107,7 @@ fn report(db: &mut Fleet, args: &crate::cmd::report::ReportArgs) -> Result<ExitC
     // row per host), then each host's section, reading its functions
     // again, so memory holds one host's functions, not the fleet's.
     let latest = db.latest_snapshots().map_err(db_err)?;
-    let view = |db: &mut Fleet, i: usize| -> Result<HostView, CliError> {
-        let l = latest
-            .get(i)
-            .ok_or_else(|| CliError::failed(format!("no host at row {i}")))?;
+    let view = |db: &mut Fleet, l: &fleet::LatestSnapshot| -> Result<HostView, CliError> {
         Ok(HostView {
             name: l.host.clone(),
             time: l.time.clone(),
@@ -122,8 +119,8 @@ fn report(db: &mut Fleet, args: &crate::cmd::report::ReportArgs) -> Result<ExitC
     let mut rows = Vec::with_capacity(latest.len());
     let mut names = Names::default();
     let mut progress = Progress::new("reading hosts", latest.len() as u64);
-    for i in 0..latest.len() {
-        let v = view(db, i)?;
+    for l in &latest {
+        let v = view(db, l)?;
         rows.push(HostRow::of(&v));
         names.add(&v);
         progress.step();
@@ -131,10 +128,11 @@ fn report(db: &mut Fleet, args: &crate::cmd::report::ReportArgs) -> Result<ExitC
     drop(progress);
     let mut progress = Progress::new("writing host sections", latest.len() as u64);
     write_page(&args.html, |out| {
-        render_to(out, "pptctl fleet report", &rows, &names, |i| {
+        let hosts = latest.iter().map(|l| {
             progress.step();
-            view(db, i)
-        })
+            view(db, l)
+        });
+        render_to(out, "pptctl fleet report", &rows, &names, hosts)
     })?;
     Ok(ExitCode::SUCCESS)
 }

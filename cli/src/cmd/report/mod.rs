@@ -45,12 +45,8 @@ pub fn run(global: &Global, args: ReportArgs) -> Result<ExitCode, CliError> {
     let rows = [HostRow::of(&view)];
     let mut names = Names::default();
     names.add(&view);
-    let mut view = Some(view);
     write_page(&args.html, |out| {
-        render_to(out, "pptctl report", &rows, &names, |_| {
-            view.take()
-                .ok_or_else(|| CliError::failed("the host was rendered twice"))
-        })
+        render_to(out, "pptctl report", &rows, &names, [Ok(view)])
     })?;
     Ok(ExitCode::SUCCESS)
 }

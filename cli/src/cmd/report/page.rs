@@ -68,20 +68,20 @@ impl Names {
     }
 }
 
-/// Writes the whole page to `out`: the table from `rows`, then the
-/// section of host `i` as `host(i)` gives it, for each row in order.
+/// Writes the whole page to `out`: the table from `rows`, then one section
+/// per host as `hosts` yields them (in the rows' order).
 pub fn render_to(
     out: &mut dyn std::io::Write,
     title: &str,
     rows: &[HostRow],
     names: &Names,
-    mut host: impl FnMut(usize) -> Result<HostView, CliError>,
+    hosts: impl IntoIterator<Item = Result<HostView, CliError>>,
 ) -> Result<(), CliError> {
     let io = |e: std::io::Error| CliError::failed(format!("cannot write the page: {e}"));
     out.write_all(head(title, rows, names).as_bytes())
         .map_err(io)?;
-    for i in 0..rows.len() {
-        out.write_all(section(&host(i)?).as_bytes()).map_err(io)?;
+    for h in hosts {
+        out.write_all(section(&h?).as_bytes()).map_err(io)?;
     }
     out.write_all(format!("<script>{JS}</script></body></html>\n").as_bytes())
         .map_err(io)
