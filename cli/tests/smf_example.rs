@@ -51,7 +51,11 @@ fn manifest_is_valid_against_the_subset_dtd() {
         .arg(manifest())
         .output()
         .expect("xmllint runs");
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
 
     // The DTD does catch a broken manifest: an exec_method without its
     // required timeout.
@@ -65,7 +69,10 @@ fn manifest_is_valid_against_the_subset_dtd() {
         .arg(&broken)
         .output()
         .expect("xmllint runs");
-    assert!(!bad.status.success(), "the subset DTD accepted a broken manifest");
+    assert!(
+        !bad.status.success(),
+        "the subset DTD accepted a broken manifest"
+    );
 }
 
 #[test]
@@ -79,7 +86,13 @@ fn manifest_declares_every_property_the_method_reads() {
         .collect();
     assert_eq!(
         read,
-        ["central", "interval", "pptctl", "snapshot_options", "remote_command"]
+        [
+            "central",
+            "interval",
+            "pptctl",
+            "snapshot_options",
+            "remote_command"
+        ]
     );
     for name in read {
         assert!(
@@ -222,8 +235,16 @@ fn a_bad_configuration_is_an_smf_configuration_error() {
         stage.prop(prop, value);
         for verb in ["once", "start"] {
             let out = stage.run(verb);
-            assert_eq!(out.status.code(), Some(SMF_EXIT_ERR_CONFIG), "{prop}={value}");
-            assert!(stderr(&out).contains(says), "{prop}={value}: {}", stderr(&out));
+            assert_eq!(
+                out.status.code(),
+                Some(SMF_EXIT_ERR_CONFIG),
+                "{prop}={value}"
+            );
+            assert!(
+                stderr(&out).contains(says),
+                "{prop}={value}: {}",
+                stderr(&out)
+            );
         }
         assert_eq!(stage.pushes(), 0);
     }
@@ -235,7 +256,11 @@ fn nothing_is_sent_when_the_snapshot_fails() {
     stage.prop("snapshot_options", "--from snapshot:/nonexistent/host.json");
     let out = stage.run("once");
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("nothing was sent"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("nothing was sent"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(stage.pushes(), 0);
     assert_eq!(stage.temp_left(), 0);
 }
@@ -243,7 +268,11 @@ fn nothing_is_sent_when_the_snapshot_fails() {
 #[test]
 fn a_failed_push_is_reported() {
     let stage = Stage::new();
-    let out = stage.command("once").env("SSH_EXIT", "255").output().unwrap();
+    let out = stage
+        .command("once")
+        .env("SSH_EXIT", "255")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("fleet@central.example failed"));
     assert_eq!(stage.temp_left(), 0);
