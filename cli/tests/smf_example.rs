@@ -5,6 +5,8 @@
 //! configuration with SMF's configuration exit code, and sends nothing when
 //! the snapshot fails.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
