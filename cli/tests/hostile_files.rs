@@ -154,7 +154,6 @@ fn assert_written(target: &Path, victim: &Path) {
 }
 
 #[test]
-#[ignore = "fails on the code before the hostfs writer and non-blocking reads"]
 fn report_writes_through_no_link_planted_at_a_temporary_name() {
     let dir = sticky_dir();
     let (_v, victim) = victim();
@@ -166,7 +165,6 @@ fn report_writes_through_no_link_planted_at_a_temporary_name() {
 }
 
 #[test]
-#[ignore = "fails on the code before the hostfs writer and non-blocking reads"]
 fn fleet_report_writes_through_no_link_planted_at_a_temporary_name() {
     let dir = sticky_dir();
     let (_v, victim) = victim();
@@ -179,7 +177,6 @@ fn fleet_report_writes_through_no_link_planted_at_a_temporary_name() {
 }
 
 #[test]
-#[ignore = "fails on the code before the hostfs writer and non-blocking reads"]
 fn report_does_not_block_on_fifos_planted_at_temporary_names() {
     let dir = sticky_dir();
     let (_v, victim) = victim();
@@ -203,7 +200,6 @@ fn a_link_at_the_target_is_replaced_not_followed() {
 }
 
 #[test]
-#[ignore = "fails on the code before the hostfs writer and non-blocking reads"]
 fn a_fifo_at_the_target_is_named_and_refused() {
     let dir = sticky_dir();
     let page = dir.path().join("report.html");
@@ -216,7 +212,6 @@ fn a_fifo_at_the_target_is_named_and_refused() {
 }
 
 #[test]
-#[ignore = "fails on the code before the hostfs writer and non-blocking reads"]
 fn report_to_a_directory_says_it_wants_a_file() {
     let dir = tempfile::tempdir().unwrap();
     for target in [
@@ -232,7 +227,6 @@ fn report_to_a_directory_says_it_wants_a_file() {
 }
 
 #[test]
-#[ignore = "fails on the code before the hostfs writer and non-blocking reads"]
 fn report_to_dash_writes_stdout() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = report(Path::new("-"));
@@ -246,7 +240,6 @@ fn report_to_dash_writes_stdout() {
 /// `man --dir` writes each page through the same writer: a link planted at
 /// a page's name or at its temporary names is never written through.
 #[test]
-#[ignore = "fails on the code before the hostfs writer and non-blocking reads"]
 fn man_pages_write_through_no_planted_link() {
     let dir = sticky_dir();
     let (_v, victim) = victim();
@@ -295,7 +288,6 @@ fn assert_refused(r: (i32, String, String), name: &str) {
 }
 
 #[test]
-#[ignore = "fails on the code before the hostfs writer and non-blocking reads"]
 fn a_fifo_as_ppt_matches_is_refused() {
     let root = example_root();
     let p = root.path().join("etc/ppt_matches");
@@ -306,7 +298,6 @@ fn a_fifo_as_ppt_matches_is_refused() {
 }
 
 #[test]
-#[ignore = "fails on the code before the hostfs writer and non-blocking reads"]
 fn a_fifo_as_ppt_aliases_is_refused_by_reserve() {
     let root = example_root();
     let p = root.path().join("etc/ppt_aliases");
@@ -325,7 +316,6 @@ fn a_fifo_as_ppt_aliases_is_refused_by_reserve() {
 /// `/etc/nodename` only names the host in a snapshot: a FIFO there is
 /// skipped, never waited for.
 #[test]
-#[ignore = "fails on the code before the hostfs writer and non-blocking reads"]
 fn a_fifo_as_nodename_does_not_block_the_snapshot() {
     let root = example_root();
     mkfifo(&root.path().join("etc/nodename"));
@@ -335,7 +325,6 @@ fn a_fifo_as_nodename_does_not_block_the_snapshot() {
 }
 
 #[test]
-#[ignore = "fails on the code before the hostfs writer and non-blocking reads"]
 fn a_fifo_as_a_zone_file_is_refused() {
     let root = example_root();
     let uuid = "7c1b7a3e-0d1c-4b5e-9f3e-2a7a8f0e6d11";
@@ -356,7 +345,6 @@ fn a_fifo_as_a_zone_file_is_refused() {
 
 /// Every input named on the command line, as a FIFO.
 #[test]
-#[ignore = "fails on the code before the hostfs writer and non-blocking reads"]
 fn a_fifo_as_any_named_input_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("input.json");
@@ -410,7 +398,6 @@ fn a_fifo_as_any_named_input_is_refused() {
 /// A character device is not a payload: it is named as a device, not as
 /// a file of 16 MiB.
 #[test]
-#[ignore = "fails on the code before the hostfs writer and non-blocking reads"]
 fn a_device_as_a_payload_is_named_a_device() {
     let mut c = pptctl();
     c.args(["vm-json", "--check", "/dev/zero"]);
