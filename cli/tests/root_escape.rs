@@ -21,7 +21,7 @@ use pci_core::sources::{hostfacts, Source, SysfsSource};
 use pci_core::{Address, Function, Host, Identity};
 use pci_illumos::binding::KernelFiles;
 use pci_illumos::matches::PptMatches;
-use pci_illumos::root::HostRoot;
+use hostfs::HostRoot;
 
 const ROOT_MARK: &str = "ROOTMARK";
 const HOST_MARK: &str = "HOSTMARK";
