@@ -61,3 +61,35 @@ pub fn read_regular(path: impl AsRef<Path>, limit: u64) -> Result<Vec<u8>, ReadE
     let f = open_regular(path).map_err(|e| ReadError::from_io(shown.clone(), e))?;
     read_limited(f, &shown, limit)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// A FIFO, a device and a directory are named, never read (a FIFO
+    /// opened for reading without `O_NONBLOCK` would wait for a writer).
+    #[test]
+    fn only_regular_files_are_opened() {
+        let t = tempfile::tempdir().unwrap();
+        let fifo = t.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid C string; the result is checked.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o666) }, 0);
+        let cases = [
+            (fifo.as_path(), FileKind::Fifo),
+            (Path::new("/dev/null"), FileKind::CharDevice),
+            (t.path(), FileKind::Directory),
+        ];
+        for (p, kind) in cases {
+            let e = open_regular(p).unwrap_err();
+            assert_eq!(NotRegular::of(&e), Some(NotRegular { found: kind }));
+            let e = read_regular(p, 10).unwrap_err();
+            assert!(e.to_string().contains(&kind.to_string()), "{e}");
+        }
+        assert!(open_device("/dev/null").is_ok());
+        assert!(open_device(&fifo).is_err());
+        std::fs::write(t.path().join("f"), "x").unwrap();
+        assert_eq!(read_regular(t.path().join("f"), 10).unwrap(), b"x");
+    }
+}

@@ -48,7 +48,11 @@ impl DirLock {
             .create(true)
             .truncate(false)
             .mode(0o600)
+            // Never through a link planted at the name, never waiting on a
+            // FIFO there; only a regular file is locked.
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
             .open(&path)
+            .and_then(|f| crate::open::expect_kind(f, crate::FileKind::Regular))
             .map_err(io_err(format!("opening lock file {}", path.display())))?;
         // SAFETY: `libc::flock` is a plain C struct of integers; all-zero is a
         // valid value, and the fields that matter are set below.

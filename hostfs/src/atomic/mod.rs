@@ -45,6 +45,8 @@ mod tree;
 mod write;
 
 #[cfg(test)]
+mod create_tests;
+#[cfg(test)]
 mod tests;
 
 use std::io;

@@ -137,7 +137,6 @@ impl HostRoot {
 }
 
 /// The target of the link open (`O_PATH | O_NOFOLLOW`) at `fd`; a file that
-
 /// is not a link is `EINVAL`, as `readlink(2)` says.
 #[cfg(target_os = "linux")]
 pub(super) fn link_of(fd: &OwnedFd, host_path: &str) -> Result<PathBuf, ReadError> {

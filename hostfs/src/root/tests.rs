@@ -285,3 +285,37 @@ fn permission_error_says_what_to_do() {
         "{s}"
     );
 }
+
+/// A FIFO or device under the root is named and refused at once, through
+/// `openat2` and through the walk, by every reading method.
+#[test]
+fn a_fifo_in_the_root_is_refused_not_waited_for() {
+    let f = fixture();
+    let c = std::ffi::CString::new(f.root.join("etc/fifo").as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid C string; the result is checked.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o666) }, 0);
+    symlink("/etc/fifo", f.root.join("etc/to_fifo")).unwrap();
+    let r = HostRoot::held(&f.root).unwrap();
+    for walk in [false, true] {
+        FORCE_WALK.with(|w| w.set(walk));
+        for p in ["/etc/fifo", "/etc/to_fifo"] {
+            for e in [
+                r.read(p, 10).unwrap_err(),
+                r.try_read(p, 10).unwrap_err(),
+                r.open(p).unwrap_err(),
+            ] {
+                assert!(
+                    e.to_string()
+                        .contains("a FIFO (named pipe), not a regular file"),
+                    "{e}"
+                );
+                assert!(e.to_string().contains(p), "{e}");
+            }
+        }
+        assert!(r.open_device("/etc/fifo").is_err());
+    }
+    FORCE_WALK.with(|w| w.set(false));
+    let host = HostRoot::new("/");
+    let e = host.read("/dev/zero", 10).unwrap_err();
+    assert!(e.to_string().contains("a character device"), "{e}");
+}
