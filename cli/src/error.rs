@@ -49,7 +49,7 @@ pub fn read_payload(file: &std::path::Path) -> Result<Vec<u8>, CliError> {
     let shown = file.display();
     // The library's wording: a permission error says what to do.
     let reason = |e| pci_illumos::root::ReadError::from_io(shown.to_string(), e).reason();
-    let f = std::fs::File::open(file)
+    let f = hostfs::open_regular(file)
         .map_err(|e| CliError::input(format!("{shown}: cannot read: {}", reason(e))))?;
     let mut bytes = Vec::new();
     f.take(MAX_PAYLOAD + 1)

@@ -189,8 +189,9 @@ fn transition(work: &Path, media: Media, verb: &str, from: &State) -> (State, Du
     (read_state(work, media), took)
 }
 
-#[test]
-fn sigkill_at_random_moments_leaves_old_or_new() {
+/// How many runs and the random seed (from the environment when set, so
+/// a failure can be replayed).
+fn kill_settings() -> (usize, u64) {
     let runs: usize = std::env::var("PPTCTL_KILL_RUNS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -205,19 +206,21 @@ fn sigkill_at_random_moments_leaves_old_or_new() {
                 .as_nanos() as u64
                 | 1
         });
-    eprintln!("PPTCTL_KILL_SEED={seed} PPTCTL_KILL_RUNS={runs}");
-    let mut rng = Rng(seed);
-    let tmp = tempfile::tempdir().unwrap();
-    let work = tmp.path().join("w");
-    setup(&work);
+    (runs, seed)
+}
 
-    // The versions: nothing reserved (A) and reserved (B), per media.
+/// One media's two versions, nothing reserved (A) and reserved (B), and
+/// how long the slower verb takes.
+type Plan = (Media, State, State, Duration);
+
+/// The versions of each media, by running reserve and unreserve to the end.
+fn make_plans(work: &Path) -> Vec<Plan> {
     let mut plans = Vec::new();
     for media in [Media::Persistent, Media::Grub] {
-        setup(&work);
-        let a = read_state(&work, media);
-        let (b, t1) = transition(&work, media, "reserve", &a);
-        let (a2, t2) = transition(&work, media, "unreserve", &b);
+        setup(work);
+        let a = read_state(work, media);
+        let (b, t1) = transition(work, media, "reserve", &a);
+        let (a2, t2) = transition(work, media, "unreserve", &b);
         assert_ne!(a, b, "{media:?}: reserve changed nothing");
         // reserve + unreserve gives back the original bytes (a file
         // emptied by unreserve is removed only when pptctl created it).
@@ -228,11 +231,90 @@ fn sigkill_at_random_moments_leaves_old_or_new() {
         }
         plans.push((media, a2, b, t1.max(t2)));
     }
+    plans
+}
+
+/// Each file of `now` is the old or the new version (or both, when they
+/// agree) and parses, as does its backup; the kind of each.
+fn classify(work: &Path, what: &str, old: &State, new: &State, now: &State) -> Vec<&'static str> {
+    let mut kinds = Vec::new();
+    for (f, v) in now {
+        let kind = if v == &old[f] && v == &new[f] {
+            "same"
+        } else if v == &old[f] {
+            "old"
+        } else if v == &new[f] {
+            "new"
+        } else {
+            panic!(
+                "{what}: {f} is neither the old nor the new version:\n{:?}",
+                v.as_ref().map(|b| String::from_utf8_lossy(b).into_owned())
+            );
+        };
+        if let Some(b) = v {
+            parses(f, b);
+        }
+        if let Ok(b) = std::fs::read(work.join(backup_of(f))) {
+            parses(f, &b);
+        }
+        kinds.push(kind);
+    }
+    kinds
+}
+
+/// Runs `verb` from `old` and kills it at a random moment over a little
+/// more than a whole run; what it left, classified.
+fn kill_one(
+    work: &Path,
+    plan: &Plan,
+    verb: &str,
+    old: &State,
+    new: &State,
+    rng: &mut Rng,
+    what: &str,
+) -> &'static str {
+    let (media, _, _, took) = plan;
+    write_state(work, old);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pptctl"))
+        .args(media.args(verb))
+        .current_dir(work)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let window = took.as_micros() as u64 * 5 / 4 + 1;
+    std::thread::sleep(Duration::from_micros(rng.next() % window));
+    let finished = child.try_wait().unwrap().is_some();
+    let _ = child.kill(); // SIGKILL
+    let status = child.wait().unwrap();
+    let kinds = classify(work, what, old, new, &read_state(work, *media));
+    if finished || status.success() {
+        "completed"
+    } else if kinds.iter().all(|k| *k != "new") {
+        "killed, all old"
+    } else if kinds.iter().all(|k| *k != "old") {
+        "killed, all new"
+    } else {
+        "killed, some files new"
+    }
+}
+
+#[test]
+fn sigkill_at_random_moments_leaves_old_or_new() {
+    let (runs, seed) = kill_settings();
+    eprintln!("PPTCTL_KILL_SEED={seed} PPTCTL_KILL_RUNS={runs}");
+    let mut rng = Rng(seed);
+    let tmp = tempfile::tempdir().unwrap();
+    let work = tmp.path().join("w");
+    setup(&work);
+    let plans = make_plans(&work);
 
     let mut tally: BTreeMap<String, usize> = BTreeMap::new();
     let started = Instant::now();
     for run in 0..runs {
-        let (media, a, b, took) = &plans[(rng.next() % plans.len() as u64) as usize];
+        let plan = &plans[(rng.next() % plans.len() as u64) as usize];
+        let (media, a, b, _) = plan;
         let reserve = rng.next().is_multiple_of(2);
         let (old, new, verb) = if reserve {
             (a, b, "reserve")
@@ -246,54 +328,8 @@ fn sigkill_at_random_moments_leaves_old_or_new() {
                 write_state(&work, a0);
             }
         }
-        write_state(&work, old);
-        let mut child = Command::new(env!("CARGO_BIN_EXE_pptctl"))
-            .args(media.args(verb))
-            .current_dir(&work)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        // Uniform over a little more than a whole run.
-        let window = took.as_micros() as u64 * 5 / 4 + 1;
-        std::thread::sleep(Duration::from_micros(rng.next() % window));
-        let finished = child.try_wait().unwrap().is_some();
-        let _ = child.kill(); // SIGKILL
-        let status = child.wait().unwrap();
-        let now = read_state(&work, *media);
-        let mut kinds = Vec::new();
-        for (f, v) in &now {
-            let kind = if v == &old[f] && v == &new[f] {
-                "same"
-            } else if v == &old[f] {
-                "old"
-            } else if v == &new[f] {
-                "new"
-            } else {
-                panic!(
-                    "run {run} (seed {seed}) {media:?} {verb}: {f} is neither the old nor the new version:\n{:?}",
-                    v.as_ref().map(|b| String::from_utf8_lossy(b).into_owned())
-                );
-            };
-            if let Some(b) = v {
-                parses(f, b);
-            }
-            let bak = work.join(backup_of(f));
-            if let Ok(b) = std::fs::read(&bak) {
-                parses(f, &b);
-            }
-            kinds.push(kind);
-        }
-        let k = if finished || status.success() {
-            "completed"
-        } else if kinds.iter().all(|k| *k != "new") {
-            "killed, all old"
-        } else if kinds.iter().all(|k| *k != "old") {
-            "killed, all new"
-        } else {
-            "killed, some files new"
-        };
+        let what = format!("run {run} (seed {seed}) {media:?} {verb}");
+        let k = kill_one(&work, plan, verb, old, new, &mut rng, &what);
         *tally.entry(k.to_string()).or_default() += 1;
         // A complete run now reaches the new version, cleans any
         // temporary file and is not blocked by a lock the dead one held.
@@ -301,10 +337,10 @@ fn sigkill_at_random_moments_leaves_old_or_new() {
         assert_eq!(
             &read_state(&work, *media),
             new,
-            "run {run}: rerun did not finish the job"
+            "{what}: rerun did not finish the job"
         );
         let left = leftovers(&work, *media);
-        assert!(left.is_empty(), "run {run}: temporary files left: {left:?}");
+        assert!(left.is_empty(), "{what}: temporary files left: {left:?}");
     }
     eprintln!(
         "{runs} SIGKILL runs in {:.1?}, no file torn or lost; {tally:?}",

@@ -201,6 +201,93 @@ fn run_signalled(dir: &Path, args: &[&str], at: usize, sig: i32) -> (Option<i32>
     (status.code(), text, steps)
 }
 
+/// The files `verb` changes from `old` to `new`, in the order the tool
+/// must write them: the boot configuration after the files it loads on
+/// reserve, before them on unreserve.
+fn changed_files(media: Media, verb: &str, old: &State, new: &State) -> Vec<&'static str> {
+    let mut changed: Vec<&'static str> = media
+        .files()
+        .iter()
+        .copied()
+        .filter(|f| old[f] != new[f])
+        .collect();
+    changed.sort_by_key(|f| f.ends_with("menu.lst") != (verb == "unreserve"));
+    changed
+}
+
+/// Exactly the files before stop point `at` are new, and stderr names
+/// them as written, the rest as not written.
+fn check_stopped_at(what: &str, at: usize, changed: &[&str], state: [&State; 3], err: &str) {
+    let [old, new, now] = state;
+    let mut new_files = Vec::new();
+    for (f, v) in now {
+        if v == &new[f] && v != &old[f] {
+            new_files.push(*f);
+        } else {
+            assert_eq!(v, &old[f], "{what}: {f} is neither old nor new");
+        }
+    }
+    let done = at.saturating_sub(1);
+    assert_eq!(new_files.len(), done, "{what}: new {new_files:?}\n{err}");
+    for (i, f) in changed.iter().enumerate() {
+        let shown = f.split_once('/').unwrap().1;
+        let said = if i < done {
+            "pptctl: written:"
+        } else {
+            "pptctl: not written:"
+        };
+        assert!(
+            err.lines()
+                .any(|l| l.starts_with(said) && l.contains(shown)),
+            "{what}: {f} not reported as `{said}`:\n{err}"
+        );
+    }
+}
+
+/// One interrupted run: `verb` from `old`, signal `sig` at stop point
+/// `at`; the media stay bootable and a rerun completes.
+fn interrupt_once(
+    work: &Path,
+    media: Media,
+    verb: &str,
+    old: &State,
+    new: &State,
+    sig: i32,
+    at: usize,
+) {
+    let changed = changed_files(media, verb, old, new);
+    setup(work);
+    write_state(work, old);
+    let args = media.args(verb);
+    let (code, err, _) = run_signalled(work, &args, at, sig);
+    let what = format!("{media:?} {verb} signal {sig} at stop point {at}");
+    assert_eq!(code, Some(128 + sig), "{what}:\n{err}");
+    let name = if sig == libc::SIGINT {
+        "SIGINT"
+    } else {
+        "SIGTERM"
+    };
+    assert!(
+        err.contains(&format!("interrupted by {name}")),
+        "{what}:\n{err}"
+    );
+    assert!(err.contains("run the same command again"), "{what}:\n{err}");
+    let now = read_state(work, media);
+    check_stopped_at(&what, at, &changed, [old, new, &now], &err);
+    if media == Media::Grub {
+        boots(work);
+    }
+    let left = leftovers(work);
+    assert!(left.is_empty(), "{what}: left behind {left:?}");
+    // The same command completes the job.
+    pptctl(work, &args);
+    assert_eq!(&read_state(work, media), new, "{what}: rerun");
+    if media == Media::Grub {
+        boots(work);
+    }
+    assert!(leftovers(work).is_empty());
+}
+
 #[test]
 fn signals_at_every_step_leave_bootable_media_and_a_rerun_completes() {
     let tmp = tempfile::tempdir().unwrap();
@@ -213,80 +300,10 @@ fn signals_at_every_step_leave_bootable_media_and_a_rerun_completes() {
         let b = read_state(&work, media);
         assert_ne!(a, b);
         for (verb, old, new) in [("reserve", &a, &b), ("unreserve", &b, &a)] {
-            // Files the verb changes, in the order the tool must write
-            // them: the boot configuration after the files it loads on
-            // reserve, before them on unreserve.
-            let mut changed: Vec<&str> = media
-                .files()
-                .iter()
-                .copied()
-                .filter(|f| old[f] != new[f])
-                .collect();
-            changed.sort_by_key(|f| f.ends_with("menu.lst") != (verb == "unreserve"));
-            let points = changed.len() + 1; // the locks, then each file
+            let points = changed_files(media, verb, old, new).len() + 1; // the locks, then each file
             for sig in [libc::SIGINT, libc::SIGTERM] {
                 for at in 0..points {
-                    setup(&work);
-                    write_state(&work, old);
-                    let args = media.args(verb);
-                    let (code, err, _) = run_signalled(&work, &args, at, sig);
-                    let what = format!("{media:?} {verb} signal {sig} at stop point {at}");
-                    assert_eq!(code, Some(128 + sig), "{what}:\n{err}");
-                    let name = if sig == libc::SIGINT {
-                        "SIGINT"
-                    } else {
-                        "SIGTERM"
-                    };
-                    assert!(
-                        err.contains(&format!("interrupted by {name}")),
-                        "{what}:\n{err}"
-                    );
-                    assert!(err.contains("run the same command again"), "{what}:\n{err}");
-                    let now = read_state(&work, media);
-                    let mut new_files = Vec::new();
-                    for (f, v) in &now {
-                        if v == &new[f] && v != &old[f] {
-                            new_files.push(*f);
-                        } else {
-                            assert_eq!(v, &old[f], "{what}: {f} is neither old nor new");
-                        }
-                    }
-                    // Exactly the files before the stopping point are new,
-                    // and stderr names them as written, the rest not.
-                    assert_eq!(
-                        new_files.len(),
-                        at.saturating_sub(1),
-                        "{what}: new {new_files:?}\n{err}"
-                    );
-                    for f in &changed[..at.saturating_sub(1)] {
-                        let shown = f.split_once('/').unwrap().1;
-                        assert!(
-                            err.lines()
-                                .any(|l| l.starts_with("pptctl: written:") && l.contains(shown)),
-                            "{what}: {f} not reported written:\n{err}"
-                        );
-                    }
-                    for f in &changed[at.saturating_sub(1)..] {
-                        let shown = f.split_once('/').unwrap().1;
-                        assert!(
-                            err.lines().any(
-                                |l| l.starts_with("pptctl: not written:") && l.contains(shown)
-                            ),
-                            "{what}: {f} not reported as not written:\n{err}"
-                        );
-                    }
-                    if media == Media::Grub {
-                        boots(&work);
-                    }
-                    let left = leftovers(&work);
-                    assert!(left.is_empty(), "{what}: left behind {left:?}");
-                    // The same command completes the job.
-                    pptctl(&work, &args);
-                    assert_eq!(&read_state(&work, media), new, "{what}: rerun");
-                    if media == Media::Grub {
-                        boots(&work);
-                    }
-                    assert!(leftovers(&work).is_empty());
+                    interrupt_once(&work, media, verb, old, new, sig, at);
                     cases += 1;
                 }
             }
@@ -303,7 +320,7 @@ fn a_signal_ends_the_wait_for_another_writers_lock() {
     setup(&work);
     let before = read_state(&work, Media::Persistent);
     // This process holds the lock of ROOT/etc, as another pptctl would.
-    let lock = ppt_config::atomic::DirLock::acquire(&work.join("root/etc")).unwrap();
+    let lock = hostfs::atomic::DirLock::acquire(&work.join("root/etc")).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_pptctl"))
         .args(Media::Persistent.args("reserve"))
         .current_dir(&work)

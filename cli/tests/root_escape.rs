@@ -17,11 +17,11 @@ mod support;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 
+use hostfs::HostRoot;
 use pci_core::sources::{hostfacts, Source, SysfsSource};
 use pci_core::{Address, Function, Host, Identity};
 use pci_illumos::binding::KernelFiles;
 use pci_illumos::matches::PptMatches;
-use pci_illumos::root::HostRoot;
 
 const ROOT_MARK: &str = "ROOTMARK";
 const HOST_MARK: &str = "HOSTMARK";

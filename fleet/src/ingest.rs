@@ -60,7 +60,7 @@ fn read_bounded(path: &Path) -> Result<(Vec<u8>, Option<i64>), FleetError> {
         path: path.to_path_buf(),
         source,
     };
-    let file = fs::File::open(path).map_err(io)?;
+    let file = hostfs::open_regular(path).map_err(io)?;
     let meta = file.metadata().map_err(io)?;
     if meta.len() > MAX_SNAPSHOT_BYTES {
         return Err(FleetError::BadSnapshot {

@@ -12,7 +12,6 @@
 //! one tab for sub classes and two for programming interfaces. Lines that
 //! fit none of these (comments, junk) are skipped; CRLF is tolerated.
 
-use std::fs;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -81,10 +80,15 @@ impl PciNames {
     /// Reads one `pci.ids` file. Invalid UTF-8 is replaced, not fatal.
     pub fn from_file(path: impl AsRef<Path>) -> Result<PciNames, NamesError> {
         let path = path.as_ref();
-        let bytes = fs::read(path).map_err(|source| NamesError {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let bytes = hostfs::open_regular(path)
+            .and_then(|mut f| {
+                let mut b = Vec::new();
+                std::io::Read::read_to_end(&mut f, &mut b).map(|_| b)
+            })
+            .map_err(|source| NamesError {
+                path: path.to_path_buf(),
+                source,
+            })?;
         let text = match String::from_utf8(bytes) {
             Ok(s) => s,
             Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),

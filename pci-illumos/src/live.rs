@@ -208,10 +208,10 @@ mod sys {
                 .ppt_links
                 .iter()
                 .find(|l| l.path.as_deref() == Some(n.path.as_str()))
-                .and_then(|l| root.open(&l.dev).ok());
+                .and_then(|l| root.open_device(&l.dev).ok());
             let config = if let Some(ppt) = via_ppt {
                 read_config(|off| ppt_dword(&ppt, off))
-            } else if let Some(reg) = nexus_of(&n.path).and_then(|p| root.open(&p).ok()) {
+            } else if let Some(reg) = nexus_of(&n.path).and_then(|p| root.open_device(&p).ok()) {
                 let a = f.address;
                 read_config(|off| pcitool_dword(&reg, a.bus, a.device, a.function, off))
             } else {

@@ -1,5 +1,7 @@
 //! The alternate root (`--root DIR`): every illumos file is read or written
 //! under it, while messages name the host's own path (`/etc/ppt_matches`).
-//! The type and its confined reads live in [`pci_core::root`].
+//!
+//! Kept for the transition: the type and its confined reads live in the
+//! `hostfs` crate; new code names [`hostfs::HostRoot`] directly.
 
-pub use pci_core::root::{HostRoot, ReadError, MAX_SYMLINKS, PERMISSION_HINT};
+pub use hostfs::{HostRoot, ReadError, MAX_SYMLINKS, PERMISSION_HINT};

@@ -1,4 +1,4 @@
-//! Crash test for `ppt_config::atomic`: a child process
+//! Crash test for `hostfs::atomic`: a child process
 //! rewrites a `ppt_aliases`-style file in a loop and is killed with SIGKILL at
 //! random points. After every kill the file must parse and be exactly one of
 //! the versions the child wrote, never a mix; the backup too; the lock must be
@@ -18,8 +18,8 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use hostfs::atomic::Tree;
 use ppt_config::aliases_file::AliasesFile;
-use ppt_config::atomic::Tree;
 
 const FILE: &str = "etc/ppt_aliases";
 
@@ -85,8 +85,9 @@ impl Rng {
     }
 }
 
-#[test]
-fn sigkill_during_writes_never_leaves_a_partial_file() {
+/// How many kills and the random seed (both from the environment when
+/// set, so a failure can be replayed).
+fn crash_settings() -> (u64, u64) {
     let iters: u64 = std::env::var("PPTCTL_CRASH_ITERS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -101,6 +102,66 @@ fn sigkill_during_writes_never_leaves_a_partial_file() {
                 .unwrap_or(1)
                 | 1
         });
+    (iters, seed)
+}
+
+/// Starts a writing child in `dir` and returns once it has written.
+fn spawn_writer(exe: &Path, dir: &Path, i: u64) -> std::process::Child {
+    let mut child = Command::new(exe)
+        .args(["--exact", "crash_child", "--nocapture", "--test-threads=1"])
+        .env("PPTCTL_CRASH_CHILD_DIR", dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if line.contains("PPTCTL-CHILD-READY") {
+                let _ = tx.send(());
+                break;
+            }
+        }
+    });
+    // A generous bound: a child that never gets ready means the previous
+    // child's lock was not released.
+    if rx.recv_timeout(Duration::from_secs(120)).is_err() {
+        let _ = child.kill();
+        panic!("iteration {i}: child never wrote (lock left held?)");
+    }
+    child
+}
+
+/// The temporary files left beside `target`.
+fn temps_beside(target: &Path) -> Vec<String> {
+    std::fs::read_dir(target.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".pptctl-tmp-"))
+        .collect()
+}
+
+/// After a kill: the file and its backup are whole versions, the file no
+/// older than `last`. Returns its version and whether the kill landed
+/// mid-write (a temporary file is left).
+fn check_after_kill(i: u64, tree: &Tree, target: &Path, last: Option<u64>) -> (u64, bool) {
+    let bytes = std::fs::read(target).unwrap();
+    let k = check_version(&format!("iteration {i}"), &bytes);
+    if let Some(prev) = last {
+        assert!(k >= prev, "iteration {i}: went back from {prev} to {k}");
+    }
+    if let Ok(b) = std::fs::read(tree.backup_path(target)) {
+        let bk = check_version(&format!("iteration {i} backup"), &b);
+        assert!(bk <= k, "backup {bk} newer than file {k}");
+    }
+    (k, !temps_beside(target).is_empty())
+}
+
+#[test]
+fn sigkill_during_writes_never_leaves_a_partial_file() {
+    let (iters, seed) = crash_settings();
     eprintln!("crash test: {iters} kills, PPTCTL_CRASH_SEED={seed}");
     let mut rng = Rng(seed);
     let dir = tempfile::tempdir().unwrap();
@@ -111,58 +172,16 @@ fn sigkill_during_writes_never_leaves_a_partial_file() {
     let mut last = None;
     let mut mid_write = 0u64;
     for i in 0..iters {
-        let mut child = Command::new(&exe)
-            .args(["--exact", "crash_child", "--nocapture", "--test-threads=1"])
-            .env("PPTCTL_CRASH_CHILD_DIR", tree.root())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if line.contains("PPTCTL-CHILD-READY") {
-                    let _ = tx.send(());
-                    break;
-                }
-            }
-        });
-        // A generous bound: a child that never gets ready means the previous
-        // child's lock was not released.
-        if rx.recv_timeout(Duration::from_secs(120)).is_err() {
-            let _ = child.kill();
-            panic!("iteration {i}: child never wrote (lock left held?)");
-        }
+        let mut child = spawn_writer(&exe, tree.root(), i);
         // Random kill point over the next few writes.
         std::thread::sleep(Duration::from_micros(rng.next() % 3000));
         // SAFETY: plain kill(2) on our own child's pid.
         let rc = unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGKILL) };
         assert_eq!(rc, 0);
         child.wait().unwrap();
-
-        let bytes = std::fs::read(&target).unwrap();
-        let k = check_version(&format!("iteration {i}"), &bytes);
-        if let Some(prev) = last {
-            assert!(k >= prev, "iteration {i}: went back from {prev} to {k}");
-        }
+        let (k, mid) = check_after_kill(i, &tree, &target, last);
         last = Some(k);
-        if let Ok(b) = std::fs::read(tree.backup_path(&target)) {
-            let bk = check_version(&format!("iteration {i} backup"), &b);
-            assert!(bk <= k, "backup {bk} newer than file {k}");
-        }
-        let temps = std::fs::read_dir(target.parent().unwrap())
-            .unwrap()
-            .filter(|e| {
-                e.as_ref()
-                    .map(|e| e.file_name().to_string_lossy().contains(".pptctl-tmp-"))
-                    .unwrap_or(false)
-            })
-            .count();
-        if temps > 0 {
-            mid_write += 1;
-        }
+        mid_write += u64::from(mid);
     }
     eprintln!(
         "crash test: {iters} kills, {mid_write} landed mid-write, last version {:?}",
@@ -177,11 +196,7 @@ fn sigkill_during_writes_never_leaves_a_partial_file() {
     }
     // The next writer cleans up what the killed ones left.
     tree.write(Path::new(FILE), &version(u64::MAX / 2)).unwrap();
-    let left: Vec<_> = std::fs::read_dir(target.parent().unwrap())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains(".pptctl-tmp-"))
-        .collect();
+    let left = temps_beside(&target);
     assert!(left.is_empty(), "{left:?}");
 }
 
@@ -190,7 +205,7 @@ fn lock_child() {
     let Ok(dir) = std::env::var("PPTCTL_LOCK_CHILD_DIR") else {
         return; // only meaningful when run as the child
     };
-    let _lock = ppt_config::atomic::DirLock::acquire(Path::new(&dir)).unwrap();
+    let _lock = hostfs::atomic::DirLock::acquire(Path::new(&dir)).unwrap();
     println!("\nPPTCTL-CHILD-READY");
     loop {
         std::thread::sleep(Duration::from_secs(1));
@@ -204,7 +219,7 @@ fn lock_held_by_other(dir: &Path) -> Option<libc::pid_t> {
     let f = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
-        .open(dir.join(ppt_config::atomic::LOCK_NAME))
+        .open(dir.join(hostfs::atomic::LOCK_NAME))
         .unwrap();
     // SAFETY: zeroed flock is valid; fields set below; fd is open.
     let mut fl: libc::flock = unsafe { std::mem::zeroed() };

@@ -5,7 +5,6 @@
 //! Exit codes: 0 when the last boot attempt is clean and the host agrees,
 //! 1 when a problem was found, 2 for unreadable input or bad usage.
 
-use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -63,9 +62,9 @@ fn open_input(global: &Global, args: &DiagnoseArgs) -> Result<Input, CliError> {
             )));
         }
         let host_path = format!("/zones/{uuid}/logs/platform.log");
-        let local = HostRoot::new(&global.root).path(&host_path);
-        let f = File::open(&local)
-            .map_err(|e| CliError::input(format!("{host_path}: cannot read: {e}")))?;
+        let f = HostRoot::new(&global.root)
+            .open(&host_path)
+            .map_err(|e| CliError::input(format!("{host_path}: cannot read: {}", e.reason())))?;
         let size = f.metadata().ok().map(|m| m.len());
         return Ok((Box::new(BufReader::new(f)), host_path, size));
     }
@@ -77,8 +76,8 @@ fn open_input(global: &Global, args: &DiagnoseArgs) -> Result<Input, CliError> {
         )),
         Some(p) => {
             let shown = p.display().to_string();
-            let f =
-                File::open(p).map_err(|e| CliError::input(format!("{shown}: cannot read: {e}")))?;
+            let f = hostfs::open_regular(p)
+                .map_err(|e| CliError::input(format!("{shown}: cannot read: {e}")))?;
             let meta = f.metadata().ok();
             if meta.as_ref().is_some_and(|m| m.is_dir()) {
                 return Err(CliError::input(format!("{shown}: is a directory")));

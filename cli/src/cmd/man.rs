@@ -1,7 +1,8 @@
 //! `pptctl man [SUBCOMMAND]`: the manual pages, generated from the same
 //! clap definition as `--help` (clap_mangen), in section 8 (system
 //! administration, like pptadm(8)). `--dir DIR` writes every page as
-//! `DIR/pptctl.8`, `DIR/pptctl-show.8`, … for installation.
+//! `DIR/pptctl.8`, `DIR/pptctl-show.8`, … for installation, each through
+//! the atomic writer of files pptctl creates (`hostfs::atomic`).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -142,8 +143,10 @@ pub fn run(args: ManArgs) -> Result<ExitCode, CliError> {
         for name in page_names() {
             let page = render(name.strip_prefix("pptctl-"))?;
             let file = dir.join(format!("{name}.{SECTION}"));
-            std::fs::write(&file, page)
-                .map_err(|e| CliError::failed(format!("man: {}: {e}", file.display())))?;
+            hostfs::atomic::write_file(&file, &page).map_err(|e| match e {
+                hostfs::atomic::CreateError::Io { .. } => CliError::failed(format!("man: {e}")),
+                _ => CliError::input(format!("man: {e}")),
+            })?;
             crate::outln!("{}", file.display());
         }
         return Ok(ExitCode::SUCCESS);

@@ -71,7 +71,7 @@ impl Source for DumpSource {
     fn load(&self) -> Result<Host, SourceError> {
         match &self.input {
             DumpInput::File(path) => {
-                let file = std::fs::File::open(path).map_err(|e| SourceError::io(path, e))?;
+                let file = hostfs::open_regular(path).map_err(|e| SourceError::io(path, e))?;
                 parse_dump(BufReader::new(file), &path.display().to_string())
             }
             DumpInput::Stdin => parse_dump(io::stdin().lock(), "-"),

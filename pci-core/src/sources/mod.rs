@@ -90,7 +90,7 @@ impl SourceError {
 /// endless file (a device node, `/dev/zero`) cannot exhaust memory.
 pub fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, SourceError> {
     use std::io::Read;
-    let file = std::fs::File::open(path).map_err(|e| SourceError::io(path, e))?;
+    let file = hostfs::open_regular(path).map_err(|e| SourceError::io(path, e))?;
     // Refuse by size first, so a huge file costs no memory at all (`take`
     // still bounds special files whose size says nothing).
     let size = file.metadata().map_or(0, |m| m.len());

@@ -173,7 +173,7 @@ fn tree_device_names(root: &HostRoot) -> Result<Vec<std::ffi::OsString>, SourceE
 /// Reads one `config` file the way every sysfs load does; the flag says
 /// Linux cut the read to 64 bytes (a non-root reader).
 pub fn read_config_file(path: &Path) -> io::Result<(Vec<u8>, bool)> {
-    read_config(fs::File::open(path)?, CONFIG_LIMIT as usize)
+    read_config(hostfs::open_regular(path)?, CONFIG_LIMIT as usize)
 }
 
 impl Source for SysfsSource {

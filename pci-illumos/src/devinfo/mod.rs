@@ -486,7 +486,7 @@ pub fn load_file(path: &std::path::Path) -> Result<pci_core::Host, LoadError> {
         }
     };
     let mut bytes = Vec::new();
-    let file = std::fs::File::open(path).map_err(io)?;
+    let file = hostfs::open_regular(path).map_err(io)?;
     // By size first: a huge file is refused without reading it.
     if file.metadata().map_or(0, |m| m.len()) > FILE_LIMIT {
         return Err(io(std::io::Error::other(

@@ -7,12 +7,13 @@
 mod page;
 mod topology;
 
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::Args;
+use hostfs::atomic::{CreateError, NewFile};
 
 use crate::error::CliError;
 use crate::global::Global;
@@ -22,7 +23,8 @@ pub use page::{render_to, HostRow, HostView, Names};
 /// Arguments of `pptctl report` and `pptctl fleet report`.
 #[derive(Args, Debug)]
 pub struct ReportArgs {
-    /// Write the HTML page to FILE (replaced atomically).
+    /// Write the HTML page to FILE (replaced atomically; `-` for standard
+    /// output).
     #[arg(long, value_name = "FILE", required = true)]
     pub html: PathBuf,
 }
@@ -51,37 +53,35 @@ pub fn run(global: &Global, args: ReportArgs) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes the page `write` produces to `path` through a temporary file
-/// beside it and a rename, so a reader never sees half a page; the
-/// temporary file is removed when anything fails.
+/// Writes the page `write` produces to `path` (`-`: standard output)
+/// through pptctl's one writer for the files it creates
+/// ([`hostfs::atomic::NewFile`]): a temporary file under a random name
+/// created `O_EXCL | O_NOFOLLOW` beside `path`, renamed over it once
+/// whole, so a reader never sees half a page and nothing planted beside or
+/// at `path` is written through. A directory, FIFO or device at `path` is
+/// refused (exit 2); the temporary file is removed when anything fails.
 pub fn write_page(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> Result<(), CliError>,
 ) -> Result<(), CliError> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .ok_or_else(|| CliError::input(format!("{}: not a file name", path.display())))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let fail =
-        |e: std::io::Error| CliError::failed(format!("cannot write {}: {e}", path.display()));
-    let file = std::fs::File::create(&tmp).map_err(fail)?;
-    let mut out = BufWriter::new(file);
-    let written = write(&mut out).and_then(|()| {
-        out.into_inner()
-            .map_err(|e| fail(e.into_error()))
-            .and_then(|f| f.sync_all().map_err(fail))
-    });
-    let renamed = written.and_then(|()| std::fs::rename(&tmp, path).map_err(fail));
-    if renamed.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    if path.as_os_str() == "-" {
+        let mut out = crate::output::stdout();
+        write(&mut out)?;
+        return out
+            .flush()
+            .map_err(|e| CliError::failed(format!("writing the page: {e}")));
     }
-    renamed
+    let mut file = NewFile::create(path).map_err(create_error)?;
+    write(&mut file)?;
+    file.commit().map_err(create_error)
+}
+
+/// A refused target is the user's input (exit 2); a failed write is not.
+fn create_error(e: CreateError) -> CliError {
+    match e {
+        CreateError::IsDirectory { .. } | CreateError::NotRegular { .. } => {
+            CliError::input(e.to_string())
+        }
+        CreateError::Io { .. } => CliError::failed(e.to_string()),
+    }
 }
