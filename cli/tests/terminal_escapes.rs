@@ -6,7 +6,8 @@
 //! hold no C0 byte other than the layout's own `\n` and `\t`, no DEL, no C1
 //! character, only valid UTF-8, and no forged line. JSON outputs must stay
 //! JSON (their own escaping covers C0). The form of the escapes is
-//! docs/output.md's.
+//! docs/output.md's. `PPTCTL_TEST_DUMP=FILE` appends every command's
+//! output to FILE, to read what the commands print.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -77,16 +78,20 @@ fn base() -> Value {
 
 /// Appends the attack to every string that is not structure.
 fn poison(v: &mut Value) {
+    poison_with(v, ATTACK);
+}
+
+fn poison_with(v: &mut Value, attack: &str) {
     match v {
-        Value::String(s) => s.push_str(ATTACK),
-        Value::Array(a) => a.iter_mut().for_each(poison),
+        Value::String(s) => s.push_str(attack),
+        Value::Array(a) => a.iter_mut().for_each(|c| poison_with(c, attack)),
         Value::Object(o) => {
             if o.get("type").and_then(Value::as_str) == Some("bytes") {
                 return;
             }
             for (k, child) in o.iter_mut() {
                 if !STRUCTURAL.contains(&k.as_str()) {
-                    poison(child);
+                    poison_with(child, attack);
                 }
             }
         }
@@ -101,12 +106,12 @@ fn in_line(s: &str) -> String {
 }
 
 fn text_file(path: &str, content: String) -> Value {
-    json!({"origin": "root", "path": format!("{path}{ATTACK}"), "state": "present",
+    json!({"origin": "root", "path": path, "state": "present",
         "encoding": "text", "content": content, "error": null, "size": null})
 }
 
 /// The configuration files: every kind of line the parsers know, each
-/// with the attack, and one file of raw bytes that are not UTF-8.
+/// with the attack, and a `ppt_matches` of raw bytes that are not UTF-8.
 fn hostile_config_files() -> Vec<Value> {
     let mut aliases = String::new();
     aliases.push_str(&format!("{}\n", in_line("# comment ")));
@@ -117,19 +122,19 @@ fn hostile_config_files() -> Vec<Value> {
     ));
     aliases.push_str(&format!("{}\n", in_line("ppt unquoted")));
     aliases.push_str(&format!("{}\n", in_line("garbage")));
-    let matches = format!(
-        "pciex10de,a65\n{}\n{}\n",
-        in_line("pciex10de,be3"),
-        in_line("junk")
-    );
-    let mut raw = b"ppt \"pciex10de,a65".to_vec();
-    raw.extend(raw_attack());
-    raw.extend(b"\"\n");
-    raw.extend(raw_attack());
-    raw.push(b'\n');
-    let b64 = base64(&raw);
+    let mut matches = b"pciex10de,a65\n".to_vec();
+    for line in [in_line("pciex10de,be3"), in_line("junk")] {
+        matches.extend(line.as_bytes());
+        matches.push(b'\n');
+    }
+    matches.extend(b"pciex10de,");
+    matches.extend(raw_attack());
+    matches.push(b'\n');
+    matches.extend(raw_attack());
+    matches.push(b'\n');
     vec![
-        text_file("/etc/ppt_matches", matches),
+        json!({"origin": "root", "path": "/etc/ppt_matches", "state": "present",
+            "encoding": "base64", "content": base64(&matches), "error": null, "size": null}),
         text_file("/etc/ppt_aliases", aliases),
         text_file(
             "/etc/driver_aliases",
@@ -146,8 +151,6 @@ fn hostile_config_files() -> Vec<Value> {
                 in_line("\"/pci@0,0/pci8086,151@1/display@0\" 0 \"ppt\"")
             ),
         ),
-        json!({"origin": "root", "path": "/system/boot/etc/ppt_aliases", "state": "present",
-            "encoding": "base64", "content": b64, "error": null, "size": null}),
     ]
 }
 
@@ -181,8 +184,83 @@ fn shaped() -> Value {
 /// kind of line of its configuration files.
 fn hostile() -> Value {
     let mut doc = shaped();
+    let dirs = doc["module_dirs"].clone();
     poison(&mut doc);
     doc["config_files"] = json!(hostile_config_files());
+    // Which directory an entry is in is structure: keep the paths.
+    for (d, clean) in doc["module_dirs"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .zip(dirs.as_array().unwrap())
+    {
+        d["path"] = clean["path"].clone();
+    }
+    doc
+}
+
+/// [`hostile`] with a host name the fleet accepts (a name with control
+/// bytes is refused, see the ingest run), for `diff` and the fleet.
+fn hostile_named() -> Value {
+    let mut doc = hostile();
+    doc["host"]["name"] = json!("levon");
+    doc
+}
+
+/// [`hostile_named`] with the device paths and `/dev/ppt*` links of the
+/// clean host and no line feed in the attack, so that `list` finds its
+/// rows, `reserve` can plan (an alias with a line feed is refused) and
+/// `vm-json` builds a payload: the attack is then in everything else.
+fn hostile_linked() -> Value {
+    let clean = shaped();
+    let mut doc = shaped();
+    poison_with(&mut doc, &ATTACK.replace('\n', ""));
+    doc["config_files"] = json!(hostile_config_files());
+    doc["host"]["name"] = json!("levon");
+    doc["ppt_links"] = clean["ppt_links"].clone();
+    doc["module_dirs"] = clean["module_dirs"].clone();
+    doc["nexus"] = clean["nexus"].clone();
+    for (f, c) in doc["functions"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .zip(clean["functions"].as_array().unwrap())
+    {
+        for k in [
+            "path",
+            "devfs_path",
+            "node_name",
+            "unit_address",
+            "driver",
+            "minors",
+            "binding_name",
+            "instance",
+            "parent_device_type",
+            "device_type",
+        ] {
+            f["illumos"][k] = c["illumos"][k].clone();
+        }
+        f["driver"] = c["driver"].clone();
+    }
+    // The ppt devices' own paths, consistently in the tree and the
+    // `/dev/ppt*` links (what `list` prints in PATH).
+    let attack = ATTACK.replace('\n', "");
+    let mut links = doc["ppt_links"].clone();
+    for l in links.as_array_mut().unwrap() {
+        let path = format!("{}{attack}", l["path"].as_str().unwrap());
+        for f in doc["functions"].as_array_mut().unwrap() {
+            if f["illumos"]["path"] == l["path"] {
+                f["illumos"]["path"] = json!(path);
+                f["illumos"]["unit_address"] = json!(format!(
+                    "{}{attack}",
+                    f["illumos"]["unit_address"].as_str().unwrap()
+                ));
+            }
+        }
+        l["target"] = json!(format!("../devices{path}:ppt"));
+        l["path"] = json!(path);
+    }
+    doc["ppt_links"] = links;
     doc
 }
 
@@ -243,6 +321,18 @@ fn check(dir: &Path, r: &Run) -> Vec<String> {
         .args(&r.args)
         .output()
         .unwrap();
+    if let Some(f) = std::env::var_os("PPTCTL_TEST_DUMP") {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(f)
+            .unwrap();
+        writeln!(f, "=== {:?} -> {:?}", r.args, out.status.code()).unwrap();
+        f.write_all(&out.stdout).unwrap();
+        f.write_all(b"--- stderr\n").unwrap();
+        f.write_all(&out.stderr).unwrap();
+    }
     let mut bad = Vec::new();
     if out.status.code().is_none() || out.status.code() == Some(101) {
         bad.push(format!("{:?}: crashed: {:?}", r.args, out.status));
@@ -317,20 +407,21 @@ fn host_commands(from: &str, clean: &str, log: &str) -> Vec<Run> {
         f(&["show", "-vvv"], false),
         f(&["show", "-nn"], false),
         f(&["show", "-nnvv"], false),
-        f(&["show", "-t"], false),
         f(&["show", "--json"], true),
         f(&["tree"], false),
         f(&["check"], false),
         f(&["check", "--all"], false),
         f(&["check", "--json"], true),
         f(&["match"], false),
+        f(&["match", "--explain"], false),
+        f(&["tree", "--paths"], false),
         f(&["list"], false),
         f(&["list", "-a"], false),
         f(&["list", "-a", "-U", "-N"], false),
         f(&["list", "-a", "-p", "-o", "dev,path,label"], false),
         f(&["list", "-j"], true),
         f(&["vm-json", "01:00.0"], true),
-        f(&["vm-json", "01:00.*", "--check", "payload.json"], false),
+        f(&["vm-json", "--check", "payload.json"], false),
         f(&["reserve", "--dry-run", "01:00.0"], false),
         f(&["reserve", "--dry-run", "10de:"], false),
         f(&["unreserve", "--dry-run", "01:00.0"], false),
@@ -340,8 +431,38 @@ fn host_commands(from: &str, clean: &str, log: &str) -> Vec<Run> {
             false,
         ),
         run(&["diff", clean_file, this_file], false),
-        run(&["diff", this_file, clean_file], false),
-        run(&["diff", "--expect", clean_file, this_file], false),
+    ]
+}
+
+/// The commands that need the host's own device paths and links (see
+/// [`hostile_linked`]) and the snapshots for `diff`.
+fn linked_commands(from: &str, clean: &str, named: &str) -> Vec<Run> {
+    let f = |rest: &[&str], json: bool| {
+        let mut a = vec!["--root", "root", "--from", from];
+        a.extend_from_slice(rest);
+        run(&a, json)
+    };
+    let clean = clean.trim_start_matches("snapshot:");
+    let named = named.trim_start_matches("snapshot:");
+    let linked = from.trim_start_matches("snapshot:");
+    vec![
+        f(&["show", "-v"], false),
+        f(&["tree"], false),
+        f(&["check"], false),
+        f(&["match", "--explain"], false),
+        f(&["list"], false),
+        f(&["list", "-a"], false),
+        f(&["list", "-a", "-U", "-N"], false),
+        f(&["list", "-a", "-p", "-o", "dev,path,label"], false),
+        f(&["list", "-a", "-j"], true),
+        f(&["vm-json", "01:00.0"], true),
+        f(&["reserve", "--dry-run", "01:00.0"], false),
+        f(&["reserve", "--dry-run", "--by-id", "10de:"], false),
+        f(&["unreserve", "--dry-run", "01:00.0"], false),
+        run(&["diff", clean, named], false),
+        run(&["diff", named, clean], false),
+        run(&["diff", linked, named], false),
+        run(&["diff", "--expect", clean, named], false),
     ]
 }
 
@@ -400,13 +521,29 @@ fn no_control_byte_from_a_hostile_snapshot_reaches_the_terminal() {
     )
     .unwrap();
     let unreadable = write(d, "unreadable.json", &hostile_unreadable());
+    let named = write(d, "named.json", &hostile_named());
+    let linked = write(d, "linked.json", &hostile_linked());
+    let logs = d.join("root/zones/b2c4e0f6-1a3d-4c5e-8f70-9a1b2c3d4e5f/logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::write(logs.join("platform.log"), hostile_log()).unwrap();
     let mut runs = host_commands(&from, &clean, "platform.log");
+    runs.extend(linked_commands(&linked, &clean, &named));
     for cmd in ["check", "match", "list -a", "reserve --dry-run 01:00.0"] {
         let mut a = vec!["--root", "root", "--from", &unreadable];
         a.extend(cmd.split(' '));
         runs.push(run(&a, false));
     }
-    runs.extend(fleet_commands(d, from.trim_start_matches("snapshot:")));
+    runs.push(run(
+        &[
+            "fleet",
+            "--db",
+            "refused.db",
+            "ingest",
+            from.trim_start_matches("snapshot:"),
+        ],
+        false,
+    ));
+    runs.extend(fleet_commands(d, named.trim_start_matches("snapshot:")));
     let bad: Vec<String> = runs.iter().flat_map(|r| check(d, r)).collect();
     assert!(
         bad.is_empty(),

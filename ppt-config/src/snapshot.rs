@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use pci_core::sources::SourceError;
+use pci_core::text::{escape, Escaped};
 use pci_core::{Diagnostic, Host};
 use pci_illumos::files::{CapturedDir, CapturedFile, ConfigFiles, DirState, FileState, Origin};
 use pci_illumos::root::HostRoot;
@@ -400,18 +401,29 @@ fn captured_file(f: &FileV2) -> Result<CapturedFile, String> {
     let origin = match f.origin.as_str() {
         "root" => Origin::Root,
         "boot-media" => Origin::BootMedia,
-        o => return Err(format!("config file {}: unknown origin {o:?}", f.path)),
+        o => {
+            return Err(format!(
+                "config file {}: unknown origin {o:?}",
+                Escaped(&f.path)
+            ))
+        }
     };
     let state = match f.state.as_str() {
         "present" => {
             let content = f.content.as_deref().unwrap_or("");
             match f.encoding.as_deref() {
                 Some("text") | None => FileState::Present(content.as_bytes().to_vec()),
-                Some("base64") => FileState::Present(
-                    base64::decode(content)
-                        .ok_or_else(|| format!("config file {}: invalid base64", f.path))?,
-                ),
-                Some(e) => return Err(format!("config file {}: unknown encoding {e:?}", f.path)),
+                Some("base64") => {
+                    FileState::Present(base64::decode(content).ok_or_else(|| {
+                        format!("config file {}: invalid base64", Escaped(&f.path))
+                    })?)
+                }
+                Some(e) => {
+                    return Err(format!(
+                        "config file {}: unknown encoding {e:?}",
+                        Escaped(&f.path)
+                    ))
+                }
             }
         }
         "absent" => FileState::Absent,
@@ -422,7 +434,12 @@ fn captured_file(f: &FileV2) -> Result<CapturedFile, String> {
         "too-large" => FileState::TooLarge {
             size: f.size.unwrap_or(0),
         },
-        s => return Err(format!("config file {}: unknown state {s:?}", f.path)),
+        s => {
+            return Err(format!(
+                "config file {}: unknown state {s:?}",
+                Escaped(&f.path)
+            ))
+        }
     };
     Ok(CapturedFile {
         origin,
@@ -453,7 +470,12 @@ fn captured_dir(d: &DirV2) -> Result<CapturedDir, String> {
             kind: std::io::ErrorKind::Other,
             message: d.error.clone().unwrap_or_default(),
         },
-        s => return Err(format!("module dir {}: unknown state {s:?}", d.path)),
+        s => {
+            return Err(format!(
+                "module dir {}: unknown state {s:?}",
+                Escaped(&d.path)
+            ))
+        }
     };
     Ok(CapturedDir {
         path: d.path.clone(),
@@ -540,8 +562,12 @@ impl SnapshotV2 {
             file: file.to_string(),
             message,
         };
-        let snap: SnapshotV2 = serde_json::from_slice(bytes)
-            .map_err(|e| invalid(format!("not a {FORMAT_V2} snapshot: {e}")))?;
+        let snap: SnapshotV2 = serde_json::from_slice(bytes).map_err(|e| {
+            invalid(format!(
+                "not a {FORMAT_V2} snapshot: {}",
+                escape(&e.to_string())
+            ))
+        })?;
         if snap.format != FORMAT_V2 {
             return Err(invalid(format!(
                 "format {:?} is not {FORMAT_V2:?}",

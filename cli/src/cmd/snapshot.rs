@@ -19,7 +19,7 @@ pub struct SnapshotArgs {}
 pub fn run(global: &Global, _args: SnapshotArgs) -> Result<ExitCode, CliError> {
     let mut session = global.open()?;
     for w in session.add_illumos_facts() {
-        eprintln!("pptctl: warning: {w}");
+        crate::output::warn(w);
     }
     let text = session
         .snapshot()
