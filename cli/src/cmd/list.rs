@@ -16,7 +16,6 @@ mod getopt;
 mod nvjson;
 mod ofmt;
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -66,10 +65,10 @@ fn usage_error(getopt: Option<String>, message: &str) -> ExitCode {
     ExitCode::from(1)
 }
 
+/// pptadm's output: a write error other than a closed pipe is ignored, as
+/// pptadm's stdio does.
 fn emit(text: &str) {
-    let mut out = crate::output::stdout();
-    // A closed pipe (`| head`) is not an error worth reporting.
-    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+    let _ = crate::output::emit(text);
 }
 
 /// Runs the subcommand.
