@@ -97,7 +97,7 @@ fn text_matches(o: &mut String, r: &MatchReport, explain: bool) {
                 let _ = writeln!(
                     o,
                     "        selects {}  [{}]  {}",
-                    Escaped(&r.function_path(i)),
+                    Escaped(r.function_path(i)),
                     f.ids_string(),
                     Escaped(
                         f.illumos
@@ -169,7 +169,7 @@ fn text_changes(o: &mut String, r: &MatchReport, explain: bool) {
         let _ = writeln!(
             o,
             "note: what the next boot binds is unknown: {}; give --boot-media DIR (the mounted USB key, or the boot pool's boot dataset)",
-            escape(&why.to_string())
+            escape(why)
         );
     }
     if changes.is_empty() {

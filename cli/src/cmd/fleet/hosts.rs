@@ -49,7 +49,7 @@ pub fn run(db: &mut Fleet, args: &HostsArgs) -> Result<ExitCode, CliError> {
                     "does not qualify"
                 },
                 e.count,
-                Escaped(&sel.text()),
+                Escaped(sel.text()),
                 Escaped(&e.why)
             );
             for d in &e.devices {
