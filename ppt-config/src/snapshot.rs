@@ -398,32 +398,23 @@ fn file_v2(f: &CapturedFile) -> FileV2 {
 }
 
 fn captured_file(f: &FileV2) -> Result<CapturedFile, String> {
+    // The path is shown in messages: escaped (pci_core::text).
+    let path = Escaped(&f.path);
     let origin = match f.origin.as_str() {
         "root" => Origin::Root,
         "boot-media" => Origin::BootMedia,
-        o => {
-            return Err(format!(
-                "config file {}: unknown origin {o:?}",
-                Escaped(&f.path)
-            ))
-        }
+        o => return Err(format!("config file {path}: unknown origin {o:?}")),
     };
     let state = match f.state.as_str() {
         "present" => {
             let content = f.content.as_deref().unwrap_or("");
             match f.encoding.as_deref() {
                 Some("text") | None => FileState::Present(content.as_bytes().to_vec()),
-                Some("base64") => {
-                    FileState::Present(base64::decode(content).ok_or_else(|| {
-                        format!("config file {}: invalid base64", Escaped(&f.path))
-                    })?)
-                }
-                Some(e) => {
-                    return Err(format!(
-                        "config file {}: unknown encoding {e:?}",
-                        Escaped(&f.path)
-                    ))
-                }
+                Some("base64") => FileState::Present(
+                    base64::decode(content)
+                        .ok_or_else(|| format!("config file {path}: invalid base64"))?,
+                ),
+                Some(e) => return Err(format!("config file {path}: unknown encoding {e:?}")),
             }
         }
         "absent" => FileState::Absent,
@@ -434,12 +425,7 @@ fn captured_file(f: &FileV2) -> Result<CapturedFile, String> {
         "too-large" => FileState::TooLarge {
             size: f.size.unwrap_or(0),
         },
-        s => {
-            return Err(format!(
-                "config file {}: unknown state {s:?}",
-                Escaped(&f.path)
-            ))
-        }
+        s => return Err(format!("config file {path}: unknown state {s:?}")),
     };
     Ok(CapturedFile {
         origin,
@@ -463,6 +449,7 @@ fn dir_v2(d: &CapturedDir) -> DirV2 {
 }
 
 fn captured_dir(d: &DirV2) -> Result<CapturedDir, String> {
+    let path = Escaped(&d.path);
     let state = match d.state.as_str() {
         "listed" => DirState::Listed(d.entries.iter().cloned().collect()),
         "absent" => DirState::Absent,
@@ -470,12 +457,7 @@ fn captured_dir(d: &DirV2) -> Result<CapturedDir, String> {
             kind: std::io::ErrorKind::Other,
             message: d.error.clone().unwrap_or_default(),
         },
-        s => {
-            return Err(format!(
-                "module dir {}: unknown state {s:?}",
-                Escaped(&d.path)
-            ))
-        }
+        s => return Err(format!("module dir {path}: unknown state {s:?}")),
     };
     Ok(CapturedDir {
         path: d.path.clone(),
