@@ -32,7 +32,9 @@ impl CliError {
     /// Prints `pptctl: message` on stderr and returns the exit code.
     pub fn report(&self) -> ExitCode {
         if !self.message.is_empty() {
-            eprintln!("pptctl: {}", self.message);
+            // The last guard: values should be escaped where they enter
+            // the message; no control byte reaches the terminal either way.
+            eprintln!("pptctl: {}", pci_core::text::guard(&self.message));
         }
         ExitCode::from(self.code)
     }
@@ -46,7 +48,7 @@ const MAX_PAYLOAD: u64 = 16 << 20;
 /// file as the user gave it (exit 2).
 pub fn read_payload(file: &std::path::Path) -> Result<Vec<u8>, CliError> {
     use std::io::Read;
-    let shown = file.display();
+    let shown = pci_core::text::EscapedPath(file);
     // The library's wording: a permission error says what to do.
     let reason = |e| pci_illumos::root::ReadError::from_io(shown.to_string(), e).reason();
     let f = hostfs::open_regular(file)

@@ -44,7 +44,7 @@ pub fn session_error(e: SessionError) -> CliError {
 /// Prints the warnings loading met, on stderr.
 pub fn print_warnings(session: &Session) {
     for w in session.warnings() {
-        eprintln!("pptctl: warning: {w}");
+        crate::output::warn(w);
     }
 }
 

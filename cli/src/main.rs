@@ -129,15 +129,15 @@ fn check_root(root: &std::path::Path) -> Result<(), error::CliError> {
         Ok(m) if m.is_dir() => Ok(()),
         Ok(_) => Err(error::CliError::input(format!(
             "--root {}: not a directory",
-            root.display()
+            pci_core::text::EscapedPath(root)
         ))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(error::CliError::input(format!(
             "--root {}: no such directory",
-            root.display()
+            pci_core::text::EscapedPath(root)
         ))),
         Err(e) => Err(error::CliError::input(format!(
             "--root {}: {e}",
-            root.display()
+            pci_core::text::EscapedPath(root)
         ))),
     }
 }

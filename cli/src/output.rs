@@ -154,6 +154,24 @@ fn is_broken_pipe(msg: &str) -> bool {
     msg.ends_with(&format!("(os error {})", libc::EPIPE))
 }
 
+/// Writes all of `text` to stdout and flushes: the one closed-pipe-safe
+/// writer of a command's output. A reader that went away ends the process
+/// quietly with 0 (see [`stdout`]); any other failure (a full disk, a
+/// closed descriptor) is an error, exit 1.
+pub fn emit(text: &str) -> Result<(), crate::error::CliError> {
+    let mut out = stdout();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| crate::error::CliError::failed(format!("cannot write the output: {e}")))
+}
+
+/// Prints `pptctl: warning: W` on stderr. A warning quotes what it met
+/// (file names, lines, values from a host): [`pci_core::text::guard`]
+/// keeps control bytes in it off the terminal.
+pub fn warn(w: impl std::fmt::Display) {
+    eprintln!("pptctl: warning: {}", pci_core::text::guard(&w.to_string()));
+}
+
 /// `println!` through [`stdout`]: a closed pipe ends the process quietly
 /// instead of panicking; other write errors are ignored like `println!`'s
 /// caller would have to.

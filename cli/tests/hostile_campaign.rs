@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use pci_core::config::ConfigSpace;
 use pci_core::sources::dump::parse_dump_bytes;
 use pci_core::sources::filter::{IdFilter, SlotFilter};
-use pci_core::sources::snapshot::{parse_snapshot, Snapshot};
+use pci_core::sources::snapshot::parse_snapshot;
 use pci_illumos::aliases::{AliasFile, Lexer, NameToMajor, PathToInst, Token};
 use pci_illumos::matcher::Matcher;
 use pci_illumos::matches::{NodeIds, PptMatches};
@@ -194,94 +194,19 @@ fn exercise_config(bytes: &[u8]) {
     );
 }
 
-fn lspci_seeds() -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut stack = vec![realdata()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let p = e.path();
-            let n = p.to_string_lossy();
-            if p.is_dir() && !n.contains("_generated_") {
-                stack.push(p);
-            } else if n.contains("lspci") || n.contains("pciutils+pciutils/tests") {
-                out.extend(std::fs::read(&p).ok());
-            }
-        }
-    }
-    out
-}
-
-fn read_all(paths: &[PathBuf]) -> Vec<Vec<u8>> {
-    paths.iter().filter_map(|p| std::fs::read(p).ok()).collect()
-}
+#[path = "campaign/seeds.rs"]
+mod seeds;
+use seeds::{read_all, seeds, Seeds};
 
 type Target = (&'static str, Vec<Vec<u8>>, usize, Box<dyn Fn(&[u8])>);
 
-fn targets() -> Vec<Target> {
-    let omnios = realdata().join("BartVanLooveren+omniosEindwerk");
-    let dumps = lspci_seeds();
-    let configs: Vec<Vec<u8>> = dumps
-        .iter()
-        .filter_map(|d| parse_dump_bytes(d, "seed").ok())
-        .flat_map(|h| h.functions.into_iter().map(|f| f.config))
-        .filter(|c| !c.is_empty())
-        .take(400)
-        .collect();
-    let snapshot_seed = std::fs::read(repo("examples/levon-2018/host.json")).unwrap();
-    let small_dump_snapshot: Vec<Vec<u8>> = dumps
-        .iter()
-        .filter_map(|d| parse_dump_bytes(&d[..d.len().min(6000)], "s").ok())
-        .take(3)
-        .map(|h| Snapshot::new(h, None).to_json().unwrap().into_bytes())
-        .chain([snapshot_seed])
-        .collect();
-    let aliases = {
-        let mut v = read_all(&[
-            omnios.join("driver_aliases"),
-            repo("ppt-config/tests/data/driver_aliases"),
-            repo("examples/levon-2018/root/etc/ppt_aliases"),
-        ]);
-        v.push(
-            b"ppt \"/pci@0,0/pci8086,151@1/display@0\"\nppt pciex10de,a65\n\"ppt\" \"\\163\"\r\n"
-                .to_vec(),
-        );
-        v
-    };
-    let matches = vec![
-        std::fs::read(repo("examples/levon-2018/root/etc/ppt_matches")).unwrap(),
-        b"# c\npciex10de,a65\npci8086\n/pci@0,0/pci8086,151@1/display@0\n pci10de,0A65 \r\n"
-            .to_vec(),
-    ];
-    let menus = read_all(&[
-        repo("ppt-config/tests/data/smartos-menu.lst"),
-        repo("ppt-config/tests/data/seed-usbkey/boot/grub/menu.lst"),
-        repo("ppt-config/tests/data/seed-usbkey-reserved/boot/grub/menu.lst"),
-    ]);
-    let loaders = vec![
-        std::fs::read(repo("ppt-config/tests/data/loader.conf.local")).unwrap(),
-        b"ppt_aliases_load=\"YES\"\nppt_aliases_type=file\nppt_aliases_name=/boot/bootfs/etc/ppt_aliases\nppt_aliases_flags=\"name=/etc/ppt_aliases\"\n".to_vec(),
-    ];
-    let payloads = vec![
-        br#"{"brand": "bhyve", "pci_devices": [{"path": "/devices/pci@0,0/pci8086,151@1/display@0", "pci_slot": "0:8:0"}, {"path": "/devices/pci@0,0/pci8086,151@1/pci1462,2291@0,1:ppt", "pci_slot": "0:8:1", "model": "passthru"}]}"#.to_vec(),
-        br#"{"add_pci_devices": [{"path": "/devices/pci@0,0/x@1", "pci_slot": "255:31:7"}], "update_pci_devices": [{}], "remove_pci_devices": ["/devices/a"]}"#.to_vec(),
-    ];
-    let words = vec![
-        b"0000:03:00.0\n03:00.0\n/devices/pci@0,0/pci8086,151@1/display@0:ppt\n/dev/ppt0\n10de:0a65\n0:8:1\n1af4::0200\n00-01-00.pci\n".to_vec(),
-    ];
-    let pciids: Vec<Vec<u8>> = pci_core::names::SYSTEM_PATHS
-        .iter()
-        .filter_map(|p| std::fs::read(p).ok())
-        .take(1)
-        .collect();
-    let devinfo = read_all(&[omnios.join("devices/snapshot_cache")]);
-    let levon =
-        pci_core::sources::snapshot::load_snapshot_file(&repo("examples/levon-2018/host.json"))
-            .unwrap();
-
-    let mut t: Vec<Target> = vec![
+/// Config space and the host sources (lspci dumps, snapshots, the devinfo cache).
+fn host_sources(s: &Seeds) -> Vec<Target> {
+    let configs = s.configs.clone();
+    let dumps = s.dumps.clone();
+    let small_dump_snapshot = s.small_dump_snapshot.clone();
+    let devinfo = s.devinfo.clone();
+    vec![
         ("config-space", configs, 4096, Box::new(exercise_config)),
         (
             "lspci-dump",
@@ -328,6 +253,15 @@ fn targets() -> Vec<Target> {
                 }
             }),
         ),
+    ]
+}
+
+/// The files the kernel and libppt read to bind devices.
+fn binding_files(s: &Seeds) -> Vec<Target> {
+    let matches = s.matches.clone();
+    let aliases = s.aliases.clone();
+    let omnios = &s.omnios;
+    vec![
         (
             "ppt_matches",
             matches.clone(),
@@ -368,6 +302,16 @@ fn targets() -> Vec<Target> {
                 let _ = NameToMajor::parse(b, "/etc/name_to_major").knows("ppt");
             }),
         ),
+    ]
+}
+
+/// The editors of the files `reserve` writes: each must give back the bytes it read.
+fn editors(s: &Seeds) -> Vec<Target> {
+    let matches = s.matches.clone();
+    let aliases = s.aliases.clone();
+    let menus = s.menus.clone();
+    let loaders = s.loaders.clone();
+    vec![
         (
             "ppt_aliases-editor",
             aliases,
@@ -422,6 +366,16 @@ fn targets() -> Vec<Target> {
                 }
             }),
         ),
+    ]
+}
+
+/// What users and payloads hand in: vmadm JSON, selectors, pci.ids.
+fn inputs(s: &Seeds) -> Vec<Target> {
+    let payloads = s.payloads.clone();
+    let words = s.words.clone();
+    let pciids = s.pciids.clone();
+    let levon = s.levon.clone();
+    vec![
         (
             "vmadm-payload",
             payloads,
@@ -465,7 +419,16 @@ fn targets() -> Vec<Target> {
                 );
             }),
         ),
-    ];
+    ]
+}
+
+fn targets() -> Vec<Target> {
+    let s = seeds();
+    let mut t: Vec<Target> = Vec::new();
+    t.extend(host_sources(&s));
+    t.extend(binding_files(&s));
+    t.extend(editors(&s));
+    t.extend(inputs(&s));
     if let Ok(only) = std::env::var("PPTCTL_CAMPAIGN_ONLY") {
         t.retain(|x| x.0.contains(only.as_str()));
     }

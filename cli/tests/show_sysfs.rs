@@ -204,22 +204,7 @@ fn build(dir: &Path) {
     norev.revision_file = false;
     add(dir, &norev);
 
-    let mut pf = Dev::new("pci0000:00/0000:00:1c.0/0000:02:00.0", pf_cfg);
-    pf.driver = Some("igb");
-    pf.iommu_group = Some(7);
-    add(dir, &pf);
-    for (n, vf) in ["0000:02:10.0", "0000:02:10.2"].iter().enumerate() {
-        let path = format!("pci0000:00/0000:00:1c.0/{vf}");
-        let mut d = Dev::new(&path, vf_cfg.clone());
-        d.vendor = Some(0x8086);
-        d.device = Some(0x10ca);
-        d.driver = Some("igbvf");
-        add(dir, &d);
-        let pf_dir = dir.join("devices/pci0000:00/0000:00:1c.0/0000:02:00.0");
-        symlink(format!("../{vf}"), pf_dir.join(format!("virtfn{n}"))).unwrap();
-        let vf_dir = dir.join("devices").join(&path);
-        symlink("../0000:02:00.0", vf_dir.join("physfn")).unwrap();
-    }
+    add_sriov(dir, pf_cfg, &vf_cfg);
     add(
         dir,
         &Dev::new(
@@ -231,6 +216,27 @@ fn build(dir: &Path) {
             ),
         ),
     );
+}
+
+/// The SR-IOV physical function behind the root port and two of its
+/// virtual functions, linked both ways as the kernel links them.
+fn add_sriov(dir: &Path, pf_cfg: Vec<u8>, vf_cfg: &[u8]) {
+    let mut pf = Dev::new("pci0000:00/0000:00:1c.0/0000:02:00.0", pf_cfg);
+    pf.driver = Some("igb");
+    pf.iommu_group = Some(7);
+    add(dir, &pf);
+    for (n, vf) in ["0000:02:10.0", "0000:02:10.2"].iter().enumerate() {
+        let path = format!("pci0000:00/0000:00:1c.0/{vf}");
+        let mut d = Dev::new(&path, vf_cfg.to_vec());
+        d.vendor = Some(0x8086);
+        d.device = Some(0x10ca);
+        d.driver = Some("igbvf");
+        add(dir, &d);
+        let pf_dir = dir.join("devices/pci0000:00/0000:00:1c.0/0000:02:00.0");
+        symlink(format!("../{vf}"), pf_dir.join(format!("virtfn{n}"))).unwrap();
+        let vf_dir = dir.join("devices").join(&path);
+        symlink("../0000:02:00.0", vf_dir.join("physfn")).unwrap();
+    }
 }
 
 fn lspci_sysfs(dir: &Path, args: &[&str]) -> String {

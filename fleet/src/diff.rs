@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use pci_core::text::Escaped;
 use pci_illumos::binding::PPT;
 use serde::Serialize;
 
@@ -45,14 +46,22 @@ pub enum Change {
 impl fmt::Display for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Change::Added { address, ids } => write!(f, "+ {address} {ids}"),
-            Change::Removed { address, ids } => write!(f, "- {address} {ids}"),
+            Change::Added { address, ids } => write!(f, "+ {} {}", Escaped(address), Escaped(ids)),
+            Change::Removed { address, ids } => {
+                write!(f, "- {} {}", Escaped(address), Escaped(ids))
+            }
             Change::Changed {
                 address,
                 field,
                 from,
                 to,
-            } => write!(f, "~ {address} {field}: {from} -> {to}"),
+            } => write!(
+                f,
+                "~ {} {field}: {} -> {}",
+                Escaped(address),
+                Escaped(from),
+                Escaped(to)
+            ),
         }
     }
 }

@@ -24,7 +24,7 @@ pub struct Address {
 
 /// Why a string is not a PCI address.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid PCI address `{text}`: {reason}")]
+#[error("invalid PCI address `{}`: {reason}", crate::text::Escaped(.text))]
 pub struct AddressError {
     /// The text that was parsed.
     pub text: String,

@@ -17,6 +17,7 @@ pub mod passthrough;
 pub mod progress;
 pub mod root;
 pub mod sources;
+pub mod text;
 
 pub use address::{Address, AddressError};
 pub use function::{Function, Identity, IllumosNode, OsBar, PathSource, PropValue};

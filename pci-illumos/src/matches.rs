@@ -26,6 +26,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::io::{self, BufRead, ErrorKind};
 
+use pci_core::text::{escape, Escaped};
 use pci_core::Diagnostic;
 use serde::Serialize;
 
@@ -565,7 +566,7 @@ pub enum MatchesError {
     #[error(transparent)]
     Open(#[from] ReadError),
     /// The file was opened but reading it failed.
-    #[error("cannot read {file}: {source}")]
+    #[error("cannot read {}: {}", Escaped(.file), escape(&.source.to_string()))]
     Read {
         /// Host path of the file.
         file: String,

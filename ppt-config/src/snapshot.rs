@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use pci_core::sources::SourceError;
+use pci_core::text::{escape, Escaped};
 use pci_core::{Diagnostic, Host};
 use pci_illumos::files::{CapturedDir, CapturedFile, ConfigFiles, DirState, FileState, Origin};
 use pci_illumos::root::HostRoot;
@@ -397,10 +398,12 @@ fn file_v2(f: &CapturedFile) -> FileV2 {
 }
 
 fn captured_file(f: &FileV2) -> Result<CapturedFile, String> {
+    // The path is shown in messages: escaped (pci_core::text).
+    let path = Escaped(&f.path);
     let origin = match f.origin.as_str() {
         "root" => Origin::Root,
         "boot-media" => Origin::BootMedia,
-        o => return Err(format!("config file {}: unknown origin {o:?}", f.path)),
+        o => return Err(format!("config file {path}: unknown origin {o:?}")),
     };
     let state = match f.state.as_str() {
         "present" => {
@@ -409,9 +412,9 @@ fn captured_file(f: &FileV2) -> Result<CapturedFile, String> {
                 Some("text") | None => FileState::Present(content.as_bytes().to_vec()),
                 Some("base64") => FileState::Present(
                     base64::decode(content)
-                        .ok_or_else(|| format!("config file {}: invalid base64", f.path))?,
+                        .ok_or_else(|| format!("config file {path}: invalid base64"))?,
                 ),
-                Some(e) => return Err(format!("config file {}: unknown encoding {e:?}", f.path)),
+                Some(e) => return Err(format!("config file {path}: unknown encoding {e:?}")),
             }
         }
         "absent" => FileState::Absent,
@@ -422,7 +425,7 @@ fn captured_file(f: &FileV2) -> Result<CapturedFile, String> {
         "too-large" => FileState::TooLarge {
             size: f.size.unwrap_or(0),
         },
-        s => return Err(format!("config file {}: unknown state {s:?}", f.path)),
+        s => return Err(format!("config file {path}: unknown state {s:?}")),
     };
     Ok(CapturedFile {
         origin,
@@ -446,6 +449,7 @@ fn dir_v2(d: &CapturedDir) -> DirV2 {
 }
 
 fn captured_dir(d: &DirV2) -> Result<CapturedDir, String> {
+    let path = Escaped(&d.path);
     let state = match d.state.as_str() {
         "listed" => DirState::Listed(d.entries.iter().cloned().collect()),
         "absent" => DirState::Absent,
@@ -453,7 +457,7 @@ fn captured_dir(d: &DirV2) -> Result<CapturedDir, String> {
             kind: std::io::ErrorKind::Other,
             message: d.error.clone().unwrap_or_default(),
         },
-        s => return Err(format!("module dir {}: unknown state {s:?}", d.path)),
+        s => return Err(format!("module dir {path}: unknown state {s:?}")),
     };
     Ok(CapturedDir {
         path: d.path.clone(),
@@ -540,8 +544,12 @@ impl SnapshotV2 {
             file: file.to_string(),
             message,
         };
-        let snap: SnapshotV2 = serde_json::from_slice(bytes)
-            .map_err(|e| invalid(format!("not a {FORMAT_V2} snapshot: {e}")))?;
+        let snap: SnapshotV2 = serde_json::from_slice(bytes).map_err(|e| {
+            invalid(format!(
+                "not a {FORMAT_V2} snapshot: {}",
+                escape(&e.to_string())
+            ))
+        })?;
         if snap.format != FORMAT_V2 {
             return Err(invalid(format!(
                 "format {:?} is not {FORMAT_V2:?}",

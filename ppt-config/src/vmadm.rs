@@ -18,6 +18,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use pci_core::text::Escaped;
 use pci_core::{Address, Function, Host};
 use pci_illumos::binding::PPT;
 use pci_illumos::devfs::DevfsPath;
@@ -199,10 +200,13 @@ impl fmt::Display for Problem {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
+        // Locations and messages quote the payload and the host: shown
+        // escaped (pci_core::text), never raw on a terminal.
+        let message = Escaped(&self.message);
         if self.location.is_empty() {
-            write!(f, "{sev}: {}", self.message)
+            write!(f, "{sev}: {message}")
         } else {
-            write!(f, "{sev}: {}: {}", self.location, self.message)
+            write!(f, "{sev}: {}: {message}", Escaped(&self.location))
         }
     }
 }

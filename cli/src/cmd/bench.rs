@@ -17,7 +17,6 @@
 
 use std::fmt::Write as _;
 use std::hint::black_box;
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -246,13 +245,6 @@ pub fn run(global: &Global, args: BenchArgs) -> Result<ExitCode, CliError> {
             );
         }
     }
-    let mut stdout = crate::output::stdout();
-    match stdout
-        .write_all(out.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        Ok(()) => Ok(ExitCode::SUCCESS),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
-        Err(e) => Err(CliError::failed(format!("writing output: {e}"))),
-    }
+    crate::output::emit(&out)?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use pci_core::names::PciNames;
+use pci_core::text::{escape, Escaped, EscapedPath};
 use ppt_config::selector;
 use ppt_config::session;
 use ppt_config::viability::pending::VmPlan;
@@ -46,7 +47,7 @@ pub fn run(global: &Global, args: CheckArgs) -> Result<ExitCode, CliError> {
     let sels = selector::parse_all(&args.selectors).map_err(|e| CliError::input(e.to_string()))?;
     let mut session = global.open()?;
     for w in session.add_illumos_facts() {
-        eprintln!("pptctl: warning: {w}");
+        crate::output::warn(w);
     }
     // Selectors are resolved before anything else is read, so a typo is
     // reported first.
@@ -59,7 +60,7 @@ pub fn run(global: &Global, args: CheckArgs) -> Result<ExitCode, CliError> {
         .check_scope(&sels, vms, args.all)
         .map_err(session_error)?;
     for d in &answer.diagnostics {
-        eprintln!("pptctl: warning: {d}");
+        crate::output::warn(d);
     }
     let report = answer.report;
     let mut out = crate::output::stdout();
@@ -89,8 +90,10 @@ fn read_vm(file: &std::path::Path) -> Result<VmPlan, CliError> {
     let bytes = crate::error::read_payload(file)?;
     let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
         CliError::input(format!(
-            "{shown}:{}: not a vmadm JSON payload: {e}",
-            e.line()
+            "{}:{}: not a vmadm JSON payload: {}",
+            EscapedPath(file),
+            e.line(),
+            escape(&e.to_string())
         ))
     })?;
     Ok(session::vm_plan(&shown, &v))
@@ -138,10 +141,10 @@ fn reasons(out: &mut String, p: &Paint, list: &[Reason]) {
             "    {} {}: {}\n",
             p.severity(r.severity),
             r.code,
-            r.message
+            Escaped(&r.message)
         ));
         if !r.hint.is_empty() {
-            out.push_str(&format!("         hint: {}\n", r.hint));
+            out.push_str(&format!("         hint: {}\n", Escaped(&r.hint)));
         }
     }
 }
@@ -183,7 +186,7 @@ pub fn render(report: &Report, colour: bool) -> String {
             p.verdict(f.verdict),
             f.path
                 .as_deref()
-                .map(|x| format!("  {x}"))
+                .map(|x| format!("  {}", Escaped(x)))
                 .unwrap_or_default()
         ));
         reasons(&mut out, &p, &f.reasons);

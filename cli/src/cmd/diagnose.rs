@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
+use pci_core::text::{escape, Escaped, EscapedPath};
 use pci_illumos::platform_log;
 use pci_illumos::root::HostRoot;
 use ppt_config::diagnose::{self, findings::describe, Diagnosis, Outcome};
@@ -62,9 +63,13 @@ fn open_input(global: &Global, args: &DiagnoseArgs) -> Result<Input, CliError> {
             )));
         }
         let host_path = format!("/zones/{uuid}/logs/platform.log");
-        let f = HostRoot::new(&global.root)
-            .open(&host_path)
-            .map_err(|e| CliError::input(format!("{host_path}: cannot read: {}", e.reason())))?;
+        let f = HostRoot::new(&global.root).open(&host_path).map_err(|e| {
+            CliError::input(format!(
+                "{}: cannot read: {}",
+                Escaped(&host_path),
+                e.reason()
+            ))
+        })?;
         let size = f.metadata().ok().map(|m| m.len());
         return Ok((Box::new(BufReader::new(f)), host_path, size));
     }
@@ -77,10 +82,13 @@ fn open_input(global: &Global, args: &DiagnoseArgs) -> Result<Input, CliError> {
         Some(p) => {
             let shown = p.display().to_string();
             let f = hostfs::open_regular(p)
-                .map_err(|e| CliError::input(format!("{shown}: cannot read: {e}")))?;
+                .map_err(|e| CliError::input(format!("{}: cannot read: {e}", EscapedPath(p))))?;
             let meta = f.metadata().ok();
             if meta.as_ref().is_some_and(|m| m.is_dir()) {
-                return Err(CliError::input(format!("{shown}: is a directory")));
+                return Err(CliError::input(format!(
+                    "{}: is a directory",
+                    EscapedPath(p)
+                )));
             }
             let size = meta.filter(|m| m.is_file()).map(|m| m.len());
             Ok((Box::new(BufReader::new(f)), shown, size))
@@ -92,11 +100,11 @@ fn open_input(global: &Global, args: &DiagnoseArgs) -> Result<Input, CliError> {
 /// Runs the subcommand.
 pub fn run(global: &Global, args: DiagnoseArgs) -> Result<ExitCode, CliError> {
     let (input, name) = open_log(global, &args)?;
-    let analysis =
-        platform_log::analyze(input).map_err(|e| CliError::input(format!("{name}: {e}")))?;
+    let analysis = platform_log::analyze(input)
+        .map_err(|e| CliError::input(format!("{}: {e}", Escaped(&name))))?;
     let mut session = global.open()?;
     for w in session.add_illumos_facts() {
-        eprintln!("pptctl: warning: {w}");
+        crate::output::warn(w);
     }
     // --vm: the zone's configuration as it is now, beside the log's.
     let zone = match &args.vm {
@@ -107,7 +115,7 @@ pub fn run(global: &Global, args: DiagnoseArgs) -> Result<ExitCode, CliError> {
         None => Vec::new(),
     };
     let diagnosis = diagnose::diagnose(&analysis, &zone, &session)
-        .map_err(|e| CliError::input(format!("{name}: {e}")))?;
+        .map_err(|e| CliError::input(format!("{}: {e}", Escaped(&name))))?;
     let text = if args.json {
         let mut s = serde_json::to_string_pretty(&diagnosis)
             .map_err(|e| CliError::failed(format!("cannot write JSON: {e}")))?;
@@ -130,7 +138,8 @@ pub fn render(d: &Diagnosis, name: &str) -> String {
     let mut out = String::new();
     let l = &d.log;
     out.push_str(&format!(
-        "{name}: {} lines ({} log/stream JSON, {} bunyan JSON, {} plain); {} boot attempt{}\n",
+        "{}: {} lines ({} log/stream JSON, {} bunyan JSON, {} plain); {} boot attempt{}\n",
+        Escaped(name),
         l.total,
         l.stream,
         l.bunyan,
@@ -145,22 +154,22 @@ pub fn render(d: &Diagnosis, name: &str) -> String {
             a.lines.1,
             a.time
                 .as_deref()
-                .map(|t| format!(", {t}"))
+                .map(|t| format!(", {}", Escaped(t)))
                 .unwrap_or_default(),
             a.uuid
                 .as_deref()
-                .map(|u| format!(", VM {u}"))
+                .map(|u| format!(", VM {}", Escaped(u)))
                 .unwrap_or_default(),
         ));
     }
     if !d.devices.is_empty() {
         out.push_str("\npass-through devices:\n");
         for r in &d.devices {
-            out.push_str(&format!("  {}\n", describe(r)));
+            out.push_str(&format!("  {}\n", escape(&describe(r))));
             if let Some(c) = &r.configured_path {
                 let now = match (&r.configured_slot, &r.configured_dev_now) {
-                    (Some(s), Some(dev)) => format!(" = {s}, {dev} now"),
-                    (Some(s), None) => format!(" = {s}, no /dev/ppt link now"),
+                    (Some(s), Some(dev)) => format!(" = {}, {} now", Escaped(s), Escaped(dev)),
+                    (Some(s), None) => format!(" = {}, no /dev/ppt link now", Escaped(s)),
                     (None, _) => " (no such device on this host)".to_string(),
                 };
                 let agrees = match r.resolves_to_config {
@@ -168,16 +177,17 @@ pub fn render(d: &Diagnosis, name: &str) -> String {
                     Some(false) => ": bhyve's device is NOT the configured one",
                     None => "",
                 };
-                out.push_str(&format!("    configured {c}{now}{agrees}\n"));
+                out.push_str(&format!("    configured {}{now}{agrees}\n", Escaped(c)));
             } else if let Some(res) = &r.config_resource {
                 out.push_str(&format!(
-                    "    configured as {res} (matches no device of this host)\n"
+                    "    configured as {} (matches no device of this host)\n",
+                    Escaped(res)
                 ));
             }
             if r.in_zone_config {
                 out.push_str(&format!(
                     "    in the zone configuration now, pci_slot {}\n",
-                    r.zone_pci_slot.as_deref().unwrap_or("none")
+                    Escaped(r.zone_pci_slot.as_deref().unwrap_or("none"))
                 ));
             }
             if let Some(v) = r.now.verdict {
@@ -186,9 +196,9 @@ pub fn render(d: &Diagnosis, name: &str) -> String {
             for s in &r.siblings {
                 out.push_str(&format!(
                     "    sibling {} {} ({}){}\n",
-                    s.slot,
-                    s.path.as_deref().unwrap_or(""),
-                    s.driver.as_deref().unwrap_or("no driver"),
+                    Escaped(&s.slot),
+                    Escaped(s.path.as_deref().unwrap_or("")),
+                    Escaped(s.driver.as_deref().unwrap_or("no driver")),
                     if s.in_vm {
                         ", in this VM"
                     } else {
@@ -207,19 +217,19 @@ pub fn render(d: &Diagnosis, name: &str) -> String {
             "  {:<4} {}{line}: {}\n",
             f.severity.as_str(),
             f.code,
-            f.what
+            Escaped(&f.what)
         ));
         if let Some(q) = &f.quote {
-            out.push_str(&format!("       log: {q}\n"));
+            out.push_str(&format!("       log: {}\n", Escaped(q)));
         }
         if let Some(dev) = &f.device {
-            out.push_str(&format!("       device: {dev}\n"));
+            out.push_str(&format!("       device: {}\n", Escaped(dev)));
         }
         if !f.cause.is_empty() {
-            out.push_str(&format!("       cause: {}\n", f.cause));
+            out.push_str(&format!("       cause: {}\n", Escaped(&f.cause)));
         }
         if !f.action.is_empty() {
-            out.push_str(&format!("       do: {}\n", f.action));
+            out.push_str(&format!("       do: {}\n", Escaped(&f.action)));
         }
         if let Some(s) = f.source {
             out.push_str(&format!("       source: {s}\n"));
@@ -237,7 +247,7 @@ pub fn render(d: &Diagnosis, name: &str) -> String {
             }
         ));
         for q in &d.unrecognised.quoted {
-            out.push_str(&format!("  {}: {}\n", q.line, q.text));
+            out.push_str(&format!("  {}: {}\n", q.line, Escaped(&q.text)));
         }
     }
     let count = |s: Severity| d.findings.iter().filter(|f| f.severity == s).count();

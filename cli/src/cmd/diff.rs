@@ -12,6 +12,7 @@ use clap::Args;
 use fleet::derive::{derive, FileFacts};
 use fleet::diff::diff_functions;
 use fleet::SnapshotRecord;
+use pci_core::text::{escape, Escaped, EscapedPath};
 
 use crate::cmd::fleet::{emit, json};
 use crate::error::CliError;
@@ -42,7 +43,7 @@ fn load(path: &Path) -> Result<SnapshotRecord, CliError> {
         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
         .and_then(|d| i64::try_from(d.as_secs()).ok());
     derive(&bytes, &FileFacts { path, mtime })
-        .map_err(|m| CliError::input(format!("{}: {m}", path.display())))
+        .map_err(|m| CliError::input(format!("{}: {}", EscapedPath(path), escape(&m))))
 }
 
 /// Prints the changes; exit 0 (also when there are changes).
@@ -60,7 +61,8 @@ pub fn run(args: DiffArgs) -> Result<ExitCode, CliError> {
         if old.host != new.host {
             s.push_str(&format!(
                 "note: host names differ: {} / {}\n",
-                old.host, new.host
+                Escaped(&old.host),
+                Escaped(&new.host)
             ));
         }
         for c in &changes {
@@ -84,7 +86,7 @@ fn expect(
     let Some(list) = fleet::diff::expect(&old.functions, &new.functions) else {
         return Err(CliError::input(format!(
             "{}: records no next-boot prediction (a format 1 snapshot, or taken without the boot media): nothing to expect",
-            args.old.display()
+            EscapedPath(&args.old)
         )));
     };
     let text = if args.json {
@@ -95,10 +97,10 @@ fn expect(
             s.push_str(&format!(
                 "{} {} {}: expected {}, found {}\n",
                 if e.held { "held  " } else { "BROKEN" },
-                e.address,
-                e.ids,
-                e.expected,
-                e.found
+                Escaped(&e.address),
+                Escaped(&e.ids),
+                Escaped(&e.expected),
+                Escaped(&e.found)
             ));
         }
         let broken = list.iter().filter(|e| !e.held).count();

@@ -16,7 +16,6 @@ mod getopt;
 mod nvjson;
 mod ofmt;
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -66,10 +65,10 @@ fn usage_error(getopt: Option<String>, message: &str) -> ExitCode {
     ExitCode::from(1)
 }
 
+/// pptadm's output: a write error other than a closed pipe is ignored, as
+/// pptadm's stdio does.
 fn emit(text: &str) {
-    let mut out = crate::output::stdout();
-    // A closed pipe (`| head`) is not an error worth reporting.
-    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+    let _ = crate::output::emit(text);
 }
 
 /// Runs the subcommand.
@@ -102,27 +101,11 @@ pub fn run(global: &Global, args: ListArgs) -> Result<ExitCode, CliError> {
     }
     // A --root given after `list` is checked like one before it.
     crate::check_root(&global.root)?;
-    let rows_on_tty = window_rows();
     let mut printer = None;
     if !opts.json {
-        let spec = opts.fields.as_deref().unwrap_or("dev,vendor,device,path");
-        match ofmt::open(spec, opts.parsable, rows_on_tty.unwrap_or(24)) {
-            ofmt::Opened::Fatal(m) => {
-                eprintln!("pptctl: {m}");
-                return Ok(ExitCode::from(1));
-            }
-            ofmt::Opened::Ok {
-                printer: p,
-                warning,
-            } => {
-                if let Some(w) = warning {
-                    match rows_on_tty {
-                        None => eprintln!("pptctl: {w}: {ENOTTY_TEXT}"),
-                        Some(_) => eprintln!("pptctl: {w}"),
-                    }
-                }
-                printer = Some(p);
-            }
+        match open_printer(&opts) {
+            Ok(p) => printer = Some(p),
+            Err(code) => return Ok(code),
         }
     }
     let session = global.open()?;
@@ -142,22 +125,53 @@ pub fn run(global: &Global, args: ListArgs) -> Result<ExitCode, CliError> {
     // An error: libppt failed as a whole (stale link); pptadm then prints
     // no rows (the JSON frame still appears). The loader has warned.
     let rows = libppt::list(host, mode, &matches).unwrap_or_default();
-    let mut out = String::new();
-    if opts.json {
-        out.push_str("{\n\t\"devices\": [\n");
-        let objs: Vec<String> = rows
-            .iter()
-            .map(|r| format!("\t\t{}", nvjson::object(r)))
-            .collect();
-        out.push_str(&objs.join(",\n"));
-        out.push_str("\n\t]\n}\n");
-    } else if let Some(p) = printer.as_mut() {
-        for r in &rows {
-            p.row(&mut out, |k| {
-                r.iter().find(|(key, _)| *key == k).map(|(_, v)| v.clone())
-            });
+    emit(&render(&rows, printer.as_mut()));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// libofmt's printer for `-o`/`-p` (its unknown-field warning on stderr),
+/// or pptadm's exit code when the field list is fatal.
+fn open_printer(opts: &getopt::Opts) -> Result<ofmt::Printer, ExitCode> {
+    let rows_on_tty = window_rows();
+    let spec = opts.fields.as_deref().unwrap_or("dev,vendor,device,path");
+    match ofmt::open(spec, opts.parsable, rows_on_tty.unwrap_or(24)) {
+        ofmt::Opened::Fatal(m) => {
+            eprintln!("pptctl: {m}");
+            Err(ExitCode::from(1))
+        }
+        ofmt::Opened::Ok { printer, warning } => {
+            if let Some(w) = warning {
+                match rows_on_tty {
+                    None => eprintln!("pptctl: {w}: {ENOTTY_TEXT}"),
+                    Some(_) => eprintln!("pptctl: {w}"),
+                }
+            }
+            Ok(printer)
         }
     }
-    emit(&out);
-    Ok(ExitCode::SUCCESS)
+}
+
+/// The rows as pptadm prints them: the `-j` document when there is no
+/// printer, else libofmt's table or parsable lines.
+fn render(rows: &[libppt::Row], printer: Option<&mut ofmt::Printer>) -> String {
+    let mut out = String::new();
+    match printer {
+        None => {
+            out.push_str("{\n\t\"devices\": [\n");
+            let objs: Vec<String> = rows
+                .iter()
+                .map(|r| format!("\t\t{}", nvjson::object(r)))
+                .collect();
+            out.push_str(&objs.join(",\n"));
+            out.push_str("\n\t]\n}\n");
+        }
+        Some(p) => {
+            for r in rows {
+                p.row(&mut out, |k| {
+                    r.iter().find(|(key, _)| *key == k).map(|(_, v)| v.clone())
+                });
+            }
+        }
+    }
+    out
 }

@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use clap::Args;
+use pci_core::text::{escape, Escaped};
 use pci_illumos::binding::{BoundBy, Prediction};
 use pci_illumos::matches::{Rule, MATCHES_BOOT, MATCHES_ETC};
 use ppt_config::match_report::MatchReport;
@@ -55,7 +56,8 @@ fn text_matches(o: &mut String, r: &MatchReport, explain: bool) {
     };
     let _ = writeln!(
         o,
-        "{file}: candidates for `pptadm list -a` (reserves nothing)"
+        "{}: candidates for `pptadm list -a` (reserves nothing)",
+        escape(file)
     );
     let mut shown = 0;
     for (l, s) in r.lines() {
@@ -65,8 +67,14 @@ fn text_matches(o: &mut String, r: &MatchReport, explain: bool) {
         }
         shown += 1;
         let what = match &l.rule {
-            Rule::Id { vendor, device } => format!("id {vendor}:{device}"),
-            Rule::Vendor { vendor } => format!("vendor {vendor}, any device"),
+            Rule::Id { vendor, device } => format!(
+                "id {}:{}",
+                escape(&vendor.to_string()),
+                escape(&device.to_string())
+            ),
+            Rule::Vendor { vendor } => {
+                format!("vendor {}, any device", escape(&vendor.to_string()))
+            }
             Rule::Path(_) => "path".to_string(),
             Rule::Ignored => "ignored".to_string(),
         };
@@ -89,24 +97,26 @@ fn text_matches(o: &mut String, r: &MatchReport, explain: bool) {
                 let _ = writeln!(
                     o,
                     "        selects {}  [{}]  {}",
-                    r.function_path(i),
+                    Escaped(r.function_path(i)),
                     f.ids_string(),
-                    f.illumos
-                        .as_ref()
-                        .and_then(|n| n.driver.as_deref())
-                        .unwrap_or("no driver")
+                    Escaped(
+                        f.illumos
+                            .as_ref()
+                            .and_then(|n| n.driver.as_deref())
+                            .unwrap_or("no driver")
+                    )
                 );
             }
         }
         for w in &s.lints {
-            let _ = writeln!(o, "        warning[{}]: {}", w.code, w.message);
+            let _ = writeln!(o, "        warning[{}]: {}", w.code, Escaped(&w.message));
         }
     }
     if shown == 0 {
         let _ = writeln!(o, "  (no rules)");
     }
     for d in &r.matches().diagnostics {
-        let _ = writeln!(o, "  warning: {d}");
+        let _ = writeln!(o, "  warning: {}", escape(&d.to_string()));
     }
 }
 
@@ -121,7 +131,8 @@ fn text_aliases(o: &mut String, r: &MatchReport) {
     };
     let _ = writeln!(
         o,
-        "{file}: read by the kernel at boot, before /etc/driver_aliases"
+        "{}: read by the kernel at boot, before /etc/driver_aliases",
+        escape(file)
     );
     if binding.ppt_aliases.is_empty() {
         let _ = writeln!(o, "  (no aliases)");
@@ -138,10 +149,10 @@ fn text_aliases(o: &mut String, r: &MatchReport) {
             let _ = writeln!(o, "        binds no function");
         }
         for m in &a.matches {
-            let _ = writeln!(o, "        binds {m}");
+            let _ = writeln!(o, "        binds {}", escape(&m.to_string()));
         }
         for w in &a.lints {
-            let _ = writeln!(o, "        warning[{}]: {}", w.code, w.message);
+            let _ = writeln!(o, "        warning[{}]: {}", w.code, Escaped(&w.message));
         }
     }
 }
@@ -157,7 +168,8 @@ fn text_changes(o: &mut String, r: &MatchReport, explain: bool) {
     if let Some(why) = r.next_boot_unknown() {
         let _ = writeln!(
             o,
-            "note: what the next boot binds is unknown: {why}; give --boot-media DIR (the mounted USB key, or the boot pool's boot dataset)"
+            "note: what the next boot binds is unknown: {}; give --boot-media DIR (the mounted USB key, or the boot pool's boot dataset)",
+            escape(why)
         );
     }
     if changes.is_empty() {
@@ -174,32 +186,33 @@ fn text_changes(o: &mut String, r: &MatchReport, explain: bool) {
         } else {
             "(unknown: driver_aliases missing)"
         };
-        let by = p.by().map(|b| format!("  by {b}")).unwrap_or_default();
+        let by = p
+            .by()
+            .map(|b| format!("  by {}", escape(&b.to_string())))
+            .unwrap_or_default();
         let dev = match &p.dev {
-            Some(d) if d.certain => format!("  {}", d.dev),
-            Some(d) => format!("  {} (guess: next free ppt instance)", d.dev),
+            Some(d) if d.certain => format!("  {}", Escaped(&d.dev)),
+            Some(d) => format!("  {} (guess: next free ppt instance)", Escaped(&d.dev)),
             None => String::new(),
         };
-        let _ = writeln!(o, "  {}  {now} -> {after}{by}{dev}", p.path);
+        let _ = writeln!(
+            o,
+            "  {}  {} -> {}{by}{dev}",
+            Escaped(&p.path),
+            Escaped(now),
+            Escaped(after)
+        );
         if explain {
             if let Some(d) = &p.after {
                 let how = match &d.via {
                     BoundBy::PathAlias => "path-oriented alias (highest precedence)".to_string(),
-                    BoundBy::Compatible(c) => format!("compatible entry \"{c}\""),
-                    BoundBy::NodeName(n) => format!("node name \"{n}\""),
+                    BoundBy::Compatible(c) => format!("compatible entry \"{}\"", Escaped(c)),
+                    BoundBy::NodeName(n) => format!("node name \"{}\"", Escaped(n)),
                 };
                 let _ = writeln!(o, "        via {how}");
             }
         }
     }
-}
-
-/// Control characters made visible (a `\r` at the end of a line matters).
-fn escape(s: &str) -> String {
-    s.chars()
-        .flat_map(char::escape_debug)
-        .collect::<String>()
-        .replace("\\\"", "\"")
 }
 
 /// Runs the subcommand.
@@ -220,7 +233,7 @@ pub fn run(global: &Global, args: MatchArgs) -> Result<ExitCode, CliError> {
     // JSON has no place for them, so they go to stderr there.
     if args.json {
         for d in &report.matches().diagnostics {
-            eprintln!("pptctl: warning: {d}");
+            crate::output::warn(d);
         }
     }
     Ok(ExitCode::from(if report.warning_count() > 0 {

@@ -119,7 +119,7 @@ pub fn run(global: &Global, args: ReserveArgs, reserve: bool) -> Result<ExitCode
     let plan = reserve::plan_with_orphans(&host, &selected, &orphans, action, opts, &layout)
         .map_err(reserve_error)?;
     for w in &plan.warnings {
-        eprintln!("pptctl: warning: {w}");
+        crate::output::warn(w);
     }
     write::finish(global, &args, &plan, &host)
 }

@@ -7,7 +7,6 @@ mod names;
 mod terse;
 mod verbose;
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{ArgAction, Args};
@@ -101,16 +100,8 @@ pub fn run(global: &Global, args: ShowArgs) -> Result<ExitCode, CliError> {
         });
     }
     let out = render(&host, &args, slot.as_ref(), ids.as_ref());
-    let mut stdout = crate::output::stdout();
-    match stdout
-        .write_all(out.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        Ok(()) => Ok(ExitCode::SUCCESS),
-        // A closed pipe (`| head`) is not an error worth a message.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
-        Err(e) => Err(CliError::failed(format!("writing output: {e}"))),
-    }
+    crate::output::emit(&out)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The selected functions, in host (lspci) order.

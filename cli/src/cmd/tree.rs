@@ -4,10 +4,10 @@
 //! binding (`driver` + instance, as `prtconf -D` shows it).
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Args;
+use pci_core::text::{escape, Escaped};
 use pci_core::{Function, Host, IllumosNode, PathSource};
 
 use crate::error::CliError;
@@ -34,12 +34,12 @@ struct Entry<'a> {
 fn binding(e: &Entry<'_>) -> String {
     match e.node {
         Some(n) if n.path_source == Some(PathSource::Devinfo) => match (&n.driver, n.instance) {
-            (Some(d), Some(i)) => format!("{d}{i}"),
-            (Some(d), None) => format!("{d} (not attached)"),
+            (Some(d), Some(i)) => format!("{}{i}", Escaped(d)),
+            (Some(d), None) => format!("{} (not attached)", Escaped(d)),
             (None, _) => "(no driver)".to_string(),
         },
         _ => match e.func.and_then(|f| f.driver.as_deref()) {
-            Some(d) => format!("(linux: {d})"),
+            Some(d) => format!("(linux: {})", Escaped(d)),
             None => String::new(),
         },
     }
@@ -47,11 +47,11 @@ fn binding(e: &Entry<'_>) -> String {
 
 fn describe(e: &Entry<'_>, full: bool) -> String {
     let name = if full {
-        e.path.clone()
+        e.path.as_str()
     } else {
-        e.path.rsplit('/').next().unwrap_or("").to_string()
+        e.path.rsplit('/').next().unwrap_or("")
     };
-    let mut s = name;
+    let mut s = escape(name).into_owned();
     if let Some(f) = e.func {
         s.push_str(&format!(
             "  {} [{:04x}:{:04x}] class {:06x}",
@@ -249,7 +249,6 @@ pub fn run(global: &Global, args: TreeArgs) -> Result<ExitCode, CliError> {
     } else {
         render(&host, args.paths)
     };
-    let mut out = crate::output::stdout();
-    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+    crate::output::emit(&text)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
+use pci_core::text::{escape, guard, EscapedPath};
 use pci_core::{Function, Host};
 use ppt_config::selector;
 use ppt_config::session::Session;
@@ -138,9 +139,11 @@ fn check(global: &Global, args: &VmJsonArgs, file: PathBuf) -> Result<ExitCode, 
     let bytes = crate::error::read_payload(&file)?;
     let payload: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
         CliError::input(format!(
-            "{shown}:{}:{}: not valid JSON: {e}",
+            "{}:{}:{}: not valid JSON: {}",
+            EscapedPath(&file),
             e.line(),
-            e.column()
+            e.column(),
+            escape(&e.to_string())
         ))
     })?;
     let problems = match global.open() {
@@ -150,7 +153,7 @@ fn check(global: &Global, args: &VmJsonArgs, file: PathBuf) -> Result<ExitCode, 
             judge(&payload, None)?
         }
         Err(e) => {
-            eprintln!("pptctl: note: host checks skipped: {}", e.message);
+            eprintln!("pptctl: note: host checks skipped: {}", guard(&e.message));
             judge(&payload, None)?
         }
     };
@@ -174,11 +177,12 @@ fn check(global: &Global, args: &VmJsonArgs, file: PathBuf) -> Result<ExitCode, 
             let _ = writeln!(out, "{p}");
         }
         if errors == 0 {
-            let _ = writeln!(out, "{shown}: valid ({warnings} warning(s))");
+            let _ = writeln!(out, "{}: valid ({warnings} warning(s))", EscapedPath(&file));
         } else {
             let _ = writeln!(
                 out,
-                "{shown}: invalid: {errors} error(s), {warnings} warning(s)"
+                "{}: invalid: {errors} error(s), {warnings} warning(s)",
+                EscapedPath(&file)
             );
         }
     }

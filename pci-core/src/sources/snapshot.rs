@@ -85,8 +85,12 @@ pub fn parse_snapshot(bytes: &[u8], name: &str) -> Result<Host, SourceError> {
         file: name.to_string(),
         message,
     };
-    let tag: FormatOnly = serde_json::from_slice(bytes)
-        .map_err(|e| err(format!("not a pptctl snapshot (invalid JSON: {e})")))?;
+    let tag: FormatOnly = serde_json::from_slice(bytes).map_err(|e| {
+        err(format!(
+            "not a pptctl snapshot (invalid JSON: {})",
+            crate::text::escape(&e.to_string())
+        ))
+    })?;
     match tag.format {
         Some(serde_json::Value::String(f)) if f == SNAPSHOT_FORMAT => {}
         Some(other) => {

@@ -1,6 +1,7 @@
 //! Conversions between the snapshot's version 2 types and the model.
 
 use pci_core::hexbytes;
+use pci_core::text::Escaped;
 use pci_core::{
     Address, CpuVendor, Function, HostFacts, Identity, IllumosNode, IommuFacts, OsBar, PathSource,
     PptLink, PropValue,
@@ -61,7 +62,7 @@ pub(super) fn function_v2(f: &Function) -> FunctionV2 {
 }
 
 pub(super) fn function(f: &FunctionV2) -> Result<Function, String> {
-    let at = |m: String| format!("function {}: {m}", f.address);
+    let at = |m: String| format!("function {}: {m}", Escaped(&f.address));
     let i = &f.ids;
     let ids = Identity {
         vendor: i.vendor,
@@ -158,7 +159,12 @@ pub(super) fn node(n: &NodeV2) -> Result<IllumosNode, String> {
         None => None,
         Some("devinfo") => Some(PathSource::Devinfo),
         Some("predicted") => Some(PathSource::Predicted),
-        Some(s) => return Err(format!("node {}: unknown path_source {s:?}", n.path)),
+        Some(s) => {
+            return Err(format!(
+                "node {}: unknown path_source {s:?}",
+                Escaped(&n.path)
+            ))
+        }
     };
     Ok(IllumosNode {
         path: n.path.clone(),
@@ -179,7 +185,7 @@ pub(super) fn node(n: &NodeV2) -> Result<IllumosNode, String> {
             .iter()
             .map(|(k, v)| prop(v).map(|v| (k.clone(), v)))
             .collect::<Result<_, _>>()
-            .map_err(|e| format!("node {}: {e}", n.path))?,
+            .map_err(|e| format!("node {}: {e}", Escaped(&n.path)))?,
         minors: n.minors.clone(),
     })
 }

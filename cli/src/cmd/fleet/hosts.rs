@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use fleet::{DeviceSelector, Fleet};
+use pci_core::text::Escaped;
 
 use super::{db_err, emit, json};
 use crate::error::CliError;
@@ -41,27 +42,31 @@ pub fn run(db: &mut Fleet, args: &HostsArgs) -> Result<ExitCode, CliError> {
         } else {
             let mut s = format!(
                 "{}: {} ({} x {}): {}\n",
-                e.host,
+                Escaped(&e.host),
                 if e.qualifies {
                     "qualifies"
                 } else {
                     "does not qualify"
                 },
                 e.count,
-                sel.text(),
-                e.why
+                Escaped(sel.text()),
+                Escaped(&e.why)
             );
             for d in &e.devices {
                 let state = match (d.passes, d.in_vm) {
                     (_, Some(true)) => "used by a VM".to_string(),
                     (true, _) => "passes".to_string(),
-                    (false, _) => format!("fails: {}", d.reason.as_deref().unwrap_or("-")),
+                    (false, _) => format!("fails: {}", Escaped(d.reason.as_deref().unwrap_or("-"))),
                 };
-                s.push_str(&format!("  {} {} {state}\n", d.device, d.ids));
+                s.push_str(&format!(
+                    "  {} {} {state}\n",
+                    Escaped(&d.device),
+                    Escaped(&d.ids)
+                ));
             }
             s.push_str(&format!(
                 "  snapshot {}; VM use {}\n",
-                e.snapshot_time,
+                Escaped(&e.snapshot_time),
                 if e.vms_known { "recorded" } else { "unknown" }
             ));
             s
@@ -81,9 +86,9 @@ pub fn run(db: &mut Fleet, args: &HostsArgs) -> Result<ExitCode, CliError> {
         for h in &hosts {
             s.push_str(&format!(
                 "{}\t{}\t{}{}\n",
-                h.host,
+                Escaped(&h.host),
                 h.passable,
-                h.devices.join(","),
+                Escaped(&h.devices.join(",")),
                 if h.vms_known {
                     ""
                 } else {

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use fleet::{ingest_paths, FileOutcome, Fleet};
+use pci_core::text::{Escaped, EscapedPath};
 
 use super::db_err;
 use crate::error::CliError;
@@ -31,15 +32,19 @@ pub fn run(db: &mut Fleet, args: &IngestArgs) -> Result<ExitCode, CliError> {
         match o {
             FileOutcome::Refused(e) => {
                 progress.clear();
-                eprintln!("pptctl: refused {e}");
+                eprintln!("pptctl: refused {}", pci_core::text::guard(&e.to_string()));
             }
             FileOutcome::Stored { host, id } if verbose => {
                 progress.clear();
-                println!("stored {} as snapshot {id} of {host}", path.display());
+                println!(
+                    "stored {} as snapshot {id} of {}",
+                    EscapedPath(path),
+                    Escaped(host)
+                );
             }
             FileOutcome::Unchanged if verbose => {
                 progress.clear();
-                println!("unchanged {}", path.display());
+                println!("unchanged {}", EscapedPath(path));
             }
             _ => {}
         }

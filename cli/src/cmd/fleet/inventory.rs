@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::Args;
 use fleet::diff::diff_functions;
 use fleet::Fleet;
+use pci_core::text::Escaped;
 use serde::Serialize;
 
 use super::{db_err, emit, json};
@@ -44,14 +45,14 @@ pub fn devices(db: &mut Fleet, args: &DevicesArgs) -> Result<ExitCode, CliError>
             };
             s.push_str(&format!(
                 "{}  {:>5}  {:>5}  {:>4}  {:>8}  {:>3}  {} {}\n",
-                d.ids,
+                Escaped(&d.ids),
                 d.hosts,
                 d.functions,
                 d.passable,
                 reserved,
                 d.ppt_now,
-                d.vendor_name.as_deref().unwrap_or("?"),
-                d.device_name.as_deref().unwrap_or("")
+                Escaped(d.vendor_name.as_deref().unwrap_or("?")),
+                Escaped(d.device_name.as_deref().unwrap_or(""))
             ));
         }
         s
@@ -88,10 +89,10 @@ pub fn history(db: &mut Fleet, args: &HistoryArgs) -> Result<ExitCode, CliError>
         for (i, it) in items.iter().enumerate() {
             s.push_str(&format!(
                 "{} {} functions  {}  {}{}\n",
-                it.entry.time,
+                Escaped(&it.entry.time),
                 it.entry.functions,
-                &it.entry.sha256[..it.entry.sha256.len().min(12)],
-                it.entry.file,
+                Escaped(it.entry.sha256.get(..12).unwrap_or(&it.entry.sha256)),
+                Escaped(&it.entry.file),
                 if it.entry.time_source == "file-mtime" {
                     "  (time from file mtime)"
                 } else {

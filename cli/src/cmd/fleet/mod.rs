@@ -70,16 +70,8 @@ pub(crate) fn db_err(e: FleetError) -> CliError {
     }
 }
 
-/// Writes `text` to stdout; a closed pipe is not an error.
-pub(crate) fn emit(text: &str) -> Result<(), CliError> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(CliError::failed(format!("cannot write the output: {e}"))),
-    }
-}
+/// Writes `text` to stdout (the one closed-pipe-safe writer).
+pub(crate) use crate::output::emit;
 
 /// Pretty JSON of `v` with a trailing newline.
 pub(crate) fn json<T: serde::Serialize>(v: &T) -> Result<String, CliError> {

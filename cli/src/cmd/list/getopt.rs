@@ -45,14 +45,17 @@ const GLOBALS: [&str; 5] = [
     "--boot-style",
 ];
 
+fn usage(getopt: Option<String>, m: &str) -> Stop {
+    Stop::Usage {
+        getopt,
+        message: m.to_string(),
+    }
+}
+
 /// Parses the arguments after `list`.
 pub fn parse(args: &[String]) -> Result<Opts, Stop> {
     let mut o = Opts::default();
     let mut i = 0;
-    let usage = |getopt: Option<String>, m: &str| Stop::Usage {
-        getopt,
-        message: m.to_string(),
-    };
     while i < args.len() {
         let a = &args[i];
         if a == "--" {
@@ -69,65 +72,73 @@ pub fn parse(args: &[String]) -> Result<Opts, Stop> {
             .iter()
             .find(|g| a == *g || a.starts_with(&format!("{g}=")))
         {
-            let value = match a.split_once('=') {
-                Some((_, v)) => v.to_string(),
-                None => {
-                    i += 1;
-                    match args.get(i) {
-                        Some(v) => v.clone(),
-                        None => {
-                            return Err(usage(
-                                Some(format!("list: option requires an argument -- {}", &g[2..])),
-                                "unrecognized option",
-                            ))
-                        }
-                    }
-                }
-            };
+            let value = global_value(args, &mut i, g)?;
             o.globals.push((g[2..].to_string(), value));
-            i += 1;
-            continue;
-        }
-        let chars: Vec<char> = a.chars().skip(1).collect();
-        let mut j = 0;
-        while j < chars.len() {
-            match chars[j] {
-                'a' => o.all = true,
-                'h' => return Err(Stop::Help),
-                'j' => o.json = true,
-                'p' => o.parsable = true,
-                'N' => o.native = true,
-                'U' => o.unknown = true,
-                'o' => {
-                    let rest: String = chars[j + 1..].iter().collect();
-                    if !rest.is_empty() {
-                        o.fields = Some(rest);
-                    } else {
-                        i += 1;
-                        match args.get(i) {
-                            Some(v) => o.fields = Some(v.clone()),
-                            None => {
-                                return Err(usage(
-                                    Some("list: option requires an argument -- o".into()),
-                                    "unrecognized option",
-                                ))
-                            }
-                        }
-                    }
-                    j = chars.len();
-                    continue;
-                }
-                c => {
-                    return Err(usage(
-                        Some(format!("list: illegal option -- {c}")),
-                        "unrecognized option",
-                    ))
-                }
-            }
-            j += 1;
+        } else {
+            letters(args, &mut i, &mut o)?;
         }
         i += 1;
     }
+    combination(o, i < args.len())
+}
+
+/// The value of a global option at `args[*i]` (`--root=DIR` or `--root
+/// DIR`, which moves `i` on to the value).
+fn global_value(args: &[String], i: &mut usize, g: &str) -> Result<String, Stop> {
+    if let Some((_, v)) = args[*i].split_once('=') {
+        return Ok(v.to_string());
+    }
+    *i += 1;
+    args.get(*i).cloned().ok_or_else(|| {
+        usage(
+            Some(format!("list: option requires an argument -- {}", &g[2..])),
+            "unrecognized option",
+        )
+    })
+}
+
+/// One cluster of option letters at `args[*i]` (`-ap`, `-odev,path`,
+/// `-o FIELDS`, which moves `i` on to the fields), as getopt reads it.
+fn letters(args: &[String], i: &mut usize, o: &mut Opts) -> Result<(), Stop> {
+    let chars: Vec<char> = args[*i].chars().skip(1).collect();
+    for (j, &c) in chars.iter().enumerate() {
+        match c {
+            'a' => o.all = true,
+            'h' => return Err(Stop::Help),
+            'j' => o.json = true,
+            'p' => o.parsable = true,
+            'N' => o.native = true,
+            'U' => o.unknown = true,
+            'o' => {
+                let rest: String = chars[j + 1..].iter().collect();
+                if rest.is_empty() {
+                    *i += 1;
+                    let v = args.get(*i).ok_or_else(|| {
+                        usage(
+                            Some("list: option requires an argument -- o".into()),
+                            "unrecognized option",
+                        )
+                    })?;
+                    o.fields = Some(v.clone());
+                } else {
+                    o.fields = Some(rest);
+                }
+                return Ok(());
+            }
+            c => {
+                return Err(usage(
+                    Some(format!("list: illegal option -- {c}")),
+                    "unrecognized option",
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The combinations pptadm refuses, in its order; `operands` says
+/// whether arguments were left after the options.
+fn combination(o: Opts, operands: bool) -> Result<Opts, Stop> {
     // pptadm only complains when exactly one operand is left (two are
     // silently ignored); any operand is a mistake, so we always say so.
     // The SmartOS pptadm checks -N/-U before the stray operands
@@ -135,7 +146,7 @@ pub fn parse(args: &[String]) -> Result<Opts, Stop> {
     if (o.unknown || o.native) && !o.all {
         return Err(usage(None, "-N and/or -U cannot be used without -a"));
     }
-    if i < args.len() {
+    if operands {
         return Err(usage(None, "unused arguments"));
     }
     if o.json && (o.parsable || o.fields.is_some()) {

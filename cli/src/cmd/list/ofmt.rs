@@ -2,6 +2,8 @@
 //! "`pptctl list`"; behaviour of illumos-gate `usr/src/cmd/pptadm/pptadm.c`
 //! and `usr/src/lib/libofmt/common/ofmt.c`).
 
+use pci_core::text::escape_controls;
+
 /// One pptadm output field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Field {
@@ -174,7 +176,12 @@ impl Printer {
         let vals: Vec<String> = self
             .fields
             .iter()
-            .map(|f| value(f.key).unwrap_or_else(|| "--".to_string()))
+            .map(|f| match value(f.key) {
+                // Values come from the host: control characters are shown
+                // escaped; ordinary values keep pptadm's bytes.
+                Some(v) => escape_controls(&v).into_owned(),
+                None => "--".to_string(),
+            })
             .collect();
         self.line(out, &vals);
     }

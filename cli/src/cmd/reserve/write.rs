@@ -10,6 +10,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 
+use pci_core::text::{escape, guard, Escaped, EscapedPath};
 use pci_core::{Function, Host};
 use ppt_config::atomic::WriteOutcome;
 use ppt_config::reserve::{Action, Plan, ReserveError, Step};
@@ -121,12 +122,12 @@ pub fn finish(
         if !args.json {
             let _ = writeln!(out, "Nothing to change: every function is already {verb}.");
             for f in &plan.functions {
-                let _ = writeln!(out, "  {} {}", f.address, f.alias);
+                let _ = writeln!(out, "  {} {}", f.address, Escaped(&f.alias));
             }
         }
     } else {
         if !args.json {
-            let _ = write!(out, "{}", plan.diff());
+            let _ = write!(out, "{}", guard(&plan.diff()));
             let _ = out.flush();
         }
         if args.dry_run {
@@ -157,10 +158,10 @@ pub fn finish(
                         } else {
                             "removed"
                         },
-                        backup_dir.display()
+                        EscapedPath(&backup_dir)
                     ),
                 };
-                let _ = writeln!(out, "{file}: {what}");
+                let _ = writeln!(out, "{}: {what}", escape(&file.to_string()));
             }
         }
         if let Some(sig) = w.signal {
@@ -181,7 +182,7 @@ pub fn finish(
                 plan.functions.len()
             );
             for f in &plan.functions {
-                let _ = writeln!(out, "  {} {}", f.address, f.alias);
+                let _ = writeln!(out, "  {} {}", f.address, Escaped(&f.alias));
             }
         }
         if args.update_archive {
@@ -205,7 +206,7 @@ pub fn finish(
     }
     let _ = writeln!(out);
     for s in next_steps(plan, args, host) {
-        let _ = writeln!(out, "{s}");
+        let _ = writeln!(out, "{}", guard(&s));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -225,9 +226,13 @@ fn clean(out: &mut crate::output::Stdout, plan: &Plan, json: bool) -> Result<(),
     let removed = Plan::remove_backups(&plan.layout).map_err(reserve_error)?;
     if !json {
         let _ = if removed {
-            writeln!(out, "{}: removed (the backups pptctl kept)", dir.display())
+            writeln!(
+                out,
+                "{}: removed (the backups pptctl kept)",
+                EscapedPath(&dir)
+            )
         } else {
-            writeln!(out, "{}: no backups to remove", dir.display())
+            writeln!(out, "{}: no backups to remove", EscapedPath(&dir))
         };
     }
     Ok(())
@@ -261,11 +266,15 @@ fn interrupted(
         eprintln!("pptctl: nothing was written");
     } else {
         for (f, o) in &w.done {
-            eprintln!("pptctl: written: {f} ({})", outcome_word(*o));
+            eprintln!(
+                "pptctl: written: {} ({})",
+                escape(&f.to_string()),
+                outcome_word(*o)
+            );
         }
     }
     for f in &w.not_done {
-        eprintln!("pptctl: not written: {f}");
+        eprintln!("pptctl: not written: {}", escape(&f.to_string()));
     }
     if !w.not_done.is_empty() {
         eprintln!(
@@ -348,9 +357,13 @@ pub fn clean_only(
         });
         let _ = writeln!(out, "{doc:#}");
     } else if removed {
-        let _ = writeln!(out, "{}: removed (the backups pptctl kept)", dir.display());
+        let _ = writeln!(
+            out,
+            "{}: removed (the backups pptctl kept)",
+            EscapedPath(&dir)
+        );
     } else {
-        let _ = writeln!(out, "{}: no backups to remove", dir.display());
+        let _ = writeln!(out, "{}: no backups to remove", EscapedPath(&dir));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -3,6 +3,7 @@
 //! capabilities, a dump has no BAR sizes.
 
 use pci_core::caps::CapError;
+use pci_core::config::ConfigSpace;
 use pci_core::Function;
 use serde_json::{json, Map, Value};
 
@@ -25,12 +26,35 @@ fn chain_error(e: &CapError) -> Value {
 
 /// One function's object.
 fn function(f: &Function) -> Value {
+    let mut obj = Map::new();
+    identity(&mut obj, f);
+    let cfg = f.config_space();
+    if cfg.len() < 64 {
+        for k in [
+            "bars",
+            "capabilities",
+            "extended_capabilities",
+            "pcie",
+            "msi",
+            "msix",
+            "sriov",
+            "acs",
+        ] {
+            obj.insert(k.to_string(), Value::Null);
+        }
+        return Value::Object(obj);
+    }
+    bars(&mut obj, f);
+    capabilities(&mut obj, &cfg);
+    features(&mut obj, &cfg);
+    Value::Object(obj)
+}
+
+/// The keys every function has: IDs, what the OS says, the SR-IOV links
+/// and the size of the config space read.
+fn identity(obj: &mut Map<String, Value>, f: &Function) {
     let ids = &f.ids;
     let illumos = f.illumos.as_ref();
-    let cfg = f.config_space();
-    let have_header = cfg.len() >= 64;
-
-    let mut obj = Map::new();
     let mut put = |k: &str, v: Value| {
         obj.insert(k.to_string(), v);
     };
@@ -65,24 +89,10 @@ fn function(f: &Function) -> Value {
         "virtfns",
         json!(f.virtfns.iter().map(|a| a.to_string()).collect::<Vec<_>>()),
     );
-    put("config_size", json!(cfg.len()));
+    put("config_size", json!(f.config_space().len()));
+}
 
-    if !have_header {
-        for k in [
-            "bars",
-            "capabilities",
-            "extended_capabilities",
-            "pcie",
-            "msi",
-            "msix",
-            "sriov",
-            "acs",
-        ] {
-            put(k, Value::Null);
-        }
-        return Value::Object(obj);
-    }
-
+fn bars(obj: &mut Map<String, Value>, f: &Function) {
     let bars: Vec<Value> = f
         .bars()
         .into_iter()
@@ -97,8 +107,11 @@ fn function(f: &Function) -> Value {
             })
         })
         .collect();
-    put("bars", json!(bars));
+    obj.insert("bars".into(), json!(bars));
+}
 
+/// Both capability chains, and where either breaks.
+fn capabilities(obj: &mut Map<String, Value>, cfg: &ConfigSpace<'_>) {
     let mut caps = Vec::new();
     let mut errors = Vec::new();
     for c in cfg.capabilities() {
@@ -107,7 +120,7 @@ fn function(f: &Function) -> Value {
             Err(e) => errors.push(chain_error(&e)),
         }
     }
-    put("capabilities", json!(caps));
+    obj.insert("capabilities".into(), json!(caps));
     // Extended space exists only with 4096 bytes; otherwise unknown.
     if cfg.has_extended_space() {
         let mut ext = Vec::new();
@@ -119,14 +132,20 @@ fn function(f: &Function) -> Value {
                 Err(e) => errors.push(chain_error(&e)),
             }
         }
-        put("extended_capabilities", json!(ext));
+        obj.insert("extended_capabilities".into(), json!(ext));
     } else {
-        put("extended_capabilities", Value::Null);
+        obj.insert("extended_capabilities".into(), Value::Null);
     }
     if !errors.is_empty() {
-        put("capability_errors", json!(errors));
+        obj.insert("capability_errors".into(), json!(errors));
     }
+}
 
+/// The decoded capabilities pass-through cares about.
+fn features(obj: &mut Map<String, Value>, cfg: &ConfigSpace<'_>) {
+    let mut put = |k: &str, v: Value| {
+        obj.insert(k.to_string(), v);
+    };
     put(
         "pcie",
         cfg.pci_express().map_or(Value::Null, |e| {
@@ -177,5 +196,4 @@ fn function(f: &Function) -> Value {
         "flr",
         json!(cfg.flr().or((cfg.len() >= 256).then_some(false))),
     );
-    Value::Object(obj)
 }

@@ -6,9 +6,10 @@
 
 use std::fmt::Write;
 
-use pci_core::caps::{CapError, PciePortType};
-use pci_core::config::{BarKind, HeaderType};
+use pci_core::caps::{self, CapError, PciePortType};
+use pci_core::config::{BarKind, ConfigSpace, HeaderType};
 use pci_core::names::PciNames;
+use pci_core::text::Escaped;
 use pci_core::{Function, PathSource};
 
 use super::{names, Naming};
@@ -55,10 +56,10 @@ pub fn details(out: &mut String, f: &Function, level: u8, naming: Naming, pci: O
             Some(PathSource::Predicted) => "predicted",
             None => "unknown",
         };
-        let _ = writeln!(out, "\tillumos path: {} ({how})", node.path);
+        let _ = writeln!(out, "\tillumos path: {} ({how})", Escaped(&node.path));
     }
     if let Some(d) = &f.driver {
-        let _ = writeln!(out, "\tKernel driver in use: {d}");
+        let _ = writeln!(out, "\tKernel driver in use: {}", Escaped(d));
     }
 }
 
@@ -144,90 +145,16 @@ fn bars(out: &mut String, f: &Function) {
     }
 }
 
-/// Capability titles as the PCI Code and ID Assignment specification
-/// names them, in the short form `lspci -v` prints (compared against
-/// lspci on the real dumps by cli/tests/show_names_lspci.rs).
+/// The title `lspci -v` prints for a capability (pci-core's table), or
+/// its number.
 fn cap_title(id: u8) -> String {
-    let t = match id {
-        0x01 => "Power Management",
-        0x02 => "AGP",
-        0x03 => "Vital Product Data",
-        0x04 => "Slot ID",
-        0x05 => "MSI",
-        0x06 => "CompactPCI hot-swap",
-        0x07 => "PCI-X",
-        0x08 => "HyperTransport",
-        0x09 => "Vendor Specific Information",
-        0x0a => "Debug port",
-        0x0b => "CompactPCI central resource control",
-        0x0c => "Hot-plug capable",
-        0x0d => "Subsystem",
-        0x0e => "AGP3",
-        0x0f => "Secure device",
-        0x10 => "Express",
-        0x11 => "MSI-X",
-        0x12 => "SATA HBA",
-        0x13 => "PCI Advanced Features",
-        0x14 => "Enhanced Allocation (EA)",
-        0x15 => "Flattening Portal Bridge",
-        other => return format!("Capability ID {other:#04x}"),
-    };
-    t.to_string()
+    caps::cap_title(id).map_or_else(|| format!("Capability ID {id:#04x}"), str::to_string)
 }
 
-/// Extended capability titles, as [`cap_title`].
+/// The title of an extended capability, as [`cap_title`].
 fn ext_title(id: u16) -> String {
-    let t = match id {
-        0x0001 => "Advanced Error Reporting",
-        0x0002 | 0x0009 => "Virtual Channel",
-        0x0003 => "Device Serial Number",
-        0x0004 => "Power Budgeting",
-        0x0005 => "Root Complex Link",
-        0x0006 => "Root Complex Internal Link",
-        0x0007 => "Root Complex Event Collector Endpoint Association",
-        0x0008 => "Multi-Function Virtual Channel",
-        0x000a => "Root Complex Register Block",
-        0x000b => "Vendor Specific Information",
-        0x000c => "Configuration Access Correlation",
-        0x000d => "Access Control Services",
-        0x000e => "Alternative Routing-ID Interpretation (ARI)",
-        0x000f => "Address Translation Service (ATS)",
-        0x0010 => "Single Root I/O Virtualization (SR-IOV)",
-        0x0011 => "Multi-Root I/O Virtualization",
-        0x0012 => "Multicast",
-        0x0013 => "Page Request Interface (PRI)",
-        0x0015 => "Physical Resizable BAR",
-        0x0016 => "Dynamic Power Allocation",
-        0x0017 => "Transaction Processing Hints",
-        0x0018 => "Latency Tolerance Reporting",
-        0x0019 => "Secondary PCI Express",
-        0x001a => "Protocol Multiplexing",
-        0x001b => "Process Address Space ID (PASID)",
-        0x001c => "LN Requester",
-        0x001d => "Downstream Port Containment",
-        0x001e => "L1 PM Substates",
-        0x001f => "Precision Time Measurement",
-        0x0020 => "PCI Express over M-PHY",
-        0x0021 => "FRS Queueing",
-        0x0022 => "Readiness Time Reporting",
-        0x0023 => "Designated Vendor-Specific",
-        0x0024 => "VF Resizable BAR",
-        0x0025 => "Data Link Feature",
-        0x0026 => "Physical Layer 16.0 GT/s",
-        0x0027 => "Lane Margining at the Receiver",
-        0x0028 => "Hierarchy ID",
-        0x0029 => "Native PCIe Enclosure Management",
-        0x002a => "Physical Layer 32.0 GT/s",
-        0x002b => "Alternate Protocol",
-        0x002c => "System Firmware Intermediary",
-        0x002d => "Shadow Functions",
-        0x002e => "Data Object Exchange",
-        0x002f => "Device 3",
-        0x0030 => "Integrity and Data Encryption",
-        0x0031 => "Physical Layer 64.0 GT/s",
-        other => return format!("Extended Capability ID {other:#x}"),
-    };
-    t.to_string()
+    caps::ext_cap_title(id)
+        .map_or_else(|| format!("Extended Capability ID {id:#x}"), str::to_string)
 }
 
 fn plus(b: bool) -> char {
@@ -270,75 +197,10 @@ fn capabilities(out: &mut String, f: &Function, level: u8) {
             cap_title(cap.id)
         );
         match cap.id {
-            0x01 => {
-                if let Some(pm) = cfg.power_management() {
-                    let _ = write!(
-                        out,
-                        " version {}: D1{} D2{} NoSoftRst{} state {}",
-                        pm.version,
-                        plus(pm.d1()),
-                        plus(pm.d2()),
-                        plus(pm.no_soft_reset),
-                        pm.state.as_str()
-                    );
-                }
-            }
-            0x05 => {
-                if let Some(msi) = cfg.msi() {
-                    let _ = write!(
-                        out,
-                        ": Enable{} Count={}/{} Maskable{} 64bit{}",
-                        plus(msi.enabled()),
-                        msi.vectors_enabled,
-                        msi.vectors_capable,
-                        plus(msi.maskable()),
-                        plus(msi.is_64bit())
-                    );
-                }
-            }
-            0x11 => {
-                if let Some(x) = cfg.msix() {
-                    let _ = write!(
-                        out,
-                        ": Enable{} Count={} Masked{}",
-                        plus(x.enabled()),
-                        x.table_size,
-                        plus(x.masked())
-                    );
-                    if level >= 2 {
-                        let _ = write!(
-                            out,
-                            "\n\t\tVector table: BAR={} offset={:08x}\n\t\tPBA: BAR={} offset={:08x}",
-                            x.table_bir, x.table_offset, x.pba_bir, x.pba_offset
-                        );
-                    }
-                }
-            }
-            0x10 => {
-                if let Some(e) = cfg.pci_express() {
-                    let _ = write!(
-                        out,
-                        " (v{}) {}, FLReset{}",
-                        e.version,
-                        port_type(e.port_type),
-                        plus(e.flr())
-                    );
-                    if let Some(slot) = e.slot_number {
-                        let _ = write!(out, ", slot {slot}");
-                    }
-                    if let Some(l) = e.link {
-                        let _ = write!(
-                            out,
-                            "\n\t\tLnkCap: Port #{}, Speed {}, Width x{}\n\t\tLnkSta: Speed {}, Width x{}",
-                            l.port,
-                            l.cap_speed_name(),
-                            l.cap_width,
-                            l.speed_name(),
-                            l.width
-                        );
-                    }
-                }
-            }
+            0x01 => power_management(out, &cfg),
+            0x05 => msi(out, &cfg),
+            0x11 => msix(out, &cfg, level),
+            0x10 => express(out, &cfg),
             _ => {}
         }
     });
@@ -354,28 +216,105 @@ fn capabilities(out: &mut String, f: &Function, level: u8) {
             ext_title(cap.id)
         );
         match cap.id {
-            0x0010 => {
-                if let Some(s) = cfg.sriov() {
-                    let _ = write!(
-                        out,
-                        "\n\t\tTotal VFs: {}, Number of VFs: {}, VF offset: {}, stride: {}, VF device ID: {:04x}",
-                        s.total_vfs, s.num_vfs, s.vf_offset, s.vf_stride, s.vf_device
-                    );
-                }
-            }
-            0x000d => {
-                if let Some(a) = cfg.acs() {
-                    let _ = write!(
-                        out,
-                        "\n\t\tACSCap: {}\n\t\tACSCtl: {}",
-                        a.capability.names().join(" "),
-                        a.control.names().join(" ")
-                    );
-                }
-            }
+            0x0010 => sriov(out, &cfg),
+            0x000d => acs(out, &cfg),
             _ => {}
         }
     });
+}
+
+fn power_management(out: &mut String, cfg: &ConfigSpace<'_>) {
+    if let Some(pm) = cfg.power_management() {
+        let _ = write!(
+            out,
+            " version {}: D1{} D2{} NoSoftRst{} state {}",
+            pm.version,
+            plus(pm.d1()),
+            plus(pm.d2()),
+            plus(pm.no_soft_reset),
+            pm.state.as_str()
+        );
+    }
+}
+
+fn msi(out: &mut String, cfg: &ConfigSpace<'_>) {
+    if let Some(msi) = cfg.msi() {
+        let _ = write!(
+            out,
+            ": Enable{} Count={}/{} Maskable{} 64bit{}",
+            plus(msi.enabled()),
+            msi.vectors_enabled,
+            msi.vectors_capable,
+            plus(msi.maskable()),
+            plus(msi.is_64bit())
+        );
+    }
+}
+
+fn msix(out: &mut String, cfg: &ConfigSpace<'_>, level: u8) {
+    if let Some(x) = cfg.msix() {
+        let _ = write!(
+            out,
+            ": Enable{} Count={} Masked{}",
+            plus(x.enabled()),
+            x.table_size,
+            plus(x.masked())
+        );
+        if level >= 2 {
+            let _ = write!(
+                out,
+                "\n\t\tVector table: BAR={} offset={:08x}\n\t\tPBA: BAR={} offset={:08x}",
+                x.table_bir, x.table_offset, x.pba_bir, x.pba_offset
+            );
+        }
+    }
+}
+
+fn express(out: &mut String, cfg: &ConfigSpace<'_>) {
+    if let Some(e) = cfg.pci_express() {
+        let _ = write!(
+            out,
+            " (v{}) {}, FLReset{}",
+            e.version,
+            port_type(e.port_type),
+            plus(e.flr())
+        );
+        if let Some(slot) = e.slot_number {
+            let _ = write!(out, ", slot {slot}");
+        }
+        if let Some(l) = e.link {
+            let _ = write!(
+                out,
+                "\n\t\tLnkCap: Port #{}, Speed {}, Width x{}\n\t\tLnkSta: Speed {}, Width x{}",
+                l.port,
+                l.cap_speed_name(),
+                l.cap_width,
+                l.speed_name(),
+                l.width
+            );
+        }
+    }
+}
+
+fn sriov(out: &mut String, cfg: &ConfigSpace<'_>) {
+    if let Some(s) = cfg.sriov() {
+        let _ = write!(
+            out,
+            "\n\t\tTotal VFs: {}, Number of VFs: {}, VF offset: {}, stride: {}, VF device ID: {:04x}",
+            s.total_vfs, s.num_vfs, s.vf_offset, s.vf_stride, s.vf_device
+        );
+    }
+}
+
+fn acs(out: &mut String, cfg: &ConfigSpace<'_>) {
+    if let Some(a) = cfg.acs() {
+        let _ = write!(
+            out,
+            "\n\t\tACSCap: {}\n\t\tACSCtl: {}",
+            a.capability.names().join(" "),
+            a.control.names().join(" ")
+        );
+    }
 }
 
 fn port_type(t: PciePortType) -> String {
