@@ -7,7 +7,6 @@ use serde_json::Value;
 
 use super::slots::{parse_pci_slot, reserved_use, PciSlot, DEFAULT_FIRST_DEVICE};
 
-
 /// Why guest slots could not be assigned.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SlotAssignError {

@@ -171,7 +171,11 @@ fn guest_context(obj: &Map<String, Value>) -> GuestContext {
 
 /// The `path` of an entry: a string starting with `/devices`, as vmadm
 /// requires.
-fn entry_path(o: &Map<String, Value>, path_loc: &str, problems: &mut Vec<Problem>) -> Option<String> {
+fn entry_path(
+    o: &Map<String, Value>,
+    path_loc: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<String> {
     match o.get("path") {
         None => {
             problems.push(Problem::vmadm(

@@ -182,7 +182,11 @@ fn mptable_option(extra: &str) -> Result<Option<bool>, String> {
                 state = Some(false);
             } else if TAKES_ARGUMENT.contains(&c) {
                 let rest = &flags[i + 1..];
-                let arg = if rest.is_empty() { words.next() } else { Some(rest) };
+                let arg = if rest.is_empty() {
+                    words.next()
+                } else {
+                    Some(rest)
+                };
                 match (c, arg) {
                     (b'o', Some(kv)) => {
                         if let Some(v) = kv.strip_prefix("x86.mptable=") {
@@ -275,7 +279,10 @@ mod tests {
         assert_eq!(mptable(Some("-c 2 Y")), Mptable::Built);
         // getopt stops at the first word that is not an option.
         assert_eq!(mptable(Some("name -Y")), Mptable::Built);
-        assert!(matches!(mptable(Some("-k /etc/vm.conf")), Mptable::Unknown(_)));
+        assert!(matches!(
+            mptable(Some("-k /etc/vm.conf")),
+            Mptable::Unknown(_)
+        ));
         assert!(matches!(
             mptable(Some("-o x86.mptable=maybe")),
             Mptable::Unknown(_)
