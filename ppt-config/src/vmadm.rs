@@ -11,7 +11,7 @@
 //! * vmadm checks none of the cross-entry rules; a clash only shows when
 //!   bhyve starts. The checks here go beyond vmadm and say so ([`guest`]).
 //!
-//! [`payload`] reads a payload on its own, [`generate`] builds one, and
+//! [`payload`](mod@payload) reads a payload on its own, [`generate`] builds one, and
 //! this module joins a payload with a host ([`check_against_host`],
 //! [`judge`]).
 

@@ -53,8 +53,7 @@ type Input = (Box<dyn BufRead>, String, Option<u64>);
 
 fn open_input(global: &Global, args: &DiagnoseArgs) -> Result<Input, CliError> {
     if let Some(uuid) = &args.vm {
-        let name =
-            ZoneName::parse(uuid).map_err(|e| CliError::input(format!("--vm {e}")))?;
+        let name = ZoneName::parse(uuid).map_err(|e| CliError::input(format!("--vm {e}")))?;
         let (f, size) = zone_log::open_platform_log(&HostRoot::new(&global.root), &name)
             .map_err(|e| CliError::input(e.to_string()))?;
         return Ok((Box::new(BufReader::new(f)), name.platform_log(), size));

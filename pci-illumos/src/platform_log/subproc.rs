@@ -5,7 +5,7 @@
 //! with `fgets` into a 1024-byte buffer, removes a trailing newline and
 //! logs each piece with `zerror`, which adds one back: a line longer than
 //! 1023 bytes becomes several records, all but the last exactly 1023 bytes
-//! long. [`Joiner`] puts them back together before a line is read.
+//! long. The analysis joins them again before a line is read.
 
 use super::record::Record;
 

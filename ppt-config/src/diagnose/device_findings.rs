@@ -174,17 +174,20 @@ fn config_changed(r: &DeviceReport, out: &mut Vec<Finding>) {
         && r.dev.is_some()
         && !same_guest_slot(r.guest_slot.as_deref(), r.zone_pci_slot.as_deref())
     {
-        out.push(on(r, finding(
-            "config-changed",
-            Severity::Warn,
-            format!(
-                "the zone configuration now gives pci_slot {}, the logged start used {}",
-                r.zone_pci_slot.as_deref().unwrap_or("none"),
-                r.guest_slot.as_deref().unwrap_or("none")
+        out.push(on(
+            r,
+            finding(
+                "config-changed",
+                Severity::Warn,
+                format!(
+                    "the zone configuration now gives pci_slot {}, the logged start used {}",
+                    r.zone_pci_slot.as_deref().unwrap_or("none"),
+                    r.guest_slot.as_deref().unwrap_or("none")
+                ),
+                "the VM was updated after the logged start",
+                "start the VM again to see the current configuration at work",
             ),
-            "the VM was updated after the logged start",
-            "start the VM again to see the current configuration at work",
-        )));
+        ));
     }
 }
 
@@ -222,20 +225,23 @@ fn verdicts(r: &DeviceReport, out: &mut Vec<Finding>) {
             } else {
                 Severity::Info
             };
-            out.push(on(r, finding(
-                if severity == Severity::Fail {
-                    "check-fail"
-                } else {
-                    "check-warn"
-                },
-                severity,
-                format!(
-                    "pptctl check says {v} for {}",
-                    r.now.slot.as_deref().unwrap_or("?")
+            out.push(on(
+                r,
+                finding(
+                    if severity == Severity::Fail {
+                        "check-fail"
+                    } else {
+                        "check-warn"
+                    },
+                    severity,
+                    format!(
+                        "pptctl check says {v} for {}",
+                        r.now.slot.as_deref().unwrap_or("?")
+                    ),
+                    reasons.join("; "),
+                    "pptctl check shows each reason with its hint",
                 ),
-                reasons.join("; "),
-                "pptctl check shows each reason with its hint",
-            )));
+            ));
         }
     }
     for s in &r.siblings {

@@ -10,8 +10,8 @@ use pci_illumos::platform_log::analysis::VM_NAME_UNKNOWN;
 use pci_illumos::platform_log::{Analysis, Attempt};
 use serde::Serialize;
 
-use super::device_findings::device_findings;
 pub use super::device_findings::describe;
+use super::device_findings::device_findings;
 use super::devices::DeviceReport;
 use super::messages::from_message;
 use crate::viability::Severity;
@@ -239,7 +239,11 @@ fn push_attempt_notes(a: &Attempt, devices: &[DeviceReport], out: &mut Vec<Findi
 }
 
 /// Without a host, say what the log alone cannot tell.
-fn push_not_judged(judged: Option<JudgedHost<'_>>, devices: &[DeviceReport], out: &mut Vec<Finding>) {
+fn push_not_judged(
+    judged: Option<JudgedHost<'_>>,
+    devices: &[DeviceReport],
+    out: &mut Vec<Finding>,
+) {
     if judged.is_some() {
         return;
     }

@@ -27,8 +27,11 @@ fn message_device(
             let p = pci_illumos::pptdev::link_devfs_path(&format!("/devices{p}"))
                 .map(|p| p.as_str().to_string())
                 .unwrap_or_default();
-            if let Some(f) =
-                j.host.functions.iter().find(|f| f.illumos.as_ref().is_some_and(|n| n.path == p))
+            if let Some(f) = j
+                .host
+                .functions
+                .iter()
+                .find(|f| f.illumos.as_ref().is_some_and(|n| n.path == p))
             {
                 return Some(format!("{d} = {}", f.address));
             }
@@ -40,8 +43,17 @@ fn message_device(
 }
 
 /// The VM's devices a message that names none can be about.
-fn suspects<'r>(m: &Message, devices: &'r [DeviceReport], host: Option<&Host>) -> Vec<&'r DeviceReport> {
-    let given = || devices.iter().filter(|r| r.dev.is_some()).collect::<Vec<_>>();
+fn suspects<'r>(
+    m: &Message,
+    devices: &'r [DeviceReport],
+    host: Option<&Host>,
+) -> Vec<&'r DeviceReport> {
+    let given = || {
+        devices
+            .iter()
+            .filter(|r| r.dev.is_some())
+            .collect::<Vec<_>>()
+    };
     match m.code {
         "ppt-open-failed" | "ppt-assign-failed" => {
             let bad: Vec<_> = devices
@@ -149,7 +161,9 @@ pub fn from_message(
         cause = format!("{hint}; {cause}");
     }
     if m.code == "ppt-assign-failed" {
-        if let Some((i, label)) = judged.and_then(|j| j.host.facts.iommu.as_ref().map(|i| (i, j.label))) {
+        if let Some((i, label)) =
+            judged.and_then(|j| j.host.facts.iommu.as_ref().map(|i| (i, j.label)))
+        {
             if !i.present {
                 cause = format!("{label} has no IOMMU enabled ({}); {cause}", i.evidence);
             }

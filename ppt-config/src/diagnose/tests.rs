@@ -208,7 +208,10 @@ fn the_msix_unmap_warning_leaves_a_clean_start_clean() {
         .unwrap();
     assert_eq!(f.severity, Severity::Info);
     assert_eq!(d.outcome, Outcome::Clean, "{:?}", codes(&d));
-    assert_eq!(d.attempt.as_ref().unwrap().vm_name.as_deref(), Some("SYSbhyve-12"));
+    assert_eq!(
+        d.attempt.as_ref().unwrap().vm_name.as_deref(),
+        Some("SYSbhyve-12")
+    );
 }
 
 /// cfginitmsi fails only for a device without a capability list: the
@@ -228,9 +231,16 @@ fn msi_init_failure_is_pinned_on_the_device_without_a_capability_list() {
         "bhyve: failed to initialize MSI for PCI 6\nDevice emulation initialization error: Invalid argument\n",
     );
     let d = run(&log, &host, &[]);
-    let f = d.findings.iter().find(|f| f.code == "msi-init-failed").unwrap();
+    let f = d
+        .findings
+        .iter()
+        .find(|f| f.code == "msi-init-failed")
+        .unwrap();
     let dev = f.device.as_deref().unwrap();
-    assert!(dev.starts_with("likely ") && dev.contains("0000:01:00.1"), "{dev}");
+    assert!(
+        dev.starts_with("likely ") && dev.contains("0000:01:00.1"),
+        "{dev}"
+    );
     assert!(f.what.contains("no capability list"), "{}", f.what);
 }
 
@@ -261,16 +271,26 @@ Error: device 8 has illegal PCI slot: 0:8:9
 /// the vm_create failure's action names that instance.
 #[test]
 fn a_vm_named_unknown_is_a_warning_and_named_in_the_actions() {
-    let log = levon_attempt(
-        "SYSbhyve-unknown",
-        "vm_create: File exists\n",
-    );
+    let log = levon_attempt("SYSbhyve-unknown", "vm_create: File exists\n");
     let d = run(&log, &levon(), &[]);
-    let w = d.findings.iter().find(|f| f.code == "vm-name-unknown").unwrap();
+    let w = d
+        .findings
+        .iter()
+        .find(|f| f.code == "vm-name-unknown")
+        .unwrap();
     assert_eq!(w.severity, Severity::Warn);
     assert_eq!(w.line, Some(8));
-    let f = d.findings.iter().find(|f| f.code == "vm-create-failed").unwrap();
-    assert!(f.action.contains("bhyvectl --vm=SYSbhyve-unknown --destroy"), "{}", f.action);
+    let f = d
+        .findings
+        .iter()
+        .find(|f| f.code == "vm-create-failed")
+        .unwrap();
+    assert!(
+        f.action
+            .contains("bhyvectl --vm=SYSbhyve-unknown --destroy"),
+        "{}",
+        f.action
+    );
 }
 
 /// With no host the log is read alone: nothing is said about /dev/pptN on
@@ -282,7 +302,11 @@ fn the_log_alone_says_what_it_cannot_judge() {
     assert_eq!(d.host, None);
     assert_eq!(codes(&d), ["host-not-judged"]);
     assert_eq!(d.outcome, Outcome::Clean);
-    assert!(d.findings[0].what.contains("2 devices"), "{}", d.findings[0].what);
+    assert!(
+        d.findings[0].what.contains("2 devices"),
+        "{}",
+        d.findings[0].what
+    );
     assert!(!d.devices[0].now.judged);
     assert_eq!(findings::describe(&d.devices[0]), "guest 0:8:0 /dev/ppt0");
     // Against a host, a missing link names that host.
@@ -290,6 +314,10 @@ fn the_log_alone_says_what_it_cannot_judge() {
     host.ppt_links.retain(|l| l.dev != "/dev/ppt1");
     let d = run(&levon_attempt("SYSbhyve-12", ""), &host, &[]);
     let f = d.findings.iter().find(|f| f.code == "ppt-missing").unwrap();
-    assert!(f.what.contains("does not exist on the example host"), "{}", f.what);
+    assert!(
+        f.what.contains("does not exist on the example host"),
+        "{}",
+        f.what
+    );
     assert_eq!(d.host.as_deref(), Some("the example host"));
 }

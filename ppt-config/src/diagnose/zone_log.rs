@@ -44,7 +44,10 @@ pub enum ZoneLogError {
 impl ZoneName {
     /// `name` when it is a valid zone name.
     pub fn parse(name: &str) -> Result<ZoneName, ZoneLogError> {
-        let ok_first = name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+        let ok_first = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric());
         let ok_rest = name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
@@ -140,6 +143,10 @@ mod tests {
         // A link out of the root is not followed out of it.
         std::os::unix::fs::symlink("/etc", dir.path().join("zones/vm2")).unwrap();
         let e = open_platform_log(&root, &ZoneName::parse("vm2").unwrap()).unwrap_err();
-        assert!(e.to_string().starts_with("/zones/vm2/logs/platform.log: cannot read"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("/zones/vm2/logs/platform.log: cannot read"),
+            "{e}"
+        );
     }
 }
