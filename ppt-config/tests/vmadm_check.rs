@@ -387,3 +387,43 @@ fn generation_beyond_bus_0_turns_the_mptable_off() {
     let v = ppt_config::vmadm::payload(&pci_devices(&funcs, 0, None).unwrap(), true);
     assert!(v.get("bhyve_extra_opts").is_none());
 }
+
+/// `check --vm` asks the same judgement: on the how-to's host (its
+/// snapshot and root), the bus-181 payload fails the config section under
+/// guest-slot-reserved, and the same payload with -Y does not.
+#[test]
+fn check_vm_judges_the_bus_as_vm_json_does() {
+    use ppt_config::session::{vm_plan, Session, SessionOptions};
+    let ex = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/levon-2018");
+    let opts =
+        SessionOptions::new(&format!("snapshot:{ex}/host.json"), format!("{ex}/root")).unwrap();
+    let session = Session::open(&opts).unwrap();
+    let devices = json!([
+        {"path": format!("/devices{GPU}"), "pci_slot": "181:0:0"},
+        {"path": format!("/devices{AUDIO}"), "pci_slot": "181:0:1"}
+    ]);
+    let codes = |v: &Value| -> Vec<String> {
+        let answer = session
+            .check_scope(&[], vec![vm_plan("vm.json", v)], false)
+            .unwrap();
+        answer
+            .report
+            .config
+            .reasons
+            .iter()
+            .map(|r| format!("{} {}", r.severity, r.code))
+            .collect()
+    };
+    let got = codes(&create_payload(devices.clone()));
+    assert!(
+        got.contains(&"fail guest-slot-reserved".to_string()),
+        "{got:?}"
+    );
+    let mut v = create_payload(devices);
+    v["bhyve_extra_opts"] = json!("-Y");
+    let got = codes(&v);
+    assert!(
+        !got.iter().any(|c| c.ends_with("guest-slot-reserved")),
+        "{got:?}"
+    );
+}
