@@ -91,10 +91,10 @@ fn diagnose_with(
     let options = global.options(SysfsDetail::Full)?;
     // --vm: the zone's configuration as it is now, beside the log's.
     let zone = match &args.vm {
-        Some(vm) => ppt_config::zones::read_zone(&global.root, vm)
-            .map_err(CliError::input)?
-            .map(|z| z.pci_devices)
-            .unwrap_or_default(),
+        Some(vm) => {
+            let name = ZoneName::parse(vm).map_err(|e| CliError::input(format!("--vm {e}")))?;
+            zone_log::configured_devices(&global.root, &name).map_err(CliError::input)?
+        }
         None => Vec::new(),
     };
     let result = if zone_log::source_can_be_the_host(&options) {

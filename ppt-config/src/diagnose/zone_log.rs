@@ -89,6 +89,18 @@ pub fn open_platform_log(
     Ok((f, size))
 }
 
+/// The zone's pass-through devices as its configuration file
+/// (`/etc/zones/NAME.xml` under `root`) gives them now; none when the file
+/// is absent.
+pub fn configured_devices(
+    root: &std::path::Path,
+    name: &ZoneName,
+) -> Result<Vec<crate::zones::ZoneDevice>, String> {
+    Ok(crate::zones::read_zone(root, name.as_str())?
+        .map(|z| z.pci_devices)
+        .unwrap_or_default())
+}
+
 /// Whether the session's source can be the VM's host. `--from auto` with
 /// `--root /` reads the machine pptctl runs on; a VM's host runs illumos,
 /// so elsewhere (a log copied to a Linux workstation) that machine is not
