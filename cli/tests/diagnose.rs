@@ -561,3 +561,17 @@ fn a_log_without_a_host_is_read_alone() {
         ))
         .stdout(predicates::str::contains("  guest 0:8:0 /dev/ppt0\n"));
 }
+
+/// boot.c parse_pcislot on a configured `pci_slot` of 0:8:9: "Error: device
+/// 8 has illegal PCI slot: 0:8:9". The 8 is the device number it parsed;
+/// the slot text names the audio function's configuration.
+#[test]
+fn an_illegal_slot_is_pinned_on_its_configured_device() {
+    let (code, doc) = diagnose_json(&log("illegal-slot.stream.log"));
+    assert_eq!(code, 1, "{doc:#}");
+    let f = finding(&doc, "brand-illegal-pci-slot");
+    assert_eq!(f["line"], 36);
+    let dev = f["device"].as_str().unwrap();
+    assert!(dev.starts_with("guest 0:8:9 /dev/ppt1"), "{dev}");
+    assert!(dev.contains("0000:01:00.1"), "{dev}");
+}
