@@ -503,3 +503,75 @@ fn readme_example_is_current() {
     }
     assert!(ran >= 1);
 }
+
+/// zoneadmd's do_subproc relays the brand's output in 1023-byte `fgets`
+/// pieces: the `-s` argument with a long `rom=` path arrives as two bunyan
+/// records and is read whole; the VM named SYSbhyve-unknown (no
+/// `_ZONECFG_did`) is a warning, and bhyve's "Failed to unmap MSI-X table
+/// BAR region" is no failure.
+#[test]
+fn long_lines_unknown_vm_name_and_the_unmap_warning() {
+    let (code, doc) = diagnose_json(&log("long-lines.bunyan.log"));
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["outcome"], "clean");
+    assert_eq!(doc["attempt"]["vm_name"], "SYSbhyve-unknown");
+    let devs = doc["devices"].as_array().unwrap();
+    assert_eq!(devs.len(), 2, "{doc:#}");
+    assert_eq!(devs[0]["guest_slot"], "0:8:0");
+    assert_eq!(devs[0]["dev"], "/dev/ppt0");
+    assert_eq!(devs[0]["line"], 31);
+    assert_eq!(devs[0]["now"]["slot"], "0000:01:00.0");
+    assert_eq!(doc["unrecognised"]["total"], 0, "{doc:#}");
+    assert_eq!(finding(&doc, "vm-name-unknown")["severity"], "warn");
+    assert_eq!(finding(&doc, "msix-unmap-warning")["severity"], "info");
+    assert!(doc["host"]
+        .as_str()
+        .unwrap()
+        .starts_with("the host read from snapshot:"));
+}
+
+/// A log copied to a machine that is not its host (these tests run on
+/// Linux) and no --from/--root: the log is read alone, nothing is said to
+/// be missing "on this host", and the report says what it cannot judge.
+#[test]
+fn a_log_without_a_host_is_read_alone() {
+    let out = support::pptctl()
+        .args(["diagnose", "--json"])
+        .arg(log("missing-ppt.bunyan.log"))
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("the log is read alone"), "{err}");
+    assert_eq!(doc["host"], Value::Null);
+    let codes = codes(&doc);
+    assert!(codes.contains(&"host-not-judged".to_string()), "{codes:?}");
+    assert!(!codes.iter().any(|c| c == "ppt-missing"), "{codes:?}");
+    assert_eq!(doc["devices"][1]["now"]["judged"], false);
+    // The log itself shows no failure: only the host could tell that
+    // /dev/ppt2 is missing.
+    assert_eq!(out.status.code(), Some(0), "{doc:#}");
+    support::pptctl()
+        .arg("diagnose")
+        .arg(log("clean.stream.log"))
+        .assert()
+        .code(0)
+        .stdout(predicates::str::contains(
+            "judged against no host: the log is read alone",
+        ))
+        .stdout(predicates::str::contains("  guest 0:8:0 /dev/ppt0\n"));
+}
+
+/// boot.c parse_pcislot on a configured `pci_slot` of 0:8:9: "Error: device
+/// 8 has illegal PCI slot: 0:8:9". The 8 is the device number it parsed;
+/// the slot text names the audio function's configuration.
+#[test]
+fn an_illegal_slot_is_pinned_on_its_configured_device() {
+    let (code, doc) = diagnose_json(&log("illegal-slot.stream.log"));
+    assert_eq!(code, 1, "{doc:#}");
+    let f = finding(&doc, "brand-illegal-pci-slot");
+    assert_eq!(f["line"], 36);
+    let dev = f["device"].as_str().unwrap();
+    assert!(dev.starts_with("guest 0:8:9 /dev/ppt1"), "{dev}");
+    assert!(dev.contains("0000:01:00.1"), "{dev}");
+}

@@ -18,5 +18,10 @@ fuzz_target!(|data: &[u8]| {
             },
         ))
     };
-    let _ = ppt_config::diagnose::diagnose_host(&a, &zone, &host, &check);
+    let judged = ppt_config::diagnose::JudgedHost {
+        host: &host,
+        label: "the empty host",
+    };
+    let _ = ppt_config::diagnose::diagnose_host(&a, &zone, judged, &check);
+    let _ = ppt_config::diagnose::diagnose_log(&a, &zone);
 });

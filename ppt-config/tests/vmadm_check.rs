@@ -279,3 +279,151 @@ fn unknown_next_boot_counts_as_now() {
     let p = problems(&seed_payload(), &host("vgatext"), &unknown);
     assert!(p.iter().any(|p| p.1 == Severity::Error), "{p:?}");
 }
+
+/// A `vmadm create` payload as SmartOS users write it (the how-to's
+/// shape: disks, nics, bootrom), with `pci_devices` given.
+fn create_payload(pci_devices: Value) -> Value {
+    json!({
+        "brand": "bhyve",
+        "alias": "gpu-vm",
+        "ram": 8192,
+        "vcpus": 4,
+        "bootrom": "uefi",
+        "autoboot": false,
+        "disks": [
+            {"boot": true, "model": "virtio", "size": 40960},
+            {"model": "virtio", "size": 10240, "pci_slot": "0:9:0"}
+        ],
+        "nics": [{"nic_tag": "admin", "ip": "dhcp", "model": "virtio", "primary": true}],
+        "pci_devices": pci_devices
+    })
+}
+
+fn at(payload: &Value) -> Vec<(String, Severity, String)> {
+    problems(payload, &host("ppt"), &reserved())
+}
+
+/// bhyve's MPtable describes bus 0 only (mptbl.c `mptable_build`), and the
+/// brand never passes -Y: a device on bus 181 stops bhyve unless the VM's
+/// bhyve_extra_opts turn the MPtable off.
+#[test]
+fn a_bus_other_than_0_needs_the_mptable_off() {
+    let devices = json!([
+        {"path": format!("/devices{GPU}"), "pci_slot": "181:0:0"},
+        {"path": format!("/devices{AUDIO}"), "pci_slot": "181:0:1"}
+    ]);
+    let p = at(&create_payload(devices.clone()));
+    let errors: Vec<&(String, Severity, String)> =
+        p.iter().filter(|p| p.1 == Severity::Error).collect();
+    assert_eq!(errors.len(), 2, "{p:?}");
+    assert_eq!(errors[0].0, "pci_devices.0.pci_slot");
+    assert!(
+        errors[0]
+            .2
+            .contains("MPtable is incompatible with multiple PCI hierarchies"),
+        "{p:?}"
+    );
+    assert!(errors[0].2.contains("sets no bhyve_extra_opts"), "{p:?}");
+    let (problems, _) = validate_payload(&create_payload(devices.clone()));
+    assert_eq!(problems[0].code, "guest-slot-reserved");
+
+    // -Y among other options, or -o x86.mptable=false: bhyve starts.
+    for opts in ["-c sockets=1,cores=2 -Y", "-o x86.mptable=false"] {
+        let mut v = create_payload(devices.clone());
+        v["bhyve_extra_opts"] = json!(opts);
+        assert!(at(&v).is_empty(), "{opts}: {:?}", at(&v));
+    }
+    // Options that leave the MPtable on say so.
+    let mut v = create_payload(devices.clone());
+    v["bhyve_extra_opts"] = json!("-c sockets=1,cores=2");
+    assert!(at(&v)[0].2.contains("does not turn it off"), "{:?}", at(&v));
+
+    // An update payload does not show the VM's own options: still an
+    // error, which says how to tell.
+    let v = json!({"add_pci_devices": devices});
+    let p = at(&v);
+    assert_eq!(p[0].1, Severity::Error);
+    assert!(p[0].2.contains("this update payload"), "{p:?}");
+}
+
+/// A disk with its own pci_slot takes that guest slot (boot.c `add_disk`):
+/// a passthru device there is refused by bhyve (`pci_parse_slot`), and the
+/// disk counts as function 0 of its guest device.
+#[test]
+fn a_disks_own_slot_is_taken() {
+    let v = create_payload(json!([
+        {"path": format!("/devices{GPU}"), "pci_slot": "0:9:0"},
+        {"path": format!("/devices{AUDIO}"), "pci_slot": "0:9:1"}
+    ]));
+    let p = at(&v);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].0, "pci_devices.0.pci_slot");
+    assert_eq!(p[0].1, Severity::Error);
+    assert!(p[0].2.contains("already used by disks.1 (a disk)"), "{p:?}");
+
+    // The audio function alone at 0:9:1 beside the disk at 0:9:0: function
+    // 0 exists, so only the left-behind GPU is reported.
+    let v = create_payload(json!([
+        {"path": format!("/devices{AUDIO}"), "pci_slot": "0:9:1"}
+    ]));
+    let p = at(&v);
+    assert!(p.iter().all(|p| p.0 != "pci_devices.0.pci_slot"), "{p:?}");
+}
+
+/// The real how-to payload on bus 0 is clean, and `vm-json --bus 1`
+/// generates a payload that turns the MPtable off and so passes its own
+/// check.
+#[test]
+fn generation_beyond_bus_0_turns_the_mptable_off() {
+    let v = create_payload(seed_payload()["pci_devices"].clone());
+    assert!(at(&v).is_empty(), "{:?}", at(&v));
+    let h = host("ppt");
+    let funcs: Vec<&Function> = h.functions.iter().collect();
+    let devs = pci_devices(&funcs, 1, Some(0)).unwrap();
+    assert_eq!(devs[0].pci_slot, "1:0:0");
+    let v = ppt_config::vmadm::payload(&devs, false);
+    assert_eq!(v["bhyve_extra_opts"], "-Y");
+    assert!(at(&v).is_empty(), "{:?}", at(&v));
+    let v = ppt_config::vmadm::payload(&pci_devices(&funcs, 0, None).unwrap(), true);
+    assert!(v.get("bhyve_extra_opts").is_none());
+}
+
+/// `check --vm` asks the same judgement: on the how-to's host (its
+/// snapshot and root), the bus-181 payload fails the config section under
+/// guest-slot-reserved, and the same payload with -Y does not.
+#[test]
+fn check_vm_judges_the_bus_as_vm_json_does() {
+    use ppt_config::session::{vm_plan, Session, SessionOptions};
+    let ex = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/levon-2018");
+    let opts =
+        SessionOptions::new(&format!("snapshot:{ex}/host.json"), format!("{ex}/root")).unwrap();
+    let session = Session::open(&opts).unwrap();
+    let devices = json!([
+        {"path": format!("/devices{GPU}"), "pci_slot": "181:0:0"},
+        {"path": format!("/devices{AUDIO}"), "pci_slot": "181:0:1"}
+    ]);
+    let codes = |v: &Value| -> Vec<String> {
+        let answer = session
+            .check_scope(&[], vec![vm_plan("vm.json", v)], false)
+            .unwrap();
+        answer
+            .report
+            .config
+            .reasons
+            .iter()
+            .map(|r| format!("{} {}", r.severity, r.code))
+            .collect()
+    };
+    let got = codes(&create_payload(devices.clone()));
+    assert!(
+        got.contains(&"fail guest-slot-reserved".to_string()),
+        "{got:?}"
+    );
+    let mut v = create_payload(devices);
+    v["bhyve_extra_opts"] = json!("-Y");
+    let got = codes(&v);
+    assert!(
+        !got.iter().any(|c| c.ends_with("guest-slot-reserved")),
+        "{got:?}"
+    );
+}

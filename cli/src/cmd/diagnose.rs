@@ -10,10 +10,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
+use pci_core::sources::SysfsDetail;
 use pci_core::text::{escape, Escaped, EscapedPath};
 use pci_illumos::platform_log;
 use pci_illumos::root::HostRoot;
-use ppt_config::diagnose::{self, findings::describe, Diagnosis, Outcome};
+use ppt_config::diagnose::zone_log::{self, ZoneName};
+use ppt_config::diagnose::{self, findings::describe, DeviceReport, Diagnosis, Finding, Outcome};
 use ppt_config::viability::Severity;
 
 use crate::error::CliError;
@@ -51,27 +53,10 @@ type Input = (Box<dyn BufRead>, String, Option<u64>);
 
 fn open_input(global: &Global, args: &DiagnoseArgs) -> Result<Input, CliError> {
     if let Some(uuid) = &args.vm {
-        let valid = !uuid.is_empty()
-            && uuid != "."
-            && uuid != ".."
-            && uuid
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
-        if !valid {
-            return Err(CliError::input(format!(
-                "--vm `{uuid}`: not a zone name (letters, digits, -, _ and . only)"
-            )));
-        }
-        let host_path = format!("/zones/{uuid}/logs/platform.log");
-        let f = HostRoot::new(&global.root).open(&host_path).map_err(|e| {
-            CliError::input(format!(
-                "{}: cannot read: {}",
-                Escaped(&host_path),
-                e.reason()
-            ))
-        })?;
-        let size = f.metadata().ok().map(|m| m.len());
-        return Ok((Box::new(BufReader::new(f)), host_path, size));
+        let name = ZoneName::parse(uuid).map_err(|e| CliError::input(format!("--vm {e}")))?;
+        let (f, size) = zone_log::open_platform_log(&HostRoot::new(&global.root), &name)
+            .map_err(|e| CliError::input(e.to_string()))?;
+        return Ok((Box::new(BufReader::new(f)), name.platform_log(), size));
     }
     match args.log.as_deref() {
         Some(p) if p.as_os_str() == "-" => Ok((
@@ -80,6 +65,7 @@ fn open_input(global: &Global, args: &DiagnoseArgs) -> Result<Input, CliError> {
             None,
         )),
         Some(p) => {
+            // A file the user names on this machine, not a host file.
             let shown = p.display().to_string();
             let f = hostfs::open_regular(p)
                 .map_err(|e| CliError::input(format!("{}: cannot read: {e}", EscapedPath(p))))?;
@@ -97,25 +83,46 @@ fn open_input(global: &Global, args: &DiagnoseArgs) -> Result<Input, CliError> {
     }
 }
 
+/// The diagnosis: against the session's host when the source can be the
+/// VM's host, else of the log alone (a note on stderr says so).
+fn diagnose_with(
+    global: &Global,
+    args: &DiagnoseArgs,
+    analysis: &platform_log::Analysis,
+    name: &str,
+) -> Result<Diagnosis, CliError> {
+    let options = global.options(SysfsDetail::Full)?;
+    // --vm: the zone's configuration as it is now, beside the log's.
+    let zone = match &args.vm {
+        Some(vm) => {
+            let name = ZoneName::parse(vm).map_err(|e| CliError::input(format!("--vm {e}")))?;
+            zone_log::configured_devices(&global.root, &name).map_err(CliError::input)?
+        }
+        None => Vec::new(),
+    };
+    let result = if zone_log::source_can_be_the_host(&options) {
+        let mut session = global.open()?;
+        for w in session.add_illumos_facts() {
+            crate::output::warn(w);
+        }
+        let label = zone_log::host_label(session.options());
+        diagnose::diagnose(analysis, &zone, &session, &label)
+    } else {
+        eprintln!(
+            "pptctl: note: no host given (this machine is not an illumos host): the log is read alone; \
+             give --from snapshot:FILE or --from devinfo:FILE to judge it against the VM's host"
+        );
+        diagnose::diagnose_log(analysis, &zone)
+    };
+    result.map_err(|e| CliError::input(format!("{}: {e}", Escaped(name))))
+}
+
 /// Runs the subcommand.
 pub fn run(global: &Global, args: DiagnoseArgs) -> Result<ExitCode, CliError> {
     let (input, name) = open_log(global, &args)?;
     let analysis = platform_log::analyze(input)
         .map_err(|e| CliError::input(format!("{}: {e}", Escaped(&name))))?;
-    let mut session = global.open()?;
-    for w in session.add_illumos_facts() {
-        crate::output::warn(w);
-    }
-    // --vm: the zone's configuration as it is now, beside the log's.
-    let zone = match &args.vm {
-        Some(name) => ppt_config::zones::read_zone(&global.root, name)
-            .map_err(CliError::input)?
-            .map(|z| z.pci_devices)
-            .unwrap_or_default(),
-        None => Vec::new(),
-    };
-    let diagnosis = diagnose::diagnose(&analysis, &zone, &session)
-        .map_err(|e| CliError::input(format!("{}: {e}", Escaped(&name))))?;
+    let diagnosis = diagnose_with(global, &args, &analysis, &name)?;
     let text = if args.json {
         let mut s = serde_json::to_string_pretty(&diagnosis)
             .map_err(|e| CliError::failed(format!("cannot write JSON: {e}")))?;
@@ -147,6 +154,10 @@ pub fn render(d: &Diagnosis, name: &str) -> String {
         d.attempts,
         if d.attempts == 1 { "" } else { "s" }
     ));
+    out.push_str(&match &d.host {
+        Some(h) => format!("judged against {}\n", Escaped(h)),
+        None => "judged against no host: the log is read alone\n".to_string(),
+    });
     if let Some(a) = &d.attempt {
         out.push_str(&format!(
             "last attempt: lines {}-{}{}{}\n",
@@ -165,76 +176,95 @@ pub fn render(d: &Diagnosis, name: &str) -> String {
     if !d.devices.is_empty() {
         out.push_str("\npass-through devices:\n");
         for r in &d.devices {
-            out.push_str(&format!("  {}\n", escape(&describe(r))));
-            if let Some(c) = &r.configured_path {
-                let now = match (&r.configured_slot, &r.configured_dev_now) {
-                    (Some(s), Some(dev)) => format!(" = {}, {} now", Escaped(s), Escaped(dev)),
-                    (Some(s), None) => format!(" = {}, no /dev/ppt link now", Escaped(s)),
-                    (None, _) => " (no such device on this host)".to_string(),
-                };
-                let agrees = match r.resolves_to_config {
-                    Some(true) => ": bhyve's device is the configured one",
-                    Some(false) => ": bhyve's device is NOT the configured one",
-                    None => "",
-                };
-                out.push_str(&format!("    configured {}{now}{agrees}\n", Escaped(c)));
-            } else if let Some(res) = &r.config_resource {
-                out.push_str(&format!(
-                    "    configured as {} (matches no device of this host)\n",
-                    Escaped(res)
-                ));
-            }
-            if r.in_zone_config {
-                out.push_str(&format!(
-                    "    in the zone configuration now, pci_slot {}\n",
-                    Escaped(r.zone_pci_slot.as_deref().unwrap_or("none"))
-                ));
-            }
-            if let Some(v) = r.now.verdict {
-                out.push_str(&format!("    check: {v}\n"));
-            }
-            for s in &r.siblings {
-                out.push_str(&format!(
-                    "    sibling {} {} ({}){}\n",
-                    Escaped(&s.slot),
-                    Escaped(s.path.as_deref().unwrap_or("")),
-                    Escaped(s.driver.as_deref().unwrap_or("no driver")),
-                    if s.in_vm {
-                        ", in this VM"
-                    } else {
-                        ", not in this VM"
-                    },
-                ));
-            }
+            render_device(r, &mut out);
         }
     }
     if !d.findings.is_empty() {
         out.push_str("\nfindings:\n");
     }
     for f in &d.findings {
-        let line = f.line.map(|n| format!(" (line {n})")).unwrap_or_default();
-        out.push_str(&format!(
-            "  {:<4} {}{line}: {}\n",
-            f.severity.as_str(),
-            f.code,
-            Escaped(&f.what)
-        ));
-        if let Some(q) = &f.quote {
-            out.push_str(&format!("       log: {}\n", Escaped(q)));
-        }
-        if let Some(dev) = &f.device {
-            out.push_str(&format!("       device: {}\n", Escaped(dev)));
-        }
-        if !f.cause.is_empty() {
-            out.push_str(&format!("       cause: {}\n", Escaped(&f.cause)));
-        }
-        if !f.action.is_empty() {
-            out.push_str(&format!("       do: {}\n", Escaped(&f.action)));
-        }
-        if let Some(s) = f.source {
-            out.push_str(&format!("       source: {s}\n"));
-        }
+        render_finding(f, &mut out);
     }
+    render_tail(d, &mut out);
+    out
+}
+
+/// One device of the report.
+fn render_device(r: &DeviceReport, out: &mut String) {
+    out.push_str(&format!("  {}\n", escape(&describe(r))));
+    if let Some(c) = &r.configured_path {
+        let now = match (&r.configured_slot, &r.configured_dev_now) {
+            (Some(s), Some(dev)) => format!(" = {}, {} now", Escaped(s), Escaped(dev)),
+            (Some(s), None) => format!(" = {}, no /dev/ppt link now", Escaped(s)),
+            (None, _) if r.now.judged => " (no such device on the host)".to_string(),
+            (None, _) => String::new(),
+        };
+        let agrees = match r.resolves_to_config {
+            Some(true) => ": bhyve's device is the configured one",
+            Some(false) => ": bhyve's device is NOT the configured one",
+            None => "",
+        };
+        out.push_str(&format!("    configured {}{now}{agrees}\n", Escaped(c)));
+    } else if let Some(res) = &r.config_resource {
+        let why = if r.now.judged {
+            "matches no device of the host"
+        } else {
+            "a sanitized /devices path: only the host tells which"
+        };
+        out.push_str(&format!("    configured as {} ({why})\n", Escaped(res)));
+    }
+    if r.in_zone_config {
+        out.push_str(&format!(
+            "    in the zone configuration now, pci_slot {}\n",
+            Escaped(r.zone_pci_slot.as_deref().unwrap_or("none"))
+        ));
+    }
+    if let Some(v) = r.now.verdict {
+        out.push_str(&format!("    check: {v}\n"));
+    }
+    for s in &r.siblings {
+        out.push_str(&format!(
+            "    sibling {} {} ({}){}\n",
+            Escaped(&s.slot),
+            Escaped(s.path.as_deref().unwrap_or("")),
+            Escaped(s.driver.as_deref().unwrap_or("no driver")),
+            if s.in_vm {
+                ", in this VM"
+            } else {
+                ", not in this VM"
+            },
+        ));
+    }
+}
+
+/// One finding of the report.
+fn render_finding(f: &Finding, out: &mut String) {
+    let line = f.line.map(|n| format!(" (line {n})")).unwrap_or_default();
+    out.push_str(&format!(
+        "  {:<4} {}{line}: {}\n",
+        f.severity.as_str(),
+        f.code,
+        Escaped(&f.what)
+    ));
+    if let Some(q) = &f.quote {
+        out.push_str(&format!("       log: {}\n", Escaped(q)));
+    }
+    if let Some(dev) = &f.device {
+        out.push_str(&format!("       device: {}\n", Escaped(dev)));
+    }
+    if !f.cause.is_empty() {
+        out.push_str(&format!("       cause: {}\n", Escaped(&f.cause)));
+    }
+    if !f.action.is_empty() {
+        out.push_str(&format!("       do: {}\n", Escaped(&f.action)));
+    }
+    if let Some(s) = f.source {
+        out.push_str(&format!("       source: {s}\n"));
+    }
+}
+
+/// The unrecognised lines and the result line.
+fn render_tail(d: &Diagnosis, out: &mut String) {
     if !d.unrecognised.quoted.is_empty() {
         out.push_str(&format!(
             "\nnot recognised ({} line{}{}):\n",
@@ -261,5 +291,4 @@ pub fn render(d: &Diagnosis, name: &str) -> String {
         count(Severity::Warn),
         count(Severity::Info)
     ));
-    out
 }

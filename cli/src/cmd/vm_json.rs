@@ -23,7 +23,7 @@ pub struct VmJsonArgs {
     /// Functions: a slot as lspci -s (01:00.0, 01:00.*), IDs as lspci -d (10de:a65, 10de:, ::0300), an illumos path or /dev/pptN.
     #[arg(value_name = "SELECTOR", required_unless_present = "check")]
     pub selectors: Vec<String>,
-    /// Guest bus (0-255).
+    /// Guest bus (0-255); a bus other than 0 needs bhyve's MPtable off, so the payload then sets bhyve_extra_opts to -Y.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub bus: u8,
     /// First guest device (0-31); bus 0 devices 0, 3-6, 30, 31 belong to the brand. Default 8.
@@ -113,6 +113,15 @@ fn generate(global: &Global, args: &VmJsonArgs) -> Result<ExitCode, CliError> {
     let devices = vmadm::pci_devices(&funcs, args.bus, args.device)
         .map_err(|e| CliError::input(e.to_string()))?;
     let payload = vmadm::payload(&devices, args.update);
+    if payload.get("bhyve_extra_opts").is_some() {
+        eprintln!(
+            "pptctl: note: bus {} needs bhyve's MPtable off: the payload sets bhyve_extra_opts to \"{}\"; \
+             if the VM has bhyve_extra_opts of its own, add {} to them instead (vmadm replaces the whole string)",
+            args.bus,
+            vmadm::MPTABLE_OFF,
+            vmadm::MPTABLE_OFF
+        );
+    }
     let json =
         serde_json::to_string_pretty(&payload).map_err(|e| CliError::failed(e.to_string()))?;
     let mut out = crate::output::stdout();

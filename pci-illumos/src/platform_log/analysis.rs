@@ -12,6 +12,7 @@ use super::argv::{parse_add_arg, SlotArg};
 use super::catalogue::{recognise, Pattern};
 use super::lines::Lines;
 use super::record::{decode, Format};
+use super::subproc::{Joiner, Whole};
 use super::zonecfg::{parse_get_zcfg_var, split_device_var};
 use super::PlatformLogError;
 
@@ -41,6 +42,12 @@ pub struct ConfigDevice {
     /// First log line naming this device.
     pub line: usize,
 }
+
+/// How the brand's VM names start (boot.c `add_vmname`).
+pub const VM_NAME_PREFIX: &str = "SYSbhyve-";
+
+/// The name the brand gives a VM whose zone has no `_ZONECFG_did`.
+pub const VM_NAME_UNKNOWN: &str = "SYSbhyve-unknown";
 
 /// A recognised message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -109,6 +116,19 @@ impl Attempt {
             .find(|(_, v)| v.as_str() == "-U")
             .and_then(|(i, _)| self.argv.get(&(i + 1)))
             .map(String::as_str)
+    }
+
+    /// The VM's name in vmm: the last argument, which the brand always
+    /// adds (boot.c `add_vmname`: `SYSbhyve-` and zoneadmd's
+    /// `_ZONECFG_did`, or `SYSbhyve-unknown` when that is unset or empty;
+    /// the brand reads it with `getenv`, so no `get_zcfg_var` line shows
+    /// it).
+    pub fn vm_name(&self) -> Option<&str> {
+        self.argv
+            .values()
+            .next_back()
+            .map(String::as_str)
+            .filter(|v| v.starts_with(VM_NAME_PREFIX))
     }
 
     /// Whether any recognised message is a problem.
@@ -244,6 +264,16 @@ struct Builder {
 }
 
 impl Builder {
+    /// The messages of one whole record: it may carry several lines.
+    fn messages_of(&mut self, w: &Whole) {
+        for part in w.rec.text.split('\n') {
+            let part = part.trim_end_matches('\r');
+            if !part.trim().is_empty() {
+                self.message(w.line, part, &w.rec.time, &w.rec.stream);
+            }
+        }
+    }
+
     fn start_attempt(&mut self, line: usize, time: Option<String>) {
         let mut old = std::mem::take(&mut self.current);
         if !old.is_empty() {
@@ -388,6 +418,7 @@ fn split_glued(text: &str) -> Option<Vec<super::record::Record>> {
 /// Only an I/O error fails; any content gives an [`Analysis`].
 pub fn analyze<R: BufRead>(input: R) -> Result<Analysis, PlatformLogError> {
     let mut lines = Lines::new(input);
+    let mut joined = Joiner::default();
     let mut b = Builder {
         out: Analysis::default(),
         current: Attempt::default(),
@@ -420,14 +451,13 @@ pub fn analyze<R: BufRead>(input: R) -> Result<Analysis, PlatformLogError> {
             if rec.format == Format::Event {
                 continue;
             }
-            // One record may carry several lines of output.
-            for part in rec.text.split('\n') {
-                let part = part.trim_end_matches('\r');
-                if !part.trim().is_empty() {
-                    b.message(line.number, part, &rec.time, &rec.stream);
-                }
+            for whole in joined.push(line.number, rec) {
+                b.messages_of(&whole);
             }
         }
+    }
+    if let Some(whole) = joined.flush() {
+        b.messages_of(&whole);
     }
     let mut last = std::mem::take(&mut b.current);
     if !last.is_empty() {

@@ -5,6 +5,7 @@
 //!
 //! * [`lines`]: a bounded line reader (any input, bounded memory);
 //! * [`record`]: the field formats of one line;
+//! * [`subproc`]: long lines zoneadmd relayed in pieces, joined again;
 //! * [`argv`] and [`zonecfg`]: the brand's `add_arg` and `get_zcfg_var`
 //!   debug lines;
 //! * [`catalogue`]: the recognised messages and their sources;
@@ -18,6 +19,7 @@ pub mod argv;
 pub mod catalogue;
 pub mod lines;
 pub mod record;
+pub mod subproc;
 pub mod zonecfg;
 
 pub use analysis::{analyze, Analysis, Attempt, ConfigDevice, Message};

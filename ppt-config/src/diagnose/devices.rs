@@ -22,6 +22,9 @@ use crate::zones::ZoneDevice;
 /// What the host says about the `/dev/pptN` bhyve was given.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct HostView {
+    /// A host was read to fill this view; `false` when the log is read
+    /// alone (nothing below is known then).
+    pub judged: bool,
     /// The `/dev/pptN` link exists on the host now.
     pub dev_exists: bool,
     /// The devfs path the link leads to.
@@ -106,14 +109,16 @@ fn function_at<'h>(host: &'h Host, path: &str) -> Option<&'h Function> {
 }
 
 /// The configured device behind a sanitized `match`: a host function whose
-/// `/devices` path sanitizes to it, or `/dev/pptN` written directly.
-fn recover_configured(resource: &str, host: &Host) -> Option<String> {
+/// `/devices` path sanitizes to it, or `/dev/pptN` written directly
+/// (the only one known without a host).
+fn recover_configured(resource: &str, host: Option<&Host>) -> Option<String> {
     if let Some(n) = resource.strip_prefix("_dev_ppt") {
         if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) {
             return Some(format!("/dev/ppt{n}"));
         }
     }
-    host.functions
+    host?
+        .functions
         .iter()
         .filter_map(|f| f.illumos.as_ref())
         .map(|n| format!("/devices{}", n.path))
@@ -155,7 +160,7 @@ pub type Checker<'a> = &'a dyn Fn(&[Address]) -> Result<Report, String>;
 pub fn join(
     attempt: Option<&Attempt>,
     zone: &[ZoneDevice],
-    host: &Host,
+    host: Option<&Host>,
     check: Checker,
 ) -> (Vec<DeviceReport>, Option<String>) {
     let mut out = match attempt {
@@ -184,11 +189,14 @@ pub fn join(
             }),
         }
     }
+    let Some(host) = host else {
+        return (out, None);
+    };
     let error = fill_host(&mut out, host, check);
     (out, error)
 }
 
-fn from_attempt(attempt: &Attempt, host: &Host) -> Vec<DeviceReport> {
+fn from_attempt(attempt: &Attempt, host: Option<&Host>) -> Vec<DeviceReport> {
     let mut out: Vec<DeviceReport> = attempt
         .passthru()
         .map(|s| DeviceReport {
@@ -257,46 +265,56 @@ fn from_attempt(attempt: &Attempt, host: &Host) -> Vec<DeviceReport> {
     out
 }
 
+/// What the host says about the `/dev/pptN` bhyve was given.
+fn fill_now(r: &mut DeviceReport, host: &Host, passed: &mut BTreeSet<Address>) {
+    r.now.judged = true;
+    if let Some(dev) = &r.dev {
+        if let Some(link) = host.ppt_links.iter().find(|l| &l.dev == dev) {
+            r.now.dev_exists = true;
+            r.now.path = link.path.clone();
+        }
+    }
+    if let Some(f) = r.now.path.as_deref().and_then(|p| function_at(host, p)) {
+        passed.insert(f.address);
+        r.now.slot = Some(f.address.to_string());
+        r.now.ids = Some(f.ids_string());
+        r.now.driver = driver_of(f);
+        r.now.bound_to_ppt = r.now.driver.as_deref() == Some("ppt");
+    }
+}
+
+/// What the host says about the configured device.
+fn fill_configured(r: &mut DeviceReport, host: &Host, passed: &mut BTreeSet<Address>) {
+    let configured_devfs = match r.configured_path.as_deref() {
+        Some(p) if p.starts_with("/dev/ppt") => host
+            .ppt_links
+            .iter()
+            .find(|l| l.dev == p)
+            .and_then(|l| l.path.clone()),
+        Some(p) => devfs_of(p),
+        None => None,
+    };
+    let Some(cp) = &configured_devfs else { return };
+    if let Some(f) = function_at(host, cp) {
+        passed.insert(f.address);
+        r.configured_slot = Some(f.address.to_string());
+        r.configured_driver = driver_of(f);
+    }
+    r.configured_dev_now = host
+        .ppt_links
+        .iter()
+        .find(|l| l.path.as_deref() == Some(cp.as_str()))
+        .map(|l| l.dev.clone());
+    if let Some(now) = &r.now.path {
+        r.resolves_to_config = Some(now == cp);
+    }
+}
+
 fn fill_host(out: &mut [DeviceReport], host: &Host, check: Checker) -> Option<String> {
     let mut passed: BTreeSet<Address> = BTreeSet::new();
     for r in out.iter_mut() {
-        if let Some(dev) = &r.dev {
-            if let Some(link) = host.ppt_links.iter().find(|l| &l.dev == dev) {
-                r.now.dev_exists = true;
-                r.now.path = link.path.clone();
-            }
-        }
-        if let Some(f) = r.now.path.as_deref().and_then(|p| function_at(host, p)) {
-            passed.insert(f.address);
-            r.now.slot = Some(f.address.to_string());
-            r.now.ids = Some(f.ids_string());
-            r.now.driver = driver_of(f);
-            r.now.bound_to_ppt = r.now.driver.as_deref() == Some("ppt");
-        }
-        let configured_devfs = match r.configured_path.as_deref() {
-            Some(p) if p.starts_with("/dev/ppt") => host
-                .ppt_links
-                .iter()
-                .find(|l| l.dev == p)
-                .and_then(|l| l.path.clone()),
-            Some(p) => devfs_of(p),
-            None => None,
-        };
-        if let Some(cp) = &configured_devfs {
-            if let Some(f) = function_at(host, cp) {
-                passed.insert(f.address);
-                r.configured_slot = Some(f.address.to_string());
-                r.configured_driver = driver_of(f);
-            }
-            r.configured_dev_now = host
-                .ppt_links
-                .iter()
-                .find(|l| l.path.as_deref() == Some(cp.as_str()))
-                .map(|l| l.dev.clone());
-            if let Some(now) = &r.now.path {
-                r.resolves_to_config = Some(now == cp);
-            }
-        }
+        fill_now(r, host, &mut passed);
+        fill_configured(r, host, &mut passed);
     }
     // One check over every function involved and its siblings.
     let mut selected: BTreeSet<Address> = passed.clone();
@@ -313,45 +331,51 @@ fn fill_host(out: &mut [DeviceReport], host: &Host, check: Checker) -> Option<St
         Ok(r) => (Some(r), None),
         Err(e) => (None, Some(e)),
     };
-    let verdict_of = |slot: &str| {
-        report
-            .as_ref()
-            .and_then(|r| r.functions.iter().find(|f| f.slot == slot))
-    };
     for r in out.iter_mut() {
-        let Some(slot) = r.now.slot.clone().or_else(|| r.configured_slot.clone()) else {
-            continue;
-        };
-        if let Some(fr) = verdict_of(&slot) {
-            if r.now.slot.is_some() {
-                r.now.verdict = Some(fr.verdict);
-                r.now.reasons = fr
-                    .reasons
-                    .iter()
-                    .filter(|x| x.severity >= Severity::Warn)
-                    .cloned()
-                    .collect();
-            }
-        }
-        let Some(me) = host
-            .functions
-            .iter()
-            .find(|f| f.address.to_string() == slot)
-        else {
-            continue;
-        };
-        r.siblings = host
-            .functions
-            .iter()
-            .filter(|f| f.address != me.address && f.address.same_device(&me.address))
-            .map(|f| SiblingView {
-                slot: f.address.to_string(),
-                path: f.illumos.as_ref().map(|n| n.path.clone()),
-                driver: driver_of(f),
-                in_vm: passed.contains(&f.address),
-                verdict: verdict_of(&f.address.to_string()).map(|x| x.verdict),
-            })
-            .collect();
+        fill_verdicts(r, host, report.as_ref(), &passed);
     }
     error
+}
+
+/// The check's verdict of the device and its siblings.
+fn fill_verdicts(
+    r: &mut DeviceReport,
+    host: &Host,
+    report: Option<&Report>,
+    passed: &BTreeSet<Address>,
+) {
+    let verdict_of = |slot: &str| report.and_then(|r| r.functions.iter().find(|f| f.slot == slot));
+    let Some(slot) = r.now.slot.clone().or_else(|| r.configured_slot.clone()) else {
+        return;
+    };
+    if let Some(fr) = verdict_of(&slot) {
+        if r.now.slot.is_some() {
+            r.now.verdict = Some(fr.verdict);
+            r.now.reasons = fr
+                .reasons
+                .iter()
+                .filter(|x| x.severity >= Severity::Warn)
+                .cloned()
+                .collect();
+        }
+    }
+    let Some(me) = host
+        .functions
+        .iter()
+        .find(|f| f.address.to_string() == slot)
+    else {
+        return;
+    };
+    r.siblings = host
+        .functions
+        .iter()
+        .filter(|f| f.address != me.address && f.address.same_device(&me.address))
+        .map(|f| SiblingView {
+            slot: f.address.to_string(),
+            path: f.illumos.as_ref().map(|n| n.path.clone()),
+            driver: driver_of(f),
+            in_vm: passed.contains(&f.address),
+            verdict: verdict_of(&f.address.to_string()).map(|x| x.verdict),
+        })
+        .collect();
 }

@@ -8,12 +8,18 @@
 //! the configured `/devices` path resolves to it, the `check` verdict of it
 //! and its siblings), and every message and disagreement becomes a
 //! [`Finding`] saying what happened, on which device, the likely cause and
-//! what to do ([`findings`]). docs/diagnose.md documents the JSON.
+//! what to do ([`findings`], [`messages`], [`device_findings`]). Without a
+//! host the log is read alone and the findings say what it cannot tell.
+//! [`zone_log`] finds a zone's log under the root. docs/diagnose.md
+//! documents the JSON.
 
+pub mod device_findings;
 pub mod devices;
 pub mod findings;
+pub mod messages;
+pub mod zone_log;
 
-use pci_core::{Address, Host};
+use pci_core::Address;
 use pci_illumos::platform_log::analysis::{LineCounts, Quote};
 use pci_illumos::platform_log::Analysis;
 use serde::Serialize;
@@ -22,7 +28,7 @@ use crate::viability::Severity;
 use crate::zones::ZoneDevice;
 
 pub use devices::{Checker, DeviceReport, HostView, SiblingView};
-pub use findings::Finding;
+pub use findings::{Finding, JudgedHost};
 
 /// The overall answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -52,6 +58,9 @@ pub struct AttemptView {
     pub time: Option<String>,
     /// The VM's UUID (bhyve `-U`), when logged.
     pub uuid: Option<String>,
+    /// The VM's name in vmm (the brand's last argument, `SYSbhyve-<did>`
+    /// or `SYSbhyve-unknown`), when logged.
+    pub vm_name: Option<String>,
     /// bhyve's arguments in order, as logged (the brand logs from index 2).
     pub argv: Vec<ArgvEntry>,
 }
@@ -72,6 +81,9 @@ pub struct ArgvEntry {
 pub struct Diagnosis {
     /// `clean` or `problem`.
     pub outcome: Outcome,
+    /// The host the log was judged against (how findings name it); `null`
+    /// when the log was read alone.
+    pub host: Option<String>,
     /// What the lines of the log were.
     pub log: LineCounts,
     /// How many boot attempts the log shows (the last one is diagnosed).
@@ -104,13 +116,15 @@ pub enum DiagnoseError {
 }
 
 /// Joins `analysis` and the zone's configured devices (`zone`, from
-/// `/etc/zones/NAME.xml`; empty when unknown) with the session's host; verdicts come from
+/// `/etc/zones/NAME.xml`; empty when unknown) with the session's host,
+/// named `label` in the findings; verdicts come from
 /// [`Session::check`](crate::session::Session::check), so the pending
 /// configuration (`--root`, `--boot-media`) is part of them.
 pub fn diagnose(
     analysis: &Analysis,
     zone: &[ZoneDevice],
     session: &crate::session::Session,
+    label: &str,
 ) -> Result<Diagnosis, DiagnoseError> {
     let check = |functions: &[Address]| {
         let sels: Vec<crate::selector::Selector> = functions
@@ -122,14 +136,35 @@ pub fn diagnose(
             .map(|answer| answer.report)
             .map_err(|e| e.to_string())
     };
-    diagnose_host(analysis, zone, session.host(), &check)
+    let host = JudgedHost {
+        host: session.host(),
+        label,
+    };
+    diagnose_judged(analysis, zone, Some(host), &check)
 }
 
 /// Joins `analysis` with `host`, asking `check` for verdicts.
 pub fn diagnose_host(
     analysis: &Analysis,
     zone: &[ZoneDevice],
-    host: &Host,
+    host: JudgedHost<'_>,
+    check: Checker,
+) -> Result<Diagnosis, DiagnoseError> {
+    diagnose_judged(analysis, zone, Some(host), check)
+}
+
+/// The log read alone: what zoneadmd, the brand and bhyve wrote, and a
+/// finding (`host-not-judged`) that says what only the host can tell.
+pub fn diagnose_log(analysis: &Analysis, zone: &[ZoneDevice]) -> Result<Diagnosis, DiagnoseError> {
+    diagnose_judged(analysis, zone, None, &|_| {
+        Err("no host was given".to_string())
+    })
+}
+
+fn diagnose_judged(
+    analysis: &Analysis,
+    zone: &[ZoneDevice],
+    judged: Option<JudgedHost<'_>>,
     check: Checker,
 ) -> Result<Diagnosis, DiagnoseError> {
     if analysis.is_not_a_log() {
@@ -139,8 +174,9 @@ pub fn diagnose_host(
             invalid: analysis.lines.invalid_utf8,
         });
     }
-    let (devices, check_error) = devices::join(analysis.last.as_ref(), zone, host, check);
-    let mut findings = findings::build(analysis, &devices, host);
+    let (devices, check_error) =
+        devices::join(analysis.last.as_ref(), zone, judged.map(|j| j.host), check);
+    let mut findings = findings::build(analysis, &devices, judged);
     if let Some(e) = check_error {
         findings.push(findings::check_unavailable(&e));
     }
@@ -150,10 +186,29 @@ pub fn diagnose_host(
     } else {
         Outcome::Clean
     };
-    let attempt = analysis.last.as_ref().map(|a| AttemptView {
+    let u = &analysis.unrecognised;
+    Ok(Diagnosis {
+        outcome,
+        host: judged.map(|j| j.label.to_string()),
+        log: analysis.lines.clone(),
+        attempts: analysis.attempts,
+        earlier_problems: analysis.earlier_problems,
+        attempt: analysis.last.as_ref().map(attempt_view),
+        devices,
+        findings,
+        unrecognised: UnrecognisedView {
+            total: analysis.lines.unrecognised,
+            quoted: u.first.iter().chain(u.last.iter()).cloned().collect(),
+        },
+    })
+}
+
+fn attempt_view(a: &pci_illumos::platform_log::Attempt) -> AttemptView {
+    AttemptView {
         lines: (a.first_line, a.last_line),
         time: a.time.clone(),
         uuid: a.uuid().map(str::to_string),
+        vm_name: a.vm_name().map(str::to_string),
         argv: a
             .argv
             .iter()
@@ -163,21 +218,7 @@ pub fn diagnose_host(
                 line: a.argv_line(*i),
             })
             .collect(),
-    });
-    let u = &analysis.unrecognised;
-    Ok(Diagnosis {
-        outcome,
-        log: analysis.lines.clone(),
-        attempts: analysis.attempts,
-        earlier_problems: analysis.earlier_problems,
-        attempt,
-        devices,
-        findings,
-        unrecognised: UnrecognisedView {
-            total: analysis.lines.unrecognised,
-            quoted: u.first.iter().chain(u.last.iter()).cloned().collect(),
-        },
-    })
+    }
 }
 
 #[cfg(test)]
