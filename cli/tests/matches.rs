@@ -303,3 +303,29 @@ fn unquoted_id_alias_is_one_reading_for_match_and_reserve() {
     assert!(text.contains("\n+ppt \"pciex8086,151\"\n"), "{text}");
     assert!(out.status.success(), "{text}");
 }
+
+/// A compatible alias and a path alias for the same node, both to ppt:
+/// the node is bound by its compatible list first, and the kernel rebinds
+/// by path only to a different driver (devcfg.c `init_node`), so it is the
+/// compatible line that binds it and the path line that changes nothing.
+#[test]
+fn compatible_line_binds_when_a_path_alias_names_the_same_node() {
+    let root = example_root_with(&format!("ppt \"pciex10de,a65\"\nppt \"{GPU}\"\n"));
+    let (_, out, err) = run(&example_from(), root.path(), &["--json"]);
+    let j: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    let a = j["ppt_aliases"].as_array().unwrap();
+    assert_eq!(a[0]["matches"], serde_json::json!([GPU]), "{}", a[0]);
+    assert_eq!(codes(&a[0]), Vec::<String>::new());
+    assert_eq!(a[1]["matches"], serde_json::json!([]), "{}", a[1]);
+    assert_eq!(codes(&a[1]), ["shadowed"]);
+    let msg = a[1]["warnings"][0]["message"].as_str().unwrap();
+    assert!(msg.contains("/etc/ppt_aliases:1"), "{msg}");
+    let gpu = j["after_reboot"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["path"] == GPU)
+        .unwrap();
+    assert_eq!(gpu["by"], "/etc/ppt_aliases:1");
+    assert_eq!(gpu["driver_after"], "ppt");
+}
