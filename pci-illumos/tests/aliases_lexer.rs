@@ -163,6 +163,7 @@ fn embedded_quote_is_said_once_with_the_right_fix() {
         .flat_map(|e| e.lints.iter().map(|l| l.message.as_str()))
         .collect();
     assert_eq!(all.len(), 1, "{all:?}");
+    assert!(all[0].starts_with("a quote inside `"), "{all:?}");
     assert!(
         all[0].ends_with("write ppt \"/pci@0,0/pci8086,151@1/display@0\""),
         "{all:?}"

@@ -94,15 +94,16 @@ fn reason(bytes: &[u8], word: &[&Lexed], meant: &str) -> (LintCode, String) {
         let why = "path aliases must be quoted: the kernel's lexer rejects an unquoted `/`";
         return (LintCode::UnquotedPath, why.to_string());
     }
-    if word.iter().any(|t| t.unterminated) {
+    let quoted = word.iter().any(|t| matches!(t.token, Token::Str(_)));
+    if quoted && word.len() > 1 {
         let why = format!(
-            "the closing quote of `{raw}` is missing: the kernel warns `Missing \"` and reads the string as a newline"
+            "a quote inside `{raw}` splits it: the kernel reads the quoted and unquoted parts as separate aliases"
         );
         return (LintCode::AliasSyntax, why);
     }
-    if word.iter().any(|t| matches!(t.token, Token::Str(_))) {
+    if word.iter().any(|t| t.unterminated) {
         let why = format!(
-            "a quote inside `{raw}` splits it: the kernel reads the quoted and unquoted parts as separate aliases"
+            "the closing quote of `{raw}` is missing: the kernel warns `Missing \"` and reads the string as a newline"
         );
         return (LintCode::AliasSyntax, why);
     }
