@@ -65,12 +65,7 @@ fn judge(payload: &serde_json::Value, session: Option<&Session>) -> Result<Vec<P
     if let Some(e) = next.error() {
         return Err(CliError::input(e.to_string()));
     }
-    let on_ppt_after = |f: &Function| next.ppt_after(f);
-    let view = vmadm::NextBootView {
-        on_ppt_after: &on_ppt_after,
-        read_from: next.read_from().to_string(),
-    };
-    Ok(vmadm::judge(payload, Some((session.host(), &view))))
+    Ok(next.with_view(|view| vmadm::judge(payload, Some((session.host(), view)))))
 }
 
 /// Runs the subcommand.

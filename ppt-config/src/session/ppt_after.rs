@@ -19,6 +19,7 @@ use pci_core::{Address, Function, Host};
 use pci_illumos::binding::{BindingReport, Prediction, PPT};
 
 use super::Session;
+use crate::vmadm::NextBootView;
 
 impl Session {
     /// Whether `f` is on ppt after the next boot: `Some(true)` or
@@ -188,6 +189,16 @@ impl NextBootPpt {
     /// Whether `f` is on ppt after the next boot (`None`: not known).
     pub fn ppt_after(&self, f: &Function) -> Option<bool> {
         self.at(f.address).on_ppt
+    }
+
+    /// Runs `judge` with these answers as the vmadm host checks take them
+    /// ([`crate::vmadm::NextBootView`]).
+    pub fn with_view<R>(&self, judge: impl FnOnce(&NextBootView<'_>) -> R) -> R {
+        let after = |f: &Function| self.ppt_after(f);
+        judge(&NextBootView {
+            on_ppt_after: &after,
+            read_from: self.read_from.clone(),
+        })
     }
 }
 

@@ -240,15 +240,11 @@ fn vm_rules(
     // The same judgement `vm-json --check` makes, with this check's
     // next-boot prediction: a problem that is an error there is a fail here.
     let after = NextBootPpt::from_predictions(next_boot);
-    let on_ppt_after = |f: &pci_core::Function| after.ppt_after(f);
-    let view = vmadm::NextBootView {
-        on_ppt_after: &on_ppt_after,
-        read_from: after.read_from().to_string(),
-    };
     let mut users: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for vm in &pending.vms {
         let label = vm.label();
-        for p in vmadm::judge(&vm.payload, Some((host, &view))) {
+        let problems = after.with_view(|view| vmadm::judge(&vm.payload, Some((host, view))));
+        for p in problems {
             let rule = rules::by_code(p.code).unwrap_or(&rules::VM_PAYLOAD_INVALID);
             let msg = if p.location.is_empty() || p.message.contains(&p.location) {
                 format!("{label}: {}", p.message)
