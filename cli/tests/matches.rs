@@ -256,3 +256,76 @@ fn a_file_level_problem_is_said_once() {
     assert_eq!(err.matches(said).count(), 1, "{err}");
     assert_eq!(code, 1);
 }
+
+fn copy_tree(from: &Path, to: &Path) {
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+            copy_tree(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+/// The how-to host's root with `etc/ppt_aliases` replaced by `aliases`.
+fn example_root_with(aliases: &str) -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    copy_tree(&example_dir().join("root"), d.path());
+    std::fs::write(d.path().join("etc/ppt_aliases"), aliases).unwrap();
+    d
+}
+
+/// `ppt pciex8086,151` unquoted: the kernel's lexer reads `151` as a
+/// number, so the line binds nothing. `match` and `reserve` must read it
+/// the same way: `reserve` may not call the bridge "already reserved";
+/// it replaces the broken line with a quoted one.
+#[test]
+fn unquoted_id_alias_is_one_reading_for_match_and_reserve() {
+    let root = example_root_with("ppt pciex8086,151\n");
+    let from = example_from();
+    let (_, out, err) = run(&from, root.path(), &["--json"]);
+    let j: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    let a = &j["ppt_aliases"][0];
+    assert_eq!(a["matches"], serde_json::json!([]), "{a}");
+    assert!(codes(a).contains(&"alias-syntax".to_string()), "{a}");
+
+    let out = pptctl_at(root.path(), &from)
+        .args(["reserve", "--by-id", "--dry-run", "--force"])
+        .args(["--single-function", "00:01.0"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains("already reserved"), "{text}");
+    assert!(text.contains("\n-ppt pciex8086,151\n"), "{text}");
+    assert!(text.contains("\n+ppt \"pciex8086,151\"\n"), "{text}");
+    assert!(out.status.success(), "{text}");
+}
+
+/// A compatible alias and a path alias for the same node, both to ppt:
+/// the node is bound by its compatible list first, and the kernel rebinds
+/// by path only to a different driver (devcfg.c `init_node`), so it is the
+/// compatible line that binds it and the path line that changes nothing.
+#[test]
+fn compatible_line_binds_when_a_path_alias_names_the_same_node() {
+    let root = example_root_with(&format!("ppt \"pciex10de,a65\"\nppt \"{GPU}\"\n"));
+    let (_, out, err) = run(&example_from(), root.path(), &["--json"]);
+    let j: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    let a = j["ppt_aliases"].as_array().unwrap();
+    assert_eq!(a[0]["matches"], serde_json::json!([GPU]), "{}", a[0]);
+    assert_eq!(codes(&a[0]), Vec::<String>::new());
+    assert_eq!(a[1]["matches"], serde_json::json!([]), "{}", a[1]);
+    assert_eq!(codes(&a[1]), ["shadowed"]);
+    let msg = a[1]["warnings"][0]["message"].as_str().unwrap();
+    assert!(msg.contains("/etc/ppt_aliases:1"), "{msg}");
+    let gpu = j["after_reboot"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["path"] == GPU)
+        .unwrap();
+    assert_eq!(gpu["by"], "/etc/ppt_aliases:1");
+    assert_eq!(gpu["driver_after"], "ppt");
+}

@@ -20,7 +20,6 @@ use std::path::Path;
 use pci_core::names::PciNames;
 use pci_core::sources::snapshot::{parse_snapshot, SNAPSHOT_FORMAT};
 use pci_core::Host;
-use pci_illumos::binding::PPT;
 use pci_illumos::devfs::DevfsPath;
 use ppt_config::selector::Selector;
 use ppt_config::session::{Session, SessionOptions};
@@ -139,27 +138,7 @@ fn derive_v2(bytes: &[u8], file: &FileFacts<'_>) -> Result<SnapshotRecord, Strin
     let (vms, source, os) = (snap.vms.clone(), snap.source.clone(), snap.host.os.clone());
     let session = Session::from_snapshot(&opts, snap, &shown)
         .map_err(|e| strip_name(&e.to_string(), &shown))?;
-    check_unique_addresses(session.host())?;
-    let selectors: Vec<Selector> = session
-        .host()
-        .functions
-        .iter()
-        .map(|f| Selector::Slot(f.address))
-        .collect();
-    let answer = session
-        .check(&selectors, Vec::new())
-        .map_err(|e| format!("the check cannot be answered: {e}"))?;
-    let mut pending = Pending::default();
-    if session.next_boot_unknown().is_none() {
-        let binding = session
-            .binding()
-            .map_err(|e| format!("the next boot cannot be predicted: {e}"))?;
-        for p in binding.predictions.iter().filter(|p| p.known) {
-            pending
-                .next_boot_ppt
-                .insert(p.path.clone(), p.driver_after() == Some(PPT));
-        }
-    }
+    let (report, mut pending) = session_facts(&session)?;
     if vms.state == "known" {
         pending.vm_paths = Some(
             vms.zones
@@ -181,7 +160,58 @@ fn derive_v2(bytes: &[u8], file: &FileFacts<'_>) -> Result<SnapshotRecord, Strin
         host_reason: None,
         functions: Vec::new(),
     }
-    .with_facts(session.host(), &answer.report, &pending))
+    .with_facts(session.host(), &report, &pending))
+}
+
+/// What a session answers for a record: the check of every function, and
+/// per devfs path the session's one answer to "on ppt after the next
+/// boot" (`Session::ppt_after`).
+fn session_facts(session: &Session) -> Result<(viability::Report, Pending), String> {
+    check_unique_addresses(session.host())?;
+    let selectors: Vec<Selector> = session
+        .host()
+        .functions
+        .iter()
+        .map(|f| Selector::Slot(f.address))
+        .collect();
+    let answer = session
+        .check(&selectors, Vec::new())
+        .map_err(|e| format!("the check cannot be answered: {e}"))?;
+    let next = session.next_ppt();
+    if let Some(e) = next.error() {
+        return Err(format!("the next boot cannot be predicted: {e}"));
+    }
+    let mut pending = Pending::default();
+    for f in &session.host().functions {
+        if let (Some(path), Some(on)) = (f.devfs_path(), next.ppt_after(f)) {
+            pending.next_boot_ppt.insert(path.to_string(), on);
+        }
+    }
+    Ok((answer.report, pending))
+}
+
+/// The record of a host loaded through a session (`pptctl report`), named
+/// `name` and taken at `taken_at` (Unix seconds): its check and its next
+/// boot, as a format 2 snapshot of it would give (the VMs are not read).
+pub fn from_session(
+    session: &Session,
+    name: String,
+    taken_at: i64,
+) -> Result<SnapshotRecord, String> {
+    let (report, pending) = session_facts(session)?;
+    Ok(SnapshotRecord {
+        host: name,
+        taken_at,
+        time_source: "snapshot",
+        format: String::new(),
+        source: None,
+        os: session.host().facts.os.clone(),
+        vms_known: false,
+        host_verdict: String::new(),
+        host_reason: None,
+        functions: Vec::new(),
+    }
+    .with_facts(session.host(), &report, &pending))
 }
 
 /// Every function selected, bridges included, so a device's verdict covers
@@ -191,28 +221,6 @@ fn all_selected(host: &Host) -> Plan {
         selected: host.functions.iter().map(|f| f.address).collect(),
         ..Default::default()
     }
-}
-
-/// The record of a host already loaded (a live host, `pptctl report`),
-/// named `name` and taken at `taken_at` (Unix seconds).
-pub fn from_host(host: &Host, name: String, taken_at: i64) -> SnapshotRecord {
-    SnapshotRecord {
-        host: name,
-        taken_at,
-        time_source: "snapshot",
-        format: String::new(),
-        source: None,
-        os: host.facts.os.clone(),
-        vms_known: false,
-        host_verdict: String::new(),
-        host_reason: None,
-        functions: Vec::new(),
-    }
-    .with_facts(
-        host,
-        &viability::evaluate(host, &all_selected(host)),
-        &Pending::default(),
-    )
 }
 
 /// `parse_snapshot` names the file itself; the caller does too.

@@ -291,7 +291,13 @@ fn decide(
                 binding: b.clone(),
             })
         });
+    // init_node rebinds by path only to an active driver other than the
+    // one bound (devcfg.c: `driver_active(major) && major !=
+    // DEVI(dip)->devi_major`): when the compatible entry already binds the
+    // path's driver, the compatible entry is what binds the node.
+    let same = |b: &Binding| first.as_ref().is_some_and(|d| d.binding.driver == b.driver);
     match table.get(&n.path) {
+        Some(b) if same(b) => (first, None),
         Some(b) if (first.is_some() || claimed_anyway) && files.driver_active(&b.driver) => (
             Some(Decision {
                 key: n.path.clone(),
@@ -498,13 +504,44 @@ fn alias_reports(
 
     let mut out: Vec<AliasReport> = Vec::new();
     for e in &pf.entries {
-        out.push(entry_report(e, host, files, table, preds, &paths, &listed));
+        let mut r = entry_report(e, host, files, table, preds, &paths, &listed);
+        r.lints.extend(path_alias_redundant(e, table, preds));
+        out.push(r);
     }
     for p in &pf.problems {
         out.push(problem_report(&pf.file, p));
     }
     out.sort_by_key(|r| r.line);
     out
+}
+
+/// A path alias naming a node that an entry of its compatible list
+/// already binds to the same driver: the kernel rebinds by path only to a
+/// different driver (devcfg.c `init_node`), so the compatible entry binds
+/// the node and this line changes nothing while that entry is there.
+fn path_alias_redundant(
+    e: &AliasEntry,
+    table: &BindingTable,
+    preds: &[Prediction],
+) -> Option<Lint> {
+    if !e.alias.starts_with('/')
+        || table
+            .get(&e.alias)
+            .is_none_or(|b| b.line != e.line || b.file != e.file)
+    {
+        return None;
+    }
+    let p = preds.iter().find(|p| p.path == e.alias)?;
+    let d = p.after.as_ref().filter(|d| d.via != BoundBy::PathAlias)?;
+    (d.binding.driver == e.driver).then(|| {
+        Lint::new(
+            LintCode::Shadowed,
+            format!(
+                "\"{}\" ({}:{}) already binds {} to {}, and the kernel rebinds a node by its path only to a different driver (init_node), so this line changes nothing while that entry is there",
+                d.key, d.binding.file, d.binding.line, p.path, e.driver
+            ),
+        )
+    })
 }
 
 /// Why a path alias cannot take effect, and the fix.

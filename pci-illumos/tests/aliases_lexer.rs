@@ -113,25 +113,84 @@ fn missing_alias_and_numbers() {
     // an unquoted ID whose device starts with a digit: `1502` is a number
     // token, dropped; the alias ends in a comma and is never bound
     assert!(bound("ppt pci8086,1502\n").is_empty());
+    // one message for the word, with the line to write, instead of the
+    // kernel's per-token `Unexpected token '1502'` and `Missing alias`
     assert_eq!(
         problems("ppt pci8086,1502\n"),
-        [(1, vec![LintCode::AliasSyntax, LintCode::AliasSyntax])]
+        [(1, vec![LintCode::AliasSyntax])]
     );
     let f = AliasFile::parse(b"ppt pci8086,1502\n", "f", None);
     assert_eq!(f.problems[0].text, "pci8086,1502");
     assert_eq!(f.problems[0].driver.as_deref(), Some("ppt"));
+    assert_eq!(
+        f.problems[0].lints[0].message,
+        "`pci8086,1502` is not one alias to the kernel: `1502` starts with a digit, so it lexes as a number, which the alias parser drops, so this line binds nothing; write ppt \"pci8086,1502\""
+    );
 }
 
 #[test]
 fn missing_quote() {
     let f = AliasFile::parse(b"ppt \"/pci@0,0/display@2\nppt \"b\"\n", "f", None);
-    // the kernel warns `Missing "`, binds "\n", and goes on with the next line
+    // the kernel warns `Missing "`, binds the string "\n" (which names no
+    // node, so it is not listed) and goes on with the next line
     let aliases: Vec<&str> = f.entries.iter().map(|e| e.alias.as_str()).collect();
-    assert_eq!(aliases, ["\n", "b"]);
-    assert!(f.entries[0]
-        .lints
+    assert_eq!(aliases, ["b"]);
+    assert_eq!(f.problems.len(), 1);
+    let p = &f.problems[0];
+    assert_eq!((p.line, p.text.as_str()), (1, "\"/pci@0,0/display@2"));
+    // said once, with the newline escaped and the line to write
+    assert_eq!(p.lints.len(), 1, "{:?}", p.lints);
+    assert_eq!(
+        p.lints[0].message,
+        "the closing quote of `\"/pci@0,0/display@2` is missing: the kernel warns `Missing \"` and reads the string as a newline, so this line binds nothing; write ppt \"/pci@0,0/display@2\""
+    );
+    // two such lines are not a duplicate alias of each other
+    let f = AliasFile::parse(b"ppt \"/a@0\nppt \"/b@0\n", "f", None);
+    assert!(f.entries.is_empty());
+    assert_eq!(f.problems.len(), 2);
+}
+
+#[test]
+fn embedded_quote_is_said_once_with_the_right_fix() {
+    // a quote in the middle ends the string early: the kernel binds the
+    // pieces, and the rest opens a string that never closes
+    let f = AliasFile::parse(b"ppt \"/pci@0,0/pci8086,151@1/disp\"lay@0\"\n", "f", None);
+    let aliases: Vec<&str> = f.entries.iter().map(|e| e.alias.as_str()).collect();
+    assert_eq!(aliases, ["/pci@0,0/pci8086,151@1/disp", "lay"]);
+    let all: Vec<&str> = f
+        .entries
         .iter()
-        .any(|l| l.code == LintCode::AliasSyntax && l.message.starts_with("Missing \"")));
+        .flat_map(|e| e.lints.iter().map(|l| l.message.as_str()))
+        .collect();
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert!(all[0].starts_with("a quote inside `"), "{all:?}");
+    assert!(
+        all[0].ends_with("write ppt \"/pci@0,0/pci8086,151@1/display@0\""),
+        "{all:?}"
+    );
+    // quotes around one component of an unquoted path: the fix is the
+    // path quoted once, not the line with its quotes inside new ones
+    let f = AliasFile::parse(b"ppt /pci@0,0/pci8086,151@1/\"display@0\"\n", "f", None);
+    let l = &f.entries[0].lints;
+    assert_eq!(l.len(), 1, "{l:?}");
+    assert_eq!(l[0].code, LintCode::UnquotedPath);
+    assert!(
+        l[0].message
+            .ends_with("write ppt \"/pci@0,0/pci8086,151@1/display@0\""),
+        "{l:?}"
+    );
+    // a quote inside an id splits it silently to the kernel: said here
+    let f = AliasFile::parse(b"ppt pci\"8086,151\"\n", "f", None);
+    let aliases: Vec<&str> = f.entries.iter().map(|e| e.alias.as_str()).collect();
+    assert_eq!(aliases, ["pci", "8086,151"]);
+    assert_eq!(f.entries[0].lints.len(), 1);
+    assert!(f.entries[0].lints[0]
+        .message
+        .starts_with("a quote inside `pci\"8086,151\"` splits it"));
+    assert!(f.entries[1].lints.is_empty());
+    // a comma glues a quoted part back: nothing to say
+    let f = AliasFile::parse(b"ppt pciex10de,\"a65\" pci10de , be3\n", "f", None);
+    assert!(f.entries.iter().all(|e| e.lints.is_empty()), "{f:?}");
 }
 
 #[test]

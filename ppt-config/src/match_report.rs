@@ -17,7 +17,9 @@
 mod json;
 
 use pci_core::Host;
-use pci_illumos::binding::{BindingReport, Prediction, PPT};
+use pci_illumos::binding::{BindingReport, Prediction};
+
+use crate::session::PptAfter;
 use pci_illumos::matcher::{select, LineSelection};
 use pci_illumos::matches::{MatchLine, PptMatches};
 
@@ -130,7 +132,7 @@ impl MatchReport {
         self.binding
             .predictions
             .iter()
-            .filter(|p| p.changes() || p.driver_after() == Some(PPT))
+            .filter(|p| p.changes() || PptAfter::of(Some(p)).on_ppt == Some(true))
             .filter(|p| self.chosen(p))
     }
 

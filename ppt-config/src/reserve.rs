@@ -786,32 +786,3 @@ impl Plan {
         out
     }
 }
-
-/// The `ppt` aliases the host will have after the next boot, read from the
-/// layout's `ppt_aliases` (the boot media's copy on SmartOS, `/etc` on a
-/// persistent root). A missing file means none.
-pub fn pending_bindings(layout: &Layout) -> Result<crate::vmadm::PendingBindings, ReserveError> {
-    let tree = Tree::new(layout.tree_root()).map_err(|source| ReserveError::Io {
-        file: layout.tree_root().display().to_string(),
-        source,
-    })?;
-    let l = load(&tree, layout.file(Which::Aliases))?;
-    let mut pending = crate::vmadm::PendingBindings::default();
-    if let Some(text) = &l.old {
-        let f = AliasesFile::parse(&l.file.display, text)?;
-        for (_, e) in f.entries() {
-            if e.driver.value != DRIVER {
-                continue;
-            }
-            for a in &e.aliases {
-                if a.value.starts_with('/') {
-                    pending.paths.push(a.value.clone());
-                } else {
-                    pending.ids.push(a.value.clone());
-                }
-            }
-        }
-        pending.sources.push(l.file.display);
-    }
-    Ok(pending)
-}

@@ -12,7 +12,8 @@
 //!   .into_match_report(selectors)  what `pptctl match` answers
 //!   .check(selectors, vms)         the viability report
 //!   .reserve_layout(..)            where a reservation is written
-//!   .pending_bindings()            what ppt_aliases binds at the next boot
+//!   .ppt_after(&function)          on ppt after the next boot? (one answer)
+//!   .next_ppt()                    that answer for every function, with why
 //! ```
 //!
 //! Nothing here prints or exits; errors are [`SessionError`].
@@ -20,6 +21,7 @@
 pub mod archive;
 mod nextboot;
 mod pending;
+pub mod ppt_after;
 
 use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
@@ -38,12 +40,11 @@ use crate::boot_media::{BootMediaError, BootStyle, Layout};
 use crate::match_report::MatchReport;
 use crate::reserve::ReserveError;
 use crate::selector::{self, Selector, SelectorError};
-use crate::viability::pending::VmPlan;
-use crate::viability::{self, Plan, Report};
-use crate::vmadm::PendingBindings;
+use crate::viability::Report;
 
 pub use nextboot::{BootModule, MediaRef};
 pub use pending::vm_plan;
+pub use ppt_after::{NextBootPpt, PptAfter};
 
 /// What a session loads.
 #[derive(Debug, Clone)]
@@ -266,6 +267,7 @@ pub struct Session {
     media: Option<MediaRef>,
     captured: OnceCell<Captured>,
     replayed: Option<Replay>,
+    next_ppt: OnceCell<NextBootPpt>,
 }
 
 impl Session {
@@ -311,6 +313,7 @@ impl Session {
             media,
             captured,
             replayed: None,
+            next_ppt: OnceCell::new(),
         })
     }
 
@@ -376,6 +379,7 @@ impl Session {
             media,
             captured: cell,
             replayed: None,
+            next_ppt: OnceCell::new(),
         }
     }
 
@@ -438,6 +442,7 @@ impl Session {
             return Vec::new();
         }
         let root = self.root();
+        self.next_ppt = OnceCell::new();
         pci_illumos::hostfacts::fill(&mut self.host, &root)
     }
 
@@ -536,88 +541,6 @@ impl Session {
         Ok(MatchReport::new(self.host, matches, binding)
             .with_next_boot_unknown(unknown)
             .with_only(only))
-    }
-
-    /// The viability report for the functions `selectors` name (every
-    /// function a user could pass through when empty), with the pending
-    /// configuration and `vms`.
-    pub fn check(
-        &self,
-        selectors: &[Selector],
-        vms: Vec<VmPlan>,
-    ) -> Result<CheckAnswer, SessionError> {
-        self.check_scope(selectors, vms, false)
-    }
-
-    /// [`Session::check`]; with `all` and no selectors, infrastructure
-    /// (host bridges, root ports, ISA bridges) is judged too
-    /// ([`crate::viability::Plan::all`]).
-    pub fn check_scope(
-        &self,
-        selectors: &[Selector],
-        vms: Vec<VmPlan>,
-        all: bool,
-    ) -> Result<CheckAnswer, SessionError> {
-        let selected = selector::resolve(&self.host, selectors)?
-            .iter()
-            .map(|f| f.address)
-            .collect();
-        let mut plan = Plan {
-            selected,
-            all,
-            ..Default::default()
-        };
-        match self.next_boot_source() {
-            NextBootSource::Unknown(why) => {
-                plan.pending.notes.push(crate::viability::Reason::new(
-                    &crate::viability::rules::NEXT_BOOT_UNKNOWN,
-                    why,
-                ));
-            }
-            _ => {
-                let report = self.binding()?;
-                pending::next_boot(&self.host, &report, &mut plan);
-            }
-        }
-        for n in &self.captured().archive_notes {
-            plan.pending.notes.push(crate::viability::Reason::new(
-                &crate::viability::rules::ARCHIVE_STALE,
-                n.clone(),
-            ));
-        }
-        let matches = self.next_matches()?;
-        pending::matches_listed(&self.host, &matches, &mut plan);
-        plan.pending.vms = vms;
-        Ok(CheckAnswer {
-            report: viability::evaluate(&self.host, &plan),
-            diagnostics: matches.diagnostics,
-        })
-    }
-
-    /// What binds to ppt at the next boot, for the vmadm payload checks:
-    /// the paths the binding prediction sends to ppt and the file that
-    /// decides. When the next boot is not known, no path is promised and
-    /// the source says why.
-    pub fn pending_bindings(&self) -> Result<PendingBindings, SessionError> {
-        if let Some(why) = self.next_boot_unknown() {
-            return Ok(PendingBindings {
-                sources: vec![format!("nothing: {why}; give --boot-media DIR")],
-                unknown: true,
-                ..Default::default()
-            });
-        }
-        let report = self.binding()?;
-        Ok(PendingBindings {
-            paths: report
-                .predictions
-                .iter()
-                .filter(|p| p.driver_after() == Some(binding::PPT))
-                .map(|p| p.path.clone())
-                .collect(),
-            ids: Vec::new(),
-            sources: report.ppt_aliases_file.into_iter().collect(),
-            unknown: false,
-        })
     }
 }
 

@@ -28,10 +28,18 @@ proptest! {
         let path = format!("/pci@0,0/pci8086,151@1/display@{dev:x}");
         if let Ok(mut a) = AliasesFile::parse("a", &s) {
             if !a.has_alias("ppt", &path) {
-                prop_assert!(a.add_alias("ppt", &path).unwrap());
-                prop_assert!(a.has_alias("ppt", &path));
-                prop_assert_eq!(a.remove_alias("ppt", &path), 1);
-                prop_assert_eq!(a.to_string(), s.clone());
+                // An add the kernel would not read back (a last line whose
+                // `\` escapes the newline swallows the new line) is refused
+                // and leaves the file as it was.
+                match a.add_alias("ppt", &path) {
+                    Ok(changed) => {
+                        prop_assert!(changed);
+                        prop_assert!(a.has_alias("ppt", &path));
+                        prop_assert_eq!(a.remove_alias("ppt", &path), 1);
+                        prop_assert_eq!(a.to_string(), s.clone());
+                    }
+                    Err(_) => prop_assert_eq!(a.to_string(), s.clone()),
+                }
             }
         }
         let mut m = MatchesFile::parse("m", &s);

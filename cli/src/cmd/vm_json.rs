@@ -15,7 +15,7 @@ use ppt_config::session::Session;
 use ppt_config::vmadm::{self, Problem, Severity};
 
 use crate::error::CliError;
-use crate::global::{session_error, Global};
+use crate::global::Global;
 
 /// Arguments of `pptctl vm-json`.
 #[derive(Args, Debug)]
@@ -62,13 +62,11 @@ fn judge(payload: &serde_json::Value, session: Option<&Session>) -> Result<Vec<P
         return Ok(vmadm::judge(payload, None));
     };
     // Reading is harmless anywhere, so no SmartOS refusal here.
-    let pending = session.pending_bindings().map_err(session_error)?;
-    let on_ppt_after = |f: &Function| pending.on_ppt_after(f);
-    let view = vmadm::NextBootView {
-        on_ppt_after: &on_ppt_after,
-        read_from: pending.sources.join(", "),
-    };
-    Ok(vmadm::judge(payload, Some((session.host(), &view))))
+    let next = session.next_ppt();
+    if let Some(e) = next.error() {
+        return Err(CliError::input(e.to_string()));
+    }
+    Ok(next.with_view(|view| vmadm::judge(payload, Some((session.host(), view)))))
 }
 
 /// Runs the subcommand.

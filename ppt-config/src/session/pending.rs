@@ -8,8 +8,68 @@ use pci_illumos::binding::{BindingReport, PPT};
 use pci_illumos::matches::{NodeIds, PptMatches};
 use serde_json::Value;
 
+use super::{CheckAnswer, NextBootSource, Session, SessionError};
+use crate::selector::{self, Selector};
 use crate::viability::pending::VmPlan;
-use crate::viability::Plan;
+use crate::viability::{self, Plan};
+
+impl Session {
+    /// The viability report for the functions `selectors` name (every
+    /// function a user could pass through when empty), with the pending
+    /// configuration and `vms`.
+    pub fn check(
+        &self,
+        selectors: &[Selector],
+        vms: Vec<VmPlan>,
+    ) -> Result<CheckAnswer, SessionError> {
+        self.check_scope(selectors, vms, false)
+    }
+
+    /// [`Session::check`]; with `all` and no selectors, infrastructure
+    /// (host bridges, root ports, ISA bridges) is judged too
+    /// ([`crate::viability::Plan::all`]).
+    pub fn check_scope(
+        &self,
+        selectors: &[Selector],
+        vms: Vec<VmPlan>,
+        all: bool,
+    ) -> Result<CheckAnswer, SessionError> {
+        let selected = selector::resolve(&self.host, selectors)?
+            .iter()
+            .map(|f| f.address)
+            .collect();
+        let mut plan = Plan {
+            selected,
+            all,
+            ..Default::default()
+        };
+        match self.next_boot_source() {
+            NextBootSource::Unknown(why) => {
+                plan.pending.notes.push(crate::viability::Reason::new(
+                    &crate::viability::rules::NEXT_BOOT_UNKNOWN,
+                    why,
+                ));
+            }
+            _ => {
+                let report = self.binding()?;
+                next_boot(&self.host, &report, &mut plan);
+            }
+        }
+        for n in &self.captured().archive_notes {
+            plan.pending.notes.push(crate::viability::Reason::new(
+                &crate::viability::rules::ARCHIVE_STALE,
+                n.clone(),
+            ));
+        }
+        let matches = self.next_matches()?;
+        matches_listed(&self.host, &matches, &mut plan);
+        plan.pending.vms = vms;
+        Ok(CheckAnswer {
+            report: viability::evaluate(&self.host, &plan),
+            diagnostics: matches.diagnostics,
+        })
+    }
+}
 
 /// Fills `plan.pending.matches_listed`: the functions `ppt_matches` lists.
 pub(super) fn matches_listed(host: &Host, matches: &PptMatches, plan: &mut Plan) {

@@ -45,15 +45,9 @@ pub fn evaluate_facts(host: &Host, facts: &[FunctionFacts], plan: &Plan) -> Repo
     let vm_fns = pending::vm_functions(&plan.pending, facts);
     let mut planned: BTreeSet<Address> = plan.selected.iter().copied().collect();
     planned.extend(vm_fns.iter().copied());
-    for f in facts {
-        let ppt_then = match plan.next_boot.get(&f.address) {
-            Some(n) => n.driver_after() == Some(PPT),
-            None => f.driver.as_deref() == Some(PPT),
-        };
-        if ppt_then {
-            planned.insert(f.address);
-        }
-    }
+    let after = crate::session::NextBootPpt::from_predictions(&plan.next_boot);
+    let then = |f: &&FunctionFacts| after.at(f.address).or_now(f.driver.as_deref() == Some(PPT));
+    planned.extend(facts.iter().filter(then).map(|f| f.address));
     let by_address = function_rules::index(facts);
     let ctx = FunctionContext {
         host: &host.facts,

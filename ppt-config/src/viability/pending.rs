@@ -12,6 +12,7 @@ use super::facts::FunctionFacts;
 use super::function_rules::{driver_text, Prediction};
 use super::rules;
 use super::{FunctionReport, Reason, Verdict};
+use crate::session::NextBootPpt;
 use crate::vmadm;
 
 /// One `ppt_aliases` entry and what it binds at the next boot, as
@@ -79,13 +80,6 @@ pub fn vm_functions(pending: &Pending, facts: &[FunctionFacts]) -> BTreeSet<Addr
         .collect()
 }
 
-fn on_ppt_after(a: &Address, facts: &FunctionFacts, next: &BTreeMap<Address, Prediction>) -> bool {
-    match next.get(a) {
-        Some(n) => n.driver_after() == Some(PPT),
-        None => facts.driver.as_deref() == Some(PPT),
-    }
-}
-
 /// The configuration findings.
 pub fn check(
     host: &Host,
@@ -95,7 +89,6 @@ pub fn check(
     reports: &BTreeMap<Address, FunctionReport>,
 ) -> Vec<Reason> {
     let mut out = pending.notes.clone();
-    let find = |a: &Address| facts.iter().find(|f| f.address == *a);
     alias_rules(pending, facts, &mut out);
     // rules::PENDING_CHANGE and rules::RESERVED_FAILS.
     for f in facts {
@@ -154,10 +147,27 @@ pub fn check(
             }
         }
     }
-    // rules::MATCHES_ONLY (only libppt reads ppt_matches: libppt.c `get_matches`).
+    matches_only_rules(host, pending, facts, next_boot, &mut out);
+    vm_rules(host, pending, next_boot, &mut out);
+    out
+}
+
+/// rules::MATCHES_ONLY (only libppt reads ppt_matches: libppt.c
+/// `get_matches`): a function ppt_matches lists that is not on ppt now and
+/// will not be after the next boot.
+fn matches_only_rules(
+    host: &Host,
+    pending: &Pending,
+    facts: &[FunctionFacts],
+    next_boot: &BTreeMap<Address, Prediction>,
+    out: &mut Vec<Reason>,
+) {
+    let find = |a: &Address| facts.iter().find(|f| f.address == *a);
+    let after = NextBootPpt::from_predictions(next_boot);
     for a in &pending.matches_listed {
         if let Some(f) = find(a) {
-            if !on_ppt_after(a, f, next_boot) && f.driver.as_deref() != Some(PPT) {
+            let now = f.driver.as_deref() == Some(PPT);
+            if !after.at(*a).or_now(now) && !now {
                 let message = format!(
                     "{a} is listed by ppt_matches but no ppt_aliases entry binds it, so it stays on {}",
                     f.driver.as_deref().unwrap_or("no driver")
@@ -175,8 +185,6 @@ pub fn check(
             }
         }
     }
-    vm_rules(host, pending, next_boot, &mut out);
-    out
 }
 
 fn alias_rules(pending: &Pending, facts: &[FunctionFacts], out: &mut Vec<Reason>) {
@@ -231,19 +239,12 @@ fn vm_rules(
 ) {
     // The same judgement `vm-json --check` makes, with this check's
     // next-boot prediction: a problem that is an error there is a fail here.
-    let on_ppt_after = |f: &pci_core::Function| {
-        next_boot
-            .get(&f.address)
-            .map(|n| n.driver_after() == Some(PPT))
-    };
-    let view = vmadm::NextBootView {
-        on_ppt_after: &on_ppt_after,
-        read_from: "the next-boot prediction".into(),
-    };
+    let after = NextBootPpt::from_predictions(next_boot);
     let mut users: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for vm in &pending.vms {
         let label = vm.label();
-        for p in vmadm::judge(&vm.payload, Some((host, &view))) {
+        let problems = after.with_view(|view| vmadm::judge(&vm.payload, Some((host, view))));
+        for p in problems {
             let rule = rules::by_code(p.code).unwrap_or(&rules::VM_PAYLOAD_INVALID);
             let msg = if p.location.is_empty() || p.message.contains(&p.location) {
                 format!("{label}: {}", p.message)

@@ -29,14 +29,21 @@ pub struct ReportArgs {
     pub html: PathBuf,
 }
 
-/// `pptctl report --html FILE`: this host (as `--from` reads it).
+/// `pptctl report --html FILE`: this host (as `--from` reads it), through
+/// the session like every other command: titled with the host's name
+/// (`/etc/nodename` under `--root`, or the snapshot's), its functions
+/// marked by the session's answer to "on ppt after the next boot".
 pub fn run(global: &Global, args: ReportArgs) -> Result<ExitCode, CliError> {
-    let host = global.load_host()?;
+    let session = global.open()?;
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
-    let name = global.source_label();
-    let rec = fleet::derive::from_host(&host, name, now);
+    let name = session
+        .snapshot()
+        .host
+        .name
+        .unwrap_or_else(|| global.source_label());
+    let rec = fleet::derive::from_session(&session, name, now).map_err(CliError::input)?;
     let view = HostView {
         name: rec.host.clone(),
         time: fleet::time::format_rfc3339(rec.taken_at),
