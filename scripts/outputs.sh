@@ -11,7 +11,8 @@
 # its reservation), the emulated machines' sysfs trees
 # (cli/tests/data/emulated/*.tar.gz) and, when the real-data corpus sits
 # beside the clone as the tests expect it, the OmniOS devinfo cache.
-# PPTCTL=path/to/pptctl uses that binary instead of building one.
+# PPTCTL=path/to/pptctl uses that binary instead of building one. Times
+# are fixed with SOURCE_DATE_EPOCH.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:?usage: scripts/outputs.sh OUTDIR}
@@ -34,7 +35,7 @@ run() {
     local name=$1
     shift
     set +e
-    (cd "$fixed" && NO_COLOR=1 TERM=dumb "$PPTCTL" --color never --progress never "$@") \
+    (cd "$fixed" && SOURCE_DATE_EPOCH=1796000000 NO_COLOR=1 TERM=dumb "$PPTCTL" --color never --progress never "$@") \
         >"$out/$name.out" 2>"$out/$name.err"
     echo $? >"$out/$name.rc"
     set -e
