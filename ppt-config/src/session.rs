@@ -19,6 +19,7 @@
 
 pub mod archive;
 mod nextboot;
+mod snapshot_v2;
 mod pending;
 
 use std::cell::OnceCell;
