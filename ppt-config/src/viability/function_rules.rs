@@ -103,8 +103,7 @@ fn identity_rules(f: &FunctionFacts, ctx: &FunctionContext<'_>, out: &mut Vec<Re
     // rules::BRIDGE and rules::HOST_CRITICAL: the never-pass-through table
     // (pci_core::passthrough::never), which `reserve` refuses by as well.
     for n in f.never(&ctx.host.boot_devices) {
-        let rule = rules::by_code(n.code()).unwrap_or(&rules::HOST_CRITICAL);
-        push(out, rule, n.message(f.address));
+        push(out, rules::never_rule(&n), n.message(f.address));
     }
 }
 
