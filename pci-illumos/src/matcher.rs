@@ -23,7 +23,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use std::collections::HashSet;
 
-use pci_core::{Function, Host, PathSource};
+use pci_core::{Function, Host};
 
 use crate::matches::{add_suggestions, Lint, LintCode, NodeIds, PptMatches, Rule};
 
@@ -185,8 +185,8 @@ impl Matcher {
 /// children, which they are.
 pub fn libppt_node(f: &Function) -> Option<NodeIds<'_>> {
     let n = f.illumos.as_ref()?;
-    if n.path_source == Some(PathSource::Devinfo) {
-        if !matches!(n.parent_device_type.as_deref(), Some("pci" | "pciex")) {
+    if n.is_from_devinfo() {
+        if !crate::libppt::is_pci(n) {
             return None;
         }
         let has = |p: &str| n.props.contains_key(p);

@@ -33,12 +33,16 @@ mod scan;
 pub(crate) use lints::{add_suggestions, path_lints};
 pub use lints::{suggest_paths, Lint, LintCode};
 pub use read::{MatchesError, PptMatches, ReadLimits, MAX_MATCHES_FILE};
-pub use scan::{parse_line, ParsedLine};
+pub use scan::{parse_line, sscanf_format, ParsedLine};
 
 /// The boot-module copy, read first by libppt (`get_matches`).
 pub const MATCHES_BOOT: &str = "/system/boot/etc/ppt_matches";
 /// The platform copy, read when the boot-module copy does not exist.
 pub const MATCHES_ETC: &str = "/etc/ppt_matches";
+
+/// The `ppt_matches` copies libppt `get_matches` reads, in its order: the
+/// first that exists is the only one read.
+pub const MATCHES_FILES: [&str; 2] = [MATCHES_BOOT, MATCHES_ETC];
 
 /// `MAXPATHLEN` on illumos: libppt's `pm_path` buffer size. A path rule
 /// keeps at most `MAXPATHLEN - 1` bytes (`strlcpy`).

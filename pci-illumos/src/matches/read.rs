@@ -7,8 +7,8 @@ use pci_core::Diagnostic;
 
 use super::lints::text_lints;
 use super::{
-    is_c_space, parse_line, Lint, LintCode, MatchLine, NodeIds, NodeStrings, Rule, MATCHES_BOOT,
-    MATCHES_ETC, MAXPATHLEN,
+    is_c_space, parse_line, Lint, LintCode, MatchLine, NodeIds, NodeStrings, Rule, MATCHES_FILES,
+    MAXPATHLEN,
 };
 use crate::files::{ConfigFiles, FileState, Origin};
 use crate::root::{HostRoot, ReadError};
@@ -90,7 +90,7 @@ impl PptMatches {
     /// [`PptMatches::load`] with explicit limits.
     pub fn load_with(root: &HostRoot, limits: ReadLimits) -> Result<PptMatches, MatchesError> {
         let mut files = ConfigFiles::default();
-        for p in [MATCHES_BOOT, MATCHES_ETC] {
+        for p in MATCHES_FILES {
             files.capture(Origin::Root, p, root);
         }
         Self::from_files_with(&files, limits)
@@ -107,7 +107,7 @@ impl PptMatches {
         files: &ConfigFiles,
         limits: ReadLimits,
     ) -> Result<PptMatches, MatchesError> {
-        for host_path in [MATCHES_BOOT, MATCHES_ETC] {
+        for host_path in MATCHES_FILES {
             match files.root(host_path) {
                 FileState::Present(bytes) => return Self::read(&bytes[..], host_path, limits),
                 FileState::Absent => continue,

@@ -64,6 +64,47 @@ fn scan_s4(s: &[u8], mut pos: usize) -> Option<(IdToken, usize)> {
     Some((IdToken::from_slice(&s[start..pos]), pos))
 }
 
+/// One of libppt `get_matches`'s `sscanf` formats: a literal prefix, then
+/// one `%4s`, or two separated by a comma.
+struct Format {
+    /// The format as written in libppt.
+    text: &'static str,
+    literal: &'static [u8],
+    two: bool,
+}
+
+/// The formats in the order libppt tries them; pattern `n` of
+/// [`ParsedLine::pattern`] is the `n`th.
+const FORMATS: [Format; 4] = [
+    Format {
+        text: "pciex%4s,%4s",
+        literal: b"pciex",
+        two: true,
+    },
+    Format {
+        text: "pci%4s,%4s",
+        literal: b"pci",
+        two: true,
+    },
+    Format {
+        text: "pciex%4s",
+        literal: b"pciex",
+        two: false,
+    },
+    Format {
+        text: "pci%4s",
+        literal: b"pci",
+        two: false,
+    },
+];
+
+/// The `sscanf` format of pattern `pattern` (1..=4, as in
+/// [`ParsedLine::pattern`]), e.g. `pciex%4s,%4s`.
+pub fn sscanf_format(pattern: u8) -> Option<&'static str> {
+    let i = usize::from(pattern).checked_sub(1)?;
+    FORMATS.get(i).map(|f| f.text)
+}
+
 /// A line as libppt reads it, and how far its `sscanf` read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParsedLine {
@@ -84,15 +125,10 @@ pub fn parse_line(line: &[u8]) -> ParsedLine {
         Some(n) => &line[..n],
         None => line,
     };
-    let attempts: [(&[u8], bool); 4] = [
-        (b"pciex", true),
-        (b"pci", true),
-        (b"pciex", false),
-        (b"pci", false),
-    ];
-    for (i, (lit, two)) in attempts.iter().enumerate() {
-        let sc = scan(c, lit, *two);
-        let want = if *two { 2 } else { 1 };
+    for (i, format) in FORMATS.iter().enumerate() {
+        let (lit, two) = (format.literal, format.two);
+        let sc = scan(c, lit, two);
+        let want = if two { 2 } else { 1 };
         if sc.count == want {
             let pattern = Some(i as u8 + 1);
             let rule = match (sc.first, sc.second) {

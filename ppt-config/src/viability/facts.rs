@@ -9,7 +9,7 @@
 use pci_core::caps::PciePortType;
 pub use pci_core::config::BarKind;
 use pci_core::passthrough;
-use pci_core::{Address, Function, PathSource, PropValue};
+use pci_core::{Address, Function, PropValue};
 
 /// How much config space the source gave.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -173,7 +173,7 @@ impl FunctionFacts {
         let node = f.illumos.as_ref();
         facts.driver = f.driver_now().map(str::to_string);
         facts.path = f.devfs_path().map(str::to_string);
-        facts.path_from_devinfo = node.is_some_and(|n| n.path_source == Some(PathSource::Devinfo));
+        facts.path_from_devinfo = f.has_devinfo_node();
         if facts.path_from_devinfo {
             facts.assigned_addresses = node.map(|_| {
                 f.assigned_addresses().is_some_and(|v| match v {

@@ -1,0 +1,48 @@
+//! A bridge read from a devinfo tree (no config space, so no header type)
+//! is recorded as a bridge: the fleet asks pci-core, which falls back to
+//! the class code, instead of reading the header type alone.
+
+use fleet::derive::from_host;
+use pci_core::{Address, Function, Host, IllumosNode, Identity, PathSource};
+
+fn devinfo_function(bdf: (u8, u8, u8), class: u32, path: &str) -> Function {
+    let (bus, device, function) = bdf;
+    let ids = Identity {
+        vendor: 0x8086,
+        device: 0x0151,
+        subsystem_vendor: None,
+        subsystem: None,
+        class,
+        revision: 9,
+        header_type: None,
+    };
+    let mut f = Function::new(
+        Address::new(0, bus, device, function).unwrap(),
+        ids,
+        Vec::new(),
+    );
+    f.illumos = Some(IllumosNode {
+        path: path.to_string(),
+        path_source: Some(PathSource::Devinfo),
+        ..IllumosNode::default()
+    });
+    f
+}
+
+#[test]
+fn devinfo_bridges_are_bridges() {
+    let host = Host {
+        functions: vec![
+            devinfo_function((0, 1, 0), 0x06_0400, "/pci@0,0/pci8086,151@1"),
+            devinfo_function(
+                (1, 0, 0),
+                0x03_0000,
+                "/pci@0,0/pci8086,151@1/display@0",
+            ),
+        ],
+        ..Host::default()
+    };
+    let record = from_host(&host, "h".to_string(), 0);
+    let bridge: Vec<bool> = record.functions.iter().map(|r| r.bridge).collect();
+    assert_eq!(bridge, [true, false]);
+}
