@@ -4,7 +4,7 @@
 //! snapshots taken on Linux) [`predict`] computes what the illumos x86 PCI
 //! enumerator would name each function (docs/illumos.md; illumos-gate
 //! `usr/src/uts/common/io/pciex/pci_props.c` and `intel/io/pci/pci_boot.c`)
-//! and marks the result [`PathSource::Predicted`].
+//! and marks the result [`PathSource::Predicted`](pci_core::PathSource::Predicted).
 //!
 //! One thing cannot be predicted: the unit address of a root complex other
 //! than the one holding bus 0. illumos numbers root complexes with a
