@@ -3,7 +3,7 @@
 //! the class code, instead of reading the header type alone.
 
 use fleet::derive::from_host;
-use pci_core::{Address, Function, Host, IllumosNode, Identity, PathSource};
+use pci_core::{Address, Function, Host, Identity, IllumosNode, PathSource};
 
 fn devinfo_function(bdf: (u8, u8, u8), class: u32, path: &str) -> Function {
     let (bus, device, function) = bdf;
@@ -16,11 +16,10 @@ fn devinfo_function(bdf: (u8, u8, u8), class: u32, path: &str) -> Function {
         revision: 9,
         header_type: None,
     };
-    let mut f = Function::new(
-        Address::new(0, bus, device, function).unwrap(),
-        ids,
-        Vec::new(),
-    );
+    let Some(address) = Address::new(0, bus, device, function) else {
+        panic!("{bus:02x}:{device:02x}.{function} is no PCI address");
+    };
+    let mut f = Function::new(address, ids, Vec::new());
     f.illumos = Some(IllumosNode {
         path: path.to_string(),
         path_source: Some(PathSource::Devinfo),
@@ -34,11 +33,7 @@ fn devinfo_bridges_are_bridges() {
     let host = Host {
         functions: vec![
             devinfo_function((0, 1, 0), 0x06_0400, "/pci@0,0/pci8086,151@1"),
-            devinfo_function(
-                (1, 0, 0),
-                0x03_0000,
-                "/pci@0,0/pci8086,151@1/display@0",
-            ),
+            devinfo_function((1, 0, 0), 0x03_0000, "/pci@0,0/pci8086,151@1/display@0"),
         ],
         ..Host::default()
     };

@@ -111,7 +111,7 @@ pub struct IllumosNode {
 
 /// DDI node state DS_INITIALIZED: the parent nexus has named the node
 /// (`sys/ddi_impldefs.h`).
-pub const DS_INITIALIZED: i32 = 3;
+pub(crate) const DS_INITIALIZED: i32 = 3;
 
 impl IllumosNode {
     /// Whether a devinfo tree (live, cached, or recorded in a snapshot)

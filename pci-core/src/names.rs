@@ -79,7 +79,7 @@ impl PciNames {
     }
 
     /// Reads one `pci.ids` file. Invalid UTF-8 is replaced, not fatal.
-    pub fn from_file(path: impl AsRef<Path>) -> Result<PciNames, NamesError> {
+    pub(crate) fn from_file(path: impl AsRef<Path>) -> Result<PciNames, NamesError> {
         let path = path.as_ref();
         let bytes = fs::read(path).map_err(|source| NamesError {
             path: path.to_path_buf(),

@@ -82,7 +82,7 @@ pub enum DevfsPathError {
 /// without validating anything. The body keeps a leading `/` when the
 /// text had one. Used by [`DevfsPath::parse`] and by lints that explain
 /// why a written path never matches.
-pub fn split_lexically(text: &str) -> (bool, &str, Option<&str>) {
+pub(crate) fn split_lexically(text: &str) -> (bool, &str, Option<&str>) {
     let (had, mut body) = match text.strip_prefix(DEVICES_PREFIX) {
         Some(rest) if rest.is_empty() || rest.starts_with('/') => (true, rest),
         _ => (false, text),

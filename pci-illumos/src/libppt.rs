@@ -141,7 +141,7 @@ pub fn address_key(path: &str) -> Vec<(u64, u64)> {
 /// The host's PCI nodes in libdevinfo's walk order (`di_walk_node` with
 /// DI_WALK_CLDFIRST, which `ppt_list` uses): nodes read from a devinfo
 /// tree by their place in it, predicted nodes after them by address.
-pub fn walk_order(host: &Host) -> Vec<(&Function, &IllumosNode)> {
+pub(crate) fn walk_order(host: &Host) -> Vec<(&Function, &IllumosNode)> {
     let mut walk: Vec<(&Function, &IllumosNode)> = host
         .functions
         .iter()

@@ -183,7 +183,7 @@ impl Matcher {
 /// nodes too). Predicted nodes (from a Linux
 /// source) carry no parent facts or properties and are taken as PCI
 /// children, which they are.
-pub fn libppt_node(f: &Function) -> Option<NodeIds<'_>> {
+pub(crate) fn libppt_node(f: &Function) -> Option<NodeIds<'_>> {
     let n = f.illumos.as_ref()?;
     if n.is_from_devinfo() {
         if !crate::libppt::is_pci(n) {

@@ -19,8 +19,8 @@
 
 pub mod archive;
 mod nextboot;
-mod snapshot_v2;
 mod pending;
+mod snapshot_v2;
 
 use std::cell::OnceCell;
 use std::path::{Path, PathBuf};

@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use crate::zones::BhyveZone;
 
 pub(crate) use files::{captured_dir, captured_file, dir_v2, file_v2};
-pub use time::{now_rfc3339, rfc3339};
+pub(crate) use time::now_rfc3339;
 
 /// The `format` value of version 2.
 pub const FORMAT_V2: &str = "pptctl-snapshot/2";

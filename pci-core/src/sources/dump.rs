@@ -28,7 +28,7 @@ use crate::function::Function;
 use crate::host::{Diagnostic, Host};
 
 /// Largest config space a dump can describe (PCIe extended config space).
-pub const MAX_CONFIG: usize = 4096;
+pub(crate) const MAX_CONFIG: usize = 4096;
 
 /// Bytes of one line kept in memory; the longest possible hex line (an
 /// 8-digit offset and 4096 byte pairs) is shorter than this, so a longer

@@ -36,7 +36,7 @@ pub use read::{MatchesError, PptMatches, ReadLimits, MAX_MATCHES_FILE};
 pub use scan::{parse_line, sscanf_format, ParsedLine};
 
 /// The boot-module copy, read first by libppt (`get_matches`).
-pub const MATCHES_BOOT: &str = "/system/boot/etc/ppt_matches";
+pub(crate) const MATCHES_BOOT: &str = "/system/boot/etc/ppt_matches";
 /// The platform copy, read when the boot-module copy does not exist.
 pub const MATCHES_ETC: &str = "/etc/ppt_matches";
 
@@ -77,7 +77,7 @@ impl IdToken {
     /// formats an ID (`"%x"`: lower-case hex digits, no leading zero unless
     /// the value is 0). Any other spelling can never be equal to a formatted
     /// ID, so `None` means "this token matches no device at all".
-    pub fn canonical_value(&self) -> Option<u32> {
+    pub(crate) fn canonical_value(&self) -> Option<u32> {
         let b = self.as_bytes();
         if b.is_empty() || (b.len() > 1 && b[0] == b'0') {
             return None;
@@ -96,7 +96,7 @@ impl IdToken {
 
     /// Whether the token is hex digits (any case, any padding) and so was
     /// probably meant as an ID.
-    pub fn is_hex_digits(&self) -> bool {
+    pub(crate) fn is_hex_digits(&self) -> bool {
         !self.as_bytes().is_empty() && self.as_bytes().iter().all(u8::is_ascii_hexdigit)
     }
 
@@ -188,7 +188,7 @@ impl Rule {
 
     /// [`Rule::matches_node`] against IDs already formatted, as libppt
     /// formats them once per node (`populate_int_prop`).
-    pub fn matches_strings(&self, node: &NodeStrings<'_>) -> bool {
+    pub(crate) fn matches_strings(&self, node: &NodeStrings<'_>) -> bool {
         match self {
             Rule::Path(p) => p.as_slice() == node.path.as_bytes(),
             Rule::Vendor { vendor } => vendor.as_bytes() == node.vendor.as_bytes(),
@@ -276,7 +276,7 @@ impl MatchLine {
     }
 
     /// Whether a text lint already says this line can never match.
-    pub fn never_matches(&self) -> bool {
+    pub(crate) fn never_matches(&self) -> bool {
         self.lints.iter().any(|l| {
             matches!(
                 l.code,

@@ -88,7 +88,10 @@ impl PptMatches {
     }
 
     /// [`PptMatches::load`] with explicit limits.
-    pub fn load_with(root: &HostRoot, limits: ReadLimits) -> Result<PptMatches, MatchesError> {
+    pub(crate) fn load_with(
+        root: &HostRoot,
+        limits: ReadLimits,
+    ) -> Result<PptMatches, MatchesError> {
         let mut files = ConfigFiles::default();
         for p in MATCHES_FILES {
             files.capture(Origin::Root, p, root);
@@ -103,7 +106,7 @@ impl PptMatches {
     }
 
     /// [`PptMatches::from_files`] with explicit limits.
-    pub fn from_files_with(
+    pub(crate) fn from_files_with(
         files: &ConfigFiles,
         limits: ReadLimits,
     ) -> Result<PptMatches, MatchesError> {

@@ -11,7 +11,8 @@ use super::{Captured, MediaRef, Session};
 use crate::boot_media::BootStyle;
 use crate::snapshot::convert;
 use crate::snapshot::{
-    captured_dir, captured_file, dir_v2, file_v2, now_rfc3339, BootMediaV2, HostInfo, SnapshotV2, VmsV2, FORMAT_V2,
+    captured_dir, captured_file, dir_v2, file_v2, now_rfc3339, BootMediaV2, HostInfo, SnapshotV2,
+    VmsV2, FORMAT_V2,
 };
 use crate::zones::Zones;
 
@@ -28,7 +29,6 @@ fn host_name(files: &ConfigFiles, root: &Path) -> Option<String> {
         }
     })
 }
-
 
 impl SnapshotV2 {
     /// The snapshot of a session: its host, its captured configuration and
@@ -81,7 +81,6 @@ impl SnapshotV2 {
             vms,
         }
     }
-
 
     /// The configuration the snapshot records.
     pub fn to_captured(&self) -> Result<Captured, String> {

@@ -2,7 +2,7 @@
 
 /// The current time, or `SOURCE_DATE_EPOCH` when set (reproducible
 /// snapshots), as RFC 3339 UTC.
-pub fn now_rfc3339() -> String {
+pub(crate) fn now_rfc3339() -> String {
     let secs = std::env::var("SOURCE_DATE_EPOCH")
         .ok()
         .and_then(|s| s.trim().parse::<i64>().ok())
@@ -16,7 +16,7 @@ pub fn now_rfc3339() -> String {
 
 /// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ` (proleptic Gregorian,
 /// H. Hinnant's days-to-civil algorithm).
-pub fn rfc3339(secs: i64) -> String {
+pub(crate) fn rfc3339(secs: i64) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let z = days + 719_468;

@@ -40,7 +40,7 @@ pub fn evaluate(host: &Host, plan: &Plan) -> Report {
 }
 
 /// [`evaluate`] on facts already extracted (tests build facts by hand).
-pub fn evaluate_facts(host: &Host, facts: &[FunctionFacts], plan: &Plan) -> Report {
+pub(crate) fn evaluate_facts(host: &Host, facts: &[FunctionFacts], plan: &Plan) -> Report {
     let groups = isolation::predict(facts);
     let planned = planned(facts, plan);
     let by_address = function_rules::index(facts);

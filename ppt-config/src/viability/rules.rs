@@ -178,7 +178,7 @@ pub const ALL: &[&Rule] = &[
 ];
 
 /// The rule with `code`, if any.
-pub fn by_code(code: &str) -> Option<&'static Rule> {
+pub(crate) fn by_code(code: &str) -> Option<&'static Rule> {
     ALL.iter().copied().find(|r| r.code == code)
 }
 
@@ -186,7 +186,7 @@ pub fn by_code(code: &str) -> Option<&'static Rule> {
 /// [`pci_core::passthrough::never`] table, which `reserve` refuses by too)
 /// is reported under. The match is exhaustive, so a new reason does not
 /// compile until it has a rule; [`Never::code`] names the same rule.
-pub fn never_rule(never: &Never) -> &'static Rule {
+pub(crate) fn never_rule(never: &Never) -> &'static Rule {
     match never {
         Never::Bridge { .. } => &BRIDGE,
         Never::HostCritical { .. } | Never::BootDevice { .. } => &HOST_CRITICAL,

@@ -303,7 +303,7 @@ fn read_function(
     warnings: &mut Vec<Diagnostic>,
 ) -> Option<(Function, bool)> {
     let (config, short) = match open_config(dir, address, detail, warnings)? {
-        ConfigRead::Identified(f, short) => return Some((f, short)),
+        ConfigRead::Identified(f, short) => return Some((*f, short)),
         ConfigRead::Bytes(config, short) => (config, short),
     };
     let from_config = identity_from_config(&config);
@@ -328,7 +328,7 @@ fn read_function(
 /// What reading a device's `config` gave.
 enum ConfigRead {
     /// [`SysfsDetail::Identity`] had all it needed: the whole function.
-    Identified(Function, bool),
+    Identified(Box<Function>, bool),
     /// The config bytes (empty when unreadable, with a warning) and
     /// whether the read was cut to 64 bytes.
     Bytes(Vec<u8>, bool),
@@ -361,7 +361,7 @@ fn open_config(
         if detail == SysfsDetail::Identity {
             if let Ok((config, short)) = &first_try {
                 if let Some(f) = identity_function(dir, address, config) {
-                    return Some(ConfigRead::Identified(f, *short));
+                    return Some(ConfigRead::Identified(Box::new(f), *short));
                 }
             }
         }
