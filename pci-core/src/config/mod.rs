@@ -145,7 +145,7 @@ impl<'a> ConfigSpace<'a> {
     }
 
     /// The little-endian 32-bit dword at `offset`.
-    pub(crate) fn read_u32(&self, offset: usize) -> Option<u32> {
+    pub fn read_u32(&self, offset: usize) -> Option<u32> {
         let b = self.bytes_at(offset, 4)?;
         Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }

@@ -83,7 +83,7 @@ impl SnapshotV2 {
     }
 
     /// The configuration the snapshot records.
-    pub fn to_captured(&self) -> Result<Captured, String> {
+    pub(crate) fn to_captured(&self) -> Result<Captured, String> {
         let mut files = ConfigFiles::default();
         for f in &self.config_files {
             files.insert(captured_file(f)?);
