@@ -133,7 +133,11 @@ impl Reason {
     }
 
     /// A finding of `rule` with a hint written for this case.
-    pub(crate) fn with_hint(rule: &Rule, message: impl Into<String>, hint: impl Into<String>) -> Self {
+    pub(crate) fn with_hint(
+        rule: &Rule,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Self {
         Reason {
             code: rule.code,
             severity: rule.severity,
