@@ -423,53 +423,7 @@ pub fn snapshot_bytes(host: &GenHost) -> Vec<u8> {
         },
         0,
     );
-    let mut root_last = None;
-    let mut offsets = vec![0i32; host.functions.len()];
-    let mut last_child = vec![None; host.functions.len()];
-    let mut nexus_of = std::collections::BTreeMap::new();
-    for &d in &host.domains {
-        let addr = format!("{d:x},0");
-        let n = w.node(
-            &NodeSpec {
-                name: "pci",
-                address: Some(&addr),
-                driver: Some("npe"),
-                compatible: vec!["pciex_root_complex".into()],
-                hw: vec![("reg", Val::Ints(vec![d as i32, 0, 0]))],
-                drv: vec![("device_type", Val::Strs(vec!["pciex".into()]))],
-                minors: vec![("devctl", "ddi_ctl:devctl"), ("reg", "ddi_ctl")],
-            },
-            root,
-        );
-        w.link_child(root, &mut root_last, n);
-        nexus_of.insert(d, (n, None::<i32>));
-    }
-    // Parents sort before their children, so one pass in address order
-    // builds the tree.
-    for (i, f) in host.functions.iter().enumerate() {
-        let name = node_name(f);
-        let addr = unit_address(f);
-        let spec = function_spec(f, i, &name, &addr);
-        match f.parent {
-            Some(p) if p < i => {
-                let n = w.node(&spec, offsets[p]);
-                let mut lc = last_child[p];
-                w.link_child(offsets[p], &mut lc, n);
-                last_child[p] = lc;
-                offsets[i] = n;
-            }
-            _ => {
-                let Some(&(nexus, lc0)) = nexus_of.get(&f.address.domain) else {
-                    continue;
-                };
-                let n = w.node(&spec, nexus);
-                let mut lc = lc0;
-                w.link_child(nexus, &mut lc, n);
-                nexus_of.insert(f.address.domain, (nexus, lc));
-                offsets[i] = n;
-            }
-        }
-    }
+    w.pci_tree(host, root);
     let size = w.buf.b.len() as u32;
     let b = &mut w.buf;
     b.i32_at(hdr, 2); // DI_SNAPSHOT_VERSION
@@ -485,6 +439,61 @@ pub fn snapshot_bytes(host: &GenHost) -> Vec<u8> {
     let crc = illumos_crc32(&b.b);
     b.u32_at(hdr + 0x14, crc);
     w.buf.b
+}
+
+impl Writer {
+    /// The PCI nodes below `root`: a root complex per domain, then every
+    /// function under its parent bridge or its domain's root complex.
+    fn pci_tree(&mut self, host: &GenHost, root: i32) {
+        let w = self;
+        let mut root_last = None;
+        let mut offsets = vec![0i32; host.functions.len()];
+        let mut last_child = vec![None; host.functions.len()];
+        let mut nexus_of = std::collections::BTreeMap::new();
+        for &d in &host.domains {
+            let addr = format!("{d:x},0");
+            let n = w.node(
+                &NodeSpec {
+                    name: "pci",
+                    address: Some(&addr),
+                    driver: Some("npe"),
+                    compatible: vec!["pciex_root_complex".into()],
+                    hw: vec![("reg", Val::Ints(vec![d as i32, 0, 0]))],
+                    drv: vec![("device_type", Val::Strs(vec!["pciex".into()]))],
+                    minors: vec![("devctl", "ddi_ctl:devctl"), ("reg", "ddi_ctl")],
+                },
+                root,
+            );
+            w.link_child(root, &mut root_last, n);
+            nexus_of.insert(d, (n, None::<i32>));
+        }
+        // Parents sort before their children, so one pass in address order
+        // builds the tree.
+        for (i, f) in host.functions.iter().enumerate() {
+            let name = node_name(f);
+            let addr = unit_address(f);
+            let spec = function_spec(f, i, &name, &addr);
+            match f.parent {
+                Some(p) if p < i => {
+                    let n = w.node(&spec, offsets[p]);
+                    let mut lc = last_child[p];
+                    w.link_child(offsets[p], &mut lc, n);
+                    last_child[p] = lc;
+                    offsets[i] = n;
+                }
+                _ => {
+                    let Some(&(nexus, lc0)) = nexus_of.get(&f.address.domain) else {
+                        continue;
+                    };
+                    let n = w.node(&spec, nexus);
+                    let mut lc = lc0;
+                    w.link_child(nexus, &mut lc, n);
+                    nexus_of.insert(f.address.domain, (nexus, lc));
+                    offsets[i] = n;
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

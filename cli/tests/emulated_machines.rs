@@ -346,88 +346,93 @@ fn show_json_agrees_with_lspci_vvv() {
         for f in ours {
             let slot = f["slot"].as_str().unwrap();
             let l = &theirs[slot];
-            let at = format!("{machine} {slot}");
-            let offs = |key: &str| -> Vec<u32> {
-                f[key]
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .map(|c| c["offset"].as_u64().unwrap() as u32)
-                            .collect()
-                    })
-                    .unwrap_or_default()
-            };
-            assert_eq!(offs("capabilities"), l.caps, "{at}: capability offsets");
-            assert_eq!(
-                offs("extended_capabilities"),
-                l.ext_caps,
-                "{at}: extended capability offsets"
-            );
-            assert_eq!(
-                f["msix"]["table_size"].as_u64(),
-                l.msix_count,
-                "{at}: MSI-X table size"
-            );
-            assert_eq!(!f["msi"].is_null(), l.msi, "{at}: MSI");
-            let pcie = &f["pcie"];
-            assert_eq!(
-                !pcie.is_null(),
-                l.express.is_some(),
-                "{at}: PCIe capability"
-            );
-            if !pcie.is_null() {
-                assert_eq!(pcie["flr"].as_bool(), Some(l.pcie_flr), "{at}: PCIe FLR");
-                let pair = |s: &str, w: &str| {
-                    pcie[s]
-                        .as_str()
-                        .map(|s| (s.to_string(), pcie[w].as_u64().unwrap()))
-                };
-                assert_eq!(
-                    pair("link_cap_speed", "link_cap_width"),
-                    l.lnkcap,
-                    "{at}: LnkCap"
-                );
-                assert_eq!(pair("link_speed", "link_width"), l.lnksta, "{at}: LnkSta");
-            }
-            assert_eq!(
-                f["flr"].as_bool(),
-                Some(l.pcie_flr || l.af_flr),
-                "{at}: FLR (PCIe or AF)"
-            );
-            let bars: BTreeMap<u64, (bool, Option<u64>, u64)> = f["bars"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|b| b["size"].as_u64().is_some_and(|s| s > 0))
-                .map(|b| {
-                    (
-                        b["index"].as_u64().unwrap(),
-                        (
-                            b["kind"].as_str().unwrap() != "io",
-                            Some(hex(&b["address"])),
-                            b["size"].as_u64().unwrap(),
-                        ),
-                    )
-                })
-                .collect();
-            // lspci prints no address for an unassigned BAR; compare sizes
-            // there. `[virtual]` regions (an SR-IOV VF's BARs, legacy IDE
-            // ports: the register reads zero) carry the OS's address, and
-            // pptctl must show that one too.
-            let theirs_bars: BTreeMap<u64, (bool, Option<u64>, u64)> = l
-                .regions
-                .iter()
-                .map(|(i, (m, a, s))| (*i, (*m, a.or(bars.get(i).and_then(|b| b.1)), *s)))
-                .collect();
-            if !f["physfn"].is_null() {
-                assert!(
-                    !l.virtual_regions.is_empty(),
-                    "{at}: a VF without [virtual] regions"
-                );
-            }
-            assert_eq!(bars, theirs_bars, "{at}: BARs (memory?, address, size)");
+            compare(f, l, &format!("{machine} {slot}"));
         }
     }
+}
+
+/// One function of `show --json` against lspci -vvv's: capability
+/// offsets, MSI/MSI-X, PCIe link and FLR, BARs (`at` names it).
+fn compare(f: &Value, l: &Lspci, at: &str) {
+    let offs = |key: &str| -> Vec<u32> {
+        f[key]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|c| c["offset"].as_u64().unwrap() as u32)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(offs("capabilities"), l.caps, "{at}: capability offsets");
+    assert_eq!(
+        offs("extended_capabilities"),
+        l.ext_caps,
+        "{at}: extended capability offsets"
+    );
+    assert_eq!(
+        f["msix"]["table_size"].as_u64(),
+        l.msix_count,
+        "{at}: MSI-X table size"
+    );
+    assert_eq!(!f["msi"].is_null(), l.msi, "{at}: MSI");
+    let pcie = &f["pcie"];
+    assert_eq!(
+        !pcie.is_null(),
+        l.express.is_some(),
+        "{at}: PCIe capability"
+    );
+    if !pcie.is_null() {
+        assert_eq!(pcie["flr"].as_bool(), Some(l.pcie_flr), "{at}: PCIe FLR");
+        let pair = |s: &str, w: &str| {
+            pcie[s]
+                .as_str()
+                .map(|s| (s.to_string(), pcie[w].as_u64().unwrap()))
+        };
+        assert_eq!(
+            pair("link_cap_speed", "link_cap_width"),
+            l.lnkcap,
+            "{at}: LnkCap"
+        );
+        assert_eq!(pair("link_speed", "link_width"), l.lnksta, "{at}: LnkSta");
+    }
+    assert_eq!(
+        f["flr"].as_bool(),
+        Some(l.pcie_flr || l.af_flr),
+        "{at}: FLR (PCIe or AF)"
+    );
+    let bars: BTreeMap<u64, (bool, Option<u64>, u64)> = f["bars"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["size"].as_u64().is_some_and(|s| s > 0))
+        .map(|b| {
+            (
+                b["index"].as_u64().unwrap(),
+                (
+                    b["kind"].as_str().unwrap() != "io",
+                    Some(hex(&b["address"])),
+                    b["size"].as_u64().unwrap(),
+                ),
+            )
+        })
+        .collect();
+    // lspci prints no address for an unassigned BAR; compare sizes
+    // there. `[virtual]` regions (an SR-IOV VF's BARs, legacy IDE
+    // ports: the register reads zero) carry the OS's address, and
+    // pptctl must show that one too.
+    let theirs_bars: BTreeMap<u64, (bool, Option<u64>, u64)> = l
+        .regions
+        .iter()
+        .map(|(i, (m, a, s))| (*i, (*m, a.or(bars.get(i).and_then(|b| b.1)), *s)))
+        .collect();
+    if !f["physfn"].is_null() {
+        assert!(
+            !l.virtual_regions.is_empty(),
+            "{at}: a VF without [virtual] regions"
+        );
+    }
+    assert_eq!(bars, theirs_bars, "{at}: BARs (memory?, address, size)");
 }
 
 #[test]

@@ -251,108 +251,6 @@ fn build_host_in(state: State) -> Host {
         &[],
     ));
     rp.driver = Some("pcieb".into());
-
-    let bridge = "/pci@0,0/pci8086,151@1";
-    let mut vga = function("0000:01:00.0", vga_config());
-    let reg = [
-        0x0001_0000,
-        0,
-        0,
-        0,
-        0,
-        0x0201_0010,
-        0,
-        0,
-        0,
-        0x0100_0000,
-        0x4301_0014,
-        0,
-        0,
-        0,
-        0x1000_0000,
-        0x4301_001c,
-        0,
-        0,
-        0,
-        0x0200_0000,
-        0x0101_0024,
-        0,
-        0,
-        0,
-        0x80,
-        0x0201_0030,
-        0,
-        0,
-        0,
-        0x0008_0000,
-    ];
-    let assigned = [
-        0x8201_0010,
-        0,
-        0xf600_0000,
-        0,
-        0x0100_0000,
-        0xc301_0014,
-        0,
-        0xe000_0000,
-        0,
-        0x1000_0000,
-        0xc301_001c,
-        0,
-        0xf000_0000,
-        0,
-        0x0200_0000,
-        0x8101_0024,
-        0,
-        0xe000,
-        0,
-        0x80,
-        0x8201_0030,
-        0,
-        0xf700_0000,
-        0,
-        0x0008_0000,
-    ];
-    vga.illumos = Some(node(&vga, bridge, Some(vga_driver), &reg, &assigned));
-    vga.driver = Some(vga_driver.0.into());
-    vga.bar_sizes = [
-        Some(0x0100_0000),
-        Some(0x1000_0000),
-        None,
-        Some(0x0200_0000),
-        None,
-        Some(0x80),
-    ];
-    vga.rom_size = Some(0x0008_0000);
-
-    let mut hda = function("0000:01:00.1", audio_config());
-    let reg = [0x0001_0100, 0, 0, 0, 0, 0x0201_0110, 0, 0, 0, 0x4000];
-    let assigned = [0x8201_0110, 0, 0xf708_0000, 0, 0x4000];
-    hda.illumos = Some(node(&hda, bridge, Some(hda_driver), &reg, &assigned));
-    hda.driver = Some(hda_driver.0.into());
-    hda.bar_sizes = [Some(0x4000), None, None, None, None, None];
-
-    let mut nexus_props = BTreeMap::new();
-    nexus_props.insert(
-        "device_type".to_string(),
-        PropValue::Strings(vec!["pci".into()]),
-    );
-    nexus_props.insert("reg".to_string(), ints(&[0, 0, 0]));
-    let nexus = IllumosNode {
-        path: "/pci@0,0".into(),
-        path_source: Some(PathSource::Devinfo),
-        node_name: "pci".into(),
-        unit_address: Some("0,0".into()),
-        driver: Some("npe".into()),
-        instance: Some(0),
-        binding_name: Some("pciex_root_complex".into()),
-        compatible: vec!["pciex_root_complex".into()],
-        parent_device_type: None,
-        device_type: Some("pci".into()),
-        props: nexus_props,
-        minors: vec!["devctl".into(), "reg".into(), "intr".into()],
-        ..IllumosNode::default()
-    };
     let link = |n: u32, p: &str| PptLink {
         dev: format!("/dev/ppt{n}"),
         target: Some(format!("../devices{p}:ppt")),
@@ -367,8 +265,8 @@ fn build_host_in(state: State) -> Host {
     };
     Host {
         ppt_links,
-        functions: vec![hb, rp, vga, hda],
-        nexus: vec![nexus],
+        functions: vec![hb, rp, gpu(vga_driver), gpu_audio(hda_driver)],
+        nexus: vec![root_nexus()],
         facts: HostFacts {
             os: Some("illumos".into()),
             cpu_vendor: Some(CpuVendor::Intel),
@@ -380,6 +278,131 @@ fn build_host_in(state: State) -> Host {
             boot_devices: Vec::new(),
         },
         warnings: Vec::new(),
+    }
+}
+
+/// The root port the card sits behind.
+const CARD_PARENT: &str = "/pci@0,0/pci8086,151@1";
+
+/// The GeForce 210's `reg` (config header, BARs 0, 1, 3, 5 and the ROM).
+const GPU_REG: [u32; 30] = [
+    0x0001_0000,
+    0,
+    0,
+    0,
+    0,
+    0x0201_0010,
+    0,
+    0,
+    0,
+    0x0100_0000,
+    0x4301_0014,
+    0,
+    0,
+    0,
+    0x1000_0000,
+    0x4301_001c,
+    0,
+    0,
+    0,
+    0x0200_0000,
+    0x0101_0024,
+    0,
+    0,
+    0,
+    0x80,
+    0x0201_0030,
+    0,
+    0,
+    0,
+    0x0008_0000,
+];
+
+/// The GeForce 210's `assigned-addresses`.
+const GPU_ASSIGNED: [u32; 25] = [
+    0x8201_0010,
+    0,
+    0xf600_0000,
+    0,
+    0x0100_0000,
+    0xc301_0014,
+    0,
+    0xe000_0000,
+    0,
+    0x1000_0000,
+    0xc301_001c,
+    0,
+    0xf000_0000,
+    0,
+    0x0200_0000,
+    0x8101_0024,
+    0,
+    0xe000,
+    0,
+    0x80,
+    0x8201_0030,
+    0,
+    0xf700_0000,
+    0,
+    0x0008_0000,
+];
+
+/// The GeForce 210 (01:00.0) on `driver`.
+fn gpu(driver: (&str, i32)) -> Function {
+    let mut vga = function("0000:01:00.0", vga_config());
+    vga.illumos = Some(node(
+        &vga,
+        CARD_PARENT,
+        Some(driver),
+        &GPU_REG,
+        &GPU_ASSIGNED,
+    ));
+    vga.driver = Some(driver.0.into());
+    vga.bar_sizes = [
+        Some(0x0100_0000),
+        Some(0x1000_0000),
+        None,
+        Some(0x0200_0000),
+        None,
+        Some(0x80),
+    ];
+    vga.rom_size = Some(0x0008_0000);
+    vga
+}
+
+/// The card's HD audio function (01:00.1) on `driver`.
+fn gpu_audio(driver: (&str, i32)) -> Function {
+    let mut hda = function("0000:01:00.1", audio_config());
+    let reg = [0x0001_0100, 0, 0, 0, 0, 0x0201_0110, 0, 0, 0, 0x4000];
+    let assigned = [0x8201_0110, 0, 0xf708_0000, 0, 0x4000];
+    hda.illumos = Some(node(&hda, CARD_PARENT, Some(driver), &reg, &assigned));
+    hda.driver = Some(driver.0.into());
+    hda.bar_sizes = [Some(0x4000), None, None, None, None, None];
+    hda
+}
+
+/// The root complex `/pci@0,0`.
+fn root_nexus() -> IllumosNode {
+    let mut nexus_props = BTreeMap::new();
+    nexus_props.insert(
+        "device_type".to_string(),
+        PropValue::Strings(vec!["pci".into()]),
+    );
+    nexus_props.insert("reg".to_string(), ints(&[0, 0, 0]));
+    IllumosNode {
+        path: "/pci@0,0".into(),
+        path_source: Some(PathSource::Devinfo),
+        node_name: "pci".into(),
+        unit_address: Some("0,0".into()),
+        driver: Some("npe".into()),
+        instance: Some(0),
+        binding_name: Some("pciex_root_complex".into()),
+        compatible: vec!["pciex_root_complex".into()],
+        parent_device_type: None,
+        device_type: Some("pci".into()),
+        props: nexus_props,
+        minors: vec!["devctl".into(), "reg".into(), "intr".into()],
+        ..IllumosNode::default()
     }
 }
 

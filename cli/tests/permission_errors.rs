@@ -100,16 +100,13 @@ fn says_what_to_do(out: &str, file: &str) -> bool {
     })
 }
 
-#[test]
-fn denied_reads_say_what_to_do() {
-    if !can_drop_privileges() {
-        return;
-    }
-    let t = fixture();
-    let d = t.path();
-    // (what to make unreadable, mode, the command, the file the message names,
-    // whether the command must fail)
-    let cases: Vec<(PathBuf, u32, Vec<&str>, &str, bool)> = vec![
+/// What to make unreadable, its mode, the command, the file the message
+/// names, whether the command must fail.
+type Case<'a> = (PathBuf, u32, Vec<&'a str>, &'a str, bool);
+
+/// Files under `--root` and the boot media, and files given by option.
+fn root_cases(d: &Path) -> Vec<Case<'static>> {
+    vec![
         (
             d.join("root/etc/ppt_matches"),
             0o600,
@@ -137,34 +134,6 @@ fn denied_reads_say_what_to_do() {
             vec!["--from", "snapshot:host.json", "--root", "root", "list"],
             "/dev",
             false,
-        ),
-        (
-            d.join("host.json"),
-            0o600,
-            vec!["--from", "snapshot:host.json", "show"],
-            "host.json",
-            true,
-        ),
-        (
-            d.join("host.txt"),
-            0o600,
-            vec!["--from", "dump:host.txt", "show"],
-            "host.txt",
-            true,
-        ),
-        (
-            d.join("cache"),
-            0o600,
-            vec!["--from", "devinfo:cache", "show"],
-            "cache",
-            true,
-        ),
-        (
-            d.join("sys/bus/pci/devices"),
-            0o700,
-            vec!["--from", "sysfs:sys", "show"],
-            "devices",
-            true,
         ),
         (
             d.join("cfg"),
@@ -202,7 +171,52 @@ fn denied_reads_say_what_to_do() {
             "vm.json",
             true,
         ),
-    ];
+    ]
+}
+
+/// The `--from` sources.
+fn source_cases(d: &Path) -> Vec<Case<'static>> {
+    vec![
+        (
+            d.join("host.json"),
+            0o600,
+            vec!["--from", "snapshot:host.json", "show"],
+            "host.json",
+            true,
+        ),
+        (
+            d.join("host.txt"),
+            0o600,
+            vec!["--from", "dump:host.txt", "show"],
+            "host.txt",
+            true,
+        ),
+        (
+            d.join("cache"),
+            0o600,
+            vec!["--from", "devinfo:cache", "show"],
+            "cache",
+            true,
+        ),
+        (
+            d.join("sys/bus/pci/devices"),
+            0o700,
+            vec!["--from", "sysfs:sys", "show"],
+            "devices",
+            true,
+        ),
+    ]
+}
+
+#[test]
+fn denied_reads_say_what_to_do() {
+    if !can_drop_privileges() {
+        return;
+    }
+    let t = fixture();
+    let d = t.path();
+    let mut cases = root_cases(d);
+    cases.extend(source_cases(d));
     let mut failures = Vec::new();
     for (path, mode, args, file, fails) in &cases {
         let before = std::fs::metadata(path).unwrap().permissions().mode();

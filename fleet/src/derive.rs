@@ -348,7 +348,7 @@ impl SnapshotRecord {
                 class: f.ids.class,
                 subsystem_vendor: f.ids.subsystem_vendor,
                 subsystem: f.ids.subsystem,
-                bridge: matches!(f.ids.header_type.map(|h| h & 0x7f), Some(1 | 2)),
+                bridge: f.is_bridge(),
                 parent: parents.of(f),
                 driver,
                 ppt_dev,

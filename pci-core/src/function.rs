@@ -111,9 +111,15 @@ pub struct IllumosNode {
 
 /// DDI node state DS_INITIALIZED: the parent nexus has named the node
 /// (`sys/ddi_impldefs.h`).
-pub const DS_INITIALIZED: i32 = 3;
+pub(crate) const DS_INITIALIZED: i32 = 3;
 
 impl IllumosNode {
+    /// Whether a devinfo tree (live, cached, or recorded in a snapshot)
+    /// described this node, rather than predicted by node naming.
+    pub fn is_from_devinfo(&self) -> bool {
+        self.path_source == Some(PathSource::Devinfo)
+    }
+
     /// The path `di_devfs_path()` gives now (what libppt lists and
     /// `ppt_matches` path rules are compared with).
     pub fn current_path(&self) -> &str {
@@ -209,6 +215,18 @@ impl Function {
         self.driver
             .as_deref()
             .or_else(|| self.illumos.as_ref().and_then(|n| n.driver.as_deref()))
+    }
+
+    /// The function's node when a devinfo tree described it; `None` when
+    /// it has no node or only a predicted one.
+    pub fn devinfo_node(&self) -> Option<&IllumosNode> {
+        self.illumos.as_ref().filter(|n| n.is_from_devinfo())
+    }
+
+    /// Whether a devinfo tree described this function (see
+    /// [`IllumosNode::is_from_devinfo`]).
+    pub fn has_devinfo_node(&self) -> bool {
+        self.devinfo_node().is_some()
     }
 
     /// The illumos devfs path (no `/devices`, no minor), when known.

@@ -103,3 +103,13 @@ pub struct Host {
     #[serde(skip)]
     pub warnings: Vec<Diagnostic>,
 }
+
+impl Host {
+    /// Whether the host was read with a real device tree: some function
+    /// has a node a devinfo tree described. A host whose paths are all
+    /// predicted (a Linux sysfs tree, a dump) cannot say what is bound to
+    /// ppt.
+    pub fn has_devinfo_tree(&self) -> bool {
+        self.functions.iter().any(Function::has_devinfo_node)
+    }
+}

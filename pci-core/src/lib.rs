@@ -1,10 +1,18 @@
 //! PCI facts without an operating system.
 //!
-//! `pci-core` holds the model every `pptctl` source produces ([`Host`],
-//! [`Function`], [`Address`]), zero-copy decoding of configuration space and
-//! its capability chains, `pci.ids` names, and the portable sources: Linux
-//! sysfs trees, `lspci -x…` dumps and the JSON host snapshot. It never
-//! prints, never exits and never panics on bytes from outside.
+//! Owns: the model every `pptctl` source produces ([`Host`],
+//! [`Function`], [`Address`]); zero-copy decoding of configuration space
+//! and its capability chains ([`config`], [`caps`]); `pci.ids` names;
+//! what a function is for pass-through, answered once for every caller
+//! (bridge, PCI Express, infrastructure, the never-pass-through table:
+//! [`passthrough`], [`Function::is_bridge`], [`Function::is_pcie`],
+//! [`Function::has_devinfo_node`]); and the portable sources: Linux sysfs
+//! trees, `lspci -x…` dumps and the version 1 JSON host snapshot.
+//!
+//! Never: prints or exits (errors are typed, warnings are
+//! [`Diagnostic`]s); panics on bytes from outside; decides what illumos
+//! binds or reads its configuration files (`pci-illumos`,
+//! `ppt-config`).
 
 pub mod address;
 pub mod caps;

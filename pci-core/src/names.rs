@@ -78,7 +78,7 @@ impl PciNames {
     }
 
     /// Reads one `pci.ids` file. Invalid UTF-8 is replaced, not fatal.
-    pub fn from_file(path: impl AsRef<Path>) -> Result<PciNames, NamesError> {
+    pub(crate) fn from_file(path: impl AsRef<Path>) -> Result<PciNames, NamesError> {
         let path = path.as_ref();
         let bytes = hostfs::open_regular(path)
             .and_then(|mut f| {

@@ -24,14 +24,14 @@ use crate::address::Address;
 /// Header layout (header type register 0x0e, bits 6:0) of a PCI-to-PCI bridge.
 pub const HEADER_PCI_BRIDGE: u8 = 1;
 /// Header layout of a CardBus bridge.
-pub const HEADER_CARDBUS: u8 = 2;
+pub(crate) const HEADER_CARDBUS: u8 = 2;
 
 /// Base class 0x06, bridge devices.
-pub const CLASS_BRIDGE: u8 = 0x06;
+pub(crate) const CLASS_BRIDGE: u8 = 0x06;
 /// Class 0x0600 (base and sub class), host bridge.
-pub const CLASS_HOST_BRIDGE: u16 = 0x0600;
+pub(crate) const CLASS_HOST_BRIDGE: u16 = 0x0600;
 /// Class 0x0601, ISA bridge (on x86 the LPC controller).
-pub const CLASS_ISA_BRIDGE: u16 = 0x0601;
+pub(crate) const CLASS_ISA_BRIDGE: u16 = 0x0601;
 
 /// Whether a function forwards a bus: header layout 1 or 2, or, with the
 /// header type unknown, a class code that implies one.

@@ -96,51 +96,7 @@ fn parse_lspci(text: &str) -> Vec<(Slot, Lspci)> {
         };
         if let Some(rest) = line.strip_prefix("\tCapabilities: ") {
             section.clear();
-            if rest.starts_with("<access denied>") {
-                f.std.push("denied".into());
-                continue;
-            }
-            let Some(close) = rest.find(']') else {
-                continue;
-            };
-            let inside = &rest[1..close];
-            let tail = &rest[close + 1..];
-            let ending = if tail.contains("<chain looped>") {
-                " looped"
-            } else if tail.contains("<chain broken>") {
-                " broken"
-            } else {
-                ""
-            };
-            if let Some((off, ver)) = inside.split_once(' ') {
-                let v = if ending == " looped" { "" } else { ver };
-                f.ext.push(format!(
-                    "{off}{}{v}{ending}",
-                    if v.is_empty() { "" } else { " " }
-                ));
-            } else {
-                f.std.push(format!("{inside}{ending}"));
-            }
-            cap_kind.clear();
-            if let Some(m) = tail.split(" MSI: ").nth(1) {
-                f.facts.push(format!("msi {m}"));
-            }
-            if let Some(v) = tail.split("Power Management version ").nth(1) {
-                f.facts.push(format!("pm v{v}"));
-                cap_kind = "pm".into();
-            }
-            if tail.contains("Single Root I/O Virtualization") {
-                cap_kind = "sriov".into();
-            }
-            if tail.contains(" Physical Resizable BAR") {
-                cap_kind = "rebar".into();
-            }
-            if let Some(c) = tail.split("MSI-X: ").nth(1) {
-                if let Some(n) = c.split("Count=").nth(1) {
-                    let n: String = n.chars().take_while(|c| c.is_ascii_digit()).collect();
-                    f.msix.push(n.parse().unwrap());
-                }
-            }
+            capability_line(f, rest, &mut cap_kind);
             continue;
         }
         if let Some(rest) = line.strip_prefix("\tRegion ") {
@@ -152,48 +108,104 @@ fn parse_lspci(text: &str) -> Vec<(Slot, Lspci)> {
                 section = rest.split(':').next().unwrap_or("").to_string();
             }
         }
-        let tokens: Vec<&str> = line.split_whitespace().collect();
-        let header_line = line.starts_with("\t\t") && !line.starts_with("\t\t\t");
-        match (cap_kind.as_str(), section.as_str()) {
-            _ if !header_line || tokens.len() < 5 && section != "Status" => {}
-            ("pm", "Flags") => f.facts.push(format!("pm {} {}", tokens[3], tokens[4])),
-            ("pm", "Status") => f.facts.push(format!("pm {} {}", tokens[1], tokens[2])),
-            ("sriov", s) if s.starts_with("Initial VFs") => f.facts.push(format!(
-                "sriov {}",
-                line.trim()
-                    .replace(", Function Dependency Link", "")
-                    .replace(':', "")
-            )),
-            ("sriov", s) if s.starts_with("VF offset") => f
-                .facts
-                .push(format!("sriov {}", line.trim().replace(':', ""))),
-            ("rebar", s) if s.starts_with("BAR ") => f.facts.push(format!("rebar {}", line.trim())),
-            _ => {}
-        }
-        if section == "ACSCap" && header_line {
-            let on: Vec<&str> = tokens[1..]
-                .iter()
-                .filter_map(|t| t.strip_suffix('+'))
-                .collect();
-            f.facts.push(format!("acs {}", on.join(" ")));
-        }
-        match section.as_str() {
-            "DevCap" => {
-                if let Some(v) = flag(line, "FLReset") {
-                    f.devcap_flr = Some(v);
-                }
-            }
-            "AFCap" => {
-                if let Some(v) = flag(line, "FLR") {
-                    f.af_flr = Some(v);
-                }
-            }
-            "LnkCap" if line.starts_with("\t\tLnkCap:\t") => f.lnkcap = speed_width(line),
-            "LnkSta" if line.starts_with("\t\tLnkSta:\t") => f.lnksta = speed_width(line),
-            _ => {}
-        }
+        detail_line(f, line, &section, &cap_kind);
     }
     out
+}
+
+/// A `Capabilities: [off] ...` line (`rest` after the prefix): the chain
+/// entry and the facts its title carries; `cap_kind` says whose detail
+/// lines follow.
+fn capability_line(f: &mut Lspci, rest: &str, cap_kind: &mut String) {
+    if rest.starts_with("<access denied>") {
+        f.std.push("denied".into());
+        return;
+    }
+    let Some(close) = rest.find(']') else {
+        return;
+    };
+    let inside = &rest[1..close];
+    let tail = &rest[close + 1..];
+    let ending = if tail.contains("<chain looped>") {
+        " looped"
+    } else if tail.contains("<chain broken>") {
+        " broken"
+    } else {
+        ""
+    };
+    if let Some((off, ver)) = inside.split_once(' ') {
+        let v = if ending == " looped" { "" } else { ver };
+        f.ext.push(format!(
+            "{off}{}{v}{ending}",
+            if v.is_empty() { "" } else { " " }
+        ));
+    } else {
+        f.std.push(format!("{inside}{ending}"));
+    }
+    cap_kind.clear();
+    if let Some(m) = tail.split(" MSI: ").nth(1) {
+        f.facts.push(format!("msi {m}"));
+    }
+    if let Some(v) = tail.split("Power Management version ").nth(1) {
+        f.facts.push(format!("pm v{v}"));
+        *cap_kind = "pm".into();
+    }
+    if tail.contains("Single Root I/O Virtualization") {
+        *cap_kind = "sriov".into();
+    }
+    if tail.contains(" Physical Resizable BAR") {
+        *cap_kind = "rebar".into();
+    }
+    if let Some(c) = tail.split("MSI-X: ").nth(1) {
+        if let Some(n) = c.split("Count=").nth(1) {
+            let n: String = n.chars().take_while(|c| c.is_ascii_digit()).collect();
+            f.msix.push(n.parse().unwrap());
+        }
+    }
+}
+
+/// A detail line of a capability (`section` is its register name).
+fn detail_line(f: &mut Lspci, line: &str, section: &str, cap_kind: &str) {
+    let tokens: Vec<&str> = line.split_whitespace().collect();
+    let header_line = line.starts_with("\t\t") && !line.starts_with("\t\t\t");
+    match (cap_kind, section) {
+        _ if !header_line || tokens.len() < 5 && section != "Status" => {}
+        ("pm", "Flags") => f.facts.push(format!("pm {} {}", tokens[3], tokens[4])),
+        ("pm", "Status") => f.facts.push(format!("pm {} {}", tokens[1], tokens[2])),
+        ("sriov", s) if s.starts_with("Initial VFs") => f.facts.push(format!(
+            "sriov {}",
+            line.trim()
+                .replace(", Function Dependency Link", "")
+                .replace(':', "")
+        )),
+        ("sriov", s) if s.starts_with("VF offset") => f
+            .facts
+            .push(format!("sriov {}", line.trim().replace(':', ""))),
+        ("rebar", s) if s.starts_with("BAR ") => f.facts.push(format!("rebar {}", line.trim())),
+        _ => {}
+    }
+    if section == "ACSCap" && header_line {
+        let on: Vec<&str> = tokens[1..]
+            .iter()
+            .filter_map(|t| t.strip_suffix('+'))
+            .collect();
+        f.facts.push(format!("acs {}", on.join(" ")));
+    }
+    match section {
+        "DevCap" => {
+            if let Some(v) = flag(line, "FLReset") {
+                f.devcap_flr = Some(v);
+            }
+        }
+        "AFCap" => {
+            if let Some(v) = flag(line, "FLR") {
+                f.af_flr = Some(v);
+            }
+        }
+        "LnkCap" if line.starts_with("\t\tLnkCap:\t") => f.lnkcap = speed_width(line),
+        "LnkSta" if line.starts_with("\t\tLnkSta:\t") => f.lnksta = speed_width(line),
+        _ => {}
+    }
 }
 
 /// What our decoder says, in the same vocabulary.
@@ -342,6 +354,83 @@ fn our_facts(cfg: &ConfigSpace<'_>) -> Vec<String> {
     out
 }
 
+/// Our decode of one function against lspci's (`at` names it in
+/// problems).
+fn compare(got: &Lspci, want: &Lspci, at: &str, problems: &mut Vec<String>) {
+    let mut check = |what: &str, ok: bool, detail: String| {
+        if !ok {
+            problems.push(format!("{at} {what}: {detail}"));
+        }
+    };
+    check(
+        "std caps",
+        got.std == want.std,
+        format!("ours {:?} lspci {:?}", got.std, want.std),
+    );
+    check(
+        "ext caps",
+        got.ext == want.ext,
+        format!("ours {:?} lspci {:?}", got.ext, want.ext),
+    );
+    let lspci_bars = lspci_bars(want);
+    check(
+        "bars",
+        got.bars == lspci_bars,
+        format!("ours {:?} lspci {:?}", got.bars, lspci_bars),
+    );
+    check(
+        "msix",
+        got.msix == want.msix,
+        format!("ours {:?} lspci {:?}", got.msix, want.msix),
+    );
+    // lspci prints DevCap/Link only when the whole register block is
+    // in the bytes; where it printed, we must agree.
+    if want.devcap_flr.is_some() {
+        check(
+            "devcap flr",
+            got.devcap_flr == want.devcap_flr,
+            format!("ours {:?} lspci {:?}", got.devcap_flr, want.devcap_flr),
+        );
+    }
+    check(
+        "af flr",
+        got.af_flr == want.af_flr,
+        format!("ours {:?} lspci {:?}", got.af_flr, want.af_flr),
+    );
+    if want.lnkcap.is_some() {
+        check(
+            "lnkcap",
+            got.lnkcap == want.lnkcap,
+            format!("ours {:?} lspci {:?}", got.lnkcap, want.lnkcap),
+        );
+        check(
+            "lnksta",
+            got.lnksta == want.lnksta,
+            format!("ours {:?} lspci {:?}", got.lnksta, want.lnksta),
+        );
+    }
+}
+
+/// lspci's regions as ours are listed. lspci 3.9.0 (dump mode) also
+/// prints the upper half of a 64-bit BAR as a region of its own when that
+/// dword is not zero; a 64-bit BAR owns both slots (PCI 3.0 §6.2.5.1), so
+/// those lines are dropped.
+fn lspci_bars(want: &Lspci) -> Vec<String> {
+    let mut lspci_bars: Vec<String> = Vec::new();
+    let mut upper_half: Option<u32> = None;
+    for b in &want.bars {
+        let idx: u32 = b.split(' ').next().unwrap().parse().unwrap();
+        if upper_half.take() == Some(idx) {
+            continue;
+        }
+        if b.contains(" mem64") {
+            upper_half = Some(idx + 1);
+        }
+        lspci_bars.push(b.clone());
+    }
+    lspci_bars
+}
+
 #[test]
 fn capabilities_agree_with_lspci_3_9_0() {
     let root = realdata();
@@ -392,72 +481,8 @@ fn capabilities_agree_with_lspci_3_9_0() {
             functions += 1;
             facts += want.facts.len();
             let got = ours(&ConfigSpace::new(&bytes));
-            let mut check = |what: &str, ok: bool, detail: String| {
-                if !ok {
-                    problems.push(format!("{} {slot:x?} {what}: {detail}", rel.display()));
-                }
-            };
-            check(
-                "std caps",
-                got.std == want.std,
-                format!("ours {:?} lspci {:?}", got.std, want.std),
-            );
-            check(
-                "ext caps",
-                got.ext == want.ext,
-                format!("ours {:?} lspci {:?}", got.ext, want.ext),
-            );
-            // lspci 3.9.0 (dump mode) also prints the upper half of a 64-bit BAR
-            // as a region of its own when that dword is not zero; a 64-bit BAR
-            // owns both slots (PCI 3.0 §6.2.5.1), so those lines are dropped.
-            let mut lspci_bars: Vec<String> = Vec::new();
-            let mut upper_half: Option<u32> = None;
-            for b in &want.bars {
-                let idx: u32 = b.split(' ').next().unwrap().parse().unwrap();
-                if upper_half.take() == Some(idx) {
-                    continue;
-                }
-                if b.contains(" mem64") {
-                    upper_half = Some(idx + 1);
-                }
-                lspci_bars.push(b.clone());
-            }
-            check(
-                "bars",
-                got.bars == lspci_bars,
-                format!("ours {:?} lspci {:?}", got.bars, lspci_bars),
-            );
-            check(
-                "msix",
-                got.msix == want.msix,
-                format!("ours {:?} lspci {:?}", got.msix, want.msix),
-            );
-            // lspci prints DevCap/Link only when the whole register block is
-            // in the bytes; where it printed, we must agree.
-            if want.devcap_flr.is_some() {
-                check(
-                    "devcap flr",
-                    got.devcap_flr == want.devcap_flr,
-                    format!("ours {:?} lspci {:?}", got.devcap_flr, want.devcap_flr),
-                );
-            }
-            check(
-                "af flr",
-                got.af_flr == want.af_flr,
-                format!("ours {:?} lspci {:?}", got.af_flr, want.af_flr),
-            );
-            if want.lnkcap.is_some() {
-                check(
-                    "lnkcap",
-                    got.lnkcap == want.lnkcap,
-                    format!("ours {:?} lspci {:?}", got.lnkcap, want.lnkcap),
-                );
-                check(
-                    "lnksta",
-                    got.lnksta == want.lnksta,
-                    format!("ours {:?} lspci {:?}", got.lnksta, want.lnksta),
-                );
-            }
+            let at = format!("{} {slot:x?}", rel.display());
+            compare(&got, &want, &at, &mut problems);
         }
     }
     eprintln!(

@@ -63,6 +63,44 @@ fn lspci_vmm(file: &Path) -> Option<HashMap<Slot, HashMap<String, String>>> {
     Some(map)
 }
 
+/// Compares our names of one function with lspci's fields (`at` names it
+/// in problems); false when the config bytes have no identity.
+fn compare(
+    names: &PciNames,
+    cfg: &[u8],
+    want: &HashMap<String, String>,
+    at: &str,
+    problems: &mut Vec<String>,
+) -> bool {
+    let cfg = ConfigSpace::new(cfg);
+    let (Some(v), Some(d), Some(class)) = (cfg.vendor_id(), cfg.device_id(), cfg.class_code())
+    else {
+        return false;
+    };
+    let mut cmp = |what: &str, ours: Option<&str>, fallback: String| {
+        let theirs = want.get(what).map(String::as_str).unwrap_or("");
+        let expect = ours.map_or(fallback, str::to_string);
+        if theirs != expect {
+            problems.push(format!("{at} {what}: ours {expect:?} lspci {theirs:?}"));
+        }
+    };
+    cmp("Vendor", names.vendor(v), format!("Vendor {v:04x}"));
+    cmp("Device", names.device(v, d), format!("Device {d:04x}"));
+    let (base, sub) = ((class >> 16) as u8, (class >> 8) as u8);
+    if let Some(n) = names.subclass(base, sub) {
+        cmp("Class", Some(n), String::new());
+    }
+    if let Some((sv, sd)) = cfg.subsystem() {
+        if let Some(n) = names.subsystem(v, d, sv, sd) {
+            cmp("SDevice", Some(n), String::new());
+        }
+        if let Some(n) = names.vendor(sv) {
+            cmp("SVendor", Some(n), String::new());
+        }
+    }
+    true
+}
+
 #[test]
 fn names_agree_with_lspci() {
     let names = PciNames::load();
@@ -97,40 +135,11 @@ fn names_agree_with_lspci() {
             continue;
         };
         for (slot, cfg) in dumps {
-            let cfg = ConfigSpace::new(&cfg);
-            let (Some(v), Some(d), Some(class)) =
-                (cfg.vendor_id(), cfg.device_id(), cfg.class_code())
-            else {
-                continue;
-            };
             let Some(want) = lspci.get(&slot) else {
                 continue;
             };
-            checked += 1;
-            let mut cmp = |what: &str, ours: Option<&str>, fallback: String| {
-                let theirs = want.get(what).map(String::as_str).unwrap_or("");
-                let expect = ours.map_or(fallback, str::to_string);
-                if theirs != expect {
-                    problems.push(format!(
-                        "{} {slot:x?} {what}: ours {expect:?} lspci {theirs:?}",
-                        f.display()
-                    ));
-                }
-            };
-            cmp("Vendor", names.vendor(v), format!("Vendor {v:04x}"));
-            cmp("Device", names.device(v, d), format!("Device {d:04x}"));
-            let (base, sub) = ((class >> 16) as u8, (class >> 8) as u8);
-            if let Some(n) = names.subclass(base, sub) {
-                cmp("Class", Some(n), String::new());
-            }
-            if let Some((sv, sd)) = cfg.subsystem() {
-                if let Some(n) = names.subsystem(v, d, sv, sd) {
-                    cmp("SDevice", Some(n), String::new());
-                }
-                if let Some(n) = names.vendor(sv) {
-                    cmp("SVendor", Some(n), String::new());
-                }
-            }
+            let at = format!("{} {slot:x?}", f.display());
+            checked += usize::from(compare(&names, &cfg, want, &at, &mut problems));
         }
     }
     eprintln!(

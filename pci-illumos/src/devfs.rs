@@ -82,7 +82,7 @@ pub enum DevfsPathError {
 /// without validating anything. The body keeps a leading `/` when the
 /// text had one. Used by [`DevfsPath::parse`] and by lints that explain
 /// why a written path never matches.
-pub fn split_lexically(text: &str) -> (bool, &str, Option<&str>) {
+pub(crate) fn split_lexically(text: &str) -> (bool, &str, Option<&str>) {
     let (had, mut body) = match text.strip_prefix(DEVICES_PREFIX) {
         Some(rest) if rest.is_empty() || rest.starts_with('/') => (true, rest),
         _ => (false, text),
@@ -162,6 +162,22 @@ impl DevfsPath {
     pub fn components(&self) -> impl Iterator<Item = &str> {
         self.0[1..].split('/')
     }
+
+    /// The parent node's path (`/pci@0,0/pci8086,151@1` for
+    /// `/pci@0,0/pci8086,151@1/display@0`); `None` for a top-level node.
+    pub fn parent(&self) -> Option<DevfsPath> {
+        parent_of(&self.0).map(|p| DevfsPath(p.to_string()))
+    }
+}
+
+/// The parent of a devfs path given as text, as [`DevfsPath::parent`]
+/// (everything before the last `/`), for paths read from a device tree
+/// that are used as they are; `None` for a top-level node or text without
+/// a `/`.
+pub fn parent_of(path: &str) -> Option<&str> {
+    path.rsplit_once('/')
+        .map(|(head, _)| head)
+        .filter(|head| !head.is_empty())
 }
 
 impl fmt::Display for DevfsPath {
@@ -215,6 +231,17 @@ mod tests {
     use super::*;
 
     const GPU: &str = "/pci@0,0/pci8086,151@1/display@0";
+
+    #[test]
+    fn parents() {
+        let p = DevfsPath::parse(GPU).unwrap().parent().unwrap();
+        assert_eq!(p, "/pci@0,0/pci8086,151@1");
+        assert_eq!(p.parent().unwrap(), "/pci@0,0");
+        assert_eq!(p.parent().unwrap().parent(), None);
+        assert_eq!(parent_of("/pci@0,0"), None);
+        assert_eq!(parent_of("pci@0,0"), None);
+        assert_eq!(parent_of("/a//b"), Some("/a/"));
+    }
 
     #[test]
     fn every_spelling_of_one_node_is_one_path() {

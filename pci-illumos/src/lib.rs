@@ -1,10 +1,19 @@
 //! illumos knowledge for `pptctl`.
 //!
-//! The devinfo snapshot reader (live or cached), `/dev/pptN` links, the ppt
-//! driver's ioctl definitions, x86 PCI node naming and `compatible` lists,
-//! libppt's `ppt_matches` semantics with a compiled matcher, and the
-//! kernel's alias binding rules. Everything works under an alternate root so
-//! it is tested on Linux; only the live readers need illumos.
+//! Owns: how illumos sees PCI. The devinfo snapshot reader (live or
+//! cached), `/dev/pptN` links, the ppt driver's ioctl definitions, x86 PCI
+//! node naming and `compatible` lists ([`naming`]), devfs paths and their
+//! parents ([`devfs`]), libppt's `ppt_matches` semantics and device lists
+//! ([`matches`](mod@matches), [`matcher`], [`libppt`]), the kernel's alias binding
+//! rules ([`binding`], [`aliases`]), and loading a host from a `--from`
+//! source ([`load`]). Everything works under an alternate root so it is
+//! tested on Linux; only the live readers need illumos.
+//!
+//! Never: prints or exits; writes a file (the editors and the atomic
+//! writer are `ppt-config`'s); decides policy: whether a device should be
+//! passed through, what to reserve, what a VM payload needs
+//! (`ppt-config`); recomputes a PCI fact `pci-core` answers (bridge,
+//! PCIe, devinfo node).
 
 pub mod aliases;
 pub mod binding;

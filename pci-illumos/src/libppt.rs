@@ -12,6 +12,14 @@ use pci_core::{Function, Host, IllumosNode, PropValue};
 
 use crate::matches::{NodeIds, PptMatches};
 
+pub use crate::matches::MATCHES_FILES;
+
+/// The `ppt_aliases` copies the kernel reads, in its order: the
+/// boot-module copy under `/system/boot` when it exists, else `/etc`'s
+/// (see [`crate::aliases::read_kernel_file`]).
+pub const PPT_ALIASES_FILES: [&str; 2] =
+    ["/system/boot/etc/ppt_aliases", crate::aliases::PPT_ALIASES];
+
 /// One device: string pairs in nvlist insertion order.
 pub type Row = Vec<(&'static str, String)>;
 
@@ -41,7 +49,7 @@ pub enum ListError {
 }
 
 /// libppt's `is_pci`: the parent's `device_type` is `pci` or `pciex`.
-fn is_pci(n: &IllumosNode) -> bool {
+pub(crate) fn is_pci(n: &IllumosNode) -> bool {
     matches!(n.parent_device_type.as_deref(), Some("pci") | Some("pciex"))
 }
 
@@ -133,7 +141,7 @@ pub fn address_key(path: &str) -> Vec<(u64, u64)> {
 /// The host's PCI nodes in libdevinfo's walk order (`di_walk_node` with
 /// DI_WALK_CLDFIRST, which `ppt_list` uses): nodes read from a devinfo
 /// tree by their place in it, predicted nodes after them by address.
-pub fn walk_order(host: &Host) -> Vec<(&Function, &IllumosNode)> {
+pub(crate) fn walk_order(host: &Host) -> Vec<(&Function, &IllumosNode)> {
     let mut walk: Vec<(&Function, &IllumosNode)> = host
         .functions
         .iter()

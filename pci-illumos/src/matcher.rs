@@ -23,7 +23,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use std::collections::HashSet;
 
-use pci_core::{Function, Host, PathSource};
+use pci_core::{Function, Host};
 
 use crate::matches::{add_suggestions, Lint, LintCode, NodeIds, PptMatches, Rule};
 
@@ -183,10 +183,10 @@ impl Matcher {
 /// nodes too). Predicted nodes (from a Linux
 /// source) carry no parent facts or properties and are taken as PCI
 /// children, which they are.
-pub fn libppt_node(f: &Function) -> Option<NodeIds<'_>> {
+pub(crate) fn libppt_node(f: &Function) -> Option<NodeIds<'_>> {
     let n = f.illumos.as_ref()?;
-    if n.path_source == Some(PathSource::Devinfo) {
-        if !matches!(n.parent_device_type.as_deref(), Some("pci" | "pciex")) {
+    if n.is_from_devinfo() {
+        if !crate::libppt::is_pci(n) {
             return None;
         }
         let has = |p: &str| n.props.contains_key(p);
@@ -225,26 +225,16 @@ pub fn select(matches: &PptMatches, host: &Host) -> Vec<LineSelection> {
             }
         }
     }
-    // Both forms of each path: the one libppt compares now and the
-    // address-filled one.
-    let fn_paths: HashSet<&str> = host
-        .functions
-        .iter()
-        .filter_map(|f| f.illumos.as_ref())
-        .flat_map(|n| [n.path.as_str(), n.current_path()])
-        .collect();
-    let all_paths: HashSet<&str> = fn_paths
-        .iter()
-        .copied()
-        .chain(host.nexus.iter().map(|n| n.path.as_str()))
-        .collect();
+    let paths = HostPaths::of(host);
     for (line, sel) in matches.lines.iter().zip(out.iter_mut()) {
         sel.lints = line.lints.clone();
         if let Rule::Path(p) = &line.rule {
             // "this host has ..." for paths that cannot match as written
-            add_suggestions(&String::from_utf8_lossy(p), &fn_paths, &mut sel.lints);
-        }
-        if let Rule::Path(p) = &line.rule {
+            add_suggestions(
+                &String::from_utf8_lossy(p),
+                &paths.functions,
+                &mut sel.lints,
+            );
             let uninit: Vec<&str> = sel
                 .functions
                 .iter()
@@ -260,47 +250,86 @@ pub fn select(matches: &PptMatches, host: &Host) -> Vec<LineSelection> {
         if !sel.functions.is_empty() || line.never_matches() {
             continue;
         }
-        match &line.rule {
-            Rule::Path(p) => {
-                let p = String::from_utf8_lossy(p);
-                let uninit = host
-                    .functions
-                    .iter()
-                    .filter_map(|f| f.illumos.as_ref())
-                    .find(|n| n.devfs_path.is_some() && n.path == p.as_ref());
-                let msg = if let Some(n) = uninit {
-                    format!(
-                        "libppt sees this node as {} while no driver has initialised it, so {p} matches it only once one does (write {} to match it now)",
-                        n.current_path(),
-                        n.current_path()
-                    )
-                } else if all_paths.contains(p.as_ref()) {
-                    format!("{p} is not a PCI function libppt lists (its parent is not a PCI bus)")
-                } else {
-                    let near = crate::matches::suggest_paths(&p, fn_paths.iter().copied());
-                    if near.is_empty() {
-                        format!("no node of this host has the path {p}")
-                    } else {
-                        format!(
-                            "no node of this host has the path {p}; a bare last component matches only a node no driver has initialised, and this host has \"{}\"",
-                            near.join("\", \"")
-                        )
-                    }
-                };
-                sel.lints.push(Lint::new(LintCode::NoSuchPath, msg));
-            }
-            Rule::Id { vendor, device } => sel.lints.push(Lint::new(
-                LintCode::MatchesNothing,
-                format!("no function of this host has vendor {vendor} device {device}"),
-            )),
-            Rule::Vendor { vendor } => sel.lints.push(Lint::new(
-                LintCode::MatchesNothing,
-                format!("no function of this host has vendor {vendor}"),
-            )),
-            Rule::Ignored => {}
+        if let Some(lint) = matches_nothing(&line.rule, host, &paths) {
+            sel.lints.push(lint);
         }
     }
     out
+}
+
+/// The devfs paths of a host's nodes.
+struct HostPaths<'a> {
+    /// Both forms of each function's path: the one libppt compares now
+    /// and the address-filled one.
+    functions: HashSet<&'a str>,
+    /// Those and the nexus nodes' paths.
+    all: HashSet<&'a str>,
+}
+
+impl<'a> HostPaths<'a> {
+    fn of(host: &'a Host) -> Self {
+        let functions: HashSet<&str> = host
+            .functions
+            .iter()
+            .filter_map(|f| f.illumos.as_ref())
+            .flat_map(|n| [n.path.as_str(), n.current_path()])
+            .collect();
+        let all: HashSet<&str> = functions
+            .iter()
+            .copied()
+            .chain(host.nexus.iter().map(|n| n.path.as_str()))
+            .collect();
+        HostPaths { functions, all }
+    }
+}
+
+/// The lint of a rule that selects nothing on this host (and could),
+/// saying why.
+fn matches_nothing(rule: &Rule, host: &Host, paths: &HostPaths<'_>) -> Option<Lint> {
+    match rule {
+        Rule::Path(p) => Some(Lint::new(
+            LintCode::NoSuchPath,
+            no_such_path(&String::from_utf8_lossy(p), host, paths),
+        )),
+        Rule::Id { vendor, device } => Some(Lint::new(
+            LintCode::MatchesNothing,
+            format!("no function of this host has vendor {vendor} device {device}"),
+        )),
+        Rule::Vendor { vendor } => Some(Lint::new(
+            LintCode::MatchesNothing,
+            format!("no function of this host has vendor {vendor}"),
+        )),
+        Rule::Ignored => None,
+    }
+}
+
+/// Why a path rule selects nothing: the node is not initialised yet, is
+/// no PCI function, or does not exist (with the paths it may have meant).
+fn no_such_path(p: &str, host: &Host, paths: &HostPaths<'_>) -> String {
+    let uninit = host
+        .functions
+        .iter()
+        .filter_map(|f| f.illumos.as_ref())
+        .find(|n| n.devfs_path.is_some() && n.path == p);
+    if let Some(n) = uninit {
+        format!(
+            "libppt sees this node as {} while no driver has initialised it, so {p} matches it only once one does (write {} to match it now)",
+            n.current_path(),
+            n.current_path()
+        )
+    } else if paths.all.contains(p) {
+        format!("{p} is not a PCI function libppt lists (its parent is not a PCI bus)")
+    } else {
+        let near = crate::matches::suggest_paths(p, paths.functions.iter().copied());
+        if near.is_empty() {
+            format!("no node of this host has the path {p}")
+        } else {
+            format!(
+                "no node of this host has the path {p}; a bare last component matches only a node no driver has initialised, and this host has \"{}\"",
+                near.join("\", \"")
+            )
+        }
+    }
 }
 
 /// The note for a path rule that matches uninitialised nodes by the path

@@ -180,7 +180,7 @@ pub fn unresolved_links(host: &Host) -> Vec<(&PptLink, String)> {
             .iter()
             .filter_map(|f| f.illumos.as_ref())
             .find(|n| n.current_path() == path)
-            .filter(|n| n.path_source == Some(pci_core::PathSource::Devinfo))
+            .filter(|n| n.is_from_devinfo())
             .and_then(|n| n.driver.as_deref());
         if let Some(d) = holder.filter(|d| *d != "ppt") {
             out.push((

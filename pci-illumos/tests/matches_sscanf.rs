@@ -34,156 +34,166 @@ type Case = (
     &'static [&'static str],
 );
 
+/// Id and vendor lines: prefixes, whitespace, commas, case and padding.
+const ID_LINES: &[Case] = &[
+    // the delivered default line (gate usr/src/lib/libppt/ppt_matches)
+    (b"pci10de,15f0", "id 10de 15f0", Some(2), &[]),
+    (b"pciex10de,15f0", "id 10de 15f0", Some(1), &[]),
+    // text after whitespace is never read: a comment in effect
+    (b"pciex10de,15f0 # x", "id 10de 15f0", Some(1), &[]),
+    // subsystem parts are dropped: behaves as pci8086,1528
+    (
+        b"pci8086,1528.8086.1528",
+        "id 8086 1528",
+        Some(2),
+        &["trailing-ignored"],
+    ),
+    (
+        b"pci10de,15f0,1234",
+        "id 10de 15f0",
+        Some(2),
+        &["trailing-ignored"],
+    ),
+    (
+        b"pci10de,15f01",
+        "id 10de 15f0",
+        Some(2),
+        &["trailing-ignored"],
+    ),
+    // short vendor: pattern 2 reads `e11,` then fails on the literal comma
+    (b"pcie11,ae10", "vendor e11,", Some(4), &["not-hex"]),
+    (b"pci11,ae10", "vendor 11,a", Some(4), &["not-hex"]),
+    (b"pci0,0", "vendor 0,0", Some(4), &["not-hex"]),
+    // class forms read vendor `clas`
+    (b"pciclass,020000", "vendor clas", Some(4), &["class-rule"]),
+    (b"pciexclass,0200", "vendor clas", Some(3), &["class-rule"]),
+    // literal prefix does not skip whitespace: ignored
+    (b" pci10de,15f0", "ignored", None, &["leading-whitespace"]),
+    (
+        b"\t/pci@0,0/display@2",
+        "ignored",
+        None,
+        &["leading-whitespace"],
+    ),
+    // %4s skips whitespace after the prefix and after the comma
+    (b"pci 10de, 15f0", "id 10de 15f0", Some(2), &[]),
+    (b"pciex10de,\t15f0", "id 10de 15f0", Some(1), &[]),
+    (b"pci\x0b10de,\x0c15f0", "id 10de 15f0", Some(2), &[]),
+    // ... but the literal comma must follow the vendor directly
+    (
+        b"pci10de ,15f0",
+        "vendor 10de",
+        Some(4),
+        &["device-ignored"],
+    ),
+    (
+        b"pci10de\t,15f0",
+        "vendor 10de",
+        Some(4),
+        &["device-ignored"],
+    ),
+    // comma with nothing after it: vendor-only, every device of 10de
+    (b"pciex10de,", "vendor 10de", Some(3), &["device-ignored"]),
+    (b"pci10de, ", "vendor 10de", Some(4), &["device-ignored"]),
+    (b"pciex8086", "vendor 8086", Some(3), &[]),
+    (b"pci10de", "vendor 10de", Some(4), &[]),
+    (b"pci10de1", "vendor 10de", Some(4), &["trailing-ignored"]),
+    // case and padding: strcmp against "%x"
+    (
+        b"pci10DE,0A65",
+        "id 10DE 0A65",
+        Some(2),
+        &["upper-case-hex", "upper-case-hex", "zero-padded-hex"],
+    ),
+    (
+        b"pci10de,0a65",
+        "id 10de 0a65",
+        Some(2),
+        &["zero-padded-hex"],
+    ),
+    // `\r` is whitespace for %4s: harmless on an id line
+    (b"pci10de,a65\r", "id 10de a65", Some(2), &["crlf"]),
+];
+
+/// Path lines: kept byte for byte, with what makes them never match.
+const PATH_LINES: &[Case] = &[
+    // ... but kept in a path
+    (
+        b"/pci@0,0/pci8086,151@1/display@0\r",
+        "path /pci@0,0/pci8086,151@1/display@0\r",
+        None,
+        &["crlf"],
+    ),
+    (
+        b"/pci@0,0/display@2 ",
+        "path /pci@0,0/display@2 ",
+        None,
+        &["trailing-whitespace"],
+    ),
+    (
+        b"/devices/pci@0,0/display@2",
+        "path /devices/pci@0,0/display@2",
+        None,
+        &["devices-prefix"],
+    ),
+    (
+        b"/pci@0,0/display@2:ppt",
+        "path /pci@0,0/display@2:ppt",
+        None,
+        &["minor-suffix"],
+    ),
+    (
+        b"/devices/pci@0,0/display@2:ppt",
+        "path /devices/pci@0,0/display@2:ppt",
+        None,
+        &["devices-prefix", "minor-suffix"],
+    ),
+    // Levon 2018 blog's alias without the function's unit address: as
+    // a ppt_matches rule it is the path libppt sees while the node is
+    // uninitialised, so it can match
+    (
+        b"/pci@0,0/pci8086,151@1/pci1462,2291",
+        "path /pci@0,0/pci8086,151@1/pci1462,2291",
+        None,
+        &[],
+    ),
+    // a parent without its unit address never matches
+    (
+        b"/pci@0,0/pci8086,151/pci1462,2291@0,1",
+        "path /pci@0,0/pci8086,151/pci1462,2291@0,1",
+        None,
+        &["missing-unit-address"],
+    ),
+];
+
+/// Odd prefixes, comments, empty lines, NUL and non-ASCII bytes.
+const ODD_LINES: &[Case] = &[
+    // odd prefixes
+    (b"pciex", "vendor ex", Some(4), &["not-hex"]),
+    (b"pci", "ignored", None, &["unknown-prefix"]),
+    (b"pcix10de", "vendor x10d", Some(4), &["not-hex"]),
+    (b"pci,1234", "vendor ,123", Some(4), &["not-hex"]),
+    (b"PCI10de,15f0", "ignored", None, &["unknown-prefix"]),
+    (b"10de:15f0", "ignored", None, &["unknown-prefix"]),
+    (b"# comment", "ignored", None, &[]),
+    (b"   # indented comment", "ignored", None, &[]),
+    (b"", "ignored", None, &[]),
+    (b"   ", "ignored", None, &[]),
+    // a C string ends at NUL
+    (b"pci1\x00de,15f0", "vendor 1", Some(4), &["nul-byte"]),
+    (b"\x00pci10de", "ignored", None, &["nul-byte"]),
+    // non-ASCII bytes are not whitespace in the C locale
+    (
+        b"pci\xff\xfe10",
+        "vendor \u{fffd}\u{fffd}10",
+        Some(4),
+        &["not-hex"],
+    ),
+];
+
 #[test]
 fn sscanf_table() {
-    // (line, libppt's entry, accepting pattern, lint codes)
-    let table: &[Case] = &[
-        // the delivered default line (gate usr/src/lib/libppt/ppt_matches)
-        (b"pci10de,15f0", "id 10de 15f0", Some(2), &[]),
-        (b"pciex10de,15f0", "id 10de 15f0", Some(1), &[]),
-        // text after whitespace is never read: a comment in effect
-        (b"pciex10de,15f0 # x", "id 10de 15f0", Some(1), &[]),
-        // subsystem parts are dropped: behaves as pci8086,1528
-        (
-            b"pci8086,1528.8086.1528",
-            "id 8086 1528",
-            Some(2),
-            &["trailing-ignored"],
-        ),
-        (
-            b"pci10de,15f0,1234",
-            "id 10de 15f0",
-            Some(2),
-            &["trailing-ignored"],
-        ),
-        (
-            b"pci10de,15f01",
-            "id 10de 15f0",
-            Some(2),
-            &["trailing-ignored"],
-        ),
-        // short vendor: pattern 2 reads `e11,` then fails on the literal comma
-        (b"pcie11,ae10", "vendor e11,", Some(4), &["not-hex"]),
-        (b"pci11,ae10", "vendor 11,a", Some(4), &["not-hex"]),
-        (b"pci0,0", "vendor 0,0", Some(4), &["not-hex"]),
-        // class forms read vendor `clas`
-        (b"pciclass,020000", "vendor clas", Some(4), &["class-rule"]),
-        (b"pciexclass,0200", "vendor clas", Some(3), &["class-rule"]),
-        // literal prefix does not skip whitespace: ignored
-        (b" pci10de,15f0", "ignored", None, &["leading-whitespace"]),
-        (
-            b"\t/pci@0,0/display@2",
-            "ignored",
-            None,
-            &["leading-whitespace"],
-        ),
-        // %4s skips whitespace after the prefix and after the comma
-        (b"pci 10de, 15f0", "id 10de 15f0", Some(2), &[]),
-        (b"pciex10de,\t15f0", "id 10de 15f0", Some(1), &[]),
-        (b"pci\x0b10de,\x0c15f0", "id 10de 15f0", Some(2), &[]),
-        // ... but the literal comma must follow the vendor directly
-        (
-            b"pci10de ,15f0",
-            "vendor 10de",
-            Some(4),
-            &["device-ignored"],
-        ),
-        (
-            b"pci10de\t,15f0",
-            "vendor 10de",
-            Some(4),
-            &["device-ignored"],
-        ),
-        // comma with nothing after it: vendor-only, every device of 10de
-        (b"pciex10de,", "vendor 10de", Some(3), &["device-ignored"]),
-        (b"pci10de, ", "vendor 10de", Some(4), &["device-ignored"]),
-        (b"pciex8086", "vendor 8086", Some(3), &[]),
-        (b"pci10de", "vendor 10de", Some(4), &[]),
-        (b"pci10de1", "vendor 10de", Some(4), &["trailing-ignored"]),
-        // case and padding: strcmp against "%x"
-        (
-            b"pci10DE,0A65",
-            "id 10DE 0A65",
-            Some(2),
-            &["upper-case-hex", "upper-case-hex", "zero-padded-hex"],
-        ),
-        (
-            b"pci10de,0a65",
-            "id 10de 0a65",
-            Some(2),
-            &["zero-padded-hex"],
-        ),
-        // `\r` is whitespace for %4s: harmless on an id line
-        (b"pci10de,a65\r", "id 10de a65", Some(2), &["crlf"]),
-        // ... but kept in a path
-        (
-            b"/pci@0,0/pci8086,151@1/display@0\r",
-            "path /pci@0,0/pci8086,151@1/display@0\r",
-            None,
-            &["crlf"],
-        ),
-        (
-            b"/pci@0,0/display@2 ",
-            "path /pci@0,0/display@2 ",
-            None,
-            &["trailing-whitespace"],
-        ),
-        (
-            b"/devices/pci@0,0/display@2",
-            "path /devices/pci@0,0/display@2",
-            None,
-            &["devices-prefix"],
-        ),
-        (
-            b"/pci@0,0/display@2:ppt",
-            "path /pci@0,0/display@2:ppt",
-            None,
-            &["minor-suffix"],
-        ),
-        (
-            b"/devices/pci@0,0/display@2:ppt",
-            "path /devices/pci@0,0/display@2:ppt",
-            None,
-            &["devices-prefix", "minor-suffix"],
-        ),
-        // Levon 2018 blog's alias without the function's unit address: as
-        // a ppt_matches rule it is the path libppt sees while the node is
-        // uninitialised, so it can match
-        (
-            b"/pci@0,0/pci8086,151@1/pci1462,2291",
-            "path /pci@0,0/pci8086,151@1/pci1462,2291",
-            None,
-            &[],
-        ),
-        // a parent without its unit address never matches
-        (
-            b"/pci@0,0/pci8086,151/pci1462,2291@0,1",
-            "path /pci@0,0/pci8086,151/pci1462,2291@0,1",
-            None,
-            &["missing-unit-address"],
-        ),
-        // odd prefixes
-        (b"pciex", "vendor ex", Some(4), &["not-hex"]),
-        (b"pci", "ignored", None, &["unknown-prefix"]),
-        (b"pcix10de", "vendor x10d", Some(4), &["not-hex"]),
-        (b"pci,1234", "vendor ,123", Some(4), &["not-hex"]),
-        (b"PCI10de,15f0", "ignored", None, &["unknown-prefix"]),
-        (b"10de:15f0", "ignored", None, &["unknown-prefix"]),
-        (b"# comment", "ignored", None, &[]),
-        (b"   # indented comment", "ignored", None, &[]),
-        (b"", "ignored", None, &[]),
-        (b"   ", "ignored", None, &[]),
-        // a C string ends at NUL
-        (b"pci1\x00de,15f0", "vendor 1", Some(4), &["nul-byte"]),
-        (b"\x00pci10de", "ignored", None, &["nul-byte"]),
-        // non-ASCII bytes are not whitespace in the C locale
-        (
-            b"pci\xff\xfe10",
-            "vendor \u{fffd}\u{fffd}10",
-            Some(4),
-            &["not-hex"],
-        ),
-    ];
+    let table = ID_LINES.iter().chain(PATH_LINES).chain(ODD_LINES);
     for (line, want, pattern, want_codes) in table {
         let p = parse_line(line);
         assert_eq!(

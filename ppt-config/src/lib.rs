@@ -1,8 +1,17 @@
-//! The files a ppt reservation touches and the decisions made from them:
+//! The files a ppt reservation touches and the decisions made from them.
+//!
+//! Owns: the session over one host and its configuration ([`session`]);
 //! lossless editors for `ppt_aliases`, `ppt_matches`, GRUB `menu.lst` and
-//! loader `loader.conf.local`; atomic locked writes with backups; vmadm
-//! `pci_devices` generation and validation; pass-through viability rules;
-//! what `ppt_matches` and `ppt_aliases` do on a host (`pptctl match`).
+//! loader `loader.conf.local`; atomic locked writes with backups;
+//! reservations; vmadm `pci_devices` generation and validation;
+//! pass-through viability rules ([`viability`]); what `ppt_matches` and
+//! `ppt_aliases` do on a host (`pptctl match`); the version 2 host
+//! snapshot document ([`snapshot`]); diagnosis of a VM that does not
+//! start.
+//!
+//! Never: prints or exits (the binary renders and chooses exit codes);
+//! decodes PCI registers or names illumos nodes itself (it asks `pci-core`
+//! and `pci-illumos`); writes a file other than through its atomic writer.
 
 pub mod aliases_file;
 pub mod atomic;

@@ -219,7 +219,7 @@ impl Selector {
 /// that names none) probably meant: the same components where a component
 /// written without `@unit` is the node name of the host's component
 /// (`pci_illumos::matches::suggest_paths`, also used by `match`).
-pub fn near_paths(host: &Host, wanted: &str) -> Vec<String> {
+pub(crate) fn near_paths(host: &Host, wanted: &str) -> Vec<String> {
     pci_illumos::matches::suggest_paths(
         wanted,
         host.functions.iter().filter_map(Function::devfs_path),

@@ -22,6 +22,7 @@ pub mod archive;
 mod nextboot;
 mod pending;
 pub mod ppt_after;
+mod snapshot_v2;
 
 use std::cell::OnceCell;
 use std::path::{Path, PathBuf};

@@ -15,21 +15,22 @@
 //! 1 (pci-core's `pptctl-snapshot/1`) is still read.
 
 mod base64;
-mod convert;
+pub(crate) mod convert;
+mod files;
+mod time;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use pci_core::sources::SourceError;
-use pci_core::text::{escape, Escaped};
+use pci_core::text::escape;
 use pci_core::{Diagnostic, Host};
-use pci_illumos::files::{CapturedDir, CapturedFile, ConfigFiles, DirState, FileState, Origin};
-use pci_illumos::root::HostRoot;
 use serde::{Deserialize, Serialize};
 
-use crate::boot_media::BootStyle;
-use crate::session::{Captured, MediaRef, Session};
-use crate::zones::{BhyveZone, Zones};
+use crate::zones::BhyveZone;
+
+pub(crate) use files::{captured_dir, captured_file, dir_v2, file_v2};
+pub(crate) use time::now_rfc3339;
 
 /// The `format` value of version 2.
 pub const FORMAT_V2: &str = "pptctl-snapshot/2";
@@ -324,213 +325,7 @@ pub struct VmsV2 {
     pub zones: Vec<BhyveZone>,
 }
 
-/// The current time, or `SOURCE_DATE_EPOCH` when set (reproducible
-/// snapshots), as RFC 3339 UTC.
-pub fn now_rfc3339() -> String {
-    let secs = std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|s| s.trim().parse::<i64>().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        });
-    rfc3339(secs)
-}
-
-/// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ` (proleptic Gregorian,
-/// H. Hinnant's days-to-civil algorithm).
-pub fn rfc3339(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    )
-}
-
-fn file_v2(f: &CapturedFile) -> FileV2 {
-    let mut out = FileV2 {
-        origin: f.origin.as_str().to_string(),
-        path: f.path.clone(),
-        state: String::new(),
-        encoding: None,
-        content: None,
-        error: None,
-        size: None,
-    };
-    match &f.state {
-        FileState::Present(b) => {
-            out.state = "present".into();
-            match std::str::from_utf8(b) {
-                Ok(t) => {
-                    out.encoding = Some("text".into());
-                    out.content = Some(t.to_string());
-                }
-                Err(_) => {
-                    out.encoding = Some("base64".into());
-                    out.content = Some(base64::encode(b));
-                }
-            }
-        }
-        FileState::Absent => out.state = "absent".into(),
-        FileState::Unreadable { message, .. } => {
-            out.state = "unreadable".into();
-            out.error = Some(message.clone());
-        }
-        FileState::TooLarge { size } => {
-            out.state = "too-large".into();
-            out.size = Some(*size);
-        }
-    }
-    out
-}
-
-fn captured_file(f: &FileV2) -> Result<CapturedFile, String> {
-    // The path is shown in messages: escaped (pci_core::text).
-    let path = Escaped(&f.path);
-    let origin = match f.origin.as_str() {
-        "root" => Origin::Root,
-        "boot-media" => Origin::BootMedia,
-        o => return Err(format!("config file {path}: unknown origin {o:?}")),
-    };
-    let state = match f.state.as_str() {
-        "present" => {
-            let content = f.content.as_deref().unwrap_or("");
-            match f.encoding.as_deref() {
-                Some("text") | None => FileState::Present(content.as_bytes().to_vec()),
-                Some("base64") => FileState::Present(
-                    base64::decode(content)
-                        .ok_or_else(|| format!("config file {path}: invalid base64"))?,
-                ),
-                Some(e) => return Err(format!("config file {path}: unknown encoding {e:?}")),
-            }
-        }
-        "absent" => FileState::Absent,
-        "unreadable" => FileState::Unreadable {
-            kind: std::io::ErrorKind::Other,
-            message: f.error.clone().unwrap_or_default(),
-        },
-        "too-large" => FileState::TooLarge {
-            size: f.size.unwrap_or(0),
-        },
-        s => return Err(format!("config file {path}: unknown state {s:?}")),
-    };
-    Ok(CapturedFile {
-        origin,
-        path: f.path.clone(),
-        state,
-    })
-}
-
-fn dir_v2(d: &CapturedDir) -> DirV2 {
-    let (state, entries, error) = match &d.state {
-        DirState::Listed(names) => ("listed", names.iter().cloned().collect(), None),
-        DirState::Absent => ("absent", Vec::new(), None),
-        DirState::Unreadable { message, .. } => ("unreadable", Vec::new(), Some(message.clone())),
-    };
-    DirV2 {
-        path: d.path.clone(),
-        state: state.to_string(),
-        entries,
-        error,
-    }
-}
-
-fn captured_dir(d: &DirV2) -> Result<CapturedDir, String> {
-    let path = Escaped(&d.path);
-    let state = match d.state.as_str() {
-        "listed" => DirState::Listed(d.entries.iter().cloned().collect()),
-        "absent" => DirState::Absent,
-        "unreadable" => DirState::Unreadable {
-            kind: std::io::ErrorKind::Other,
-            message: d.error.clone().unwrap_or_default(),
-        },
-        s => return Err(format!("module dir {path}: unknown state {s:?}")),
-    };
-    Ok(CapturedDir {
-        path: d.path.clone(),
-        state,
-    })
-}
-
-fn host_name(files: &ConfigFiles, root: &Path) -> Option<String> {
-    let _ = files;
-    ["/etc/nodename", "/etc/hostname"].iter().find_map(|p| {
-        match pci_illumos::files::read_file(&HostRoot::new(root), p) {
-            FileState::Present(b) => String::from_utf8_lossy(&b)
-                .lines()
-                .next()
-                .map(|l| l.trim().to_string())
-                .filter(|l| !l.is_empty()),
-            _ => None,
-        }
-    })
-}
-
 impl SnapshotV2 {
-    /// The snapshot of a session: its host, its captured configuration and
-    /// the zones under its root. A session replaying a snapshot gives
-    /// back that snapshot's configuration and zones.
-    pub fn of(session: &Session) -> SnapshotV2 {
-        let host = session.host();
-        let captured = session.captured();
-        let replayed = session.replayed();
-        let (name, vms) = match replayed {
-            Some(r) => (r.host.name.clone(), r.vms.clone()),
-            None => {
-                let root = session.options().root.as_path();
-                let vms = match crate::zones::read(root) {
-                    Zones::Known(zones) => VmsV2 {
-                        state: "known".into(),
-                        reason: None,
-                        zones,
-                    },
-                    Zones::Unknown(reason) => VmsV2 {
-                        state: "unknown".into(),
-                        reason: Some(reason),
-                        zones: Vec::new(),
-                    },
-                };
-                (host_name(&captured.files, root), vms)
-            }
-        };
-        SnapshotV2 {
-            format: FORMAT_V2.to_string(),
-            host: HostInfo {
-                name,
-                time: now_rfc3339(),
-                os: host.facts.os.clone(),
-                smartos: captured.files.is_smartos(),
-            },
-            source: Some(session.options().source_label()),
-            functions: host.functions.iter().map(convert::function_v2).collect(),
-            nexus: host.nexus.iter().map(convert::node_v2).collect(),
-            ppt_links: host.ppt_links.iter().map(convert::link_v2).collect(),
-            facts: convert::facts_v2(&host.facts),
-            config_files: captured.files.files().iter().map(file_v2).collect(),
-            module_dirs: captured.files.dirs().iter().map(dir_v2).collect(),
-            boot_media: captured.media.as_ref().map(|m| BootMediaV2 {
-                dir: m.shown.clone(),
-                style: m.style.to_string(),
-            }),
-            boot_media_searched: captured.media_searched.clone(),
-            boot_archive_notes: captured.archive_notes.clone(),
-            vms,
-        }
-    }
-
     /// The JSON text (pretty, trailing newline).
     pub fn to_json(&self) -> Result<String, serde_json::Error> {
         let mut s = serde_json::to_string_pretty(self)?;
@@ -579,30 +374,6 @@ impl SnapshotV2 {
         pci_core::sources::sort_functions(&mut host.functions);
         Ok(host)
     }
-
-    /// The configuration the snapshot records.
-    pub fn to_captured(&self) -> Result<Captured, String> {
-        let mut files = ConfigFiles::default();
-        for f in &self.config_files {
-            files.insert(captured_file(f)?);
-        }
-        for d in &self.module_dirs {
-            files.insert_dir(captured_dir(d)?);
-        }
-        let media = match &self.boot_media {
-            None => None,
-            Some(m) => Some(MediaRef {
-                shown: m.dir.clone(),
-                style: m.style.parse::<BootStyle>()?,
-            }),
-        };
-        Ok(Captured {
-            files,
-            media,
-            media_searched: self.boot_media_searched.clone(),
-            archive_notes: self.boot_archive_notes.clone(),
-        })
-    }
 }
 
 /// The `format` of a snapshot document, read first so a wrong document
@@ -627,17 +398,4 @@ pub fn read_bounded(path: &Path) -> Result<Vec<u8>, SnapshotError> {
         },
         other => SnapshotError::Read(other),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(1_540_555_860), "2018-10-26T12:11:00Z");
-        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(rfc3339(-1), "1969-12-31T23:59:59Z");
-    }
 }

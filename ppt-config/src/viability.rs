@@ -133,7 +133,11 @@ impl Reason {
     }
 
     /// A finding of `rule` with a hint written for this case.
-    pub fn with_hint(rule: &Rule, message: impl Into<String>, hint: impl Into<String>) -> Self {
+    pub(crate) fn with_hint(
+        rule: &Rule,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Self {
         Reason {
             code: rule.code,
             severity: rule.severity,
@@ -154,7 +158,7 @@ pub struct Section {
 
 impl Section {
     /// A section from reasons, sorted worst first (stable within a severity).
-    pub fn from_reasons(mut reasons: Vec<Reason>) -> Self {
+    pub(crate) fn from_reasons(mut reasons: Vec<Reason>) -> Self {
         reasons.sort_by_key(|r| std::cmp::Reverse(r.severity));
         Section {
             verdict: Verdict::of(&reasons),
@@ -214,7 +218,7 @@ pub struct Report {
 
 impl Report {
     /// The worst verdict anywhere in the report.
-    pub fn worst(&self) -> Verdict {
+    pub(crate) fn worst(&self) -> Verdict {
         self.functions
             .iter()
             .map(|f| f.verdict)

@@ -16,7 +16,7 @@ use pci_illumos::root::HostRoot;
 use serde::{Deserialize, Serialize};
 
 /// Where zonecfg keeps zone configurations.
-pub const ZONES_DIR: &str = "/etc/zones";
+pub(crate) const ZONES_DIR: &str = "/etc/zones";
 
 /// One pass-through device of a zone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

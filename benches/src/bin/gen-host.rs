@@ -5,7 +5,7 @@
 //! `cargo run -p benches --bin gen-host -- --hosts 10000 --out /tmp/fleet10k`
 //! (a fleet: one snapshot file per host, about 100 functions each)
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use benches::fleet::{write_fleet, FleetOptions};
@@ -46,33 +46,13 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let mut f = Formats {
-        sysfs: false,
-        dump: false,
-        devinfo: false,
-        json: false,
-        matches: None,
-    };
-    for part in args
-        .formats
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        match part {
-            "sysfs" => f.sysfs = true,
-            "dump" => f.dump = true,
-            "devinfo" => f.devinfo = true,
-            "json" => f.json = true,
-            "matches" => f.matches = Some(args.rules),
-            other => {
-                eprintln!(
-                    "gen-host: unknown format `{other}` (sysfs, dump, devinfo, json, matches)"
-                );
-                return ExitCode::from(2);
-            }
+    let formats = match parse_formats(&args.formats, args.rules) {
+        Ok(f) => f,
+        Err(other) => {
+            eprintln!("gen-host: unknown format `{other}` (sysfs, dump, devinfo, json, matches)");
+            return ExitCode::from(2);
         }
-    }
+    };
     if args.out.exists()
         && args
             .out
@@ -83,32 +63,62 @@ fn main() -> ExitCode {
         eprintln!("gen-host: {} exists and is not empty", args.out.display());
         return ExitCode::from(2);
     }
-    let realdata = args.realdata.unwrap_or_else(default_realdata);
-    if let Some(hosts) = args.hosts {
-        let opts = FleetOptions {
-            hosts,
-            functions: args.host_functions,
-            seed: args.seed,
-            time: 1_796_000_000,
-        };
-        return match Pool::from_realdata(&realdata)
-            .and_then(|pool| write_fleet(&pool, &opts, &args.out))
-        {
-            Ok(bytes) => {
-                println!(
-                    "{hosts} host snapshots, {} MB, in {}",
-                    bytes / 1_000_000,
-                    args.out.display()
-                );
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("gen-host: {e}");
-                ExitCode::from(1)
-            }
-        };
+    let realdata = args.realdata.clone().unwrap_or_else(default_realdata);
+    match args.hosts {
+        Some(hosts) => fleet(&args, hosts, &realdata),
+        None => one_host(&args, &realdata, formats),
     }
-    match generate_into(&realdata, args.functions, args.seed, &args.out, f) {
+}
+
+/// `--formats`: the formats named, or the first unknown name.
+fn parse_formats(list: &str, rules: usize) -> Result<Formats, String> {
+    let mut f = Formats {
+        sysfs: false,
+        dump: false,
+        devinfo: false,
+        json: false,
+        matches: None,
+    };
+    for part in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        match part {
+            "sysfs" => f.sysfs = true,
+            "dump" => f.dump = true,
+            "devinfo" => f.devinfo = true,
+            "json" => f.json = true,
+            "matches" => f.matches = Some(rules),
+            other => return Err(other.to_string()),
+        }
+    }
+    Ok(f)
+}
+
+/// `--hosts N`: a fleet of host snapshots.
+fn fleet(args: &Args, hosts: usize, realdata: &Path) -> ExitCode {
+    let opts = FleetOptions {
+        hosts,
+        functions: args.host_functions,
+        seed: args.seed,
+        time: 1_796_000_000,
+    };
+    match Pool::from_realdata(realdata).and_then(|pool| write_fleet(&pool, &opts, &args.out)) {
+        Ok(bytes) => {
+            println!(
+                "{hosts} host snapshots, {} MB, in {}",
+                bytes / 1_000_000,
+                args.out.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("gen-host: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// One host in every format asked for.
+fn one_host(args: &Args, realdata: &Path, formats: Formats) -> ExitCode {
+    match generate_into(realdata, args.functions, args.seed, &args.out, formats) {
         Ok((host, w)) => {
             let bridges = host.functions.iter().filter(|f| f.is_bridge()).count();
             println!(

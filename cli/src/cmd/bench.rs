@@ -17,7 +17,7 @@
 
 use std::fmt::Write as _;
 use std::hint::black_box;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -25,7 +25,7 @@ use clap::Args;
 use pci_core::config::ConfigSpace;
 use pci_core::Host;
 use pci_illumos::matcher::Matcher;
-use pci_illumos::matches::NodeIds;
+use pci_illumos::matches::{NodeIds, PptMatches};
 use serde_json::json;
 
 use crate::cmd::show::{self, ShowArgs};
@@ -101,68 +101,115 @@ pub fn run(global: &Global, args: BenchArgs) -> Result<ExitCode, CliError> {
         .map_err(|e| CliError::input(e.to_string()))?;
     let spec = session.options().source.clone();
     let host = session.into_host();
-    let n = host.functions.len();
     let sysfs_root: Option<PathBuf> = match &spec {
         SourceSpec::Sysfs(dir) => Some(dir.clone()),
         _ => None,
     };
-
-    let mut phases: Vec<Phase> = Vec::new();
-    let mut add = |name: &'static str| {
-        phases.push(Phase {
-            name,
-            samples: Vec::new(),
-        });
-        phases.len() - 1
-    };
-    let walk = sysfs_root.as_ref().map(|_| add("tree walk"));
-    let reads = sysfs_root.as_ref().map(|_| add("config reads"));
-    let load_id = add("load (identity)");
-    let load_full = add("load (full)");
-    let dec = add("decode");
-    let mat = add("matching");
-    let r_terse = add("render show -n");
-    let r_json = add("render show --json");
-
-    let terse_args = ShowArgs {
-        numeric: 1,
-        ..ShowArgs::default()
-    };
-    let json_args = ShowArgs {
-        json: true,
-        ..ShowArgs::default()
-    };
+    let mut phases = Phases::new(sysfs_root.is_some());
     let mut progress = crate::progress::Progress::new("bench", u64::from(args.iterations));
     for _ in 0..args.iterations {
         progress.step();
-        if let (Some(dir), Some(w), Some(r)) = (&sysfs_root, walk, reads) {
-            let names = time(&mut phases[w].samples, || {
-                sysfs::device_names(dir).unwrap_or_default()
-            });
-            let devices = dir.join("bus/pci/devices");
-            time(&mut phases[r].samples, || {
-                black_box(
-                    names
-                        .iter()
-                        .filter_map(|name| {
-                            sysfs::read_config_file(&devices.join(name).join("config")).ok()
-                        })
-                        .map(|(c, _)| c.len())
-                        .sum::<usize>(),
-                )
-            });
+        if let Some(dir) = &sysfs_root {
+            phases.sysfs_reads(dir);
         }
-        let h = time(&mut phases[load_id].samples, || {
+        phases.iteration(global, &host, &matches)?;
+    }
+    drop(progress);
+    let summary = Summary {
+        source: global.source_label(),
+        functions: host.functions.len(),
+        iterations: args.iterations,
+        rules: matches.lines.len(),
+    };
+    let out = if args.json {
+        json_report(&phases.list, &summary)
+    } else {
+        text_report(&phases.list, &summary)
+    };
+    crate::output::emit(&out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The phases timed, in report order, and where each is in the list.
+struct Phases {
+    list: Vec<Phase>,
+    /// `tree walk` and `config reads`, for a sysfs source.
+    sysfs: Option<(usize, usize)>,
+    load_id: usize,
+    load_full: usize,
+    dec: usize,
+    mat: usize,
+    r_terse: usize,
+    r_json: usize,
+}
+
+impl Phases {
+    fn new(sysfs: bool) -> Phases {
+        let mut list: Vec<Phase> = Vec::new();
+        let mut add = |name: &'static str| {
+            list.push(Phase {
+                name,
+                samples: Vec::new(),
+            });
+            list.len() - 1
+        };
+        let sysfs = sysfs.then(|| (add("tree walk"), add("config reads")));
+        let load_id = add("load (identity)");
+        let load_full = add("load (full)");
+        let dec = add("decode");
+        let mat = add("matching");
+        let r_terse = add("render show -n");
+        let r_json = add("render show --json");
+        Phases {
+            list,
+            sysfs,
+            load_id,
+            load_full,
+            dec,
+            mat,
+            r_terse,
+            r_json,
+        }
+    }
+
+    /// The sysfs-only phases: listing the devices, reading every `config`.
+    fn sysfs_reads(&mut self, dir: &Path) {
+        let Some((w, r)) = self.sysfs else { return };
+        let names = time(&mut self.list[w].samples, || {
+            sysfs::device_names(dir).unwrap_or_default()
+        });
+        let devices = dir.join("bus/pci/devices");
+        time(&mut self.list[r].samples, || {
+            black_box(
+                names
+                    .iter()
+                    .filter_map(|name| {
+                        sysfs::read_config_file(&devices.join(name).join("config")).ok()
+                    })
+                    .map(|(c, _)| c.len())
+                    .sum::<usize>(),
+            )
+        });
+    }
+
+    /// One run of the phases every source has.
+    fn iteration(
+        &mut self,
+        global: &Global,
+        host: &Host,
+        matches: &PptMatches,
+    ) -> Result<(), CliError> {
+        let h = time(&mut self.list[self.load_id].samples, || {
             global
                 .open_quiet(SysfsDetail::Identity)
                 .map(Session::into_host)
         })?;
         black_box(h.functions.len());
-        let h: Host = time(&mut phases[load_full].samples, || {
+        let h: Host = time(&mut self.list[self.load_full].samples, || {
             global.open_quiet(SysfsDetail::Full).map(Session::into_host)
         })?;
         black_box(h.functions.len());
-        time(&mut phases[dec].samples, || {
+        time(&mut self.list[self.dec].samples, || {
             black_box(
                 host.functions
                     .iter()
@@ -170,81 +217,109 @@ pub fn run(global: &Global, args: BenchArgs) -> Result<ExitCode, CliError> {
                     .sum::<usize>(),
             )
         });
-        time(&mut phases[mat].samples, || {
-            let m = Matcher::compile(&matches);
-            black_box(
-                host.functions
-                    .iter()
-                    .filter_map(|f| {
-                        let ids = NodeIds::of(f).unwrap_or(NodeIds {
-                            path: "",
-                            vendor: u32::from(f.ids.vendor),
-                            device: u32::from(f.ids.device),
-                        });
-                        m.first_match(&ids)
-                    })
-                    .count(),
-            )
+        time(&mut self.list[self.mat].samples, || {
+            black_box(match_all(host, matches))
         });
-        time(&mut phases[r_terse].samples, || {
-            black_box(show::render(&host, &terse_args, None, None).len())
+        let terse_args = ShowArgs {
+            numeric: 1,
+            ..ShowArgs::default()
+        };
+        let json_args = ShowArgs {
+            json: true,
+            ..ShowArgs::default()
+        };
+        time(&mut self.list[self.r_terse].samples, || {
+            black_box(show::render(host, &terse_args, None, None).len())
         });
-        time(&mut phases[r_json].samples, || {
-            black_box(show::render(&host, &json_args, None, None).len())
+        time(&mut self.list[self.r_json].samples, || {
+            black_box(show::render(host, &json_args, None, None).len())
         });
+        Ok(())
     }
+}
 
-    drop(progress);
-    let per_fn = |med: f64| if n == 0 { 0.0 } else { med / n as f64 };
-    let mut out = String::new();
-    if args.json {
-        let list: Vec<_> = phases
-            .iter()
-            .map(|p| {
-                let (min, med, max) = p.stats();
-                json!({
-                    "phase": p.name,
-                    "min_ms": min * 1e3,
-                    "median_ms": med * 1e3,
-                    "max_ms": max * 1e3,
-                    "median_per_function_us": per_fn(med) * 1e6,
-                })
-            })
-            .collect();
-        let doc = json!({
-            "source": global.source_label(),
-            "functions": n,
-            "iterations": args.iterations,
-            "ppt_matches_rules": matches.lines.len(),
-            "phases": list,
-        });
-        let _ = writeln!(out, "{doc:#}");
-    } else {
-        let _ = writeln!(
-            out,
-            "source {}: {n} functions, {} ppt_matches lines, {} iterations",
-            global.source_label(),
-            matches.lines.len(),
-            args.iterations
-        );
-        let _ = writeln!(
-            out,
-            "{:<20} {:>10} {:>10} {:>10} {:>14}",
-            "PHASE", "MIN ms", "MEDIAN ms", "MAX ms", "MEDIAN us/fn"
-        );
-        for p in &phases {
-            let (min, med, max) = p.stats();
-            let _ = writeln!(
-                out,
-                "{:<20} {:>10.3} {:>10.3} {:>10.3} {:>14.3}",
-                p.name,
-                min * 1e3,
-                med * 1e3,
-                max * 1e3,
-                per_fn(med) * 1e6
-            );
+/// The compiled matcher over every function: how many match a rule.
+fn match_all(host: &Host, matches: &PptMatches) -> usize {
+    let m = Matcher::compile(matches);
+    host.functions
+        .iter()
+        .filter_map(|f| {
+            let ids = NodeIds::of(f).unwrap_or(NodeIds {
+                path: "",
+                vendor: u32::from(f.ids.vendor),
+                device: u32::from(f.ids.device),
+            });
+            m.first_match(&ids)
+        })
+        .count()
+}
+
+/// What the report says about the run besides the phases.
+struct Summary {
+    source: String,
+    functions: usize,
+    iterations: u32,
+    rules: usize,
+}
+
+impl Summary {
+    /// A median per function.
+    fn per_fn(&self, med: f64) -> f64 {
+        if self.functions == 0 {
+            0.0
+        } else {
+            med / self.functions as f64
         }
     }
-    crate::output::emit(&out)?;
-    Ok(ExitCode::SUCCESS)
+}
+
+fn json_report(phases: &[Phase], s: &Summary) -> String {
+    let list: Vec<_> = phases
+        .iter()
+        .map(|p| {
+            let (min, med, max) = p.stats();
+            json!({
+                "phase": p.name,
+                "min_ms": min * 1e3,
+                "median_ms": med * 1e3,
+                "max_ms": max * 1e3,
+                "median_per_function_us": s.per_fn(med) * 1e6,
+            })
+        })
+        .collect();
+    let doc = json!({
+        "source": s.source,
+        "functions": s.functions,
+        "iterations": s.iterations,
+        "ppt_matches_rules": s.rules,
+        "phases": list,
+    });
+    format!("{doc:#}\n")
+}
+
+fn text_report(phases: &[Phase], s: &Summary) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "source {}: {} functions, {} ppt_matches lines, {} iterations",
+        s.source, s.functions, s.rules, s.iterations
+    );
+    let _ = writeln!(
+        out,
+        "{:<20} {:>10} {:>10} {:>10} {:>14}",
+        "PHASE", "MIN ms", "MEDIAN ms", "MAX ms", "MEDIAN us/fn"
+    );
+    for p in phases {
+        let (min, med, max) = p.stats();
+        let _ = writeln!(
+            out,
+            "{:<20} {:>10.3} {:>10.3} {:>10.3} {:>14.3}",
+            p.name,
+            min * 1e3,
+            med * 1e3,
+            max * 1e3,
+            s.per_fn(med) * 1e6
+        );
+    }
+    out
 }

@@ -11,8 +11,10 @@ use std::process::ExitCode;
 
 use clap::Args;
 use pci_core::text::{escape, Escaped};
+use pci_illumos::aliases::DRIVER_ALIASES;
 use pci_illumos::binding::{BoundBy, Prediction};
-use pci_illumos::matches::{Rule, MATCHES_BOOT, MATCHES_ETC};
+use pci_illumos::libppt::{MATCHES_FILES, PPT_ALIASES_FILES};
+use pci_illumos::matches::{sscanf_format, Rule};
 use ppt_config::match_report::MatchReport;
 use ppt_config::selector;
 
@@ -48,9 +50,10 @@ pub fn render(r: &MatchReport, explain: bool) -> String {
 
 fn text_matches(o: &mut String, r: &MatchReport, explain: bool) {
     let Some(file) = &r.matches().file else {
+        let [boot, etc] = MATCHES_FILES;
         let _ = writeln!(
             o,
-            "ppt_matches: neither {MATCHES_BOOT} nor {MATCHES_ETC} exists; `pptadm list -a` shows only ppt-bound devices"
+            "ppt_matches: neither {boot} nor {etc} exists; `pptadm list -a` shows only ppt-bound devices"
         );
         return;
     };
@@ -81,10 +84,7 @@ fn text_matches(o: &mut String, r: &MatchReport, explain: bool) {
         let _ = writeln!(o, "  {:>4}  {:<40} {}", l.number, escape(&l.text()), what);
         if explain {
             if let Some(p) = l.pattern {
-                let pat = ["pciex%4s,%4s", "pci%4s,%4s", "pciex%4s", "pci%4s"]
-                    .get(usize::from(p) - 1)
-                    .copied()
-                    .unwrap_or("?");
+                let pat = sscanf_format(p).unwrap_or("?");
                 let _ = writeln!(o, "        read by sscanf(\"{pat}\")");
             }
         }
@@ -123,10 +123,8 @@ fn text_matches(o: &mut String, r: &MatchReport, explain: bool) {
 fn text_aliases(o: &mut String, r: &MatchReport) {
     let binding = r.binding();
     let Some(file) = &binding.ppt_aliases_file else {
-        let _ = writeln!(
-            o,
-            "ppt_aliases: neither /system/boot/etc/ppt_aliases nor /etc/ppt_aliases exists"
-        );
+        let [boot, etc] = PPT_ALIASES_FILES;
+        let _ = writeln!(o, "ppt_aliases: neither {boot} nor {etc} exists");
         return;
     };
     let _ = writeln!(
@@ -162,7 +160,7 @@ fn text_changes(o: &mut String, r: &MatchReport, explain: bool) {
     if r.binding().driver_aliases_file.is_none() {
         let _ = writeln!(
             o,
-            "note: no /etc/driver_aliases under the root: only what ppt_aliases decides is predicted"
+            "note: no {DRIVER_ALIASES} under the root: only what ppt_aliases decides is predicted"
         );
     }
     if let Some(why) = r.next_boot_unknown() {

@@ -115,10 +115,7 @@ fn shape(host: &Host) -> Shape<'_> {
     for (i, e) in entries.iter().enumerate() {
         let mut p = e.path.as_str();
         let mut parent = None;
-        while let Some((head, _)) = p.rsplit_once('/') {
-            if head.is_empty() {
-                break;
-            }
+        while let Some(head) = pci_illumos::devfs::parent_of(p) {
             if let Some(&j) = index.get(head) {
                 parent = Some(j);
                 break;

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use pci_core::text::{escape, guard, EscapedPath};
-use pci_core::{Function, Host};
+use pci_core::Function;
 use ppt_config::selector;
 use ppt_config::session::Session;
 use ppt_config::vmadm::{self, Problem, Severity};
@@ -41,16 +41,6 @@ pub struct VmJsonArgs {
     /// With --check: print the problems as JSON.
     #[arg(long, requires = "check")]
     pub json: bool,
-}
-
-/// Host checks need the real device tree: a host whose paths are all
-/// predicted (a Linux sysfs tree, a dump) cannot say what is bound to ppt.
-fn has_illumos_paths(host: &Host) -> bool {
-    host.functions.iter().any(|f| {
-        f.illumos
-            .as_ref()
-            .is_some_and(|n| n.path_source == Some(pci_core::PathSource::Devinfo))
-    })
 }
 
 /// The payload's problems: on its own, and against the session's host
@@ -126,7 +116,7 @@ fn generate(global: &Global, args: &VmJsonArgs) -> Result<ExitCode, CliError> {
     let _ = writeln!(out, "{json}");
     // Say now what would break at VM start; an error is exit 1, as
     // `vm-json --check` on the printed payload would say.
-    let problems = judge(&payload, has_illumos_paths(host).then_some(&session))?;
+    let problems = judge(&payload, host.has_devinfo_tree().then_some(&session))?;
     let errors = problems
         .iter()
         .filter(|p| p.severity == Severity::Error)
@@ -154,7 +144,7 @@ fn check(global: &Global, args: &VmJsonArgs, file: PathBuf) -> Result<ExitCode, 
         ))
     })?;
     let problems = match global.open() {
-        Ok(session) if has_illumos_paths(session.host()) => judge(&payload, Some(&session))?,
+        Ok(session) if session.host().has_devinfo_tree() => judge(&payload, Some(&session))?,
         Ok(_) => {
             eprintln!("pptctl: note: host checks skipped: the source has no illumos device tree (use --from devinfo:FILE or a snapshot taken on the host)");
             judge(&payload, None)?

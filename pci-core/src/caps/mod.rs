@@ -158,7 +158,7 @@ impl<'a> ConfigSpace<'a> {
     }
 
     /// Bridge subsystem IDs (SSVID capability).
-    pub fn ssvid(&self) -> Option<SubsystemIds> {
+    pub(crate) fn ssvid(&self) -> Option<SubsystemIds> {
         SubsystemIds::decode(self, self.find_capability(id::SSVID)?.offset.into())
     }
 

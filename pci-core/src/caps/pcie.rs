@@ -32,7 +32,7 @@ pub enum PciePortType {
 
 impl PciePortType {
     /// Decodes the 4-bit type field.
-    pub fn from_bits(bits: u8) -> Self {
+    pub(crate) fn from_bits(bits: u8) -> Self {
         match bits & 0xf {
             0 => PciePortType::Endpoint,
             1 => PciePortType::LegacyEndpoint,
@@ -77,7 +77,7 @@ impl PciePortType {
     /// Whether the Slot Implemented bit is meaningful for this type
     /// (ports that lead to a slot: root and downstream ports, and
     /// PCI-to-PCIe bridges, as lspci reads it).
-    pub fn may_have_slot(self) -> bool {
+    pub(crate) fn may_have_slot(self) -> bool {
         matches!(
             self,
             PciePortType::RootPort | PciePortType::DownstreamPort | PciePortType::PciToPcieBridge

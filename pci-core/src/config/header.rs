@@ -81,7 +81,7 @@ pub enum HeaderType {
 
 impl HeaderType {
     /// Decodes the header type register, ignoring the multifunction bit.
-    pub fn from_register(raw: u8) -> Self {
+    pub(crate) fn from_register(raw: u8) -> Self {
         match raw & 0x7f {
             0 => HeaderType::Normal,
             1 => HeaderType::Bridge,
@@ -102,7 +102,7 @@ impl HeaderType {
 
     /// Number of BAR slots this layout has (6, 2, 1 for CardBus's socket
     /// register, 0 otherwise).
-    pub fn bar_count(self) -> usize {
+    pub(crate) fn bar_count(self) -> usize {
         match self {
             HeaderType::Normal => 6,
             HeaderType::Bridge => 2,

@@ -128,7 +128,7 @@ impl<'a> ConfigSpace<'a> {
     }
 
     /// `len` bytes at `offset`, or `None` when any of them is missing.
-    pub fn bytes_at(&self, offset: usize, len: usize) -> Option<&'a [u8]> {
+    pub(crate) fn bytes_at(&self, offset: usize, len: usize) -> Option<&'a [u8]> {
         let end = offset.checked_add(len)?;
         self.bytes.get(offset..end)
     }
@@ -240,7 +240,7 @@ impl<'a> ConfigSpace<'a> {
 
     /// Offset of the capabilities-pointer register for this header type:
     /// 0x34 for types 0 and 1, 0x14 for CardBus, `None` for unknown layouts.
-    pub fn capability_pointer_offset(&self) -> Option<usize> {
+    pub(crate) fn capability_pointer_offset(&self) -> Option<usize> {
         match self.header_type()? {
             HeaderType::Normal | HeaderType::Bridge => Some(reg::CAPABILITY_LIST),
             HeaderType::Cardbus => Some(reg::CB_CAPABILITY_LIST),
@@ -251,7 +251,7 @@ impl<'a> ConfigSpace<'a> {
     /// The capabilities pointer (raw, low two bits included), or `None`
     /// when the Status register says there is no list (PCI 3.0 §6.7) or
     /// the header layout is unknown.
-    pub fn capability_pointer(&self) -> Option<u8> {
+    pub(crate) fn capability_pointer(&self) -> Option<u8> {
         if !self.status()?.contains(Status::CAP_LIST) {
             return None;
         }
@@ -315,7 +315,7 @@ impl<'a> ConfigSpace<'a> {
     }
 
     /// The first well-formed extended capability with `id`.
-    pub fn find_extended_capability(&self, id: u16) -> Option<ExtCapability> {
+    pub(crate) fn find_extended_capability(&self, id: u16) -> Option<ExtCapability> {
         self.extended_capabilities()
             .filter_map(Result::ok)
             .find(|c| c.id == id)

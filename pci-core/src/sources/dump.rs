@@ -28,7 +28,7 @@ use crate::function::Function;
 use crate::host::{Diagnostic, Host};
 
 /// Largest config space a dump can describe (PCIe extended config space).
-pub const MAX_CONFIG: usize = 4096;
+pub(crate) const MAX_CONFIG: usize = 4096;
 
 /// Bytes of one line kept in memory; the longest possible hex line (an
 /// 8-digit offset and 4096 byte pairs) is shorter than this, so a longer
@@ -95,8 +95,7 @@ struct Pending {
 /// Parses dump text from `reader`; `name` is used in messages.
 pub fn parse_dump<R: BufRead>(mut reader: R, name: &str) -> Result<Host, SourceError> {
     let mut host = Host::default();
-    let mut done: Vec<Pending> = Vec::new();
-    let mut current: Option<Pending> = None;
+    let mut state = Reading::default();
     let mut line = Vec::with_capacity(128);
     let mut lineno = 0usize;
     let mut saw_binary = false;
@@ -118,7 +117,7 @@ pub fn parse_dump<R: BufRead>(mut reader: R, name: &str) -> Result<Host, SourceE
             // Text followed by NUL bytes: a copy padded with zeros (a file
             // preallocated on a USB key, a truncated transfer). Keep what
             // was read and stop, rather than scan a gigabyte of zeros.
-            if current.is_some() || !done.is_empty() {
+            if state.current.is_some() || !state.done.is_empty() {
                 host.warnings.push(Diagnostic::at(
                     name,
                     Some(lineno),
@@ -129,55 +128,17 @@ pub fn parse_dump<R: BufRead>(mut reader: R, name: &str) -> Result<Host, SourceE
             // and a huge binary file must not be scanned to its end.
             break;
         }
-
-        if let Some(slot) = header_slot(&line) {
-            if let Some(p) = current.take() {
-                done.push(p);
-            }
-            match slot {
-                Ok(address) => {
-                    current = Some(Pending {
-                        address,
-                        line: lineno,
-                        data: vec![0xff; 256],
-                        len: 0,
-                    })
-                }
-                Err(text) => host.warnings.push(Diagnostic::at(
-                    name,
-                    Some(lineno),
-                    format!(
-                        "slot `{text}` has a device number above 1f or a function above 7; \
-                         skipping this function"
-                    ),
-                )),
-            }
-            continue;
-        }
-        if line.is_empty() {
-            if let Some(p) = current.take() {
-                done.push(p);
-            }
-            continue;
-        }
-        let Some(p) = current.as_mut() else { continue };
-        let Some(offset_len) = hex_offset_len(&line) else {
-            continue;
+        let at = Line {
+            name,
+            number: lineno,
+            truncated,
         };
-        if truncated {
-            return Err(malformed(name, lineno, "hex line is too long"));
-        }
-        if let Some(w) =
-            parse_hex_line(&line, offset_len, p).map_err(|m| malformed(name, lineno, m))?
-        {
-            host.warnings.push(Diagnostic::at(name, Some(lineno), w));
+        if let Some(w) = state.line(&line, &at)? {
+            host.warnings.push(w);
         }
     }
-    if let Some(p) = current.take() {
-        done.push(p);
-    }
-
-    if done.is_empty() {
+    state.finish();
+    if state.done.is_empty() {
         let message = if saw_binary {
             "binary data, not an lspci -x dump (no `BB:DD.F` line followed by `00: xx xx ...` lines)"
         } else {
@@ -189,7 +150,82 @@ pub fn parse_dump<R: BufRead>(mut reader: R, name: &str) -> Result<Host, SourceE
             message: message.to_string(),
         });
     }
+    add_functions(&mut host, state.done, name);
+    sort_functions(&mut host.functions);
+    Ok(host)
+}
 
+/// Where a line is, for messages.
+struct Line<'a> {
+    name: &'a str,
+    number: usize,
+    /// The line was longer than what is kept of it.
+    truncated: bool,
+}
+
+/// The functions read so far and the one being read.
+#[derive(Default)]
+struct Reading {
+    done: Vec<Pending>,
+    current: Option<Pending>,
+}
+
+impl Reading {
+    /// Takes one line (without its line end): a slot header starts a
+    /// function, an empty line ends it, a hex line adds to it. Returns a
+    /// warning about the line, if any.
+    fn line(&mut self, line: &[u8], at: &Line<'_>) -> Result<Option<Diagnostic>, SourceError> {
+        if let Some(slot) = header_slot(line) {
+            self.finish();
+            return Ok(match slot {
+                Ok(address) => {
+                    self.current = Some(Pending {
+                        address,
+                        line: at.number,
+                        data: vec![0xff; 256],
+                        len: 0,
+                    });
+                    None
+                }
+                Err(text) => Some(Diagnostic::at(
+                    at.name,
+                    Some(at.number),
+                    format!(
+                        "slot `{text}` has a device number above 1f or a function above 7; \
+                         skipping this function"
+                    ),
+                )),
+            });
+        }
+        if line.is_empty() {
+            self.finish();
+            return Ok(None);
+        }
+        let Some(p) = self.current.as_mut() else {
+            return Ok(None);
+        };
+        let Some(offset_len) = hex_offset_len(line) else {
+            return Ok(None);
+        };
+        if at.truncated {
+            return Err(malformed(at.name, at.number, "hex line is too long"));
+        }
+        let w =
+            parse_hex_line(line, offset_len, p).map_err(|m| malformed(at.name, at.number, m))?;
+        Ok(w.map(|w| Diagnostic::at(at.name, Some(at.number), w)))
+    }
+
+    /// Ends the function being read, if any.
+    fn finish(&mut self) {
+        if let Some(p) = self.current.take() {
+            self.done.push(p);
+        }
+    }
+}
+
+/// The functions read, in file order, with warnings for repeated slots
+/// and short config space.
+fn add_functions(host: &mut Host, done: Vec<Pending>, name: &str) {
     let mut seen = std::collections::HashSet::new();
     for p in done {
         if !seen.insert(p.address) {
@@ -216,8 +252,6 @@ pub fn parse_dump<R: BufRead>(mut reader: R, name: &str) -> Result<Host, SourceE
         let ids = identity_from_config(&config);
         host.functions.push(Function::new(p.address, ids, config));
     }
-    sort_functions(&mut host.functions);
-    Ok(host)
 }
 
 fn malformed(name: &str, line: usize, message: impl Into<String>) -> SourceError {

@@ -25,7 +25,7 @@ use crate::root::{HostRoot, ReadError};
 
 /// The CPU vendor named by `/proc/cpuinfo` text: `vendor_id` first, then
 /// the virtualization flags (`vmx` Intel, `svm` AMD) as virt-host-validate does.
-pub fn cpu_vendor_from_cpuinfo(text: &str) -> Option<CpuVendor> {
+pub(crate) fn cpu_vendor_from_cpuinfo(text: &str) -> Option<CpuVendor> {
     let mut flags_vendor = None;
     for line in text.lines() {
         let Some((key, value)) = line.split_once(':') else {

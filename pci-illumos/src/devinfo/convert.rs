@@ -156,10 +156,10 @@ pub fn to_host(snap: &Snapshot, file: &str) -> Host {
             revision: n.int("revision-id").unwrap_or(0) as u8,
             header_type: None,
         };
-        // PCI-PCI bridges are class 06/04 (and 06/09 subtractive).
-        let bridge = class >> 8 == 0x0604 || class >> 8 == 0x0609;
-        let (bars, rom) = bar_sizes(n, bridge);
         let mut f = Function::new(address, ids, Vec::new());
+        // Without config space pci-core tells a bridge by its class code;
+        // its expansion ROM register is at 0x38, not 0x30.
+        let (bars, rom) = bar_sizes(n, f.is_bridge());
         f.bar_sizes = bars;
         f.rom_size = rom;
         f.driver = n.driver.clone();

@@ -24,7 +24,7 @@ fn address(s: &str) -> Result<Address, String> {
     s.parse::<Address>().map_err(|e| e.to_string())
 }
 
-pub(super) fn function_v2(f: &Function) -> FunctionV2 {
+pub(crate) fn function_v2(f: &Function) -> FunctionV2 {
     let i = &f.ids;
     FunctionV2 {
         address: f.address.to_string(),
@@ -124,7 +124,7 @@ fn prop(p: &PropV2) -> Result<PropValue, String> {
     })
 }
 
-pub(super) fn node_v2(n: &IllumosNode) -> NodeV2 {
+pub(crate) fn node_v2(n: &IllumosNode) -> NodeV2 {
     NodeV2 {
         path: n.path.clone(),
         devfs_path: n.devfs_path.clone(),
@@ -190,7 +190,7 @@ pub(super) fn node(n: &NodeV2) -> Result<IllumosNode, String> {
     })
 }
 
-pub(super) fn link_v2(l: &PptLink) -> LinkV2 {
+pub(crate) fn link_v2(l: &PptLink) -> LinkV2 {
     LinkV2 {
         dev: l.dev.clone(),
         target: l.target.clone(),
@@ -206,7 +206,7 @@ pub(super) fn link(l: &LinkV2) -> PptLink {
     }
 }
 
-pub(super) fn facts_v2(f: &HostFacts) -> FactsV2 {
+pub(crate) fn facts_v2(f: &HostFacts) -> FactsV2 {
     FactsV2 {
         cpu_vendor: f.cpu_vendor.map(|v| {
             match v {

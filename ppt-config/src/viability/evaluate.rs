@@ -40,14 +40,9 @@ pub fn evaluate(host: &Host, plan: &Plan) -> Report {
 }
 
 /// [`evaluate`] on facts already extracted (tests build facts by hand).
-pub fn evaluate_facts(host: &Host, facts: &[FunctionFacts], plan: &Plan) -> Report {
+pub(crate) fn evaluate_facts(host: &Host, facts: &[FunctionFacts], plan: &Plan) -> Report {
     let groups = isolation::predict(facts);
-    let vm_fns = pending::vm_functions(&plan.pending, facts);
-    let mut planned: BTreeSet<Address> = plan.selected.iter().copied().collect();
-    planned.extend(vm_fns.iter().copied());
-    let after = crate::session::NextBootPpt::from_predictions(&plan.next_boot);
-    let then = |f: &&FunctionFacts| after.at(f.address).or_now(f.driver.as_deref() == Some(PPT));
-    planned.extend(facts.iter().filter(then).map(|f| f.address));
+    let planned = planned(facts, plan);
     let by_address = function_rules::index(facts);
     let ctx = FunctionContext {
         host: &host.facts,
@@ -57,39 +52,7 @@ pub fn evaluate_facts(host: &Host, facts: &[FunctionFacts], plan: &Plan) -> Repo
         planned: &planned,
         next_boot: &plan.next_boot,
     };
-    let host_functions: BTreeMap<Address, &pci_core::Function> =
-        host.functions.iter().map(|h| (h.address, h)).collect();
-    let mut reports: BTreeMap<Address, FunctionReport> = BTreeMap::new();
-    for f in facts {
-        let reasons = function_rules::check(f, &ctx);
-        let section = Section::from_reasons(reasons);
-        reports.insert(
-            f.address,
-            FunctionReport {
-                slot: f.address.to_string(),
-                path: f.path.clone(),
-                ids: host_functions
-                    .get(&f.address)
-                    .map(|h| h.ids_string())
-                    .unwrap_or_default(),
-                verdict: section.verdict,
-                reasons: section.reasons,
-                now: DriverNow {
-                    driver: f.driver.clone(),
-                },
-                next_boot: plan
-                    .next_boot
-                    .get(&f.address)
-                    .filter(|n| n.known)
-                    .map(|n| NextBootReport {
-                        driver: n.driver_after().map(str::to_string),
-                        dev: n.certain_dev().map(str::to_string),
-                        by: n.by(),
-                    })
-                    .unwrap_or_default(),
-            },
-        );
-    }
+    let reports = function_reports(host, facts, plan, &ctx);
     let config = Section::from_reasons(pending::check(
         host,
         &plan.pending,
@@ -118,6 +81,65 @@ pub fn evaluate_facts(host: &Host, facts: &[FunctionFacts], plan: &Plan) -> Repo
         functions: shown,
         config,
     }
+}
+
+/// The functions meant for pass-through: the selected ones, those a VM
+/// names, and those on ppt after the next boot (or now, when the next
+/// boot is not predicted).
+fn planned(facts: &[FunctionFacts], plan: &Plan) -> BTreeSet<Address> {
+    let vm_fns = pending::vm_functions(&plan.pending, facts);
+    let mut planned: BTreeSet<Address> = plan.selected.iter().copied().collect();
+    planned.extend(vm_fns.iter().copied());
+    // On ppt after the next boot: the session's one answer (see
+    // crate::session::NextBootPpt), the driver now where it is unknown.
+    let after = crate::session::NextBootPpt::from_predictions(&plan.next_boot);
+    let then = |f: &&FunctionFacts| after.at(f.address).or_now(f.driver.as_deref() == Some(PPT));
+    planned.extend(facts.iter().filter(then).map(|f| f.address));
+    planned
+}
+
+/// Every function's report: its rules' verdict, its driver now and after
+/// the next boot.
+fn function_reports(
+    host: &Host,
+    facts: &[FunctionFacts],
+    plan: &Plan,
+    ctx: &FunctionContext<'_>,
+) -> BTreeMap<Address, FunctionReport> {
+    let host_functions: BTreeMap<Address, &pci_core::Function> =
+        host.functions.iter().map(|h| (h.address, h)).collect();
+    let mut reports: BTreeMap<Address, FunctionReport> = BTreeMap::new();
+    for f in facts {
+        let reasons = function_rules::check(f, ctx);
+        let section = Section::from_reasons(reasons);
+        reports.insert(
+            f.address,
+            FunctionReport {
+                slot: f.address.to_string(),
+                path: f.path.clone(),
+                ids: host_functions
+                    .get(&f.address)
+                    .map(|h| h.ids_string())
+                    .unwrap_or_default(),
+                verdict: section.verdict,
+                reasons: section.reasons,
+                now: DriverNow {
+                    driver: f.driver.clone(),
+                },
+                next_boot: plan
+                    .next_boot
+                    .get(&f.address)
+                    .filter(|n| n.known)
+                    .map(|n| NextBootReport {
+                        driver: n.driver_after().map(str::to_string),
+                        dev: n.certain_dev().map(str::to_string),
+                        by: n.by(),
+                    })
+                    .unwrap_or_default(),
+            },
+        );
+    }
+    reports
 }
 
 impl Report {

@@ -9,7 +9,7 @@
 use pci_core::caps::PciePortType;
 pub use pci_core::config::BarKind;
 use pci_core::passthrough;
-use pci_core::{Address, Function, PathSource, PropValue};
+use pci_core::{Address, Function, PropValue};
 
 /// How much config space the source gave.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,7 +26,7 @@ pub enum ConfigDepth {
 
 impl ConfigDepth {
     /// The depth of `len` bytes of config space.
-    pub fn of_len(len: usize) -> ConfigDepth {
+    pub(crate) fn of_len(len: usize) -> ConfigDepth {
         match len {
             0..=63 => ConfigDepth::Missing,
             64..=255 => ConfigDepth::Header,
@@ -41,7 +41,7 @@ impl ConfigDepth {
     }
 
     /// Whether extended capabilities (0x100–0xfff) could be read.
-    pub fn has_ext_caps(self) -> bool {
+    pub(crate) fn has_ext_caps(self) -> bool {
         self == ConfigDepth::Extended
     }
 }
@@ -173,7 +173,7 @@ impl FunctionFacts {
         let node = f.illumos.as_ref();
         facts.driver = f.driver_now().map(str::to_string);
         facts.path = f.devfs_path().map(str::to_string);
-        facts.path_from_devinfo = node.is_some_and(|n| n.path_source == Some(PathSource::Devinfo));
+        facts.path_from_devinfo = f.has_devinfo_node();
         if facts.path_from_devinfo {
             facts.assigned_addresses = node.map(|_| {
                 f.assigned_addresses().is_some_and(|v| match v {
@@ -221,7 +221,7 @@ impl FunctionFacts {
     /// Whether the capability facts (MSI, MSI-X, PCIe, PM, AF) are known:
     /// the standard capability area was read, or Status says there is no
     /// capability list at all.
-    pub fn caps_known(&self) -> bool {
+    pub(crate) fn caps_known(&self) -> bool {
         self.depth.has_caps() || self.cap_list == Some(false)
     }
 }
@@ -230,7 +230,7 @@ impl FunctionFacts {
 /// config space (entries decoded by `pci_illumos::pci_reg`). This is what ppt's
 /// `ppt_bar_crawl` records (illumos-gate `ppt.c`), so bhyve's alignment gate can
 /// be checked from a devinfo snapshot alone.
-pub fn bars_from_assigned_addresses(cells: &[i32]) -> Vec<BarFact> {
+pub(crate) fn bars_from_assigned_addresses(cells: &[i32]) -> Vec<BarFact> {
     let mut out: Vec<BarFact> = Vec::new();
     for e in pci_illumos::pci_reg::decode(cells) {
         let (Some(index), Some(kind)) = (e.bar_index(), e.bar_kind()) else {

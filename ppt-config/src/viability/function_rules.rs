@@ -12,16 +12,16 @@ use super::rules::{self, Rule};
 use super::Reason;
 
 /// bhyve's page size for BAR mapping (pci_passthru.c uses PAGE_SIZE, 4 KiB on x86).
-pub const PAGE_SIZE: u64 = 4096;
+pub(crate) const PAGE_SIZE: u64 = 4096;
 /// A BAR at least this large is "large" (docs/viability.md, "Large BARs").
-pub const LARGE_BAR_SIZE: u64 = 1 << 32;
+pub(crate) const LARGE_BAR_SIZE: u64 = 1 << 32;
 
 /// The next boot's binding of a function, as pci-illumos predicts it (the
 /// one model of the next boot; the rules read it as is).
 pub use pci_illumos::binding::Prediction;
 
 /// The driver after the next boot, in words.
-pub fn driver_text(n: &Prediction) -> &str {
+pub(crate) fn driver_text(n: &Prediction) -> &str {
     match (n.driver_after(), n.known) {
         (Some(d), _) => d,
         (None, true) => "no driver",
@@ -103,8 +103,7 @@ fn identity_rules(f: &FunctionFacts, ctx: &FunctionContext<'_>, out: &mut Vec<Re
     // rules::BRIDGE and rules::HOST_CRITICAL: the never-pass-through table
     // (pci_core::passthrough::never), which `reserve` refuses by as well.
     for n in f.never(&ctx.host.boot_devices) {
-        let rule = rules::by_code(n.code()).unwrap_or(&rules::HOST_CRITICAL);
-        push(out, rule, n.message(f.address));
+        push(out, rules::never_rule(&n), n.message(f.address));
     }
 }
 

@@ -32,21 +32,21 @@ use pci_core::caps::PciePortType;
 use super::facts::{AcsFacts, FunctionFacts};
 
 /// ACS Source Validation.
-pub const ACS_SV: u16 = 0x0001;
+pub(crate) const ACS_SV: u16 = 0x0001;
 /// ACS Request Redirect.
-pub const ACS_RR: u16 = 0x0004;
+pub(crate) const ACS_RR: u16 = 0x0004;
 /// ACS Completion Redirect.
-pub const ACS_CR: u16 = 0x0008;
+pub(crate) const ACS_CR: u16 = 0x0008;
 /// ACS Upstream Forwarding.
-pub const ACS_UF: u16 = 0x0010;
+pub(crate) const ACS_UF: u16 = 0x0010;
 /// ACS Egress Control: always required when asked, even if not capable.
-pub const ACS_EC: u16 = 0x0020;
+pub(crate) const ACS_EC: u16 = 0x0020;
 /// The flags Linux requires for isolation (`REQ_ACS_FLAGS`).
-pub const REQ_ACS_FLAGS: u16 = ACS_SV | ACS_RR | ACS_CR | ACS_UF;
+pub(crate) const REQ_ACS_FLAGS: u16 = ACS_SV | ACS_RR | ACS_CR | ACS_UF;
 
 /// Whether ACS `acs` has every flag of `required` the device can control
 /// enabled (Linux `pci_acs_flags_enabled`).
-pub fn acs_flags_enabled(acs: Option<AcsFacts>, required: u16) -> bool {
+pub(crate) fn acs_flags_enabled(acs: Option<AcsFacts>, required: u16) -> bool {
     let Some(acs) = acs else { return false };
     let needed = required & (acs.cap | ACS_EC);
     acs.ctrl & needed == needed
@@ -66,7 +66,7 @@ pub struct Groups {
 
 impl Groups {
     /// The predicted group members of `a` (including `a`), when known.
-    pub fn members_of(&self, a: &Address) -> Option<&[Address]> {
+    pub(crate) fn members_of(&self, a: &Address) -> Option<&[Address]> {
         self.group_of.get(a).map(|&g| self.members[g].as_slice())
     }
 

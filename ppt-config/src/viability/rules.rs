@@ -3,6 +3,8 @@
 //! either a gate in illumos ppt/bhyve/vmadm (docs/illumos.md) or a check
 //! the Linux/KVM/VFIO tools make (docs/viability.md), marked as advisory.
 
+use pci_core::passthrough::Never;
+
 use super::Severity;
 
 /// What a rule is about.
@@ -51,7 +53,13 @@ const fn rule(
     }
 }
 
-use Scope::{Config, Function, Host};
+mod config;
+mod function;
+
+pub use config::*;
+pub use function::*;
+
+use Scope::Host;
 use Severity::{Fail, Info, Warn};
 
 // ---- host ---------------------------------------------------------------
@@ -124,465 +132,6 @@ pub const IOMMU_OFF_IN_LINUX: Rule = rule(
     "irrelevant for illumos; on Linux add intel_iommu=on to the kernel command line",
 );
 
-// ---- function: hard gates (fail) ----------------------------------------
-
-/// Source: illumos-gate `usr/src/cmd/bhyve/common/pci_passthru.c`
-/// `cfginitmsi` needs a capability list and MSI or MSI-X, else `cfginit`
-/// fails ("failed to initialize MSI for PCI %d"); legacy INTx is not
-/// delivered to the guest (the comment in `passthru_init`).
-pub const NO_MSI: Rule = rule(
-    "no-msi",
-    Fail,
-    Function,
-    "Status bit 4 (capability list), capability IDs 0x05 (MSI) and 0x11 (MSI-X)",
-    "no MSI and no MSI-X: bhyve delivers no INTx, so the device gets no interrupts",
-    "this function cannot be passed through with bhyve",
-);
-
-/// Source: illumos-gate `usr/src/cmd/bhyve/common/pci_passthru.c`
-/// `cfginitbar`: every BAR that is not I/O needs a page aligned base and
-/// size ("passthru device %d BAR %d: base %#lx or size %#lx not page
-/// aligned"), else `cfginit` fails.
-pub const BAR_NOT_PAGE_ALIGNED: Rule = rule(
-    "bar-not-page-aligned",
-    Fail,
-    Function,
-    "memory BAR base (0x10–0x24) and size (OS resource / assigned-addresses)",
-    "a memory BAR is smaller than 4 KiB or not 4 KiB aligned: bhyve refuses the device",
-    "such devices cannot be passed through with bhyve",
-);
-
-/// Source: illumos-gate `usr/src/uts/intel/io/vmm/io/ppt.c`
-/// `ppt_ddi_attach` calls `ppt_bar_crawl`, which needs
-/// `assigned-addresses`, else attach fails with EIO.
-pub const NO_ASSIGNED_ADDRESSES: Rule = rule(
-    "no-assigned-addresses",
-    Fail,
-    Function,
-    "devinfo property assigned-addresses",
-    "the node has no assigned-addresses: ppt will not attach",
-    "the firmware or OS assigned no BARs; check the firmware settings (e.g. Above 4G decoding)",
-);
-
-/// Source: libvirt `src/util/virpci.c` `virPCIDeviceReset` resets only
-/// endpoints (header type 0; docs/viability.md), and illumos-gate
-/// `usr/src/uts/intel/io/vmm/io/ppt.c` `ppt_ddi_attach` makes no class
-/// check, so nothing else stops binding a bridge, which takes everything
-/// below it away from the host.
-pub const BRIDGE: Rule = rule(
-    "bridge",
-    Fail,
-    Function,
-    "header type (0x0e & 0x7f) 1 or 2",
-    "a PCI-to-PCI or CardBus bridge, not an endpoint",
-    "pass the endpoint functions below the bridge instead",
-);
-
-/// Source: illumos-gate `usr/src/uts/intel/io/vmm/io/ppt.c`
-/// `ppt_ddi_attach` makes no class check, so the tool refuses host bridges
-/// (class 0600), ISA/LPC bridges (0601) and the controller of the boot
-/// pool, whose loss would take the host down.
-pub const HOST_CRITICAL: Rule = rule(
-    "host-critical",
-    Fail,
-    Function,
-    "class code; host facts boot devices",
-    "the host needs this function (host bridge, ISA/LPC bridge or boot pool controller)",
-    "never reserve it for ppt",
-);
-
-// ---- function: advisories (warn) ----------------------------------------
-
-/// Source: illumos-gate `usr/src/uts/intel/io/vmm/io/ppt.c` `ppt_flr` (from
-/// `ppt_assign_device`) resets only when the PCIe DevCap FLR bit (28) is
-/// set; without it nothing is reset (a comment leaves a PM reset for
-/// later). The reset methods Linux tools know: docs/viability.md.
-pub const NO_RESET: Rule = rule(
-    "no-reset",
-    Warn,
-    Function,
-    "PCIe DevCap bit 28 (FLR); AF capability FLR bit; PM PMCSR NoSoftRst",
-    "ppt cannot reset the function between guests (ppt resets only with PCIe FLR)",
-    "the device keeps its state between VM runs; reboot the host before giving it to another guest",
-);
-
-/// Source: guests see the functions of a device only when function 0 is
-/// there (smartos-live `src/vm/man/vmadm.8.md`, `disks.*.pci_slot`); GPU
-/// practice passes every function (Proxmox qemu-server
-/// `PVE/QemuServer/PCI.pm`, "All Functions"; docs/viability.md).
-pub const SIBLINGS_LEFT_BEHIND: Rule = rule(
-    "siblings-left-behind",
-    Warn,
-    Function,
-    "other functions of the same bus:device and their driver now / after the next boot",
-    "other functions of this device stay with the host",
-    "reserve every function of the device (e.g. the GPU's audio function) unless you mean to split it",
-);
-
-/// Source: Linux sysfs `boot_vga` (`drivers/pci/pci-sysfs.c`); the host
-/// framebuffer holds the BAR (docs/viability.md). No illumos source covers
-/// it (illumos-gate `pci_boot.c` only lists VGA devices), so a warning.
-pub const CONSOLE_VGA: Rule = rule(
-    "console-vga",
-    Warn,
-    Function,
-    "Linux boot_vga",
-    "the firmware's boot display: the host console uses it",
-    "use another display for the host console, or expect to lose the console when the VM starts",
-);
-
-/// Source: the Linux kernel's groups (`drivers/iommu/iommu.c`
-/// `pci_device_group`, `REQ_ACS_FLAGS`: every bridge upstream needs ACS
-/// SV|RR|CR|UF, functions of a multifunction device without ACS share;
-/// docs/viability.md). illumos enforces no isolation (no ACS or group check
-/// in ppt.c, iommu.c or libppt), so this is advisory.
-pub const SHARED_ISOLATION: Rule = rule(
-    "shared-isolation",
-    Warn,
-    Function,
-    "PCIe port types and ACS capability/control on the path upstream, multifunction bit",
-    "without ACS the device can do peer-to-peer DMA with other devices (Linux would put them in one IOMMU group)",
-    "pass every device of the group, or use a slot behind a port with ACS",
-);
-
-/// A dump holds config space only, and a BAR's size is found by writing
-/// ones to it (PCI Local Bus Specification 3.0 §6.2.5.1), so the size
-/// alignment of bhyve's gate (illumos-gate
-/// `usr/src/cmd/bhyve/common/pci_passthru.c` `cfginitbar`) cannot be
-/// checked.
-pub const BAR_SIZE_UNKNOWN: Rule = rule(
-    "bar-size-unknown",
-    Warn,
-    Function,
-    "BAR sizes from the source",
-    "the source has no BAR sizes, so bhyve's page-size rule cannot be checked",
-    "check on the host, from sysfs, a devinfo snapshot or a pptctl snapshot",
-);
-
-/// Source: Proxmox VE documentation (pve-docs `qm-pci-passthrough.adoc`,
-/// SR-IOV): pass VFs, not the PF whose driver manages them
-/// (docs/viability.md).
-pub const SRIOV_PF_WITH_VFS: Rule = rule(
-    "sriov-pf-with-vfs",
-    Warn,
-    Function,
-    "SR-IOV extended capability NumVFs; virtfn links",
-    "an SR-IOV physical function with virtual functions enabled: the VFs depend on the PF's host driver",
-    "pass a virtual function instead, or disable the VFs first",
-);
-
-/// Source: reports that guest firmware has no room for large 64-bit or
-/// resizable BARs (cloud-hypervisor/cloud-hypervisor issue 4375,
-/// LekKit/RVVM issue 197; docs/viability.md).
-pub const LARGE_BAR: Rule = rule(
-    "large-bar",
-    Warn,
-    Function,
-    "64-bit BAR sizes; Resizable BAR extended capability 0x15",
-    "a BAR of 4 GiB or more, or Resizable BAR: the guest firmware must have room in its 64-bit MMIO window",
-    "turn Resizable BAR off in the host firmware, or give the guest a firmware with a large MMIO window",
-);
-
-/// Source: illumos-gate `usr/src/cmd/bhyve/common/pci_passthru.c`
-/// `passthru_read`/`passthru_write` emulate I/O BAR accesses through the
-/// ppt ioctls PPT_BAR_READ/WRITE (ppt.c `ppt_ioctl`); I/O BARs are not
-/// mapped.
-pub const IO_BAR: Rule = rule(
-    "io-bar",
-    Warn,
-    Function,
-    "BAR bit 0 (I/O space)",
-    "an I/O port BAR: bhyve emulates every access, which is slow",
-    "usually harmless; drivers that use I/O ports heavily will be slow",
-);
-
-/// No other tool has this rule: without (enough) config space the bhyve
-/// gates (illumos-gate `usr/src/cmd/bhyve/common/pci_passthru.c`
-/// `cfginitmsi`, `cfginitbar`) cannot be checked, and they are fatal, so
-/// warn.
-pub const CONFIG_UNKNOWN: Rule = rule(
-    "config-unknown",
-    Warn,
-    Function,
-    "length of the config space the source provided",
-    "the source has no (or only 64 bytes of) config space, so MSI, BAR and reset checks could not run",
-    "give config space: --cfgspace DIR (pcieadm save-cfgspace -a DIR), sysfs, a root lspci -xxxx dump or a snapshot",
-);
-
-/// Capability chains that loop or point outside config space are decoded as
-/// far as they go (`pci-core/src/caps/chain.rs`); what lies beyond is
-/// unknown.
-pub const CONFIG_BROKEN: Rule = rule(
-    "config-broken",
-    Warn,
-    Function,
-    "capability chain pointers, BAR registers",
-    "config space does not decode cleanly (a broken capability list or BAR); facts after the break are unknown",
-    "re-read config space on the host; a broken list usually means a broken dump or device",
-);
-
-/// Source: illumos-gate `usr/src/uts/intel/io/vmm/io/ppt.c` `ppt_bar_crawl`
-/// records BARs from `assigned-addresses`; an unassigned BAR is not mapped
-/// into the guest.
-pub const BAR_UNASSIGNED: Rule = rule(
-    "bar-unassigned",
-    Warn,
-    Function,
-    "BAR address 0 with a non-zero size",
-    "a BAR has no address assigned: the guest will not see it",
-    "check the firmware settings (Above 4G decoding, resource allocation)",
-);
-
-// ---- function: info ------------------------------------------------------
-
-/// The driver bound now (reserved = ppt bound; ppt ships with no aliases of
-/// its own, illumos-gate `usr/src/pkg/manifests/system-bhyve.p5m`, so only
-/// an alias reserves a function).
-pub const PPT_NOW: Rule = rule(
-    "ppt-now",
-    Info,
-    Function,
-    "driver bound now",
-    "bound to ppt now",
-    "",
-);
-
-/// The driver after the next boot: aliases are read once at boot
-/// (illumos-gate `usr/src/uts/common/os/modsysfile.c` `make_aliases`, from
-/// `modctl.c` `mod_setup`) and path aliases win (`devcfg.c` `init_node`);
-/// see docs/illumos.md.
-pub const NEXT_BOOT: Rule = rule(
-    "next-boot",
-    Info,
-    Function,
-    "ppt_aliases, driver_aliases and the node's compatible list",
-    "what the next boot will bind",
-    "",
-);
-
-/// Source: Linux/VFIO could reset it another way: Advanced Features FLR or
-/// PM D3hot→D0 (`drivers/pci/pci.c` `pci_af_flr`, `pci_pm_reset`;
-/// docs/viability.md).
-pub const OTHER_RESET: Rule = rule(
-    "other-reset",
-    Info,
-    Function,
-    "AF capability FLR bit; PM PMCSR NoSoftRst",
-    "Linux/VFIO could reset the function without PCIe FLR, ppt cannot",
-    "",
-);
-
-/// Source: pve-docs `qm-pci-passthrough.adoc` (SR-IOV VFs); libvirt takes
-/// VFs as FLR-capable (`src/util/virpci.c`
-/// `virPCIDeviceDetectFunctionLevelReset`; docs/viability.md).
-pub const SRIOV_VF: Rule = rule(
-    "sriov-vf",
-    Info,
-    Function,
-    "physfn link",
-    "an SR-IOV virtual function: it exists only while its PF's driver keeps VFs enabled",
-    "make sure the PF driver enables the VFs at boot on the host",
-);
-
-// ---- configuration ------------------------------------------------------
-
-/// Source: illumos-joyent `usr/src/cmd/zoneadmd/zoneadmd.c`
-/// `resolve_device_match` turns the path into /dev/pptN with libppt
-/// `ppt_devpath_to_dev`, so the device must be bound to ppt with a
-/// /dev/pptN link at boot.
-pub const PPT_NOT_BOUND: Rule = rule(
-    "ppt-not-bound",
-    Fail,
-    Config,
-    "vmadm pci_devices paths; driver now and after the next boot",
-    "a VM needs the device but it is not bound to ppt now and will not be after the next boot",
-    "reserve it (pptctl reserve PATH; on SmartOS pptctl reserve --boot-media DIR PATH), then reboot",
-);
-
-/// Source: illumos-joyent `usr/src/cmd/zoneadmd/zoneadmd.c`
-/// `resolve_device_match` ("failed to resolve passthru device").
-pub const VM_DEVICE_MISSING: Rule = rule(
-    "vm-device-missing",
-    Fail,
-    Config,
-    "vmadm pci_devices paths vs the device tree",
-    "a VM names a device path that does not exist on this host",
-    "fix the path: use `pptctl vm-json SELECTOR` to produce it",
-);
-
-/// Source: smartos-live `src/vm/node_modules/VM.js` (`validatePCIDevice` /
-/// `parsePCIslot` errors).
-pub const VM_PAYLOAD_INVALID: Rule = rule(
-    "vm-payload-invalid",
-    Fail,
-    Config,
-    "vmadm payload",
-    "vmadm would reject the payload",
-    "fix the payload; `pptctl vm-json --check FILE` explains",
-);
-
-/// Source: smartos-live `src/vm/node_modules/VM.js` removes `pci_devices.*`
-/// sub-properties without an entry in `src/vm/node_modules/proptable.js`
-/// from the payload.
-pub const VM_PAYLOAD_DROPPED: Rule = rule(
-    "vm-payload-dropped",
-    Warn,
-    Config,
-    "vmadm payload",
-    "vmadm drops a property it does not know from the payload",
-    "remove the property, or check its spelling",
-);
-
-/// Source: illumos-joyent `usr/src/lib/brand/bhyve/zone/boot.c` (enum
-/// `pci_slot_t`: hostbridge 0, CD 3, disks 4–5, NICs 6, fbuf 30, LPC 31);
-/// vmadm does not cross-check, and bhyve rejects a slot used twice when the
-/// VM boots (illumos-gate `usr/src/cmd/bhyve/common/pci_emul.c`
-/// `pci_parse_slot`). A fail: the payload cannot be trusted to start, and
-/// `vm-json --check` calls it an error.
-pub const GUEST_SLOT_RESERVED: Rule = rule(
-    "guest-slot-reserved",
-    Fail,
-    Config,
-    "vmadm pci_devices pci_slot",
-    "the guest slot is one the bhyve brand uses for its own devices",
-    "use bus 0 devices 1–2 or 7–29, or another bus",
-);
-
-/// Source: bhyve rejects a slot used twice (illumos-gate
-/// `usr/src/cmd/bhyve/common/pci_emul.c` `pci_parse_slot`, "already
-/// occupied"); the brand's boot.c does not check.
-pub const GUEST_SLOT_CONFLICT: Rule = rule(
-    "guest-slot-conflict",
-    Fail,
-    Config,
-    "vmadm pci_devices pci_slot",
-    "two devices of one VM use the same guest slot: bhyve will not start",
-    "give each device its own slot",
-);
-
-/// Source: guests see functions of a device only when function 0 exists
-/// (smartos-live `src/vm/man/vmadm.8.md`, `disks.*.pci_slot`).
-pub const GUEST_SLOT_NO_FUNCTION_0: Rule = rule(
-    "guest-slot-no-function-0",
-    Warn,
-    Config,
-    "vmadm pci_devices pci_slot functions",
-    "a guest device has functions but no function 0: guests may not see them",
-    "put one function of the device at function 0 (e.g. 0:8:0 and 0:8:1)",
-);
-
-/// Source: illumos-gate `usr/src/uts/intel/io/vmm/io/ppt.c`
-/// `ppt_assign_device`: a ppt device is assigned to one VM at a time
-/// (EBUSY).
-pub const VM_DEVICE_SHARED: Rule = rule(
-    "vm-device-shared",
-    Warn,
-    Config,
-    "vmadm pci_devices paths across VMs",
-    "two VMs use the same device: only one can run at a time",
-    "give each VM its own device, or never run them together",
-);
-
-/// Source: a compatible alias is compared as an exact string with every
-/// node's `compatible` list, so it binds every matching device
-/// (illumos-gate `usr/src/uts/common/os/devcfg.c`
-/// `ddi_compatible_driver_major`; seen in smartos-live issue 901).
-pub const ALIAS_TAKES_MORE: Rule = rule(
-    "alias-takes-more",
-    Warn,
-    Config,
-    "ppt_aliases compatible entries vs the nodes' compatible lists",
-    "an ID alias binds more than one function",
-    "use path aliases (pptctl reserve PATH; on SmartOS with --boot-media DIR) to reserve single functions",
-);
-
-/// Source: a path alias must be the byte-exact `ddi_pathname` (illumos-gate
-/// `usr/src/uts/common/os/devcfg.c` `init_node`).
-pub const ALIAS_BINDS_NOTHING: Rule = rule(
-    "alias-binds-nothing",
-    Warn,
-    Config,
-    "ppt_aliases entries vs the device tree",
-    "a ppt_aliases entry matches no device on this host",
-    "fix or remove the entry; `pptctl match --explain` shows why",
-);
-
-/// Source: a function reserved for the next boot that fails a per-function
-/// gate (ppt attach or bhyve, the `fail` rules of scope function above)
-/// cannot work.
-pub const RESERVED_FAILS: Rule = rule(
-    "reserved-fails",
-    Fail,
-    Config,
-    "per-function verdicts of reserved functions",
-    "a function reserved for ppt fails a pass-through gate",
-    "unreserve it (pptctl unreserve SELECTOR; on SmartOS with --boot-media DIR) or fix the cause",
-);
-
-/// What the next boot will change (aliases are read once at boot:
-/// illumos-gate `usr/src/uts/common/os/modsysfile.c` `make_aliases`, from
-/// `modctl.c` `mod_setup`).
-pub const PENDING_CHANGE: Rule = rule(
-    "pending-change",
-    Info,
-    Config,
-    "driver now vs after the next boot",
-    "the next boot changes a binding",
-    "",
-);
-
-/// What the next boot keeps (aliases are read once at boot, `modctl.c`
-/// `mod_setup`; /dev/pptN is the ppt instance: ppt.c `ppt_ddi_attach`
-/// numbers its minor node by instance and devfsadm
-/// `usr/src/cmd/devfsadm/i386/misc_link_i386.c` names the link after it).
-pub const PPT_KEPT: Rule = rule(
-    "ppt-kept",
-    Info,
-    Config,
-    "driver now vs after the next boot",
-    "a function stays on ppt after the next boot",
-    "",
-);
-
-/// Source: the kernel reads its alias files from the boot modules first
-/// (illumos-gate krtld bootrd.c `BRD_OPEN`); on SmartOS the root is a
-/// ramdisk, so only the boot media's module lines tell the next boot.
-pub const NEXT_BOOT_UNKNOWN: Rule = rule(
-    "next-boot-unknown",
-    Warn,
-    Config,
-    "boot media (menu.lst or loader.conf module lines)",
-    "what the next boot binds is not known without the boot media",
-    "give --boot-media DIR: the mounted USB key (/mnt/usbkey) or the boot pool's boot dataset (/zones/boot)",
-);
-
-/// Source: the kernel reads ppt_aliases before the root is mounted, from
-/// the boot archive on a persistent root (krtld bootrd.c `BRD_OPEN` falls
-/// back to the ramdisk), and bootadm packs only the files that
-/// filelist.ramdisk names (illumos-gate
-/// usr/src/cmd/boot/filelist/i386/filelist.ramdisk does not name it).
-pub const ARCHIVE_STALE: Rule = rule(
-    "archive-stale",
-    Warn,
-    Config,
-    "/etc/ppt_aliases vs the boot archive and filelist.ramdisk",
-    "the boot archive may not carry the ppt_aliases the next boot should read",
-    "list etc/ppt_aliases in /etc/boot/solaris/filelist.ramdisk and run `bootadm update-archive` before rebooting",
-);
-
-/// ppt_matches reserves nothing: only libppt reads it (illumos-gate
-/// `usr/src/lib/libppt/common/libppt.c` `get_matches`, `match_ppt`); the
-/// kernel binds from `ppt_aliases` and `driver_aliases` (`modsysfile.c`
-/// `make_aliases`).
-pub const MATCHES_ONLY: Rule = rule(
-    "matches-only",
-    Warn,
-    Config,
-    "ppt_matches vs ppt_aliases",
-    "a device is listed by ppt_matches but no alias binds it to ppt",
-    "ppt_matches only widens `pptadm list -a`; reserve with ppt_aliases (pptctl reserve; on SmartOS with --boot-media DIR)",
-);
-
 /// Every rule, in report order.
 pub const ALL: &[&Rule] = &[
     &NO_IOMMU,
@@ -629,8 +178,19 @@ pub const ALL: &[&Rule] = &[
 ];
 
 /// The rule with `code`, if any.
-pub fn by_code(code: &str) -> Option<&'static Rule> {
+pub(crate) fn by_code(code: &str) -> Option<&'static Rule> {
     ALL.iter().copied().find(|r| r.code == code)
+}
+
+/// The rule a never-pass-through reason (pci-core's
+/// [`pci_core::passthrough::never`] table, which `reserve` refuses by too)
+/// is reported under. The match is exhaustive, so a new reason does not
+/// compile until it has a rule; [`Never::code`] names the same rule.
+pub(crate) fn never_rule(never: &Never) -> &'static Rule {
+    match never {
+        Never::Bridge { .. } => &BRIDGE,
+        Never::HostCritical { .. } | Never::BootDevice { .. } => &HOST_CRITICAL,
+    }
 }
 
 #[cfg(test)]
@@ -657,5 +217,21 @@ mod tests {
         }
         assert_eq!(by_code("no-msi"), Some(&NO_MSI));
         assert_eq!(by_code("nope"), None);
+    }
+
+    #[test]
+    fn every_never_reason_has_its_own_rule() {
+        for n in [
+            Never::Bridge {
+                header_layout: Some(1),
+            },
+            Never::HostCritical { class: 0x0600 },
+            Never::BootDevice {
+                device: "/pci@0,0/pci8086,2829@1f,2".to_string(),
+            },
+        ] {
+            assert_eq!(never_rule(&n).code, n.code(), "{n:?}");
+            assert_eq!(by_code(n.code()), Some(never_rule(&n)));
+        }
     }
 }

@@ -21,6 +21,53 @@ fn fill(verdict: &str, bridge: bool) -> (&'static str, &'static str) {
 /// The host's topology as an SVG tree: one row per node, children
 /// indented under their bridge, root complexes (domain and root bus) on top.
 pub fn topology_svg(h: &HostView) -> String {
+    let rows = rows(h);
+    let max_depth = rows.iter().map(|r| r.depth).max().unwrap_or(0);
+    let width = 20 + max_depth * INDENT + BOX_W + 80;
+    let height = rows.len() * ROW_H + 12;
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"PCI topology of {}\">",
+        esc(&h.name)
+    );
+    for (i, r) in rows.iter().enumerate() {
+        if let Some(p) = r.parent_row {
+            let px = 10 + rows[p].depth * INDENT + 10;
+            let py = p * ROW_H + 6 + 18;
+            let cy = i * ROW_H + 6 + 9;
+            let cx = 10 + r.depth * INDENT;
+            let _ = write!(
+                s,
+                "<path d=\"M{px} {py}V{cy}H{cx}\" fill=\"none\" stroke=\"#afb8c1\"/>"
+            );
+        }
+    }
+    for (i, r) in rows.iter().enumerate() {
+        draw_row(&mut s, r, i);
+    }
+    s.push_str("</svg>");
+    s
+}
+
+/// Height of a row, indent per level, width of a node's box.
+const ROW_H: usize = 24;
+const INDENT: usize = 26;
+const BOX_W: usize = 470;
+
+/// One node of the drawing.
+struct Row {
+    depth: usize,
+    label: String,
+    fill: &'static str,
+    stroke: &'static str,
+    badge: Option<String>,
+    reserved: bool,
+    title: String,
+    parent_row: Option<usize>,
+}
+
+/// The rows in drawing order: each root complex, then its functions
+/// depth first.
+fn rows(h: &HostView) -> Vec<Row> {
     let by_addr: HashMap<&str, &FunctionRow> = h
         .functions
         .iter()
@@ -41,72 +88,7 @@ pub fn topology_svg(h: &HostView) -> String {
             .to_string();
         roots.entry(rc).or_default().push(f);
     }
-    struct Row {
-        depth: usize,
-        label: String,
-        fill: &'static str,
-        stroke: &'static str,
-        badge: Option<String>,
-        reserved: bool,
-        title: String,
-        parent_row: Option<usize>,
-    }
     let mut rows: Vec<Row> = Vec::new();
-    fn walk<'a>(
-        f: &'a FunctionRow,
-        depth: usize,
-        parent_row: Option<usize>,
-        children: &BTreeMap<Option<&'a str>, Vec<&'a FunctionRow>>,
-        rows: &mut Vec<Row>,
-    ) {
-        let (fl, st) = fill(&f.verdict, f.bridge);
-        let name = f
-            .device_name
-            .as_deref()
-            .or(f.vendor_name.as_deref())
-            .unwrap_or("");
-        let mut name = name.to_string();
-        if name.chars().count() > 38 {
-            name = name.chars().take(37).collect::<String>() + "…";
-        }
-        let mut title = format!(
-            "{} {:04x}:{:04x} {}",
-            f.address, f.vendor, f.device, f.verdict
-        );
-        if let Some(r) = &f.fail_reason {
-            title.push_str(&format!(" — {r}"));
-        }
-        if let Some(p) = &f.devfs_path {
-            title.push_str(&format!("\n{p}"));
-        }
-        let badge = match (&f.ppt_dev, f.driver.as_deref()) {
-            (Some(d), _) => Some(d.trim_start_matches("/dev/").to_string()),
-            (None, Some("ppt")) => Some("ppt".to_string()),
-            _ => None,
-        };
-        let me = rows.len();
-        rows.push(Row {
-            depth,
-            label: format!(
-                "{} {:04x}:{:04x} {}",
-                f.address.strip_prefix("0000:").unwrap_or(&f.address),
-                f.vendor,
-                f.device,
-                name
-            ),
-            fill: fl,
-            stroke: st,
-            badge,
-            reserved: f.reserved == Some(true) || f.next_boot_ppt == Some(true),
-            title,
-            parent_row,
-        });
-        if let Some(kids) = children.get(&Some(f.address.as_str())) {
-            for k in kids {
-                walk(k, depth + 1, Some(me), children, rows);
-            }
-        }
-    }
     for (rc, fs) in &roots {
         let me = rows.len();
         rows.push(Row {
@@ -123,70 +105,114 @@ pub fn topology_svg(h: &HostView) -> String {
             walk(f, 1, Some(me), &children, &mut rows);
         }
     }
-    let (row_h, indent, box_w) = (24usize, 26usize, 470usize);
-    let max_depth = rows.iter().map(|r| r.depth).max().unwrap_or(0);
-    let width = 20 + max_depth * indent + box_w + 80;
-    let height = rows.len() * row_h + 12;
-    let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"PCI topology of {}\">",
-        esc(&h.name)
-    );
-    for (i, r) in rows.iter().enumerate() {
-        if let Some(p) = r.parent_row {
-            let px = 10 + rows[p].depth * indent + 10;
-            let py = p * row_h + 6 + 18;
-            let cy = i * row_h + 6 + 9;
-            let cx = 10 + r.depth * indent;
-            let _ = write!(
-                s,
-                "<path d=\"M{px} {py}V{cy}H{cx}\" fill=\"none\" stroke=\"#afb8c1\"/>"
-            );
+    rows
+}
+
+/// Adds `f`'s row and, below it, its children's.
+fn walk<'a>(
+    f: &'a FunctionRow,
+    depth: usize,
+    parent_row: Option<usize>,
+    children: &BTreeMap<Option<&'a str>, Vec<&'a FunctionRow>>,
+    rows: &mut Vec<Row>,
+) {
+    let me = rows.len();
+    rows.push(function_row(f, depth, parent_row));
+    if let Some(kids) = children.get(&Some(f.address.as_str())) {
+        for k in kids {
+            walk(k, depth + 1, Some(me), children, rows);
         }
     }
-    for (i, r) in rows.iter().enumerate() {
-        let x = 10 + r.depth * indent;
-        let y = i * row_h + 6;
-        let text_fill = if r.fill == "#24292f" {
-            "#fff"
-        } else {
-            "#1f2328"
-        };
-        let dash = if r.reserved {
-            " stroke-dasharray=\"5 3\" stroke-width=\"2\""
-        } else {
-            ""
-        };
+}
+
+/// A function's row: its label, colours, tooltip and marks.
+fn function_row(f: &FunctionRow, depth: usize, parent_row: Option<usize>) -> Row {
+    let (fl, st) = fill(&f.verdict, f.bridge);
+    let name = f
+        .device_name
+        .as_deref()
+        .or(f.vendor_name.as_deref())
+        .unwrap_or("");
+    let mut name = name.to_string();
+    if name.chars().count() > 38 {
+        name = name.chars().take(37).collect::<String>() + "…";
+    }
+    let mut title = format!(
+        "{} {:04x}:{:04x} {}",
+        f.address, f.vendor, f.device, f.verdict
+    );
+    if let Some(r) = &f.fail_reason {
+        title.push_str(&format!(" — {r}"));
+    }
+    if let Some(p) = &f.devfs_path {
+        title.push_str(&format!("\n{p}"));
+    }
+    let badge = match (&f.ppt_dev, f.driver.as_deref()) {
+        (Some(d), _) => Some(d.trim_start_matches("/dev/").to_string()),
+        (None, Some("ppt")) => Some("ppt".to_string()),
+        _ => None,
+    };
+    Row {
+        depth,
+        label: format!(
+            "{} {:04x}:{:04x} {}",
+            f.address.strip_prefix("0000:").unwrap_or(&f.address),
+            f.vendor,
+            f.device,
+            name
+        ),
+        fill: fl,
+        stroke: st,
+        badge,
+        reserved: f.reserved == Some(true) || f.next_boot_ppt == Some(true),
+        title,
+        parent_row,
+    }
+}
+
+/// Row `i`: its box with label and tooltip, the ppt badge, the
+/// reservation mark.
+fn draw_row(s: &mut String, r: &Row, i: usize) {
+    let x = 10 + r.depth * INDENT;
+    let y = i * ROW_H + 6;
+    let text_fill = if r.fill == "#24292f" {
+        "#fff"
+    } else {
+        "#1f2328"
+    };
+    let dash = if r.reserved {
+        " stroke-dasharray=\"5 3\" stroke-width=\"2\""
+    } else {
+        ""
+    };
+    let _ = write!(
+        s,
+        "<g><title>{}</title><rect x=\"{x}\" y=\"{y}\" width=\"{BOX_W}\" height=\"18\" rx=\"4\" fill=\"{}\" stroke=\"{}\"{dash}/><text x=\"{}\" y=\"{}\" fill=\"{text_fill}\">{}</text>",
+        esc(&r.title),
+        r.fill,
+        r.stroke,
+        x + 6,
+        y + 13,
+        esc(&r.label)
+    );
+    let mut bx = x + BOX_W + 6;
+    if let Some(b) = &r.badge {
         let _ = write!(
             s,
-            "<g><title>{}</title><rect x=\"{x}\" y=\"{y}\" width=\"{box_w}\" height=\"18\" rx=\"4\" fill=\"{}\" stroke=\"{}\"{dash}/><text x=\"{}\" y=\"{}\" fill=\"{text_fill}\">{}</text>",
-            esc(&r.title),
-            r.fill,
-            r.stroke,
-            x + 6,
+            "<rect x=\"{bx}\" y=\"{y}\" width=\"40\" height=\"18\" rx=\"9\" fill=\"#8250df\"/><text x=\"{}\" y=\"{}\" fill=\"#fff\" text-anchor=\"middle\">{}</text>",
+            bx + 20,
             y + 13,
-            esc(&r.label)
+            esc(b)
         );
-        let mut bx = x + box_w + 6;
-        if let Some(b) = &r.badge {
-            let _ = write!(
-                s,
-                "<rect x=\"{bx}\" y=\"{y}\" width=\"40\" height=\"18\" rx=\"9\" fill=\"#8250df\"/><text x=\"{}\" y=\"{}\" fill=\"#fff\" text-anchor=\"middle\">{}</text>",
-                bx + 20,
-                y + 13,
-                esc(b)
-            );
-            bx += 46;
-        }
-        if r.reserved {
-            let _ = write!(
-                s,
-                "<rect x=\"{bx}\" y=\"{y}\" width=\"18\" height=\"18\" rx=\"9\" fill=\"#0969da\"/><text x=\"{}\" y=\"{}\" fill=\"#fff\" text-anchor=\"middle\">R</text>",
-                bx + 9,
-                y + 13
-            );
-        }
-        s.push_str("</g>");
+        bx += 46;
     }
-    s.push_str("</svg>");
-    s
+    if r.reserved {
+        let _ = write!(
+            s,
+            "<rect x=\"{bx}\" y=\"{y}\" width=\"18\" height=\"18\" rx=\"9\" fill=\"#0969da\"/><text x=\"{}\" y=\"{}\" fill=\"#fff\" text-anchor=\"middle\">R</text>",
+            bx + 9,
+            y + 13
+        );
+    }
+    s.push_str("</g>");
 }

@@ -4,7 +4,7 @@
 //! snapshots taken on Linux) [`predict`] computes what the illumos x86 PCI
 //! enumerator would name each function (docs/illumos.md; illumos-gate
 //! `usr/src/uts/common/io/pciex/pci_props.c` and `intel/io/pci/pci_boot.c`)
-//! and marks the result [`PathSource::Predicted`].
+//! and marks the result [`PathSource::Predicted`](pci_core::PathSource::Predicted).
 //!
 //! One thing cannot be predicted: the unit address of a root complex other
 //! than the one holding bus 0. illumos numbers root complexes with a
@@ -15,9 +15,12 @@
 //! Functions outside PCI domain 0 (Intel VMD on Linux) get no prediction:
 //! illumos does not enumerate them as ordinary PCI functions.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use pci_core::config::ConfigSpace;
+use pci_core::{Address, Identity};
 
-use pci_core::{Address, Diagnostic, Function, Host, Identity, IllumosNode, PathSource, PropValue};
+mod predict;
+
+pub use predict::{predict, predict_bound, predict_knowing, predict_with};
 
 /// Which generation of the kernel's `compatible` builder to follow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -116,7 +119,7 @@ fn is_pciide(ids: &Identity) -> bool {
 /// Subsystem ids for the node name: never for bridges (header type 1) on
 /// x86, and only when the vendor is non-zero.
 fn name_subsys(ids: &Identity, header_type: Option<u8>) -> Option<(u16, u16)> {
-    if header_type.is_some_and(|h| h & 0x7f == 1) {
+    if is_ppb(header_type) {
         return None;
     }
     nonzero_subsys(ids)
@@ -126,12 +129,12 @@ fn name_subsys(ids: &Identity, header_type: Option<u8>) -> Option<(u16, u16)> {
 /// properties: a bridge's come from its subsystem capability, which only
 /// the 2023 kernels read (the source's identity carries them, taken from
 /// that capability for type 1 headers).
-fn compat_subsys(
+pub(super) fn compat_subsys(
     ids: &Identity,
     header_type: Option<u8>,
     style: CompatStyle,
 ) -> Option<(u16, u16)> {
-    if style == CompatStyle::Legacy && header_type.is_some_and(|h| h & 0x7f == 1) {
+    if style == CompatStyle::Legacy && is_ppb(header_type) {
         return None;
     }
     nonzero_subsys(ids)
@@ -191,7 +194,7 @@ fn pass(
     style: CompatStyle,
 ) {
     let (v, d, r) = (ids.vendor, ids.device, ids.revision);
-    let bridge = ht.is_some_and(|h| h & 0x7f == 1);
+    let bridge = is_ppb(ht);
     let sub = compat_subsys(ids, ht, style);
     let nosub = no_subsys(ids, style);
     if let Some((sv, ss)) = sub {
@@ -232,292 +235,26 @@ pub enum PcieCap {
     Unsupported(u8),
 }
 
-/// Finds the PCIe capability (id 0x10) in config bytes, bounds-checked and
-/// loop-guarded.
+/// The PCIe capability (id 0x10) of config bytes and its version, found
+/// by pci-core's bounds-checked, loop-guarded capability walk (the one
+/// `Function::is_pcie` uses).
 pub fn pcie_cap(config: &[u8]) -> PcieCap {
-    let status = config.get(6).copied().unwrap_or(0);
-    if status & 0x10 == 0 {
+    let cfg = ConfigSpace::new(config);
+    let Some(cap) = cfg.find_capability(pci_core::caps::id::PCIE) else {
         return PcieCap::None;
-    }
-    let ht = config.get(0x0e).copied().unwrap_or(0) & 0x7f;
-    let ptr_at = if ht == 2 { 0x14 } else { 0x34 };
-    let mut ptr = config.get(ptr_at).copied().unwrap_or(0) & 0xfc;
-    for _ in 0..48 {
-        if ptr < 0x40 {
-            break;
-        }
-        let p = ptr as usize;
-        let (Some(&id), Some(&next)) = (config.get(p), config.get(p + 1)) else {
-            break;
-        };
-        if id == 0x10 {
-            let ver = config.get(p + 2).copied().unwrap_or(0) & 0xf;
-            return if ver == 1 || ver == 2 {
-                PcieCap::Version(ver)
-            } else {
-                PcieCap::Unsupported(ver)
-            };
-        }
-        ptr = next & 0xfc;
-    }
-    PcieCap::None
-}
-
-fn header_type(f: &Function) -> Option<u8> {
-    f.ids.header_type.or_else(|| f.config.get(0x0e).copied())
-}
-
-fn is_bridge(f: &Function) -> bool {
-    header_type(f).is_some_and(|h| h & 0x7f == 1)
-}
-
-/// Predicts the illumos node of every function that has none yet, and
-/// the root-complex nexus nodes when the host has none. Functions the
-/// kernel would not create a node for (a PCIe capability of an unknown
-/// version) are left without one and noted in `host.warnings`.
-///
-/// The `compatible` generation is the current one unless the environment
-/// variable [`STYLE_ENV`] says `legacy`; an unknown value is a warning and
-/// the default is used.
-pub fn predict(host: &mut Host) {
-    predict_knowing(host, &|_| false)
-}
-
-/// [`predict`] knowing which strings bind an active driver (see
-/// [`predict_bound`]); the `compatible` generation comes from the
-/// environment as for [`predict`].
-pub fn predict_knowing(host: &mut Host, binds: &dyn Fn(&str) -> bool) {
-    let style = match std::env::var(STYLE_ENV) {
-        Ok(v) => CompatStyle::parse(&v).unwrap_or_else(|| {
-            host.warnings.push(Diagnostic {
-                file: None,
-                line: None,
-                message: format!(
-                    "{STYLE_ENV}={v}: unknown style (use legacy or ipd9); predicting the current (ipd9) names"
-                ),
-            });
-            CompatStyle::Ipd9
-        }),
-        Err(_) => CompatStyle::Ipd9,
     };
-    predict_bound(host, style, binds)
+    let ver = cfg.read_u8(usize::from(cap.offset) + 2).unwrap_or(0) & 0xf;
+    if ver == 1 || ver == 2 {
+        PcieCap::Version(ver)
+    } else {
+        PcieCap::Unsupported(ver)
+    }
 }
 
-/// [`predict`] with an explicit `compatible` generation.
-pub fn predict_with(host: &mut Host, style: CompatStyle) {
-    predict_bound(host, style, &|_| false)
-}
-
-/// [`predict_with`] knowing which strings bind an active driver (the
-/// next boot's alias files: pci-illumos `binding::KernelFiles::binder`),
-/// which decides whether an IDE controller is named `pci-ide`
-/// ([`node_name_with`]).
-pub fn predict_bound(host: &mut Host, style: CompatStyle, binds: &dyn Fn(&str) -> bool) {
-    // Secondary bus -> the bridge above it (domain 0 only).
-    let mut behind: HashMap<u8, usize> = HashMap::new();
-    for (i, f) in host.functions.iter().enumerate() {
-        if f.address.domain == 0 && is_bridge(f) {
-            if let Some(&sec) = f.config.get(0x19) {
-                if sec != 0 && sec != f.address.bus {
-                    behind.entry(sec).or_insert(i);
-                }
-            }
-        }
-    }
-    let secondary: BTreeSet<u8> = behind.keys().copied().collect();
-    let max_bus = host
-        .functions
-        .iter()
-        .map(|f| f.address.bus)
-        .max()
-        .unwrap_or(0);
-    // pci_setup_tree: bus 0 is root address 0; every later bus number
-    // that is not a bridge's secondary bus takes the next counter value.
-    let mut root_addr: BTreeMap<u8, u32> = BTreeMap::new();
-    root_addr.insert(0, 0);
-    let mut counter = 0u32;
-    for b in 1..=max_bus {
-        if !secondary.contains(&b) {
-            counter += 1;
-            root_addr.insert(b, counter);
-        }
-    }
-    let pcie: Vec<PcieCap> = host.functions.iter().map(|f| pcie_cap(&f.config)).collect();
-    let compats: Vec<Vec<String>> = host
-        .functions
-        .iter()
-        .zip(&pcie)
-        .map(|(f, c)| {
-            compatible(
-                &f.ids,
-                header_type(f),
-                matches!(c, PcieCap::Version(_)),
-                style,
-            )
-        })
-        .collect();
-    let names: Vec<String> = host
-        .functions
-        .iter()
-        .zip(&compats)
-        .map(|(f, c)| node_name_with(&f.ids, header_type(f), c, binds))
-        .collect();
-
-    // Paths are computed parent first; a bridge's chain is bounded by the
-    // number of functions (guards against bus-number cycles in bad input).
-    let n = host.functions.len();
-    let mut roots: BTreeMap<u8, bool> = BTreeMap::new();
-    let mut paths: Vec<Option<(String, Option<String>)>> = Vec::with_capacity(n);
-    for i in 0..n {
-        let mut chain = vec![i];
-        let mut cur = i;
-        while let Some(&p) = behind.get(&host.functions[cur].address.bus) {
-            if chain.contains(&p) || chain.len() > n {
-                break;
-            }
-            chain.push(p);
-            cur = p;
-        }
-        let top_bus = host.functions[cur].address.bus;
-        let mut path = match root_addr.get(&top_bus) {
-            Some(r) => format!("/pci@{r:x},0"),
-            None => format!("/pci@{top_bus:x},0"),
-        };
-        let root_pcie = roots.entry(top_bus).or_insert(false);
-        if matches!(pcie[cur], PcieCap::Version(_)) {
-            *root_pcie = true;
-        }
-        let mut parent_type = None::<String>;
-        let mut parent_path_type = Some("pci".to_string());
-        for &j in chain.iter().rev() {
-            let f = &host.functions[j];
-            let name = &names[j];
-            path = format!("{path}/{name}@{}", unit_address(&f.address));
-            parent_type = parent_path_type.clone();
-            parent_path_type = is_bridge(f).then(|| {
-                if matches!(pcie[j], PcieCap::Version(_)) {
-                    "pciex".to_string()
-                } else {
-                    "pci".to_string()
-                }
-            });
-        }
-        paths.push(Some((path, parent_type)));
-    }
-    let mut warnings = Vec::new();
-    for (i, f) in host.functions.iter_mut().enumerate() {
-        // Vendor 0xffff (nothing answered) or 0 is no device to the
-        // enumerator (pci_boot.c process_devfunc): no node.
-        if f.illumos.is_some()
-            || f.address.domain != 0
-            || f.ids.vendor == 0xffff
-            || f.ids.vendor == 0
-        {
-            continue;
-        }
-        if let PcieCap::Unsupported(v) = pcie[i] {
-            warnings.push(Diagnostic {
-                file: None,
-                line: None,
-                message: format!(
-                    "{}: PCIe capability version {v}: the illumos enumerator creates no node for it",
-                    f.address
-                ),
-            });
-            continue;
-        }
-        let Some((path, parent_type)) = paths[i].take() else {
-            continue;
-        };
-        let ht = header_type(f);
-        let is_pcie = matches!(pcie[i], PcieCap::Version(_));
-        let mut props = BTreeMap::new();
-        let phys_hi = (u32::from(f.address.bus) << 16)
-            | (u32::from(f.address.device) << 11)
-            | (u32::from(f.address.function) << 8);
-        props.insert(
-            "reg".to_string(),
-            PropValue::Ints(vec![phys_hi as i32, 0, 0, 0, 0]),
-        );
-        props.insert(
-            "vendor-id".to_string(),
-            PropValue::Ints(vec![i32::from(f.ids.vendor)]),
-        );
-        props.insert(
-            "device-id".to_string(),
-            PropValue::Ints(vec![i32::from(f.ids.device)]),
-        );
-        props.insert(
-            "revision-id".to_string(),
-            PropValue::Ints(vec![i32::from(f.ids.revision)]),
-        );
-        props.insert(
-            "class-code".to_string(),
-            PropValue::Ints(vec![f.ids.class as i32]),
-        );
-        if let Some((sv, ss)) = compat_subsys(&f.ids, ht, style) {
-            props.insert(
-                "subsystem-vendor-id".to_string(),
-                PropValue::Ints(vec![i32::from(sv)]),
-            );
-            props.insert(
-                "subsystem-id".to_string(),
-                PropValue::Ints(vec![i32::from(ss)]),
-            );
-        }
-        let ua = unit_address(&f.address);
-        props.insert(
-            "unit-address".to_string(),
-            PropValue::Strings(vec![ua.clone()]),
-        );
-        let device_type = is_bridge(f).then(|| if is_pcie { "pciex" } else { "pci" }.to_string());
-        if let Some(dt) = &device_type {
-            props.insert(
-                "device_type".to_string(),
-                PropValue::Strings(vec![dt.clone()]),
-            );
-        }
-        let compat = compats[i].clone();
-        props.insert("compatible".to_string(), PropValue::Strings(compat.clone()));
-        f.illumos = Some(IllumosNode {
-            path,
-            path_source: Some(PathSource::Predicted),
-            node_name: names[i].clone(),
-            unit_address: Some(ua),
-            driver: None,
-            instance: None,
-            binding_name: None,
-            compatible: compat,
-            parent_device_type: parent_type,
-            device_type,
-            props,
-            minors: Vec::new(),
-            // Whether the node will initialise depends on the driver that
-            // binds it, which naming does not know.
-            ..IllumosNode::default()
-        });
-    }
-    host.warnings.extend(warnings);
-    if host.nexus.is_empty() {
-        for (bus, is_pcie) in roots {
-            let r = root_addr.get(&bus).copied().unwrap_or(u32::from(bus));
-            let dt = if is_pcie { "pciex" } else { "pci" }.to_string();
-            let mut props = BTreeMap::new();
-            props.insert(
-                "device_type".to_string(),
-                PropValue::Strings(vec![dt.clone()]),
-            );
-            host.nexus.push(IllumosNode {
-                path: format!("/pci@{r:x},0"),
-                path_source: Some(PathSource::Predicted),
-                node_name: "pci".to_string(),
-                unit_address: Some(format!("{r:x},0")),
-                device_type: Some(dt),
-                props,
-                ..IllumosNode::default()
-            });
-        }
-    }
+/// Whether a header type is a PCI-to-PCI bridge's (layout 1), the only
+/// kind `pci_props.c` names and lists differently.
+fn is_ppb(header_type: Option<u8>) -> bool {
+    header_type.is_some_and(|h| h & 0x7f == pci_core::passthrough::HEADER_PCI_BRIDGE)
 }
 
 #[cfg(test)]
