@@ -392,6 +392,11 @@ fn read_function(
             "1" => Some(true),
             _ => None,
         });
+    // `numa_node` reads -1 when the platform gives no node (drivers/pci/pci-sysfs.c).
+    f.numa_node = read_attr(dir.root, &dir.join("numa_node"))
+        .ok()
+        .flatten()
+        .and_then(|s| s.trim().parse::<u32>().ok());
     Some((f, short))
 }
 
