@@ -29,10 +29,10 @@ pub mod time;
 
 pub use claims::{Claim, ClaimError, ClaimRequest};
 pub use error::FleetError;
-pub use placement::pick::Constraint;
-pub use placement::{LeftOut, PlaceAnswer, PlaceQuery, PlacedHost};
 pub use fleet::{backends, is_postgres, Fleet, Reopener, Stored};
 pub use ingest::{ingest_file, ingest_paths, FileOutcome, IngestSummary};
+pub use placement::pick::Constraint;
+pub use placement::{LeftOut, PlaceAnswer, PlaceQuery, PlacedHost};
 pub use query::{
     DeviceSelector, DeviceSummary, Explanation, HistoryEntry, HostMatch, LatestSnapshot,
 };

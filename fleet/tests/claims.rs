@@ -19,7 +19,13 @@ const NV: Gpu = Gpu {
 };
 
 fn now() -> i64 {
-    i64::try_from(SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()).unwrap()
+    i64::try_from(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+    .unwrap()
 }
 
 fn req<'a>(sel: &'a DeviceSelector, count: i64, holder: &'a str) -> ClaimRequest<'a> {
@@ -50,8 +56,18 @@ fn claims_take_whole_devices_and_placement_counts_them() {
     let dir = tempfile::tempdir().unwrap();
     for tdb in databases("claims_basic") {
         let mut db = Fleet::open(&tdb.spec).unwrap();
-        ingest(&mut db, dir.path(), "a.json", &host("alpha", "2026-11-01T00:00:00Z", &[NV, NV, NV]));
-        ingest(&mut db, dir.path(), "b.json", &host("beta", "2026-11-01T00:00:00Z", &[NV, NV]));
+        ingest(
+            &mut db,
+            dir.path(),
+            "a.json",
+            &host("alpha", "2026-11-01T00:00:00Z", &[NV, NV, NV]),
+        );
+        ingest(
+            &mut db,
+            dir.path(),
+            "b.json",
+            &host("beta", "2026-11-01T00:00:00Z", &[NV, NV]),
+        );
         let nv = DeviceSelector::parse("10de:").unwrap();
         let c = db.claim(&req(&nv, 2, "vm-1")).unwrap();
         assert_eq!(c.host, "alpha", "{}: most free first", tdb.kind);
@@ -64,18 +80,29 @@ fn claims_take_whole_devices_and_placement_counts_them() {
         assert!(db.hosts(&nv, 3).unwrap().is_empty());
         let c2 = db.claim(&req(&nv, 2, "vm-2")).unwrap();
         assert_eq!(c2.host, "beta");
-        assert!(matches!(db.claim(&req(&nv, 2, "vm-3")), Err(ClaimError::NoCapacity { .. })));
+        assert!(matches!(
+            db.claim(&req(&nv, 2, "vm-3")),
+            Err(ClaimError::NoCapacity { .. })
+        ));
         let live = db.claims(None, false).unwrap();
         assert_eq!(live.len(), 2);
-        assert!(live.iter().all(|c| c.state == "live" && c.expires.is_none()));
+        assert!(live
+            .iter()
+            .all(|c| c.state == "live" && c.expires.is_none()));
         // Someone else's claim is not released.
         let before = state(&mut db);
         let e = db.release(c.id, Some("vm-2")).unwrap_err();
         assert!(matches!(e, ClaimError::NotYours { .. }), "{e}");
         assert_eq!(state(&mut db), before, "{}: unchanged", tdb.kind);
         db.release(c.id, Some("vm-1")).unwrap();
-        assert!(matches!(db.release(c.id, Some("vm-1")), Err(ClaimError::NotLive { .. })));
-        assert!(matches!(db.release(999, None), Err(ClaimError::NoClaim(999))));
+        assert!(matches!(
+            db.release(c.id, Some("vm-1")),
+            Err(ClaimError::NotLive { .. })
+        ));
+        assert!(matches!(
+            db.release(999, None),
+            Err(ClaimError::NoClaim(999))
+        ));
         assert_eq!(db.hosts(&nv, 3).unwrap().len(), 1);
         assert_eq!(db.release_all("vm-2").unwrap().len(), 1);
         assert!(db.claims(None, false).unwrap().is_empty());
@@ -89,18 +116,70 @@ fn bad_input_is_refused_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     for tdb in databases("claims_bad") {
         let mut db = Fleet::open(&tdb.spec).unwrap();
-        ingest(&mut db, dir.path(), "a.json", &host("alpha", "2026-11-01T00:00:00Z", &[NV, NV]));
-        ingest(&mut db, dir.path(), "f.json", &host("future", "2099-01-01T00:00:00Z", &[NV, NV]));
+        ingest(
+            &mut db,
+            dir.path(),
+            "a.json",
+            &host("alpha", "2026-11-01T00:00:00Z", &[NV, NV]),
+        );
+        ingest(
+            &mut db,
+            dir.path(),
+            "f.json",
+            &host("future", "2099-01-01T00:00:00Z", &[NV, NV]),
+        );
         let nv = DeviceSelector::parse("10de:").unwrap();
         let before = state(&mut db);
         let cases: Vec<(ClaimRequest<'_>, &str)> = vec![
-            (ClaimRequest { holder: "evil\u{1b}[2J", ..req(&nv, 1, "") }, "control"),
-            (ClaimRequest { ttl: Some("soon"), ..req(&nv, 1, "h") }, "duration"),
-            (ClaimRequest { ttl: Some("2001-01-01T00:00:00Z"), ..req(&nv, 1, "h") }, "not after now"),
-            (ClaimRequest { host: Some("gone"), ..req(&nv, 1, "h") }, "no host named `gone`"),
-            (ClaimRequest { client_time: now() - 3600, ..req(&nv, 1, "h") }, "clock skew"),
-            (ClaimRequest { host: Some("future"), ..req(&nv, 1, "h") }, "after the database's clock"),
-            (ClaimRequest { host: Some("alpha"), ..req(&nv, 3, "h") }, "no host can give 3"),
+            (
+                ClaimRequest {
+                    holder: "evil\u{1b}[2J",
+                    ..req(&nv, 1, "")
+                },
+                "control",
+            ),
+            (
+                ClaimRequest {
+                    ttl: Some("soon"),
+                    ..req(&nv, 1, "h")
+                },
+                "duration",
+            ),
+            (
+                ClaimRequest {
+                    ttl: Some("2001-01-01T00:00:00Z"),
+                    ..req(&nv, 1, "h")
+                },
+                "not after now",
+            ),
+            (
+                ClaimRequest {
+                    host: Some("gone"),
+                    ..req(&nv, 1, "h")
+                },
+                "no host named `gone`",
+            ),
+            (
+                ClaimRequest {
+                    client_time: now() - 3600,
+                    ..req(&nv, 1, "h")
+                },
+                "clock skew",
+            ),
+            (
+                ClaimRequest {
+                    host: Some("future"),
+                    ..req(&nv, 1, "h")
+                },
+                "after the database's clock",
+            ),
+            (
+                ClaimRequest {
+                    host: Some("alpha"),
+                    ..req(&nv, 3, "h")
+                },
+                "no host can give 3",
+            ),
         ];
         for (r, want) in cases {
             let e = db.claim(&r).unwrap_err().to_string();
@@ -118,23 +197,51 @@ fn an_older_generation_is_refused_when_the_newer_snapshot_lost_the_device() {
     let dir = tempfile::tempdir().unwrap();
     for tdb in databases("claims_gen") {
         let mut db = Fleet::open(&tdb.spec).unwrap();
-        ingest(&mut db, dir.path(), "a1.json", &host("alpha", "2026-11-01T00:00:00Z", &[NV, NV, NV]));
+        ingest(
+            &mut db,
+            dir.path(),
+            "a1.json",
+            &host("alpha", "2026-11-01T00:00:00Z", &[NV, NV, NV]),
+        );
         let nv = DeviceSelector::parse("10de:").unwrap();
-        let q = PlaceQuery { selector: &nv, count: 3, constraint: Constraint::None, max_age: None, as_of: None };
+        let q = PlaceQuery {
+            selector: &nv,
+            count: 3,
+            constraint: Constraint::None,
+            max_age: None,
+            as_of: None,
+        };
         let g1 = db.place(&q).unwrap().hosts[0].generation;
         // The newer snapshot has two GPUs: the third slot is gone.
-        ingest(&mut db, dir.path(), "a2.json", &host("alpha", "2026-11-02T00:00:00Z", &[NV, NV]));
+        ingest(
+            &mut db,
+            dir.path(),
+            "a2.json",
+            &host("alpha", "2026-11-02T00:00:00Z", &[NV, NV]),
+        );
         let before = state(&mut db);
-        let r = ClaimRequest { host: Some("alpha"), generation: Some(g1), ..req(&nv, 3, "h") };
+        let r = ClaimRequest {
+            host: Some("alpha"),
+            generation: Some(g1),
+            ..req(&nv, 3, "h")
+        };
         let e = db.claim(&r).unwrap_err();
         assert!(matches!(e, ClaimError::Stale { .. }), "{}: {e}", tdb.kind);
         assert!(e.to_string().contains("0000:03:00 gone or used"), "{e}");
         assert_eq!(state(&mut db), before);
         // The devices it still has can be claimed against the old generation.
-        let r = ClaimRequest { host: Some("alpha"), generation: Some(g1), ..req(&nv, 2, "h") };
+        let r = ClaimRequest {
+            host: Some("alpha"),
+            generation: Some(g1),
+            ..req(&nv, 2, "h")
+        };
         let c = db.claim(&r).unwrap();
         assert_ne!(c.generation, g1, "recorded against the newest snapshot");
-        let bogus = ClaimRequest { host: Some("alpha"), generation: Some(g1 + 1000), ..req(&nv, 1, "h") };
+        let bogus = ClaimRequest {
+            host: Some("alpha"),
+            generation: Some(g1 + 1000),
+            ..req(&nv, 1, "h")
+        };
         assert!(matches!(db.claim(&bogus), Err(ClaimError::Stale { .. })));
     }
 }
@@ -144,11 +251,25 @@ fn expired_claims_free_their_devices() {
     let dir = tempfile::tempdir().unwrap();
     for tdb in databases("claims_ttl") {
         let mut db = Fleet::open(&tdb.spec).unwrap();
-        ingest(&mut db, dir.path(), "a.json", &host("alpha", "2026-11-01T00:00:00Z", &[NV]));
+        ingest(
+            &mut db,
+            dir.path(),
+            "a.json",
+            &host("alpha", "2026-11-01T00:00:00Z", &[NV]),
+        );
         let nv = DeviceSelector::parse("10de:").unwrap();
-        let c = db.claim(&ClaimRequest { ttl: Some("1s"), ..req(&nv, 1, "short") }).unwrap();
+        let c = db
+            .claim(&ClaimRequest {
+                ttl: Some("1s"),
+                ..req(&nv, 1, "short")
+            })
+            .unwrap();
         assert!(c.expires.is_some());
-        assert!(db.hosts(&nv, 1).unwrap().is_empty(), "{}: taken while live", tdb.kind);
+        assert!(
+            db.hosts(&nv, 1).unwrap().is_empty(),
+            "{}: taken while live",
+            tdb.kind
+        );
         // Wait (not a timing assertion) until the database's clock passes the expiry.
         let start = Instant::now();
         while !db.claims(None, false).unwrap().is_empty() {
@@ -156,10 +277,21 @@ fn expired_claims_free_their_devices() {
             std::thread::sleep(Duration::from_millis(200));
         }
         assert_eq!(db.claims(None, true).unwrap()[0].state, "expired");
-        assert_eq!(db.hosts(&nv, 1).unwrap().len(), 1, "{}: free again", tdb.kind);
+        assert_eq!(
+            db.hosts(&nv, 1).unwrap().len(),
+            1,
+            "{}: free again",
+            tdb.kind
+        );
         let c2 = db.claim(&req(&nv, 1, "next")).unwrap();
         assert_eq!(c2.devices, c.devices);
-        assert!(matches!(db.release(c.id, None), Err(ClaimError::NotLive { state: "expired", .. })));
+        assert!(matches!(
+            db.release(c.id, None),
+            Err(ClaimError::NotLive {
+                state: "expired",
+                ..
+            })
+        ));
     }
 }
 
@@ -198,7 +330,11 @@ fn concurrent_claimers_never_share_a_device() {
             .collect();
         let results: Vec<(usize, usize)> = handles.into_iter().map(|h| h.join().unwrap()).collect();
         let won: usize = results.iter().map(|r| r.0).sum();
-        assert_eq!(won, 192, "{}: every device claimed once: {results:?}", tdb.kind);
+        assert_eq!(
+            won, 192,
+            "{}: every device claimed once: {results:?}",
+            tdb.kind
+        );
         assert!(db.double_booked().unwrap().is_empty(), "{}", tdb.kind);
         assert_eq!(db.claims(None, false).unwrap().len(), 192);
     }

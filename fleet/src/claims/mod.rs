@@ -278,10 +278,14 @@ impl Fleet {
     pub fn claims(&mut self, holder: Option<&str>, all: bool) -> Result<Vec<Claim>, ClaimError> {
         let db = self.backend();
         let now = db_now(db)?;
-        let mut sql = format!("SELECT {CLAIM_COLUMNS} FROM claims c JOIN hosts h ON h.id = c.host_id WHERE 1 = 1");
+        let mut sql = format!(
+            "SELECT {CLAIM_COLUMNS} FROM claims c JOIN hosts h ON h.id = c.host_id WHERE 1 = 1"
+        );
         let mut params: Vec<Value> = Vec::new();
         if !all {
-            sql.push_str(" AND c.released_at IS NULL AND (c.expires_at IS NULL OR c.expires_at > ?)");
+            sql.push_str(
+                " AND c.released_at IS NULL AND (c.expires_at IS NULL OR c.expires_at > ?)",
+            );
             params.push(now.into());
         }
         if let Some(h) = holder {
@@ -337,7 +341,10 @@ impl Fleet {
             for c in live {
                 // Re-checked inside the transaction: it may have been released since.
                 if end_claim(db, c.id, now)? {
-                    out.push(Claim { state: "released", ..c });
+                    out.push(Claim {
+                        state: "released",
+                        ..c
+                    });
                 }
             }
             Ok(out)
@@ -405,12 +412,18 @@ mod tests {
             assert_eq!(parse_duration(bad), None, "{bad}");
         }
         assert_eq!(expiry("1h", 1000).unwrap(), 4600);
-        assert!(matches!(expiry("0s", 1000), Err(ClaimError::TtlPast { .. })));
+        assert!(matches!(
+            expiry("0s", 1000),
+            Err(ClaimError::TtlPast { .. })
+        ));
         assert!(matches!(
             expiry("1970-01-01T00:00:00Z", 1000),
             Err(ClaimError::TtlPast { .. })
         ));
-        assert!(matches!(expiry("soon", 1000), Err(ClaimError::BadTime { .. })));
+        assert!(matches!(
+            expiry("soon", 1000),
+            Err(ClaimError::BadTime { .. })
+        ));
     }
 
     #[test]

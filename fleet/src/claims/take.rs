@@ -128,10 +128,18 @@ fn candidates(
         // Judged against the generation asked, not the latest snapshot.
         let sql = "SELECT h.id, h.name, s.taken_at FROM hosts h \
                    JOIN snapshots s ON s.id = h.latest_snapshot WHERE h.name = ?";
-        return Ok(db.query(sql, &[h.into()])?.iter().map(|r| host_cand(r)).collect());
+        return Ok(db
+            .query(sql, &[h.into()])?
+            .iter()
+            .map(|r| host_cand(r))
+            .collect());
     }
     let (cond, mut params) = req.selector.sql_on("p");
-    let host = if req.host.is_some() { " AND h.name = ?" } else { "" };
+    let host = if req.host.is_some() {
+        " AND h.name = ?"
+    } else {
+        ""
+    };
     let sql = format!(
         "SELECT h.id, h.name, s.taken_at
          FROM placement p
@@ -148,7 +156,11 @@ fn candidates(
     }
     params.push(now.into());
     params.push(req.count.max(1).into());
-    Ok(db.query(&sql, &params)?.iter().map(|r| host_cand(r)).collect())
+    Ok(db
+        .query(&sql, &params)?
+        .iter()
+        .map(|r| host_cand(r))
+        .collect())
 }
 
 fn host_cand(r: &[Value]) -> HostCand {
@@ -203,7 +215,11 @@ fn free_devices(
     let mut params: Vec<Value> = vec![latest.into(), host.into()];
     params.extend(sp);
     params.push(now.into());
-    Ok(db.query(&sql, &params)?.iter().map(|r| candidate_of(r)).collect())
+    Ok(db
+        .query(&sql, &params)?
+        .iter()
+        .map(|r| candidate_of(r))
+        .collect())
 }
 
 /// A claim made against an older generation `g` of the host: the devices

@@ -169,16 +169,32 @@ fn judge(
 ) -> Result<PlacedHost, (&'static str, String)> {
     if h.taken_at > at + MAX_SKEW {
         let when = format_rfc3339(h.taken_at);
-        return Err(("stale", format!("snapshot dated {when}, after {}: clock skew on the host", format_rfc3339(at))));
+        return Err((
+            "stale",
+            format!(
+                "snapshot dated {when}, after {}: clock skew on the host",
+                format_rfc3339(at)
+            ),
+        ));
     }
     if let Some(max) = q.max_age.filter(|m| at - h.taken_at > *m) {
-        return Err(("stale", format!("snapshot is {} old, more than --max-age {}", age(at - h.taken_at), age(max))));
+        return Err((
+            "stale",
+            format!(
+                "snapshot is {} old, more than --max-age {}",
+                age(at - h.taken_at),
+                age(max)
+            ),
+        ));
     }
     if let Some(r) = &h.host_reason {
         return Err(("not-passable", format!("the host fails the check: {r}")));
     }
     if devs.is_empty() {
-        return Err(("no-match", format!("no device matches {}", q.selector.text())));
+        return Err((
+            "no-match",
+            format!("no device matches {}", q.selector.text()),
+        ));
     }
     let holder = |d: &DevRow| claimed.get(&(h.id, d.cand.device.clone()));
     let free: Vec<&DevRow> = devs
@@ -211,15 +227,24 @@ fn shortfall<'a>(
     count: usize,
     holder: impl Fn(&DevRow) -> Option<&'a String>,
 ) -> (&'static str, String) {
-    let mut by: [(&'static str, Vec<String>); 3] =
-        [("not-passable", Vec::new()), ("in-use", Vec::new()), ("claimed", Vec::new())];
+    let mut by: [(&'static str, Vec<String>); 3] = [
+        ("not-passable", Vec::new()),
+        ("in-use", Vec::new()),
+        ("claimed", Vec::new()),
+    ];
     for d in devs {
         let k = &d.cand.device;
         if !d.passable {
-            let rule = d.first_reason.as_deref().unwrap_or("a function fails the check");
+            let rule = d
+                .first_reason
+                .as_deref()
+                .unwrap_or("a function fails the check");
             by[0].1.push(format!("{k} fails: {rule}"));
         } else if d.in_vm {
-            by[1].1.push(format!("{k} used by VM {}", d.vm.as_deref().unwrap_or("(unnamed)")));
+            by[1].1.push(format!(
+                "{k} used by VM {}",
+                d.vm.as_deref().unwrap_or("(unnamed)")
+            ));
         } else if let Some(who) = holder(d) {
             by[2].1.push(format!("{k} claimed by {who}"));
         }

@@ -55,16 +55,17 @@ pub fn pick(devs: &[Candidate], n: usize, c: Constraint) -> Result<Vec<usize>, S
     match c {
         Constraint::None => Ok((0..n).collect()),
         Constraint::SameRoot => same(devs, n, "root complex", |d| d.pcie_root.clone()),
-        Constraint::SameNuma => same(devs, n, "NUMA node", |d| {
-            d.numa_node.map(|x| x.to_string())
-        }),
+        Constraint::SameNuma => same(devs, n, "NUMA node", |d| d.numa_node.map(|x| x.to_string())),
         Constraint::SpreadRoot => spread(devs, n),
     }
 }
 
 /// The devices grouped by `key` (unknown keys left out), in first-seen
 /// order of the groups.
-fn groups(devs: &[Candidate], key: impl Fn(&Candidate) -> Option<String>) -> Vec<(String, Vec<usize>)> {
+fn groups(
+    devs: &[Candidate],
+    key: impl Fn(&Candidate) -> Option<String>,
+) -> Vec<(String, Vec<usize>)> {
     let mut by: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, d) in devs.iter().enumerate() {
         if let Some(k) = key(d) {
@@ -88,10 +89,17 @@ fn same(
     if g.is_empty() {
         return Err(format!("{what} unknown: the snapshot does not record it"));
     }
-    if let Some((_, v)) = g.iter().filter(|(_, v)| v.len() >= n).min_by_key(|(_, v)| v.len()) {
+    if let Some((_, v)) = g
+        .iter()
+        .filter(|(_, v)| v.len() >= n)
+        .min_by_key(|(_, v)| v.len())
+    {
         return Ok(v[..n].to_vec());
     }
-    let (k, v) = g.iter().max_by_key(|(_, v)| v.len()).map_or(("", 0), |(k, v)| (k.as_str(), v.len()));
+    let (k, v) = g
+        .iter()
+        .max_by_key(|(_, v)| v.len())
+        .map_or(("", 0), |(k, v)| (k.as_str(), v.len()));
     let unknown = devs.len() - g.iter().map(|(_, v)| v.len()).sum::<usize>();
     let tail = if unknown > 0 {
         format!("; {unknown} with the {what} unknown")

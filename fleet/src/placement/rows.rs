@@ -94,17 +94,19 @@ pub(crate) fn devices(
     params.extend(sp);
     let mut out: HashMap<i64, Vec<DevRow>> = HashMap::new();
     for r in db.query(&sql, &params)? {
-        out.entry(int(&r, 0).unwrap_or(0)).or_default().push(DevRow {
-            cand: Candidate {
-                device: text(&r, 1).unwrap_or_default(),
-                pcie_root: text(&r, 5),
-                numa_node: int(&r, 6),
-            },
-            passable: int(&r, 2) == Some(1),
-            in_vm: int(&r, 3) == Some(1),
-            first_reason: text(&r, 4),
-            vm: text(&r, 7),
-        });
+        out.entry(int(&r, 0).unwrap_or(0))
+            .or_default()
+            .push(DevRow {
+                cand: Candidate {
+                    device: text(&r, 1).unwrap_or_default(),
+                    pcie_root: text(&r, 5),
+                    numa_node: int(&r, 6),
+                },
+                passable: int(&r, 2) == Some(1),
+                in_vm: int(&r, 3) == Some(1),
+                first_reason: text(&r, 4),
+                vm: text(&r, 7),
+            });
     }
     Ok(out)
 }
@@ -126,7 +128,11 @@ pub(crate) fn claimed(
         )?;
         for r in rows {
             let holder = text(&r, 1).unwrap_or_default();
-            for d in text(&r, 2).unwrap_or_default().split(',').filter(|d| !d.is_empty()) {
+            for d in text(&r, 2)
+                .unwrap_or_default()
+                .split(',')
+                .filter(|d| !d.is_empty())
+            {
                 out.insert((int(&r, 0).unwrap_or(0), d.to_string()), holder.clone());
             }
         }

@@ -3,10 +3,11 @@
 //! (`device_topology`) so placement reads it with the device.
 //!
 //! The root complex: on illumos the top-level node of the device's devfs
-//! path (`/pci@0,0` in `/pci@0,0/pci8086,151@1/display@0`): each PCIe root
-//! complex is its own `pci`/`pciex` nexus node directly below the root of
-//! the device tree (the `npe` driver attaches one per host bridge,
-//! illumos-gate `usr/src/uts/i86pc/io/pciex/npe.c`). Elsewhere (Linux
+//! path (`/pci@0,0` in `/pci@0,0/pci8086,151@1/display@0`): at boot the x86
+//! PCI enumeration makes one `pci`/`pciex` node per root bus directly below
+//! the root of the device tree (illumos-gate `pci_boot.c`,
+//! `create_root_bus_dip()`), and the `npe` nexus driver attaches to it
+//! (`usr/src/uts/i86pc/io/pciex/npe.c`). Elsewhere (Linux
 //! sysfs, dumps) the PCI domain and root bus of the top-most bridge above
 //! it, written as Linux names the root (`pci0000:40`), which is also what
 //! Kubernetes DRA publishes as `pcieRoot`.
@@ -81,11 +82,7 @@ pub fn of_record(rec: &SnapshotRecord) -> Vec<DeviceTopology> {
 }
 
 /// Stores the topology of snapshot `id` (in the ingest's transaction).
-pub(crate) fn store(
-    db: &mut dyn Backend,
-    id: i64,
-    rec: &SnapshotRecord,
-) -> Result<(), FleetError> {
+pub(crate) fn store(db: &mut dyn Backend, id: i64, rec: &SnapshotRecord) -> Result<(), FleetError> {
     let devices = of_record(rec);
     let mut values: Vec<Value> = Vec::with_capacity(CHUNK * 5);
     for chunk in devices.chunks(CHUNK) {

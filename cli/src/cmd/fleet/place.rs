@@ -66,9 +66,8 @@ pub fn run(
         .as_of
         .as_deref()
         .map(|t| {
-            fleet::time::parse_rfc3339(t).ok_or_else(|| {
-                CliError::input(format!("--as-of {t}: not an RFC 3339 time"))
-            })
+            fleet::time::parse_rfc3339(t)
+                .ok_or_else(|| CliError::input(format!("--as-of {t}: not an RFC 3339 time")))
         })
         .transpose()?;
     let q = PlaceQuery {
@@ -95,7 +94,11 @@ fn text(a: &fleet::PlaceAnswer) -> String {
             h.host,
             h.free,
             ids.join(","),
-            if h.vms_known { "" } else { "\t(VM use unknown)" }
+            if h.vms_known {
+                ""
+            } else {
+                "\t(VM use unknown)"
+            }
         ));
     }
     for l in &a.left_out {
