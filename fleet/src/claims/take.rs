@@ -11,7 +11,10 @@ use crate::query::DeviceSelector;
 use crate::time::format_rfc3339;
 
 /// How often a claim is retried after the unique guard refused its
-/// devices (a concurrent claimer took them first).
+/// devices (a concurrent claimer took them first) or other writers kept
+/// the SQLite database locked for a whole busy timeout (its lock is not
+/// fair: a writer that commits and begins again at once can keep others
+/// waiting).
 const ATTEMPTS: u32 = 8;
 
 /// What a claimer asks for.
@@ -56,7 +59,9 @@ impl Fleet {
         }
         for _ in 0..ATTEMPTS {
             match self.transaction(|db| claim_once(db, req)) {
-                Err(ClaimError::Fleet(FleetError::Unique { .. })) => continue,
+                Err(ClaimError::Fleet(FleetError::Unique { .. } | FleetError::Busy { .. })) => {
+                    continue
+                }
                 other => return other,
             }
         }

@@ -384,6 +384,14 @@ fn read_function(
     });
     f.physfn = link_address(dir, "physfn", warnings);
     f.virtfns = virtfns(dir, warnings);
+    read_placement_attrs(dir, &mut f);
+    Some((f, short))
+}
+
+/// `boot_vga` and `numa_node`: unreadable or unexpected text is "not
+/// recorded". `numa_node` reads -1 when the platform gives no node
+/// (drivers/pci/pci-sysfs.c), which is "not recorded" too.
+fn read_placement_attrs(dir: TreeDir<'_>, f: &mut Function) {
     f.boot_vga = read_attr(dir.root, &dir.join("boot_vga"))
         .ok()
         .flatten()
@@ -392,12 +400,10 @@ fn read_function(
             "1" => Some(true),
             _ => None,
         });
-    // `numa_node` reads -1 when the platform gives no node (drivers/pci/pci-sysfs.c).
     f.numa_node = read_attr(dir.root, &dir.join("numa_node"))
         .ok()
         .flatten()
         .and_then(|s| s.trim().parse::<u32>().ok());
-    Some((f, short))
 }
 
 /// Reads `config` (any length up to 4096 bytes; short reads are normal).
