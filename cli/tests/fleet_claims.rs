@@ -49,6 +49,59 @@ fn all_claims(d: &str) -> String {
     out
 }
 
+/// Each bad request gets its message and exit code, and the claims stay
+/// as they were; `id` is vm-a's live claim.
+fn refusals_change_nothing(d: &str, id: &str, kind: &str) {
+    let before = all_claims(d);
+    let refusals: Vec<(Vec<&str>, i32, &str)> = vec![
+        (
+            vec!["claim", "--for", "bad\u{7}holder"],
+            2,
+            "control characters",
+        ),
+        (
+            vec!["claim", "--for", "x", "--ttl", "tomorrow"],
+            2,
+            "not a duration",
+        ),
+        (
+            vec!["claim", "--for", "x", "--ttl", "2020-01-01T00:00:00Z"],
+            2,
+            "not after now",
+        ),
+        (
+            vec!["claim", "--for", "x", "--host", "vanished"],
+            1,
+            "no host named `vanished`",
+        ),
+        (
+            vec!["claim", "--for", "x", "--can-pass", "10de:", "--count", "3"],
+            1,
+            "no host can give 3",
+        ),
+        (vec!["release", id, "--for", "vm-b"], 1, "not \"vm-b\""),
+        (vec!["release", "4242"], 1, "no claim 4242"),
+        (
+            vec!["release", "--for", "nobody"],
+            1,
+            "nobody holds no live claim",
+        ),
+    ];
+    for (args, want_code, want) in refusals {
+        let mut full = vec!["fleet", "--db", d];
+        full.extend(&args);
+        let (code, out, err) = run(&full);
+        assert_eq!(code, want_code, "{}: {args:?}: {out}{err}", kind);
+        assert!(err.contains(want), "{}: {args:?}: {err}", kind);
+        assert_eq!(
+            all_claims(d),
+            before,
+            "{}: {args:?} changed the database",
+            kind
+        );
+    }
+}
+
 #[test]
 fn claim_release_and_list_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
@@ -100,54 +153,7 @@ fn claim_release_and_list_from_the_command_line() {
             out.contains("\tvm-a\talpha\t0000:01:00,0000:02:00\t") && out.contains("\tlive\n"),
             "{out}"
         );
-        let before = all_claims(d);
-        let refusals: Vec<(Vec<&str>, i32, &str)> = vec![
-            (
-                vec!["claim", "--for", "bad\u{7}holder"],
-                2,
-                "control characters",
-            ),
-            (
-                vec!["claim", "--for", "x", "--ttl", "tomorrow"],
-                2,
-                "not a duration",
-            ),
-            (
-                vec!["claim", "--for", "x", "--ttl", "2020-01-01T00:00:00Z"],
-                2,
-                "not after now",
-            ),
-            (
-                vec!["claim", "--for", "x", "--host", "vanished"],
-                1,
-                "no host named `vanished`",
-            ),
-            (
-                vec!["claim", "--for", "x", "--can-pass", "10de:", "--count", "3"],
-                1,
-                "no host can give 3",
-            ),
-            (vec!["release", &id, "--for", "vm-b"], 1, "not \"vm-b\""),
-            (vec!["release", "4242"], 1, "no claim 4242"),
-            (
-                vec!["release", "--for", "nobody"],
-                1,
-                "nobody holds no live claim",
-            ),
-        ];
-        for (args, want_code, want) in refusals {
-            let mut full = vec!["fleet", "--db", d];
-            full.extend(&args);
-            let (code, out, err) = run(&full);
-            assert_eq!(code, want_code, "{}: {args:?}: {out}{err}", db.kind);
-            assert!(err.contains(want), "{}: {args:?}: {err}", db.kind);
-            assert_eq!(
-                all_claims(d),
-                before,
-                "{}: {args:?} changed the database",
-                db.kind
-            );
-        }
+        refusals_change_nothing(d, &id, db.kind);
         let (code, out, err) = run(&["fleet", "--db", d, "release", &id, "--for", "vm-a"]);
         assert_eq!(code, 0, "{err}");
         assert!(out.contains("\treleased\n"), "{out}");

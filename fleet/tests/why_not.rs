@@ -65,71 +65,55 @@ fn reasons(a: &fleet::PlaceAnswer) -> Vec<(String, &'static str)> {
         .collect()
 }
 
-#[test]
-fn every_host_left_out_has_a_reason() {
-    let dir = tempfile::tempdir().unwrap();
+/// Six hosts, each left out of "2 NVIDIA devices below one root complex"
+/// for a different reason but the first; `e-claimed`'s GPUs are claimed by
+/// `team-x`.
+fn mixed_fleet(db: &mut Fleet, d: &Path) {
     let amd = Gpu {
         vendor: 0x1002,
         boot: false,
     };
+    let t = "2026-11-01T00:00:00Z";
+    ingest(db, d, "a.json", &host("a-ok", t, &[NV, NV]));
+    ingest(db, d, "b.json", &host("b-amd", t, &[amd]));
+    ingest(db, d, "c.json", &host("c-boot", t, &[BOOT, NV]));
+    let mut noiommu = host("d-noiommu", t, &[NV, NV]);
+    noiommu["facts"]["iommu"]["present"] = json!(false);
+    ingest(db, d, "d.json", &noiommu);
+    ingest(db, d, "e.json", &host("e-claimed", t, &[NV, NV]));
+    let mut split = host("f-split", t, &[NV, NV]);
+    place_gpu(&mut split, 2, 1, None);
+    ingest(db, d, "f.json", &split);
+    let nv = DeviceSelector::parse("10de:").unwrap();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let claim = ClaimRequest {
+        selector: &nv,
+        count: 2,
+        holder: "team-x",
+        ttl: None,
+        host: Some("e-claimed"),
+        generation: None,
+        constraint: Constraint::None,
+        client_time: i64::try_from(now).unwrap(),
+    };
+    db.claim(&claim).unwrap();
+}
+
+#[test]
+fn every_host_left_out_has_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
     for tdb in databases("why_not") {
         let mut db = Fleet::open(&tdb.spec).unwrap();
-        let d = dir.path();
-        ingest(
-            &mut db,
-            d,
-            "a.json",
-            &host("a-ok", "2026-11-01T00:00:00Z", &[NV, NV]),
-        );
-        ingest(
-            &mut db,
-            d,
-            "b.json",
-            &host("b-amd", "2026-11-01T00:00:00Z", &[amd]),
-        );
-        ingest(
-            &mut db,
-            d,
-            "c.json",
-            &host("c-boot", "2026-11-01T00:00:00Z", &[BOOT, NV]),
-        );
-        let mut noiommu = host("d-noiommu", "2026-11-01T00:00:00Z", &[NV, NV]);
-        noiommu["facts"]["iommu"]["present"] = json!(false);
-        ingest(&mut db, d, "d.json", &noiommu);
-        ingest(
-            &mut db,
-            d,
-            "e.json",
-            &host("e-claimed", "2026-11-01T00:00:00Z", &[NV, NV]),
-        );
-        let mut split = host("f-split", "2026-11-01T00:00:00Z", &[NV, NV]);
-        place_gpu(&mut split, 2, 1, None);
-        ingest(&mut db, d, "f.json", &split);
+        mixed_fleet(&mut db, dir.path());
         let nv = DeviceSelector::parse("10de:").unwrap();
-        let now = i64::try_from(
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap()
-                .as_secs(),
-        )
-        .unwrap();
-        let claim = ClaimRequest {
-            selector: &nv,
-            count: 2,
-            holder: "team-x",
-            ttl: None,
-            host: Some("e-claimed"),
-            generation: None,
-            constraint: Constraint::None,
-            client_time: now,
+        let same = PlaceQuery {
+            constraint: Constraint::SameRoot,
+            ..q(&nv, 2)
         };
-        db.claim(&claim).unwrap();
-        let a = db
-            .place(&PlaceQuery {
-                constraint: Constraint::SameRoot,
-                ..q(&nv, 2)
-            })
-            .unwrap();
+        let a = db.place(&same).unwrap();
         let hosts: Vec<&str> = a.hosts.iter().map(|h| h.host.as_str()).collect();
         assert_eq!(hosts, vec!["a-ok"], "{}", tdb.kind);
         assert_eq!(
@@ -172,27 +156,36 @@ fn every_host_left_out_has_a_reason() {
             "{}",
             detail("f-split")
         );
-        // DRA's attribute names.
+    }
+}
+
+#[test]
+fn dra_attributes_spread_and_max_age() {
+    let dir = tempfile::tempdir().unwrap();
+    for tdb in databases("why_spread") {
+        let mut db = Fleet::open(&tdb.spec).unwrap();
+        mixed_fleet(&mut db, dir.path());
+        let nv = DeviceSelector::parse("10de:").unwrap();
+        let a = db.place(&q(&nv, 2)).unwrap();
         let j = serde_json::to_value(&a.hosts[0]).unwrap();
+        assert_eq!(j["host"], "a-ok", "{}", tdb.kind);
         assert_eq!(j["pick"][0]["pciBusID"], "0000:01:00.0");
         assert_eq!(j["pick"][0]["pcieRoot"], "/pci@0,0");
         assert_eq!(j["pick"][0]["numaNode"], Value::Null);
         // Spread wants each device below its own root: only f-split has two.
-        let a = db
-            .place(&PlaceQuery {
-                constraint: Constraint::SpreadRoot,
-                ..q(&nv, 2)
-            })
-            .unwrap();
+        let spread = PlaceQuery {
+            constraint: Constraint::SpreadRoot,
+            ..q(&nv, 2)
+        };
+        let a = db.place(&spread).unwrap();
         let hosts: Vec<&str> = a.hosts.iter().map(|h| h.host.as_str()).collect();
         assert_eq!(hosts, vec!["f-split"], "{}", tdb.kind);
         // Every snapshot is old against --max-age 1d.
-        let a = db
-            .place(&PlaceQuery {
-                max_age: Some(86_400),
-                ..q(&nv, 1)
-            })
-            .unwrap();
+        let fresh = PlaceQuery {
+            max_age: Some(86_400),
+            ..q(&nv, 1)
+        };
+        let a = db.place(&fresh).unwrap();
         assert!(a.hosts.is_empty());
         assert!(
             a.left_out.iter().all(|l| l.reason == "stale"),

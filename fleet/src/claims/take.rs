@@ -248,7 +248,7 @@ fn picked_at_generation(
     let old = crate::placement::rows::usable_at(db, req.selector, c.id, g, now)?
         .ok_or_else(|| stale(format!("generation {g} is not a snapshot of this host")))?;
     let count = usize::try_from(req.count.max(1)).unwrap_or(1);
-    let picked = pick(&old, count, req.constraint).map_err(|why| stale(why))?;
+    let picked = pick(&old, count, req.constraint).map_err(&stale)?;
     let gone: Vec<&str> = picked
         .iter()
         .map(|&i| old[i].device.as_str())
