@@ -111,6 +111,16 @@ pub struct PlaceAnswer {
 impl Fleet {
     /// Judges every host (latest snapshot, or as of `q.as_of`) for `q`.
     pub fn place(&mut self, q: &PlaceQuery<'_>) -> Result<PlaceAnswer, ClaimError> {
+        // A database opened without migrating (read-only) may predate the
+        // claim and topology tables.
+        let version = self.version();
+        if version < 4 {
+            let name = self.name().to_string();
+            return Err(ClaimError::Fleet(crate::error::FleetError::db(
+                &name,
+                format!("schema version {version} has no claims or topology; `pptctl fleet ingest` upgrades it"),
+            )));
+        }
         let db = self.backend();
         let now = db_now(db)?;
         let at = q.as_of.unwrap_or(now);
