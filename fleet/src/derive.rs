@@ -14,7 +14,7 @@
 //! `host.time` (RFC 3339) else the file's modification time; reservations,
 //! next-boot predictions and VM use are stored as unknown.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use pci_core::names::PciNames;
@@ -120,8 +120,9 @@ fn derive_v1(bytes: &[u8], file: &FileFacts<'_>) -> Result<SnapshotRecord, Strin
 struct Pending {
     /// Path → bound to ppt after the next boot; absent: unknown.
     next_boot_ppt: HashMap<String, bool>,
-    /// Paths the VMs use; `None`: the VMs are not known.
-    vm_paths: Option<HashSet<String>>,
+    /// Paths the VMs use, with the VM (zone name); `None`: the VMs are
+    /// not known.
+    vm_paths: Option<HashMap<String, String>>,
 }
 
 fn derive_v2(bytes: &[u8], file: &FileFacts<'_>) -> Result<SnapshotRecord, String> {
@@ -143,8 +144,12 @@ fn derive_v2(bytes: &[u8], file: &FileFacts<'_>) -> Result<SnapshotRecord, Strin
         pending.vm_paths = Some(
             vms.zones
                 .iter()
-                .flat_map(|z| z.pci_devices.iter())
-                .filter_map(|d| DevfsPath::parse(&d.path).ok().map(|p| p.to_string()))
+                .flat_map(|z| z.pci_devices.iter().map(move |d| (z, d)))
+                .filter_map(|(z, d)| {
+                    DevfsPath::parse(&d.path)
+                        .ok()
+                        .map(|p| (p.to_string(), z.name.clone()))
+                })
                 .collect(),
         );
     }
@@ -366,7 +371,12 @@ impl SnapshotRecord {
                 in_vm: pending
                     .vm_paths
                     .as_ref()
-                    .map(|vms| devfs_path.as_ref().is_some_and(|p| vms.contains(p))),
+                    .map(|vms| devfs_path.as_ref().is_some_and(|p| vms.contains_key(p))),
+                vm: pending
+                    .vm_paths
+                    .as_ref()
+                    .and_then(|vms| vms.get(devfs_path.as_ref()?).cloned()),
+                numa_node: f.numa_node,
                 vendor_name: names.vendor(f.ids.vendor).map(str::to_string),
                 device_name: names.device(f.ids.vendor, f.ids.device).map(str::to_string),
                 address: slot,

@@ -68,6 +68,16 @@ pub enum FleetError {
         /// The cargo feature that adds it.
         feature: &'static str,
     },
+    /// The database stayed locked by other writers for the whole busy
+    /// timeout (SQLite `SQLITE_BUSY`); the operation changed nothing and
+    /// may be tried again.
+    #[error("database {db}: {message}")]
+    Busy {
+        /// The database.
+        db: String,
+        /// The driver's reason.
+        message: String,
+    },
     /// A host the database does not hold.
     #[error("no host named `{0}` in the fleet database")]
     NoHost(String),

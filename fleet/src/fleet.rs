@@ -207,6 +207,11 @@ impl Fleet {
         self.db.name()
     }
 
+    /// The connection, for the claim and placement modules.
+    pub(crate) fn backend(&mut self) -> &mut dyn Backend {
+        self.db.as_mut()
+    }
+
     /// Runs `f` in one write transaction: commit on `Ok`, roll back on `Err`.
     fn write<T>(
         &mut self,
@@ -316,6 +321,9 @@ impl Fleet {
             if version >= 2 {
                 db.execute(&schema::units_insert("WHERE snapshot_id = ?"), &[id.into()])?;
             }
+            if version >= 4 {
+                crate::placement::topology::store(db, id, rec)?;
+            }
             let latest = db
                 .query(
                     "SELECT id FROM snapshots WHERE host_id = ? ORDER BY taken_at DESC, id DESC LIMIT 1",
@@ -359,13 +367,20 @@ impl Fleet {
         // `placement` holds only usable devices of latest snapshots
         // (schema::placement_select), keyed by IDs first.
         let (cond, mut params) = sel.sql_on("p");
+        // Devices of live claims are taken (schema 4).
+        let claimed = if self.version >= 4 {
+            params.push(crate::claims::db_now(self.db.as_mut())?.into());
+            format!(" AND {}", crate::placement::unclaimed("p"))
+        } else {
+            String::new()
+        };
         let keys = self.db.dialect().concat_distinct("p.device_key");
         let sql = format!(
             "SELECT h.name, s.taken_at, s.vms_known, COUNT(DISTINCT p.device_key), {keys}
              FROM placement p
              JOIN hosts h ON h.id = p.host_id
              JOIN snapshots s ON s.id = h.latest_snapshot
-             WHERE 1 = 1{cond}
+             WHERE 1 = 1{cond}{claimed}
              GROUP BY h.name, s.taken_at, s.vms_known
              HAVING COUNT(DISTINCT p.device_key) >= ?
              ORDER BY COUNT(DISTINCT p.device_key) DESC, h.name"
@@ -585,6 +600,8 @@ impl Fleet {
                 in_vm: bool_at(r, 17),
                 vendor_name: text_at(r, 18),
                 device_name: text_at(r, 19),
+                numa_node: None,
+                vm: None,
             })
             .collect())
     }

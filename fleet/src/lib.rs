@@ -11,6 +11,7 @@
 //! [`derive`](mod@derive), the one place that reads snapshot documents.
 
 pub mod backend;
+pub mod claims;
 pub mod derive;
 pub mod diff;
 pub mod error;
@@ -18,6 +19,7 @@ pub mod fleet;
 pub mod ingest;
 #[cfg(feature = "postgres")]
 pub mod pg;
+pub mod placement;
 pub mod query;
 pub mod record;
 pub mod schema;
@@ -25,9 +27,12 @@ pub mod schema;
 pub mod sqlite;
 pub mod time;
 
+pub use claims::{Claim, ClaimError, ClaimRequest};
 pub use error::FleetError;
 pub use fleet::{backends, is_postgres, Fleet, Reopener, Stored};
 pub use ingest::{ingest_file, ingest_paths, FileOutcome, IngestSummary};
+pub use placement::pick::Constraint;
+pub use placement::{LeftOut, PlaceAnswer, PlaceQuery, PlacedHost};
 pub use query::{
     DeviceSelector, DeviceSummary, Explanation, HistoryEntry, HostMatch, LatestSnapshot,
 };

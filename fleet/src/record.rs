@@ -74,4 +74,12 @@ pub struct FunctionRow {
     pub vendor_name: Option<String>,
     /// Device name from `pci.ids`.
     pub device_name: Option<String>,
+    /// Linux `numa_node`, when the snapshot records it (kept in
+    /// `device_topology`, not in `functions`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub numa_node: Option<u32>,
+    /// The VM (zone name, the VM's UUID on SmartOS) whose `pci_devices`
+    /// name this function (kept in `device_topology`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vm: Option<String>,
 }

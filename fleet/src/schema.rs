@@ -7,7 +7,7 @@ use crate::backend::{Backend, Dialect};
 use crate::error::FleetError;
 
 /// The newest schema version this build writes.
-pub const LATEST: i64 = 3;
+pub const LATEST: i64 = 4;
 
 /// Version 1: hosts, their snapshots, one row of facts per function.
 fn v1(d: Dialect) -> String {
@@ -150,12 +150,65 @@ pub(crate) fn units_insert(filter: &str) -> String {
     )
 }
 
+// ---- Claims and topology (schema 4) -------------------------------------
+// Owned by `crate::claims` and `crate::placement`; see docs/fleet.md.
+
+/// Version 4: claims and device topology.
+///
+/// * `claims`: one row per claim ever made (kept after release or expiry,
+///   so `--as-of` can ask which claims were live at a time): the holder,
+///   the host, the snapshot id it was made against (the host's generation,
+///   [`crate::claims`]), the devices (`DDDD:BB:DD`, comma-joined), and
+///   its times (database clock, Unix seconds).
+/// * `claim_devices`: the devices of live claims, one row each. Its
+///   primary key (host, device) is the final guard against two claims on
+///   one device, on both backends; rows of expired claims are deleted by
+///   the next claim on that host before it inserts its own.
+/// * `device_topology`: per stored device, the PCIe root it sits below
+///   (DRA's `pcieRoot`), its NUMA node when the snapshot records one, and
+///   the VM that uses it when the snapshot names one; filled at ingest.
+fn v4(d: Dialect) -> String {
+    let (id, int) = (d.id_column(), d.int());
+    format!(
+        "CREATE TABLE claims (
+            id {id},
+            holder TEXT NOT NULL,
+            host_id {int} NOT NULL REFERENCES hosts(id),
+            snapshot_id {int} NOT NULL REFERENCES snapshots(id),
+            selector TEXT NOT NULL,
+            devices TEXT NOT NULL,
+            created_at {int} NOT NULL,
+            expires_at {int},
+            released_at {int}
+        );
+        CREATE INDEX claims_holder ON claims (holder, released_at);
+        CREATE TABLE claim_devices (
+            host_id {int} NOT NULL REFERENCES hosts(id),
+            device_key TEXT NOT NULL,
+            claim_id {int} NOT NULL REFERENCES claims(id),
+            expires_at {int} NOT NULL,
+            PRIMARY KEY (host_id, device_key)
+        );
+        CREATE INDEX claim_devices_claim ON claim_devices (claim_id);
+        CREATE TABLE device_topology (
+            snapshot_id {int} NOT NULL REFERENCES snapshots(id),
+            device_key TEXT NOT NULL,
+            pcie_root TEXT NOT NULL,
+            numa_node {int},
+            vm TEXT,
+            PRIMARY KEY (snapshot_id, device_key)
+        );"
+    )
+}
+// ---- end of schema 4 ------------------------------------------------------
+
 /// The DDL of migration `to` (1-based).
 fn migration(d: Dialect, to: i64) -> Option<String> {
     match to {
         1 => Some(v1(d)),
         2 => Some(v2(d)),
         3 => Some(v3(d)),
+        4 => Some(v4(d)),
         _ => None,
     }
 }

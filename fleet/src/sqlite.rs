@@ -50,6 +50,12 @@ impl SqliteBackend {
                     message: e.to_string(),
                 };
             }
+            if f.code == ErrorCode::DatabaseBusy {
+                return FleetError::Busy {
+                    db: self.name.clone(),
+                    message: e.to_string(),
+                };
+            }
         }
         FleetError::db(&self.name, e)
     }

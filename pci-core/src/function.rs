@@ -182,6 +182,10 @@ pub struct Function {
     pub virtfns: Vec<Address>,
     /// Linux `boot_vga`: the firmware's boot display device.
     pub boot_vga: Option<bool>,
+    /// Linux `numa_node`: the NUMA node the device is attached to (`None`:
+    /// not recorded, or the kernel says -1, no node).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub numa_node: Option<u32>,
     /// illumos devinfo facts (real or predicted).
     pub illumos: Option<IllumosNode>,
 }
@@ -201,6 +205,7 @@ impl Function {
             physfn: None,
             virtfns: Vec::new(),
             boot_vga: None,
+            numa_node: None,
             illumos: None,
         }
     }

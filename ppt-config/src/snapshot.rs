@@ -167,6 +167,9 @@ pub struct FunctionV2 {
     pub virtfns: Vec<String>,
     /// Linux `boot_vga`.
     pub boot_vga: Option<bool>,
+    /// Linux `numa_node` (absent: not recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub numa_node: Option<u32>,
     /// The illumos devinfo node.
     pub illumos: Option<NodeV2>,
 }

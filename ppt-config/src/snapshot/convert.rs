@@ -57,6 +57,7 @@ pub(crate) fn function_v2(f: &Function) -> FunctionV2 {
         physfn: f.physfn.map(|a| a.to_string()),
         virtfns: f.virtfns.iter().map(Address::to_string).collect(),
         boot_vga: f.boot_vga,
+        numa_node: f.numa_node,
         illumos: f.illumos.as_ref().map(node_v2),
     }
 }
@@ -100,6 +101,7 @@ pub(super) fn function(f: &FunctionV2) -> Result<Function, String> {
         .collect::<Result<_, _>>()
         .map_err(at)?;
     out.boot_vga = f.boot_vga;
+    out.numa_node = f.numa_node;
     out.illumos = f.illumos.as_ref().map(node).transpose().map_err(at)?;
     Ok(out)
 }

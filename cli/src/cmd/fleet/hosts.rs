@@ -25,11 +25,17 @@ pub struct HostsArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub place: super::place::PlaceArgs,
 }
 
 /// Lists qualifying hosts (exit 0, also when none) or explains one host
 /// (exit 1 when it does not qualify).
 pub fn run(db: &mut Fleet, args: &HostsArgs) -> Result<ExitCode, CliError> {
+    if args.place.any() && args.explain.is_none() {
+        let sel = args.can_pass.as_deref();
+        return super::place::run(db, sel, args.count, args.json, &args.place);
+    }
     let sel = match &args.can_pass {
         Some(s) => DeviceSelector::parse(s).map_err(db_err)?,
         None => DeviceSelector::any(),

@@ -2,9 +2,11 @@
 //! default, PostgreSQL with a `postgres://` URL). All knowledge is in the
 //! `fleet` crate; this module parses arguments and renders.
 
+mod claim;
 mod hosts;
 mod ingest;
 mod inventory;
+mod place;
 
 use std::process::ExitCode;
 
@@ -43,6 +45,12 @@ enum FleetCommand {
     History(inventory::HistoryArgs),
     /// A self-contained HTML page: fleet table and each host's topology.
     Report(crate::cmd::report::ReportArgs),
+    /// Claim N whole devices of one host for a holder, atomically.
+    Claim(claim::ClaimArgs),
+    /// Release a claim (or every claim of a holder).
+    Release(claim::ReleaseArgs),
+    /// The live claims, with their expiry.
+    Claims(claim::ClaimsArgs),
 }
 
 impl FleetArgs {
@@ -82,6 +90,12 @@ pub(crate) fn json<T: serde::Serialize>(v: &T) -> Result<String, CliError> {
 
 /// Runs the subcommand.
 pub fn run(_global: &Global, args: FleetArgs) -> Result<ExitCode, CliError> {
+    if matches!(
+        args.command,
+        FleetCommand::Claim(_) | FleetCommand::Release(_) | FleetCommand::Claims(_)
+    ) {
+        claim::require_db(&args.db_spec())?;
+    }
     let mut db = args.open()?;
     match &args.command {
         FleetCommand::Ingest(a) => ingest::run(&mut db, a),
@@ -89,6 +103,9 @@ pub fn run(_global: &Global, args: FleetArgs) -> Result<ExitCode, CliError> {
         FleetCommand::Devices(a) => inventory::devices(&mut db, a),
         FleetCommand::History(a) => inventory::history(&mut db, a),
         FleetCommand::Report(a) => report(&mut db, a),
+        FleetCommand::Claim(a) => claim::claim(&mut db, a),
+        FleetCommand::Release(a) => claim::release(&mut db, a),
+        FleetCommand::Claims(a) => claim::list(&mut db, a),
     }
 }
 

@@ -198,7 +198,7 @@ fn virtfns(dir: TreeDir<'_>, warnings: &mut Vec<Diagnostic>) -> Vec<Address> {
 }
 
 /// The device's links and flags: `driver`, `iommu_group`, `physfn`,
-/// `virtfn*` and `boot_vga`.
+/// `virtfn*`, `boot_vga` and `numa_node`.
 pub(super) fn read_links(dir: TreeDir<'_>, f: &mut Function, warnings: &mut Vec<Diagnostic>) {
     f.driver = link_name(dir.root, &dir.join("driver"));
     f.iommu_group = link_name(dir.root, &dir.join("iommu_group")).and_then(|n| match n.parse() {
@@ -222,6 +222,12 @@ pub(super) fn read_links(dir: TreeDir<'_>, f: &mut Function, warnings: &mut Vec<
             "1" => Some(true),
             _ => None,
         });
+    // -1 when the platform gives no node (drivers/pci/pci-sysfs.c): not
+    // recorded, like unreadable or unexpected text.
+    f.numa_node = read_attr(dir.root, &dir.join("numa_node"))
+        .ok()
+        .flatten()
+        .and_then(|s| s.trim().parse::<u32>().ok());
 }
 
 #[cfg(test)]
