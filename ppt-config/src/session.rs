@@ -18,7 +18,7 @@
 //! Nothing here prints or exits; errors are [`SessionError`].
 
 pub mod archive;
-mod nextboot;
+pub mod nextboot;
 mod pending;
 
 use std::cell::OnceCell;
@@ -42,7 +42,7 @@ use crate::viability::pending::VmPlan;
 use crate::viability::{self, Plan, Report};
 use crate::vmadm::PendingBindings;
 
-pub use nextboot::{BootModule, MediaRef};
+pub use nextboot::{BootModule, MediaRef, NextBoot};
 pub use pending::vm_plan;
 
 /// What a session loads.
@@ -160,6 +160,8 @@ fn capture(root: &HostRoot, media: Option<MediaRef>) -> Captured {
     }
     if let Some(m) = &media {
         nextboot::capture(&mut files, Path::new(&m.shown), m.style);
+    } else if !files.is_smartos() {
+        nextboot::capture_root(&mut files, root);
     }
     let archive_notes = if media.is_none() && !files.is_smartos() {
         archive::notes(root, &files)
@@ -176,6 +178,12 @@ fn capture(root: &HostRoot, media: Option<MediaRef>) -> Captured {
 
 /// Where the next boot's configuration comes from, by what `c` holds.
 fn next_boot_source(c: &Captured) -> NextBootSource {
+    if let Some(why) = next_boot(c).unknown() {
+        return NextBootSource::Unknown(why);
+    }
+    if let archive::ArchiveVerdict::Unknown(why) = root_archive(c, nextboot::MODULE_FILES[0]) {
+        return NextBootSource::Unknown(why);
+    }
     match &c.media {
         Some(m) => NextBootSource::Media(m.clone()),
         None if c.files.is_smartos() => NextBootSource::Unknown(format!(
@@ -197,15 +205,43 @@ fn next_boot_source(c: &Captured) -> NextBootSource {
 /// `None` when that is not known.
 fn next_kernel_files(c: &Captured) -> Result<Option<KernelFiles>, BindingFileError> {
     let files = &c.files;
-    match next_boot_source(c) {
+    let next = next_boot(c);
+    let mut k = match next_boot_source(c) {
         NextBootSource::Media(m) => {
-            let modules = nextboot::modules(files, m.style);
-            KernelFiles::from_lookup(files, |p| nextboot::next_boot_file(files, &m, &modules, p))
-                .map(Some)
+            KernelFiles::from_lookup(files, |p| nextboot::next_boot_file(files, &m, &next, p))?
         }
-        NextBootSource::Root => KernelFiles::from_files(files).map(Some),
-        NextBootSource::Unknown(_) => Ok(None),
+        NextBootSource::Root => KernelFiles::from_lookup(files, |p| {
+            // A file the archive's lists leave out is not read at boot
+            // (unless a boot module of the current boot delivers it).
+            let boot = format!("/system/boot{p}");
+            let from_module = files.root(&boot).bytes().is_some();
+            if !from_module && root_archive(c, p) == archive::ArchiveVerdict::NotListed {
+                return Ok(None);
+            }
+            pci_illumos::aliases::kernel_file_in(files, p)
+        })?,
+        NextBootSource::Unknown(_) => return Ok(None),
+    };
+    k.disabled = next.disabled().drivers;
+    Ok(Some(k))
+}
+
+/// The next boot of the captured configuration: the boot media's when
+/// there is one, else the root's.
+pub fn next_boot(c: &Captured) -> NextBoot {
+    match &c.media {
+        Some(m) => NextBoot::of_media(&c.files, m.style),
+        None => NextBoot::of_root(&c.files),
     }
+}
+
+/// The archive file lists' verdict on `host_path` for a persistent root
+/// without boot media ([`archive::ArchiveVerdict::NoLists`] otherwise).
+pub fn root_archive(c: &Captured, host_path: &str) -> archive::ArchiveVerdict {
+    if c.media.is_some() || c.files.is_smartos() {
+        return archive::ArchiveVerdict::NoLists;
+    }
+    archive::verdict(&c.files, host_path)
 }
 
 /// What [`Session::check`] answers.
@@ -457,6 +493,12 @@ impl Session {
         next_boot_source(self.captured())
     }
 
+    /// What the next boot reads: its boot modules, boot options and what
+    /// keeps it from being predicted.
+    pub fn next_boot(&self) -> NextBoot {
+        next_boot(self.captured())
+    }
+
     /// Why the next boot cannot be predicted, when it cannot.
     pub fn next_boot_unknown(&self) -> Option<String> {
         match self.next_boot_source() {
@@ -478,9 +520,9 @@ impl Session {
         let NextBootSource::Media(m) = self.next_boot_source() else {
             return self.matches();
         };
-        let modules = nextboot::modules(files, m.style);
+        let next = self.next_boot();
         let etc = pci_illumos::matches::MATCHES_ETC;
-        let found = nextboot::next_boot_file(files, &m, &modules, etc).map_err(|e| match e {
+        let found = nextboot::next_boot_file(files, &m, &next, etc).map_err(|e| match e {
             BindingFileError::Read(e) => MatchesError::Open(e),
             BindingFileError::TooLarge { file, size, limit } => {
                 MatchesError::TooLarge { file, size, limit }
@@ -579,6 +621,11 @@ impl Session {
                 pending::next_boot(&self.host, &report, &mut plan);
             }
         }
+        plan.pending.notes.extend(nextboot::verdicts::reasons(
+            self.captured(),
+            &self.host,
+            &self.opts.root,
+        ));
         for n in &self.captured().archive_notes {
             plan.pending.notes.push(crate::viability::Reason::new(
                 &crate::viability::rules::ARCHIVE_STALE,
