@@ -34,6 +34,7 @@ pub struct MatchReport {
     selections: Vec<LineSelection>,
     binding: BindingReport,
     next_boot_unknown: Option<String>,
+    next_boot_fails: Vec<(&'static str, String)>,
     only: Option<Vec<String>>,
 }
 
@@ -50,6 +51,7 @@ impl MatchReport {
             selections,
             binding,
             next_boot_unknown: None,
+            next_boot_fails: Vec::new(),
             only: None,
         }
     }
@@ -67,6 +69,19 @@ impl MatchReport {
     pub fn with_next_boot_unknown(mut self, why: Option<String>) -> MatchReport {
         self.next_boot_unknown = why;
         self
+    }
+
+    /// The report with what keeps the next boot from reading the
+    /// reservation (rule code and message; the boot archive's file lists
+    /// leaving `ppt_aliases` out).
+    pub fn with_next_boot_fails(mut self, fails: Vec<(&'static str, String)>) -> MatchReport {
+        self.next_boot_fails = fails;
+        self
+    }
+
+    /// What keeps the next boot from reading the reservation.
+    pub fn next_boot_fails(&self) -> &[(&'static str, String)] {
+        &self.next_boot_fails
     }
 
     /// The host.
@@ -145,6 +160,7 @@ impl MatchReport {
                 .map(|a| a.lints.len())
                 .sum::<usize>()
             + self.matches.diagnostics.len()
+            + self.next_boot_fails.len()
     }
 }
 

@@ -102,7 +102,7 @@ pub(super) fn next_kernel_files(c: &Captured) -> Result<Option<KernelFiles>, Bin
 /// there is one, else the root's.
 pub fn next_boot(c: &Captured) -> NextBoot {
     match &c.media {
-        Some(m) => NextBoot::of_media(&c.files, m.style),
+        Some(m) => NextBoot::of_media(&c.files, m.style).shown_on(m),
         None => NextBoot::of_root(&c.files),
     }
 }

@@ -305,6 +305,21 @@ impl NextBoot {
         }
     }
 
+    /// The same next boot with its options and problems naming their files
+    /// as the user gave the media (`usbkey/boot/grub/menu.lst:4`), for
+    /// messages.
+    pub fn shown_on(mut self, media: &MediaRef) -> NextBoot {
+        for o in &mut self.options {
+            if let Some((file, line)) = o.by.rsplit_once(':') {
+                o.by = format!("{}:{line}", media.show(file));
+            }
+        }
+        for p in &mut self.problems {
+            p.file = media.show(&p.file);
+        }
+        self
+    }
+
     /// The module that replaces `host_path` (`/etc/ppt_aliases`) at the
     /// next boot: the last one of type file loaded under its name.
     pub fn module_for(&self, host_path: &str) -> Option<&BootModule> {
