@@ -330,3 +330,36 @@ fn omnios_root_without_the_file_list_entry_reads_no_aliases() {
     let check = agree(&host, &root, None, "ppt", "/etc/ppt_aliases:1");
     assert!(!check.contains("archive-omits"), "{check}");
 }
+
+#[test]
+fn unreserve_edits_the_users_module_and_reserve_refuses_a_broken_one() {
+    let (_t, host, root, media) = host();
+    write(&media, "etc/ppt_aliases", ALIASES);
+    grub(&media, "    module /etc/ppt_aliases type=file\n");
+    let from = snapshot_from(&host);
+    let (code, diff, err) = run(
+        &from,
+        &root,
+        Some(&media),
+        &["unreserve", "--dry-run", "01:00.0"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        diff.contains("-ppt \"/pci@0,0/pci8086,151@1/display@0\""),
+        "{diff}"
+    );
+    assert!(diff.contains("media/etc/ppt_aliases"), "{diff}");
+    assert!(!diff.contains("menu.lst"), "{diff}");
+
+    // The user's module names a file that is not there: refuse, naming it.
+    std::fs::remove_file(media.join("etc/ppt_aliases")).unwrap();
+    let (code, _, err) = run(
+        &from,
+        &root,
+        Some(&media),
+        &["reserve", "--dry-run", "01:00.0"],
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("boot/grub/menu.lst:7"), "{err}");
+    assert!(err.contains("does not exist on the boot media"), "{err}");
+}

@@ -60,12 +60,9 @@ fn listing(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     out
 }
 
-#[test]
-fn reserve_dry_run_apply_again_and_unreserve_on_the_seed_usb_key() {
-    let key = tempfile::tempdir().unwrap();
-    copy_tree(&seed_data().join("seed-usbkey"), key.path());
-    let k = key.path().display().to_string();
-    let before = listing(key.path());
+/// `reserve --dry-run` on the seed key: the diff, nothing written.
+fn dry_run_shows_the_diff_and_writes_nothing(key: &Path, k: &str) {
+    let before = listing(key);
 
     // --dry-run: the diff, nothing written.
     let out = pptctl()
@@ -74,7 +71,7 @@ fn reserve_dry_run_apply_again_and_unreserve_on_the_seed_usb_key() {
             "01:00.0",
             "--matches",
             "--boot-media",
-            &k,
+            k,
             "--dry-run",
         ])
         .assert()
@@ -98,7 +95,15 @@ fn reserve_dry_run_apply_again_and_unreserve_on_the_seed_usb_key() {
     assert!(diff.contains("+    module /overlay/etc/ppt_aliases type=file name=etc/ppt_aliases\n+    module /overlay/etc/ppt_matches type=file name=etc/ppt_matches\n"), "{diff}");
     assert!(stderr.contains("also reserving 0000:01:00.1"), "{stderr}");
     assert!(stderr.contains("dry run: nothing was written"), "{stderr}");
-    assert_eq!(listing(key.path()), before, "dry run changed files");
+    assert_eq!(listing(key), before, "dry run changed files");
+}
+
+#[test]
+fn reserve_dry_run_apply_again_and_unreserve_on_the_seed_usb_key() {
+    let key = tempfile::tempdir().unwrap();
+    copy_tree(&seed_data().join("seed-usbkey"), key.path());
+    let k = key.path().display().to_string();
+    dry_run_shows_the_diff_and_writes_nothing(key.path(), &k);
 
     // For real (not a terminal, so no question).
     let out = pptctl()

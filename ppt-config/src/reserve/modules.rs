@@ -64,7 +64,7 @@ pub(super) fn target(
     }
     let refuse = |why: String| {
         ReserveError::Module(format!(
-            "{}:{}: the next boot reads {host_path} from the module {}, which {why}; \
+            "{}:{}: the next boot reads {host_path} from the module {}: {why}; \
              pptctl will not add a module that shadows it: fix or remove that module line first",
             dir.join(m.config.trim_start_matches('/')).display(),
             m.line,
@@ -72,7 +72,7 @@ pub(super) fn target(
         ))
     };
     let Some(p) = nextboot::volume_path(&m.path) else {
-        return Err(refuse("is not a path on the boot media".into()));
+        return Err(refuse("that is not a path on the boot media".into()));
     };
     if let Some(problem) = next
         .problems
