@@ -270,12 +270,12 @@ pub fn plan(
 /// another slot leaves an alias that binds nothing; [`orphans::split`]
 /// finds them). Ignored for `reserve`.
 ///
-/// The steps: the functions and what refuses them ([`choose`]); the file
-/// the next boot reads `ppt_aliases` from ([`modules::target`]: the
-/// user's own module's file when one delivers it); the aliases
-/// ([`aliases`]); `ppt_matches` ([`matches`]); the boot modules on boot
-/// media ([`modules::config_change`]) or the archive's file list on a
-/// persistent root ([`filelist`]).
+/// The steps: the functions and what refuses them (`choose`); the file
+/// the next boot reads `ppt_aliases` from (`modules::target`: the user's
+/// own module's file when one delivers it); the aliases (`aliases`);
+/// `ppt_matches` (`matches`); the boot modules on boot media
+/// (`modules::config_change`) or the archive's file list on a persistent
+/// root (`filelist`).
 pub fn plan_with_orphans(
     host: &Host,
     selected: &[&Function],

@@ -23,7 +23,7 @@
 //! [`NextBoot`] is the one answer to "what does the next boot read";
 //! every command asks it through the session.
 
-mod dboot;
+pub mod dboot;
 pub mod grub;
 pub mod loader;
 pub mod options;
