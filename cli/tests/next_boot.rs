@@ -363,3 +363,24 @@ fn unreserve_edits_the_users_module_and_reserve_refuses_a_broken_one() {
     assert!(err.contains("boot/grub/menu.lst:7"), "{err}");
     assert!(err.contains("does not exist on the boot media"), "{err}");
 }
+
+#[test]
+fn conflicting_boot_options_make_the_next_boot_unknown() {
+    let (_t, host, root, media) = host();
+    write(&media, "overlay/etc/ppt_aliases", ALIASES);
+    write(
+        &media,
+        "boot/grub/menu.lst",
+        &format!("title SmartOS\n{KERNEL},disable-ppt=true -B disable-ppt=false\n{ARCHIVE}    module /overlay/etc/ppt_aliases type=file name=etc/ppt_aliases\n"),
+    );
+    let (_, check, _) = run(
+        &snapshot_from(&host),
+        &root,
+        Some(&media),
+        &["check", "--json", GPU],
+    );
+    assert_eq!(gpu_next_boot(&check)["driver"], Value::Null, "{check}");
+    assert!(check.contains("next-boot-unknown"), "{check}");
+    assert!(check.contains("set disable-ppt differently"), "{check}");
+    assert!(check.contains("media/boot/grub/menu.lst:2"), "{check}");
+}
