@@ -60,12 +60,9 @@ fn listing(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     out
 }
 
-#[test]
-fn reserve_dry_run_apply_again_and_unreserve_on_the_seed_usb_key() {
-    let key = tempfile::tempdir().unwrap();
-    copy_tree(&seed_data().join("seed-usbkey"), key.path());
-    let k = key.path().display().to_string();
-    let before = listing(key.path());
+/// `reserve --dry-run` on the seed key: the diff, nothing written.
+fn dry_run_shows_the_diff_and_writes_nothing(key: &Path, k: &str) {
+    let before = listing(key);
 
     // --dry-run: the diff, nothing written.
     let out = pptctl()
@@ -74,7 +71,7 @@ fn reserve_dry_run_apply_again_and_unreserve_on_the_seed_usb_key() {
             "01:00.0",
             "--matches",
             "--boot-media",
-            &k,
+            k,
             "--dry-run",
         ])
         .assert()
@@ -98,7 +95,15 @@ fn reserve_dry_run_apply_again_and_unreserve_on_the_seed_usb_key() {
     assert!(diff.contains("+    module /overlay/etc/ppt_aliases type=file name=etc/ppt_aliases\n+    module /overlay/etc/ppt_matches type=file name=etc/ppt_matches\n"), "{diff}");
     assert!(stderr.contains("also reserving 0000:01:00.1"), "{stderr}");
     assert!(stderr.contains("dry run: nothing was written"), "{stderr}");
-    assert_eq!(listing(key.path()), before, "dry run changed files");
+    assert_eq!(listing(key), before, "dry run changed files");
+}
+
+#[test]
+fn reserve_dry_run_apply_again_and_unreserve_on_the_seed_usb_key() {
+    let key = tempfile::tempdir().unwrap();
+    copy_tree(&seed_data().join("seed-usbkey"), key.path());
+    let k = key.path().display().to_string();
+    dry_run_shows_the_diff_and_writes_nothing(key.path(), &k);
 
     // For real (not a terminal, so no question).
     let out = pptctl()
@@ -156,7 +161,7 @@ fn reserve_dry_run_apply_again_and_unreserve_on_the_seed_usb_key() {
 }
 
 #[test]
-fn persistent_root_prints_host_paths_and_refuses_bridges() {
+fn persistent_root_prints_host_paths_and_unreserves_a_stale_alias() {
     let root = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(root.path().join("etc")).unwrap();
     let r = root.path().display().to_string();
@@ -176,8 +181,18 @@ fn persistent_root_prints_host_paths_and_refuses_bridges() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("+++ /etc/ppt_aliases\n"), "{text}");
     assert!(text.contains("/etc/ppt_aliases: created"), "{text}");
-    assert!(text.contains("bootadm update-archive"), "{text}");
-    assert!(!text.contains(&r), "printed a --root path: {text}");
+    // The exact command to run names the root (-R ROOT); nothing else
+    // prints a --root path: files are named by their host paths.
+    assert!(
+        text.contains(&format!("bootadm update-archive -R {r}")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .filter(|l| !l.contains("bootadm update-archive -R"))
+            .all(|l| !l.contains(&r)),
+        "printed a --root path: {text}"
+    );
     assert_eq!(
         std::fs::read_to_string(root.path().join("etc/ppt_aliases")).unwrap(),
         "ppt \"/pci@0,0/pci8086,151@1/pci1462,2291@0,1\"\n"
@@ -214,7 +229,13 @@ fn persistent_root_prints_host_paths_and_refuses_bridges() {
         std::fs::read_to_string(&aliases).unwrap(),
         "ppt \"/pci@0,0/pci8086,151@1/pci1462,2291@0,1\"\n"
     );
+}
 
+#[test]
+fn persistent_root_refuses_bridges_and_smartos_without_media() {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("etc")).unwrap();
+    let r = root.path().display().to_string();
     let out = pptctl()
         .args(["--root", &r, "reserve", "00:01.0", "--yes"])
         .assert()

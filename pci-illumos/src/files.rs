@@ -8,7 +8,8 @@
 //!
 //! All reads go through [`read_file`] and [`list_dir`], the one place
 //! that touches the filesystem for these files and for the driver module
-//! directories (which decide which drivers are active).
+//! directories (recorded for the record; which drivers are active comes
+//! from `name_to_major` and the boot options, `binding::KernelFiles`).
 
 use std::collections::BTreeSet;
 use std::io::{ErrorKind, Read};
@@ -43,8 +44,9 @@ pub const ROOT_FILES: [&str; 11] = [
 /// default module path (`MOD_DEFPATH`, illumos-gate
 /// `usr/src/uts/common/sys/modctl.h`) after the platform directory the
 /// kernel booted from (`/platform/i86pc/kernel /kernel /usr/kernel`), each
-/// with its `drv` and `drv/amd64` directories. Which module files they hold decides
-/// which drivers are active (`binding::KernelFiles::driver_active`).
+/// with its `drv` and `drv/amd64` directories. Their listings are captured
+/// and recorded in snapshots; they do not decide which drivers are active
+/// (the kernel binds by `name_to_major`, `binding::KernelFiles::driver_active`).
 pub const DRIVER_DIRS: [&str; 6] = [
     "/platform/i86pc/kernel/drv/amd64",
     "/platform/i86pc/kernel/drv",

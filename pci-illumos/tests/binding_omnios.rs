@@ -278,24 +278,48 @@ fn compatible_alias_binds_the_unclaimed_node() {
 }
 
 #[test]
-fn inactive_driver_binds_nothing() {
+fn uninstalled_driver_binds_nothing() {
     let Some(d) = dir() else { return };
     let root = tempfile::tempdir().unwrap();
     let etc = root.path().join("etc");
     std::fs::create_dir_all(&etc).unwrap();
     std::fs::copy(d.join("driver_aliases"), etc.join("driver_aliases")).unwrap();
     std::fs::write(etc.join("ppt_aliases"), format!("ppt \"{E1000G}\"\n")).unwrap();
-    // the module directory shows e1000g but not ppt
-    let drv = root.path().join("kernel/drv/amd64");
-    std::fs::create_dir_all(&drv).unwrap();
-    std::fs::write(drv.join("e1000g"), b"").unwrap();
+    // name_to_major names e1000g but not ppt (never added, or rem_drv):
+    // the kernel binds nothing to ppt (devcfg.c ddi_compatible_driver_major).
+    std::fs::write(etc.join("name_to_major"), "e1000g 73\npcieb 197\n").unwrap();
     let files = KernelFiles::load(&HostRoot::new(root.path())).unwrap();
     assert!(files.driver_active("e1000g"));
     assert!(!files.driver_active("ppt"));
     let r = predict(&host(&d), &files);
     assert_eq!(after(&r, E1000G).1, Some("e1000g"));
-    assert_eq!(codes(&r, 1), [LintCode::PathAliasUnclaimed]);
-    assert!(r.ppt_aliases[0].lints[0].message.contains("driver_active"));
-    // rge has no module either: its functions stay unbound
+    // the alias file's own lint says the driver is unknown
+    assert_eq!(codes(&r, 1), [LintCode::UnknownDriver]);
+    // rge is not installed either: its functions stay unbound
     assert_eq!(after(&r, RGE0).1, None);
+}
+
+#[test]
+fn disabled_driver_binds_nothing() {
+    let Some(d) = dir() else { return };
+    let root = tempfile::tempdir().unwrap();
+    let etc = root.path().join("etc");
+    std::fs::create_dir_all(&etc).unwrap();
+    std::fs::copy(d.join("driver_aliases"), etc.join("driver_aliases")).unwrap();
+    std::fs::write(etc.join("ppt_aliases"), format!("ppt \"{E1000G}\"\n")).unwrap();
+    // no module directory at all: module files do not decide activity
+    let mut files = KernelFiles::load(&HostRoot::new(root.path())).unwrap();
+    assert!(files.driver_active("ppt"), "installed, not disabled");
+    let r = predict(&host(&d), &files);
+    assert_eq!(after(&r, E1000G).1, Some("ppt"));
+    files
+        .disabled
+        .insert("ppt".into(), "/boot/grub/menu.lst:7".into());
+    let r = predict(&host(&d), &files);
+    assert_eq!(after(&r, E1000G).1, Some("e1000g"));
+    let m = &r.ppt_aliases[0].lints[0].message;
+    assert!(
+        m.contains("disable-ppt=true (/boot/grub/menu.lst:7)"),
+        "{m}"
+    );
 }

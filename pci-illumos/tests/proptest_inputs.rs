@@ -289,7 +289,7 @@ proptest! {
             driver_aliases: Some(AliasFile::parse(&d, "/etc/driver_aliases", None)),
             name_to_major: None,
             path_to_inst: Some(PathToInst::parse(&p, "/etc/path_to_inst")),
-            driver_modules: None,
+            disabled: Default::default(),
             smartos: false,
         };
         let r = predict(host, &files);

@@ -36,6 +36,7 @@ pub struct MatchReport {
     selections: Vec<LineSelection>,
     binding: BindingReport,
     next_boot_unknown: Option<String>,
+    next_boot_fails: Vec<(&'static str, String)>,
     only: Option<Vec<String>>,
 }
 
@@ -52,6 +53,7 @@ impl MatchReport {
             selections,
             binding,
             next_boot_unknown: None,
+            next_boot_fails: Vec::new(),
             only: None,
         }
     }
@@ -69,6 +71,19 @@ impl MatchReport {
     pub fn with_next_boot_unknown(mut self, why: Option<String>) -> MatchReport {
         self.next_boot_unknown = why;
         self
+    }
+
+    /// The report with what keeps the next boot from reading the
+    /// reservation (rule code and message; the boot archive's file lists
+    /// leaving `ppt_aliases` out).
+    pub fn with_next_boot_fails(mut self, fails: Vec<(&'static str, String)>) -> MatchReport {
+        self.next_boot_fails = fails;
+        self
+    }
+
+    /// What keeps the next boot from reading the reservation.
+    pub fn next_boot_fails(&self) -> &[(&'static str, String)] {
+        &self.next_boot_fails
     }
 
     /// The host.
@@ -147,6 +162,7 @@ impl MatchReport {
                 .map(|a| a.lints.len())
                 .sum::<usize>()
             + self.matches.diagnostics.len()
+            + self.next_boot_fails.len()
     }
 }
 

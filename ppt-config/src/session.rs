@@ -19,7 +19,8 @@
 //! Nothing here prints or exits; errors are [`SessionError`].
 
 pub mod archive;
-mod nextboot;
+mod captured;
+pub mod nextboot;
 mod pending;
 pub mod ppt_after;
 mod snapshot_v2;
@@ -43,7 +44,9 @@ use crate::reserve::ReserveError;
 use crate::selector::{self, Selector, SelectorError};
 use crate::viability::Report;
 
-pub use nextboot::{BootModule, MediaRef};
+use captured::{capture, media_ref, next_boot_source, next_kernel_files};
+pub use captured::{next_boot, root_archive, Captured, NextBootSource};
+pub use nextboot::{BootModule, MediaRef, NextBoot};
 pub use pending::vm_plan;
 pub use ppt_after::{NextBootPpt, PptAfter};
 
@@ -144,72 +147,6 @@ pub fn reserve_layout(
     }
 }
 
-/// Reads the configuration under `root`: the root's files, the boot media
-/// (`media`, else on SmartOS the usual places under the root) and its
-/// files, and the boot archive notes of a persistent root.
-fn capture(root: &HostRoot, media: Option<MediaRef>) -> Captured {
-    let mut files = ConfigFiles::capture_root(root);
-    let mut media = media;
-    let mut searched = Vec::new();
-    if media.is_none() && files.is_smartos() {
-        for place in nextboot::USUAL_MEDIA {
-            searched.push(place.to_string());
-            if let Ok(m) = media_ref(&root.path(place), None) {
-                media = Some(m);
-                break;
-            }
-        }
-    }
-    if let Some(m) = &media {
-        nextboot::capture(&mut files, Path::new(&m.shown), m.style);
-    }
-    let archive_notes = if media.is_none() && !files.is_smartos() {
-        archive::notes(root, &files)
-    } else {
-        Vec::new()
-    };
-    Captured {
-        files,
-        media,
-        media_searched: searched,
-        archive_notes,
-    }
-}
-
-/// Where the next boot's configuration comes from, by what `c` holds.
-fn next_boot_source(c: &Captured) -> NextBootSource {
-    match &c.media {
-        Some(m) => NextBootSource::Media(m.clone()),
-        None if c.files.is_smartos() => NextBootSource::Unknown(format!(
-            "this root is SmartOS: /etc is a ramdisk and the next boot reads ppt_aliases from the boot media's modules, which were not given{}",
-            if c.media_searched.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    " (none found at {} under the root)",
-                    c.media_searched.join(" or ")
-                )
-            }
-        )),
-        None => NextBootSource::Root,
-    }
-}
-
-/// The kernel binding files the next boot reads, by what `c` holds, or
-/// `None` when that is not known.
-fn next_kernel_files(c: &Captured) -> Result<Option<KernelFiles>, BindingFileError> {
-    let files = &c.files;
-    match next_boot_source(c) {
-        NextBootSource::Media(m) => {
-            let modules = nextboot::modules(files, m.style);
-            KernelFiles::from_lookup(files, |p| nextboot::next_boot_file(files, &m, &modules, p))
-                .map(Some)
-        }
-        NextBootSource::Root => KernelFiles::from_files(files).map(Some),
-        NextBootSource::Unknown(_) => Ok(None),
-    }
-}
-
 /// What [`Session::check`] answers.
 #[derive(Debug, Clone)]
 pub struct CheckAnswer {
@@ -218,37 +155,6 @@ pub struct CheckAnswer {
     /// Problems with the configuration files as a whole (e.g. a
     /// `ppt_matches` read only in part), for the user.
     pub diagnostics: Vec<Diagnostic>,
-}
-
-/// The configuration a session reads, captured once: the files and the
-/// boot media they include.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Captured {
-    /// The files.
-    pub files: ConfigFiles,
-    /// The boot media whose files are in `files`, when any.
-    pub media: Option<MediaRef>,
-    /// Host paths under the root where boot media was looked for, when
-    /// none was given (SmartOS only).
-    pub media_searched: Vec<String>,
-    /// Why the boot archive of a persistent root may not carry the
-    /// `/etc/ppt_aliases` the next boot should read (see
-    /// [`archive::notes`]).
-    pub archive_notes: Vec<String>,
-}
-
-/// Where the next boot's configuration comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NextBootSource {
-    /// The boot media's module lines, then the root's `/etc`.
-    Media(MediaRef),
-    /// A persistent root: the boot-module copies under `/system/boot`
-    /// (loaded again by an unchanged boot configuration), then `/etc`,
-    /// which `bootadm update-archive` puts in the boot archive.
-    Root,
-    /// Not known: a SmartOS root without boot media. The text says why
-    /// and how to give the media.
-    Unknown(String),
 }
 
 /// What a replayed snapshot recorded beyond the host and configuration.
@@ -463,6 +369,12 @@ impl Session {
         next_boot_source(self.captured())
     }
 
+    /// What the next boot reads: its boot modules, boot options and what
+    /// keeps it from being predicted.
+    pub fn next_boot(&self) -> NextBoot {
+        next_boot(self.captured())
+    }
+
     /// Why the next boot cannot be predicted, when it cannot.
     pub fn next_boot_unknown(&self) -> Option<String> {
         match self.next_boot_source() {
@@ -484,9 +396,9 @@ impl Session {
         let NextBootSource::Media(m) = self.next_boot_source() else {
             return self.matches();
         };
-        let modules = nextboot::modules(files, m.style);
+        let next = self.next_boot();
         let etc = pci_illumos::matches::MATCHES_ETC;
-        let found = nextboot::next_boot_file(files, &m, &modules, etc).map_err(|e| match e {
+        let found = nextboot::next_boot_file(files, &m, &next, etc).map_err(|e| match e {
             BindingFileError::Read(e) => MatchesError::Open(e),
             BindingFileError::TooLarge { file, size, limit } => {
                 MatchesError::TooLarge { file, size, limit }
@@ -539,17 +451,13 @@ impl Session {
         let matches = self.matches()?;
         let binding = self.binding()?;
         let unknown = self.next_boot_unknown();
+        let fails = nextboot::verdicts::archive_omits(self.captured(), &self.opts.root)
+            .map(|r| (r.code, format!("{}; {}", r.message, r.hint)))
+            .into_iter()
+            .collect();
         Ok(MatchReport::new(self.host, matches, binding)
             .with_next_boot_unknown(unknown)
+            .with_next_boot_fails(fails)
             .with_only(only))
     }
-}
-
-/// Checks `dir` is boot media and finds its style.
-fn media_ref(dir: &Path, style: Option<BootStyle>) -> Result<MediaRef, BootMediaError> {
-    let layout = Layout::boot_media(dir, style)?;
-    Ok(MediaRef {
-        shown: dir.display().to_string(),
-        style: layout.style().unwrap_or(BootStyle::Grub),
-    })
 }

@@ -1,6 +1,6 @@
 //! What the session captures for the binding rules beyond the alias files:
-//! the driver module listing (which drivers are active) is recorded in a
-//! version 2 snapshot and replayed from it, never read from the machine
+//! the boot options that disable drivers are recorded in a version 2
+//! snapshot and replayed from it, never read from the machine
 //! replaying it; libppt's node fields survive the snapshot; and node names
 //! predicted for functions no device tree describes follow the alias files
 //! (an IDE controller is `pci-ide` only when nothing binds it).
@@ -76,24 +76,25 @@ fn driver_after(s: &Session, path: &str) -> Option<String> {
 }
 
 #[test]
-fn module_listing_is_captured_and_replayed() {
+fn boot_option_disable_is_captured_and_replayed() {
     let t = tempfile::tempdir().unwrap();
     let root = t.path().join("root");
     write(&root, "etc/name_to_major", "vgatext 1\nppt 2\n");
     write(&root, "etc/driver_aliases", "vgatext \"pciclass,030000\"\n");
-    // Only ppt has a module: vgatext is not active and binds nothing.
+    // Module files do not decide activity: only ppt has one, and vgatext
+    // still binds unless a boot option disables it.
     write(&root, "kernel/drv/amd64/ppt", "");
-    write(&root, "kernel/drv/vgatext.conf", "");
+    write(
+        &root,
+        "boot/solaris/bootenv.rc",
+        "setprop console 'text'\nsetprop disable-vgatext 'true'\n",
+    );
     let from = snapshot_v1(t.path(), vec![gpu()]);
     let s = Session::open(&SessionOptions::new(&from, &root).unwrap()).unwrap();
     let path = "/pci@0,0/pci8086,151@1/display@0";
     assert_eq!(driver_after(&s, path), None);
 
     let snap = s.snapshot();
-    assert!(snap
-        .module_dirs
-        .iter()
-        .any(|d| d.path == "/kernel/drv/amd64" && d.entries == ["ppt"]));
     let text = snap.to_json().unwrap();
     // The root is gone: the replay can only use what the snapshot holds.
     std::fs::remove_dir_all(&root).unwrap();
@@ -108,10 +109,11 @@ fn module_listing_is_captured_and_replayed() {
     assert_eq!(n.current_path(), "/pci@0,0/pci8086,151@1/display");
     assert_eq!((n.walk_index, n.node_state), (Some(7), Some(1)));
 
-    // Without the listing every driver in name_to_major counts as active,
-    // so the recorded listing is what decided the answer above.
+    // Without bootenv.rc vgatext binds: the recorded option decided above.
     let mut without = SnapshotV2::parse(text.as_bytes(), "s.json").unwrap();
-    without.module_dirs.clear();
+    without
+        .config_files
+        .retain(|f| !f.path.ends_with("bootenv.rc"));
     let w = Session::from_snapshot(&replay_opts, without, "s.json").unwrap();
     assert_eq!(driver_after(&w, path).as_deref(), Some("vgatext"));
 }

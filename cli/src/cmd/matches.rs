@@ -163,6 +163,9 @@ fn text_changes(o: &mut String, r: &MatchReport, explain: bool) {
             "note: no {DRIVER_ALIASES} under the root: only what ppt_aliases decides is predicted"
         );
     }
+    for (code, why) in r.next_boot_fails() {
+        let _ = writeln!(o, "fail[{code}]: {why}");
+    }
     if let Some(why) = r.next_boot_unknown() {
         let _ = writeln!(
             o,

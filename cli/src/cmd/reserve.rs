@@ -99,12 +99,7 @@ pub fn run(global: &Global, args: ReserveArgs, reserve: bool) -> Result<ExitCode
     let host = global.load_host()?;
     // unreserve may name a path that is no longer on the host, to remove its
     // stale alias; every other selector must match something.
-    let (orphans, sels): (Vec<_>, Vec<_>) = sels.into_iter().partition(|s| {
-        !reserve
-            && matches!(s, selector::Selector::Path(_))
-            && !host.functions.iter().any(|f| s.matches(&host, f))
-    });
-    let orphans: Vec<String> = orphans.iter().map(|s| s.to_string()).collect();
+    let (orphans, sels) = reserve::orphans::split(&host, sels, action);
     let selected = if sels.is_empty() {
         Vec::new()
     } else {

@@ -91,6 +91,9 @@ pub struct JsonReport {
     pub ppt_aliases: Vec<JsonAlias>,
     /// [`MatchReport::after_reboot`].
     pub after_reboot: Vec<JsonChange>,
+    /// [`MatchReport::next_boot_fails`] (left out when empty).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub next_boot_fails: Vec<JsonWarning>,
 }
 
 fn warnings(lints: &[Lint]) -> Vec<JsonWarning> {
@@ -149,6 +152,14 @@ impl MatchReport {
             ppt_matches,
             ppt_aliases,
             after_reboot,
+            next_boot_fails: self
+                .next_boot_fails()
+                .iter()
+                .map(|(code, message)| JsonWarning {
+                    code,
+                    message: message.clone(),
+                })
+                .collect(),
         }
     }
 }

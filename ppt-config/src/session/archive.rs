@@ -1,30 +1,36 @@
 //! Whether a persistent root's boot archive carries `/etc/ppt_aliases`.
 //!
-//! On gate-based systems (OmniOS, OpenIndiana) the kernel reads its alias
-//! files before the root is mounted, from the boot modules and then the
-//! boot archive (illumos-gate krtld `bootrd.c`, `BRD_OPEN`). `bootadm
-//! update-archive` packs the files `filelist.ramdisk` names
-//! (`/boot/solaris/filelist.ramdisk`, plus the local additions in
-//! `/etc/boot/solaris/filelist.ramdisk`); the gate's list
+//! On gate-based systems (OmniOS, OpenIndiana, Helios) the kernel reads its
+//! alias files before the root is mounted, from the boot modules and then
+//! the boot archive (illumos-gate krtld `bootrd.c`, `BRD_OPEN`). `bootadm
+//! update-archive` packs the files the two `filelist.ramdisk` lists name
+//! (`/boot/solaris/filelist.ramdisk`, which the system delivers, and the
+//! local additions in `/etc/boot/solaris/filelist.ramdisk`;
+//! `usr/src/cmd/boot/bootadm/bootadm.c` `read_list`): one path per line,
+//! relative to the root, `#` lines skipped; a directory brings everything
+//! under it; there is no pattern or prefix matching. The gate's list
 //! (`usr/src/cmd/boot/filelist/i386/filelist.ramdisk`) names
-//! `etc/driver_aliases` and `etc/path_to_inst` but not `etc/ppt_aliases`.
-//! So a `/etc/ppt_aliases` that no list names, or that changed after the
-//! archive was built, may not be what the next boot reads.
+//! `etc/driver_aliases`, `etc/name_to_major` and `etc/path_to_inst` but
+//! not `etc/ppt_aliases`, so a `/etc/ppt_aliases` no list names is not
+//! what the next boot reads: it reads none.
 //!
-//! Only what the root shows is judged: without any `filelist.ramdisk`
-//! or without an archive under the root, nothing is said.
+//! Only what the root shows is judged: without either list the root is
+//! taken to be an `/etc` copy and nothing is said.
 
 use std::path::Path;
 use std::time::SystemTime;
 
-use pci_illumos::files::ConfigFiles;
+use pci_illumos::files::{ConfigFiles, FileState};
 use pci_illumos::root::HostRoot;
 
-/// The lists bootadm reads.
+/// The lists bootadm reads: the system's, then the local one.
 pub const FILELISTS: [&str; 2] = [
     "/boot/solaris/filelist.ramdisk",
     "/etc/boot/solaris/filelist.ramdisk",
 ];
+
+/// The local list, where `pptctl reserve` adds an entry.
+pub const LOCAL_FILELIST: &str = "/etc/boot/solaris/filelist.ramdisk";
 
 /// Where the x86 boot archive lives (64-bit first).
 pub const ARCHIVES: [&str; 2] = [
@@ -34,41 +40,91 @@ pub const ARCHIVES: [&str; 2] = [
 
 const PPT_ALIASES: &str = "/etc/ppt_aliases";
 
+/// Whether the boot archive carries a file, by the file lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArchiveVerdict {
+    /// A list names the file or a directory above it (`file:line`).
+    Listed(String),
+    /// The lists leave it out: the next boot does not read it.
+    NotListed,
+    /// A list cannot be read: not known.
+    Unknown(String),
+    /// The root holds no file list (an `/etc` copy): not judged.
+    NoLists,
+}
+
+fn entries(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.trim().trim_end_matches('/')))
+        .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
+}
+
+/// The line of a `filelist.ramdisk` text that brings `host_path`
+/// (`/etc/ppt_aliases`) into the archive: the file itself or a directory
+/// above it.
+pub fn listing_line(text: &str, host_path: &str) -> Option<usize> {
+    let want = host_path.trim_start_matches('/');
+    entries(text)
+        .find(|(_, l)| {
+            let l = l.trim_start_matches("./").trim_start_matches('/');
+            want == l || want.starts_with(&format!("{l}/"))
+        })
+        .map(|(n, _)| n)
+}
+
+/// Whether a `filelist.ramdisk` text names `etc/ppt_aliases`.
+pub fn lists_ppt_aliases(text: &str) -> bool {
+    listing_line(text, PPT_ALIASES).is_some()
+}
+
+/// What the captured file lists say about `host_path`.
+pub fn verdict(files: &ConfigFiles, host_path: &str) -> ArchiveVerdict {
+    let mut seen = false;
+    for l in FILELISTS {
+        match files.root(l) {
+            FileState::Absent => {}
+            FileState::Present(b) => {
+                seen = true;
+                if let Some(n) = listing_line(&String::from_utf8_lossy(b), host_path) {
+                    return ArchiveVerdict::Listed(format!("{l}:{n}"));
+                }
+            }
+            other => {
+                let why = other
+                    .read_error(l)
+                    .map_or_else(|| format!("{l} cannot be read"), |e| e.to_string());
+                return ArchiveVerdict::Unknown(format!(
+                    "{why}: whether the boot archive carries {host_path} is not known"
+                ));
+            }
+        }
+    }
+    if seen {
+        ArchiveVerdict::NotListed
+    } else {
+        ArchiveVerdict::NoLists
+    }
+}
+
+/// The sentence for a [`ArchiveVerdict::NotListed`] `host_path`.
+pub fn not_listed(host_path: &str) -> String {
+    format!(
+        "{host_path} is not named in {}: bootadm leaves it out of the boot archive, so the next boot does not read it",
+        FILELISTS.join(" or ")
+    )
+}
+
 fn mtime(p: &Path) -> Option<SystemTime> {
     std::fs::metadata(p).and_then(|m| m.modified()).ok()
 }
 
-/// Whether a `filelist.ramdisk` text names `etc/ppt_aliases` (itself or a
-/// directory above it).
-pub fn lists_ppt_aliases(text: &str) -> bool {
-    let want = PPT_ALIASES.trim_start_matches('/');
-    text.lines()
-        .map(|l| l.trim().trim_end_matches('/'))
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .any(|l| want == l || want.starts_with(&format!("{l}/")))
-}
-
-/// What may keep the next boot from reading the root's `/etc/ppt_aliases`,
-/// in words (nothing when the root has no such file).
+/// Why the boot archive may be older than the root's `/etc/ppt_aliases`,
+/// in words (nothing when the root has no such file or it is older).
 pub fn notes(root: &HostRoot, files: &ConfigFiles) -> Vec<String> {
     let mut out = Vec::new();
     if files.root(PPT_ALIASES).bytes().is_none() {
         return out;
-    }
-    let lists: Vec<String> = FILELISTS
-        .iter()
-        .filter_map(|l| match pci_illumos::files::read_file(root, l) {
-            pci_illumos::files::FileState::Present(b) => {
-                Some(String::from_utf8_lossy(&b).into_owned())
-            }
-            _ => None,
-        })
-        .collect();
-    if !lists.is_empty() && !lists.iter().any(|t| lists_ppt_aliases(t)) {
-        out.push(format!(
-            "{PPT_ALIASES} is not named in {}: bootadm leaves it out of the boot archive, so the next boot does not read it",
-            FILELISTS.join(" or ")
-        ));
     }
     let archive = ARCHIVES
         .iter()
@@ -81,6 +137,15 @@ pub fn notes(root: &HostRoot, files: &ConfigFiles) -> Vec<String> {
         }
     }
     out
+}
+
+/// The command that rebuilds the archive of `root`.
+pub fn update_command(root: &Path) -> String {
+    if root == Path::new("/") {
+        "bootadm update-archive".to_string()
+    } else {
+        format!("bootadm update-archive -R {}", root.display())
+    }
 }
 
 /// Why `bootadm update-archive` did not complete.
@@ -115,6 +180,7 @@ pub fn update_archive(root: &Path) -> Result<(), UpdateArchiveError> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use pci_illumos::files::{CapturedFile, Origin};
 
     #[test]
     fn filelist_entries() {
@@ -124,11 +190,51 @@ mod tests {
         assert!(!lists_ppt_aliases(
             "etc/driver_aliases\netc/ppt_aliases.d\n"
         ));
+        assert!(!lists_ppt_aliases("etc/ppt\n"), "no prefix match");
         assert!(!lists_ppt_aliases("# etc/ppt_aliases\n"));
     }
 
+    fn with(lists: &[(&str, FileState)]) -> ConfigFiles {
+        let mut f = ConfigFiles::default();
+        for (p, s) in lists {
+            f.insert(CapturedFile {
+                origin: Origin::Root,
+                path: (*p).to_string(),
+                state: s.clone(),
+            });
+        }
+        f
+    }
+
     #[test]
-    fn unlisted_and_stale() {
+    fn verdicts() {
+        let p = |s: &str| FileState::Present(s.as_bytes().to_vec());
+        assert_eq!(verdict(&with(&[]), PPT_ALIASES), ArchiveVerdict::NoLists);
+        let sys = (FILELISTS[0], p("etc/driver_aliases\n"));
+        assert_eq!(
+            verdict(&with(std::slice::from_ref(&sys)), PPT_ALIASES),
+            ArchiveVerdict::NotListed
+        );
+        let local = (FILELISTS[1], p("# mine\netc/ppt_aliases\n"));
+        assert_eq!(
+            verdict(&with(&[sys.clone(), local]), PPT_ALIASES),
+            ArchiveVerdict::Listed(format!("{}:2", FILELISTS[1]))
+        );
+        let bad = (
+            FILELISTS[1],
+            FileState::Unreadable {
+                kind: std::io::ErrorKind::PermissionDenied,
+                message: "denied".into(),
+            },
+        );
+        assert!(matches!(
+            verdict(&with(&[sys, bad]), PPT_ALIASES),
+            ArchiveVerdict::Unknown(_)
+        ));
+    }
+
+    #[test]
+    fn stale() {
         let t = tempfile::tempdir().unwrap();
         let d = t.path();
         let w = |p: &str, s: &str| {
@@ -137,18 +243,17 @@ mod tests {
             std::fs::write(p, s).unwrap();
         };
         w("platform/i86pc/amd64/boot_archive", "x");
-        std::thread::sleep(std::time::Duration::from_millis(20));
+        let old = SystemTime::now() - std::time::Duration::from_secs(60);
+        let f = std::fs::File::options()
+            .write(true)
+            .open(d.join("platform/i86pc/amd64/boot_archive"))
+            .unwrap();
+        f.set_modified(old).unwrap();
         w("etc/ppt_aliases", "ppt \"/pci@0,0/x@1\"\n");
-        w("boot/solaris/filelist.ramdisk", "etc/driver_aliases\n");
         let root = HostRoot::new(d);
         let files = ConfigFiles::capture_root(&root);
         let n = notes(&root, &files);
-        assert_eq!(n.len(), 2, "{n:?}");
-        assert!(n[0].contains("not named"), "{n:?}");
-        assert!(n[1].contains("bootadm update-archive"), "{n:?}");
-        w("etc/boot/solaris/filelist.ramdisk", "etc/ppt_aliases\n");
-        w("platform/i86pc/amd64/boot_archive", "y");
-        let n = notes(&root, &files);
-        assert!(n.is_empty(), "{n:?}");
+        assert_eq!(n.len(), 1, "{n:?}");
+        assert!(n[0].contains("bootadm update-archive"), "{n:?}");
     }
 }

@@ -45,16 +45,35 @@ impl Session {
         };
         match self.next_boot_source() {
             NextBootSource::Unknown(why) => {
-                plan.pending.notes.push(crate::viability::Reason::new(
-                    &crate::viability::rules::NEXT_BOOT_UNKNOWN,
-                    why,
-                ));
+                let rule = &crate::viability::rules::NEXT_BOOT_UNKNOWN;
+                // With the media (or a root's file lists) read, the fix is
+                // in the lines the message names, not more media.
+                plan.pending.notes.push(match self.captured().media {
+                    Some(_) => crate::viability::Reason::with_hint(
+                        rule,
+                        why,
+                        "fix the boot configuration lines named above (docs/next-boot.md)",
+                    ),
+                    None if !self.is_smartos() => crate::viability::Reason::with_hint(
+                        rule,
+                        why,
+                        "make the boot archive's file lists readable (docs/next-boot.md)",
+                    ),
+                    None => crate::viability::Reason::new(rule, why),
+                });
             }
             _ => {
                 let report = self.binding()?;
                 next_boot(&self.host, &report, &mut plan);
             }
         }
+        plan.pending
+            .notes
+            .extend(super::nextboot::verdicts::reasons(
+                self.captured(),
+                &self.host,
+                &self.opts.root,
+            ));
         for n in &self.captured().archive_notes {
             plan.pending.notes.push(crate::viability::Reason::new(
                 &crate::viability::rules::ARCHIVE_STALE,

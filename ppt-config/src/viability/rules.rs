@@ -55,9 +55,11 @@ const fn rule(
 
 mod config;
 mod function;
+mod next_boot;
 
 pub use config::*;
 pub use function::*;
+pub use next_boot::*;
 
 use Scope::Host;
 use Severity::{Fail, Info, Warn};
@@ -175,6 +177,8 @@ pub const ALL: &[&Rule] = &[
     &NEXT_BOOT_UNKNOWN,
     &ARCHIVE_STALE,
     &MATCHES_ONLY,
+    &ARCHIVE_OMITS,
+    &DRIVER_DISABLED,
 ];
 
 /// The rule with `code`, if any.

@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use pci_core::text::{escape, guard, Escaped, EscapedPath};
 use pci_core::{Function, Host};
 use ppt_config::atomic::WriteOutcome;
+use ppt_config::boot_media::Layout;
 use ppt_config::reserve::{Action, Plan, ReserveError, Step};
 use ppt_config::vmadm;
 use serde_json::json;
@@ -147,22 +148,7 @@ pub fn finish(
         }
         let w = write(plan)?;
         if !args.json {
-            for (file, outcome) in &w.done {
-                let what = match outcome {
-                    WriteOutcome::Unchanged => "unchanged".to_string(),
-                    WriteOutcome::Created => "created".to_string(),
-                    WriteOutcome::Replaced | WriteOutcome::Removed => format!(
-                        "{} (previous version kept in {})",
-                        if *outcome == WriteOutcome::Replaced {
-                            "updated"
-                        } else {
-                            "removed"
-                        },
-                        EscapedPath(&backup_dir)
-                    ),
-                };
-                let _ = writeln!(out, "{}: {what}", escape(&file.to_string()));
-            }
+            report_written(&mut out, &w, &backup_dir);
         }
         if let Some(sig) = w.signal {
             return Ok(interrupted(
@@ -175,18 +161,11 @@ pub fn finish(
                 host,
             ));
         }
-        if !args.json {
-            let _ = writeln!(
-                out,
-                "{} function(s) {verb} for the next boot:",
-                plan.functions.len()
-            );
-            for f in &plan.functions {
-                let _ = writeln!(out, "  {} {}", f.address, Escaped(&f.alias));
-            }
-        }
         if args.update_archive {
             update_archive(global)?;
+        }
+        if !args.json {
+            say_done(&mut out, plan, args, verb);
         }
         written = Some(w);
     }
@@ -366,4 +345,41 @@ pub fn clean_only(
         let _ = writeln!(out, "{}: no backups to remove", EscapedPath(&dir));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Names each file written and what was done to it.
+fn report_written(out: &mut crate::output::Stdout, w: &Written, backup_dir: &std::path::Path) {
+    for (file, outcome) in &w.done {
+        let what = match outcome {
+            WriteOutcome::Unchanged => "unchanged".to_string(),
+            WriteOutcome::Created => "created".to_string(),
+            WriteOutcome::Replaced | WriteOutcome::Removed => format!(
+                "{} (previous version kept in {})",
+                if *outcome == WriteOutcome::Replaced {
+                    "updated"
+                } else {
+                    "removed"
+                },
+                EscapedPath(backup_dir)
+            ),
+        };
+        let _ = writeln!(out, "{}: {what}", escape(&file.to_string()));
+    }
+}
+
+/// Says which functions are (un)reserved, and when that takes effect.
+fn say_done(out: &mut crate::output::Stdout, plan: &Plan, args: &ReserveArgs, verb: &str) {
+    // On a persistent root the next boot reads the boot archive:
+    // the reservation counts only once it is rebuilt.
+    let when = match &plan.layout {
+        Layout::PersistentRoot { root } if !args.update_archive => format!(
+            "once the boot archive is rebuilt (`{}`)",
+            ppt_config::session::archive::update_command(root)
+        ),
+        _ => "for the next boot".to_string(),
+    };
+    let _ = writeln!(out, "{} function(s) {verb} {when}:", plan.functions.len());
+    for f in &plan.functions {
+        let _ = writeln!(out, "  {} {}", f.address, Escaped(&f.alias));
+    }
 }

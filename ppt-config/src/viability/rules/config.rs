@@ -1,9 +1,9 @@
-//! The rules about the pending configuration: aliases, reservations,
-//! the next boot and VM payloads.
+//! The rules about the pending configuration: aliases, reservations and
+//! VM payloads (the next boot's own rules are in `next_boot.rs`).
 
 use super::Scope::Config;
 use super::{rule, Rule};
-use crate::viability::Severity::{Fail, Info, Warn};
+use crate::viability::Severity::{Fail, Warn};
 
 // ---- configuration ------------------------------------------------------
 
@@ -138,68 +138,4 @@ pub const RESERVED_FAILS: Rule = rule(
     "per-function verdicts of reserved functions",
     "a function reserved for ppt fails a pass-through gate",
     "unreserve it (pptctl unreserve SELECTOR; on SmartOS with --boot-media DIR) or fix the cause",
-);
-
-/// What the next boot will change (aliases are read once at boot:
-/// illumos-gate `usr/src/uts/common/os/modsysfile.c` `make_aliases`, from
-/// `modctl.c` `mod_setup`).
-pub const PENDING_CHANGE: Rule = rule(
-    "pending-change",
-    Info,
-    Config,
-    "driver now vs after the next boot",
-    "the next boot changes a binding",
-    "",
-);
-
-/// What the next boot keeps (aliases are read once at boot, `modctl.c`
-/// `mod_setup`; /dev/pptN is the ppt instance: ppt.c `ppt_ddi_attach`
-/// numbers its minor node by instance and devfsadm
-/// `usr/src/cmd/devfsadm/i386/misc_link_i386.c` names the link after it).
-pub const PPT_KEPT: Rule = rule(
-    "ppt-kept",
-    Info,
-    Config,
-    "driver now vs after the next boot",
-    "a function stays on ppt after the next boot",
-    "",
-);
-
-/// Source: the kernel reads its alias files from the boot modules first
-/// (illumos-gate krtld bootrd.c `BRD_OPEN`); on SmartOS the root is a
-/// ramdisk, so only the boot media's module lines tell the next boot.
-pub const NEXT_BOOT_UNKNOWN: Rule = rule(
-    "next-boot-unknown",
-    Warn,
-    Config,
-    "boot media (menu.lst or loader.conf module lines)",
-    "what the next boot binds is not known without the boot media",
-    "give --boot-media DIR: the mounted USB key (/mnt/usbkey) or the boot pool's boot dataset (/zones/boot)",
-);
-
-/// Source: the kernel reads ppt_aliases before the root is mounted, from
-/// the boot archive on a persistent root (krtld bootrd.c `BRD_OPEN` falls
-/// back to the ramdisk), and bootadm packs only the files that
-/// filelist.ramdisk names (illumos-gate
-/// usr/src/cmd/boot/filelist/i386/filelist.ramdisk does not name it).
-pub const ARCHIVE_STALE: Rule = rule(
-    "archive-stale",
-    Warn,
-    Config,
-    "/etc/ppt_aliases vs the boot archive and filelist.ramdisk",
-    "the boot archive may not carry the ppt_aliases the next boot should read",
-    "list etc/ppt_aliases in /etc/boot/solaris/filelist.ramdisk and run `bootadm update-archive` before rebooting",
-);
-
-/// ppt_matches reserves nothing: only libppt reads it (illumos-gate
-/// `usr/src/lib/libppt/common/libppt.c` `get_matches`, `match_ppt`); the
-/// kernel binds from `ppt_aliases` and `driver_aliases` (`modsysfile.c`
-/// `make_aliases`).
-pub const MATCHES_ONLY: Rule = rule(
-    "matches-only",
-    Warn,
-    Config,
-    "ppt_matches vs ppt_aliases",
-    "a device is listed by ppt_matches but no alias binds it to ppt",
-    "ppt_matches only widens `pptadm list -a`; reserve with ppt_aliases (pptctl reserve; on SmartOS with --boot-media DIR)",
 );
