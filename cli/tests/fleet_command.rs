@@ -40,7 +40,7 @@ fn every_fleet_subcommand_has_a_manual_page() {
         let (code, page, err) = run(&["man", &format!("fleet-{s}")]);
         assert_eq!(code, 0, "fleet-{s}: {err}");
         assert!(page.starts_with(".ie"), "{page}");
-        assert!(page.contains(".TH pptctl\\-fleet\\-"), "{page}");
+        assert!(page.contains(&format!(".TH pptctl-fleet-{s} 8")), "{page}");
         assert!(page.contains("\\-\\-db"), "fleet-{s} names --db: {page}");
     }
     let dir = tempfile::tempdir().unwrap();

@@ -2,14 +2,17 @@
 //! default, PostgreSQL with a `postgres://` URL). All knowledge is in the
 //! `fleet` crate; this module parses arguments and renders.
 
+mod help;
 mod hosts;
 mod ingest;
 mod inventory;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use fleet::{Fleet, FleetError};
+use fleet::{Access, Fleet, FleetError};
+use ppt_config::boot_media::BootStyle;
 
 use crate::error::CliError;
 use crate::global::Global;
@@ -21,27 +24,64 @@ pub const DEFAULT_DB: &str = "./pptctl-fleet.db";
 /// Arguments of `pptctl fleet`.
 #[derive(Args, Debug)]
 pub struct FleetArgs {
-    /// The fleet database: a SQLite file (created if absent) or a
-    /// postgres://user@host/db URL. Default: $PPTCTL_DB, else ./pptctl-fleet.db.
-    /// Each kind needs a pptctl built with its cargo feature (sqlite,
-    /// postgres); `pptctl --version` names those built in.
+    /// The fleet database: a SQLite file or a postgres://user@host/db URL
+    /// (before or after the subcommand). `fleet ingest` creates it; every
+    /// other subcommand only reads it. Default: $PPTCTL_DB, else
+    /// ./pptctl-fleet.db. PostgreSQL needs a pptctl built with the cargo
+    /// feature postgres; `pptctl --version` names the storage built in.
     #[arg(long, value_name = "DB", global = true)]
     pub db: Option<String>,
+    #[command(flatten)]
+    not_here: NotHere,
     #[command(subcommand)]
     command: FleetCommand,
 }
 
+/// The host options (`--from`, `--root`, ...) are global for every other
+/// subcommand; the fleet reads databases, not a host, so it declares
+/// them itself, hidden, which stops clap from giving them to `fleet` and
+/// its subcommands (their `--help` lists only what works there). Given
+/// to `fleet` anyway, each is refused by name (exit 2).
+#[derive(Args, Debug)]
+struct NotHere {
+    // Each has the type of its global namesake, whose value clap copies
+    // into every level's matches.
+    #[arg(long, hide = true, value_parser = refused_here::<String>)]
+    from: Option<String>,
+    #[arg(long, hide = true, value_parser = refused_here::<PathBuf>)]
+    root: Option<PathBuf>,
+    #[arg(long, hide = true, value_parser = refused_here::<PathBuf>)]
+    cfgspace: Option<PathBuf>,
+    #[arg(long, hide = true, value_parser = refused_here::<PathBuf>)]
+    boot_media: Option<PathBuf>,
+    #[arg(long, hide = true, value_parser = refused_here::<BootStyle>)]
+    boot_style: Option<BootStyle>,
+}
+
+fn refused_here<T>(_: &str) -> Result<T, String> {
+    Err(
+        "`pptctl fleet` reads snapshots from its database, not a host: \
+         the host options do nothing here"
+            .to_string(),
+    )
+}
+
 #[derive(Subcommand, Debug)]
 enum FleetCommand {
-    /// Store snapshot files (and *.json files under directories).
+    /// Store snapshot files (and *.json files under directories); creates the database.
+    #[command(after_long_help = help::INGEST)]
     Ingest(ingest::IngestArgs),
     /// Hosts that can give a guest N passable devices matching a selector.
+    #[command(after_long_help = help::HOSTS)]
     Hosts(hosts::HostsArgs),
     /// Every vendor:device in the fleet with counts.
+    #[command(after_long_help = help::DEVICES)]
     Devices(inventory::DevicesArgs),
     /// A host's snapshots, oldest first, and what changed between them.
+    #[command(after_long_help = help::HISTORY)]
     History(inventory::HistoryArgs),
     /// A self-contained HTML page: fleet table and each host's topology.
+    #[command(after_long_help = help::REPORT)]
     Report(crate::cmd::report::ReportArgs),
 }
 
@@ -54,15 +94,31 @@ impl FleetArgs {
             .unwrap_or_else(|| DEFAULT_DB.to_string())
     }
 
+    /// Opens the database for what the subcommand does: ingest creates or
+    /// upgrades it, every other subcommand reads it, read-only.
     fn open(&self) -> Result<Fleet, CliError> {
-        Fleet::open(&self.db_spec()).map_err(db_err)
+        let access = match &self.command {
+            FleetCommand::Ingest(_) => Access::Create,
+            FleetCommand::Hosts(_)
+            | FleetCommand::Devices(_)
+            | FleetCommand::History(_)
+            | FleetCommand::Report(_) => Access::Read,
+        };
+        Fleet::open_as(&self.db_spec(), access).map_err(db_err)
     }
 }
 
-/// A database error: the result would be wrong, exit 1.
+/// A fleet error as an exit: a bad selector or host name, or a database
+/// that is missing, not a fleet or of another schema version, is bad
+/// input (exit 2); anything else means the result would be wrong (exit 1).
 pub(crate) fn db_err(e: FleetError) -> CliError {
     match e {
-        FleetError::Selector { .. } | FleetError::NoHost(_) => CliError::input(e.to_string()),
+        FleetError::Selector { .. }
+        | FleetError::NoHost(_)
+        | FleetError::NoDatabase { .. }
+        | FleetError::NotFleet { .. }
+        | FleetError::TooOld { .. }
+        | FleetError::TooNew { .. } => CliError::input(e.to_string()),
         FleetError::NotBuilt { feature, .. } => CliError::input(format!(
             "{e}; install one that has it: cargo install --path cli --features {feature}"
         )),
