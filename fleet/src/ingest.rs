@@ -1,7 +1,8 @@
 //! `fleet ingest`: files and directories of snapshots (or one on standard
 //! input) into the database, one file at a time (memory is bounded by the
 //! largest file, never by the number of files), one transaction per
-//! snapshot. What is read, and what is skipped, is [`crate::walk`]'s.
+//! snapshot. What is read, and what is skipped, is decided by the walk
+//! (`fleet/src/walk.rs`): links skipped unless followed, FIFOs refused.
 
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
