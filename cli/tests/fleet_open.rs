@@ -230,6 +230,20 @@ fn a_read_refuses_a_postgres_database_that_is_not_a_fleet() {
         );
     }
     assert_eq!(count(&mut c), 1, "a read created tables");
+    // Ingest, which creates, refuses it too.
+    let snaps = tempfile::tempdir().unwrap();
+    let nv = Gpu {
+        vendor: 0x10de,
+        boot: false,
+    };
+    let f = write(
+        snaps.path(),
+        "a.json",
+        &host("alpha", "2026-11-01T00:00:00Z", &[nv]),
+    );
+    let (code, _, err) = run(&["fleet", "--db", &url, "ingest", f.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(count(&mut c), 1, "ingest created tables");
 }
 
 #[test]
