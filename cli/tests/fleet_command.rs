@@ -73,8 +73,14 @@ fn subcommand_help_lists_only_what_works_there() {
         }
         assert!(help.contains("--db"), "{help}");
     }
-    let (code, _, err) = run(&["fleet", "hosts", "--root", "/", "--db", "x.db"]);
-    assert_eq!(code, 2, "--root is refused after fleet: {err}");
+    for args in [
+        ["fleet", "hosts", "--root", "/", "--db", "x.db"],
+        ["fleet", "--root", "/tmp", "hosts", "--db", "x.db"],
+    ] {
+        let (code, _, err) = run(&args);
+        assert_eq!(code, 2, "--root is refused after fleet: {err}");
+        assert!(err.contains("--root"), "{err}");
+    }
     // The other subcommands keep the host options, before and after.
     let (_, help, _) = run(&["show", "--help"]);
     assert!(help.contains("--root") && help.contains("--from"), "{help}");

@@ -145,6 +145,10 @@ pub(crate) fn json<T: serde::Serialize>(v: &T) -> Result<String, CliError> {
 }
 
 /// Runs the subcommand.
+///
+/// Host options given before `fleet` (`pptctl --root R fleet …`) are
+/// accepted and ignored, so a shell alias that always sets them keeps
+/// working; after `fleet` they are refused.
 pub fn run(_global: &Global, args: FleetArgs) -> Result<ExitCode, CliError> {
     let mut db = args.open()?;
     match &args.command {
