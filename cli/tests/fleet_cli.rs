@@ -56,6 +56,86 @@ fn small_fleet(dir: &Path) {
     );
 }
 
+/// `fleet hosts` on the small fleet: the table (header first), JSON,
+/// `--explain` and a bad selector.
+fn check_hosts(d: &str, kind: &str) {
+    let (code, out, _) = run(&[
+        "fleet",
+        "--db",
+        d,
+        "hosts",
+        "--can-pass",
+        "10de:",
+        "--count",
+        "2",
+    ]);
+    assert_eq!(code, 0);
+    let names: Vec<&str> = out
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').next().unwrap())
+        .collect();
+    assert_eq!(names, ["alpha", "gamma"], "{kind}: {out}");
+    let (code, out, _) = run(&[
+        "fleet",
+        "--db",
+        d,
+        "hosts",
+        "--can-pass",
+        "10de:",
+        "--count",
+        "2",
+        "--json",
+    ]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v[0]["host"], "alpha");
+    assert_eq!(v[0]["passable"], 3);
+    let (code, out, _) = run(&[
+        "fleet",
+        "--db",
+        d,
+        "hosts",
+        "--can-pass",
+        "10de:",
+        "--count",
+        "2",
+        "--explain",
+        "beta",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("does not qualify") && out.contains("host-critical"),
+        "{out}"
+    );
+    let (code, _, err) = run(&["fleet", "--db", d, "hosts", "--can-pass", "zz:"]);
+    assert_eq!(code, 2, "{err}");
+}
+
+/// `fleet devices` and `fleet history` on the small fleet.
+fn check_devices_and_history(d: &str) {
+    let (code, out, _) = run(&["fleet", "--db", d, "devices", "--json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let gpu = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["ids"] == "10de:0a65")
+        .unwrap();
+    assert_eq!(gpu["hosts"], 3);
+    assert_eq!(gpu["functions"], 7);
+    assert_eq!(gpu["passable"], 6);
+    let (code, out, _) = run(&["fleet", "--db", d, "history", "alpha"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with("2026-11-01T00:00:00Z 10 functions"),
+        "{out}"
+    );
+    let (code, _, err) = run(&["fleet", "--db", d, "history", "nobody"]);
+    assert_eq!(code, 2, "{err}");
+}
+
 #[test]
 fn ingest_hosts_devices_history_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
@@ -72,73 +152,8 @@ fn ingest_hosts_devices_history_from_the_command_line() {
         assert_eq!(code, 1, "a refused file makes ingest exit 1: {out}{err}");
         assert!(err.contains("broken.json"), "{err}");
         assert!(out.contains("3 stored, 0 unchanged, 1 refused"), "{out}");
-        let (code, out, _) = run(&[
-            "fleet",
-            "--db",
-            d,
-            "hosts",
-            "--can-pass",
-            "10de:",
-            "--count",
-            "2",
-        ]);
-        assert_eq!(code, 0);
-        let names: Vec<&str> = out.lines().map(|l| l.split('\t').next().unwrap()).collect();
-        assert_eq!(names, ["alpha", "gamma"], "{}: {out}", db.kind);
-        let (code, out, _) = run(&[
-            "fleet",
-            "--db",
-            d,
-            "hosts",
-            "--can-pass",
-            "10de:",
-            "--count",
-            "2",
-            "--json",
-        ]);
-        assert_eq!(code, 0);
-        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-        assert_eq!(v[0]["host"], "alpha");
-        assert_eq!(v[0]["passable"], 3);
-        let (code, out, _) = run(&[
-            "fleet",
-            "--db",
-            d,
-            "hosts",
-            "--can-pass",
-            "10de:",
-            "--count",
-            "2",
-            "--explain",
-            "beta",
-        ]);
-        assert_eq!(code, 1, "{out}");
-        assert!(
-            out.contains("does not qualify") && out.contains("host-critical"),
-            "{out}"
-        );
-        let (code, _, err) = run(&["fleet", "--db", d, "hosts", "--can-pass", "zz:"]);
-        assert_eq!(code, 2, "{err}");
-        let (code, out, _) = run(&["fleet", "--db", d, "devices", "--json"]);
-        assert_eq!(code, 0);
-        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-        let gpu = v
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|d| d["ids"] == "10de:0a65")
-            .unwrap();
-        assert_eq!(gpu["hosts"], 3);
-        assert_eq!(gpu["functions"], 7);
-        assert_eq!(gpu["passable"], 6);
-        let (code, out, _) = run(&["fleet", "--db", d, "history", "alpha"]);
-        assert_eq!(code, 0);
-        assert!(
-            out.starts_with("2026-11-01T00:00:00Z 10 functions"),
-            "{out}"
-        );
-        let (code, _, err) = run(&["fleet", "--db", d, "history", "nobody"]);
-        assert_eq!(code, 2, "{err}");
+        check_hosts(d, db.kind);
+        check_devices_and_history(d);
     }
 }
 
@@ -183,19 +198,7 @@ fn kill_9_during_ingest_leaves_every_snapshot_whole_or_absent() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(20);
     for db in databases("kill") {
-        // Time one full ingest into a scratch database to aim the kills.
-        let scratch = tempfile::tempdir().unwrap();
-        let scratch_db = scratch.path().join("t.db");
-        let t0 = Instant::now();
-        let (code, _, _) = run(&[
-            "fleet",
-            "--db",
-            scratch_db.to_str().unwrap(),
-            "ingest",
-            dir.path().to_str().unwrap(),
-        ]);
-        assert_eq!(code, 0);
-        let full = t0.elapsed().as_micros().max(1000) as u64;
+        let full = full_ingest_micros(dir.path());
         let mut killed = 0;
         for _ in 0..runs {
             let mut child = pptctl()
@@ -221,25 +224,42 @@ fn kill_9_during_ingest_leaves_every_snapshot_whole_or_absent() {
             assert!(problems.is_empty(), "{}: {problems:?}", db.kind);
         }
         assert!(killed > 0, "no run was killed mid-way");
-        let (code, out, err) = run(&[
-            "fleet",
-            "--db",
-            &db.spec,
-            "ingest",
-            dir.path().to_str().unwrap(),
-        ]);
-        assert_eq!(code, 0, "{out}{err}");
-        let mut f = Fleet::open(&db.spec).unwrap();
-        let snaps = f
-            .table_counts()
-            .unwrap()
-            .into_iter()
-            .find(|(t, _)| t == "snapshots")
-            .unwrap()
-            .1;
-        assert_eq!(snaps, files as i64, "{}", db.kind);
-        assert!(f.verify().unwrap().is_empty());
+        finish_after_kills(&db.spec, dir.path(), files, db.kind);
     }
+}
+
+/// Microseconds of one full ingest of `dir` into a scratch database, to
+/// aim the kills.
+fn full_ingest_micros(dir: &Path) -> u64 {
+    let scratch = tempfile::tempdir().unwrap();
+    let scratch_db = scratch.path().join("t.db");
+    let t0 = Instant::now();
+    let (code, _, _) = run(&[
+        "fleet",
+        "--db",
+        scratch_db.to_str().unwrap(),
+        "ingest",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    t0.elapsed().as_micros().max(1000) as u64
+}
+
+/// After the kills, one ingest completes the fleet: every file stored
+/// once, the database consistent.
+fn finish_after_kills(spec: &str, dir: &Path, files: usize, kind: &str) {
+    let (code, out, err) = run(&["fleet", "--db", spec, "ingest", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let mut f = Fleet::open(spec).unwrap();
+    let snaps = f
+        .table_counts()
+        .unwrap()
+        .into_iter()
+        .find(|(t, _)| t == "snapshots")
+        .unwrap()
+        .1;
+    assert_eq!(snaps, files as i64, "{kind}");
+    assert!(f.verify().unwrap().is_empty());
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -343,7 +363,12 @@ fn diff_expect_on_the_example_host() {
         a.to_str().unwrap(),
     ]);
     assert_eq!(code, 2, "{err}");
-    // Both ingest as format 2 with reservations known.
+    both_ingest_with_reservations_known(&b, &a);
+}
+
+/// The snapshots before and after the reboot ingest as format 2 with
+/// their reservations known.
+fn both_ingest_with_reservations_known(b: &Path, a: &Path) {
     for db in databases("expect") {
         let (code, out, err) = run(&[
             "fleet",

@@ -68,10 +68,9 @@ fn console(stderr: &str) -> Vec<&str> {
     stderr.lines().filter(|l| l.contains("CONSOLE")).collect()
 }
 
-#[test]
-fn the_fleet_report_renders_in_chromium_without_console_errors() {
-    let Some(bin) = chromium() else { return };
-    let dir = tempfile::tempdir().unwrap();
+/// Three hosts (one with a failing GPU, one without an IOMMU) ingested
+/// into `dir/f.db` and reported to `dir/report.html`; returns the page.
+fn fleet_page(dir: &Path) -> PathBuf {
     let nv = Gpu {
         vendor: 0x10de,
         boot: false,
@@ -84,7 +83,7 @@ fn the_fleet_report_renders_in_chromium_without_console_errors() {
         vendor: 0x1002,
         boot: false,
     };
-    let snaps = dir.path().join("snaps");
+    let snaps = dir.join("snaps");
     std::fs::create_dir(&snaps).unwrap();
     write(
         &snaps,
@@ -99,8 +98,8 @@ fn the_fleet_report_renders_in_chromium_without_console_errors() {
     let mut noiommu = host("plain-node-c", "2026-11-01T00:00:00Z", &[nv]);
     noiommu["facts"]["iommu"]["present"] = serde_json::json!(false);
     write(&snaps, "c.json", &noiommu);
-    let db = dir.path().join("f.db");
-    let page = dir.path().join("report.html");
+    let db = dir.join("f.db");
+    let page = dir.join("report.html");
     let st = Command::cargo_bin("pptctl")
         .unwrap()
         .args(["fleet", "--db"])
@@ -119,6 +118,14 @@ fn the_fleet_report_renders_in_chromium_without_console_errors() {
         .status()
         .unwrap();
     assert!(st.success());
+    page
+}
+
+#[test]
+fn the_fleet_report_renders_in_chromium_without_console_errors() {
+    let Some(bin) = chromium() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let page = fleet_page(dir.path());
     let html = std::fs::read_to_string(&page).unwrap();
     assert!(
         !html.contains("src=\"http") && !html.contains("href=\"http"),

@@ -274,8 +274,12 @@ fn every_manual_page_renders_without_warnings() {
         .lines()
         .map(str::to_string)
         .collect();
-    // One page per subcommand plus pptctl(8).
-    let want = subcommands().len() + 1;
+    // One page per subcommand (and per `fleet` subcommand) plus pptctl(8).
+    let fleet = [
+        "ingest", "hosts", "devices", "history", "report", "claim", "release", "claims",
+    ]
+    .len();
+    let want = subcommands().len() + fleet + 1;
     assert_eq!(pages.len(), want, "{pages:?}");
     for p in &pages {
         let text = std::fs::read_to_string(p).unwrap();

@@ -1,7 +1,9 @@
 //! The one storage interface: a SQL connection that both backends
 //! implement, so every query and migration is written once ([`crate::query`],
 //! [`crate::schema`]). SQL text uses `?` placeholders; the PostgreSQL
-//! backend numbers them (`$1`, `$2`, ...).
+//! backend numbers them (`$1`, `$2`, ...). Query results are [`Rows`],
+//! read by column name ([`Row::int`], [`Row::text`], ...), never by
+//! position: every selected expression carries a name (`AS passable`).
 
 use crate::error::FleetError;
 
@@ -60,6 +62,112 @@ impl From<String> for Value {
 impl From<Option<String>> for Value {
     fn from(v: Option<String>) -> Self {
         Value::Text(v)
+    }
+}
+
+/// What a command does with the database, which decides how it is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Reads only: an existing fleet database at the schema this build
+    /// reads, opened read-only (SQLite `SQLITE_OPEN_READ_ONLY` and
+    /// `query_only`, no journal-mode switch; PostgreSQL read-only
+    /// transactions); nothing is created, upgraded or written.
+    Read,
+    /// Reads and writes rows of an existing fleet database at the schema
+    /// this build writes; creates and upgrades nothing.
+    Write,
+    /// Creates the database when absent and upgrades its schema:
+    /// `fleet ingest` and explicit maintenance only.
+    Create,
+}
+
+/// A query's result: its column names and rows of values.
+#[derive(Debug, Clone, Default)]
+pub struct Rows {
+    columns: Vec<String>,
+    data: Vec<Vec<Value>>,
+}
+
+impl Rows {
+    /// Rows with these column names (each row has one value per column).
+    pub fn new(columns: Vec<String>, data: Vec<Vec<Value>>) -> Self {
+        Rows { columns, data }
+    }
+
+    /// The rows, in the query's order.
+    pub fn iter(&self) -> impl Iterator<Item = Row<'_>> {
+        self.data.iter().map(|values| Row {
+            columns: &self.columns,
+            values,
+        })
+    }
+
+    /// The first row, if any.
+    pub fn first(&self) -> Option<Row<'_>> {
+        self.iter().next()
+    }
+
+    /// No rows.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+}
+
+/// One row of [`Rows`], read by column name.
+#[derive(Debug, Clone, Copy)]
+pub struct Row<'a> {
+    columns: &'a [String],
+    values: &'a [Value],
+}
+
+impl Row<'_> {
+    /// The value of `column`; a column the query does not have is an error
+    /// (a query and its reader out of step), never a silent default.
+    pub fn get(&self, column: &str) -> Result<&Value, FleetError> {
+        self.columns
+            .iter()
+            .position(|c| c == column)
+            .and_then(|i| self.values.get(i))
+            .ok_or_else(|| FleetError::Column {
+                column: column.to_string(),
+                problem: "is not in the query's result",
+            })
+    }
+
+    /// A nullable integer column.
+    pub fn opt_int(&self, column: &str) -> Result<Option<i64>, FleetError> {
+        Ok(self.get(column)?.int())
+    }
+
+    /// A non-null integer column.
+    pub fn int(&self, column: &str) -> Result<i64, FleetError> {
+        self.opt_int(column)?.ok_or_else(|| FleetError::Column {
+            column: column.to_string(),
+            problem: "is NULL or not an integer",
+        })
+    }
+
+    /// A nullable 0/1 column as a boolean.
+    pub fn opt_flag(&self, column: &str) -> Result<Option<bool>, FleetError> {
+        Ok(self.opt_int(column)?.map(|v| v != 0))
+    }
+
+    /// A non-null 0/1 column as a boolean.
+    pub fn flag(&self, column: &str) -> Result<bool, FleetError> {
+        Ok(self.int(column)? != 0)
+    }
+
+    /// A nullable text column.
+    pub fn opt_text(&self, column: &str) -> Result<Option<String>, FleetError> {
+        Ok(self.get(column)?.text().map(str::to_string))
+    }
+
+    /// A non-null text column.
+    pub fn text(&self, column: &str) -> Result<String, FleetError> {
+        self.opt_text(column)?.ok_or_else(|| FleetError::Column {
+            column: column.to_string(),
+            problem: "is NULL or not text",
+        })
     }
 }
 
@@ -149,7 +257,7 @@ pub trait Backend {
     /// Runs one statement; returns the number of rows changed.
     /// Unique-constraint violations are [`FleetError::Unique`].
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, FleetError>;
-    /// Runs one query; returns its rows.
+    /// Runs one query; returns its rows, named by column.
     /// Unique-constraint violations are [`FleetError::Unique`].
-    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>, FleetError>;
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Rows, FleetError>;
 }

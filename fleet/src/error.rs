@@ -78,6 +78,50 @@ pub enum FleetError {
         /// The driver's reason.
         message: String,
     },
+    /// A read found no fleet database: the file does not exist, or the
+    /// PostgreSQL database has no tables.
+    #[error("no fleet database at {db}: `pptctl fleet ingest` creates it")]
+    NoDatabase {
+        /// The database as the user named it (password hidden).
+        db: String,
+    },
+    /// The file or database holds something other than a pptctl fleet.
+    #[error("{db} is not a pptctl fleet database: {found}; refusing to read or change it")]
+    NotFleet {
+        /// The database as the user named it (password hidden).
+        db: String,
+        /// What it holds instead (another application's id, its tables,
+        /// or "not a SQLite database").
+        found: String,
+    },
+    /// A read of a fleet database made by an older pptctl: reads never
+    /// upgrade (only ingest does).
+    #[error("database {db} has schema version {found}, this pptctl reads version {latest}: `pptctl fleet ingest` upgrades it")]
+    TooOld {
+        /// The database.
+        db: String,
+        /// Its schema version.
+        found: i64,
+        /// The version this build reads.
+        latest: i64,
+    },
+    /// A query's row lacks a column its reader expects (a bug).
+    #[error("a fleet query's column `{column}` {problem}")]
+    Column {
+        /// The column name.
+        column: String,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+    /// An ingest stopped on a database error after storing some files.
+    #[error("{source}; {stored} snapshot{s} stored before it (each whole), the files after it were not stored", s = if *stored == 1 { " was" } else { "s were" })]
+    Stopped {
+        /// Snapshots stored (committed) before the error.
+        stored: usize,
+        /// The database error.
+        #[source]
+        source: Box<FleetError>,
+    },
     /// A host the database does not hold.
     #[error("no host named `{0}` in the fleet database")]
     NoHost(String),

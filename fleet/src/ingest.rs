@@ -1,22 +1,27 @@
-//! `fleet ingest`: files and directories of snapshots into the database,
-//! one file at a time (memory is bounded by the largest file, never by the
-//! number of files), one transaction per snapshot.
+//! `fleet ingest`: files and directories of snapshots (or one on standard
+//! input) into the database, one file at a time (memory is bounded by the
+//! largest file, never by the number of files), one transaction per
+//! snapshot. What is read, and what is skipped, is decided by the walk
+//! (`fleet/src/walk.rs`): links skipped unless followed, FIFOs refused.
 
-use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::time::UNIX_EPOCH;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 
 use crate::derive::{derive, FileFacts};
 use crate::error::FleetError;
-use crate::fleet::{Fleet, Stored};
+use crate::fleet::Fleet;
+use crate::query::store::Stored;
 use crate::record::SnapshotRecord;
+use crate::time::format_rfc3339;
+use crate::walk::{is_stdin, read_snapshot, Found, Walk};
 
-/// Largest snapshot file ingested: a few thousand functions with 4 KiB
-/// config space each; keeps one ingest well under 64 MiB of memory.
-pub const MAX_SNAPSHOT_BYTES: u64 = 24 * 1024 * 1024;
+pub use crate::walk::MAX_SNAPSHOT_BYTES;
+
+/// How far ahead of this host's clock a snapshot's time may be, by
+/// default: clocks of a fleet differ by seconds, rarely minutes.
+pub const DEFAULT_MAX_FUTURE_SKEW: i64 = 300;
 
 /// What happened to one file.
 #[derive(Debug)]
@@ -27,11 +32,16 @@ pub enum FileOutcome {
         host: String,
         /// The snapshot's id.
         id: i64,
+        /// A snapshot of the host with the same time and other content,
+        /// stored before: this one now counts as the later.
+        same_time_as: Option<i64>,
     },
     /// The same bytes were stored before; nothing changed.
     Unchanged,
     /// Refused; nothing of it was stored.
     Refused(FleetError),
+    /// Not read (a symbolic link not followed, a loop): why.
+    Skipped(String),
 }
 
 /// Totals of one ingest run.
@@ -43,6 +53,32 @@ pub struct IngestSummary {
     pub unchanged: usize,
     /// Files refused.
     pub refused: usize,
+    /// Entries not read.
+    pub skipped: usize,
+}
+
+/// How an ingest reads and judges its input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IngestOptions {
+    /// Follow symbolic links met inside a directory (only to places inside
+    /// it, each directory once).
+    pub follow: bool,
+    /// Seconds a snapshot's time may be ahead of `now`; later is refused.
+    pub max_future_skew: i64,
+    /// The time to judge against (Unix seconds), normally the clock's.
+    pub now: i64,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            follow: false,
+            max_future_skew: DEFAULT_MAX_FUTURE_SKEW,
+            now: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
+        }
+    }
 }
 
 /// sha256 of `bytes`, lower-case hex.
@@ -55,44 +91,10 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     s
 }
 
-fn read_bounded(path: &Path) -> Result<(Vec<u8>, Option<i64>), FleetError> {
-    let io = |source| FleetError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let file = hostfs::open_regular(path).map_err(io)?;
-    let meta = file.metadata().map_err(io)?;
-    if meta.len() > MAX_SNAPSHOT_BYTES {
-        return Err(FleetError::BadSnapshot {
-            file: path.to_path_buf(),
-            message: format!(
-                "{} bytes, larger than {MAX_SNAPSHOT_BYTES}; refusing to read it",
-                meta.len()
-            ),
-        });
-    }
-    let mtime = meta
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .and_then(|d| i64::try_from(d.as_secs()).ok());
-    let mut buf = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-    file.take(MAX_SNAPSHOT_BYTES + 1)
-        .read_to_end(&mut buf)
-        .map_err(io)?;
-    if buf.len() as u64 > MAX_SNAPSHOT_BYTES {
-        return Err(FleetError::BadSnapshot {
-            file: path.to_path_buf(),
-            message: format!("larger than {MAX_SNAPSHOT_BYTES} bytes; refusing to read it"),
-        });
-    }
-    Ok((buf, mtime))
-}
-
 /// A file read and derived: all the work that needs no database, done
 /// ahead of the writes on another thread by [`ingest_paths`].
 enum Prepared {
-    /// The file could not be read (or is too large).
+    /// The file could not be read (or is too large, or not a file).
     Unreadable(FleetError),
     /// The database already holds these bytes (snapshots are never
     /// removed, so this stays true): nothing was derived.
@@ -102,13 +104,24 @@ enum Prepared {
         sha: String,
         record: Result<SnapshotRecord, String>,
     },
+    /// Not read.
+    Skipped(String),
+}
+
+/// The name a file is stored and shown under (`(stdin)` for `-`).
+fn shown(path: &Path) -> PathBuf {
+    if is_stdin(path) {
+        PathBuf::from("(stdin)")
+    } else {
+        path.to_path_buf()
+    }
 }
 
 /// Reads `path` and, unless `known` (a connection of the reading thread)
 /// already holds its bytes, derives it. A failed lookup only costs the
 /// derivation: storing finds stored bytes again.
-fn prepare(path: &Path, known: Option<&mut Fleet>) -> Prepared {
-    let (bytes, mtime) = match read_bounded(path) {
+fn prepare(path: &Path, nofollow: bool, known: Option<&mut Fleet>) -> Prepared {
+    let (bytes, mtime) = match read_snapshot(path, nofollow) {
         Ok(x) => x,
         Err(e) => return Prepared::Unreadable(e),
     };
@@ -116,8 +129,23 @@ fn prepare(path: &Path, known: Option<&mut Fleet>) -> Prepared {
     if known.is_some_and(|k| k.has_snapshot(&sha).unwrap_or(false)) {
         return Prepared::Known;
     }
-    let record = derive(&bytes, &FileFacts { path, mtime });
+    let name = shown(path);
+    let record = derive(&bytes, &FileFacts { path: &name, mtime });
     Prepared::Read { sha, record }
+}
+
+/// Why a snapshot dated after `opts.now + opts.max_future_skew` is
+/// refused: stored, it would be its host's latest until that time.
+fn future(rec: &SnapshotRecord, opts: &IngestOptions) -> Option<String> {
+    let ahead = rec.taken_at.saturating_sub(opts.now);
+    (ahead > opts.max_future_skew).then(|| {
+        format!(
+            "taken at {}, {ahead} s in the future by this host's clock (more than the {} s \
+             allowed): refusing it, as it would stay the host's latest snapshot until then",
+            format_rfc3339(rec.taken_at),
+            opts.max_future_skew
+        )
+    })
 }
 
 /// Stores what [`prepare`] made of `path`: bytes stored before are
@@ -125,34 +153,53 @@ fn prepare(path: &Path, known: Option<&mut Fleet>) -> Prepared {
 /// `Refused`, database errors are `Err`. [`Fleet::store`] itself finds
 /// bytes stored meanwhile (by this run or another), so only a refused
 /// file needs the lookup here.
-fn store(fleet: &mut Fleet, path: &Path, prepared: Prepared) -> Result<FileOutcome, FleetError> {
+fn store(
+    fleet: &mut Fleet,
+    path: &Path,
+    prepared: Prepared,
+    opts: &IngestOptions,
+) -> Result<FileOutcome, FleetError> {
+    let refuse = |message| {
+        FileOutcome::Refused(FleetError::BadSnapshot {
+            file: shown(path),
+            message,
+        })
+    };
     let (sha, record) = match prepared {
         Prepared::Unreadable(e) => return Ok(FileOutcome::Refused(e)),
         Prepared::Known => return Ok(FileOutcome::Unchanged),
+        Prepared::Skipped(why) => return Ok(FileOutcome::Skipped(why)),
         Prepared::Read { sha, record } => (sha, record),
     };
     let rec = match record {
         Ok(r) => r,
         Err(_) if fleet.has_snapshot(&sha)? => return Ok(FileOutcome::Unchanged),
-        Err(message) => {
-            return Ok(FileOutcome::Refused(FleetError::BadSnapshot {
-                file: path.to_path_buf(),
-                message,
-            }))
-        }
+        Err(message) => return Ok(refuse(message)),
     };
-    let name = path.display().to_string();
+    if let Some(message) = future(&rec, opts) {
+        return Ok(refuse(message));
+    }
+    let name = shown(path).display().to_string();
     Ok(match fleet.store(&rec, &sha, &name)? {
-        Stored::New(id) => FileOutcome::Stored { host: rec.host, id },
+        Stored::New { id, same_time_as } => FileOutcome::Stored {
+            host: rec.host,
+            id,
+            same_time_as,
+        },
         Stored::Duplicate => FileOutcome::Unchanged,
     })
 }
 
-/// Ingests one snapshot file. Database errors (the database is gone, the
-/// disk is full) are `Err`; a bad file is `Ok(Refused)`.
-pub fn ingest_file(fleet: &mut Fleet, path: &Path) -> Result<FileOutcome, FleetError> {
-    let prepared = prepare(path, Some(fleet));
-    store(fleet, path, prepared)
+/// Ingests one snapshot file (`-`: standard input). Database errors (the
+/// database is gone, the disk is full) are `Err`; a bad file is
+/// `Ok(Refused)`.
+pub fn ingest_file(
+    fleet: &mut Fleet,
+    path: &Path,
+    opts: &IngestOptions,
+) -> Result<FileOutcome, FleetError> {
+    let prepared = prepare(path, false, Some(fleet));
+    store(fleet, path, prepared, opts)
 }
 
 /// Files prepared ahead of the database writes: enough to keep both
@@ -162,9 +209,12 @@ const AHEAD: usize = 4;
 /// One file (or a directory that could not be listed) in walk order.
 type Walked = Result<(PathBuf, Prepared), FleetError>;
 
-/// Ingests every file named, and every `*.json` file under every directory
-/// named (recursively, in name order), calling `report` after each file.
-/// Stops only on a database error or a directory that cannot be listed.
+/// Ingests every file named (`-`: one snapshot on standard input), and
+/// every `*.json` file under every directory named (recursively, in name
+/// order, symbolic links as [`IngestOptions::follow`] says), calling
+/// `report` after each. Stops only on a database error
+/// ([`FleetError::Stopped`], which says how many snapshots were stored
+/// before it) or a directory that cannot be listed.
 ///
 /// Reading, hashing and deriving (parsing the document, judging every
 /// function) run on a second thread, at most four files ahead, while
@@ -174,20 +224,41 @@ type Walked = Result<(PathBuf, Prepared), FleetError>;
 pub fn ingest_paths(
     fleet: &mut Fleet,
     paths: &[PathBuf],
+    opts: &IngestOptions,
     report: &mut dyn FnMut(&Path, &FileOutcome),
 ) -> Result<IngestSummary, FleetError> {
     let mut sum = IngestSummary::default();
+    let stopped = |sum: &IngestSummary, e: FleetError| match e {
+        e @ (FleetError::Io { .. } | FleetError::Stopped { .. }) => e,
+        e => FleetError::Stopped {
+            stored: sum.stored,
+            source: Box::new(e),
+        },
+    };
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Walked>(AHEAD);
         // The reading thread's own connection answers "stored before?"
         // so files already stored are not derived (a re-ingest of a
         // whole fleet is then mostly hashing).
         let reopener = fleet.reopener();
+        let follow = opts.follow;
         scope.spawn(move || {
             let mut known = reopener.open().ok();
-            for p in paths {
+            let mut walk = Walk::new(follow);
+            let mut visit = |found: Found| {
+                let walked = match found {
+                    Found::File { path, nofollow } => {
+                        let p = prepare(&path, nofollow, known.as_mut());
+                        Ok((path, p))
+                    }
+                    Found::Skipped(path, why) => Ok((path, Prepared::Skipped(why))),
+                    Found::Failed(e) => Err(e),
+                };
                 // A send fails only when the writer stopped: stop too.
-                if walk(p, true, &tx, &mut known).is_err() {
+                tx.send(walked).is_ok()
+            };
+            for p in paths {
+                if !walk.named(p, &mut visit) {
                     return;
                 }
             }
@@ -195,61 +266,19 @@ pub fn ingest_paths(
         // Returning (on an error) drops `rx`, which ends the walk.
         for walked in rx {
             let (path, prepared) = walked?;
-            let outcome = store(fleet, &path, prepared)?;
+            let outcome = store(fleet, &path, prepared, opts).map_err(|e| stopped(&sum, e))?;
             match outcome {
                 FileOutcome::Stored { .. } => sum.stored += 1,
                 FileOutcome::Unchanged => sum.unchanged += 1,
                 FileOutcome::Refused(_) => sum.refused += 1,
+                FileOutcome::Skipped(_) => sum.skipped += 1,
             }
-            report(&path, &outcome);
+            report(&shown(&path), &outcome);
         }
         Ok::<(), FleetError>(())
     })?;
     if sum.stored > 0 {
-        fleet.analyze()?;
+        fleet.analyze().map_err(|e| stopped(&sum, e))?;
     }
     Ok(sum)
-}
-
-/// The writer has gone; nothing more is wanted.
-struct Stop;
-
-/// Prepares `path` (a file, or every `*.json` below a directory) and sends
-/// each in order; a directory that cannot be listed is sent as the error
-/// that ends the ingest.
-fn walk(
-    path: &Path,
-    named: bool,
-    tx: &std::sync::mpsc::SyncSender<Walked>,
-    known: &mut Option<Fleet>,
-) -> Result<(), Stop> {
-    let send = |w: Walked| tx.send(w).map_err(|_| Stop);
-    if path.is_dir() {
-        let io = |source| FleetError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
-        // One directory's names at a time (not the files' contents).
-        let listed: Result<Vec<PathBuf>, _> = fs::read_dir(path).map_err(io).and_then(|d| {
-            d.map(|e| e.map(|e| e.path()))
-                .collect::<Result<_, _>>()
-                .map_err(io)
-        });
-        let mut entries = match listed {
-            Ok(e) => e,
-            Err(e) => {
-                send(Err(e))?;
-                return Err(Stop);
-            }
-        };
-        entries.sort();
-        for e in entries {
-            walk(&e, false, tx, known)?;
-        }
-        return Ok(());
-    }
-    if !named && path.extension().is_none_or(|x| x != "json") {
-        return Ok(());
-    }
-    send(Ok((path.to_path_buf(), prepare(path, known.as_mut()))))
 }

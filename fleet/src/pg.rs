@@ -8,7 +8,7 @@ use postgres::error::SqlState;
 use postgres::types::{ToSql, Type};
 use postgres::{Client, NoTls, Statement};
 
-use crate::backend::{Backend, Dialect, Value};
+use crate::backend::{Access, Backend, Dialect, Rows, Value};
 use crate::error::FleetError;
 
 /// A PostgreSQL fleet database.
@@ -38,9 +38,11 @@ fn number_placeholders(sql: &str) -> String {
 impl PgBackend {
     /// Connects to `url` (`postgres://user@host/db`, or a libpq-style
     /// `host=/var/run/postgresql dbname=fleet` string). No TLS: use a local
-    /// socket or a trusted network.
-    pub fn connect(url: &str) -> Result<Self, FleetError> {
-        let name = crate::fleet::redact(url);
+    /// socket or a trusted network. With [`Access::Read`] every
+    /// transaction of the session is read-only
+    /// (`default_transaction_read_only`): the server refuses any write.
+    pub fn connect(url: &str, access: Access) -> Result<Self, FleetError> {
+        let name = crate::spec::redact(url);
         let mut client = Client::connect(url, NoTls).map_err(|e| FleetError::db(&name, e))?;
         // Notices (e.g. "relation already exists, skipping") are not for users.
         // `synchronous_commit = off`: a commit returns before its WAL reaches
@@ -53,6 +55,11 @@ impl PgBackend {
         client
             .batch_execute("SET client_min_messages = WARNING; SET synchronous_commit = off")
             .map_err(|e| FleetError::db(&name, e))?;
+        if access == Access::Read {
+            client
+                .batch_execute("SET default_transaction_read_only = on")
+                .map_err(|e| FleetError::db(&name, e))?;
+        }
         Ok(PgBackend {
             client,
             name,
@@ -117,8 +124,13 @@ impl Backend for PgBackend {
             .map_err(|e| self.err(e))
     }
 
-    fn query(&mut self, sql: &str, values: &[Value]) -> Result<Vec<Vec<Value>>, FleetError> {
+    fn query(&mut self, sql: &str, values: &[Value]) -> Result<Rows, FleetError> {
         let stmt = self.statement(sql)?;
+        let names = stmt
+            .columns()
+            .iter()
+            .map(|c| c.name().to_string())
+            .collect();
         let rows = self
             .client
             .query(&stmt, &params(values))
@@ -151,7 +163,7 @@ impl Backend for PgBackend {
             }
             out.push(r);
         }
-        Ok(out)
+        Ok(Rows::new(names, out))
     }
 }
 

@@ -1,13 +1,28 @@
-//! Versioned migrations. `schema_version` holds one row, the version the
-//! database is at; each migration runs in its own transaction with the
-//! version bump, so a killed upgrade leaves the previous version intact.
-//! Schema and queries: docs/fleet.md.
+//! Versioned migrations, and what a database must be to be opened.
+//! `schema_version` holds one row, the version the database is at; each
+//! migration runs in its own transaction with the version bump, so a
+//! killed upgrade leaves the previous version intact. A SQLite fleet file
+//! also carries [`APPLICATION_ID`] and the version in its header
+//! (`PRAGMA application_id`, `PRAGMA user_version`), so `file(1)` and
+//! pptctl tell it from another application's database without reading
+//! tables. Only [`Access::Create`] creates or migrates ([`create`]);
+//! reads and writes of rows open an existing fleet database at
+//! [`LATEST`] ([`check`]). Schema and queries: docs/fleet.md.
 
-use crate::backend::{Backend, Dialect};
+use crate::backend::{Access, Backend, Dialect};
 use crate::error::FleetError;
 
 /// The newest schema version this build writes.
 pub const LATEST: i64 = 4;
+
+/// SQLite `PRAGMA application_id` of a pptctl fleet database: the bytes
+/// `PPTC` (0x50505443) at offset 68 of the file header.
+pub const APPLICATION_ID: i64 = 0x5050_5443;
+
+/// The tables every fleet database has had since version 1: a database
+/// without the header id (PostgreSQL, or a SQLite file made before the id
+/// was written) is a fleet database when it has all of them.
+const FLEET_TABLES: [&str; 4] = ["schema_version", "hosts", "snapshots", "functions"];
 
 /// Version 1: hosts, their snapshots, one row of facts per function.
 fn v1(d: Dialect) -> String {
@@ -213,32 +228,168 @@ fn migration(d: Dialect, to: i64) -> Option<String> {
     }
 }
 
-/// The database's schema version (0: empty).
-pub fn version(db: &mut dyn Backend) -> Result<i64, FleetError> {
+/// What a database holds, found without changing it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Identity {
+    /// Nothing: no tables (a new SQLite file, an empty PostgreSQL database).
+    Empty,
+    /// A pptctl fleet database at this schema version.
+    Fleet {
+        /// Its schema version.
+        version: i64,
+    },
+    /// Something else, described for the message.
+    Foreign(String),
+}
+
+/// The names of the tables in the database (the current schema on
+/// PostgreSQL), sorted.
+fn table_names(db: &mut dyn Backend) -> Result<Vec<String>, FleetError> {
+    let sql = match db.dialect() {
+        Dialect::Sqlite => {
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        }
+        Dialect::Postgres => {
+            "SELECT CAST(table_name AS TEXT) AS name FROM information_schema.tables \
+             WHERE table_schema = current_schema() ORDER BY table_name"
+        }
+    };
+    db.query(sql, &[])?.iter().map(|r| r.text("name")).collect()
+}
+
+/// SQLite's header application id (0 on PostgreSQL, which has none).
+fn application_id(db: &mut dyn Backend) -> Result<i64, FleetError> {
+    match db.dialect() {
+        Dialect::Sqlite => Ok(db
+            .query("PRAGMA application_id", &[])?
+            .first()
+            .map(|r| r.int("application_id"))
+            .transpose()?
+            .unwrap_or(0)),
+        Dialect::Postgres => Ok(0),
+    }
+}
+
+/// The version in `schema_version` (0 when the table is empty).
+fn stored_version(db: &mut dyn Backend) -> Result<i64, FleetError> {
+    Ok(db
+        .query("SELECT MAX(version) AS version FROM schema_version", &[])?
+        .first()
+        .map(|r| r.opt_int("version"))
+        .transpose()?
+        .flatten()
+        .unwrap_or(0))
+}
+
+/// What the database holds, by reading only: the header id (SQLite), the
+/// table names and the schema version.
+pub fn identify(db: &mut dyn Backend) -> Result<Identity, FleetError> {
+    let tables = table_names(db)?;
+    let app = application_id(db)?;
+    let listed = || {
+        let shown: Vec<&str> = tables.iter().take(6).map(String::as_str).collect();
+        let more = tables.len().saturating_sub(shown.len());
+        let more = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        format!(
+            "{} table{} ({}{more})",
+            tables.len(),
+            if tables.len() == 1 { "" } else { "s" },
+            shown.join(", ")
+        )
+    };
+    if app != 0 && app != APPLICATION_ID {
+        return Ok(Identity::Foreign(format!(
+            "application_id {app:#010x} (another application's), {}",
+            listed()
+        )));
+    }
+    if tables.is_empty() {
+        return Ok(Identity::Empty);
+    }
+    let ours = app == APPLICATION_ID || FLEET_TABLES.iter().all(|t| tables.iter().any(|n| n == t));
+    if !ours {
+        return Ok(Identity::Foreign(listed()));
+    }
+    Ok(Identity::Fleet {
+        version: stored_version(db)?,
+    })
+}
+
+/// Checks that the database is a fleet database this build reads, for
+/// [`Access::Read`] and [`Access::Write`] (which change no schema):
+/// returns its version, [`LATEST`].
+pub fn check(db: &mut dyn Backend, access: Access) -> Result<i64, FleetError> {
+    debug_assert!(access != Access::Create);
+    let name = db.name().to_string();
+    match identify(db)? {
+        Identity::Empty => Err(FleetError::NoDatabase { db: name }),
+        Identity::Foreign(found) => Err(FleetError::NotFleet { db: name, found }),
+        Identity::Fleet { version } if version > LATEST => Err(FleetError::TooNew {
+            db: name,
+            found: version,
+            known: LATEST,
+        }),
+        Identity::Fleet { version } if version < LATEST => Err(FleetError::TooOld {
+            db: name,
+            found: version,
+            latest: LATEST,
+        }),
+        Identity::Fleet { version } => Ok(version),
+    }
+}
+
+/// [`Access::Create`]: creates the schema in an empty database or upgrades
+/// a fleet database to `target`; refuses another application's database
+/// and one newer than this build. Returns the version reached.
+pub fn create(db: &mut dyn Backend, target: i64) -> Result<i64, FleetError> {
+    let name = db.name().to_string();
+    match identify(db)? {
+        Identity::Foreign(found) => return Err(FleetError::NotFleet { db: name, found }),
+        Identity::Fleet { version } if version > LATEST => {
+            return Err(FleetError::TooNew {
+                db: name,
+                found: version,
+                known: LATEST,
+            })
+        }
+        Identity::Empty | Identity::Fleet { .. } => {}
+    }
     let int = db.dialect().int();
     db.batch(&format!(
         "CREATE TABLE IF NOT EXISTS schema_version (version {int} NOT NULL)"
     ))?;
-    let rows = db.query("SELECT MAX(version) FROM schema_version", &[])?;
-    Ok(rows
-        .first()
-        .and_then(|r| r.first())
-        .and_then(|v| v.int())
-        .unwrap_or(0))
+    let version = migrate_to(db, target)?;
+    stamp(db, version)?;
+    Ok(version)
 }
 
-/// Upgrades the database to `target`, one migration per transaction;
-/// refuses a database newer than this build.
-pub fn migrate_to(db: &mut dyn Backend, target: i64) -> Result<i64, FleetError> {
-    let found = version(db)?;
-    if found > LATEST {
-        return Err(FleetError::TooNew {
-            db: db.name().to_string(),
-            found,
-            known: LATEST,
-        });
+/// Writes the SQLite header's id and version when they differ (a new file,
+/// a migration, or a file made before the id was written).
+fn stamp(db: &mut dyn Backend, version: i64) -> Result<(), FleetError> {
+    if db.dialect() != Dialect::Sqlite {
+        return Ok(());
     }
-    let mut now = found;
+    let user = db
+        .query("PRAGMA user_version", &[])?
+        .first()
+        .map(|r| r.int("user_version"))
+        .transpose()?
+        .unwrap_or(0);
+    if application_id(db)? != APPLICATION_ID || user != version {
+        db.batch(&format!(
+            "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {version}"
+        ))?;
+    }
+    Ok(())
+}
+
+/// Upgrades the database to `target`, one migration per transaction.
+fn migrate_to(db: &mut dyn Backend, target: i64) -> Result<i64, FleetError> {
+    let mut now = stored_version(db)?;
     while now < target {
         let d = db.dialect();
         db.batch(d.begin_write())?;
@@ -248,12 +399,7 @@ pub fn migrate_to(db: &mut dyn Backend, target: i64) -> Result<i64, FleetError> 
                 // the other waits and then sees the new version.
                 db.batch("LOCK TABLE schema_version IN EXCLUSIVE MODE")?;
             }
-            let cur = db
-                .query("SELECT MAX(version) FROM schema_version", &[])?
-                .first()
-                .and_then(|r| r.first())
-                .and_then(|v| v.int())
-                .unwrap_or(0);
+            let cur = stored_version(db)?;
             if cur > now {
                 return Ok(cur);
             }

@@ -93,9 +93,36 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     Some(days * 86_400 + h * 3600 + mi * 60 + se - offset)
 }
 
+/// Seconds of a duration written `N` or `N` followed by a unit: `s`,
+/// `m`, `h` or `d` (`300`, `90s`, `5m`, `2h`, `1d`). `None` if malformed
+/// or beyond a century.
+pub fn parse_duration(s: &str) -> Option<i64> {
+    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+    let unit = match &s[digits..] {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return None,
+    };
+    let n = num(&s[..digits], 0..=36_500 * 86_400)?;
+    Some(n * unit).filter(|v| *v <= 36_500 * 86_400)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("300"), Some(300));
+        assert_eq!(parse_duration("5m"), Some(300));
+        assert_eq!(parse_duration("2h"), Some(7200));
+        assert_eq!(parse_duration("1d"), Some(86_400));
+        for bad in ["", "m", "5 m", "-5m", "5w", "soon", "99999999999d"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn round_trips() {

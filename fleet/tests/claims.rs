@@ -43,7 +43,7 @@ fn req<'a>(sel: &'a DeviceSelector, count: i64, holder: &'a str) -> ClaimRequest
 
 fn ingest(db: &mut Fleet, dir: &Path, file: &str, doc: &serde_json::Value) {
     let p = write(dir, file, doc);
-    ingest_file(db, &p).unwrap();
+    ingest_file(db, &p, &fleet::IngestOptions::default()).unwrap();
 }
 
 /// Everything a refusal must leave as it was.

@@ -10,7 +10,7 @@ mod support;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use fleet::{ingest_file, ingest_paths, DeviceSelector, FileOutcome, Fleet};
+use fleet::{ingest_file, ingest_paths, DeviceSelector, FileOutcome, Fleet, IngestOptions};
 use pci_core::sources::filter::IdFilter;
 use pci_core::sources::snapshot::parse_snapshot;
 use ppt_config::viability::{self, Plan, Verdict};
@@ -91,7 +91,13 @@ fn placement_equals_an_independent_computation() {
     let g = generate(40, 0x5eed);
     for db in databases("placement") {
         let mut f = Fleet::open(&db.spec).unwrap();
-        let sum = ingest_paths(&mut f, &[g.dir.path().to_path_buf()], &mut |_, _| {}).unwrap();
+        let sum = ingest_paths(
+            &mut f,
+            &[g.dir.path().to_path_buf()],
+            &IngestOptions::default(),
+            &mut |_, _| {},
+        )
+        .unwrap();
         assert_eq!(sum.stored, g.files, "{}", db.kind);
         assert_eq!(sum.refused, 0);
         assert!(f.verify().unwrap().is_empty(), "{}", db.kind);
@@ -177,14 +183,17 @@ fn reingest_is_a_no_op_and_history_is_kept() {
         let mut f = Fleet::open(&db.spec).unwrap();
         for p in [&a, &b, &c] {
             assert!(matches!(
-                ingest_file(&mut f, p).unwrap(),
+                ingest_file(&mut f, p, &IngestOptions::default()).unwrap(),
                 FileOutcome::Stored { .. }
             ));
         }
         let before = counts(&mut f);
         for p in [&a, &b, &c] {
             assert!(
-                matches!(ingest_file(&mut f, p).unwrap(), FileOutcome::Unchanged),
+                matches!(
+                    ingest_file(&mut f, p, &IngestOptions::default()).unwrap(),
+                    FileOutcome::Unchanged
+                ),
                 "{}",
                 db.kind
             );
@@ -299,13 +308,13 @@ fn hostile_files_are_refused_by_name_and_change_nothing() {
     for db in databases("hostile") {
         let mut f = Fleet::open(&db.spec).unwrap();
         assert!(matches!(
-            ingest_file(&mut f, &ok).unwrap(),
+            ingest_file(&mut f, &ok, &IngestOptions::default()).unwrap(),
             FileOutcome::Stored { .. }
         ));
         let mut refused = 0;
         for p in &files {
             let before = counts(&mut f);
-            match ingest_file(&mut f, p).unwrap() {
+            match ingest_file(&mut f, p, &IngestOptions::default()).unwrap() {
                 FileOutcome::Refused(e) => {
                     refused += 1;
                     let msg = e.to_string();
@@ -320,6 +329,7 @@ fn hostile_files_are_refused_by_name_and_change_nothing() {
                     );
                 }
                 FileOutcome::Unchanged => panic!("{} unchanged", p.display()),
+                FileOutcome::Skipped(why) => panic!("{} skipped: {why}", p.display()),
             }
             assert!(f.verify().unwrap().is_empty());
         }
@@ -331,11 +341,16 @@ fn hostile_files_are_refused_by_name_and_change_nothing() {
             &host("fine2", "2026-11-01T00:00:00Z", &[]),
         );
         let mut named = Vec::new();
-        let sum = ingest_paths(&mut f, &[dir.path().to_path_buf()], &mut |p, o| {
-            if let FileOutcome::Refused(_) = o {
-                named.push(p.to_path_buf());
-            }
-        })
+        let sum = ingest_paths(
+            &mut f,
+            &[dir.path().to_path_buf()],
+            &IngestOptions::default(),
+            &mut |p, o| {
+                if let FileOutcome::Refused(_) = o {
+                    named.push(p.to_path_buf());
+                }
+            },
+        )
         .unwrap();
         assert!(sum.refused >= 13 && named.len() == sum.refused);
         assert_eq!(f.history("fine2").unwrap().len(), 1, "{}", db.kind);
@@ -354,7 +369,7 @@ fn concurrent_ingests_stay_consistent() {
                 let dir = g.dir.path().to_path_buf();
                 std::thread::spawn(move || {
                     let mut f = Fleet::open(&spec).unwrap();
-                    ingest_paths(&mut f, &[dir], &mut |_, _| {}).unwrap()
+                    ingest_paths(&mut f, &[dir], &IngestOptions::default(), &mut |_, _| {}).unwrap()
                 })
             })
             .collect();
@@ -389,7 +404,13 @@ fn old_databases_upgrade_in_place_with_nothing_lost() {
         let (before, hist) = {
             let mut f = Fleet::open_at_version(&db.spec, start).unwrap();
             assert_eq!(f.version(), start);
-            ingest_paths(&mut f, &[g.dir.path().to_path_buf()], &mut |_, _| {}).unwrap();
+            ingest_paths(
+                &mut f,
+                &[g.dir.path().to_path_buf()],
+                &IngestOptions::default(),
+                &mut |_, _| {},
+            )
+            .unwrap();
             let hist: Vec<_> = g.latest.keys().map(|h| f.history(h).unwrap()).collect();
             (counts(&mut f), hist)
         };

@@ -25,7 +25,7 @@ const BOOT: Gpu = Gpu {
 };
 
 fn ingest(db: &mut Fleet, dir: &Path, file: &str, doc: &Value) {
-    ingest_file(db, &write(dir, file, doc)).unwrap();
+    ingest_file(db, &write(dir, file, doc), &fleet::IngestOptions::default()).unwrap();
 }
 
 /// `doc` with GPU slot `k` (1-based) moved below root complex

@@ -25,6 +25,6 @@ mod sys;
 
 pub use error::{ReadError, MAX_SYMLINKS, PERMISSION_HINT};
 pub use kind::{FileKind, NotRegular};
-pub use open::{open_device, open_regular, read_regular};
+pub use open::{open_device, open_regular, open_regular_nofollow, read_regular};
 pub use read::read_limited;
 pub use root::HostRoot;

@@ -28,6 +28,17 @@ pub fn open_regular(path: impl AsRef<Path>) -> io::Result<File> {
     expect_kind(f, FileKind::Regular)
 }
 
+/// [`open_regular`], except that a final symbolic link is not followed:
+/// the open fails with `ELOOP` (a directory walk that must not leave its
+/// tree, or must report links rather than read through them).
+pub fn open_regular_nofollow(path: impl AsRef<Path>) -> io::Result<File> {
+    let f = OpenOptions::new()
+        .read(true)
+        .custom_flags(READ_FLAGS | libc::O_NOFOLLOW)
+        .open(path)?;
+    expect_kind(f, FileKind::Regular)
+}
+
 /// Opens the character device `path` (a `/dev/ppt` node, a nexus's
 /// `:reg`) for `ioctl`s, without blocking; anything else is refused.
 pub fn open_device(path: impl AsRef<Path>) -> io::Result<File> {

@@ -82,7 +82,7 @@ fn fill(db: &mut Fleet, from: usize, hosts: usize) -> Result<(), String> {
         let doc = host_doc(&example, &format!("cn{i:06}"))?;
         std::fs::write(&p, serde_json::to_vec(&doc).map_err(|e| e.to_string())?)
             .map_err(|e| e.to_string())?;
-        fleet::ingest_file(db, &p).map_err(|e| e.to_string())?;
+        fleet::ingest_file(db, &p, &fleet::IngestOptions::default()).map_err(|e| e.to_string())?;
     }
     db.analyze().map_err(|e| e.to_string())?;
     eprintln!(

@@ -26,30 +26,43 @@ pub struct ManArgs {
 /// The manual section of every page.
 const SECTION: &str = "8";
 
-/// The page names: `pptctl` and `pptctl-SUBCOMMAND` for each subcommand.
+/// The page names: `pptctl`, `pptctl-SUBCOMMAND` for each subcommand and
+/// `pptctl-SUBCOMMAND-SUB` for each of its own (`pptctl-fleet-hosts`).
 pub fn page_names() -> Vec<String> {
     let cmd = crate::command();
-    std::iter::once("pptctl".to_string())
-        .chain(
-            cmd.get_subcommands()
-                .filter(|s| !s.is_hide_set())
-                .map(|s| format!("pptctl-{}", s.get_name())),
-        )
-        .collect()
+    let mut names = vec!["pptctl".to_string()];
+    for s in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        names.push(format!("pptctl-{}", s.get_name()));
+        for sub in s.get_subcommands().filter(|s| !s.is_hide_set()) {
+            names.push(format!("pptctl-{}-{}", s.get_name(), sub.get_name()));
+        }
+    }
+    names
+}
+
+/// The subcommand a page name after `pptctl-` stands for: `show`, or a
+/// nested one, `fleet-hosts`.
+fn find_page<'a>(top: &'a clap::Command, name: &str) -> Option<&'a clap::Command> {
+    if let Some(sub) = top.find_subcommand(name) {
+        return Some(sub);
+    }
+    let (parent, child) = name.split_once('-')?;
+    top.find_subcommand(parent)?.find_subcommand(child)
 }
 
 /// Renders one page: `None` for pptctl(8), or a subcommand's name.
 pub fn render(subcommand: Option<&str>) -> Result<Vec<u8>, CliError> {
     let mut top = crate::command().disable_help_subcommand(true);
     top.build();
-    let names: Vec<String> = top
-        .get_subcommands()
-        .map(|s| s.get_name().to_string())
+    let names: Vec<String> = page_names()
+        .iter()
+        .skip(1)
+        .filter_map(|n| n.strip_prefix("pptctl-").map(str::to_string))
         .collect();
     let page_cmd = match subcommand {
         None => top.clone(),
         Some(name) => {
-            let Some(sub) = top.find_subcommand(name) else {
+            let Some(sub) = find_page(&top, name) else {
                 return Err(CliError::input(format!(
                     "man: no subcommand `{name}`; one of: {}",
                     names.join(", ")
@@ -71,16 +84,15 @@ pub fn render(subcommand: Option<&str>) -> Result<Vec<u8>, CliError> {
     man.render_synopsis_section(&mut out).map_err(io)?;
     man.render_description_section(&mut out).map_err(io)?;
     man.render_options_section(&mut out).map_err(io)?;
-    if subcommand.is_none() {
+    let has_subcommands = page_cmd_has_subcommands(&top, subcommand);
+    if has_subcommands {
         man.render_subcommands_section(&mut out).map_err(io)?;
     }
     // The examples and the exit codes are the text `--help` shows after
     // the options; a page gives each its conventional section.
     let help = match subcommand {
         None => top.get_after_long_help(),
-        Some(name) => top
-            .find_subcommand(name)
-            .and_then(|s| s.get_after_long_help()),
+        Some(name) => find_page(&top, name).and_then(|s| s.get_after_long_help()),
     }
     .map(|s| s.to_string())
     .unwrap_or_default();
@@ -101,16 +113,38 @@ pub fn render(subcommand: Option<&str>) -> Result<Vec<u8>, CliError> {
     let see_also: Vec<String> = match subcommand {
         None => names
             .iter()
+            .filter(|n| top.find_subcommand(n.as_str()).is_some())
             .map(|n| format!("\\fBpptctl-{n}\\fR(8)"))
             .chain(["\\fBpptadm\\fR(8)".into(), "\\fBlspci\\fR(8)".into()])
             .collect(),
-        Some(_) => vec!["\\fBpptctl\\fR(8)".into(), "\\fBpptadm\\fR(8)".into()],
+        Some(name) => {
+            // A command with subcommands names each one's page.
+            let prefix = format!("{name}-");
+            std::iter::once("\\fBpptctl\\fR(8)".to_string())
+                .chain(
+                    names
+                        .iter()
+                        .filter(|n| n.starts_with(&prefix))
+                        .map(|n| format!("\\fBpptctl-{n}\\fR(8)")),
+                )
+                .chain(["\\fBpptadm\\fR(8)".into()])
+                .collect()
+        }
     };
     let _ = writeln!(out, ".SH \"SEE ALSO\"\n{}", see_also.join(", "));
     if subcommand.is_none() {
         man.render_version_section(&mut out).map_err(io)?;
     }
     Ok(out)
+}
+
+/// Whether the page's command has subcommands of its own (pptctl(8),
+/// pptctl-fleet(8)): its page then lists them.
+fn page_cmd_has_subcommands(top: &clap::Command, subcommand: Option<&str>) -> bool {
+    match subcommand {
+        None => true,
+        Some(name) => find_page(top, name).is_some_and(|c| c.get_subcommands().next().is_some()),
+    }
 }
 
 /// Escapes text for roff: backslashes, and a leading `.` or `'` that would

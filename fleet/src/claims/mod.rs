@@ -24,7 +24,7 @@ mod take;
 
 use serde::Serialize;
 
-use crate::backend::{Backend, Value};
+use crate::backend::{Backend, Row, Value};
 use crate::error::FleetError;
 use crate::fleet::Fleet;
 use crate::time::{format_rfc3339, parse_rfc3339};
@@ -210,11 +210,12 @@ pub(crate) fn db_now(db: &mut dyn Backend) -> Result<i64, FleetError> {
             "SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS BIGINT)"
         }
     };
-    let rows = db.query(sql, &[])?;
-    rows.first()
-        .and_then(|r| r.first())
-        .and_then(Value::int)
-        .ok_or_else(|| FleetError::db(db.name(), "the database gave no time"))
+    let sql = format!("{sql} AS now");
+    let rows = db.query(&sql, &[])?;
+    match rows.first() {
+        Some(r) => r.int("now"),
+        None => Err(FleetError::db(db.name(), "the database gave no time")),
+    }
 }
 
 /// One claim, as `fleet claims` and `fleet claim --json` show it.
@@ -241,35 +242,35 @@ pub struct Claim {
 }
 
 /// Columns of [`claim_of`], from `claims c JOIN hosts h`.
-const CLAIM_COLUMNS: &str =
-    "c.id, c.holder, h.name, c.snapshot_id, c.selector, c.devices, c.created_at, c.expires_at, c.released_at";
+const CLAIM_COLUMNS: &str = "c.id AS id, c.holder AS holder, h.name AS host, \
+     c.snapshot_id AS generation, c.selector AS selector, c.devices AS devices, \
+     c.created_at AS created_at, c.expires_at AS expires_at, c.released_at AS released_at";
 
-fn claim_of(r: &[Value], now: i64) -> Claim {
-    let int = |i: usize| r.get(i).and_then(Value::int);
-    let text = |i: usize| r.get(i).and_then(Value::text).unwrap_or("").to_string();
-    let expires = int(7);
-    let state = if int(8).is_some() {
+fn claim_of(r: Row<'_>, now: i64) -> Result<Claim, FleetError> {
+    let expires = r.opt_int("expires_at")?;
+    let state = if r.opt_int("released_at")?.is_some() {
         "released"
     } else if expires.is_some_and(|e| e <= now) {
         "expired"
     } else {
         "live"
     };
-    Claim {
-        id: int(0).unwrap_or(0),
-        holder: text(1),
-        host: text(2),
-        generation: int(3).unwrap_or(0),
-        selector: text(4),
-        devices: text(5)
+    Ok(Claim {
+        id: r.int("id")?,
+        holder: r.text("holder")?,
+        host: r.text("host")?,
+        generation: r.int("generation")?,
+        selector: r.text("selector")?,
+        devices: r
+            .text("devices")?
             .split(',')
             .filter(|s| !s.is_empty())
             .map(str::to_string)
             .collect(),
-        created: format_rfc3339(int(6).unwrap_or(0)),
+        created: format_rfc3339(r.int("created_at")?),
         expires: expires.map(format_rfc3339),
         state,
-    }
+    })
 }
 
 impl Fleet {
@@ -297,7 +298,7 @@ impl Fleet {
             .query(&sql, &params)?
             .iter()
             .map(|r| claim_of(r, now))
-            .collect())
+            .collect::<Result<_, _>>()?)
     }
 
     /// Releases claim `id`; when `holder` is given it must be the claim's.
@@ -311,7 +312,10 @@ impl Fleet {
                 &format!("SELECT {CLAIM_COLUMNS} FROM claims c JOIN hosts h ON h.id = c.host_id WHERE c.id = ?"),
                 &[id.into()],
             )?;
-            let claim = rows.first().map(|r| claim_of(r, now)).ok_or(ClaimError::NoClaim(id))?;
+            let claim = match rows.first() {
+                Some(r) => claim_of(r, now)?,
+                None => return Err(ClaimError::NoClaim(id)),
+            };
             if let Some(h) = holder.filter(|h| *h != claim.holder) {
                 return Err(ClaimError::NotYours {
                     id,
@@ -320,7 +324,11 @@ impl Fleet {
                 });
             }
             if claim.state != "live" {
-                let at = rows.first().and_then(|r| r.get(8).and_then(Value::int)).map_or_else(
+                let released = match rows.first() {
+                    Some(r) => r.opt_int("released_at")?,
+                    None => None,
+                };
+                let at = released.map_or_else(
                     || claim.expires.clone().unwrap_or_default(),
                     format_rfc3339,
                 );

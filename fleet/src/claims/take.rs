@@ -2,7 +2,7 @@
 //! devices, locks it, picks the devices (whole devices, greedily, under the
 //! topology constraint) and writes the claim and its device rows.
 
-use crate::backend::{Backend, Dialect, Value};
+use crate::backend::{Backend, Dialect, Row, Value};
 use crate::claims::{check_holder, db_now, expiry, Claim, ClaimError, MAX_SKEW};
 use crate::error::FleetError;
 use crate::fleet::Fleet;
@@ -131,13 +131,9 @@ fn candidates(
 ) -> Result<Vec<HostCand>, FleetError> {
     if let (Some(h), Some(_)) = (req.host, req.generation) {
         // Judged against the generation asked, not the latest snapshot.
-        let sql = "SELECT h.id, h.name, s.taken_at FROM hosts h \
+        let sql = "SELECT h.id AS id, h.name AS name, s.taken_at AS taken_at FROM hosts h \
                    JOIN snapshots s ON s.id = h.latest_snapshot WHERE h.name = ?";
-        return Ok(db
-            .query(sql, &[h.into()])?
-            .iter()
-            .map(|r| host_cand(r))
-            .collect());
+        return db.query(sql, &[h.into()])?.iter().map(host_cand).collect();
     }
     let (cond, mut params) = req.selector.sql_on("p");
     let host = if req.host.is_some() {
@@ -146,7 +142,7 @@ fn candidates(
         ""
     };
     let sql = format!(
-        "SELECT h.id, h.name, s.taken_at
+        "SELECT h.id AS id, h.name AS name, s.taken_at AS taken_at
          FROM placement p
          JOIN hosts h ON h.id = p.host_id
          JOIN snapshots s ON s.id = h.latest_snapshot
@@ -161,19 +157,15 @@ fn candidates(
     }
     params.push(now.into());
     params.push(req.count.max(1).into());
-    Ok(db
-        .query(&sql, &params)?
-        .iter()
-        .map(|r| host_cand(r))
-        .collect())
+    db.query(&sql, &params)?.iter().map(host_cand).collect()
 }
 
-fn host_cand(r: &[Value]) -> HostCand {
-    HostCand {
-        id: r.first().and_then(Value::int).unwrap_or(0),
-        name: r.get(1).and_then(Value::text).unwrap_or("").to_string(),
-        taken_at: r.get(2).and_then(Value::int).unwrap_or(0),
-    }
+fn host_cand(r: Row<'_>) -> Result<HostCand, FleetError> {
+    Ok(HostCand {
+        id: r.int("id")?,
+        name: r.text("name")?,
+        taken_at: r.int("taken_at")?,
+    })
 }
 
 /// Locks host `id` for this transaction; its generation (latest snapshot
@@ -185,18 +177,21 @@ fn lock_host(db: &mut dyn Backend, id: i64) -> Result<Option<i64>, FleetError> {
         Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
     };
     let rows = db.query(
-        &format!("SELECT latest_snapshot FROM hosts WHERE id = ?{lock}"),
+        &format!("SELECT latest_snapshot AS latest FROM hosts WHERE id = ?{lock}"),
         &[id.into()],
     )?;
-    Ok(rows.first().and_then(|r| r.first()).and_then(Value::int))
+    match rows.first() {
+        Some(r) => r.opt_int("latest"),
+        None => Ok(None),
+    }
 }
 
-fn candidate_of(r: &[Value]) -> Candidate {
-    Candidate {
-        device: r.first().and_then(Value::text).unwrap_or("").to_string(),
-        pcie_root: r.get(1).and_then(Value::text).map(str::to_string),
-        numa_node: r.get(2).and_then(Value::int),
-    }
+fn candidate_of(r: Row<'_>) -> Result<Candidate, FleetError> {
+    Ok(Candidate {
+        device: r.text("device")?,
+        pcie_root: r.opt_text("pcie_root")?,
+        numa_node: r.opt_int("numa_node")?,
+    })
 }
 
 /// The host's usable matching devices (the `placement` rows of its latest
@@ -210,7 +205,7 @@ fn free_devices(
 ) -> Result<Vec<Candidate>, FleetError> {
     let (cond, sp) = sel.sql_on("p");
     let sql = format!(
-        "SELECT DISTINCT p.device_key, t.pcie_root, t.numa_node
+        "SELECT DISTINCT p.device_key AS device, t.pcie_root AS pcie_root, t.numa_node AS numa_node
          FROM placement p
          LEFT JOIN device_topology t ON t.snapshot_id = ? AND t.device_key = p.device_key
          WHERE p.host_id = ?{cond} AND {free}
@@ -220,11 +215,7 @@ fn free_devices(
     let mut params: Vec<Value> = vec![latest.into(), host.into()];
     params.extend(sp);
     params.push(now.into());
-    Ok(db
-        .query(&sql, &params)?
-        .iter()
-        .map(|r| candidate_of(r))
-        .collect())
+    db.query(&sql, &params)?.iter().map(candidate_of).collect()
 }
 
 /// A claim made against an older generation `g` of the host: the devices
@@ -293,9 +284,8 @@ fn record(
             ],
         )?
         .first()
-        .and_then(|r| r.first())
-        .and_then(Value::int)
-        .ok_or_else(|| FleetError::db(db.name(), "INSERT … RETURNING gave no id"))?;
+        .map(|r| r.int("id"))
+        .ok_or_else(|| FleetError::db(db.name(), "INSERT … RETURNING gave no id"))??;
     for d in &devices {
         db.execute(
             "INSERT INTO claim_devices (host_id, device_key, claim_id, expires_at) VALUES (?, ?, ?, ?)",

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use crate::backend::{Backend, Value};
+use crate::backend::{Backend, Row, Value};
 use crate::error::FleetError;
 use crate::placement::pick::Candidate;
 use crate::query::DeviceSelector;
@@ -41,35 +41,29 @@ fn snapshot_expr(as_of: bool) -> &'static str {
     }
 }
 
-fn int(r: &[Value], i: usize) -> Option<i64> {
-    r.get(i).and_then(Value::int)
-}
-
-fn text(r: &[Value], i: usize) -> Option<String> {
-    r.get(i).and_then(Value::text).map(str::to_string)
-}
-
 /// Every host that had a snapshot at the time, by name.
 pub(crate) fn hosts(db: &mut dyn Backend, as_of: Option<i64>) -> Result<Vec<HostRow>, FleetError> {
     let sql = format!(
-        "SELECT h.id, h.name, s.id, s.taken_at, s.vms_known, s.host_reason
+        "SELECT h.id AS id, h.name AS name, s.id AS snapshot, s.taken_at AS taken_at,
+                s.vms_known AS vms_known, s.host_reason AS host_reason
          FROM hosts h JOIN snapshots s ON s.id = {}
          ORDER BY h.name",
         snapshot_expr(as_of.is_some())
     );
     let params: Vec<Value> = as_of.into_iter().map(Value::from).collect();
-    Ok(db
-        .query(&sql, &params)?
+    db.query(&sql, &params)?
         .iter()
-        .map(|r| HostRow {
-            id: int(r, 0).unwrap_or(0),
-            name: text(r, 1).unwrap_or_default(),
-            snapshot: int(r, 2).unwrap_or(0),
-            taken_at: int(r, 3).unwrap_or(0),
-            vms_known: int(r, 4) == Some(1),
-            host_reason: text(r, 5),
+        .map(|r| {
+            Ok(HostRow {
+                id: r.int("id")?,
+                name: r.text("name")?,
+                snapshot: r.int("snapshot")?,
+                taken_at: r.int("taken_at")?,
+                vms_known: r.opt_int("vms_known")? == Some(1),
+                host_reason: r.opt_text("host_reason")?,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// The devices with a function matching `sel` in each host's snapshot at
@@ -81,8 +75,9 @@ pub(crate) fn devices(
 ) -> Result<HashMap<i64, Vec<DevRow>>, FleetError> {
     let (cond, sp) = sel.sql();
     let sql = format!(
-        "SELECT DISTINCT h.id, u.device_key, u.passable, u.in_vm, u.first_reason,
-                t.pcie_root, t.numa_node, t.vm
+        "SELECT DISTINCT h.id AS host_id, u.device_key AS device, u.passable AS passable,
+                u.in_vm AS in_vm, u.first_reason AS first_reason,
+                t.pcie_root AS pcie_root, t.numa_node AS numa_node, t.vm AS vm
          FROM hosts h
          JOIN functions f ON f.snapshot_id = {snap}{cond}
          JOIN device_units u ON u.snapshot_id = f.snapshot_id AND u.device_key = f.device_key
@@ -93,20 +88,14 @@ pub(crate) fn devices(
     let mut params: Vec<Value> = as_of.into_iter().map(Value::from).collect();
     params.extend(sp);
     let mut out: HashMap<i64, Vec<DevRow>> = HashMap::new();
-    for r in db.query(&sql, &params)? {
-        out.entry(int(&r, 0).unwrap_or(0))
-            .or_default()
-            .push(DevRow {
-                cand: Candidate {
-                    device: text(&r, 1).unwrap_or_default(),
-                    pcie_root: text(&r, 5),
-                    numa_node: int(&r, 6),
-                },
-                passable: int(&r, 2) == Some(1),
-                in_vm: int(&r, 3) == Some(1),
-                first_reason: text(&r, 4),
-                vm: text(&r, 7),
-            });
+    for r in db.query(&sql, &params)?.iter() {
+        out.entry(r.int("host_id")?).or_default().push(DevRow {
+            cand: candidate(r)?,
+            passable: r.opt_int("passable")? == Some(1),
+            in_vm: r.opt_int("in_vm")? == Some(1),
+            first_reason: r.opt_text("first_reason")?,
+            vm: r.opt_text("vm")?,
+        });
     }
     Ok(out)
 }
@@ -121,32 +110,26 @@ pub(crate) fn claimed(
     let mut out = HashMap::new();
     if past {
         let rows = db.query(
-            "SELECT host_id, holder, devices FROM claims
+            "SELECT host_id AS host_id, holder AS holder, devices AS devices FROM claims
              WHERE created_at <= ? AND (expires_at IS NULL OR expires_at > ?)
                AND (released_at IS NULL OR released_at > ?)",
             &[at.into(), at.into(), at.into()],
         )?;
-        for r in rows {
-            let holder = text(&r, 1).unwrap_or_default();
-            for d in text(&r, 2)
-                .unwrap_or_default()
-                .split(',')
-                .filter(|d| !d.is_empty())
-            {
-                out.insert((int(&r, 0).unwrap_or(0), d.to_string()), holder.clone());
+        for r in rows.iter() {
+            let holder = r.text("holder")?;
+            let host = r.int("host_id")?;
+            for d in r.text("devices")?.split(',').filter(|d| !d.is_empty()) {
+                out.insert((host, d.to_string()), holder.clone());
             }
         }
     } else {
         let rows = db.query(
-            "SELECT cd.host_id, cd.device_key, c.holder FROM claim_devices cd
+            "SELECT cd.host_id AS host_id, cd.device_key AS device, c.holder AS holder FROM claim_devices cd
              JOIN claims c ON c.id = cd.claim_id WHERE cd.expires_at > ?",
             &[at.into()],
         )?;
-        for r in rows {
-            out.insert(
-                (int(&r, 0).unwrap_or(0), text(&r, 1).unwrap_or_default()),
-                text(&r, 2).unwrap_or_default(),
-            );
+        for r in rows.iter() {
+            out.insert((r.int("host_id")?, r.text("device")?), r.text("holder")?);
         }
     }
     Ok(out)
@@ -162,18 +145,19 @@ pub(crate) fn usable_at(
     now: i64,
 ) -> Result<Option<Vec<Candidate>>, FleetError> {
     let head = db.query(
-        "SELECT host_verdict FROM snapshots WHERE id = ? AND host_id = ?",
+        "SELECT host_verdict AS verdict FROM snapshots WHERE id = ? AND host_id = ?",
         &[g.into(), host.into()],
     )?;
-    let Some(verdict) = head.first().and_then(|r| text(r, 0)) else {
-        return Ok(None);
+    let verdict = match head.first() {
+        Some(r) => r.opt_text("verdict")?.unwrap_or_default(),
+        None => return Ok(None),
     };
     if verdict == "fail" {
         return Ok(Some(Vec::new()));
     }
     let (cond, sp) = sel.sql();
     let sql = format!(
-        "SELECT DISTINCT u.device_key, t.pcie_root, t.numa_node
+        "SELECT DISTINCT u.device_key AS device, t.pcie_root AS pcie_root, t.numa_node AS numa_node
          FROM functions f
          JOIN device_units u ON u.snapshot_id = f.snapshot_id AND u.device_key = f.device_key
          LEFT JOIN device_topology t ON t.snapshot_id = u.snapshot_id AND t.device_key = u.device_key
@@ -185,14 +169,15 @@ pub(crate) fn usable_at(
     params.extend(sp);
     params.push(host.into());
     params.push(now.into());
-    Ok(Some(
-        db.query(&sql, &params)?
-            .iter()
-            .map(|r| Candidate {
-                device: text(r, 0).unwrap_or_default(),
-                pcie_root: text(r, 1),
-                numa_node: int(r, 2),
-            })
-            .collect(),
-    ))
+    let rows = db.query(&sql, &params)?;
+    Ok(Some(rows.iter().map(candidate).collect::<Result<_, _>>()?))
+}
+
+/// A device's topology columns (`device`, `pcie_root`, `numa_node`).
+fn candidate(r: Row<'_>) -> Result<Candidate, FleetError> {
+    Ok(Candidate {
+        device: r.text("device")?,
+        pcie_root: r.opt_text("pcie_root")?,
+        numa_node: r.opt_int("numa_node")?,
+    })
 }

@@ -119,17 +119,6 @@ pub(crate) fn claim_err(e: ClaimError) -> CliError {
     }
 }
 
-/// Claims write: the database must exist already (a SQLite file is not
-/// created by a claim; `fleet ingest` makes it).
-pub fn require_db(spec: &str) -> Result<(), CliError> {
-    if !fleet::is_postgres(spec) && !std::path::Path::new(spec).exists() {
-        return Err(CliError::input(format!(
-            "no fleet database at {spec}: store snapshots with `pptctl fleet ingest` first"
-        )));
-    }
-    Ok(())
-}
-
 fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -29,8 +29,65 @@ pub struct HostsArgs {
     pub place: super::place::PlaceArgs,
 }
 
-/// Lists qualifying hosts (exit 0, also when none) or explains one host
-/// (exit 1 when it does not qualify).
+/// The `--explain` text: the verdict, each matching device, the snapshot.
+fn explanation_text(e: &fleet::Explanation, sel: &DeviceSelector) -> String {
+    let mut s = format!(
+        "{}: {} ({} x {}): {}\n",
+        Escaped(&e.host),
+        if e.qualifies {
+            "qualifies"
+        } else {
+            "does not qualify"
+        },
+        e.count,
+        Escaped(sel.text()),
+        Escaped(&e.why)
+    );
+    for d in &e.devices {
+        let state = match (d.passes, d.in_vm) {
+            (_, Some(true)) => "used by a VM".to_string(),
+            (true, _) => "passes".to_string(),
+            (false, _) => format!("fails: {}", Escaped(d.reason.as_deref().unwrap_or("-"))),
+        };
+        s.push_str(&format!(
+            "  {} {} {state}\n",
+            Escaped(&d.device),
+            Escaped(&d.ids)
+        ));
+    }
+    s.push_str(&format!(
+        "  snapshot {}; VM use {}\n",
+        Escaped(&e.snapshot_time),
+        if e.vms_known { "recorded" } else { "unknown" }
+    ));
+    s
+}
+
+/// The header of the host table.
+const HEADER: &str = "HOST\tDEVICES\tADDRESSES\n";
+
+/// The host table: a header, then one line per host (tab-separated: name,
+/// matching devices that pass, their addresses, whether VM use is known).
+fn table(hosts: &[fleet::HostMatch]) -> String {
+    let mut s = String::from(HEADER);
+    for h in hosts {
+        s.push_str(&format!(
+            "{}\t{}\t{}{}\n",
+            Escaped(&h.host),
+            h.passable,
+            Escaped(&h.devices.join(",")),
+            if h.vms_known {
+                ""
+            } else {
+                "\t(VM use unknown)"
+            }
+        ));
+    }
+    s
+}
+
+/// Lists qualifying hosts (exit 0, also when none: then it says so on
+/// stderr) or explains one host (exit 1 when it does not qualify).
 pub fn run(db: &mut Fleet, args: &HostsArgs) -> Result<ExitCode, CliError> {
     if args.place.any() && args.explain.is_none() {
         let sel = args.can_pass.as_deref();
@@ -46,36 +103,7 @@ pub fn run(db: &mut Fleet, args: &HostsArgs) -> Result<ExitCode, CliError> {
         let text = if args.json {
             json(&e)?
         } else {
-            let mut s = format!(
-                "{}: {} ({} x {}): {}\n",
-                Escaped(&e.host),
-                if e.qualifies {
-                    "qualifies"
-                } else {
-                    "does not qualify"
-                },
-                e.count,
-                Escaped(sel.text()),
-                Escaped(&e.why)
-            );
-            for d in &e.devices {
-                let state = match (d.passes, d.in_vm) {
-                    (_, Some(true)) => "used by a VM".to_string(),
-                    (true, _) => "passes".to_string(),
-                    (false, _) => format!("fails: {}", Escaped(d.reason.as_deref().unwrap_or("-"))),
-                };
-                s.push_str(&format!(
-                    "  {} {} {state}\n",
-                    Escaped(&d.device),
-                    Escaped(&d.ids)
-                ));
-            }
-            s.push_str(&format!(
-                "  snapshot {}; VM use {}\n",
-                Escaped(&e.snapshot_time),
-                if e.vms_known { "recorded" } else { "unknown" }
-            ));
-            s
+            explanation_text(&e, &sel)
         };
         emit(&text)?;
         return Ok(if e.qualifies {
@@ -85,25 +113,17 @@ pub fn run(db: &mut Fleet, args: &HostsArgs) -> Result<ExitCode, CliError> {
         });
     }
     let hosts = db.hosts(&sel, count).map_err(db_err)?;
-    let text = if args.json {
-        json(&hosts)?
-    } else {
-        let mut s = String::new();
-        for h in &hosts {
-            s.push_str(&format!(
-                "{}\t{}\t{}{}\n",
-                Escaped(&h.host),
-                h.passable,
-                Escaped(&h.devices.join(",")),
-                if h.vms_known {
-                    ""
-                } else {
-                    "\t(VM use unknown)"
-                }
-            ));
-        }
-        s
-    };
-    emit(&text)?;
+    if args.json {
+        emit(&json(&hosts)?)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    emit(&table(&hosts))?;
+    if hosts.is_empty() {
+        eprintln!(
+            "pptctl: no host can give {count} device{} matching {} (--explain HOST says why one cannot)",
+            if count == 1 { "" } else { "s" },
+            sel.text()
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -68,7 +68,49 @@ struct HistoryItem {
     changes: Vec<fleet::diff::Change>,
 }
 
-/// The host's snapshots and the changes from each to the next.
+/// What a history line adds after the file: where the time came from,
+/// which snapshot is the latest and equal times.
+fn history_notes(e: &fleet::HistoryEntry) -> String {
+    let mut s = String::new();
+    if e.time_source == "file-mtime" {
+        s.push_str("  (time from file mtime)");
+    }
+    if let Some(other) = e.same_time_as {
+        s.push_str(&format!(
+            "  (same time as snapshot {other}: ingested later, so counts as newer)"
+        ));
+    }
+    if e.latest {
+        s.push_str("  (latest)");
+    }
+    s
+}
+
+/// The history as text: a line per snapshot, then its changes.
+fn history_text(items: &[HistoryItem]) -> String {
+    let mut s = String::new();
+    for (i, it) in items.iter().enumerate() {
+        s.push_str(&format!(
+            "{} {} functions  {}  {}{}\n",
+            Escaped(&it.entry.time),
+            it.entry.functions,
+            Escaped(it.entry.sha256.get(..12).unwrap_or(&it.entry.sha256)),
+            Escaped(&it.entry.file),
+            history_notes(&it.entry)
+        ));
+        if i > 0 && it.changes.is_empty() {
+            s.push_str("  no change\n");
+        }
+        for c in &it.changes {
+            s.push_str(&format!("  {c}\n"));
+        }
+    }
+    s
+}
+
+/// The host's snapshots and the changes from each to the next. The latest
+/// (what placement reads) is the newest by time, of equal times the one
+/// ingested last; it is marked `(latest)`.
 pub fn history(db: &mut Fleet, args: &HistoryArgs) -> Result<ExitCode, CliError> {
     let entries = db.history(&args.host).map_err(db_err)?;
     let mut items = Vec::with_capacity(entries.len());
@@ -85,28 +127,7 @@ pub fn history(db: &mut Fleet, args: &HistoryArgs) -> Result<ExitCode, CliError>
     let text = if args.json {
         json(&items)?
     } else {
-        let mut s = String::new();
-        for (i, it) in items.iter().enumerate() {
-            s.push_str(&format!(
-                "{} {} functions  {}  {}{}\n",
-                Escaped(&it.entry.time),
-                it.entry.functions,
-                Escaped(it.entry.sha256.get(..12).unwrap_or(&it.entry.sha256)),
-                Escaped(&it.entry.file),
-                if it.entry.time_source == "file-mtime" {
-                    "  (time from file mtime)"
-                } else {
-                    ""
-                }
-            ));
-            if i > 0 && it.changes.is_empty() {
-                s.push_str("  no change\n");
-            }
-            for c in &it.changes {
-                s.push_str(&format!("  {c}\n"));
-            }
-        }
-        s
+        history_text(&items)
     };
     emit(&text)?;
     Ok(ExitCode::SUCCESS)

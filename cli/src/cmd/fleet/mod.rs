@@ -3,15 +3,18 @@
 //! `fleet` crate; this module parses arguments and renders.
 
 mod claim;
+mod help;
 mod hosts;
 mod ingest;
 mod inventory;
 mod place;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use fleet::{Fleet, FleetError};
+use fleet::{Access, Fleet, FleetError};
+use ppt_config::boot_media::BootStyle;
 
 use crate::error::CliError;
 use crate::global::Global;
@@ -23,33 +26,73 @@ pub const DEFAULT_DB: &str = "./pptctl-fleet.db";
 /// Arguments of `pptctl fleet`.
 #[derive(Args, Debug)]
 pub struct FleetArgs {
-    /// The fleet database: a SQLite file (created if absent) or a
-    /// postgres://user@host/db URL. Default: $PPTCTL_DB, else ./pptctl-fleet.db.
-    /// Each kind needs a pptctl built with its cargo feature (sqlite,
-    /// postgres); `pptctl --version` names those built in.
+    /// The fleet database: a SQLite file or a postgres://user@host/db URL
+    /// (before or after the subcommand). `fleet ingest` creates it; every
+    /// other subcommand only reads it. Default: $PPTCTL_DB, else
+    /// ./pptctl-fleet.db. PostgreSQL needs a pptctl built with the cargo
+    /// feature postgres; `pptctl --version` names the storage built in.
     #[arg(long, value_name = "DB", global = true)]
     pub db: Option<String>,
+    #[command(flatten)]
+    not_here: NotHere,
     #[command(subcommand)]
     command: FleetCommand,
 }
 
+/// The host options (`--from`, `--root`, ...) are global for every other
+/// subcommand; the fleet reads databases, not a host, so it declares
+/// them itself, hidden, which stops clap from giving them to `fleet` and
+/// its subcommands (their `--help` lists only what works there). Given
+/// to `fleet` anyway, each is refused by name (exit 2).
+#[derive(Args, Debug)]
+struct NotHere {
+    // Each has the type of its global namesake, whose value clap copies
+    // into every level's matches.
+    #[arg(long, hide = true, value_parser = refused_here::<String>)]
+    from: Option<String>,
+    #[arg(long, hide = true, value_parser = refused_here::<PathBuf>)]
+    root: Option<PathBuf>,
+    #[arg(long, hide = true, value_parser = refused_here::<PathBuf>)]
+    cfgspace: Option<PathBuf>,
+    #[arg(long, hide = true, value_parser = refused_here::<PathBuf>)]
+    boot_media: Option<PathBuf>,
+    #[arg(long, hide = true, value_parser = refused_here::<BootStyle>)]
+    boot_style: Option<BootStyle>,
+}
+
+fn refused_here<T>(_: &str) -> Result<T, String> {
+    Err(
+        "`pptctl fleet` reads snapshots from its database, not a host: \
+         the host options do nothing here"
+            .to_string(),
+    )
+}
+
 #[derive(Subcommand, Debug)]
 enum FleetCommand {
-    /// Store snapshot files (and *.json files under directories).
+    /// Store snapshot files (and *.json files under directories); creates the database.
+    #[command(after_long_help = help::INGEST)]
     Ingest(ingest::IngestArgs),
     /// Hosts that can give a guest N passable devices matching a selector.
+    #[command(after_long_help = help::HOSTS)]
     Hosts(hosts::HostsArgs),
     /// Every vendor:device in the fleet with counts.
+    #[command(after_long_help = help::DEVICES)]
     Devices(inventory::DevicesArgs),
     /// A host's snapshots, oldest first, and what changed between them.
+    #[command(after_long_help = help::HISTORY)]
     History(inventory::HistoryArgs),
     /// A self-contained HTML page: fleet table and each host's topology.
+    #[command(after_long_help = help::REPORT)]
     Report(crate::cmd::report::ReportArgs),
     /// Claim N whole devices of one host for a holder, atomically.
+    #[command(after_long_help = help::CLAIM)]
     Claim(claim::ClaimArgs),
     /// Release a claim (or every claim of a holder).
+    #[command(after_long_help = help::RELEASE)]
     Release(claim::ReleaseArgs),
     /// The live claims, with their expiry.
+    #[command(after_long_help = help::CLAIMS)]
     Claims(claim::ClaimsArgs),
 }
 
@@ -62,15 +105,35 @@ impl FleetArgs {
             .unwrap_or_else(|| DEFAULT_DB.to_string())
     }
 
+    /// Opens the database for what the subcommand does: ingest creates or
+    /// upgrades it, every other subcommand reads it, read-only.
     fn open(&self) -> Result<Fleet, CliError> {
-        Fleet::open(&self.db_spec()).map_err(db_err)
+        let access = match &self.command {
+            FleetCommand::Ingest(_) => Access::Create,
+            // A claim changes the database, but only one that exists and
+            // is current: it never creates or upgrades one.
+            FleetCommand::Claim(_) | FleetCommand::Release(_) => Access::Write,
+            FleetCommand::Hosts(_)
+            | FleetCommand::Devices(_)
+            | FleetCommand::History(_)
+            | FleetCommand::Report(_)
+            | FleetCommand::Claims(_) => Access::Read,
+        };
+        Fleet::open_as(&self.db_spec(), access).map_err(db_err)
     }
 }
 
-/// A database error: the result would be wrong, exit 1.
+/// A fleet error as an exit: a bad selector or host name, or a database
+/// that is missing, not a fleet or of another schema version, is bad
+/// input (exit 2); anything else means the result would be wrong (exit 1).
 pub(crate) fn db_err(e: FleetError) -> CliError {
     match e {
-        FleetError::Selector { .. } | FleetError::NoHost(_) => CliError::input(e.to_string()),
+        FleetError::Selector { .. }
+        | FleetError::NoHost(_)
+        | FleetError::NoDatabase { .. }
+        | FleetError::NotFleet { .. }
+        | FleetError::TooOld { .. }
+        | FleetError::TooNew { .. } => CliError::input(e.to_string()),
         FleetError::NotBuilt { feature, .. } => CliError::input(format!(
             "{e}; install one that has it: cargo install --path cli --features {feature}"
         )),
@@ -89,13 +152,11 @@ pub(crate) fn json<T: serde::Serialize>(v: &T) -> Result<String, CliError> {
 }
 
 /// Runs the subcommand.
+///
+/// Host options given before `fleet` (`pptctl --root R fleet …`) are
+/// accepted and ignored, so a shell alias that always sets them keeps
+/// working; after `fleet` they are refused.
 pub fn run(_global: &Global, args: FleetArgs) -> Result<ExitCode, CliError> {
-    if matches!(
-        args.command,
-        FleetCommand::Claim(_) | FleetCommand::Release(_) | FleetCommand::Claims(_)
-    ) {
-        claim::require_db(&args.db_spec())?;
-    }
     let mut db = args.open()?;
     match &args.command {
         FleetCommand::Ingest(a) => ingest::run(&mut db, a),

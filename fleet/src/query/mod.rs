@@ -1,5 +1,14 @@
-//! Placement, inventory and history answers, each one SQL query over the
-//! hosts' latest snapshots (indexes: docs/fleet.md).
+//! Every SQL statement over the fleet's rows, and the answers they give:
+//! storing a snapshot ([`store`]), placement ([`placement`]), inventory
+//! and history ([`inventory`]) and the consistency checks ([`check`]);
+//! the schema and its migrations are in [`crate::schema`]. Each is a
+//! method of [`crate::Fleet`]; each answer is read from its rows by column
+//! name (indexes: docs/fleet.md).
+
+pub mod check;
+pub mod inventory;
+pub mod placement;
+pub mod store;
 
 use pci_core::sources::filter::IdFilter;
 use serde::Serialize;
@@ -181,6 +190,15 @@ pub struct HistoryEntry {
     pub file: String,
     /// Number of functions.
     pub functions: i64,
+    /// Whether it is the host's latest snapshot: the newest by time, of
+    /// equal times the one ingested last.
+    pub latest: bool,
+    /// The snapshot just before it in the history when both have the same
+    /// time (different content: the later ingest counts as newer).
+    pub same_time_as: Option<i64>,
+    /// When taken, Unix seconds.
+    #[serde(skip)]
+    pub taken_at: i64,
 }
 
 #[cfg(test)]
