@@ -33,6 +33,7 @@ pub mod spec;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 pub mod time;
+pub mod verify;
 mod walk;
 
 pub use backend::Access;
@@ -48,3 +49,4 @@ pub use query::{
 };
 pub use record::{FunctionRow, SnapshotRecord};
 pub use spec::{backends, is_postgres};
+pub use verify::{HostCheck, HostVerification};

@@ -28,6 +28,7 @@ fn function_row(r: &Row<'_>) -> Result<FunctionRow, FleetError> {
         class: u32::try_from(r.int("class")?).unwrap_or(0),
         subsystem_vendor: opt_u16_of(r, "subsystem_vendor")?,
         subsystem: opt_u16_of(r, "subsystem")?,
+        revision: r.opt_int("revision")?.and_then(|v| u8::try_from(v).ok()),
         bridge: r.flag("bridge")?,
         parent: r.opt_text("parent")?,
         driver: r.opt_text("driver")?,

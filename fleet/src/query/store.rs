@@ -13,7 +13,7 @@ use crate::fleet::Fleet;
 use crate::record::{FunctionRow, SnapshotRecord};
 use crate::schema;
 
-/// Function rows per multi-row `INSERT` (20 values each, far below both
+/// Function rows per multi-row `INSERT` (21 values each, far below both
 /// databases' parameter limits).
 const INSERT_CHUNK: usize = 50;
 
@@ -37,7 +37,7 @@ pub(crate) const LATEST_FIRST: &str = "ORDER BY taken_at DESC, id DESC";
 
 /// One function's row: each column named beside its value, so the
 /// `INSERT`'s column list and values cannot fall out of step.
-fn function_fields(snapshot: i64, f: &FunctionRow) -> [(&'static str, Value); 20] {
+fn function_fields(snapshot: i64, f: &FunctionRow) -> [(&'static str, Value); 21] {
     let flag = |v: Option<bool>| Value::Int(v.map(i64::from));
     [
         ("snapshot_id", snapshot.into()),
@@ -51,6 +51,7 @@ fn function_fields(snapshot: i64, f: &FunctionRow) -> [(&'static str, Value); 20
             Value::Int(f.subsystem_vendor.map(i64::from)),
         ),
         ("subsystem", Value::Int(f.subsystem.map(i64::from))),
+        ("revision", Value::Int(f.revision.map(i64::from))),
         ("bridge", i64::from(f.bridge).into()),
         ("parent", f.parent.clone().into()),
         ("driver", f.driver.clone().into()),

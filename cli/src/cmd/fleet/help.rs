@@ -104,3 +104,20 @@ Exit status:
   0    the list was printed (also when it is empty)
   1    the database failed
   2    usage, or no fleet database at --db";
+
+/// `pptctl fleet verify`.
+pub const VERIFY: &str = "\
+Examples:
+  pptctl fleet verify                  every host: did its last reboot bind what was predicted
+  pptctl fleet verify --host cn7 --json
+                                       one host, each predicted binding and what became of it
+
+Outcomes per predicted binding: held, missing, renumbered (/dev/pptN changed),
+identity-changed (vendor, device, subsystem or revision under the same path),
+vm-device-off-ppt, host-driver, unbound. A host with one snapshot, or whose
+previous snapshot records no next-boot prediction, is not judged.
+
+Exit status:
+  0    no host broke a prediction (hosts not judged do not count)
+  1    a host did not hold, or the database failed
+  2    usage, an unknown host, or no fleet database at --db";

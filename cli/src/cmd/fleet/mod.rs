@@ -8,6 +8,7 @@ mod hosts;
 mod ingest;
 mod inventory;
 mod place;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -94,6 +95,9 @@ enum FleetCommand {
     /// The live claims, with their expiry.
     #[command(after_long_help = help::CLAIMS)]
     Claims(claim::ClaimsArgs),
+    /// Each host's latest snapshot against what its previous one predicted for the boot.
+    #[command(after_long_help = help::VERIFY)]
+    Verify(verify::VerifyArgs),
 }
 
 impl FleetArgs {
@@ -117,7 +121,8 @@ impl FleetArgs {
             | FleetCommand::Devices(_)
             | FleetCommand::History(_)
             | FleetCommand::Report(_)
-            | FleetCommand::Claims(_) => Access::Read,
+            | FleetCommand::Claims(_)
+            | FleetCommand::Verify(_) => Access::Read,
         };
         Fleet::open_as(&self.db_spec(), access).map_err(db_err)
     }
@@ -167,6 +172,7 @@ pub fn run(_global: &Global, args: FleetArgs) -> Result<ExitCode, CliError> {
         FleetCommand::Claim(a) => claim::claim(&mut db, a),
         FleetCommand::Release(a) => claim::release(&mut db, a),
         FleetCommand::Claims(a) => claim::list(&mut db, a),
+        FleetCommand::Verify(a) => verify::run(&mut db, a),
     }
 }
 
