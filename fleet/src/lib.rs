@@ -22,6 +22,7 @@ pub mod derive;
 pub mod diff;
 pub mod error;
 pub mod fleet;
+pub mod history;
 pub mod ingest;
 #[cfg(feature = "postgres")]
 pub mod pg;
@@ -40,6 +41,7 @@ pub use backend::Access;
 pub use claims::{Claim, ClaimError, ClaimRequest};
 pub use error::FleetError;
 pub use fleet::{Fleet, Reopener};
+pub use history::{DeviceEvent, DeviceRef, EventQuery};
 pub use ingest::{ingest_file, ingest_paths, FileOutcome, IngestOptions, IngestSummary};
 pub use placement::pick::Constraint;
 pub use placement::{LeftOut, PlaceAnswer, PlaceQuery, PlacedHost};

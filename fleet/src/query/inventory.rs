@@ -1,7 +1,7 @@
 //! What the fleet holds: devices across the latest snapshots, each host's
 //! latest snapshot, a host's history and one snapshot's function rows.
 
-use crate::backend::Row;
+use crate::backend::{Backend, Row};
 use crate::error::FleetError;
 use crate::fleet::Fleet;
 use crate::query::{DeviceSummary, HistoryEntry, LatestSnapshot};
@@ -45,6 +45,21 @@ fn function_row(r: &Row<'_>) -> Result<FunctionRow, FleetError> {
         numa_node: None,
         vm: None,
     })
+}
+
+/// The function rows of one stored snapshot, in address order, on a
+/// connection (inside a transaction).
+pub(crate) fn functions_of(
+    db: &mut dyn Backend,
+    snapshot: i64,
+) -> Result<Vec<FunctionRow>, FleetError> {
+    db.query(
+        "SELECT * FROM functions WHERE snapshot_id = ? ORDER BY address",
+        &[snapshot.into()],
+    )?
+    .iter()
+    .map(|r| function_row(&r))
+    .collect()
 }
 
 impl Fleet {
@@ -143,13 +158,6 @@ impl Fleet {
 
     /// The function rows of one stored snapshot, in address order.
     pub fn snapshot_functions(&mut self, snapshot: i64) -> Result<Vec<FunctionRow>, FleetError> {
-        self.db
-            .query(
-                "SELECT * FROM functions WHERE snapshot_id = ? ORDER BY address",
-                &[snapshot.into()],
-            )?
-            .iter()
-            .map(|r| function_row(&r))
-            .collect()
+        functions_of(self.db.as_mut(), snapshot)
     }
 }

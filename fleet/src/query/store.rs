@@ -140,13 +140,13 @@ fn insert_snapshot(
 }
 
 /// Points the host at its latest snapshot and refreshes its placement rows
-/// when that changed.
+/// when that changed; returns the latest.
 fn update_latest(
     db: &mut dyn Backend,
     host_id: i64,
     previous: Option<i64>,
     version: i64,
-) -> Result<(), FleetError> {
+) -> Result<Option<i64>, FleetError> {
     let latest = db
         .query(
             &format!("SELECT id FROM snapshots WHERE host_id = ? {LATEST_FIRST} LIMIT 1"),
@@ -156,7 +156,7 @@ fn update_latest(
         .map(|r| r.int("id"))
         .transpose()?;
     if latest == previous {
-        return Ok(());
+        return Ok(latest);
     }
     db.execute(
         "UPDATE hosts SET latest_snapshot = ? WHERE id = ?",
@@ -169,7 +169,7 @@ fn update_latest(
             &[host_id.into()],
         )?;
     }
-    Ok(())
+    Ok(latest)
 }
 
 /// The snapshot of `host_id` other than `id` taken at the same time, if any.
@@ -242,7 +242,13 @@ impl Fleet {
             if version >= 4 {
                 crate::placement::topology::store(db, id, rec)?;
             }
-            update_latest(db, host_id, previous, version)?;
+            let latest = update_latest(db, host_id, previous, version)?;
+            if version >= 5 && latest == Some(id) {
+                // The device history: events only when a snapshot becomes
+                // the latest (crate::history::derive states the rule).
+                let at = (id, rec.taken_at);
+                crate::history::derive::record_ingest(db, host_id, at, previous, &rec.functions)?;
+            }
             let same_time_as = same_time(db, host_id, id, rec.taken_at)?;
             Ok(Stored::New { id, same_time_as })
         });

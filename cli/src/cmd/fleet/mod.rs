@@ -3,6 +3,7 @@
 //! `fleet` crate; this module parses arguments and renders.
 
 mod claim;
+mod events;
 mod help;
 mod hosts;
 mod ingest;
@@ -80,7 +81,7 @@ enum FleetCommand {
     /// Every vendor:device in the fleet with counts.
     #[command(after_long_help = help::DEVICES)]
     Devices(inventory::DevicesArgs),
-    /// A host's snapshots, oldest first, and what changed between them.
+    /// A host's snapshots and what changed; or the device event log (--host, --device).
     #[command(after_long_help = help::HISTORY)]
     History(inventory::HistoryArgs),
     /// A self-contained HTML page: fleet table and each host's topology.
@@ -135,6 +136,7 @@ pub(crate) fn db_err(e: FleetError) -> CliError {
     match e {
         FleetError::Selector { .. }
         | FleetError::NoHost(_)
+        | FleetError::DeviceRef { .. }
         | FleetError::NoDatabase { .. }
         | FleetError::NotFleet { .. }
         | FleetError::TooOld { .. }
