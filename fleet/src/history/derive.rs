@@ -155,3 +155,86 @@ pub(crate) fn record_ingest(
     let events = events_between(before.as_deref(), now);
     insert(db, host_id, id, at, &events)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gpu(driver: &str, ppt: Option<&str>) -> FunctionRow {
+        FunctionRow {
+            address: "0000:01:00.0".into(),
+            device_key: "0000:01:00".into(),
+            vendor: 0x10de,
+            device: 0x0a65,
+            class: 0x03_0000,
+            subsystem_vendor: Some(0x1462),
+            subsystem: Some(0x2291),
+            revision: Some(0xa2),
+            bridge: false,
+            parent: Some("0000:00:01.0".into()),
+            driver: Some(driver.into()),
+            ppt_dev: ppt.map(str::to_string),
+            reserved: Some(true),
+            next_boot_ppt: Some(true),
+            devfs_path: Some("/pci@0,0/pci8086,151@1/display@0".into()),
+            verdict: "ok".into(),
+            fail_reason: None,
+            in_vm: None,
+            vendor_name: None,
+            device_name: None,
+            numa_node: None,
+            vm: None,
+        }
+    }
+
+    fn kinds(e: &[NewEvent]) -> Vec<&str> {
+        e.iter().map(|e| e.kind).collect()
+    }
+
+    #[test]
+    fn first_snapshot_discovers_with_its_states() {
+        let e = events_between(None, &[gpu("ppt", Some("/dev/ppt0"))]);
+        assert_eq!(kinds(&e), ["discovered", "reserved", "bound-to-ppt"]);
+        assert_eq!(
+            e[0].detail.as_deref(),
+            Some("10de:0a65 sub 1462:2291 rev a2")
+        );
+        assert_eq!(e[2].detail.as_deref(), Some("/dev/ppt0"));
+    }
+
+    #[test]
+    fn unchanged_is_silent_and_unknown_states_add_nothing() {
+        let a = gpu("ppt", Some("/dev/ppt0"));
+        assert!(
+            events_between(Some(std::slice::from_ref(&a)), std::slice::from_ref(&a)).is_empty()
+        );
+        let unknown = FunctionRow {
+            reserved: None,
+            ..a.clone()
+        };
+        assert!(events_between(Some(&[a]), &[unknown]).is_empty());
+    }
+
+    #[test]
+    fn renumbered_identity_left_and_missing() {
+        let a = gpu("ppt", Some("/dev/ppt0"));
+        let b = gpu("ppt", Some("/dev/ppt1"));
+        let e = events_between(Some(std::slice::from_ref(&a)), &[b]);
+        assert_eq!(kinds(&e), ["renumbered"]);
+        assert_eq!(e[0].detail.as_deref(), Some("/dev/ppt0 -> /dev/ppt1"));
+        let swapped = FunctionRow {
+            revision: Some(0xa3),
+            ..gpu("nvidia", None)
+        };
+        let e = events_between(Some(std::slice::from_ref(&a)), &[swapped]);
+        assert_eq!(kinds(&e), ["identity-changed", "left-ppt"]);
+        assert_eq!(e[1].detail.as_deref(), Some("nvidia"));
+        // Followed by path: a new bus number is the same device.
+        let moved = FunctionRow {
+            address: "0000:02:00.0".into(),
+            ..a.clone()
+        };
+        assert!(events_between(Some(std::slice::from_ref(&a)), &[moved]).is_empty());
+        assert_eq!(kinds(&events_between(Some(&[a]), &[])), ["missing"]);
+    }
+}
