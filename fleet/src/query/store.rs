@@ -75,20 +75,27 @@ fn id_of(db: &dyn Backend, rows: &crate::backend::Rows, what: &str) -> Result<i6
         .ok_or_else(|| FleetError::db(db.name(), what))
 }
 
-/// Inserts the function rows of snapshot `id`, [`INSERT_CHUNK`] per statement.
+/// Inserts the function rows of snapshot `id`, [`INSERT_CHUNK`] per
+/// statement; without `revision` in a database before schema 5.
 fn insert_functions(
     db: &mut dyn Backend,
     id: i64,
     functions: &[FunctionRow],
+    version: i64,
 ) -> Result<(), FleetError> {
     let mut values = Vec::new();
     for chunk in functions.chunks(INSERT_CHUNK) {
         values.clear();
         let mut columns = Vec::new();
         for f in chunk {
-            let fields = function_fields(id, f);
-            columns = fields.iter().map(|(c, _)| *c).collect();
-            values.extend(fields.into_iter().map(|(_, v)| v));
+            let fields = function_fields(id, f)
+                .into_iter()
+                .filter(|(c, _)| version >= 5 || *c != "revision");
+            columns.clear();
+            for (c, v) in fields {
+                columns.push(c);
+                values.push(v);
+            }
         }
         let row = format!("({})", vec!["?"; columns.len()].join(", "));
         let rows = vec![row; chunk.len()].join(", ");
@@ -235,7 +242,7 @@ impl Fleet {
                 .transpose()?
                 .flatten();
             let id = insert_snapshot(db, host_id, rec, sha256, file_name)?;
-            insert_functions(db, id, &rec.functions)?;
+            insert_functions(db, id, &rec.functions, version)?;
             if version >= 2 {
                 db.execute(&schema::units_insert("WHERE snapshot_id = ?"), &[id.into()])?;
             }
