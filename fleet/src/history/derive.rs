@@ -1,5 +1,5 @@
 //! The events between two consecutive snapshots of a host, derived at
-//! ingest ([`record_ingest`]) in the snapshot's own transaction.
+//! ingest (`record_ingest`) in the snapshot's own transaction.
 //!
 //! The rule for order: events are derived only when a snapshot becomes
 //! its host's latest (newest by time, of equal times the one ingested

@@ -2,9 +2,9 @@
 //!
 //! Events come from two places, each in the transaction of what caused
 //! it: ingest derives them from consecutive snapshots of a host
-//! ([`derive`], which states the rule for snapshots that arrive late),
+//! ([`mod@derive`], which states the rule for snapshots that arrive late),
 //! and a claim or release writes `claimed` / `released` for every
-//! function of the devices it takes or frees ([`claim_event`]). A device
+//! function of the devices it takes or frees (`claim_event`). A device
 //! is named by its host and devfs path (illumos) or PCI address; reading
 //! takes a host, optionally one device, optionally a time (`--as-of`:
 //! the log as it stood then). Nothing updates or deletes an event.
@@ -120,7 +120,7 @@ pub struct EventQuery {
 
 impl Fleet {
     /// The events of a host (or one device of it) in the order they were
-    /// recorded, which is time order (see [`derive`]).
+    /// recorded, which is time order (see [`mod@derive`]).
     pub fn device_events(&mut self, q: &EventQuery) -> Result<Vec<DeviceEvent>, FleetError> {
         let host_id = self
             .db
