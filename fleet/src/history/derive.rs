@@ -237,4 +237,25 @@ mod tests {
         assert!(events_between(Some(std::slice::from_ref(&a)), &[moved]).is_empty());
         assert_eq!(kinds(&events_between(Some(&[a]), &[])), ["missing"]);
     }
+
+    #[test]
+    fn a_vm_starts_and_stops_using_it() {
+        let free = FunctionRow {
+            in_vm: Some(false),
+            ..gpu("ppt", Some("/dev/ppt0"))
+        };
+        let used = FunctionRow {
+            in_vm: Some(true),
+            vm: Some("5b0c6f8e-7d8a-4a53-9d1c-3f2e1a0b9c11".into()),
+            ..free.clone()
+        };
+        let e = events_between(
+            Some(std::slice::from_ref(&free)),
+            std::slice::from_ref(&used),
+        );
+        assert_eq!(kinds(&e), ["used-by-vm"]);
+        assert_eq!(e[0].detail.as_deref(), used.vm.as_deref());
+        let e = events_between(Some(std::slice::from_ref(&used)), &[free]);
+        assert_eq!(kinds(&e), ["vm-left"]);
+    }
 }
