@@ -3,7 +3,9 @@
 //! operator placing pass-through VMs asks of the whole fleet: which hosts
 //! can give a guest N passable devices of a kind ([`Fleet::hosts`],
 //! [`Fleet::explain`]), what the fleet holds ([`Fleet::devices`]), and how
-//! a host changed ([`Fleet::history`], [`diff`]).
+//! a host changed ([`Fleet::history`], [`diff`]), what each device went
+//! through ([`Fleet::device_events`], [`history`]) and whether each host's
+//! last reboot did what was predicted ([`Fleet::verify_reboots`]).
 //!
 //! What it owns: the database and its schema. A database is opened for
 //! what the command does ([`Access`], [`Fleet::open_as`]): only ingest
