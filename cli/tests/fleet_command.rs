@@ -13,7 +13,7 @@ use std::process::Command;
 use assert_cmd::cargo::CommandCargoExt;
 use fleet_support::{host, write, Gpu};
 
-const SUBCOMMANDS: [&str; 5] = ["ingest", "hosts", "devices", "history", "report"];
+const SUBCOMMANDS: [&str; 6] = ["ingest", "hosts", "devices", "history", "report", "verify"];
 
 fn run(args: &[&str]) -> (i32, String, String) {
     let out = Command::cargo_bin("pptctl")

@@ -210,6 +210,12 @@ fn fleet_commands(dir: &Path, file: &str) -> Vec<Run> {
         ),
         run(&["fleet", "--db", db, "devices"], false),
         run(&["fleet", "--db", db, "history", "levon"], false),
+        run(&["fleet", "--db", db, "history", "--host", "levon"], false),
+        run(
+            &["fleet", "--db", db, "history", "--device", "levon:01:00.0"],
+            false,
+        ),
+        run(&["fleet", "--db", db, "verify"], false),
     ]
 }
 

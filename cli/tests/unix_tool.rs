@@ -276,7 +276,7 @@ fn every_manual_page_renders_without_warnings() {
         .collect();
     // One page per subcommand (and per `fleet` subcommand) plus pptctl(8).
     let fleet = [
-        "ingest", "hosts", "devices", "history", "report", "claim", "release", "claims",
+        "ingest", "hosts", "devices", "history", "report", "claim", "release", "claims", "verify",
     ]
     .len();
     let want = subcommands().len() + fleet + 1;

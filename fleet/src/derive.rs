@@ -353,6 +353,7 @@ impl SnapshotRecord {
                 class: f.ids.class,
                 subsystem_vendor: f.ids.subsystem_vendor,
                 subsystem: f.ids.subsystem,
+                revision: Some(f.ids.revision),
                 bridge: f.is_bridge(),
                 parent: parents.of(f),
                 driver,

@@ -125,6 +125,14 @@ pub enum FleetError {
     /// A host the database does not hold.
     #[error("no host named `{0}` in the fleet database")]
     NoHost(String),
+    /// A `--device` that is neither `HOST:ADDRESS` nor `HOST:/devfs/path`.
+    #[error("--device {text}: {message}")]
+    DeviceRef {
+        /// What was given.
+        text: String,
+        /// What is wrong with it.
+        message: String,
+    },
 }
 
 impl FleetError {

@@ -3,7 +3,9 @@
 //! operator placing pass-through VMs asks of the whole fleet: which hosts
 //! can give a guest N passable devices of a kind ([`Fleet::hosts`],
 //! [`Fleet::explain`]), what the fleet holds ([`Fleet::devices`]), and how
-//! a host changed ([`Fleet::history`], [`diff`]).
+//! a host changed ([`Fleet::history`], [`diff`]), what each device went
+//! through ([`Fleet::device_events`], [`history`]) and whether each host's
+//! last reboot did what was predicted ([`Fleet::verify_reboots`]).
 //!
 //! What it owns: the database and its schema. A database is opened for
 //! what the command does ([`Access`], [`Fleet::open_as`]): only ingest
@@ -22,6 +24,7 @@ pub mod derive;
 pub mod diff;
 pub mod error;
 pub mod fleet;
+pub mod history;
 pub mod ingest;
 #[cfg(feature = "postgres")]
 pub mod pg;
@@ -33,12 +36,14 @@ pub mod spec;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 pub mod time;
+pub mod verify;
 mod walk;
 
 pub use backend::Access;
 pub use claims::{Claim, ClaimError, ClaimRequest};
 pub use error::FleetError;
 pub use fleet::{Fleet, Reopener};
+pub use history::{DeviceEvent, DeviceRef, EventQuery};
 pub use ingest::{ingest_file, ingest_paths, FileOutcome, IngestOptions, IngestSummary};
 pub use placement::pick::Constraint;
 pub use placement::{LeftOut, PlaceAnswer, PlaceQuery, PlacedHost};
@@ -48,3 +53,4 @@ pub use query::{
 };
 pub use record::{FunctionRow, SnapshotRecord};
 pub use spec::{backends, is_postgres};
+pub use verify::{HostCheck, HostVerification};

@@ -50,6 +50,9 @@ pub struct FunctionRow {
     pub subsystem_vendor: Option<u16>,
     /// Subsystem ID.
     pub subsystem: Option<u16>,
+    /// Revision ID (`None`: stored before the fleet recorded it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revision: Option<u8>,
     /// A bridge (header type 1 or 2).
     pub bridge: bool,
     /// The bridge above it (`DDDD:BB:DD.F`), `None` on a root bus.

@@ -13,7 +13,7 @@ use crate::backend::{Access, Backend, Dialect};
 use crate::error::FleetError;
 
 /// The newest schema version this build writes.
-pub const LATEST: i64 = 4;
+pub const LATEST: i64 = 5;
 
 /// SQLite `PRAGMA application_id` of a pptctl fleet database: the bytes
 /// `PPTC` (0x50505443) at offset 68 of the file header.
@@ -217,6 +217,36 @@ fn v4(d: Dialect) -> String {
 }
 // ---- end of schema 4 ------------------------------------------------------
 
+/// Version 5: the device history and the revision ID.
+///
+/// * `functions.revision`: the revision ID (config space 0x08), part of a
+///   function's identity for `fleet verify` and the history (`NULL` in rows
+///   stored before version 5: unknown, never compared).
+/// * `device_events`: the append-only event log per device
+///   ([`crate::history`]): one row per event, derived at ingest when a
+///   snapshot becomes its host's newest, or written by a claim or release.
+///   `snapshot_id` is the snapshot that showed it (`NULL` for claim
+///   events), `claim_id` the claim (`NULL` otherwise); `at` is the
+///   snapshot's time or the claim's database time.
+fn v5(d: Dialect) -> String {
+    let (id, int) = (d.id_column(), d.int());
+    format!(
+        "ALTER TABLE functions ADD COLUMN revision {int};
+        CREATE TABLE device_events (
+            id {id},
+            host_id {int} NOT NULL REFERENCES hosts(id),
+            at {int} NOT NULL,
+            address TEXT NOT NULL,
+            devfs_path TEXT,
+            kind TEXT NOT NULL,
+            detail TEXT,
+            snapshot_id {int} REFERENCES snapshots(id),
+            claim_id {int} REFERENCES claims(id)
+        );
+        CREATE INDEX device_events_host ON device_events (host_id, at, id);"
+    )
+}
+
 /// The DDL of migration `to` (1-based).
 fn migration(d: Dialect, to: i64) -> Option<String> {
     match to {
@@ -224,6 +254,7 @@ fn migration(d: Dialect, to: i64) -> Option<String> {
         2 => Some(v2(d)),
         3 => Some(v3(d)),
         4 => Some(v4(d)),
+        5 => Some(v5(d)),
         _ => None,
     }
 }

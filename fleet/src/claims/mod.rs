@@ -403,6 +403,9 @@ fn end_claim(db: &mut dyn Backend, id: i64, now: i64) -> Result<bool, FleetError
         "UPDATE claims SET released_at = ? WHERE id = ? AND released_at IS NULL",
         &[now.into(), id.into()],
     )?;
+    if n == 1 {
+        crate::history::claim_event(db, id, "released", now)?;
+    }
     db.execute("DELETE FROM claim_devices WHERE claim_id = ?", &[id.into()])?;
     Ok(n == 1)
 }

@@ -292,6 +292,7 @@ fn record(
             &[c.id.into(), d.as_str().into(), id.into(), expires.unwrap_or(i64::MAX).into()],
         )?;
     }
+    crate::history::claim_event(db, id, "claimed", now)?;
     Ok(Claim {
         id,
         holder: req.holder.to_string(),

@@ -1,7 +1,7 @@
 //! What the fleet holds: devices across the latest snapshots, each host's
 //! latest snapshot, a host's history and one snapshot's function rows.
 
-use crate::backend::Row;
+use crate::backend::{Backend, Row};
 use crate::error::FleetError;
 use crate::fleet::Fleet;
 use crate::query::{DeviceSummary, HistoryEntry, LatestSnapshot};
@@ -28,6 +28,7 @@ fn function_row(r: &Row<'_>) -> Result<FunctionRow, FleetError> {
         class: u32::try_from(r.int("class")?).unwrap_or(0),
         subsystem_vendor: opt_u16_of(r, "subsystem_vendor")?,
         subsystem: opt_u16_of(r, "subsystem")?,
+        revision: r.opt_int("revision")?.and_then(|v| u8::try_from(v).ok()),
         bridge: r.flag("bridge")?,
         parent: r.opt_text("parent")?,
         driver: r.opt_text("driver")?,
@@ -44,6 +45,21 @@ fn function_row(r: &Row<'_>) -> Result<FunctionRow, FleetError> {
         numa_node: None,
         vm: None,
     })
+}
+
+/// The function rows of one stored snapshot, in address order, on a
+/// connection (inside a transaction).
+pub(crate) fn functions_of(
+    db: &mut dyn Backend,
+    snapshot: i64,
+) -> Result<Vec<FunctionRow>, FleetError> {
+    db.query(
+        "SELECT * FROM functions WHERE snapshot_id = ? ORDER BY address",
+        &[snapshot.into()],
+    )?
+    .iter()
+    .map(|r| function_row(&r))
+    .collect()
 }
 
 impl Fleet {
@@ -142,13 +158,6 @@ impl Fleet {
 
     /// The function rows of one stored snapshot, in address order.
     pub fn snapshot_functions(&mut self, snapshot: i64) -> Result<Vec<FunctionRow>, FleetError> {
-        self.db
-            .query(
-                "SELECT * FROM functions WHERE snapshot_id = ? ORDER BY address",
-                &[snapshot.into()],
-            )?
-            .iter()
-            .map(|r| function_row(&r))
-            .collect()
+        functions_of(self.db.as_mut(), snapshot)
     }
 }

@@ -13,7 +13,7 @@ use crate::fleet::Fleet;
 use crate::record::{FunctionRow, SnapshotRecord};
 use crate::schema;
 
-/// Function rows per multi-row `INSERT` (20 values each, far below both
+/// Function rows per multi-row `INSERT` (21 values each, far below both
 /// databases' parameter limits).
 const INSERT_CHUNK: usize = 50;
 
@@ -37,7 +37,7 @@ pub(crate) const LATEST_FIRST: &str = "ORDER BY taken_at DESC, id DESC";
 
 /// One function's row: each column named beside its value, so the
 /// `INSERT`'s column list and values cannot fall out of step.
-fn function_fields(snapshot: i64, f: &FunctionRow) -> [(&'static str, Value); 20] {
+fn function_fields(snapshot: i64, f: &FunctionRow) -> [(&'static str, Value); 21] {
     let flag = |v: Option<bool>| Value::Int(v.map(i64::from));
     [
         ("snapshot_id", snapshot.into()),
@@ -51,6 +51,7 @@ fn function_fields(snapshot: i64, f: &FunctionRow) -> [(&'static str, Value); 20
             Value::Int(f.subsystem_vendor.map(i64::from)),
         ),
         ("subsystem", Value::Int(f.subsystem.map(i64::from))),
+        ("revision", Value::Int(f.revision.map(i64::from))),
         ("bridge", i64::from(f.bridge).into()),
         ("parent", f.parent.clone().into()),
         ("driver", f.driver.clone().into()),
@@ -74,20 +75,27 @@ fn id_of(db: &dyn Backend, rows: &crate::backend::Rows, what: &str) -> Result<i6
         .ok_or_else(|| FleetError::db(db.name(), what))
 }
 
-/// Inserts the function rows of snapshot `id`, [`INSERT_CHUNK`] per statement.
+/// Inserts the function rows of snapshot `id`, [`INSERT_CHUNK`] per
+/// statement; without `revision` in a database before schema 5.
 fn insert_functions(
     db: &mut dyn Backend,
     id: i64,
     functions: &[FunctionRow],
+    version: i64,
 ) -> Result<(), FleetError> {
     let mut values = Vec::new();
     for chunk in functions.chunks(INSERT_CHUNK) {
         values.clear();
         let mut columns = Vec::new();
         for f in chunk {
-            let fields = function_fields(id, f);
-            columns = fields.iter().map(|(c, _)| *c).collect();
-            values.extend(fields.into_iter().map(|(_, v)| v));
+            let fields = function_fields(id, f)
+                .into_iter()
+                .filter(|(c, _)| version >= 5 || *c != "revision");
+            columns.clear();
+            for (c, v) in fields {
+                columns.push(c);
+                values.push(v);
+            }
         }
         let row = format!("({})", vec!["?"; columns.len()].join(", "));
         let rows = vec![row; chunk.len()].join(", ");
@@ -139,13 +147,13 @@ fn insert_snapshot(
 }
 
 /// Points the host at its latest snapshot and refreshes its placement rows
-/// when that changed.
+/// when that changed; returns the latest.
 fn update_latest(
     db: &mut dyn Backend,
     host_id: i64,
     previous: Option<i64>,
     version: i64,
-) -> Result<(), FleetError> {
+) -> Result<Option<i64>, FleetError> {
     let latest = db
         .query(
             &format!("SELECT id FROM snapshots WHERE host_id = ? {LATEST_FIRST} LIMIT 1"),
@@ -155,7 +163,7 @@ fn update_latest(
         .map(|r| r.int("id"))
         .transpose()?;
     if latest == previous {
-        return Ok(());
+        return Ok(latest);
     }
     db.execute(
         "UPDATE hosts SET latest_snapshot = ? WHERE id = ?",
@@ -168,7 +176,7 @@ fn update_latest(
             &[host_id.into()],
         )?;
     }
-    Ok(())
+    Ok(latest)
 }
 
 /// The snapshot of `host_id` other than `id` taken at the same time, if any.
@@ -234,14 +242,20 @@ impl Fleet {
                 .transpose()?
                 .flatten();
             let id = insert_snapshot(db, host_id, rec, sha256, file_name)?;
-            insert_functions(db, id, &rec.functions)?;
+            insert_functions(db, id, &rec.functions, version)?;
             if version >= 2 {
                 db.execute(&schema::units_insert("WHERE snapshot_id = ?"), &[id.into()])?;
             }
             if version >= 4 {
                 crate::placement::topology::store(db, id, rec)?;
             }
-            update_latest(db, host_id, previous, version)?;
+            let latest = update_latest(db, host_id, previous, version)?;
+            if version >= 5 && latest == Some(id) {
+                // The device history: events only when a snapshot becomes
+                // the latest (crate::history::derive states the rule).
+                let at = (id, rec.taken_at);
+                crate::history::derive::record_ingest(db, host_id, at, previous, &rec.functions)?;
+            }
             let same_time_as = same_time(db, host_id, id, rec.taken_at)?;
             Ok(Stored::New { id, same_time_as })
         });

@@ -48,6 +48,16 @@ pub const HISTORY: &str = "\
 Examples:
   pptctl fleet history cn7             cn7's snapshots by time and what changed between them
   pptctl fleet history cn7 --json      the same for scripts
+  pptctl fleet history --host cn7      every device event of cn7: discovered, reserved,
+                                       bound-to-ppt, used-by-vm, claimed, released, missing ...
+  pptctl fleet history --device cn7:0000:01:00.0 --as-of 2026-11-30T00:00:00Z
+                                       one device's events up to that time
+  pptctl fleet history --device cn7:/pci@0,0/pci8086,151@1/display@0
+                                       the same device by its devfs path
+
+Events are derived when a snapshot becomes its host's newest, from it and
+the host's previous newest; a snapshot older than the newest, ingested late,
+is stored but adds no events. Claims and releases add claimed and released.
 
 Exit status:
   0    fine
@@ -104,3 +114,20 @@ Exit status:
   0    the list was printed (also when it is empty)
   1    the database failed
   2    usage, or no fleet database at --db";
+
+/// `pptctl fleet verify`.
+pub const VERIFY: &str = "\
+Examples:
+  pptctl fleet verify                  every host: did its last reboot bind what was predicted
+  pptctl fleet verify --host cn7 --json
+                                       one host, each predicted binding and what became of it
+
+Outcomes per predicted binding: held, missing, renumbered (/dev/pptN changed),
+identity-changed (vendor, device, subsystem or revision under the same path),
+vm-device-off-ppt, host-driver, unbound. A host with one snapshot, or whose
+previous snapshot records no next-boot prediction, is not judged.
+
+Exit status:
+  0    no host broke a prediction (hosts not judged do not count)
+  1    a host did not hold, or the database failed
+  2    usage, an unknown host, or no fleet database at --db";

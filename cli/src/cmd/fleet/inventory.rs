@@ -1,8 +1,9 @@
-//! `pptctl fleet devices` and `pptctl fleet history HOST`.
+//! `pptctl fleet devices` and `pptctl fleet history HOST` (the device
+//! event log of `--host`/`--device` is rendered by `events`).
 
 use std::process::ExitCode;
 
-use clap::Args;
+use clap::{ArgGroup, Args};
 use fleet::diff::diff_functions;
 use fleet::Fleet;
 use pci_core::text::Escaped;
@@ -19,12 +20,25 @@ pub struct DevicesArgs {
     pub json: bool,
 }
 
-/// Arguments of `pptctl fleet history`.
+/// Arguments of `pptctl fleet history`: `HOST` (its snapshots), or
+/// `--host`/`--device` (the device event log).
 #[derive(Args, Debug)]
+#[command(group(ArgGroup::new("what").required(true).args(["host", "events_host", "device"])))]
 pub struct HistoryArgs {
-    /// The host.
+    /// The host: its snapshots by time and what changed between them.
     #[arg(value_name = "HOST")]
-    pub host: String,
+    pub host: Option<String>,
+    /// The host's device event log (every device).
+    #[arg(long = "host", value_name = "HOST")]
+    pub events_host: Option<String>,
+    /// One device's event log: HOST:DDDD:BB:DD.F, HOST:BB:DD.F or
+    /// HOST:/devfs/path.
+    #[arg(long, value_name = "HOST:ADDR|HOST:PATH")]
+    pub device: Option<String>,
+    /// With --host or --device: the log up to TIME (RFC 3339), as it
+    /// stood then.
+    #[arg(long, value_name = "TIME", conflicts_with = "host")]
+    pub as_of: Option<String>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -112,7 +126,16 @@ fn history_text(items: &[HistoryItem]) -> String {
 /// (what placement reads) is the newest by time, of equal times the one
 /// ingested last; it is marked `(latest)`.
 pub fn history(db: &mut Fleet, args: &HistoryArgs) -> Result<ExitCode, CliError> {
-    let entries = db.history(&args.host).map_err(db_err)?;
+    let Some(host) = &args.host else {
+        return super::events::run(
+            db,
+            args.events_host.as_deref(),
+            args.device.as_deref(),
+            args.as_of.as_deref(),
+            args.json,
+        );
+    };
+    let entries = db.history(host).map_err(db_err)?;
     let mut items = Vec::with_capacity(entries.len());
     let mut prev: Option<Vec<fleet::FunctionRow>> = None;
     for e in entries {

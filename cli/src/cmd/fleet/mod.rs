@@ -3,11 +3,13 @@
 //! `fleet` crate; this module parses arguments and renders.
 
 mod claim;
+mod events;
 mod help;
 mod hosts;
 mod ingest;
 mod inventory;
 mod place;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -79,7 +81,7 @@ enum FleetCommand {
     /// Every vendor:device in the fleet with counts.
     #[command(after_long_help = help::DEVICES)]
     Devices(inventory::DevicesArgs),
-    /// A host's snapshots, oldest first, and what changed between them.
+    /// A host's snapshots and what changed; or the device event log (--host, --device).
     #[command(after_long_help = help::HISTORY)]
     History(inventory::HistoryArgs),
     /// A self-contained HTML page: fleet table and each host's topology.
@@ -94,6 +96,9 @@ enum FleetCommand {
     /// The live claims, with their expiry.
     #[command(after_long_help = help::CLAIMS)]
     Claims(claim::ClaimsArgs),
+    /// Each host's latest snapshot against what its previous one predicted for the boot.
+    #[command(after_long_help = help::VERIFY)]
+    Verify(verify::VerifyArgs),
 }
 
 impl FleetArgs {
@@ -117,7 +122,8 @@ impl FleetArgs {
             | FleetCommand::Devices(_)
             | FleetCommand::History(_)
             | FleetCommand::Report(_)
-            | FleetCommand::Claims(_) => Access::Read,
+            | FleetCommand::Claims(_)
+            | FleetCommand::Verify(_) => Access::Read,
         };
         Fleet::open_as(&self.db_spec(), access).map_err(db_err)
     }
@@ -130,6 +136,7 @@ pub(crate) fn db_err(e: FleetError) -> CliError {
     match e {
         FleetError::Selector { .. }
         | FleetError::NoHost(_)
+        | FleetError::DeviceRef { .. }
         | FleetError::NoDatabase { .. }
         | FleetError::NotFleet { .. }
         | FleetError::TooOld { .. }
@@ -167,6 +174,7 @@ pub fn run(_global: &Global, args: FleetArgs) -> Result<ExitCode, CliError> {
         FleetCommand::Claim(a) => claim::claim(&mut db, a),
         FleetCommand::Release(a) => claim::release(&mut db, a),
         FleetCommand::Claims(a) => claim::list(&mut db, a),
+        FleetCommand::Verify(a) => verify::run(&mut db, a),
     }
 }
 
