@@ -259,7 +259,7 @@ fn check_unique_addresses(host: &Host) -> Result<(), String> {
 /// per host (a host of thousands of functions is not searched once per
 /// function).
 struct Parents<'a> {
-    /// PCI-to-PCI bridges by (domain, secondary bus), in host order.
+    /// Bridges by (domain, secondary bus), in host order.
     by_bus: HashMap<(u32, u8), Vec<&'a pci_core::Function>>,
     /// Functions by devfs path; of two with one path, the later.
     by_path: HashMap<&'a str, &'a pci_core::Function>,
@@ -270,13 +270,11 @@ impl<'a> Parents<'a> {
         let mut by_bus: HashMap<(u32, u8), Vec<&pci_core::Function>> = HashMap::new();
         let mut by_path = HashMap::new();
         for b in &host.functions {
-            if b.ids.header_type.map(|h| h & 0x7f) == Some(1) {
-                if let Some(&secondary) = b.config.get(0x19) {
-                    by_bus
-                        .entry((b.address.domain, secondary))
-                        .or_default()
-                        .push(b);
-                }
+            if let Some(secondary) = b.secondary_bus() {
+                by_bus
+                    .entry((b.address.domain, secondary))
+                    .or_default()
+                    .push(b);
             }
             if let Some(n) = &b.illumos {
                 by_path.insert(n.path.as_str(), b);
@@ -285,10 +283,9 @@ impl<'a> Parents<'a> {
         Parents { by_bus, by_path }
     }
 
-    /// The bridge above `f`: the first PCI-to-PCI bridge of its domain
-    /// whose secondary bus (config 0x19, PCI-to-PCI Bridge spec 1.2
-    /// §3.2.5.4) is `f`'s bus; else the function whose devfs path is the
-    /// longest proper prefix of `f`'s (ending at a `/`).
+    /// The bridge above `f`: the first bridge of its domain whose
+    /// [secondary bus](pci_core::Function::secondary_bus) is `f`'s bus;
+    /// else the function at the nearest devfs ancestor of `f`'s path.
     fn of(&self, f: &pci_core::Function) -> Option<String> {
         let by_bus = self
             .by_bus
@@ -298,10 +295,12 @@ impl<'a> Parents<'a> {
             return Some(b.address.to_string());
         }
         let path = f.illumos.as_ref()?.path.as_str();
-        path.rmatch_indices('/')
-            .filter_map(|(i, _)| self.by_path.get(&path[..i]))
-            .find(|b| b.address != f.address)
-            .map(|b| b.address.to_string())
+        std::iter::successors(pci_illumos::devfs::parent_of(path), |p| {
+            pci_illumos::devfs::parent_of(p)
+        })
+        .filter_map(|p| self.by_path.get(p))
+        .find(|b| b.address != f.address)
+        .map(|b| b.address.to_string())
     }
 }
 

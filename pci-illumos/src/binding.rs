@@ -232,11 +232,8 @@ pub fn compatible_alias(f: &Function) -> Option<&str> {
 /// state is not known (predicted ones, older snapshots) are never called
 /// unclaimed, since nothing tells.
 pub fn unclaimed(f: &Function) -> bool {
-    f.illumos.as_ref().is_some_and(|n| {
-        n.path_source == Some(pci_core::PathSource::Devinfo)
-            && n.driver.is_none()
-            && n.node_state.is_some_and(|s| s <= DS_LINKED)
-    })
+    f.devinfo_node()
+        .is_some_and(|n| n.driver.is_none() && n.node_state.is_some_and(|s| s <= DS_LINKED))
 }
 
 /// DDI node state DS_LINKED: known to the tree, bound to no driver

@@ -63,6 +63,10 @@ pub struct Problem {
     pub message: String,
     /// Whether vmadm itself rejects this (otherwise it is a check beyond vmadm).
     pub vmadm: bool,
+    /// The rule itself, so `check` reports the problem under it without
+    /// looking its code up again.
+    #[serde(skip)]
+    rule: &'static Rule,
 }
 
 impl Problem {
@@ -74,10 +78,11 @@ impl Problem {
     }
 
     /// A problem beyond vmadm's own checks, reported under `rule`.
-    fn beyond(rule: &Rule, location: String, message: String) -> Self {
+    fn beyond(rule: &'static Rule, location: String, message: String) -> Self {
         Problem {
             location,
             code: rule.code,
+            rule,
             severity: if rule.severity == RuleSeverity::Fail {
                 Severity::Error
             } else {
@@ -86,6 +91,11 @@ impl Problem {
             message,
             vmadm: false,
         }
+    }
+
+    /// The `check` rule this problem is reported under.
+    pub(crate) fn rule(&self) -> &'static Rule {
+        self.rule
     }
 }
 
@@ -203,9 +213,8 @@ pub fn check_against_host(
         // reserve it: the table's own reason, under its own code.
         let never = f.never_pass_through(&host.facts.boot_devices);
         if let Some(n) = never.first() {
-            let rule = rules::by_code(n.code()).unwrap_or(&rules::HOST_CRITICAL);
             problems.push(Problem::beyond(
-                rule,
+                rules::never_rule(n),
                 loc,
                 format!(
                     "{}; it may never be passed through, choose another device",
