@@ -5,7 +5,8 @@
 //! here.
 //!
 //! Format 2 (`pptctl-snapshot/2`, `ppt_config::snapshot::SnapshotV2`) is
-//! replayed through the library session (`ppt_config::session::Session`),
+//! replayed through the library session (`ppt_config::host_load::replay`,
+//! as `Session::open` replays it),
 //! so the check sees the captured configuration and VMs exactly as
 //! `pptctl check --from snapshot:FILE` does: the next boot's binding gives
 //! "reserved" and "ppt after the next boot", the zones' `pci_devices` give
@@ -18,12 +19,13 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use pci_core::names::PciNames;
-use pci_core::sources::snapshot::{parse_snapshot, SNAPSHOT_FORMAT};
+use pci_core::sources::snapshot::parse_snapshot;
 use pci_core::Host;
 use pci_illumos::devfs::DevfsPath;
+use ppt_config::host_load::{self, SnapshotFormat};
 use ppt_config::selector::Selector;
 use ppt_config::session::{Session, SessionOptions};
-use ppt_config::snapshot::{format_of, SnapshotV2, FORMAT_V2};
+use ppt_config::snapshot::{SnapshotV2, FORMAT_V2};
 use ppt_config::viability::{self, Plan, Report, Severity};
 use serde::Deserialize;
 
@@ -60,12 +62,11 @@ pub struct FileFacts<'a> {
 /// Derives the record of one snapshot document; `Err` is the reason it is
 /// refused (the caller names the file).
 pub fn derive(bytes: &[u8], file: &FileFacts<'_>) -> Result<SnapshotRecord, String> {
-    match format_of(bytes).as_deref() {
-        Some(FORMAT_V2) => derive_v2(bytes, file),
-        Some(f) if f != SNAPSHOT_FORMAT => Err(format!(
-            "unsupported snapshot format {f:?}; this pptctl reads {SNAPSHOT_FORMAT:?} and {FORMAT_V2:?}"
-        )),
-        _ => derive_v1(bytes, file),
+    let shown = file.path.display().to_string();
+    match host_load::snapshot_format(bytes, &shown) {
+        Ok(SnapshotFormat::V2) => derive_v2(bytes, file),
+        Ok(SnapshotFormat::V1) => derive_v1(bytes, file),
+        Err(e) => Err(strip_name(&e.to_string(), &shown)),
     }
 }
 
@@ -137,8 +138,8 @@ fn derive_v2(bytes: &[u8], file: &FileFacts<'_>) -> Result<SnapshotRecord, Strin
         .ok_or_else(|| format!("host.time `{}` is not an RFC 3339 time", snap.host.time))?;
     let opts = SessionOptions::new(&format!("snapshot:{shown}"), "/").map_err(|e| e.to_string())?;
     let (vms, source, os) = (snap.vms.clone(), snap.source.clone(), snap.host.os.clone());
-    let session = Session::from_snapshot(&opts, snap, &shown)
-        .map_err(|e| strip_name(&e.to_string(), &shown))?;
+    let session =
+        host_load::replay(&opts, snap, &shown).map_err(|e| strip_name(&e.to_string(), &shown))?;
     let (report, mut pending) = session_facts(&session)?;
     if vms.state == "known" {
         pending.vm_paths = Some(
