@@ -314,7 +314,7 @@ pub fn predict(host: &Host, files: &KernelFiles) -> BindingReport {
 
 /// Host path under which driver names stand when `name_to_major` is
 /// missing (their line number is 0).
-pub const ASSUMED_DRIVERS: &str = "/etc/name_to_major";
+pub(crate) const ASSUMED_DRIVERS: &str = "/etc/name_to_major";
 
 fn assumed_drivers(host: &Host, files: &[&AliasFile]) -> NameToMajor {
     let mut n = NameToMajor {
@@ -376,7 +376,7 @@ fn assign_devs(host: &Host, p2i: Option<&PathToInst>, preds: &mut [Prediction]) 
 
 /// `<file>:<line>`, or the file alone for line 0 (a driver name standing
 /// in for a missing `name_to_major`).
-pub fn by_string(file: &str, line: usize) -> String {
+pub(crate) fn by_string(file: &str, line: usize) -> String {
     if line == 0 {
         file.to_string()
     } else {

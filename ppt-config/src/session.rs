@@ -341,13 +341,13 @@ impl Session {
 
     /// The kernel binding files the next boot reads, or `None` when that
     /// is not known ([`NextBootSource::Unknown`]).
-    pub fn next_kernel_files(&self) -> Result<Option<KernelFiles>, BindingFileError> {
+    pub(crate) fn next_kernel_files(&self) -> Result<Option<KernelFiles>, BindingFileError> {
         next_kernel_files(self.captured())
     }
 
     /// `ppt_matches` as libppt will read it after the next boot (the
     /// running copy when the next boot is not known).
-    pub fn next_matches(&self) -> Result<PptMatches, MatchesError> {
+    pub(crate) fn next_matches(&self) -> Result<PptMatches, MatchesError> {
         let files = self.files();
         let NextBootSource::Media(m) = self.next_boot_source() else {
             return self.matches();

@@ -33,11 +33,8 @@ use crate::viability::rules::{self, Rule};
 use crate::viability::Severity as RuleSeverity;
 
 pub use generate::{payload, pci_devices, PciDevice, SlotAssignError, MPTABLE_OFF};
-pub use payload::{devfs_path, payload_functions, validate_payload, PayloadDevice};
-pub use slots::{
-    mptable, parse_pci_slot, reserved_use, Mptable, PciSlot, SlotError, DEFAULT_FIRST_DEVICE,
-    RESERVED_DEVICES,
-};
+pub use payload::{devfs_path, validate_payload, PayloadDevice};
+pub use slots::{mptable, parse_pci_slot, Mptable, PciSlot, SlotError, DEFAULT_FIRST_DEVICE};
 
 /// How bad a problem is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -141,7 +138,7 @@ impl PendingBindings {
 }
 
 /// Whether `f` is bound to ppt now.
-pub fn bound_now(f: &Function) -> bool {
+pub(crate) fn bound_now(f: &Function) -> bool {
     f.driver_now() == Some(PPT)
 }
 
@@ -299,7 +296,7 @@ fn siblings_left(f: &Function, host: &Host, given: &[&str], loc: String) -> Opti
 /// "; did you mean /devices...?" for a path that names no function: a
 /// node name without its unit address (the 2018 blog's `pci1462,2291` for
 /// `pci1462,2291@0,1`) is the common slip. Empty when nothing is near.
-pub fn did_you_mean(host: &Host, key: &str) -> String {
+pub(crate) fn did_you_mean(host: &Host, key: &str) -> String {
     let near = crate::selector::near_paths(host, key);
     if near.is_empty() {
         String::new()

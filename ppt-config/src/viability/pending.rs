@@ -67,7 +67,7 @@ pub struct Pending {
 }
 
 /// The functions the VMs' device paths name.
-pub fn vm_functions(pending: &Pending, facts: &[FunctionFacts]) -> BTreeSet<Address> {
+pub(crate) fn vm_functions(pending: &Pending, facts: &[FunctionFacts]) -> BTreeSet<Address> {
     let by_path: BTreeMap<&str, Address> = facts
         .iter()
         .filter_map(|f| f.path.as_deref().map(|p| (p, f.address)))
