@@ -43,6 +43,24 @@ pub enum PathSource {
     Predicted,
 }
 
+impl PathSource {
+    /// The name in documents and output (`devinfo`, `predicted`), as
+    /// serde writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PathSource::Devinfo => "devinfo",
+            PathSource::Predicted => "predicted",
+        }
+    }
+
+    /// The source [`as_str`](Self::as_str) names; `None` for another word.
+    pub fn from_name(name: &str) -> Option<PathSource> {
+        [PathSource::Devinfo, PathSource::Predicted]
+            .into_iter()
+            .find(|s| s.as_str() == name)
+    }
+}
+
 /// A devinfo property value, typed as the devinfo snapshot types it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -337,6 +355,16 @@ mod tests {
             header_type: Some(header),
         };
         Function::new("0000:00:01.0".parse().unwrap(), ids, config)
+    }
+
+    #[test]
+    fn path_source_names_are_serdes() {
+        for s in [PathSource::Devinfo, PathSource::Predicted] {
+            let json = serde_json::to_string(&s).unwrap();
+            assert_eq!(json, format!("\"{}\"", s.as_str()));
+            assert_eq!(PathSource::from_name(s.as_str()), Some(s));
+        }
+        assert_eq!(PathSource::from_name("guessed"), None);
     }
 
     #[test]
