@@ -198,7 +198,7 @@ pub fn unresolved_links(host: &Host) -> Vec<(&PptLink, String)> {
 /// Warnings for links whose path names no function or nexus of `host`
 /// (a stale `/dev/pptN`: pptadm's `di_lookup_node` fails and the whole
 /// listing comes out empty).
-pub(crate) fn stale_links(host: &Host) -> Vec<Diagnostic> {
+pub fn stale_links(host: &Host) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for l in &host.ppt_links {
         let Some(path) = &l.path else { continue };

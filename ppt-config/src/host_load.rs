@@ -2,7 +2,7 @@
 //!
 //! * the `--from` grammar ([`SourceSpec`]) and the loader of live trees,
 //!   sysfs trees, lspci dumps, devinfo snapshots and format 1 snapshots
-//!   ([`load_host`], owned by `pci_illumos::load`, re-exported here);
+//!   ([`load_host`], in `source`);
 //! * which snapshot format a document is ([`snapshot_format`]: the one
 //!   place that decides it and refuses an unknown format);
 //! * a version 2 snapshot replayed as a [`Session`]: its host and its
@@ -16,7 +16,9 @@ use std::path::Path;
 
 use pci_core::sources::SNAPSHOT_FORMAT;
 
-pub use pci_illumos::load::{join_cfgspace, load_host, LoadError, LoadOptions, SourceSpec};
+mod source;
+
+pub use source::{join_cfgspace, load_host, LoadError, LoadOptions, SourceSpec};
 
 use crate::session::{Replay, Session, SessionError, SessionOptions};
 use crate::snapshot::{format_of, read_bounded, SnapshotError, SnapshotV2, FORMAT_V2};
