@@ -138,6 +138,26 @@ fn seed_blog_typos_are_flagged() {
     assert!(text.contains("warning[missing-unit-address]"), "{text}");
 }
 
+/// Each `after_reboot` entry as (path, "now -> after", by).
+fn after_reboot_changes(j: &Value) -> Vec<(String, String, String)> {
+    j["after_reboot"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["path"].as_str().unwrap().to_string(),
+                format!(
+                    "{} -> {}",
+                    c["driver_now"].as_str().unwrap(),
+                    c["driver_after"].as_str().unwrap()
+                ),
+                c["by"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn omnios_real_host_and_driver_aliases() {
     let d = omnios_dir();
@@ -170,22 +190,6 @@ fn omnios_real_host_and_driver_aliases() {
     assert_eq!(a[1]["matches"].as_array().unwrap().len(), 2);
     assert_eq!(codes(&a[2]), Vec::<String>::new());
     assert_eq!(codes(&a[3]), ["missing-unit-address"]);
-    let changes: Vec<(String, String, String)> = j["after_reboot"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["path"].as_str().unwrap().to_string(),
-                format!(
-                    "{} -> {}",
-                    c["driver_now"].as_str().unwrap(),
-                    c["driver_after"].as_str().unwrap()
-                ),
-                c["by"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
     let mut want = vec![
         (
             "/pci@0,0/display@2".to_string(),
@@ -208,7 +212,7 @@ fn omnios_real_host_and_driver_aliases() {
             "/etc/ppt_aliases:2".into(),
         ),
     ];
-    let mut got = changes;
+    let mut got = after_reboot_changes(&j);
     got.sort();
     want.sort();
     assert_eq!(got, want);

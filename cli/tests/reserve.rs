@@ -302,7 +302,12 @@ fn vm_json_prints_and_checks_the_seed_card() {
         .arg(&update)
         .assert()
         .success();
+}
 
+#[test]
+fn vm_json_check_names_where_each_problem_is() {
+    let pptctl = || support::pptctl_at(support::example_dir().join("root"), example_from());
+    let dir = tempfile::tempdir().unwrap();
     for (broken, location) in [
         (
             r#"{"pci_devices": [{"path": "/devices/pci@0,0/pci8086,151@1/display@0", "pci_slot": "0:8:0"}, {"path": "/devices/pci@0,0/pci8086,151@1/pci1462,2291@0,1", "pci_slot": "4:0:8"}]}"#,
@@ -348,7 +353,12 @@ fn vm_json_prints_and_checks_the_seed_card() {
             "{broken}\n{text}"
         );
     }
+}
 
+#[test]
+fn vm_json_check_json_and_unreadable_payloads() {
+    let pptctl = || support::pptctl_at(support::example_dir().join("root"), example_from());
+    let dir = tempfile::tempdir().unwrap();
     // --json: machine-readable problems with their locations.
     let f = dir.path().join("json.json");
     std::fs::write(&f, r#"{"pci_devices": [{"path": "/devices/pci@0,0/pci8086,151@1/display@0", "pci_slot": "0x8"}]}"#).unwrap();

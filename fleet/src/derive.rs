@@ -5,7 +5,8 @@
 //! here.
 //!
 //! Format 2 (`pptctl-snapshot/2`, `ppt_config::snapshot::SnapshotV2`) is
-//! replayed through the library session (`ppt_config::session::Session`),
+//! replayed through the library session (`ppt_config::host_load::replay`,
+//! as `Session::open` replays it),
 //! so the check sees the captured configuration and VMs exactly as
 //! `pptctl check --from snapshot:FILE` does: the next boot's binding gives
 //! "reserved" and "ppt after the next boot", the zones' `pci_devices` give
@@ -18,12 +19,13 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use pci_core::names::PciNames;
-use pci_core::sources::snapshot::{parse_snapshot, SNAPSHOT_FORMAT};
+use pci_core::sources::snapshot::parse_snapshot;
 use pci_core::Host;
 use pci_illumos::devfs::DevfsPath;
+use ppt_config::host_load::{self, SnapshotFormat};
 use ppt_config::selector::Selector;
 use ppt_config::session::{Session, SessionOptions};
-use ppt_config::snapshot::{format_of, SnapshotV2, FORMAT_V2};
+use ppt_config::snapshot::{SnapshotV2, FORMAT_V2};
 use ppt_config::viability::{self, Plan, Report, Severity};
 use serde::Deserialize;
 
@@ -60,12 +62,11 @@ pub struct FileFacts<'a> {
 /// Derives the record of one snapshot document; `Err` is the reason it is
 /// refused (the caller names the file).
 pub fn derive(bytes: &[u8], file: &FileFacts<'_>) -> Result<SnapshotRecord, String> {
-    match format_of(bytes).as_deref() {
-        Some(FORMAT_V2) => derive_v2(bytes, file),
-        Some(f) if f != SNAPSHOT_FORMAT => Err(format!(
-            "unsupported snapshot format {f:?}; this pptctl reads {SNAPSHOT_FORMAT:?} and {FORMAT_V2:?}"
-        )),
-        _ => derive_v1(bytes, file),
+    let shown = file.path.display().to_string();
+    match host_load::snapshot_format(bytes, &shown) {
+        Ok(SnapshotFormat::V2) => derive_v2(bytes, file),
+        Ok(SnapshotFormat::V1) => derive_v1(bytes, file),
+        Err(e) => Err(strip_name(&e.to_string(), &shown)),
     }
 }
 
@@ -137,8 +138,8 @@ fn derive_v2(bytes: &[u8], file: &FileFacts<'_>) -> Result<SnapshotRecord, Strin
         .ok_or_else(|| format!("host.time `{}` is not an RFC 3339 time", snap.host.time))?;
     let opts = SessionOptions::new(&format!("snapshot:{shown}"), "/").map_err(|e| e.to_string())?;
     let (vms, source, os) = (snap.vms.clone(), snap.source.clone(), snap.host.os.clone());
-    let session = Session::from_snapshot(&opts, snap, &shown)
-        .map_err(|e| strip_name(&e.to_string(), &shown))?;
+    let session =
+        host_load::replay(&opts, snap, &shown).map_err(|e| strip_name(&e.to_string(), &shown))?;
     let (report, mut pending) = session_facts(&session)?;
     if vms.state == "known" {
         pending.vm_paths = Some(
@@ -259,7 +260,7 @@ fn check_unique_addresses(host: &Host) -> Result<(), String> {
 /// per host (a host of thousands of functions is not searched once per
 /// function).
 struct Parents<'a> {
-    /// PCI-to-PCI bridges by (domain, secondary bus), in host order.
+    /// Bridges by (domain, secondary bus), in host order.
     by_bus: HashMap<(u32, u8), Vec<&'a pci_core::Function>>,
     /// Functions by devfs path; of two with one path, the later.
     by_path: HashMap<&'a str, &'a pci_core::Function>,
@@ -270,13 +271,11 @@ impl<'a> Parents<'a> {
         let mut by_bus: HashMap<(u32, u8), Vec<&pci_core::Function>> = HashMap::new();
         let mut by_path = HashMap::new();
         for b in &host.functions {
-            if b.ids.header_type.map(|h| h & 0x7f) == Some(1) {
-                if let Some(&secondary) = b.config.get(0x19) {
-                    by_bus
-                        .entry((b.address.domain, secondary))
-                        .or_default()
-                        .push(b);
-                }
+            if let Some(secondary) = b.secondary_bus() {
+                by_bus
+                    .entry((b.address.domain, secondary))
+                    .or_default()
+                    .push(b);
             }
             if let Some(n) = &b.illumos {
                 by_path.insert(n.path.as_str(), b);
@@ -285,10 +284,9 @@ impl<'a> Parents<'a> {
         Parents { by_bus, by_path }
     }
 
-    /// The bridge above `f`: the first PCI-to-PCI bridge of its domain
-    /// whose secondary bus (config 0x19, PCI-to-PCI Bridge spec 1.2
-    /// §3.2.5.4) is `f`'s bus; else the function whose devfs path is the
-    /// longest proper prefix of `f`'s (ending at a `/`).
+    /// The bridge above `f`: the first bridge of its domain whose
+    /// [secondary bus](pci_core::Function::secondary_bus) is `f`'s bus;
+    /// else the function at the nearest devfs ancestor of `f`'s path.
     fn of(&self, f: &pci_core::Function) -> Option<String> {
         let by_bus = self
             .by_bus
@@ -298,10 +296,12 @@ impl<'a> Parents<'a> {
             return Some(b.address.to_string());
         }
         let path = f.illumos.as_ref()?.path.as_str();
-        path.rmatch_indices('/')
-            .filter_map(|(i, _)| self.by_path.get(&path[..i]))
-            .find(|b| b.address != f.address)
-            .map(|b| b.address.to_string())
+        std::iter::successors(pci_illumos::devfs::parent_of(path), |p| {
+            pci_illumos::devfs::parent_of(p)
+        })
+        .filter_map(|p| self.by_path.get(p))
+        .find(|b| b.address != f.address)
+        .map(|b| b.address.to_string())
     }
 }
 

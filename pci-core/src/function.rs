@@ -43,6 +43,24 @@ pub enum PathSource {
     Predicted,
 }
 
+impl PathSource {
+    /// The name in documents and output (`devinfo`, `predicted`), as
+    /// serde writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PathSource::Devinfo => "devinfo",
+            PathSource::Predicted => "predicted",
+        }
+    }
+
+    /// The source [`as_str`](Self::as_str) names; `None` for another word.
+    pub fn from_name(name: &str) -> Option<PathSource> {
+        [PathSource::Devinfo, PathSource::Predicted]
+            .into_iter()
+            .find(|s| s.as_str() == name)
+    }
+}
+
 /// A devinfo property value, typed as the devinfo snapshot types it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -118,6 +136,13 @@ impl IllumosNode {
     /// described this node, rather than predicted by node naming.
     pub fn is_from_devinfo(&self) -> bool {
         self.path_source == Some(PathSource::Devinfo)
+    }
+
+    /// Whether pptctl predicted this node's path from the PCI topology
+    /// (no devinfo tree described it). A node of unknown origin (an older
+    /// snapshot) is neither predicted nor [from devinfo](Self::is_from_devinfo).
+    pub fn is_predicted(&self) -> bool {
+        self.path_source == Some(PathSource::Predicted)
     }
 
     /// The path `di_devfs_path()` gives now (what libppt lists and
@@ -278,6 +303,16 @@ impl Function {
         crate::passthrough::is_bridge(self.ids.class, self.header_layout())
     }
 
+    /// The bus number below a bridge ([`Self::is_bridge`]): config offset
+    /// 0x19, the secondary bus of a PCI-to-PCI bridge (PCI-to-PCI Bridge
+    /// spec 1.2 §3.2.5.4) and the CardBus bus of a CardBus bridge. `None`
+    /// for other functions or when the header was not read.
+    pub fn secondary_bus(&self) -> Option<u8> {
+        self.is_bridge()
+            .then(|| self.config.get(0x19).copied())
+            .flatten()
+    }
+
     /// Class code base 0x06; see [`crate::passthrough::is_bridge_class`].
     pub fn is_bridge_class(&self) -> bool {
         crate::passthrough::is_bridge_class(self.ids.class)
@@ -299,5 +334,50 @@ impl Function {
             },
             boot_devices,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_header(header: u8, class: u32) -> Function {
+        let mut config = vec![0u8; 64];
+        config[0x0e] = header;
+        config[0x19] = 5;
+        let ids = Identity {
+            vendor: 0x8086,
+            device: 0x1234,
+            subsystem_vendor: None,
+            subsystem: None,
+            class,
+            revision: 0,
+            header_type: Some(header),
+        };
+        Function::new("0000:00:01.0".parse().unwrap(), ids, config)
+    }
+
+    #[test]
+    fn path_source_names_are_serdes() {
+        for s in [PathSource::Devinfo, PathSource::Predicted] {
+            let json = serde_json::to_string(&s).unwrap();
+            assert_eq!(json, format!("\"{}\"", s.as_str()));
+            assert_eq!(PathSource::from_name(s.as_str()), Some(s));
+        }
+        assert_eq!(PathSource::from_name("guessed"), None);
+    }
+
+    #[test]
+    fn secondary_bus_only_below_bridges() {
+        // PCI-to-PCI bridge (header 1) and CardBus bridge (header 2), the
+        // multi-function bit set on the first: both name the bus below.
+        assert_eq!(with_header(0x81, 0x060400).secondary_bus(), Some(5));
+        assert_eq!(with_header(0x02, 0x060700).secondary_bus(), Some(5));
+        // An endpoint's byte 0x19 is part of a BAR, not a bus number.
+        assert_eq!(with_header(0x00, 0x020000).secondary_bus(), None);
+        // No config space read: nothing to tell.
+        let mut bare = with_header(0x01, 0x060400);
+        bare.config.clear();
+        assert_eq!(bare.secondary_bus(), None);
     }
 }

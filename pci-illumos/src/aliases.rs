@@ -25,8 +25,8 @@ pub use binding_files::{Binding, BindingTable, InstanceRecord, NameToMajor, Path
 pub use interpret::{AliasEntry, AliasFile, AliasLine, AliasLineProblem, Word};
 pub use lexer::{Lexed, Lexer, Token};
 
-use crate::files::{ConfigFiles, FileState, Origin};
-use crate::root::{HostRoot, ReadError};
+use crate::files::{ConfigFiles, FileState};
+use crate::root::ReadError;
 
 /// Largest kernel binding file pptctl reads (the real `driver_aliases` is a
 /// few tens of kilobytes; the kernel loads these whole at boot).
@@ -37,9 +37,9 @@ pub const PPT_ALIASES: &str = "/etc/ppt_aliases";
 /// `/etc/driver_aliases`.
 pub const DRIVER_ALIASES: &str = "/etc/driver_aliases";
 /// `/etc/name_to_major`: the drivers the kernel knows.
-pub const NAME_TO_MAJOR: &str = "/etc/name_to_major";
+pub(crate) const NAME_TO_MAJOR: &str = "/etc/name_to_major";
 /// `/etc/path_to_inst`: instance numbers per path and driver.
-pub const PATH_TO_INST: &str = "/etc/path_to_inst";
+pub(crate) const PATH_TO_INST: &str = "/etc/path_to_inst";
 
 /// Errors reading a kernel binding file.
 #[derive(Debug, thiserror::Error)]
@@ -60,23 +60,11 @@ pub enum BindingFileError {
     },
 }
 
-/// Which copy of a kernel-read file is in effect: the boot-module copy
-/// under `/system/boot` when it exists (the kernel searches `/system/boot`
-/// before `/`, docs/illumos.md), else the file itself. Returns the host
-/// path and the bytes, or `None` when neither exists.
-pub fn read_kernel_file(
-    root: &HostRoot,
-    host_path: &str,
-) -> Result<Option<(String, Vec<u8>)>, BindingFileError> {
-    let boot = format!("/system/boot{host_path}");
-    let mut files = ConfigFiles::default();
-    for p in [boot.as_str(), host_path] {
-        files.capture(Origin::Root, p, root);
-    }
-    Ok(kernel_file_in(&files, host_path)?.map(|(f, b)| (f, b.to_vec())))
-}
-
-/// [`read_kernel_file`] over a captured file set.
+/// Which copy of a kernel-read file is in effect in the captured `files`:
+/// the boot-module copy under `/system/boot` when it exists (the kernel
+/// searches `/system/boot` before `/`, docs/illumos.md), else the file
+/// itself. Returns the host path and the bytes, or `None` when neither
+/// exists.
 pub fn kernel_file_in<'a>(
     files: &'a ConfigFiles,
     host_path: &str,

@@ -232,11 +232,8 @@ pub fn compatible_alias(f: &Function) -> Option<&str> {
 /// state is not known (predicted ones, older snapshots) are never called
 /// unclaimed, since nothing tells.
 pub fn unclaimed(f: &Function) -> bool {
-    f.illumos.as_ref().is_some_and(|n| {
-        n.path_source == Some(pci_core::PathSource::Devinfo)
-            && n.driver.is_none()
-            && n.node_state.is_some_and(|s| s <= DS_LINKED)
-    })
+    f.devinfo_node()
+        .is_some_and(|n| n.driver.is_none() && n.node_state.is_some_and(|s| s <= DS_LINKED))
 }
 
 /// DDI node state DS_LINKED: known to the tree, bound to no driver
@@ -317,7 +314,7 @@ pub fn predict(host: &Host, files: &KernelFiles) -> BindingReport {
 
 /// Host path under which driver names stand when `name_to_major` is
 /// missing (their line number is 0).
-pub const ASSUMED_DRIVERS: &str = "/etc/name_to_major";
+pub(crate) const ASSUMED_DRIVERS: &str = "/etc/name_to_major";
 
 fn assumed_drivers(host: &Host, files: &[&AliasFile]) -> NameToMajor {
     let mut n = NameToMajor {
@@ -379,7 +376,7 @@ fn assign_devs(host: &Host, p2i: Option<&PathToInst>, preds: &mut [Prediction]) 
 
 /// `<file>:<line>`, or the file alone for line 0 (a driver name standing
 /// in for a missing `name_to_major`).
-pub fn by_string(file: &str, line: usize) -> String {
+pub(crate) fn by_string(file: &str, line: usize) -> String {
     if line == 0 {
         file.to_string()
     } else {

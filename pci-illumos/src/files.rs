@@ -161,7 +161,7 @@ impl FileState {
     }
 
     /// The I/O error of an unreadable file, rebuilt with its kind and text.
-    pub fn io_error(&self) -> Option<std::io::Error> {
+    pub(crate) fn io_error(&self) -> Option<std::io::Error> {
         match self {
             FileState::Unreadable { kind, message } => {
                 Some(std::io::Error::new(*kind, message.clone()))

@@ -16,7 +16,7 @@ use crate::root::HostRoot;
 
 /// Where illumos installs the VT-d backend of vmm (illumos-gate
 /// `usr/src/uts/intel/vmm_vtd/Makefile`: `USR_MISC_DIR`).
-pub const VMM_VTD_MODULE: &str = "/usr/kernel/misc/amd64/vmm_vtd";
+pub(crate) const VMM_VTD_MODULE: &str = "/usr/kernel/misc/amd64/vmm_vtd";
 
 /// Collects illumos host facts from files under `root` (data only; see the
 /// module documentation for what this cannot know).

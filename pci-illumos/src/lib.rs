@@ -5,9 +5,11 @@
 //! node naming and `compatible` lists ([`naming`]), devfs paths and their
 //! parents ([`devfs`]), libppt's `ppt_matches` semantics and device lists
 //! ([`matches`](mod@matches), [`matcher`], [`libppt`]), the kernel's alias binding
-//! rules ([`binding`], [`aliases`]), and loading a host from a `--from`
-//! source ([`load`]). Everything works under an alternate root so it is
-//! tested on Linux; only the live readers need illumos.
+//! rules ([`binding`], [`aliases`]), and the readers a host loader calls
+//! (devinfo files, the live tree, `/dev/ppt*`, `--cfgspace`). Loading a
+//! host from a `--from` source is `ppt-config`'s `host_load`. Everything
+//! works under an alternate root so it is tested on Linux; only the live
+//! readers need illumos.
 //!
 //! Never: prints or exits; writes a file (the editors and the atomic
 //! writer are `ppt-config`'s); decides policy: whether a device should be
@@ -25,7 +27,6 @@ pub mod hostfacts;
 pub mod ioctl;
 pub mod libppt;
 pub mod live;
-pub mod load;
 pub mod matcher;
 pub mod matches;
 pub mod naming;

@@ -16,7 +16,7 @@ pub use crate::matches::MATCHES_FILES;
 
 /// The `ppt_aliases` copies the kernel reads, in its order: the
 /// boot-module copy under `/system/boot` when it exists, else `/etc`'s
-/// (see [`crate::aliases::read_kernel_file`]).
+/// (see [`crate::aliases::kernel_file_in`]).
 pub const PPT_ALIASES_FILES: [&str; 2] =
     ["/system/boot/etc/ppt_aliases", crate::aliases::PPT_ALIASES];
 

@@ -52,13 +52,13 @@ impl RawLine {
     }
 
     /// The terminator (`\n`, `\r\n` or empty).
-    pub fn terminator(&self) -> &str {
+    pub(crate) fn terminator(&self) -> &str {
         &self.raw[self.content().len()..]
     }
 }
 
 /// Splits `text` after every `\n`, keeping every byte.
-pub fn split_lines(text: &str) -> Vec<RawLine> {
+pub(crate) fn split_lines(text: &str) -> Vec<RawLine> {
     text.split_inclusive('\n')
         .map(|s| RawLine { raw: s.to_string() })
         .collect()
@@ -66,7 +66,7 @@ pub fn split_lines(text: &str) -> Vec<RawLine> {
 
 /// The terminator a file uses (the first one found), `\n` by default, so new
 /// lines match the file's style.
-pub fn file_terminator(lines: &[RawLine]) -> &'static str {
+pub(crate) fn file_terminator(lines: &[RawLine]) -> &'static str {
     match lines
         .iter()
         .map(RawLine::terminator)
@@ -78,7 +78,7 @@ pub fn file_terminator(lines: &[RawLine]) -> &'static str {
 }
 
 /// Makes sure the last line is terminated before a line is appended after it.
-pub fn terminate_last(lines: &mut [RawLine], terminator: &str) {
+pub(crate) fn terminate_last(lines: &mut [RawLine], terminator: &str) {
     if let Some(last) = lines.last_mut() {
         if last.terminator().is_empty() {
             last.raw.push_str(terminator);

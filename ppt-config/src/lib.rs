@@ -1,6 +1,8 @@
 //! The files a ppt reservation touches and the decisions made from them.
 //!
-//! Owns: the session over one host and its configuration ([`session`]);
+//! Owns: loading a host, from `--from` or from a stored snapshot
+//! ([`host_load`]); the session over one host and its configuration
+//! ([`session`]);
 //! lossless editors for `ppt_aliases`, `ppt_matches`, GRUB `menu.lst` and
 //! loader `loader.conf.local`; atomic locked writes with backups;
 //! reservations; vmadm `pci_devices` generation and validation;
@@ -18,6 +20,7 @@ pub mod atomic;
 pub mod boot_media;
 pub mod diagnose;
 pub mod edit;
+pub mod host_load;
 pub mod loader_conf;
 pub mod match_report;
 pub mod matches_file;

@@ -31,7 +31,7 @@ pub struct Assignment {
 }
 
 /// Reads a `key=value` line; `None` for blank, comment and other lines.
-pub fn assignment(content: &str) -> Option<Assignment> {
+pub(crate) fn assignment(content: &str) -> Option<Assignment> {
     let t = content.trim_start_matches([' ', '\t']);
     if t.is_empty() || t.starts_with('#') {
         return None;

@@ -43,8 +43,7 @@ pub struct MatchReport {
 impl MatchReport {
     /// The report of `matches` on `host`, with the binding prediction
     /// already made; every function counts and the next boot is known
-    /// (see [`MatchReport::with_only`] and
-    /// [`MatchReport::with_next_boot_unknown`]).
+    /// (a session narrows both when it knows better).
     pub fn new(host: Host, matches: PptMatches, binding: BindingReport) -> MatchReport {
         let selections = select(&matches, &host);
         MatchReport {
@@ -61,14 +60,14 @@ impl MatchReport {
     /// The report with the next boot's changes limited to the functions
     /// at these devfs paths (`None`: all). The `ppt_matches` lines and
     /// `ppt_aliases` entries are all reported either way.
-    pub fn with_only(mut self, paths: Option<Vec<String>>) -> MatchReport {
+    pub(crate) fn with_only(mut self, paths: Option<Vec<String>>) -> MatchReport {
         self.only = paths;
         self
     }
 
     /// The report noting why the next boot is not known (a SmartOS root
     /// without boot media), or that it is (`None`).
-    pub fn with_next_boot_unknown(mut self, why: Option<String>) -> MatchReport {
+    pub(crate) fn with_next_boot_unknown(mut self, why: Option<String>) -> MatchReport {
         self.next_boot_unknown = why;
         self
     }

@@ -32,7 +32,7 @@ pub enum MatchLine {
 /// Reads one line (without its `\n`) as libppt does. The reading itself is
 /// `pci_illumos::matches::parse_line` (C `sscanf` `%4s` semantics, NUL
 /// handling); this only turns it into strings the editor compares.
-pub fn interpret(line: &str) -> MatchLine {
+pub(crate) fn interpret(line: &str) -> MatchLine {
     use pci_illumos::matches::{parse_line, Rule};
     match parse_line(line.as_bytes()).rule {
         Rule::Id { vendor, device } => MatchLine::Id {

@@ -208,7 +208,7 @@ impl Plan {
 }
 
 /// The id alias `--by-id` writes, `pciexVVVV,DDDD` or `pciVVVV,DDDD`.
-pub fn id_alias(f: &Function) -> String {
+pub(crate) fn id_alias(f: &Function) -> String {
     id_line(f.ids.vendor, f.ids.device, f.is_pcie())
 }
 
@@ -224,7 +224,7 @@ pub fn refusal(host: &Host, f: &Function) -> Vec<String> {
 
 /// What reserving `f` costs the host without making it impossible: the
 /// console VGA device (`check` warns `console-vga` for it as well).
-pub fn cautions(f: &Function) -> Vec<String> {
+pub(crate) fn cautions(f: &Function) -> Vec<String> {
     let mut why = Vec::new();
     if f.boot_vga == Some(true) {
         why.push(format!(

@@ -3,7 +3,7 @@
 //! `pptctl` command (and any other program) asks.
 //!
 //! ```text
-//! Session::open(&SessionOptions)   load the host (pci_illumos::load),
+//! Session::open(&SessionOptions)   load the host (crate::host_load),
 //!                                  capture the configuration files
 //!   .host() / .warnings()          the host and what loading it met
 //!   .files()                       the captured files (pci_illumos::files)
@@ -28,13 +28,13 @@ mod snapshot_v2;
 use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
 
+use crate::host_load::{self, LoadError, LoadOptions, SourceSpec};
 use pci_core::progress::Observer;
 use pci_core::sources::SysfsDetail;
 use pci_core::{Diagnostic, Host};
 use pci_illumos::aliases::BindingFileError;
 use pci_illumos::binding::{self, BindingReport, KernelFiles};
 use pci_illumos::files::{ConfigFiles, Origin};
-use pci_illumos::load::{self, LoadError, LoadOptions, SourceSpec};
 use pci_illumos::matches::{MatchesError, PptMatches};
 use pci_illumos::root::HostRoot;
 
@@ -182,7 +182,7 @@ impl Session {
     /// configuration files are read on first use, once.
     pub fn open(opts: &SessionOptions) -> Result<Session, SessionError> {
         if let SourceSpec::Snapshot(file) = &opts.source {
-            if let Some(s) = Self::replay(opts, file)? {
+            if let Some(s) = host_load::replay_file(opts, file)? {
                 return Ok(s);
             }
         }
@@ -206,7 +206,7 @@ impl Session {
                 Err(_) => None,
             };
         }
-        let host = load::load_host(&LoadOptions {
+        let host = host_load::load_host(&LoadOptions {
             source: opts.source.clone(),
             root: opts.root.clone(),
             cfgspace: opts.cfgspace.clone(),
@@ -224,56 +224,6 @@ impl Session {
         })
     }
 
-    /// A version 2 snapshot replayed: its host and configuration, nothing
-    /// read from this machine (`--root` and `--boot-media` are ignored).
-    /// `None` for another format, which the host loader reads.
-    fn replay(opts: &SessionOptions, file: &Path) -> Result<Option<Session>, SessionError> {
-        let bytes = crate::snapshot::read_bounded(file)?;
-        let shown = file.display().to_string();
-        match crate::snapshot::format_of(&bytes) {
-            Some(f) if f == crate::snapshot::FORMAT_V2 => {}
-            Some(f) if f != pci_core::sources::SNAPSHOT_FORMAT => {
-                return Err(crate::snapshot::SnapshotError::Invalid {
-                    file: shown,
-                    message: format!(
-                        "unsupported snapshot format {f:?}; this pptctl reads {:?} and {:?}",
-                        pci_core::sources::SNAPSHOT_FORMAT,
-                        crate::snapshot::FORMAT_V2
-                    ),
-                }
-                .into())
-            }
-            // Version 1, or not a snapshot: the host loader says which.
-            _ => return Ok(None),
-        }
-        let snap = crate::snapshot::SnapshotV2::parse(&bytes, &shown)?;
-        Self::from_snapshot(opts, snap, &shown).map(Some)
-    }
-
-    /// A session replaying a parsed version 2 snapshot (`shown` names it in
-    /// messages): what a fleet tool that stores snapshots opens. Nothing is
-    /// read from this machine except `opts.cfgspace`, when given.
-    pub fn from_snapshot(
-        opts: &SessionOptions,
-        snap: crate::snapshot::SnapshotV2,
-        shown: &str,
-    ) -> Result<Session, SessionError> {
-        let invalid = |message: String| crate::snapshot::SnapshotError::Invalid {
-            file: shown.to_string(),
-            message,
-        };
-        let mut host = snap.to_host().map_err(invalid)?;
-        let captured = snap.to_captured().map_err(invalid)?;
-        // --cfgspace joins raw config space by address, as for any source.
-        load::join_cfgspace(&mut host, opts.cfgspace.as_deref())?;
-        let mut s = Self::from_parts(opts, host, captured);
-        s.replayed = Some(Replay {
-            host: snap.host,
-            vms: snap.vms,
-        });
-        Ok(s)
-    }
-
     /// A session over a host and configuration read elsewhere (a
     /// snapshot): nothing is read from this machine.
     pub fn from_parts(opts: &SessionOptions, host: Host, captured: Captured) -> Session {
@@ -288,6 +238,12 @@ impl Session {
             replayed: None,
             next_ppt: OnceCell::new(),
         }
+    }
+
+    /// This session, replaying a snapshot that recorded `replay`.
+    pub(crate) fn replaying(mut self, replay: Replay) -> Session {
+        self.replayed = Some(replay);
+        self
     }
 
     /// What the replayed snapshot recorded, when this session replays one.
@@ -385,13 +341,13 @@ impl Session {
 
     /// The kernel binding files the next boot reads, or `None` when that
     /// is not known ([`NextBootSource::Unknown`]).
-    pub fn next_kernel_files(&self) -> Result<Option<KernelFiles>, BindingFileError> {
+    pub(crate) fn next_kernel_files(&self) -> Result<Option<KernelFiles>, BindingFileError> {
         next_kernel_files(self.captured())
     }
 
     /// `ppt_matches` as libppt will read it after the next boot (the
     /// running copy when the next boot is not known).
-    pub fn next_matches(&self) -> Result<PptMatches, MatchesError> {
+    pub(crate) fn next_matches(&self) -> Result<PptMatches, MatchesError> {
         let files = self.files();
         let NextBootSource::Media(m) = self.next_boot_source() else {
             return self.matches();

@@ -381,7 +381,7 @@ impl SnapshotV2 {
 
 /// The `format` of a snapshot document, read first so a wrong document
 /// gets a clear message.
-pub fn format_of(bytes: &[u8]) -> Option<String> {
+pub(crate) fn format_of(bytes: &[u8]) -> Option<String> {
     #[derive(Deserialize)]
     struct FormatOnly {
         format: Option<serde_json::Value>,

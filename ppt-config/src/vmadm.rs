@@ -33,11 +33,8 @@ use crate::viability::rules::{self, Rule};
 use crate::viability::Severity as RuleSeverity;
 
 pub use generate::{payload, pci_devices, PciDevice, SlotAssignError, MPTABLE_OFF};
-pub use payload::{devfs_path, payload_functions, validate_payload, PayloadDevice};
-pub use slots::{
-    mptable, parse_pci_slot, reserved_use, Mptable, PciSlot, SlotError, DEFAULT_FIRST_DEVICE,
-    RESERVED_DEVICES,
-};
+pub use payload::{devfs_path, validate_payload, PayloadDevice};
+pub use slots::{mptable, parse_pci_slot, Mptable, PciSlot, SlotError, DEFAULT_FIRST_DEVICE};
 
 /// How bad a problem is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -63,6 +60,10 @@ pub struct Problem {
     pub message: String,
     /// Whether vmadm itself rejects this (otherwise it is a check beyond vmadm).
     pub vmadm: bool,
+    /// The rule itself, so `check` reports the problem under it without
+    /// looking its code up again.
+    #[serde(skip)]
+    rule: &'static Rule,
 }
 
 impl Problem {
@@ -74,10 +75,11 @@ impl Problem {
     }
 
     /// A problem beyond vmadm's own checks, reported under `rule`.
-    fn beyond(rule: &Rule, location: String, message: String) -> Self {
+    fn beyond(rule: &'static Rule, location: String, message: String) -> Self {
         Problem {
             location,
             code: rule.code,
+            rule,
             severity: if rule.severity == RuleSeverity::Fail {
                 Severity::Error
             } else {
@@ -86,6 +88,11 @@ impl Problem {
             message,
             vmadm: false,
         }
+    }
+
+    /// The `check` rule this problem is reported under.
+    pub(crate) fn rule(&self) -> &'static Rule {
+        self.rule
     }
 }
 
@@ -131,7 +138,7 @@ impl PendingBindings {
 }
 
 /// Whether `f` is bound to ppt now.
-pub fn bound_now(f: &Function) -> bool {
+pub(crate) fn bound_now(f: &Function) -> bool {
     f.driver_now() == Some(PPT)
 }
 
@@ -203,9 +210,8 @@ pub fn check_against_host(
         // reserve it: the table's own reason, under its own code.
         let never = f.never_pass_through(&host.facts.boot_devices);
         if let Some(n) = never.first() {
-            let rule = rules::by_code(n.code()).unwrap_or(&rules::HOST_CRITICAL);
             problems.push(Problem::beyond(
-                rule,
+                rules::never_rule(n),
                 loc,
                 format!(
                     "{}; it may never be passed through, choose another device",
@@ -290,7 +296,7 @@ fn siblings_left(f: &Function, host: &Host, given: &[&str], loc: String) -> Opti
 /// "; did you mean /devices...?" for a path that names no function: a
 /// node name without its unit address (the 2018 blog's `pci1462,2291` for
 /// `pci1462,2291@0,1`) is the common slip. Empty when nothing is near.
-pub fn did_you_mean(host: &Host, key: &str) -> String {
+pub(crate) fn did_you_mean(host: &Host, key: &str) -> String {
     let near = crate::selector::near_paths(host, key);
     if near.is_empty() {
         String::new()

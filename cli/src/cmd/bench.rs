@@ -32,7 +32,7 @@ use crate::cmd::show::{self, ShowArgs};
 use crate::error::CliError;
 use crate::global::Global;
 use pci_core::sources::{sysfs, SysfsDetail};
-use pci_illumos::load::SourceSpec;
+use ppt_config::host_load::SourceSpec;
 use ppt_config::session::Session;
 
 /// Arguments of `pptctl bench`.

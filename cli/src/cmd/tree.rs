@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use pci_core::text::{escape, Escaped};
-use pci_core::{Function, Host, IllumosNode, PathSource};
+use pci_core::{Function, Host, IllumosNode};
 
 use crate::error::CliError;
 use crate::global::Global;
@@ -33,7 +33,7 @@ struct Entry<'a> {
 
 fn binding(e: &Entry<'_>) -> String {
     match e.node {
-        Some(n) if n.path_source == Some(PathSource::Devinfo) => match (&n.driver, n.instance) {
+        Some(n) if n.is_from_devinfo() => match (&n.driver, n.instance) {
             (Some(d), Some(i)) => format!("{}{i}", Escaped(d)),
             (Some(d), None) => format!("{} (not attached)", Escaped(d)),
             (None, _) => "(no driver)".to_string(),
@@ -155,13 +155,17 @@ fn node_json(shape: &Shape<'_>, i: usize) -> serde_json::Value {
     })
 }
 
+/// Whether any node's path was predicted rather than read from devinfo.
+fn any_predicted(entries: &[Entry<'_>]) -> bool {
+    entries
+        .iter()
+        .any(|e| e.node.is_some_and(IllumosNode::is_predicted))
+}
+
 /// The tree of `host` as one JSON document (docs/json.md).
 fn render_json(host: &Host) -> String {
     let shape = shape(host);
-    let predicted = shape.entries.iter().any(|e| {
-        e.node
-            .is_some_and(|n| n.path_source == Some(PathSource::Predicted))
-    });
+    let predicted = any_predicted(&shape.entries);
     let orphans: Vec<serde_json::Value> = shape
         .orphans
         .iter()
@@ -192,10 +196,7 @@ fn render(host: &Host, full: bool) -> String {
         orphans,
     } = shape(host);
     let mut out = String::new();
-    if entries.iter().any(|e| {
-        e.node
-            .is_some_and(|n| n.path_source == Some(PathSource::Predicted))
-    }) {
+    if any_predicted(&entries) {
         out.push_str(
             "# paths predicted from the PCI topology (no devinfo tree); root complexes other than /pci@0,0 are a best guess\n",
         );

@@ -90,7 +90,10 @@ fn generate(global: &Global, args: &VmJsonArgs) -> Result<ExitCode, CliError> {
         }
     }
     for f in &funcs {
-        if f.illumos.as_ref().and_then(|n| n.path_source) == Some(pci_core::PathSource::Predicted) {
+        if f.illumos
+            .as_ref()
+            .is_some_and(pci_core::IllumosNode::is_predicted)
+        {
             eprintln!(
                 "pptctl: warning: {}: the path is predicted from the PCI topology, not read from the device tree; \
                  check it with `prtconf -v` on the host",

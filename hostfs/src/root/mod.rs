@@ -211,38 +211,42 @@ impl HostRoot {
     /// The metadata of the file at `host_path`, links followed inside the
     /// root.
     pub fn metadata(&self, host_path: &str) -> Result<Metadata, ReadError> {
-        if self.is_host() {
-            return std::fs::metadata(host_path).map_err(|e| ReadError::from_io(host_path, e));
-        }
-        #[cfg(target_os = "linux")]
-        if let Some(r) = self.fast(host_path, libc::O_PATH, false) {
-            return r.and_then(|fd| {
-                File::from(fd)
-                    .metadata()
-                    .map_err(|e| ReadError::from_io(host_path, e))
-            });
-        }
-        let w = self.walk(host_path, true)?;
-        std::fs::symlink_metadata(w.local(&self.dir))
-            .map_err(|e| ReadError::with_link(host_path.to_string(), w.link.clone(), e))
+        self.stat(host_path, true)
     }
 
     /// The metadata of `host_path` itself (a link is not followed; links
     /// before it are, inside the root).
     pub fn symlink_metadata(&self, host_path: &str) -> Result<Metadata, ReadError> {
+        self.stat(host_path, false)
+    }
+
+    /// The metadata of `host_path`, its last component followed when
+    /// `follow` (earlier links always are, inside the root).
+    fn stat(&self, host_path: &str, follow: bool) -> Result<Metadata, ReadError> {
         if self.is_host() {
-            return std::fs::symlink_metadata(host_path)
-                .map_err(|e| ReadError::from_io(host_path, e));
+            let r = if follow {
+                std::fs::metadata(host_path)
+            } else {
+                std::fs::symlink_metadata(host_path)
+            };
+            return r.map_err(|e| ReadError::from_io(host_path, e));
         }
         #[cfg(target_os = "linux")]
-        if let Some(r) = self.fast(host_path, libc::O_PATH | libc::O_NOFOLLOW, false) {
-            return r.and_then(|fd| {
-                File::from(fd)
-                    .metadata()
-                    .map_err(|e| ReadError::from_io(host_path, e))
-            });
+        {
+            let flags = if follow {
+                libc::O_PATH
+            } else {
+                libc::O_PATH | libc::O_NOFOLLOW
+            };
+            if let Some(r) = self.fast(host_path, flags, false) {
+                return r.and_then(|fd| {
+                    File::from(fd)
+                        .metadata()
+                        .map_err(|e| ReadError::from_io(host_path, e))
+                });
+            }
         }
-        let w = self.walk(host_path, false)?;
+        let w = self.walk(host_path, follow)?;
         std::fs::symlink_metadata(w.local(&self.dir))
             .map_err(|e| ReadError::with_link(host_path.to_string(), w.link.clone(), e))
     }

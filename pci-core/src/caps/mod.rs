@@ -47,7 +47,7 @@ pub use ari::Ari;
 pub use chain::{CapError, Capability, CapabilityIter, ExtCapability, ExtCapabilityIter};
 pub use msi::{Msi, MsiControl};
 pub use msix::{MsiX, MsixControl};
-pub use names::{cap_name, cap_title, ext_cap_name, ext_cap_title};
+pub use names::{cap_title, ext_cap_title};
 pub use pcie::{link_speed_name, DevCap, PciExpress, PcieLink, PciePortType};
 pub use pm::{PmCapabilities, PowerManagement, PowerState};
 pub use rebar::{RebarEntry, ResizableBar};

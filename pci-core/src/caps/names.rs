@@ -110,12 +110,12 @@ const EXT_CAPS: &[(u16, &str, Option<&str>)] = &[
 ];
 
 /// snake_case name of a standard capability ID.
-pub fn cap_name(id: u8) -> Option<&'static str> {
+pub(crate) fn cap_name(id: u8) -> Option<&'static str> {
     CAPS.iter().find(|c| c.0 == id).map(|c| c.1)
 }
 
 /// snake_case name of an extended capability ID.
-pub fn ext_cap_name(id: u16) -> Option<&'static str> {
+pub(crate) fn ext_cap_name(id: u16) -> Option<&'static str> {
     EXT_CAPS.iter().find(|c| c.0 == id).map(|c| c.1)
 }
 

@@ -247,7 +247,7 @@ impl BindingTable {
     }
 
     /// Whether `name` is a driver name (from `name_to_major`).
-    pub fn is_driver_name(&self, name: &str) -> bool {
+    pub(crate) fn is_driver_name(&self, name: &str) -> bool {
         self.names.contains(name)
     }
 }

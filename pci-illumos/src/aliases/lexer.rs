@@ -165,7 +165,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// Skips to (not past) the next newline, like `kobj_find_eol`.
-    pub fn find_eol(&mut self) {
+    pub(crate) fn find_eol(&mut self) {
         loop {
             let c = self.getc();
             if c == -1 {

@@ -106,11 +106,12 @@ impl Buses {
     fn of(host: &Host) -> Buses {
         let mut behind: HashMap<u8, usize> = HashMap::new();
         for (i, f) in host.functions.iter().enumerate() {
-            if f.address.domain == 0 && f.is_bridge() {
-                if let Some(&sec) = f.config.get(0x19) {
-                    if sec != 0 && sec != f.address.bus {
-                        behind.entry(sec).or_insert(i);
-                    }
+            if f.address.domain != 0 {
+                continue;
+            }
+            if let Some(sec) = f.secondary_bus() {
+                if sec != 0 && sec != f.address.bus {
+                    behind.entry(sec).or_insert(i);
                 }
             }
         }

@@ -20,7 +20,7 @@ use super::PlatformLogError;
 /// boot.c `ZH_MAXARGS`).
 pub const MAX_ARGV: usize = 256;
 /// Most device resources kept per attempt.
-pub const MAX_DEVICES: usize = 256;
+pub(crate) const MAX_DEVICES: usize = 256;
 /// Most recognised messages kept per attempt; the rest are counted.
 pub const MAX_MESSAGES: usize = 100;
 /// Unrecognised messages quoted from the start and from the end.

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 /// Parses `add_arg: argv[N]='VALUE'`; a line cut before the closing quote
 /// keeps what is there.
-pub fn parse_add_arg(text: &str) -> Option<(usize, String)> {
+pub(crate) fn parse_add_arg(text: &str) -> Option<(usize, String)> {
     let rest = text.split_once("add_arg: argv[")?.1;
     let (index, rest) = rest.split_once("]='")?;
     let index: usize = index.parse().ok()?;

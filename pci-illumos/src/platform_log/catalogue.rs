@@ -102,7 +102,7 @@ impl Eq for Pattern {}
 
 mod patterns;
 
-pub use patterns::PATTERNS;
+pub(crate) use patterns::PATTERNS;
 
 /// The first `/dev/pptN` or `/devices/...` path in `text`.
 fn path_in(text: &str) -> Option<String> {
@@ -219,7 +219,7 @@ fn needles_in(text: &str) -> u128 {
     found
 }
 
-/// Matches `text` against [`PATTERNS`].
+/// Matches `text` against the catalogue's patterns.
 pub fn recognise(text: &str) -> Option<Recognised> {
     let found = needles_in(text);
     if found == 0 {

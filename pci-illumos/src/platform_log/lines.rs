@@ -47,7 +47,7 @@ impl<R: BufRead> Lines<R> {
 
     /// The next line, `None` at the end of input. A last line without a
     /// newline (a log cut while being written) is returned like any other.
-    pub fn next_line(&mut self) -> std::io::Result<Option<Line>> {
+    pub(crate) fn next_line(&mut self) -> std::io::Result<Option<Line>> {
         if self.done {
             return Ok(None);
         }

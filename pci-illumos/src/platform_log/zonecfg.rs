@@ -14,12 +14,12 @@
 //! `<null>` for an unset variable.
 
 /// The prefix of every device variable.
-pub const DEVICE_PREFIX: &str = "_ZONECFG_device_";
+pub(crate) const DEVICE_PREFIX: &str = "_ZONECFG_device_";
 
 /// Device properties the bhyve brand reads (boot.c `add_devices`,
 /// `add_ppt`, `add_disk`), longest first so that a suffix match picks
 /// `pci_slot` over a shorter name.
-pub const DEVICE_PROPERTIES: &[&str] = &[
+pub(crate) const DEVICE_PROPERTIES: &[&str] = &[
     "guest_block_size",
     "pci_slot",
     "notrim",
@@ -48,7 +48,7 @@ pub struct ZcfgVar {
 }
 
 /// Parses `get_zcfg_var: '_ZONECFG_x=value'`.
-pub fn parse_get_zcfg_var(text: &str) -> Option<ZcfgVar> {
+pub(crate) fn parse_get_zcfg_var(text: &str) -> Option<ZcfgVar> {
     let rest = text.split_once("get_zcfg_var: '")?.1;
     let rest = rest.strip_suffix('\'').unwrap_or(rest);
     let (name, value) = rest.split_once('=')?;
@@ -69,7 +69,7 @@ pub fn parse_get_zcfg_var(text: &str) -> Option<ZcfgVar> {
 /// property: `_ZONECFG_device__devices_pci_0_0_x_0_pci_slot` →
 /// (`_devices_pci_0_0_x_0`, `pci_slot`). `_ZONECFG_device_resources` and
 /// names with an unknown property give `None`.
-pub fn split_device_var(name: &str) -> Option<(&str, &'static str)> {
+pub(crate) fn split_device_var(name: &str) -> Option<(&str, &'static str)> {
     let rest = name.strip_prefix(DEVICE_PREFIX)?;
     for prop in DEVICE_PROPERTIES {
         if let Some(res) = rest.strip_suffix(prop) {

@@ -132,13 +132,7 @@ pub(crate) fn node_v2(n: &IllumosNode) -> NodeV2 {
         devfs_path: n.devfs_path.clone(),
         walk_index: n.walk_index,
         node_state: n.node_state,
-        path_source: n.path_source.map(|s| {
-            match s {
-                PathSource::Devinfo => "devinfo",
-                PathSource::Predicted => "predicted",
-            }
-            .to_string()
-        }),
+        path_source: n.path_source.map(|s| s.as_str().to_string()),
         node_name: n.node_name.clone(),
         unit_address: n.unit_address.clone(),
         driver: n.driver.clone(),
@@ -159,14 +153,10 @@ pub(crate) fn node_v2(n: &IllumosNode) -> NodeV2 {
 pub(super) fn node(n: &NodeV2) -> Result<IllumosNode, String> {
     let path_source = match n.path_source.as_deref() {
         None => None,
-        Some("devinfo") => Some(PathSource::Devinfo),
-        Some("predicted") => Some(PathSource::Predicted),
-        Some(s) => {
-            return Err(format!(
-                "node {}: unknown path_source {s:?}",
-                Escaped(&n.path)
-            ))
-        }
+        Some(s) => Some(
+            PathSource::from_name(s)
+                .ok_or_else(|| format!("node {}: unknown path_source {s:?}", Escaped(&n.path)))?,
+        ),
     };
     Ok(IllumosNode {
         path: n.path.clone(),

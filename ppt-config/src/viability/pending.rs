@@ -67,7 +67,7 @@ pub struct Pending {
 }
 
 /// The functions the VMs' device paths name.
-pub fn vm_functions(pending: &Pending, facts: &[FunctionFacts]) -> BTreeSet<Address> {
+pub(crate) fn vm_functions(pending: &Pending, facts: &[FunctionFacts]) -> BTreeSet<Address> {
     let by_path: BTreeMap<&str, Address> = facts
         .iter()
         .filter_map(|f| f.path.as_deref().map(|p| (p, f.address)))
@@ -245,7 +245,7 @@ fn vm_rules(
         let label = vm.label();
         let problems = after.with_view(|view| vmadm::judge(&vm.payload, Some((host, view))));
         for p in problems {
-            let rule = rules::by_code(p.code).unwrap_or(&rules::VM_PAYLOAD_INVALID);
+            let rule = p.rule();
             let msg = if p.location.is_empty() || p.message.contains(&p.location) {
                 format!("{label}: {}", p.message)
             } else {

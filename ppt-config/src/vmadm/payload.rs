@@ -2,7 +2,6 @@
 //! entry (smartos-live `src/vm/node_modules/VM.js`), then the guest-slot
 //! rules across entries ([`super::guest`]).
 
-use pci_core::{Address, Host};
 use pci_illumos::devfs::DevfsPath;
 use serde_json::{Map, Value};
 
@@ -276,19 +275,4 @@ fn check_entry(loc: &str, item: &Value, problems: &mut Vec<Problem>, out: &mut V
             slot,
         });
     }
-}
-
-/// The host functions a payload's device paths name.
-pub fn payload_functions(payload: &Value, host: &Host) -> Vec<Address> {
-    let (_, devices) = validate_payload(payload);
-    devices
-        .iter()
-        .filter_map(|d| d.devfs.as_ref())
-        .filter_map(|p| {
-            host.functions
-                .iter()
-                .find(|f| f.devfs_path() == Some(p.as_str()))
-        })
-        .map(|f| f.address)
-        .collect()
 }

@@ -22,7 +22,7 @@
 use std::fmt;
 
 /// Guest bus-0 devices the bhyve brand uses itself, with what uses them.
-pub const RESERVED_DEVICES: [(u8, &str); 7] = [
+pub(crate) const RESERVED_DEVICES: [(u8, &str); 7] = [
     (0, "host bridge"),
     (3, "CD-ROM"),
     (4, "boot disk"),
@@ -37,7 +37,7 @@ pub const RESERVED_DEVICES: [(u8, &str); 7] = [
 pub const DEFAULT_FIRST_DEVICE: u8 = 8;
 
 /// What the brand uses bus 0 device `device` for, if it is reserved.
-pub fn reserved_use(bus: u8, device: u8) -> Option<&'static str> {
+pub(crate) fn reserved_use(bus: u8, device: u8) -> Option<&'static str> {
     if bus != 0 {
         return None;
     }

@@ -51,11 +51,7 @@ pub fn details(out: &mut String, f: &Function, level: u8, naming: Naming, pci: O
         let _ = writeln!(out, "\tIOMMU group: {g}");
     }
     if let Some(node) = &f.illumos {
-        let how = match node.path_source {
-            Some(PathSource::Devinfo) => "devinfo",
-            Some(PathSource::Predicted) => "predicted",
-            None => "unknown",
-        };
+        let how = node.path_source.map_or("unknown", PathSource::as_str);
         let _ = writeln!(out, "\tillumos path: {} ({how})", Escaped(&node.path));
     }
     if let Some(d) = &f.driver {

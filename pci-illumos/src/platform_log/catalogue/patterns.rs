@@ -4,7 +4,7 @@
 use super::{Names, Origin, Pattern};
 
 /// Every recognised message, most specific first.
-pub static PATTERNS: &[Pattern] = &[
+pub(crate) static PATTERNS: &[Pattern] = &[
     Pattern {
         code: "bar-registration-assert",
         origin: Origin::Bhyve,

@@ -1,11 +1,9 @@
-//! Loading a host: the `--from` grammar ([`SourceSpec`]), reading the
-//! source, and the passes every host gets afterwards (`/dev/ppt*` links
-//! from `--root`, `--cfgspace` joined by address, illumos node names
-//! predicted for functions no devinfo tree describes, stale-link warnings,
-//! Linux host facts for sysfs trees).
-//!
-//! This is the one place a host is loaded; the `pptctl` binary and any
-//! other program get the same host from the same options.
+//! A host from a `--from` source: the grammar ([`SourceSpec`]), reading
+//! the source, and the passes every host gets afterwards (`/dev/ppt*`
+//! links from `--root`, `--cfgspace` joined by address, illumos node
+//! names predicted for functions no devinfo tree describes, stale-link
+//! warnings, Linux host facts for sysfs trees). The readers are
+//! pci-core's and pci-illumos's; the order they run in is decided here.
 
 use std::path::{Path, PathBuf};
 
@@ -15,11 +13,11 @@ use pci_core::sources::{
 };
 use pci_core::Host;
 
-use crate::binding::KernelFiles;
-use crate::cfgspace::CfgspaceError;
-use crate::devinfo::LoadError as DevinfoLoadError;
-use crate::live::LiveError;
-use crate::root::HostRoot;
+use pci_illumos::binding::KernelFiles;
+use pci_illumos::cfgspace::CfgspaceError;
+use pci_illumos::devinfo::LoadError as DevinfoLoadError;
+use pci_illumos::live::LiveError;
+use pci_illumos::root::HostRoot;
 
 /// A parsed `--from` value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,7 +94,7 @@ impl SourceSpec {
 
     /// Whether the source is an illumos device tree (a devinfo snapshot or
     /// the live kernel): the host facts then come from the files under
-    /// `--root` ([`crate::hostfacts::fill`]).
+    /// `--root` ([`pci_illumos::hostfacts::fill`]).
     pub fn is_illumos_tree(&self) -> bool {
         matches!(self, SourceSpec::Devinfo(_) | SourceSpec::LiveIllumos)
     }
@@ -126,7 +124,7 @@ pub struct LoadOptions {
     /// The alias files of the boot whose node names are predicted for
     /// functions no devinfo tree describes: whether a `compatible` entry
     /// binds an active driver decides whether an IDE controller is named
-    /// `pci-ide` ([`crate::naming::predict_bound`]). `None`: nothing is
+    /// `pci-ide` ([`pci_illumos::naming::predict_bound`]). `None`: nothing is
     /// taken to bind.
     pub kernel_files: Option<KernelFiles>,
     /// Told of the functions read, so a caller can show progress on a
@@ -170,20 +168,20 @@ pub fn load_host(opts: &LoadOptions) -> Result<Host, LoadError> {
 fn illumos_pass(opts: &LoadOptions, host: &mut Host, read_links: bool) -> Result<(), LoadError> {
     let root = HostRoot::new(&opts.root);
     if read_links {
-        let (links, diags) = crate::pptdev::read_links(&root);
+        let (links, diags) = pci_illumos::pptdev::read_links(&root);
         host.ppt_links = links;
         host.warnings.extend(diags);
     }
     if let Some(dir) = &opts.cfgspace {
-        crate::cfgspace::join(host, dir)?;
+        pci_illumos::cfgspace::join(host, dir)?;
     }
     match &opts.kernel_files {
-        Some(files) => crate::naming::predict_knowing(host, &files.binder()),
-        None => crate::naming::predict(host),
+        Some(files) => pci_illumos::naming::predict_knowing(host, &files.binder()),
+        None => pci_illumos::naming::predict(host),
     }
     // One warning per link: a link already reported (dangling,
     // unreadable) is not reported again as stale.
-    for d in crate::pptdev::stale_links(host) {
+    for d in pci_illumos::pptdev::stale_links(host) {
         if !host.warnings.iter().any(|w| w.file == d.file) {
             host.warnings.push(d);
         }
@@ -194,7 +192,7 @@ fn illumos_pass(opts: &LoadOptions, host: &mut Host, read_links: bool) -> Result
 /// Joins `--cfgspace` (when given) to a host read elsewhere.
 pub fn join_cfgspace(host: &mut Host, dir: Option<&Path>) -> Result<(), LoadError> {
     if let Some(dir) = dir {
-        crate::cfgspace::join(host, dir)?;
+        pci_illumos::cfgspace::join(host, dir)?;
     }
     Ok(())
 }
@@ -211,9 +209,9 @@ fn read_source(opts: &LoadOptions) -> Result<(Host, bool), LoadError> {
         SourceSpec::Dump(Some(file)) => DumpSource::file(file).load()?,
         SourceSpec::Dump(None) => DumpSource::stdin().load()?,
         SourceSpec::Snapshot(file) => SnapshotSource::new(file).load()?,
-        SourceSpec::Devinfo(file) => return Ok((crate::devinfo::load_file(file)?, false)),
+        SourceSpec::Devinfo(file) => return Ok((pci_illumos::devinfo::load_file(file)?, false)),
         SourceSpec::LiveIllumos => {
-            return Ok((crate::live::load_host(&HostRoot::new(root))?, true));
+            return Ok((pci_illumos::live::load_host(&HostRoot::new(root))?, true));
         }
     };
     if let (SourceSpec::Sysfs(dir), SysfsDetail::Full) = (spec, detail) {
