@@ -48,6 +48,16 @@ struct Envelope {
     host: Option<HostId>,
 }
 
+/// The host identity a format 1 document carries beside its keys
+/// (`host.name`, `host.time`), as ingest reads it: `(None, None)` when it
+/// has none or is not JSON. A format 2 document's is read by the session.
+pub fn document_identity(bytes: &[u8]) -> (Option<String>, Option<String>) {
+    serde_json::from_slice::<Envelope>(bytes)
+        .ok()
+        .and_then(|e| e.host)
+        .map_or((None, None), |h| (h.name, h.time))
+}
+
 /// What the caller knows about the file besides its bytes.
 #[derive(Debug, Clone)]
 pub struct FileFacts<'a> {

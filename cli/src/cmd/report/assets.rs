@@ -10,7 +10,7 @@ th,td{padding:5px 9px;border-bottom:1px solid #eaeef2;text-align:left;vertical-a
 th{background:#24292f;color:#fff;cursor:pointer;user-select:none;position:sticky;top:0;font-weight:600;white-space:nowrap}
 th[aria-sort=ascending]::after{content:' \\25B2'}th[aria-sort=descending]::after{content:' \\25BC'}
 td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td.z{color:#afb8c1}
-td.m,span.m{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px;overflow-wrap:anywhere}
+td.m,td.p{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px}td.m{white-space:nowrap}td.p{overflow-wrap:anywhere;min-width:14em}
 tr:hover td{background:#f3f8ff}
 .v{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;white-space:nowrap}
 .v-ok{background:#dafbe1;color:#116329}.v-warn{background:#fff8c5;color:#7d4e00}.v-fail{background:#ffebe9;color:#a40e26}

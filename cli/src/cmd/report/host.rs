@@ -124,7 +124,7 @@ fn function_table(s: &mut String, h: &HostView) {
         );
         let _ = write!(
             s,
-            "<tr><td class=\"m\">{}</td><td class=\"m\">{:04x}:{:04x}</td><td>{}</td><td class=\"m\">{}</td><td class=\"m\">{}</td><td class=\"m\">{}</td><td>{}</td><td>{verdict}</td><td>",
+            "<tr><td class=\"m\">{}</td><td class=\"m\">{:04x}:{:04x}</td><td>{}</td><td class=\"m\">{}</td><td class=\"p\">{}</td><td class=\"m\">{}</td><td>{}</td><td>{verdict}</td><td>",
             esc(&f.address),
             f.vendor,
             f.device,

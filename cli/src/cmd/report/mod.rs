@@ -21,8 +21,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::Args;
 use hostfs::atomic::{CreateError, NewFile};
+use pci_illumos::load::SourceSpec;
 use ppt_config::session::Session;
-use ppt_config::viability::{Reason, Report};
+use ppt_config::viability::{Reason, Report, Severity};
 
 use crate::error::CliError;
 use crate::global::Global;
@@ -60,12 +61,7 @@ pub fn version_line() -> String {
 pub fn run(global: &Global, args: ReportArgs) -> Result<ExitCode, CliError> {
     let session = global.open()?;
     let now = now();
-    let info = session.snapshot().host;
-    let name = info
-        .name
-        .filter(|n| !n.trim().is_empty())
-        .unwrap_or_else(|| "unnamed host".to_string());
-    let taken_at = fleet::time::parse_rfc3339(&info.time).unwrap_or(now);
+    let (name, taken_at) = identity(&session, now);
     let rec = fleet::derive::from_session(&session, name, taken_at).map_err(CliError::input)?;
     let report = check_all(&session)?;
     let view = HostView {
@@ -77,7 +73,15 @@ pub fn run(global: &Global, args: ReportArgs) -> Result<ExitCode, CliError> {
             .host
             .reasons
             .iter()
-            .chain(&report.config.reasons)
+            // The configuration's info findings are the next boot's
+            // changes, listed under "Next boot" already.
+            .chain(
+                report
+                    .config
+                    .reasons
+                    .iter()
+                    .filter(|r| r.severity != Severity::Info),
+            )
             .map(reason_text)
             .collect(),
         reasons: report
@@ -103,6 +107,25 @@ pub fn run(global: &Global, args: ReportArgs) -> Result<ExitCode, CliError> {
     };
     write_page(&args.html, |out| render_to(out, &page, [Ok(view)]))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The host's own name and when its data was taken: a format 1 snapshot
+/// file's `host` object (as `fleet ingest` reads it), else the session's
+/// (a format 2 snapshot's, or `/etc/nodename` under the root, and now).
+fn identity(session: &Session, now: i64) -> (String, i64) {
+    let (doc_name, doc_time) = match &session.options().source {
+        SourceSpec::Snapshot(file) if session.replayed().is_none() => std::fs::read(file)
+            .map(|b| fleet::derive::document_identity(&b))
+            .unwrap_or_default(),
+        _ => (None, None),
+    };
+    let info = session.snapshot().host;
+    let name = doc_name
+        .or(info.name)
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| "unnamed host".to_string());
+    let time = doc_time.unwrap_or(info.time);
+    (name, fleet::time::parse_rfc3339(&time).unwrap_or(now))
 }
 
 /// The check of every function, as the fleet record was derived.
