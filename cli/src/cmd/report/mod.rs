@@ -17,7 +17,6 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::Args;
 use hostfs::atomic::{CreateError, NewFile};
@@ -40,11 +39,10 @@ pub struct ReportArgs {
     pub html: PathBuf,
 }
 
-/// Seconds since the epoch, now.
+/// Seconds since the epoch, now (`SOURCE_DATE_EPOCH` when set, as for
+/// every time pptctl writes into a document, so pages are reproducible).
 pub fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
+    ppt_config::snapshot::now_secs()
 }
 
 /// The first line of `pptctl --version`.
