@@ -30,15 +30,17 @@ ul.reasons{margin:4px 0 8px;padding-left:18px}ul.reasons li{margin:2px 0}
 ";
 
 /// The script: sorting by a column, search and filters over the hosts'
-/// rows; it marks the body `data-ready` (and how many milliseconds after
-/// navigation it was ready) once it has run.
+/// rows (a `#q=TEXT` address fills the search box); it marks the body
+/// `data-ready` (and how many milliseconds after navigation it was ready)
+/// once it has run.
 pub const JS: &str = "
 (function(){
   var t=document.getElementById('fleet');
   function ready(){var b=document.body;b.setAttribute('data-ready-ms',String(Math.round(performance.now())));b.setAttribute('data-ready','1');}
   if(!t){ready();return;}
-  var ths=t.tHead.rows[0].cells,body=t.tBodies[0];
-  function key(td){var v=td.getAttribute('data-v');if(v!==null)return parseFloat(v);return td.textContent.toLowerCase();}
+  var ths=t.tHead.rows[0].cells,body=t.tBodies[0],rank={ok:0,warn:1,fail:2};
+  function key(td){var v=td.getAttribute('data-v');if(v!==null)return parseFloat(v);
+    var x=td.textContent;if(x in rank)return rank[x];if(td.className.charAt(0)==='n')return parseFloat(x);return x.toLowerCase();}
   Array.prototype.forEach.call(ths,function(th,i){
     th.addEventListener('click',function(){
       var asc=th.getAttribute('aria-sort')!=='ascending';
@@ -54,12 +56,14 @@ pub const JS: &str = "
   function apply(){
     var text=q.value.toLowerCase(),v=sv.value,only=st.checked,n=0;
     Array.prototype.forEach.call(body.rows,function(r){
-      var ok=(!text||r.getAttribute('data-q').indexOf(text)>=0)&&(!v||r.getAttribute('data-verdict')===v)&&(!only||r.hasAttribute('data-stale'));
+      if(r._q===undefined)r._q=r.textContent.toLowerCase();
+      var ok=(!text||r._q.indexOf(text)>=0)&&(!v||r.cells[3].textContent===v)&&(!only||r.hasAttribute('data-stale'));
       r.hidden=!ok;if(ok)n++;
     });
     shown.textContent=String(n);
   }
-  if(q){q.addEventListener('input',apply);sv.addEventListener('change',apply);st.addEventListener('change',apply);}
+  if(q){q.addEventListener('input',apply);sv.addEventListener('change',apply);st.addEventListener('change',apply);
+    var m=/^#q=(.*)$/.exec(location.hash);if(m){q.value=decodeURIComponent(m[1]);apply();}}
   ready();
 })();
 ";
