@@ -12,8 +12,8 @@ th[aria-sort=ascending]::after{content:' \\25B2'}th[aria-sort=descending]::after
 td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td.z{color:#afb8c1}
 td.m,td.p{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px}td.m{white-space:nowrap}td.p{overflow-wrap:anywhere;min-width:14em}
 tr:hover td{background:#f3f8ff}
-#fleet td:nth-child(-n+3){white-space:nowrap}
-.v{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;white-space:nowrap}
+#fleet td:nth-child(-n+3),#fleet td:last-child{white-space:nowrap}
+.v{display:inline-block;font-style:normal;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;white-space:nowrap}
 .v-ok{background:#dafbe1;color:#116329}.v-warn{background:#fff8c5;color:#7d4e00}.v-fail{background:#ffebe9;color:#a40e26}
 .v-infra{background:#eef1f4;color:#57606a}.v-stale{background:#ffe7d1;color:#953800}
 section.host{background:#fff;margin:18px 0;padding:14px 16px;border-radius:6px;box-shadow:0 1px 3px #0002}
