@@ -395,3 +395,19 @@ impl SnapshotRecord {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::document_identity;
+
+    #[test]
+    fn a_documents_identity_is_its_host_object() {
+        let doc = br#"{"format":"pptctl-snapshot/1","host":{"name":"cn7","time":"2026-11-01T00:00:00Z"},"functions":[]}"#;
+        assert_eq!(
+            document_identity(doc),
+            (Some("cn7".into()), Some("2026-11-01T00:00:00Z".into()))
+        );
+        assert_eq!(document_identity(br#"{"functions":[]}"#), (None, None));
+        assert_eq!(document_identity(b"not json"), (None, None));
+    }
+}
