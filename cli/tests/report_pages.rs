@@ -157,7 +157,7 @@ fn the_host_page_explains_itself() {
     assert!(html
         .contains("8086:0151 Xeon E3-1200 v2/3rd Gen Core processor PCI Express Root Port</text>"));
     if let Some(b) = chromium() {
-        screenshot(&b, &page, &shot_path("host-report.png"), (1200, 1000));
+        screenshot(&b, &page, &shot_path("host-report.png"), (1200, 1250));
     }
 }
 
