@@ -140,8 +140,7 @@ Examples:
                                        why cn7 qualifies, or the first reason it does not
   pptctl fleet --db postgres://pptctl@%2Fvar%2Frun%2Fpostgresql/fleet devices
                                        the inventory, from PostgreSQL
-  pptctl fleet report --html fleet.html
-                                       one page: the fleet table and each host's tree";
+  pptctl fleet report --html report/   a summary with search and filters, one page per host";
 
 const DIFF: &str = "\
 Examples:
@@ -151,9 +150,10 @@ Examples:
 
 const REPORT: &str = "\
 Examples:
-  pptctl report --html host.html       this host's PCI tree, coloured by verdict
+  pptctl report --html host.html       this host: every function's driver, /devices path,
+                                       /dev/pptN, next boot and findings, and its PCI tree
   pptctl --from snapshot:host.json report --html host.html
-                                       the same for a saved snapshot";
+                                       the same for a saved snapshot, named by its host.name";
 
 const SNAPSHOT: &str = "\
 Examples:

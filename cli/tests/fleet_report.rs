@@ -1,7 +1,8 @@
 //! The HTML report in a real browser: headless Chromium loads the page
 //! `pptctl fleet report --html` wrote, the DOM it ends with must show every
 //! host and device and prove the script ran, the console must stay quiet,
-//! and a screenshot is kept as `target/tmp/fleet-report.png`.
+//! and a screenshot is kept (`docs/img/fleet-report.png` when
+//! `PPTCTL_UPDATE_SCREENSHOTS=1`).
 //!
 //! Needs `/usr/bin/chromium` (Debian `chromium`); skipped with a message
 //! when absent, except under `CI=true`.
@@ -11,62 +12,15 @@
 #[path = "../../fleet/tests/support/mod.rs"]
 mod fleet_support;
 
+mod chromium;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use chromium::{browse, chromium, console, screenshot, shot_path};
+
 use assert_cmd::cargo::CommandCargoExt;
 use fleet_support::{host, write, Gpu};
-
-const CHROMIUM: &str = "/usr/bin/chromium";
-
-fn chromium() -> Option<PathBuf> {
-    let p = PathBuf::from(CHROMIUM);
-    if p.exists() {
-        return Some(p);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("CI=true but {CHROMIUM} is missing: install Debian's chromium");
-    }
-    eprintln!("skipping: {CHROMIUM} not installed");
-    None
-}
-
-/// Runs headless Chromium on `page` with `extra` arguments; returns
-/// (stdout, stderr).
-fn browse(bin: &Path, page: &Path, extra: &[&str]) -> (String, String) {
-    let profile = tempfile::tempdir().unwrap();
-    let out = Command::new(bin)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--enable-logging=stderr",
-            "--v=0",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .args(extra)
-        .arg(format!("file://{}", page.display()))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "chromium failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-/// Console messages Chromium logged (`CONSOLE(line)] "message"`).
-fn console(stderr: &str) -> Vec<&str> {
-    stderr.lines().filter(|l| l.contains("CONSOLE")).collect()
-}
 
 /// Three hosts (one with a failing GPU, one without an IOMMU) ingested
 /// into `dir/f.db` and reported to `dir/report.html`; returns the page.
@@ -132,7 +86,8 @@ fn the_fleet_report_renders_in_chromium_without_console_errors() {
         "the page must fetch nothing"
     );
 
-    let (dom, err) = browse(&bin, &page, &["--dump-dom"]);
+    let b = browse(&bin, &page, &["--dump-dom"]);
+    let (dom, err) = (b.stdout, b.stderr);
     assert!(
         dom.contains("data-ready=\"1\""),
         "the page's script did not run: {err}"
@@ -156,25 +111,7 @@ fn the_fleet_report_renders_in_chromium_without_console_errors() {
         console(&err)
     );
 
-    let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fleet-report.png");
-    let _ = std::fs::remove_file(&shot);
-    let (_, err) = browse(
-        &bin,
-        &page,
-        &[
-            "--window-size=1300,1100",
-            &format!("--screenshot={}", shot.display()),
-        ],
-    );
-    assert!(
-        console(&err).is_empty(),
-        "console messages: {:?}",
-        console(&err)
-    );
-    assert!(
-        std::fs::metadata(&shot).unwrap().len() > 10_000,
-        "screenshot missing"
-    );
+    screenshot(&bin, &page, &shot_path("fleet-report.png"), (1200, 900));
 }
 
 #[test]
@@ -188,10 +125,11 @@ fn a_console_error_is_caught() {
         "<!DOCTYPE html><html><body><script>notDefined();</script></body></html>",
     )
     .unwrap();
-    let (_, err) = browse(&bin, &page, &["--dump-dom"]);
+    let b = browse(&bin, &page, &["--dump-dom"]);
     assert!(
-        !console(&err).is_empty(),
-        "a script error went unnoticed: {err}"
+        !console(&b.stderr).is_empty(),
+        "a script error went unnoticed: {}",
+        b.stderr
     );
 }
 

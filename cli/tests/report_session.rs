@@ -51,7 +51,13 @@ fn report_is_titled_with_the_host_name_and_marks_the_next_boot() {
         html.contains("id=\"host-gpu-node\""),
         "no host section named gpu-node"
     );
-    assert!(!html.contains("snapshot:"), "titled with the --from string");
+    assert!(
+        html.contains("<h1>pptctl report: gpu-node</h1>") && html.contains("<h2>gpu-node</h2>"),
+        "not titled with the host's name"
+    );
+    // The --from string is named only as the source, never as the host.
+    assert_eq!(html.matches("snapshot:").count(), 1);
+    assert!(html.contains("read from snapshot:"));
     // the example's ppt_aliases binds the GPU and its audio function
     assert_eq!(html.matches(R).count(), 2);
 

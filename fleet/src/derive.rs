@@ -50,6 +50,16 @@ struct Envelope {
     host: Option<HostId>,
 }
 
+/// The host identity a format 1 document carries beside its keys
+/// (`host.name`, `host.time`), as ingest reads it: `(None, None)` when it
+/// has none or is not JSON. A format 2 document's is read by the session.
+pub fn document_identity(bytes: &[u8]) -> (Option<String>, Option<String>) {
+    serde_json::from_slice::<Envelope>(bytes)
+        .ok()
+        .and_then(|e| e.host)
+        .map_or((None, None), |h| (h.name, h.time))
+}
+
 /// What the caller knows about the file besides its bytes.
 #[derive(Debug, Clone)]
 pub struct FileFacts<'a> {
@@ -384,5 +394,21 @@ impl SnapshotRecord {
             });
         }
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::document_identity;
+
+    #[test]
+    fn a_documents_identity_is_its_host_object() {
+        let doc = br#"{"format":"pptctl-snapshot/1","host":{"name":"cn7","time":"2026-11-01T00:00:00Z"},"functions":[]}"#;
+        assert_eq!(
+            document_identity(doc),
+            (Some("cn7".into()), Some("2026-11-01T00:00:00Z".into()))
+        );
+        assert_eq!(document_identity(br#"{"functions":[]}"#), (None, None));
+        assert_eq!(document_identity(b"not json"), (None, None));
     }
 }

@@ -220,7 +220,12 @@ impl AliasesFile {
             }
         }
         let next = Self::read(&self.file, text);
-        if !next.has_alias(driver, alias) {
+        // The kernel must read the new line as written, and as a line of
+        // its own: removing it again gives the file back. A line before it
+        // ending in `\` joins the two (kobj_lex), which fails both.
+        let mut undo = next.clone();
+        undo.remove_alias(driver, alias);
+        if !next.has_alias(driver, alias) || undo.text != self.text {
             return Err(self.error(format!(
                 "cannot add {driver} \"{alias}\": the kernel would not read it back (the line before it does not end cleanly)"
             )));

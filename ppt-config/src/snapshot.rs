@@ -18,6 +18,7 @@ mod base64;
 pub(crate) mod convert;
 mod files;
 mod time;
+pub use time::now_secs;
 
 use std::collections::BTreeMap;
 use std::path::Path;

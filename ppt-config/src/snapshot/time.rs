@@ -3,15 +3,20 @@
 /// The current time, or `SOURCE_DATE_EPOCH` when set (reproducible
 /// snapshots), as RFC 3339 UTC.
 pub(crate) fn now_rfc3339() -> String {
-    let secs = std::env::var("SOURCE_DATE_EPOCH")
+    rfc3339(now_secs())
+}
+
+/// The current time in Unix seconds, or `SOURCE_DATE_EPOCH` when set: the
+/// clock every time pptctl writes into a document reads.
+pub fn now_secs() -> i64 {
+    std::env::var("SOURCE_DATE_EPOCH")
         .ok()
         .and_then(|s| s.trim().parse::<i64>().ok())
         .unwrap_or_else(|| {
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        });
-    rfc3339(secs)
+        })
 }
 
 /// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ` (proleptic Gregorian,

@@ -67,13 +67,16 @@ Exit status:
 /// `pptctl fleet report`.
 pub const REPORT: &str = "\
 Examples:
-  pptctl fleet report --html fleet.html
-                                       one page: the fleet table and each host's tree
+  pptctl fleet report --html report/   report/index.html: every host's line, with search
+                                       and filters; report/hosts/h-NAME.html per host
+  pptctl fleet report --html fleet.html --max-age 2h
+                                       one page with every host's section (small fleets);
+                                       snapshots older than 2 hours marked stale
 
 Exit status:
-  0    the page was written
+  0    the report was written
   1    it could not be written, or the database failed
-  2    usage, or no fleet database at --db";
+  2    usage (a bad --max-age), or no fleet database at --db";
 
 /// `pptctl fleet claim`.
 pub const CLAIM: &str = "\

@@ -9,6 +9,7 @@ mod hosts;
 mod ingest;
 mod inventory;
 mod place;
+mod report;
 mod verify;
 
 use std::path::PathBuf;
@@ -20,7 +21,6 @@ use ppt_config::boot_media::BootStyle;
 
 use crate::error::CliError;
 use crate::global::Global;
-use crate::progress::Progress;
 
 /// The database used when neither `--db` nor `PPTCTL_DB` names one.
 pub const DEFAULT_DB: &str = "./pptctl-fleet.db";
@@ -84,9 +84,9 @@ enum FleetCommand {
     /// A host's snapshots and what changed; or the device event log (--host, --device).
     #[command(after_long_help = help::HISTORY)]
     History(inventory::HistoryArgs),
-    /// A self-contained HTML page: fleet table and each host's topology.
+    /// Self-contained HTML: a summary with search and filters, each host's devices and topology.
     #[command(after_long_help = help::REPORT)]
-    Report(crate::cmd::report::ReportArgs),
+    Report(report::FleetReportArgs),
     /// Claim N whole devices of one host for a holder, atomically.
     #[command(after_long_help = help::CLAIM)]
     Claim(claim::ClaimArgs),
@@ -170,47 +170,10 @@ pub fn run(_global: &Global, args: FleetArgs) -> Result<ExitCode, CliError> {
         FleetCommand::Hosts(a) => hosts::run(&mut db, a),
         FleetCommand::Devices(a) => inventory::devices(&mut db, a),
         FleetCommand::History(a) => inventory::history(&mut db, a),
-        FleetCommand::Report(a) => report(&mut db, a),
+        FleetCommand::Report(a) => report::run(&mut db, a),
         FleetCommand::Claim(a) => claim::claim(&mut db, a),
         FleetCommand::Release(a) => claim::release(&mut db, a),
         FleetCommand::Claims(a) => claim::list(&mut db, a),
         FleetCommand::Verify(a) => verify::run(&mut db, a),
     }
-}
-
-/// `pptctl fleet report --html FILE`: every host at its latest snapshot.
-fn report(db: &mut Fleet, args: &crate::cmd::report::ReportArgs) -> Result<ExitCode, CliError> {
-    use crate::cmd::report::{render_to, write_page, HostRow, HostView, Names};
-    // Two passes over the latest snapshots: the table first (one small
-    // row per host), then each host's section, reading its functions
-    // again, so memory holds one host's functions, not the fleet's.
-    let latest = db.latest_snapshots().map_err(db_err)?;
-    let view = |db: &mut Fleet, l: &fleet::LatestSnapshot| -> Result<HostView, CliError> {
-        Ok(HostView {
-            name: l.host.clone(),
-            time: l.time.clone(),
-            host_verdict: l.host_verdict.clone(),
-            host_reason: l.host_reason.clone(),
-            functions: db.snapshot_functions(l.id).map_err(db_err)?,
-        })
-    };
-    let mut rows = Vec::with_capacity(latest.len());
-    let mut names = Names::default();
-    let mut progress = Progress::new("reading hosts", latest.len() as u64);
-    for l in &latest {
-        let v = view(db, l)?;
-        rows.push(HostRow::of(&v));
-        names.add(&v);
-        progress.step();
-    }
-    drop(progress);
-    let mut progress = Progress::new("writing host sections", latest.len() as u64);
-    write_page(&args.html, |out| {
-        let hosts = latest.iter().map(|l| {
-            progress.step();
-            view(db, l)
-        });
-        render_to(out, "pptctl fleet report", &rows, &names, hosts)
-    })?;
-    Ok(ExitCode::SUCCESS)
 }

@@ -1,182 +1,170 @@
-//! The page: head, the sortable table of hosts x passable devices, one
-//! section per host with its topology, and the script. Written in order to
-//! any writer, so `fleet report` holds one host's functions at a time,
-//! never the fleet's.
+//! The page: head (title, who made it and when), the fleet's summary
+//! table when there is one, one section per host, and the script. Written
+//! in order to any writer, so `fleet report` holds one host's functions at
+//! a time, never the fleet's.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use fleet::FunctionRow;
 
-use super::topology::topology_svg;
+use super::assets::{CSS, JS};
+use super::host::section;
+use super::summary::{summary_table, HostRow, Names};
 use crate::error::CliError;
 
 /// One host as the page shows it.
 pub struct HostView {
-    /// Host name.
+    /// The host's own name (from its snapshot or `/etc/nodename`).
     pub name: String,
     /// Snapshot time (RFC 3339).
     pub time: String,
-    /// Host verdict and first failing host finding.
+    /// Snapshot time, Unix seconds.
+    pub taken_at: i64,
+    /// Host verdict.
     pub host_verdict: String,
-    /// Why the host fails, when it does.
-    pub host_reason: Option<String>,
+    /// Host-wide findings, worst first, each `severity code: message`.
+    pub host_reasons: Vec<String>,
     /// Its functions.
     pub functions: Vec<FunctionRow>,
+    /// Findings per function address, worst first, each
+    /// `severity code: message`; a function without an entry has only the
+    /// fleet's stored `fail_reason`.
+    pub reasons: HashMap<String, Vec<String>>,
+    /// Per function address, the file and line (or the reason) that decides
+    /// what it is bound to after the next boot, when known.
+    pub next_by: HashMap<String, String>,
+    /// Whether per-function warn findings are recorded (a session's check);
+    /// the fleet database keeps only the first failing one.
+    pub warns_known: bool,
 }
 
-/// A host's line in the table: what the table needs of it, without its
-/// functions.
-pub struct HostRow {
-    name: String,
-    time: String,
-    host_verdict: String,
-    /// Passable devices: device key -> `vvvv:dddd`.
-    passable: BTreeMap<String, String>,
+/// Who wrote the page, when, and how old a snapshot may be before it is
+/// marked stale.
+pub struct Stamp {
+    /// Unix seconds the page was generated.
+    pub now: i64,
+    /// The first line of `pptctl --version`.
+    pub version: String,
+    /// Snapshots older than this many seconds are marked stale.
+    pub max_age: Option<i64>,
+    /// Where the host was read from (`pptctl report`), shown as such.
+    pub source: Option<String>,
 }
 
-impl HostRow {
-    /// The table's line for `h`.
-    pub fn of(h: &HostView) -> Self {
-        HostRow {
-            name: h.name.clone(),
-            time: h.time.clone(),
-            host_verdict: h.host_verdict.clone(),
-            passable: passable_devices(h),
+impl Stamp {
+    /// The page's stamp line.
+    fn line(&self) -> String {
+        let mut s = format!(
+            "generated {} by {}",
+            fleet::time::format_rfc3339(self.now),
+            self.version
+        );
+        if let Some(src) = &self.source {
+            let _ = write!(s, " · read from {src}");
         }
+        if let Some(m) = self.max_age {
+            let _ = write!(s, " · stale: snapshot older than {}", age_text(m));
+        }
+        s
+    }
+
+    /// How old a snapshot taken at `taken_at` is, and whether it is stale.
+    pub fn age(&self, taken_at: i64) -> (i64, bool) {
+        let age = (self.now - taken_at).max(0);
+        (age, self.max_age.is_some_and(|m| age > m))
     }
 }
 
-/// Device names by `vvvv:dddd` for the column titles; of two hosts naming
-/// one ID differently (different pci.ids), the later.
-#[derive(Default)]
-pub struct Names(HashMap<String, String>);
-
-impl Names {
-    /// Adds the names `h` gives its functions.
-    pub fn add(&mut self, h: &HostView) {
-        for f in &h.functions {
-            self.0.insert(
-                format!("{:04x}:{:04x}", f.vendor, f.device),
-                format!(
-                    "{} {}",
-                    f.vendor_name.as_deref().unwrap_or(""),
-                    f.device_name.as_deref().unwrap_or("")
-                ),
-            );
-        }
+/// A duration in its largest whole unit (`3d`, `5h`, `12m`, `40s`).
+pub fn age_text(secs: i64) -> String {
+    match secs {
+        s if s >= 86_400 => format!("{}d", s / 86_400),
+        s if s >= 3600 => format!("{}h", s / 3600),
+        s if s >= 60 => format!("{}m", s / 60),
+        s => format!("{s}s"),
     }
 }
 
-/// Writes the whole page to `out`: the table from `rows`, then one section
-/// per host as `hosts` yields them (in the rows' order).
+/// How a page links to a host's section.
+#[derive(Clone, Copy)]
+pub enum Links {
+    /// `#host-NAME` on the same page.
+    Anchor,
+    /// `hosts/FILE.html` beside the summary ([`host_file`]).
+    Files,
+}
+
+/// The file name of a host's page in a report directory: `h-` and the
+/// name with every byte outside `A-Za-z0-9.-` written `_xx` (hex), so two
+/// names never share a file and none leaves the directory.
+pub fn host_file(name: &str) -> String {
+    let mut s = String::from("h-");
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b == b'.' || b == b'-' {
+            s.push(char::from(b));
+        } else {
+            let _ = write!(s, "_{b:02x}");
+        }
+    }
+    s.push_str(".html");
+    s
+}
+
+/// What goes above the hosts' sections.
+pub struct Page<'a> {
+    /// Title.
+    pub title: &'a str,
+    /// Who made it and when.
+    pub stamp: &'a Stamp,
+    /// The fleet's summary table (`None`: a one-host page).
+    pub summary: Option<(&'a [HostRow], &'a Names, Links)>,
+    /// A link back to the summary (a host page in a report directory).
+    pub back: Option<&'a str>,
+}
+
+/// Writes the whole page to `out`: the head, then one section per host as
+/// `hosts` yields them.
 pub fn render_to(
     out: &mut dyn std::io::Write,
-    title: &str,
-    rows: &[HostRow],
-    names: &Names,
+    page: &Page<'_>,
     hosts: impl IntoIterator<Item = Result<HostView, CliError>>,
 ) -> Result<(), CliError> {
     let io = |e: std::io::Error| CliError::failed(format!("cannot write the page: {e}"));
-    out.write_all(head(title, rows, names).as_bytes())
-        .map_err(io)?;
+    out.write_all(head(page).as_bytes()).map_err(io)?;
     for h in hosts {
-        out.write_all(section(&h?).as_bytes()).map_err(io)?;
+        out.write_all(section(&h?, page.stamp).as_bytes())
+            .map_err(io)?;
     }
     out.write_all(format!("<script>{JS}</script></body></html>\n").as_bytes())
         .map_err(io)
 }
 
 /// The page up to the first host's section.
-fn head(title: &str, rows: &[HostRow], names: &Names) -> String {
-    // Columns: the device IDs passable somewhere, most common first (at most 12).
-    let mut freq: BTreeMap<&str, usize> = BTreeMap::new();
-    for r in rows {
-        for ids in r.passable.values() {
-            *freq.entry(ids.as_str()).or_default() += 1;
-        }
-    }
-    let mut cols: Vec<(&str, usize)> = freq.into_iter().collect();
-    cols.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    cols.truncate(12);
+fn head(page: &Page<'_>) -> String {
     let mut s = String::new();
     let _ = write!(
         s,
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>{}</title><style>{CSS}</style></head><body>",
-        esc(title)
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>{t}</title><style>{CSS}</style></head><body><h1>{t}</h1><div class=\"stamp\">{}</div>",
+        esc(&page.stamp.line()),
+        t = esc(page.title),
     );
-    let total: usize = rows.iter().map(|r| r.passable.len()).sum();
-    let _ = write!(
-        s,
-        "<h1>{}</h1><div class=\"sub\">{} host{}, {} passable device{} at the latest snapshots</div>",
-        esc(title),
-        rows.len(),
-        if rows.len() == 1 { "" } else { "s" },
-        total,
-        if total == 1 { "" } else { "s" }
-    );
-    s.push_str("<table id=\"fleet\"><thead><tr><th>host</th><th>snapshot</th><th>host verdict</th><th>passable</th>");
-    for (ids, _) in &cols {
-        let _ = write!(
-            s,
-            "<th title=\"{}\">{}</th>",
-            esc(names.0.get(*ids).map_or("", String::as_str)),
-            esc(ids)
-        );
+    if let Some(back) = page.back {
+        let _ = write!(s, "<p><a href=\"{}\">← fleet summary</a></p>", esc(back));
     }
-    s.push_str("</tr></thead><tbody>");
-    for h in rows {
-        let p = &h.passable;
-        let _ = write!(
-            s,
-            "<tr><td><a href=\"#host-{i}\">{n}</a></td><td>{t}</td><td data-v=\"{vv}\"><span class=\"v v-{v}\">{v}</span></td><td class=\"n\" data-v=\"{c}\">{c}</td>",
-            i = esc(&h.name),
-            n = esc(&h.name),
-            t = esc(&h.time),
-            v = esc(&h.host_verdict),
-            vv = match h.host_verdict.as_str() {
-                "ok" => 0,
-                "warn" => 1,
-                _ => 2,
-            },
-            c = p.len()
-        );
-        for (ids, _) in &cols {
-            let n = p.values().filter(|v| v.as_str() == *ids).count();
-            let _ = write!(
-                s,
-                "<td class=\"n{}\" data-v=\"{n}\">{n}</td>",
-                if n == 0 { " z" } else { "" }
-            );
-        }
-        s.push_str("</tr>");
+    if let Some((rows, names, links)) = page.summary {
+        s.push_str(&summary_table(rows, names, links, page.stamp));
     }
-    s.push_str("</tbody></table>");
-    s.push_str("<div class=\"legend\"><span><i class=\"sw\" style=\"background:#dafbe1;border-color:#1a7f37\"></i>ok</span><span><i class=\"sw\" style=\"background:#fff8c5;border-color:#bf8700\"></i>warn</span><span><i class=\"sw\" style=\"background:#ffebe9;border-color:#cf222e\"></i>fail</span><span><i class=\"sw\" style=\"background:#eef1f4\"></i>bridge</span><span><i class=\"sw\" style=\"background:#8250df\"></i>bound to ppt (/dev/pptN)</span><span><i class=\"sw\" style=\"background:#0969da\"></i>R: reserved for ppt at next boot (dashed outline)</span></div>");
+    s.push_str(LEGEND);
     s
 }
 
-/// One host's section: its verdict and topology.
-fn section(h: &HostView) -> String {
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        "<section class=\"host\" id=\"host-{}\"><header><h2>{}</h2><span class=\"v v-{v}\">host {v}</span><span class=\"sub\">{} · {} functions</span></header>",
-        esc(&h.name),
-        esc(&h.name),
-        esc(&h.time),
-        h.functions.len(),
-        v = esc(&h.host_verdict)
-    );
-    if let Some(r) = &h.host_reason {
-        let _ = write!(s, "<div class=\"reason\">{}</div>", esc(r));
-    }
-    s.push_str(&topology_svg(h));
-    s.push_str("</section>");
-    s
-}
+const LEGEND: &str = "<div class=\"legend\"><span><i class=\"sw\" style=\"background:#dafbe1;border-color:#1a7f37\"></i>ok</span><span><i class=\"sw\" style=\"background:#fff8c5;border-color:#bf8700\"></i>warn</span><span><i class=\"sw\" style=\"background:#ffebe9;border-color:#cf222e\"></i>fail</span><span><i class=\"sw\" style=\"background:#eef1f4\"></i>infrastructure (host bridge, root port): not passable</span><span><i class=\"sw\" style=\"background:#8250df\"></i>bound to ppt (/dev/pptN)</span><span><i class=\"sw\" style=\"background:#0969da\"></i>R: on ppt after the next boot (dashed outline)</span></div>";
 
-/// HTML-escapes text.
+/// HTML-escapes text: the one place every string from a snapshot passes
+/// through before it reaches the page. Control characters (which a
+/// snapshot may carry in a name or path) are shown as `\u{…}` escapes,
+/// never written raw.
 pub fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
@@ -186,72 +174,41 @@ pub fn esc(s: &str) -> String {
             '>' => o.push_str("&gt;"),
             '"' => o.push_str("&quot;"),
             '\'' => o.push_str("&#39;"),
+            '\n' => o.push('\n'),
+            c if c.is_control() => {
+                let _ = write!(o, "\\u{{{:x}}}", u32::from(c));
+            }
             _ => o.push(c),
         }
     }
     o
 }
 
-/// Passable devices of a host: device key → `vvvv:dddd` of its function 0
-/// (or first function), for devices whose functions all pass.
-fn passable_devices(h: &HostView) -> BTreeMap<String, String> {
-    if h.host_verdict == "fail" {
-        return BTreeMap::new();
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn esc_leaves_no_markup_and_no_control_bytes() {
+        let e = esc("<script>alert('x')</script>\u{1b}[31m\u{0}\"&");
+        assert_eq!(
+            e,
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;\\u{1b}[31m\\u{0}&quot;&amp;"
+        );
     }
-    let mut dev: BTreeMap<&str, (bool, String, bool)> = BTreeMap::new();
-    for f in &h.functions {
-        let e = dev.entry(f.device_key.as_str()).or_insert((
-            true,
-            format!("{:04x}:{:04x}", f.vendor, f.device),
-            f.bridge,
-        ));
-        e.0 &= f.verdict != "fail" && f.in_vm != Some(true);
-        e.2 |= f.bridge;
+
+    #[test]
+    fn host_files_are_distinct_and_stay_in_the_directory() {
+        assert_eq!(host_file("gpu-node.a"), "h-gpu-node.a.html");
+        assert_eq!(host_file("../x"), "h-.._2fx.html");
+        assert_ne!(host_file("a_2f"), host_file("a/"));
+        assert_eq!(host_file("<s>"), "h-_3cs_3e.html");
     }
-    dev.into_iter()
-        .filter(|(_, (ok, _, bridge))| *ok && !*bridge)
-        .map(|(k, (_, ids, _))| (k.to_string(), ids))
-        .collect()
+
+    #[test]
+    fn ages_in_their_largest_unit() {
+        assert_eq!(age_text(3 * 86_400 + 5), "3d");
+        assert_eq!(age_text(7200), "2h");
+        assert_eq!(age_text(59), "59s");
+    }
 }
-
-const CSS: &str = "
-body{font:14px/1.4 system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px;color:#1f2328;background:#f6f8fa}
-h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:0}
-.sub{color:#57606a;margin-bottom:16px}
-table{border-collapse:collapse;background:#fff;box-shadow:0 1px 3px #0002;border-radius:6px;overflow:hidden}
-th,td{padding:6px 10px;border-bottom:1px solid #eaeef2;text-align:left;white-space:nowrap}
-th{background:#24292f;color:#fff;cursor:pointer;user-select:none;position:sticky;top:0;font-weight:600}
-th[aria-sort=ascending]::after{content:' \\25B2'}th[aria-sort=descending]::after{content:' \\25BC'}
-td.n{text-align:right;font-variant-numeric:tabular-nums}td.z{color:#afb8c1}
-tr:hover td{background:#f3f8ff}
-.v{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600}
-.v-ok{background:#dafbe1;color:#116329}.v-warn{background:#fff8c5;color:#7d4e00}.v-fail{background:#ffebe9;color:#a40e26}
-section.host{background:#fff;margin:18px 0;padding:14px 16px;border-radius:6px;box-shadow:0 1px 3px #0002}
-section.host header{display:flex;gap:12px;align-items:baseline;margin-bottom:8px}
-.legend{display:flex;gap:14px;font-size:12px;color:#57606a;margin:10px 0 18px;flex-wrap:wrap}
-.legend span{display:inline-flex;align-items:center;gap:5px}
-.sw{width:14px;height:14px;border-radius:3px;display:inline-block;border:1px solid #0003}
-svg text{font:12px ui-monospace,SFMono-Regular,Menlo,monospace}
-.reason{color:#a40e26;font-size:12px}
-";
-
-const JS: &str = "
-(function(){
-  var t=document.getElementById('fleet');
-  if(!t){document.body.setAttribute('data-ready','1');return;}
-  var ths=t.tHead.rows[0].cells;
-  function key(td){var v=td.getAttribute('data-v');if(v!==null)return parseFloat(v);return td.textContent.toLowerCase();}
-  Array.prototype.forEach.call(ths,function(th,i){
-    th.addEventListener('click',function(){
-      var asc=th.getAttribute('aria-sort')!=='ascending';
-      Array.prototype.forEach.call(ths,function(o){o.removeAttribute('aria-sort');});
-      th.setAttribute('aria-sort',asc?'ascending':'descending');
-      var rows=Array.prototype.slice.call(t.tBodies[0].rows);
-      rows.sort(function(a,b){var x=key(a.cells[i]),y=key(b.cells[i]);
-        if(x<y)return asc?-1:1;if(x>y)return asc?1:-1;return 0;});
-      rows.forEach(function(r){t.tBodies[0].appendChild(r);});
-    });
-  });
-  document.body.setAttribute('data-ready','1');
-})();
-";

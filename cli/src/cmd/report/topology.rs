@@ -1,16 +1,20 @@
 //! One host's PCI topology as an inline SVG tree: one row per node,
 //! children indented under their bridge, root complexes on top; colour is
-//! the verdict, ppt-bound and reserved functions are marked.
+//! the verdict, infrastructure is grey ("not passable", not a failure),
+//! ppt-bound and reserved functions are marked. Names are drawn whole: the
+//! boxes are as wide as the longest label, so nothing that tells two
+//! devices apart is cut.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
 use fleet::FunctionRow;
 
+use super::host::is_infrastructure;
 use super::page::{esc, HostView};
 
-fn fill(verdict: &str, bridge: bool) -> (&'static str, &'static str) {
-    match (verdict, bridge) {
+fn fill(verdict: &str, infra: bool) -> (&'static str, &'static str) {
+    match (verdict, infra) {
         (_, true) => ("#eef1f4", "#8c959f"),
         ("fail", _) => ("#ffebe9", "#cf222e"),
         ("warn", _) => ("#fff8c5", "#bf8700"),
@@ -23,7 +27,8 @@ fn fill(verdict: &str, bridge: bool) -> (&'static str, &'static str) {
 pub fn topology_svg(h: &HostView) -> String {
     let rows = rows(h);
     let max_depth = rows.iter().map(|r| r.depth).max().unwrap_or(0);
-    let width = 20 + max_depth * INDENT + BOX_W + 80;
+    let box_w = box_width(&rows);
+    let width = 20 + max_depth * INDENT + box_w + 80;
     let height = rows.len() * ROW_H + 12;
     let mut s = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"PCI topology of {}\">",
@@ -42,16 +47,27 @@ pub fn topology_svg(h: &HostView) -> String {
         }
     }
     for (i, r) in rows.iter().enumerate() {
-        draw_row(&mut s, r, i);
+        draw_row(&mut s, r, i, box_w);
     }
     s.push_str("</svg>");
     s
 }
 
-/// Height of a row, indent per level, width of a node's box.
+/// Height of a row, indent per level, narrowest box.
 const ROW_H: usize = 24;
 const INDENT: usize = 26;
-const BOX_W: usize = 470;
+const MIN_BOX_W: usize = 300;
+
+/// The boxes' width: the longest label at 12px monospace (7.3px a
+/// character, rounded up) plus padding.
+fn box_width(rows: &[Row]) -> usize {
+    let chars = rows
+        .iter()
+        .map(|r| r.label.chars().count())
+        .max()
+        .unwrap_or(0);
+    (chars * 73).div_ceil(10).saturating_add(16).max(MIN_BOX_W)
+}
 
 /// One node of the drawing.
 struct Row {
@@ -127,21 +143,20 @@ fn walk<'a>(
 
 /// A function's row: its label, colours, tooltip and marks.
 fn function_row(f: &FunctionRow, depth: usize, parent_row: Option<usize>) -> Row {
-    let (fl, st) = fill(&f.verdict, f.bridge);
+    let infra = is_infrastructure(f);
+    let (fl, st) = fill(&f.verdict, infra);
     let name = f
         .device_name
         .as_deref()
         .or(f.vendor_name.as_deref())
         .unwrap_or("");
-    let mut name = name.to_string();
-    if name.chars().count() > 38 {
-        name = name.chars().take(37).collect::<String>() + "…";
-    }
-    let mut title = format!(
-        "{} {:04x}:{:04x} {}",
-        f.address, f.vendor, f.device, f.verdict
-    );
-    if let Some(r) = &f.fail_reason {
+    let verdict = if infra {
+        "not passable (infrastructure)"
+    } else {
+        f.verdict.as_str()
+    };
+    let mut title = format!("{} {:04x}:{:04x} {verdict}", f.address, f.vendor, f.device);
+    if let Some(r) = f.fail_reason.as_ref().filter(|_| !infra) {
         title.push_str(&format!(" — {r}"));
     }
     if let Some(p) = &f.devfs_path {
@@ -172,7 +187,7 @@ fn function_row(f: &FunctionRow, depth: usize, parent_row: Option<usize>) -> Row
 
 /// Row `i`: its box with label and tooltip, the ppt badge, the
 /// reservation mark.
-fn draw_row(s: &mut String, r: &Row, i: usize) {
+fn draw_row(s: &mut String, r: &Row, i: usize, box_w: usize) {
     let x = 10 + r.depth * INDENT;
     let y = i * ROW_H + 6;
     let text_fill = if r.fill == "#24292f" {
@@ -187,7 +202,7 @@ fn draw_row(s: &mut String, r: &Row, i: usize) {
     };
     let _ = write!(
         s,
-        "<g><title>{}</title><rect x=\"{x}\" y=\"{y}\" width=\"{BOX_W}\" height=\"18\" rx=\"4\" fill=\"{}\" stroke=\"{}\"{dash}/><text x=\"{}\" y=\"{}\" fill=\"{text_fill}\">{}</text>",
+        "<g><title>{}</title><rect x=\"{x}\" y=\"{y}\" width=\"{box_w}\" height=\"18\" rx=\"4\" fill=\"{}\" stroke=\"{}\"{dash}/><text x=\"{}\" y=\"{}\" fill=\"{text_fill}\">{}</text>",
         esc(&r.title),
         r.fill,
         r.stroke,
@@ -195,7 +210,7 @@ fn draw_row(s: &mut String, r: &Row, i: usize) {
         y + 13,
         esc(&r.label)
     );
-    let mut bx = x + BOX_W + 6;
+    let mut bx = x + box_w + 6;
     if let Some(b) = &r.badge {
         let _ = write!(
             s,
