@@ -207,6 +207,8 @@ impl AliasesFile {
             )));
         }
         let mut text = self.text.clone();
+        // When a line is appended: the file as it is before that line.
+        let mut base = None;
         match self.broken_word(driver, alias) {
             Some(span) if text.is_char_boundary(span.start) && text.is_char_boundary(span.end) => {
                 text.replace_range(span, &quote(alias));
@@ -216,16 +218,20 @@ impl AliasesFile {
                 if !text.is_empty() && !text.ends_with('\n') {
                     text.push_str(term);
                 }
+                base = Some(text.clone());
                 text.push_str(&format!("{driver} {}{term}", quote(alias)));
             }
         }
         let next = Self::read(&self.file, text);
-        // The kernel must read the new line as written, and as a line of
-        // its own: removing it again gives the file back. A line before it
-        // ending in `\` joins the two (kobj_lex), which fails both.
-        let mut undo = next.clone();
-        undo.remove_alias(driver, alias);
-        if !next.has_alias(driver, alias) || undo.text != self.text {
+        // An appended line must be read as a line of its own: removing it
+        // again gives the file back. A line before it ending in `\` joins
+        // the two (kobj_lex), which this catches.
+        let joined = base.is_some_and(|base| {
+            let mut undo = next.clone();
+            undo.remove_alias(driver, alias);
+            undo.text != base
+        });
+        if !next.has_alias(driver, alias) || joined {
             return Err(self.error(format!(
                 "cannot add {driver} \"{alias}\": the kernel would not read it back (the line before it does not end cleanly)"
             )));
