@@ -19,7 +19,6 @@ use pci_core::{Address, Function, Host};
 use pci_illumos::binding::{BindingReport, Prediction, PPT};
 
 use super::Session;
-use crate::vmadm::NextBootView;
 
 impl Session {
     /// Whether `f` is on ppt after the next boot: `Some(true)` or
@@ -87,7 +86,8 @@ impl PptAfter {
     }
 }
 
-/// The answers for a whole host, made once.
+/// The answers for a whole host, made once. The default knows nothing:
+/// every answer is unknown, which callers take as "as now".
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct NextBootPpt {
     by_address: BTreeMap<Address, PptAfter>,
@@ -189,16 +189,6 @@ impl NextBootPpt {
     /// Whether `f` is on ppt after the next boot (`None`: not known).
     pub fn ppt_after(&self, f: &Function) -> Option<bool> {
         self.at(f.address).on_ppt
-    }
-
-    /// Runs `judge` with these answers as the vmadm host checks take them
-    /// ([`crate::vmadm::NextBootView`]).
-    pub fn with_view<R>(&self, judge: impl FnOnce(&NextBootView<'_>) -> R) -> R {
-        let after = |f: &Function| self.ppt_after(f);
-        judge(&NextBootView {
-            on_ppt_after: &after,
-            read_from: self.read_from.clone(),
-        })
     }
 }
 

@@ -243,7 +243,7 @@ fn vm_rules(
     let mut users: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for vm in &pending.vms {
         let label = vm.label();
-        let problems = after.with_view(|view| vmadm::judge(&vm.payload, Some((host, view))));
+        let problems = vmadm::judge(&vm.payload, Some((host, &after)));
         for p in problems {
             let rule = rules::by_code(p.code).unwrap_or(&rules::VM_PAYLOAD_INVALID);
             let msg = if p.location.is_empty() || p.message.contains(&p.location) {
