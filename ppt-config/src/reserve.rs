@@ -34,6 +34,7 @@ use crate::atomic::{self, AtomicError, Tree, WriteOutcome};
 use crate::boot_media::{Layout, ManagedFile, Which};
 use crate::edit::EditError;
 use crate::matches_file::{id_line, MatchesFile};
+use crate::session::{NextBootPpt, PptAfter};
 
 /// The driver every alias names: the one definition in pci-illumos.
 pub use pci_illumos::binding::PPT as DRIVER;
@@ -130,9 +131,14 @@ pub struct PlannedFunction {
     /// Set when the function was added as another function of the device
     /// of this selected function.
     pub sibling_of: Option<Address>,
-    /// Whether the aliases already said what the action wants (reserved
-    /// for `reserve`, not reserved for `unreserve`).
+    /// Whether nothing needs doing for it: for `reserve`, the file needs no
+    /// new line for it *and* the session says it is on ppt after the next
+    /// boot ([`crate::session::NextBootPpt`], whichever file or module
+    /// decides it); for `unreserve`, the aliases hold no line for it.
     pub already: bool,
+    /// The session's answer for it before the change: on ppt after the
+    /// next boot or not, and why.
+    pub after: PptAfter,
     /// Bound to ppt now (with instance), for the next-steps text.
     pub ppt_instance: Option<i32>,
 }
@@ -205,6 +211,18 @@ impl Plan {
     pub fn diff(&self) -> String {
         self.changes.iter().map(FileChange::diff).collect()
     }
+
+    /// A `reserve` that changes no file although some of its functions
+    /// are not on ppt after the next boot (the session's answer: the
+    /// `ppt` driver removed or disabled, the next boot not known, ...):
+    /// those functions. Writing nothing would not reserve them, so this is
+    /// no "already reserved".
+    pub fn without_effect(&self) -> Vec<&PlannedFunction> {
+        if self.action != Action::Reserve || !self.is_noop() {
+            return Vec::new();
+        }
+        self.functions.iter().filter(|f| !f.already).collect()
+    }
 }
 
 /// The id alias `--by-id` writes, `pciexVVVV,DDDD` or `pciVVVV,DDDD`.
@@ -254,15 +272,19 @@ fn load(tree: &Tree, file: ManagedFile) -> Result<Loaded, ReserveError> {
     Ok(Loaded { file, old })
 }
 
-/// Plans `action` for `selected` functions of `host` in `layout`.
+/// Plans `action` for `selected` functions of `host` in `layout`; `next`
+/// is the session's answer to "on ppt after the next boot?" for the same
+/// configuration ([`crate::session::Session::next_ppt`]), which decides
+/// what counts as already reserved.
 pub fn plan(
     host: &Host,
+    next: &NextBootPpt,
     selected: &[&Function],
     action: Action,
     opts: Options,
     layout: &Layout,
 ) -> Result<Plan, ReserveError> {
-    plan_with_orphans(host, selected, &[], action, opts, layout)
+    plan_with_orphans(host, next, selected, &[], action, opts, layout)
 }
 
 /// Like [`plan`], and for `unreserve` also removes the path aliases in
@@ -278,6 +300,7 @@ pub fn plan(
 /// root (`filelist`).
 pub fn plan_with_orphans(
     host: &Host,
+    next: &NextBootPpt,
     selected: &[&Function],
     orphans: &[String],
     action: Action,
@@ -309,7 +332,7 @@ pub fn plan_with_orphans(
     );
 
     let (functions, mut by_id_written) =
-        aliases::edit(&chosen, action, opts, &mut aliases, &mut warnings)?;
+        aliases::edit(&chosen, next, action, opts, &mut aliases, &mut warnings)?;
     match action {
         Action::Unreserve => {
             aliases::id_aliases_kept(&chosen, &aliases, &mut warnings);

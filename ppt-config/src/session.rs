@@ -274,6 +274,25 @@ impl Session {
         Ok(s)
     }
 
+    /// A session over `host`, read or built elsewhere, with the
+    /// configuration of `opts` (`--root`, `--boot-media`) read from this
+    /// machine on first use, as [`Session::open`] reads it: what a program
+    /// that already holds the host asks (and the tests of `reserve`).
+    pub fn with_host(opts: &SessionOptions, host: Host) -> Result<Session, SessionError> {
+        let media = match &opts.boot_media {
+            Some(dir) => Some(media_ref(dir, opts.boot_style)?),
+            None => None,
+        };
+        Ok(Session {
+            opts: opts.clone(),
+            host,
+            media,
+            captured: OnceCell::new(),
+            replayed: None,
+            next_ppt: OnceCell::new(),
+        })
+    }
+
     /// A session over a host and configuration read elsewhere (a
     /// snapshot): nothing is read from this machine.
     pub fn from_parts(opts: &SessionOptions, host: Host, captured: Captured) -> Session {
