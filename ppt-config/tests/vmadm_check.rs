@@ -355,7 +355,17 @@ fn a_bus_other_than_0_needs_the_mptable_off() {
     );
     assert!(errors[0].2.contains("sets no bhyve_extra_opts"), "{p:?}");
     let (problems, _) = validate_payload(&create_payload(devices.clone()));
-    assert_eq!(problems[0].code, "guest-slot-reserved");
+    // Filed under its own rule, whose hint does not send the user to
+    // another bus.
+    assert_eq!(problems[0].code, "guest-bus-mptable");
+    let rule = ppt_config::viability::rules::ALL
+        .iter()
+        .find(|r| r.code == "guest-bus-mptable")
+        .unwrap();
+    assert_eq!(rule.severity, ppt_config::viability::Severity::Fail);
+    assert!(rule.hint.contains("-Y"), "{}", rule.hint);
+    let reserved = ppt_config::viability::rules::GUEST_SLOT_RESERVED;
+    assert!(!reserved.hint.contains("bus 1") && !reserved.hint.contains("another bus"));
 
     // -Y among other options, or -o x86.mptable=false: bhyve starts.
     for opts in ["-c sockets=1,cores=2 -Y", "-o x86.mptable=false"] {
@@ -420,7 +430,7 @@ fn generation_beyond_bus_0_turns_the_mptable_off() {
 
 /// `check --vm` asks the same judgement: on the how-to's host (its
 /// snapshot and root), the bus-181 payload fails the config section under
-/// guest-slot-reserved, and the same payload with -Y does not.
+/// guest-bus-mptable, and the same payload with -Y does not.
 #[test]
 fn check_vm_judges_the_bus_as_vm_json_does() {
     use ppt_config::session::{vm_plan, Session, SessionOptions};
@@ -446,14 +456,15 @@ fn check_vm_judges_the_bus_as_vm_json_does() {
     };
     let got = codes(&create_payload(devices.clone()));
     assert!(
-        got.contains(&"fail guest-slot-reserved".to_string()),
+        got.contains(&"fail guest-bus-mptable".to_string()),
         "{got:?}"
     );
     let mut v = create_payload(devices);
     v["bhyve_extra_opts"] = json!("-Y");
     let got = codes(&v);
     assert!(
-        !got.iter().any(|c| c.ends_with("guest-slot-reserved")),
+        !got.iter()
+            .any(|c| c.ends_with("guest-bus-mptable") || c.ends_with("guest-slot-reserved")),
         "{got:?}"
     );
 }
