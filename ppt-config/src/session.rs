@@ -470,12 +470,13 @@ impl Session {
         let matches = self.matches()?;
         let binding = self.binding()?;
         let unknown = self.next_boot_unknown();
+        let fix = self.next_boot_fix();
         let fails = nextboot::verdicts::archive_omits(self.captured(), &self.opts.root)
             .map(|r| (r.code, format!("{}; {}", r.message, r.hint)))
             .into_iter()
             .collect();
         Ok(MatchReport::new(self.host, matches, binding)
-            .with_next_boot_unknown(unknown)
+            .with_next_boot_unknown(unknown, fix)
             .with_next_boot_fails(fails)
             .with_only(only))
     }

@@ -34,7 +34,7 @@ impl Session {
     pub fn next_ppt(&self) -> &NextBootPpt {
         self.next_ppt.get_or_init(|| {
             if let Some(why) = self.next_boot_unknown() {
-                return NextBootPpt::unknown(why);
+                return NextBootPpt::unknown(why, self.next_boot_fix());
             }
             match self.binding() {
                 Ok(report) => NextBootPpt::from_report(&self.host, &report),
@@ -129,12 +129,13 @@ impl NextBootPpt {
         }
     }
 
-    /// Nothing is known about the next boot, and why.
-    pub fn unknown(why: impl Into<String>) -> NextBootPpt {
+    /// Nothing is known about the next boot, why, and what to do about it
+    /// ([`Session::next_boot_fix`]).
+    pub fn unknown(why: impl Into<String>, fix: &str) -> NextBootPpt {
         let why = why.into();
         NextBootPpt {
             by_address: BTreeMap::new(),
-            read_from: format!("nothing: {why}; give --boot-media DIR"),
+            read_from: format!("nothing: {why}; {fix}"),
             unknown: Some(why),
             error: None,
         }
@@ -225,7 +226,7 @@ mod tests {
             Some(false)
         );
         // the next boot not known: every answer unknown, with why
-        let u = NextBootPpt::unknown("a SmartOS root without its boot media");
+        let u = NextBootPpt::unknown("a SmartOS root without its boot media", "give it");
         assert_eq!(u.at(a).on_ppt, None);
         assert!(u.at(a).reason.contains("SmartOS"));
         assert!(u.read_from().starts_with("nothing: "));

@@ -211,10 +211,7 @@ fn alias_rules(pending: &Pending, facts: &[FunctionFacts], out: &mut Vec<Reason>
             };
             out.push(Reason::new(
                 &rules::ALIAS_BINDS_NOTHING,
-                format!(
-                    "{place}: \"{}\" binds no device on this host{notes}",
-                    a.alias
-                ),
+                format!("{place}: {} binds no device on this host{notes}", a.shown()),
             ));
         } else if a.kind != "path" && binds.len() > 1 {
             let list: Vec<String> = binds.iter().map(Address::to_string).collect();
