@@ -488,3 +488,54 @@ fn reserve_is_not_already_done_when_the_next_boot_leaves_the_card() {
         "{err}"
     );
 }
+
+/// A FIFO where `reserve` must read `ppt_aliases` (the persistent root's
+/// `/etc`, or the boot media's overlay file its module loads) is
+/// unreadable input: exit 2 like every other such refusal, named, never a
+/// blocked read, nothing written.
+#[test]
+fn a_fifo_as_ppt_aliases_is_unreadable_input() {
+    let root = tempfile::tempdir().unwrap();
+    copy_tree(&repo().join("examples/levon-2018/root"), root.path());
+    let aliases = root.path().join("etc/ppt_aliases");
+    std::fs::remove_file(&aliases).unwrap();
+    mkfifo(&aliases);
+    let r = root.path().display().to_string();
+    pptctl()
+        .args(["--root", &r, "reserve", "--yes", "01:00.0"])
+        .timeout(std::time::Duration::from_secs(20))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("FIFO"));
+
+    let key = tempfile::tempdir().unwrap();
+    copy_tree(&seed_data().join("seed-usbkey-reserved"), key.path());
+    let overlay = key.path().join("overlay/etc/ppt_aliases");
+    std::fs::remove_file(&overlay).unwrap();
+    mkfifo(&overlay);
+    let k = key.path().display().to_string();
+    let menu = key.path().join("boot/grub/menu.lst");
+    let before = read(&menu);
+    pptctl()
+        .args([
+            "--root",
+            &r,
+            "--boot-media",
+            &k,
+            "reserve",
+            "--yes",
+            "01:00.0",
+        ])
+        .timeout(std::time::Duration::from_secs(20))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("FIFO"));
+    assert_eq!(read(&menu), before);
+    assert!(!key.path().join(".pptctl-backup").exists());
+}
+
+fn mkfifo(p: &Path) {
+    let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+}

@@ -77,7 +77,17 @@ pub enum ReserveError {
     /// A file could not be parsed or edited.
     #[error(transparent)]
     Edit(#[from] EditError),
-    /// A file could not be read or written.
+    /// A file the plan must read cannot be read as one (a FIFO, a
+    /// directory, a link leaving the tree, too large, unreadable):
+    /// unreadable input, nothing was written.
+    #[error("{file}: {source}")]
+    Unreadable {
+        /// Host path of the file.
+        file: String,
+        /// What failed.
+        source: AtomicError,
+    },
+    /// A file could not be written (or its directory not prepared).
     #[error("{file}: {source}")]
     Io {
         /// Host path of the file.
@@ -259,12 +269,19 @@ struct Loaded {
 }
 
 fn load(tree: &Tree, file: ManagedFile) -> Result<Loaded, ReserveError> {
-    let io = |source| ReserveError::Io {
+    // Where the file would be written: a link leaving the tree is a
+    // refused write. What is there cannot be read as a file: unreadable
+    // input.
+    let real = tree
+        .resolve(&file.relative)
+        .map_err(|source| ReserveError::Io {
+            file: file.display.clone(),
+            source,
+        })?;
+    let bytes = atomic::read_optional(&real).map_err(|source| ReserveError::Unreadable {
         file: file.display.clone(),
         source,
-    };
-    let real = tree.resolve(&file.relative).map_err(io)?;
-    let bytes = atomic::read_optional(&real).map_err(io)?;
+    })?;
     let old = match bytes {
         Some(b) => Some(crate::edit::decode(&file.display, &b)?.to_string()),
         None => None,

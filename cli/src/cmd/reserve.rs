@@ -70,7 +70,11 @@ pub(crate) fn reserve_error(e: ReserveError) -> CliError {
         ""
     };
     match e {
-        ReserveError::Edit(_) => CliError::input(format!("{e}{hint}")),
+        // Unreadable input, like every other refusal of its kind (README
+        // exit codes): exit 2.
+        ReserveError::Edit(_) | ReserveError::Unreadable { .. } => {
+            CliError::input(format!("{e}{hint}"))
+        }
         _ => CliError::failed(format!("{e}{hint}")),
     }
 }
