@@ -101,7 +101,7 @@ pub fn run(global: &Global, args: ReserveArgs, reserve: bool) -> Result<ExitCode
     if sels.is_empty() {
         return write::clean_only(&layout, args.json);
     }
-    let session = global.open()?;
+    let session = global.open_for_write()?;
     // What counts as already reserved is the session's one answer to "on
     // ppt after the next boot?"; a next boot whose files cannot be read is
     // unreadable input.
