@@ -123,6 +123,10 @@ pub enum Step<'a> {
     /// While taking them: before each lock and whenever a signal
     /// interrupts the wait for one.
     LockWait,
+    /// Once before waiting for a lock another process holds: who holds it,
+    /// as far as can be told (for a message; the answer to this step is
+    /// not asked).
+    LockHeld(&'a atomic::LockHolder),
     /// Before writing (or removing) this file, by host path.
     Write(&'a str),
 }
