@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use pci_core::sources::SysfsDetail;
+use pci_core::text::{escape, EscapedPath};
 use pci_core::Host;
 use ppt_config::boot_media::BootStyle;
 use ppt_config::session::{Session, SessionError, SessionOptions};
@@ -71,7 +72,53 @@ impl Global {
         o.progress = crate::progress::observer();
         let s = Session::open(&o).map_err(session_error)?;
         print_warnings(&s);
+        if s.replayed().is_some() {
+            if let Some(given) = self.config_options_given() {
+                eprintln!(
+                    "pptctl: note: {} is a version 2 snapshot: the configuration it recorded \
+                     (ppt_aliases, driver_aliases, boot media) is used, not the files under {given}",
+                    escape(&self.from)
+                );
+            }
+        }
         Ok(s)
+    }
+
+    /// `--root DIR` (when not `/`) and `--boot-media DIR` as given, for
+    /// saying they are not read; `None` when neither was given.
+    fn config_options_given(&self) -> Option<String> {
+        let mut given = Vec::new();
+        if self.root != std::path::Path::new("/") {
+            given.push(format!("--root {}", EscapedPath(&self.root)));
+        }
+        if let Some(m) = &self.boot_media {
+            given.push(format!("--boot-media {}", EscapedPath(m)));
+        }
+        (!given.is_empty()).then(|| given.join(" and "))
+    }
+
+    /// The session of a command that writes under `--root` or
+    /// `--boot-media` (`reserve`, `unreserve`): the devices from `--from`,
+    /// the configuration always read where the command writes. A version 2
+    /// snapshot gives only its devices here (said on stderr): its recorded
+    /// configuration is not the files being edited.
+    pub fn open_for_write(&self) -> Result<Session, CliError> {
+        let mut o = self.options(SysfsDetail::Full)?;
+        o.progress = crate::progress::observer();
+        let s = Session::open(&o).map_err(session_error)?;
+        print_warnings(&s);
+        if s.replayed().is_none() {
+            return Ok(s);
+        }
+        let at = self
+            .config_options_given()
+            .unwrap_or_else(|| "--root /".to_string());
+        eprintln!(
+            "pptctl: note: {} is a version 2 snapshot: its devices are used, but the \
+             configuration is read where pptctl writes ({at}), not taken from the snapshot",
+            escape(&self.from)
+        );
+        Session::with_host(&o, s.into_host()).map_err(session_error)
     }
 
     /// Opens the session without printing its warnings or progress

@@ -360,6 +360,14 @@ fn a_signal_ends_the_wait_for_another_writers_lock() {
     drop(lock);
     let rest = reader.join().unwrap();
     assert_eq!(status.code(), Some(143), "{rest:?}");
+    // It said that it waits, and for whom: this process, by the pid the
+    // kernel reports and the command its lock file names.
+    let me = format!("held by pid {}: ", std::process::id());
+    assert!(
+        rest.iter()
+            .any(|l| l.starts_with("pptctl: waiting for the lock on ") && l.contains(&me)),
+        "{rest:?}"
+    );
     assert!(
         rest.iter().any(|l| l == "pptctl: nothing was written"),
         "{rest:?}"

@@ -336,3 +336,54 @@ fn compatible_line_binds_when_a_path_alias_names_the_same_node() {
     assert_eq!(gpu["by"], "/etc/ppt_aliases:1");
     assert_eq!(gpu["driver_after"], "ppt");
 }
+
+/// A line the kernel rejects is shown as its author wrote it, quotes
+/// included once (never `""/pci…""`), in `match` and in `check`'s
+/// alias-binds-nothing; an entry the kernel stores is quoted once.
+#[test]
+fn a_rejected_line_is_shown_as_written() {
+    let root = example_root_with(&format!(
+        "ppt \"{GPU}\"\nnosuchdrv \"{AUDIO}\"\nppt {AUDIO}\n"
+    ));
+    let (_, out, err) = run(&example_from(), root.path(), &[]);
+    assert!(!out.contains("\"\""), "{out}{err}");
+    assert!(out.contains(&format!("     1  \"{GPU}\"")), "{out}");
+    assert!(out.contains(&format!("     2  \"{AUDIO}\"")), "{out}");
+    assert!(out.contains(&format!("     3  {AUDIO} ")), "{out}");
+    let check = pptctl_at(root.path(), example_from())
+        .arg("check")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(check.stdout).unwrap();
+    assert!(!text.contains("\"\""), "{text}");
+    assert!(
+        text.contains(&format!("/etc/ppt_aliases:2: \"{AUDIO}\" binds no device")),
+        "{text}"
+    );
+}
+
+/// Boot media given but broken (a module line naming a file the media
+/// lacks): the note says to fix that line, not to give --boot-media.
+#[test]
+fn broken_boot_media_is_named_not_asked_for() {
+    let bm = tempfile::tempdir().unwrap();
+    support::seed_boot_media(bm.path());
+    let menu = bm.path().join("boot/grub/menu.lst");
+    let mut text = std::fs::read_to_string(&menu).unwrap();
+    text.push_str("    module /overlay/etc/ppt_aliases type=file name=etc/ppt_aliases\n");
+    std::fs::write(&menu, text).unwrap();
+    let root = example_dir().join("root");
+    let bm_arg = bm.path().display().to_string();
+    let (_, out, err) = run(&example_from(), &root, &["--boot-media", &bm_arg]);
+    assert!(
+        out.contains("note: what the next boot binds is unknown: "),
+        "{out}{err}"
+    );
+    assert!(
+        out.contains("menu.lst:5: module /overlay/etc/ppt_aliases"),
+        "{out}"
+    );
+    assert!(!out.contains("give --boot-media"), "{out}");
+    assert!(!out.contains("no boot media"), "{out}");
+    assert!(out.contains("fix the boot configuration lines"), "{out}");
+}

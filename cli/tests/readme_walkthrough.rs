@@ -1,8 +1,10 @@
 //! The README's walkthrough stays true: the console block between the
 //! `<!-- walkthrough -->` markers is run command by command on a copy of
 //! examples/levon-2018, and each command's stdout must be the text shown
-//! under it. `cp` lines are the copy this test makes; `cd DIR` changes
-//! the directory; every other line is `pptctl ARGS` (split at blanks).
+//! under it. The line that copies the example is the copy this test
+//! makes; `cd DIR` changes the directory; every other line is `pptctl
+//! ARGS` (split at blanks). The first line must work in any shell run from
+//! the repository, again and again: it copies into a fresh directory.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -60,7 +62,9 @@ fn readme_walkthrough_outputs_are_current() {
     let mut cwd = t.path().join("before");
     let mut ran = 0;
     for (cmd, want) in steps {
-        if cmd.starts_with("cp ") {
+        // The copy of the example this test makes itself (the reader's
+        // first line copies it to a fresh directory and changes into it).
+        if cmd.contains("cp -r examples/levon-2018") {
             continue;
         }
         if let Some(dir) = cmd.strip_prefix("cd ") {
@@ -79,4 +83,38 @@ fn readme_walkthrough_outputs_are_current() {
         ran += 1;
     }
     assert!(ran >= 6);
+    // Run top to bottom in one shell, the walkthrough ends in the copy's
+    // top directory, where the diagnose example runs (cli/tests/diagnose.rs)
+    // on the copy's own sample log.
+    assert_eq!(
+        cwd,
+        t.path().join("before/.."),
+        "the walkthrough ends elsewhere"
+    );
+    assert!(cwd.join("logs/platform.log").is_file());
+}
+
+/// The first line of the walkthrough, run by a shell twice from the
+/// repository: each time it lands in a fresh copy's `before`, never in a
+/// copy nested in an earlier one.
+#[test]
+fn the_walkthrough_copy_line_runs_again() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let (first, _) = steps(&readme).into_iter().next().unwrap();
+    assert!(first.contains("cp -r examples/levon-2018"), "{first}");
+    let tmp = tempfile::tempdir().unwrap();
+    for _ in 0..2 {
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("{first} && pwd && ls"))
+            .env("TMPDIR", tmp.path())
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.lines().next().unwrap().ends_with("/before"), "{text}");
+        assert!(text.contains("usbkey"), "{text}");
+    }
 }

@@ -446,3 +446,106 @@ fn boot_style_detection_and_symlinks_leaving_the_media() {
         read(&seed_data().join("seed-usbkey/boot/grub/menu.lst"))
     );
 }
+
+/// "Already reserved" is the session's next-boot answer: on a copy of the
+/// how-to's root whose aliases are in place but whose `name_to_major` no
+/// longer lists `ppt` (the driver was removed), the kernel skips the
+/// aliases, so `reserve` may not answer "already reserved": it says that
+/// writing nothing reserves nothing, with what binds each function, and
+/// fails. With `ppt` listed, the same files are already reserved.
+#[test]
+fn reserve_is_not_already_done_when_the_next_boot_leaves_the_card() {
+    let root = tempfile::tempdir().unwrap();
+    copy_tree(&repo().join("examples/levon-2018/root"), root.path());
+    let r = root.path().display().to_string();
+    let out = pptctl()
+        .args(["--root", &r, "reserve", "--dry-run", "01:00.0"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("every function is already reserved"),
+        "{text}"
+    );
+
+    let n2m = root.path().join("etc/name_to_major");
+    let kept: String = std::fs::read_to_string(&n2m)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("ppt "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&n2m, kept).unwrap();
+    let out = pptctl()
+        .args(["--root", &r, "reserve", "--dry-run", "01:00.0"])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(!text.contains("already reserved"), "{text}");
+    assert!(
+        err.contains(
+            "nothing to change in the files, yet the next boot will not put these functions on ppt"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("0000:01:00.0 (/pci@0,0/pci8086,151@1/display@0): after the next boot, \"pciexclass,030000\" in /etc/driver_aliases line 8"),
+        "{err}"
+    );
+}
+
+/// A FIFO where `reserve` must read `ppt_aliases` (the persistent root's
+/// `/etc`, or the boot media's overlay file its module loads) is
+/// unreadable input: exit 2 like every other such refusal, named, never a
+/// blocked read, nothing written.
+#[test]
+fn a_fifo_as_ppt_aliases_is_unreadable_input() {
+    let root = tempfile::tempdir().unwrap();
+    copy_tree(&repo().join("examples/levon-2018/root"), root.path());
+    let aliases = root.path().join("etc/ppt_aliases");
+    std::fs::remove_file(&aliases).unwrap();
+    mkfifo(&aliases);
+    let r = root.path().display().to_string();
+    pptctl()
+        .args(["--root", &r, "reserve", "--yes", "01:00.0"])
+        .timeout(std::time::Duration::from_secs(20))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("FIFO"));
+
+    let key = tempfile::tempdir().unwrap();
+    copy_tree(&seed_data().join("seed-usbkey-reserved"), key.path());
+    let overlay = key.path().join("overlay/etc/ppt_aliases");
+    std::fs::remove_file(&overlay).unwrap();
+    mkfifo(&overlay);
+    let k = key.path().display().to_string();
+    let menu = key.path().join("boot/grub/menu.lst");
+    let before = read(&menu);
+    pptctl()
+        .args([
+            "--root",
+            &r,
+            "--boot-media",
+            &k,
+            "reserve",
+            "--yes",
+            "01:00.0",
+        ])
+        .timeout(std::time::Duration::from_secs(20))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("FIFO"));
+    assert_eq!(read(&menu), before);
+    assert!(!key.path().join(".pptctl-backup").exists());
+}
+
+fn mkfifo(p: &Path) {
+    let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+}

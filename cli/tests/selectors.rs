@@ -113,3 +113,18 @@ fn lspci_messages_and_no_select_all() {
         "pptctl: -d: Invalid vendor ID"
     );
 }
+
+/// `show -s`/`-d` that match nothing exit 0 with no output, as lspci does
+/// (README, exit codes); a path that names nothing is an error there too.
+#[test]
+fn show_with_a_slot_or_id_that_matches_nothing_is_lspci() {
+    for sel in [&["-s", "99:00.0"][..], &["-d", "1234:"][..]] {
+        let mut args = vec!["show"];
+        args.extend_from_slice(sel);
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(0), "{sel:?}: {o:?}");
+        assert!(o.stdout.is_empty() && o.stderr.is_empty(), "{sel:?}: {o:?}");
+    }
+    let o = run(&["show", "-s", TYPO]);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+}

@@ -125,14 +125,31 @@ pub struct AliasReport {
     /// 1-based line.
     pub line: usize,
     /// The alias as the kernel stores it, or the line's text when the line
-    /// binds nothing.
+    /// binds nothing ([`AliasReport::as_written`]).
     pub alias: String,
+    /// `alias` is the text of a line the kernel rejects, as its author
+    /// wrote it (quotes included or missing), not an alias the kernel
+    /// stores.
+    pub as_written: bool,
     /// `path` or `compatible`.
     pub kind: &'static str,
     /// Paths of the functions this entry binds at the next boot.
     pub matches: Vec<String>,
     /// Everything wrong or surprising about it.
     pub lints: Vec<Lint>,
+}
+
+impl AliasReport {
+    /// The alias as a reader knows it from the file: an alias the kernel
+    /// stores, quoted (`"/pci@0,0/…"`); a rejected line's text as written,
+    /// never quoted again. Not escaped: the caller escapes what it prints.
+    pub fn shown(&self) -> String {
+        if self.as_written {
+            self.alias.clone()
+        } else {
+            format!("\"{}\"", self.alias)
+        }
+    }
 }
 
 /// Binding prediction for a whole host.

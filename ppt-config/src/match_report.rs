@@ -36,6 +36,7 @@ pub struct MatchReport {
     selections: Vec<LineSelection>,
     binding: BindingReport,
     next_boot_unknown: Option<String>,
+    next_boot_fix: String,
     next_boot_fails: Vec<(&'static str, String)>,
     only: Option<Vec<String>>,
 }
@@ -52,6 +53,7 @@ impl MatchReport {
             selections,
             binding,
             next_boot_unknown: None,
+            next_boot_fix: String::new(),
             next_boot_fails: Vec::new(),
             only: None,
         }
@@ -66,9 +68,12 @@ impl MatchReport {
     }
 
     /// The report noting why the next boot is not known (a SmartOS root
-    /// without boot media), or that it is (`None`).
-    pub(crate) fn with_next_boot_unknown(mut self, why: Option<String>) -> MatchReport {
+    /// without boot media, boot media whose lines cannot be followed), or
+    /// that it is (`None`), and what to do about it (`fix`: the session's
+    /// [`crate::session::Session::next_boot_fix`]).
+    pub(crate) fn with_next_boot_unknown(mut self, why: Option<String>, fix: &str) -> MatchReport {
         self.next_boot_unknown = why;
+        self.next_boot_fix = fix.to_string();
         self
     }
 
@@ -110,6 +115,12 @@ impl MatchReport {
     /// Why the next boot is not known, when it is not.
     pub fn next_boot_unknown(&self) -> Option<&str> {
         self.next_boot_unknown.as_deref()
+    }
+
+    /// What to do when the next boot is not known ([`Self::next_boot_unknown`]):
+    /// give the boot media, or fix what was given.
+    pub fn next_boot_fix(&self) -> &str {
+        &self.next_boot_fix
     }
 
     /// The devfs paths the next boot's changes are limited to; `None`: all.

@@ -34,6 +34,7 @@ use crate::atomic::{self, AtomicError, Tree, WriteOutcome};
 use crate::boot_media::{Layout, ManagedFile, Which};
 use crate::edit::EditError;
 use crate::matches_file::{id_line, MatchesFile};
+use crate::session::{NextBootPpt, PptAfter};
 
 /// The driver every alias names: the one definition in pci-illumos.
 pub use pci_illumos::binding::PPT as DRIVER;
@@ -76,7 +77,17 @@ pub enum ReserveError {
     /// A file could not be parsed or edited.
     #[error(transparent)]
     Edit(#[from] EditError),
-    /// A file could not be read or written.
+    /// A file the plan must read cannot be read as one (a FIFO, a
+    /// directory, a link leaving the tree, too large, unreadable):
+    /// unreadable input, nothing was written.
+    #[error("{file}: {source}")]
+    Unreadable {
+        /// Host path of the file.
+        file: String,
+        /// What failed.
+        source: AtomicError,
+    },
+    /// A file could not be written (or its directory not prepared).
     #[error("{file}: {source}")]
     Io {
         /// Host path of the file.
@@ -112,6 +123,10 @@ pub enum Step<'a> {
     /// While taking them: before each lock and whenever a signal
     /// interrupts the wait for one.
     LockWait,
+    /// Once before waiting for a lock another process holds: who holds it,
+    /// as far as can be told (for a message; the answer to this step is
+    /// not asked).
+    LockHeld(&'a atomic::LockHolder),
     /// Before writing (or removing) this file, by host path.
     Write(&'a str),
 }
@@ -130,9 +145,14 @@ pub struct PlannedFunction {
     /// Set when the function was added as another function of the device
     /// of this selected function.
     pub sibling_of: Option<Address>,
-    /// Whether the aliases already said what the action wants (reserved
-    /// for `reserve`, not reserved for `unreserve`).
+    /// Whether nothing needs doing for it: for `reserve`, the file needs no
+    /// new line for it *and* the session says it is on ppt after the next
+    /// boot ([`crate::session::NextBootPpt`], whichever file or module
+    /// decides it); for `unreserve`, the aliases hold no line for it.
     pub already: bool,
+    /// The session's answer for it before the change: on ppt after the
+    /// next boot or not, and why.
+    pub after: PptAfter,
     /// Bound to ppt now (with instance), for the next-steps text.
     pub ppt_instance: Option<i32>,
 }
@@ -205,6 +225,18 @@ impl Plan {
     pub fn diff(&self) -> String {
         self.changes.iter().map(FileChange::diff).collect()
     }
+
+    /// A `reserve` that changes no file although some of its functions
+    /// are not on ppt after the next boot (the session's answer: the
+    /// `ppt` driver removed or disabled, the next boot not known, ...):
+    /// those functions. Writing nothing would not reserve them, so this is
+    /// no "already reserved".
+    pub fn without_effect(&self) -> Vec<&PlannedFunction> {
+        if self.action != Action::Reserve || !self.is_noop() {
+            return Vec::new();
+        }
+        self.functions.iter().filter(|f| !f.already).collect()
+    }
 }
 
 /// The id alias `--by-id` writes, `pciexVVVV,DDDD` or `pciVVVV,DDDD`.
@@ -241,12 +273,19 @@ struct Loaded {
 }
 
 fn load(tree: &Tree, file: ManagedFile) -> Result<Loaded, ReserveError> {
-    let io = |source| ReserveError::Io {
+    // Where the file would be written: a link leaving the tree is a
+    // refused write. What is there cannot be read as a file: unreadable
+    // input.
+    let real = tree
+        .resolve(&file.relative)
+        .map_err(|source| ReserveError::Io {
+            file: file.display.clone(),
+            source,
+        })?;
+    let bytes = atomic::read_optional(&real).map_err(|source| ReserveError::Unreadable {
         file: file.display.clone(),
         source,
-    };
-    let real = tree.resolve(&file.relative).map_err(io)?;
-    let bytes = atomic::read_optional(&real).map_err(io)?;
+    })?;
     let old = match bytes {
         Some(b) => Some(crate::edit::decode(&file.display, &b)?.to_string()),
         None => None,
@@ -254,15 +293,19 @@ fn load(tree: &Tree, file: ManagedFile) -> Result<Loaded, ReserveError> {
     Ok(Loaded { file, old })
 }
 
-/// Plans `action` for `selected` functions of `host` in `layout`.
+/// Plans `action` for `selected` functions of `host` in `layout`; `next`
+/// is the session's answer to "on ppt after the next boot?" for the same
+/// configuration ([`crate::session::Session::next_ppt`]), which decides
+/// what counts as already reserved.
 pub fn plan(
     host: &Host,
+    next: &NextBootPpt,
     selected: &[&Function],
     action: Action,
     opts: Options,
     layout: &Layout,
 ) -> Result<Plan, ReserveError> {
-    plan_with_orphans(host, selected, &[], action, opts, layout)
+    plan_with_orphans(host, next, selected, &[], action, opts, layout)
 }
 
 /// Like [`plan`], and for `unreserve` also removes the path aliases in
@@ -278,6 +321,7 @@ pub fn plan(
 /// root (`filelist`).
 pub fn plan_with_orphans(
     host: &Host,
+    next: &NextBootPpt,
     selected: &[&Function],
     orphans: &[String],
     action: Action,
@@ -309,7 +353,7 @@ pub fn plan_with_orphans(
     );
 
     let (functions, mut by_id_written) =
-        aliases::edit(&chosen, action, opts, &mut aliases, &mut warnings)?;
+        aliases::edit(&chosen, next, action, opts, &mut aliases, &mut warnings)?;
     match action {
         Action::Unreserve => {
             aliases::id_aliases_kept(&chosen, &aliases, &mut warnings);

@@ -224,6 +224,25 @@ impl Session {
         })
     }
 
+    /// A session over `host`, read or built elsewhere, with the
+    /// configuration of `opts` (`--root`, `--boot-media`) read from this
+    /// machine on first use, as [`Session::open`] reads it: what a program
+    /// that already holds the host asks (and the tests of `reserve`).
+    pub fn with_host(opts: &SessionOptions, host: Host) -> Result<Session, SessionError> {
+        let media = match &opts.boot_media {
+            Some(dir) => Some(media_ref(dir, opts.boot_style)?),
+            None => None,
+        };
+        Ok(Session {
+            opts: opts.clone(),
+            host,
+            media,
+            captured: OnceCell::new(),
+            replayed: None,
+            next_ppt: OnceCell::new(),
+        })
+    }
+
     /// A session over a host and configuration read elsewhere (a
     /// snapshot): nothing is read from this machine.
     pub fn from_parts(opts: &SessionOptions, host: Host, captured: Captured) -> Session {
@@ -407,12 +426,13 @@ impl Session {
         let matches = self.matches()?;
         let binding = self.binding()?;
         let unknown = self.next_boot_unknown();
+        let fix = self.next_boot_fix();
         let fails = nextboot::verdicts::archive_omits(self.captured(), &self.opts.root)
             .map(|r| (r.code, format!("{}; {}", r.message, r.hint)))
             .into_iter()
             .collect();
         Ok(MatchReport::new(self.host, matches, binding)
-            .with_next_boot_unknown(unknown)
+            .with_next_boot_unknown(unknown, fix)
             .with_next_boot_fails(fails)
             .with_only(only))
     }

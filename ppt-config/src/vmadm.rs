@@ -29,6 +29,7 @@ use pci_illumos::devfs::DevfsPath;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::session::NextBootPpt;
 use crate::viability::rules::{self, Rule};
 use crate::viability::Severity as RuleSeverity;
 
@@ -113,77 +114,21 @@ impl fmt::Display for Problem {
     }
 }
 
-/// What the host will bind to ppt after the next boot, from the pending
-/// `ppt_aliases` (path aliases and compatible-id aliases).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PendingBindings {
-    /// devfs paths with a `ppt` path alias.
-    pub paths: Vec<String>,
-    /// compatible strings with a `ppt` alias (they bind every match).
-    pub ids: Vec<String>,
-    /// Where the pending aliases were read from (host paths), for messages.
-    pub sources: Vec<String>,
-    /// The next boot cannot be known (a SmartOS root without its boot
-    /// media): nothing is promised either way, every function counts as
-    /// "as now", as `check` treats a function without a prediction.
-    pub unknown: bool,
-}
-
-impl PendingBindings {
-    /// Whether the function will be bound to ppt by these aliases.
-    pub fn binds(&self, f: &Function) -> bool {
-        let Some(node) = &f.illumos else { return false };
-        self.paths.contains(&node.path) || node.compatible.iter().any(|c| self.ids.contains(c))
-    }
-}
-
 /// Whether `f` is bound to ppt now.
 pub(crate) fn bound_now(f: &Function) -> bool {
     f.driver_now() == Some(PPT)
 }
 
-/// What the next boot binds, as the host checks need it: `check` fills it
-/// from its next-boot prediction, `vm-json --check` from the pending
-/// `ppt_aliases` ([`PendingBindings`]).
-pub struct NextBootView<'a> {
-    /// Whether `f` is bound to ppt after the next boot; `None` when
-    /// unknown, which counts as "as now".
-    pub on_ppt_after: &'a dyn Fn(&Function) -> Option<bool>,
-    /// Where the pending configuration was read, for messages; empty when
-    /// nothing was read.
-    pub read_from: String,
-}
-
-fn unknown_after(_: &Function) -> Option<bool> {
-    None
-}
-
-impl Default for NextBootView<'_> {
-    /// Nothing known about the next boot: every function counts as "as now".
-    fn default() -> Self {
-        NextBootView {
-            on_ppt_after: &unknown_after,
-            read_from: String::new(),
-        }
-    }
-}
-
-impl PendingBindings {
-    /// Whether `f` is bound to ppt after the next boot. No `ppt_aliases`
-    /// found means none binds it, as the kernel reads it (and as `check`
-    /// predicts); `None` only when the next boot is [`Self::unknown`].
-    pub fn on_ppt_after(&self, f: &Function) -> Option<bool> {
-        (!self.unknown).then(|| self.binds(f))
-    }
-}
-
 /// Checks the payload's devices against a host: each path must be a PCI
 /// function of the host, bound to ppt now or after the next boot, and the
-/// other functions of its device should go along.
+/// other functions of its device should go along. "After the next boot" is
+/// the session's one answer ([`crate::session::Session::next_ppt`]); an
+/// unknown answer counts as "as now" ([`NextBootPpt::default`] knows
+/// nothing).
 pub fn check_against_host(
     devices: &[PayloadDevice],
     host: &Host,
-    next: &NextBootView<'_>,
+    next: &NextBootPpt,
 ) -> Vec<Problem> {
     let mut problems = Vec::new();
     let given: Vec<&str> = devices
@@ -231,14 +176,14 @@ pub fn check_against_host(
 }
 
 /// Whether `f` is on ppt now and after the next boot, as the VM needs.
-fn binding_problem(f: &Function, key: &str, loc: &str, next: &NextBootView<'_>) -> Option<Problem> {
-    let from = if next.read_from.is_empty() {
+fn binding_problem(f: &Function, key: &str, loc: &str, next: &NextBootPpt) -> Option<Problem> {
+    let from = if next.read_from().is_empty() {
         "no ppt_aliases was found"
     } else {
-        next.read_from.as_str()
+        next.read_from()
     };
     let now = bound_now(f);
-    let after = (next.on_ppt_after)(f).unwrap_or(now);
+    let after = next.at(f.address).or_now(now);
     let (rule, message) = match (now, after) {
         (false, false) => (
             &rules::PPT_NOT_BOUND,
@@ -312,7 +257,7 @@ pub(crate) fn did_you_mean(host: &Host, key: &str) -> String {
 /// host, [`check_against_host`]. `vm-json --check` reports these problems
 /// and `check --vm` reports them under their rule codes, so a payload is
 /// invalid for one exactly when the other fails it.
-pub fn judge(payload: &Value, host: Option<(&Host, &NextBootView<'_>)>) -> Vec<Problem> {
+pub fn judge(payload: &Value, host: Option<(&Host, &NextBootPpt)>) -> Vec<Problem> {
     let (mut problems, devices) = validate_payload(payload);
     if let Some((host, next)) = host {
         problems.extend(check_against_host(&devices, host, next));

@@ -9,6 +9,7 @@
 use pci_core::{Address, Function, Host, Identity, IllumosNode, PathSource};
 use ppt_config::boot_media::Layout;
 use ppt_config::reserve::{self, Action, Options, ReserveError};
+use ppt_config::session::NextBootPpt;
 use ppt_config::viability::{evaluate, Plan, Severity};
 
 const NEVER_CODES: [&str; 2] = ["bridge", "host-critical"];
@@ -60,6 +61,8 @@ fn class_families() -> Vec<u32> {
 fn reserve_refuses_exactly_what_check_fails_as_never() {
     let media = tempfile::tempdir().unwrap();
     let layout = Layout::persistent(media.path());
+    // Refusals do not depend on the next boot: nothing known about it.
+    let next = NextBootPpt::default();
     let mut refused = 0;
     let mut passed = 0;
     for class in class_families() {
@@ -83,7 +86,7 @@ fn reserve_refuses_exactly_what_check_fails_as_never() {
                     single_function: true,
                     ..Default::default()
                 };
-                let res = reserve::plan(&host, &[f], Action::Reserve, opts, &layout);
+                let res = reserve::plan(&host, &next, &[f], Action::Reserve, opts, &layout);
                 let was_refused = matches!(res, Err(ReserveError::Refused(_)));
                 assert_eq!(
                     was_refused, never_fail,
@@ -111,17 +114,19 @@ fn reserve_refuses_exactly_what_check_fails_as_never() {
 fn other_bridge_endpoint_and_pci_bridge() {
     let media = tempfile::tempdir().unwrap();
     let layout = Layout::persistent(media.path());
+    // Refusals do not depend on the next boot: nothing known about it.
+    let next = NextBootPpt::default();
     let host = host_with(0x068000, Some(0), false);
     let f = &host.functions[0];
     let opts = Options {
         single_function: true,
         ..Default::default()
     };
-    assert!(reserve::plan(&host, &[f], Action::Reserve, opts, &layout).is_ok());
+    assert!(reserve::plan(&host, &next, &[f], Action::Reserve, opts, &layout).is_ok());
     let host = host_with(0x060400, Some(1), false);
     let f = &host.functions[0];
     assert!(matches!(
-        reserve::plan(&host, &[f], Action::Reserve, opts, &layout),
+        reserve::plan(&host, &next, &[f], Action::Reserve, opts, &layout),
         Err(ReserveError::Refused(_))
     ));
 }

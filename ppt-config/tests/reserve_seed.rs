@@ -10,8 +10,36 @@ use std::path::{Path, PathBuf};
 
 use pci_core::{Address, Function, Host, Identity, IllumosNode, PathSource};
 use ppt_config::boot_media::{BootStyle, Layout};
-use ppt_config::reserve::{plan, Action, Options, ReserveError};
+use ppt_config::reserve::{self, Action, Options, Plan, ReserveError};
+use ppt_config::session::{Session, SessionOptions};
 use ppt_config::vmadm;
+
+const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/levon-2018");
+
+/// Plans with the session's answer to "on ppt after the next boot?" for
+/// `layout`: boot media with the how-to's root beside it, or a persistent
+/// root on its own.
+fn plan(
+    host: &Host,
+    selected: &[&Function],
+    action: Action,
+    opts: Options,
+    layout: &Layout,
+) -> Result<Plan, ReserveError> {
+    let dir = layout.tree_root().to_path_buf();
+    let mut o = SessionOptions::new(
+        &format!("snapshot:{EXAMPLE}/host.json"),
+        format!("{EXAMPLE}/root"),
+    )
+    .unwrap();
+    if layout.style().is_some() {
+        o.boot_media = Some(dir);
+    } else {
+        o.root = dir;
+    }
+    let session = Session::with_host(&o, host.clone()).unwrap();
+    reserve::plan(host, session.next_ppt(), selected, action, opts, layout)
+}
 
 fn data() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data")
@@ -33,14 +61,25 @@ fn func(addr: &str, ids: (u16, u16), sub: Option<(u16, u16)>, class: u32, path: 
         Vec::new(),
     );
     let (name, unit) = path.rsplit('/').next().unwrap().split_once('@').unwrap();
+    // The drivers a SmartOS host binds them to now.
+    let driver = match class >> 8 {
+        0x0604 => "pcieb",
+        0x0300 => "vgatext",
+        _ => "audiohd",
+    };
     f.illumos = Some(IllumosNode {
         path: path.into(),
         path_source: Some(PathSource::Devinfo),
         node_name: name.into(),
         unit_address: Some(unit.into()),
+        driver: Some(driver.into()),
         compatible: vec![
             format!("pciex{:x},{:x}", ids.0, ids.1),
+            format!("pciexclass,{class:06x}"),
+            format!("pciexclass,{:04x}", class >> 8),
             format!("pci{:x},{:x}", ids.0, ids.1),
+            format!("pciclass,{class:06x}"),
+            format!("pciclass,{:04x}", class >> 8),
         ],
         parent_device_type: Some("pciex".into()),
         ..Default::default()
@@ -358,4 +397,75 @@ fn unclaimed_function_gets_a_compatible_alias() {
     let g = host.functions.iter().find(|f| f.address == nic).unwrap();
     let p = plan(&host, &[g], Action::Reserve, Options::default(), &layout).unwrap();
     assert_eq!(p.functions[0].alias, "/pci@0,0/pci1028,52c@19");
+}
+
+/// A root whose `/etc` holds the how-to's `driver_aliases`, its
+/// `name_to_major` without the lines `drop` names, and `aliases` as
+/// `ppt_aliases`.
+fn root_with(aliases: &str, drop: &str) -> tempfile::TempDir {
+    let root = tempfile::tempdir().unwrap();
+    let etc = root.path().join("etc");
+    std::fs::create_dir_all(&etc).unwrap();
+    let ex = Path::new(EXAMPLE).join("root/etc");
+    std::fs::copy(ex.join("driver_aliases"), etc.join("driver_aliases")).unwrap();
+    let n2m = read(&ex.join("name_to_major")).unwrap();
+    let kept: String = n2m
+        .lines()
+        .filter(|l| drop.is_empty() || !l.starts_with(drop))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(etc.join("name_to_major"), kept).unwrap();
+    std::fs::write(etc.join("ppt_aliases"), aliases).unwrap();
+    root
+}
+
+/// "Already reserved" is the session's answer, not the file's text: the
+/// aliases in place but the ppt driver missing from name_to_major (it
+/// was removed) leave the card with the host after the next boot, so
+/// the plan changes nothing and yet reserves nothing, and says why; a
+/// line the kernel rejects is replaced, never taken as reserved.
+#[test]
+fn already_reserved_is_the_next_boots_answer() {
+    let host = seed_host();
+    let gpu: Vec<&Function> = vec![&host.functions[1]];
+    let both = "ppt \"/pci@0,0/pci8086,151@1/display@0\"\n\
+                ppt \"/pci@0,0/pci8086,151@1/pci1462,2291@0,1\"\n";
+
+    let root = root_with(both, "");
+    let layout = Layout::persistent(root.path());
+    let p = plan(&host, &gpu, Action::Reserve, Options::default(), &layout).unwrap();
+    assert!(p.is_noop(), "{}", p.diff());
+    assert!(p.functions.iter().all(|f| f.already), "{:?}", p.functions);
+    assert!(p.without_effect().is_empty());
+    assert_eq!(
+        p.functions[0].after.by.as_deref(),
+        Some("/etc/ppt_aliases:1")
+    );
+
+    let root = root_with(both, "ppt ");
+    let layout = Layout::persistent(root.path());
+    let p = plan(&host, &gpu, Action::Reserve, Options::default(), &layout).unwrap();
+    assert!(p.is_noop(), "{}", p.diff());
+    assert!(p.functions.iter().all(|f| !f.already), "{:?}", p.functions);
+    let stuck: Vec<String> = p
+        .without_effect()
+        .iter()
+        .map(|f| f.address.to_string())
+        .collect();
+    assert_eq!(stuck, ["0000:01:00.0", "0000:01:00.1"]);
+    assert_eq!(p.functions[0].after.on_ppt, Some(false));
+
+    let broken = "ppt /pci@0,0/pci8086,151@1/display@0\n\
+                  ppt \"/pci@0,0/pci8086,151@1/pci1462,2291@0,1\"\n";
+    let root = root_with(broken, "");
+    let layout = Layout::persistent(root.path());
+    let p = plan(&host, &gpu, Action::Reserve, Options::default(), &layout).unwrap();
+    assert!(!p.functions[0].already, "{:?}", p.functions[0]);
+    assert!(p.functions[1].already, "{:?}", p.functions[1]);
+    assert!(
+        p.diff()
+            .contains("+ppt \"/pci@0,0/pci8086,151@1/display@0\""),
+        "{}",
+        p.diff()
+    );
 }

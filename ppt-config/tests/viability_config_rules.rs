@@ -116,6 +116,7 @@ fn alias_rules_and_reserved_fails() {
             alias: "pciex8086,10d3".into(),
             file: "/etc/ppt_aliases".into(),
             line: 1,
+            as_written: false,
             kind: "compatible",
             matches: vec![
                 "/pci@0,0/pci8086,10d3@1".into(),
@@ -127,6 +128,7 @@ fn alias_rules_and_reserved_fails() {
             alias: "/pci@0,0/nothing@1".into(),
             file: "/etc/ppt_aliases".into(),
             line: 2,
+            as_written: false,
             kind: "path",
             matches: vec![],
             lints: vec![Lint {
@@ -164,6 +166,7 @@ fn alias_rules_and_reserved_fails() {
         alias: "/pci@0,0/pci8086,10d3@1".into(),
         file: "/etc/ppt_aliases".into(),
         line: 1,
+        as_written: false,
         kind: "path",
         matches: vec!["/pci@0,0/pci8086,10d3@1".into()],
         lints: vec![],

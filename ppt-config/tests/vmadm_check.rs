@@ -5,9 +5,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use pci_core::{Function, Host, Identity, IllumosNode, PathSource};
-use ppt_config::vmadm::{
-    check_against_host, pci_devices, validate_payload, NextBootView, PendingBindings, Severity,
-};
+use pci_illumos::files::ConfigFiles;
+use pci_illumos::root::HostRoot;
+use ppt_config::session::{Captured, NextBootPpt, Session, SessionOptions};
+use ppt_config::vmadm::{check_against_host, pci_devices, validate_payload, Severity};
 use serde_json::{json, Value};
 
 const GPU: &str = "/pci@0,0/pci8086,151@1/display@0";
@@ -32,6 +33,16 @@ fn func(addr: &str, vendor: u16, device: u16, class: u32, path: &str, driver: &s
         path_source: Some(PathSource::Devinfo),
         driver: Some(driver.into()),
         instance: Some(0),
+        // As a PCIe function's node lists them: the kernel binds by these
+        // first (vgatext, audiohd) and only then by a path alias.
+        compatible: vec![
+            format!("pciex{vendor:x},{device:x}"),
+            format!("pciexclass,{class:06x}"),
+            format!("pciexclass,{:04x}", class >> 8),
+            format!("pci{vendor:x},{device:x}"),
+            format!("pciclass,{class:06x}"),
+            format!("pciclass,{:04x}", class >> 8),
+        ],
         ..Default::default()
     });
     f
@@ -54,36 +65,61 @@ fn seed_payload() -> Value {
     ]})
 }
 
-/// (location, severity, message) of every problem, payload and host checks.
+const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/levon-2018");
+
+/// What the session answers for "on ppt after the next boot" on `host`
+/// with a persistent root whose `/etc/ppt_aliases` holds `aliases` (none
+/// when `None`), the how-to's `driver_aliases` and `name_to_major` beside
+/// it; `release` is the root's `/etc/release` (a SmartOS one makes the
+/// next boot unknown without its boot media).
+fn next_boot(host: &Host, aliases: Option<&str>, release: Option<&str>) -> NextBootPpt {
+    let dir = tempfile::tempdir().unwrap();
+    let etc = dir.path().join("etc");
+    std::fs::create_dir_all(&etc).unwrap();
+    for f in ["driver_aliases", "name_to_major"] {
+        std::fs::copy(format!("{EXAMPLE}/root/etc/{f}"), etc.join(f)).unwrap();
+    }
+    if let Some(text) = aliases {
+        std::fs::write(etc.join("ppt_aliases"), text).unwrap();
+    }
+    if let Some(text) = release {
+        std::fs::write(etc.join("release"), text).unwrap();
+    }
+    let opts = SessionOptions::new(&format!("snapshot:{EXAMPLE}/host.json"), dir.path()).unwrap();
+    let captured = Captured {
+        files: ConfigFiles::capture_root(&HostRoot::new(dir.path())),
+        ..Default::default()
+    };
+    let session = Session::from_parts(&opts, host.clone(), captured);
+    session.next_ppt().clone()
+}
+
+/// The how-to's `ppt_aliases`: both functions reserved.
+fn both() -> String {
+    format!("ppt \"{GPU}\"\nppt \"{AUDIO}\"\n")
+}
+
+/// (location, severity, message) of every problem, payload and host
+/// checks, with the session's next boot of a root whose `/etc/ppt_aliases`
+/// holds `aliases`.
 fn problems(
     payload: &Value,
     host: &Host,
-    pending: &PendingBindings,
+    aliases: Option<&str>,
 ) -> Vec<(String, Severity, String)> {
+    judged(payload, host, &next_boot(host, aliases, None))
+}
+
+fn judged(payload: &Value, host: &Host, next: &NextBootPpt) -> Vec<(String, Severity, String)> {
     let (mut p, devices) = validate_payload(payload);
-    let after = |f: &pci_core::Function| pending.on_ppt_after(f);
-    let view = NextBootView {
-        on_ppt_after: &after,
-        read_from: pending.sources.join(", "),
-    };
-    p.extend(check_against_host(&devices, host, &view));
+    p.extend(check_against_host(&devices, host, next));
     p.into_iter()
         .map(|p| (p.location, p.severity, p.message))
         .collect()
 }
 
-/// The how-to's host's pending ppt_aliases: both functions stay reserved.
-fn reserved() -> PendingBindings {
-    PendingBindings {
-        paths: vec![GPU.into(), AUDIO.into()],
-        ids: vec![],
-        sources: vec!["/etc/ppt_aliases".into()],
-        unknown: false,
-    }
-}
-
 fn errors_at(payload: Value) -> Vec<String> {
-    problems(&payload, &host("ppt"), &reserved())
+    problems(&payload, &host("ppt"), Some(&both()))
         .into_iter()
         .filter(|p| p.1 == Severity::Error)
         .map(|p| p.0)
@@ -126,19 +162,23 @@ fn generated_json_is_the_seed_json_with_the_corrected_path() {
 #[test]
 fn the_seed_payload_is_valid_on_the_reserved_host() {
     // On ppt now, but no ppt_aliases keeps it there after the next boot.
-    let p = problems(&seed_payload(), &host("ppt"), &PendingBindings::default());
+    let p = problems(&seed_payload(), &host("ppt"), None);
     let e: Vec<&str> = p
         .iter()
         .filter(|p| p.1 == Severity::Error)
         .map(|p| p.0.as_str())
         .collect();
     assert_eq!(e, ["pci_devices.0.path", "pci_devices.1.path"], "{p:?}");
-    assert!(problems(&seed_payload(), &host("ppt"), &reserved()).is_empty());
-    let pending = PendingBindings {
-        paths: vec![GPU.into(), AUDIO.into()],
-        ..Default::default()
-    };
-    assert!(problems(&seed_payload(), &host("ppt"), &pending).is_empty());
+    assert!(problems(&seed_payload(), &host("ppt"), Some(&both())).is_empty());
+    // A compatible alias binds as well as a path alias: the session's
+    // kernel prediction decides, not a list of paths.
+    let ids = "ppt \"pciex10de,a65\"\nppt \"pciex10de,be3\"\n";
+    assert!(problems(&seed_payload(), &host("ppt"), Some(ids)).is_empty());
+    // A line the kernel rejects binds nothing, whatever it names.
+    let broken = format!("ppt {GPU}\nppt \"{AUDIO}\"\n");
+    let p = problems(&seed_payload(), &host("ppt"), Some(&broken));
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].0, "pci_devices.0.path");
 }
 
 #[test]
@@ -193,7 +233,7 @@ fn each_broken_variant_is_caught_where_it_is() {
     let mut v = seed_payload();
     v["pci_devices"][1]["path"] = json!("/devices/pci@0,0/pci8086,151@1/pci1462,2291");
     assert_eq!(errors_at(v.clone()), ["pci_devices.1.path"]);
-    let p = problems(&v, &host("ppt"), &reserved());
+    let p = problems(&v, &host("ppt"), Some(&both()));
     assert!(p[1].2.ends_with("did you mean /devices/pci@0,0/pci8086,151@1/pci1462,2291@0,1? (a node's unit address is part of its path)"), "{p:?}");
 
     let mut v = seed_payload();
@@ -213,7 +253,7 @@ fn each_broken_variant_is_caught_where_it_is() {
 fn host_rules_warn_and_fail() {
     // Only function 1, on guest function 1: no function 0, GPU left behind.
     let v = json!({"pci_devices": [{"path": format!("/devices{AUDIO}"), "pci_slot": "0:8:1"}]});
-    let p = problems(&v, &host("ppt"), &reserved());
+    let p = problems(&v, &host("ppt"), Some(&both()));
     let w: Vec<&str> = p
         .iter()
         .filter(|p| p.1 == Severity::Warning)
@@ -225,24 +265,14 @@ fn host_rules_warn_and_fail() {
         .any(|p| p.2.contains("stay with the host: 0000:01:00.0")));
 
     // Not bound and not reserved: error; reserved for the next boot: warning.
-    let p = problems(
-        &seed_payload(),
-        &host("vgatext"),
-        &PendingBindings::default(),
-    );
+    let p = problems(&seed_payload(), &host("vgatext"), None);
     let e: Vec<&str> = p
         .iter()
         .filter(|p| p.1 == Severity::Error)
         .map(|p| p.0.as_str())
         .collect();
     assert_eq!(e, ["pci_devices.0.path", "pci_devices.1.path"]);
-    let pending = PendingBindings {
-        paths: vec![GPU.into(), AUDIO.into()],
-        ids: vec![],
-        sources: vec!["/mnt/overlay/etc/ppt_aliases".into()],
-        unknown: false,
-    };
-    let p = problems(&seed_payload(), &host("vgatext"), &pending);
+    let p = problems(&seed_payload(), &host("vgatext"), Some(&both()));
     assert!(
         p.iter()
             .all(|p| p.1 == Severity::Warning && p.2.contains("until the host reboots")),
@@ -250,13 +280,8 @@ fn host_rules_warn_and_fail() {
     );
 
     // Bound now, but the pending file no longer reserves the audio function.
-    let pending = PendingBindings {
-        paths: vec![GPU.into()],
-        ids: vec![],
-        sources: vec!["/etc/ppt_aliases".into()],
-        unknown: false,
-    };
-    let p = problems(&seed_payload(), &host("ppt"), &pending);
+    let gpu_only = format!("ppt \"{GPU}\"\n");
+    let p = problems(&seed_payload(), &host("ppt"), Some(&gpu_only));
     assert_eq!(p.len(), 1, "{p:?}");
     assert_eq!(p[0].0, "pci_devices.1.path");
     assert!(p[0]
@@ -269,15 +294,20 @@ fn host_rules_warn_and_fail() {
 /// that is not still needs reserving.
 #[test]
 fn unknown_next_boot_counts_as_now() {
-    let unknown = PendingBindings {
-        sources: vec!["nothing: the boot media was not given".into()],
-        unknown: true,
-        ..Default::default()
-    };
-    let p = problems(&seed_payload(), &host("ppt"), &unknown);
-    assert!(p.iter().all(|p| p.1 != Severity::Error), "{p:?}");
-    let p = problems(&seed_payload(), &host("vgatext"), &unknown);
-    assert!(p.iter().any(|p| p.1 == Severity::Error), "{p:?}");
+    let smartos = Some("                       SmartOS x86_64\n");
+    for h in [host("ppt"), host("vgatext")] {
+        let unknown = next_boot(&h, None, smartos);
+        assert!(unknown.unknown_why().is_some(), "{unknown:?}");
+        let p = judged(&seed_payload(), &h, &unknown);
+        let errors = p.iter().any(|p| p.1 == Severity::Error);
+        assert_eq!(errors, h.functions[0].driver_now() != Some("ppt"), "{p:?}");
+        if errors {
+            assert!(p[0].2.contains("give --boot-media DIR"), "{p:?}");
+        }
+    }
+    // Nothing known at all (the default) is judged the same way.
+    let p = judged(&seed_payload(), &host("ppt"), &NextBootPpt::default());
+    assert!(p.is_empty(), "{p:?}");
 }
 
 /// A `vmadm create` payload as SmartOS users write it (the how-to's
@@ -300,7 +330,7 @@ fn create_payload(pci_devices: Value) -> Value {
 }
 
 fn at(payload: &Value) -> Vec<(String, Severity, String)> {
-    problems(payload, &host("ppt"), &reserved())
+    problems(payload, &host("ppt"), Some(&both()))
 }
 
 /// bhyve's MPtable describes bus 0 only (mptbl.c `mptable_build`), and the
@@ -325,7 +355,17 @@ fn a_bus_other_than_0_needs_the_mptable_off() {
     );
     assert!(errors[0].2.contains("sets no bhyve_extra_opts"), "{p:?}");
     let (problems, _) = validate_payload(&create_payload(devices.clone()));
-    assert_eq!(problems[0].code, "guest-slot-reserved");
+    // Filed under its own rule, whose hint does not send the user to
+    // another bus.
+    assert_eq!(problems[0].code, "guest-bus-mptable");
+    let rule = ppt_config::viability::rules::ALL
+        .iter()
+        .find(|r| r.code == "guest-bus-mptable")
+        .unwrap();
+    assert_eq!(rule.severity, ppt_config::viability::Severity::Fail);
+    assert!(rule.hint.contains("-Y"), "{}", rule.hint);
+    let reserved = ppt_config::viability::rules::GUEST_SLOT_RESERVED;
+    assert!(!reserved.hint.contains("bus 1") && !reserved.hint.contains("another bus"));
 
     // -Y among other options, or -o x86.mptable=false: bhyve starts.
     for opts in ["-c sockets=1,cores=2 -Y", "-o x86.mptable=false"] {
@@ -390,7 +430,7 @@ fn generation_beyond_bus_0_turns_the_mptable_off() {
 
 /// `check --vm` asks the same judgement: on the how-to's host (its
 /// snapshot and root), the bus-181 payload fails the config section under
-/// guest-slot-reserved, and the same payload with -Y does not.
+/// guest-bus-mptable, and the same payload with -Y does not.
 #[test]
 fn check_vm_judges_the_bus_as_vm_json_does() {
     use ppt_config::session::{vm_plan, Session, SessionOptions};
@@ -416,14 +456,15 @@ fn check_vm_judges_the_bus_as_vm_json_does() {
     };
     let got = codes(&create_payload(devices.clone()));
     assert!(
-        got.contains(&"fail guest-slot-reserved".to_string()),
+        got.contains(&"fail guest-bus-mptable".to_string()),
         "{got:?}"
     );
     let mut v = create_payload(devices);
     v["bhyve_extra_opts"] = json!("-Y");
     let got = codes(&v);
     assert!(
-        !got.iter().any(|c| c.ends_with("guest-slot-reserved")),
+        !got.iter()
+            .any(|c| c.ends_with("guest-bus-mptable") || c.ends_with("guest-slot-reserved")),
         "{got:?}"
     );
 }

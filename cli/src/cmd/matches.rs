@@ -136,13 +136,7 @@ fn text_aliases(o: &mut String, r: &MatchReport) {
         let _ = writeln!(o, "  (no aliases)");
     }
     for a in &binding.ppt_aliases {
-        let _ = writeln!(
-            o,
-            "  {:>4}  {:<40} {}",
-            a.line,
-            format!("\"{}\"", escape(&a.alias)),
-            a.kind
-        );
+        let _ = writeln!(o, "  {:>4}  {:<40} {}", a.line, escape(&a.shown()), a.kind);
         if a.matches.is_empty() {
             let _ = writeln!(o, "        binds no function");
         }
@@ -169,8 +163,9 @@ fn text_changes(o: &mut String, r: &MatchReport, explain: bool) {
     if let Some(why) = r.next_boot_unknown() {
         let _ = writeln!(
             o,
-            "note: what the next boot binds is unknown: {}; give --boot-media DIR (the mounted USB key, or the boot pool's boot dataset)",
-            escape(why)
+            "note: what the next boot binds is unknown: {}; {}",
+            escape(why),
+            r.next_boot_fix()
         );
     }
     if changes.is_empty() {
@@ -183,7 +178,7 @@ fn text_changes(o: &mut String, r: &MatchReport, explain: bool) {
         let after = if p.known {
             p.driver_after().unwrap_or("(none)")
         } else if r.next_boot_unknown().is_some() {
-            "(unknown: no boot media)"
+            "(unknown: the next boot is not known)"
         } else {
             "(unknown: driver_aliases missing)"
         };

@@ -7,6 +7,7 @@
 use std::process::ExitCode;
 
 use clap::Args;
+use pci_core::text::Escaped;
 use ppt_config::reserve::{self, Action, Options, ReserveError};
 use ppt_config::selector;
 use ppt_config::session;
@@ -69,7 +70,11 @@ pub(crate) fn reserve_error(e: ReserveError) -> CliError {
         ""
     };
     match e {
-        ReserveError::Edit(_) => CliError::input(format!("{e}{hint}")),
+        // Unreadable input, like every other refusal of its kind (README
+        // exit codes): exit 2.
+        ReserveError::Edit(_) | ReserveError::Unreadable { .. } => {
+            CliError::input(format!("{e}{hint}"))
+        }
         _ => CliError::failed(format!("{e}{hint}")),
     }
 }
@@ -96,14 +101,22 @@ pub fn run(global: &Global, args: ReserveArgs, reserve: bool) -> Result<ExitCode
     if sels.is_empty() {
         return write::clean_only(&layout, args.json);
     }
-    let host = global.load_host()?;
+    let session = global.open_for_write()?;
+    // What counts as already reserved is the session's one answer to "on
+    // ppt after the next boot?"; a next boot whose files cannot be read is
+    // unreadable input.
+    let next = session.next_ppt();
+    if let Some(e) = next.error() {
+        return Err(CliError::input(e.to_string()));
+    }
+    let host = session.host();
     // unreserve may name a path that is no longer on the host, to remove its
     // stale alias; every other selector must match something.
-    let (orphans, sels) = reserve::orphans::split(&host, sels, action);
+    let (orphans, sels) = reserve::orphans::split(host, sels, action);
     let selected = if sels.is_empty() {
         Vec::new()
     } else {
-        selector::resolve(&host, &sels).map_err(|e| CliError::input(e.to_string()))?
+        selector::resolve(host, &sels).map_err(|e| CliError::input(e.to_string()))?
     };
     let opts = Options {
         by_id: args.by_id,
@@ -111,12 +124,36 @@ pub fn run(global: &Global, args: ReserveArgs, reserve: bool) -> Result<ExitCode
         single_function: args.single_function,
         force: args.force,
     };
-    let plan = reserve::plan_with_orphans(&host, &selected, &orphans, action, opts, &layout)
+    let plan = reserve::plan_with_orphans(host, next, &selected, &orphans, action, opts, &layout)
         .map_err(reserve_error)?;
     for w in &plan.warnings {
         crate::output::warn(w);
     }
-    write::finish(global, &args, &plan, &host)
+    let stuck = plan.without_effect();
+    if !stuck.is_empty() {
+        let why: Vec<String> = stuck
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} ({}): after the next boot, {}",
+                    f.address,
+                    Escaped(&f.alias),
+                    Escaped(&f.after.reason)
+                )
+            })
+            .collect();
+        return Err(CliError::failed(format!(
+            "nothing to change in the files, yet the next boot will not put {} on ppt \
+             (`pptctl match` says why each line does not bind):\n  {}",
+            if stuck.len() == 1 {
+                "this function"
+            } else {
+                "these functions"
+            },
+            why.join("\n  ")
+        )));
+    }
+    write::finish(global, &args, &plan, host)
 }
 
 /// `bootadm update-archive [-R ROOT]` (ppt-config runs it), worded for

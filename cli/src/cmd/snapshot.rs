@@ -20,6 +20,9 @@ pub fn run(global: &Global, _args: SnapshotArgs) -> Result<ExitCode, CliError> {
     for w in session.add_illumos_facts() {
         crate::output::warn(w);
     }
+    for w in session.snapshot_warnings() {
+        crate::output::warn(w);
+    }
     let text = session
         .snapshot()
         .to_json()

@@ -56,7 +56,7 @@ fn judge(payload: &serde_json::Value, session: Option<&Session>) -> Result<Vec<P
     if let Some(e) = next.error() {
         return Err(CliError::input(e.to_string()));
     }
-    Ok(next.with_view(|view| vmadm::judge(payload, Some((session.host(), view)))))
+    Ok(vmadm::judge(payload, Some((session.host(), next))))
 }
 
 /// Runs the subcommand.

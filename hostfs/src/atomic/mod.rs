@@ -52,7 +52,7 @@ mod tests;
 use std::io;
 
 pub use create::{write_file, CreateError, NewFile};
-pub use lock::{lock_dirs, lock_dirs_until, DirLock};
+pub use lock::{lock_dirs, lock_dirs_until, lock_dirs_watched, DirLock, LockHolder};
 pub use tree::Tree;
 pub use write::{read_optional, MAX_EDITED_FILE};
 

@@ -25,6 +25,12 @@ fn creates_replaces_and_backs_up() {
     let dir = real.parent().unwrap();
     let lock = DirLock::acquire(dir).unwrap();
     assert!(dir.join(LOCK_NAME).exists());
+    // The holder names itself in the lock file, for a waiter's message.
+    let stamp = fs::read_to_string(dir.join(LOCK_NAME)).unwrap();
+    assert!(
+        stamp.starts_with(&format!("pid {}: ", std::process::id())) && stamp.ends_with('\n'),
+        "{stamp:?}"
+    );
     assert_eq!(tree.remove_locked(&real).unwrap(), WriteOutcome::Removed);
     drop(lock);
     assert!(!dir.join(LOCK_NAME).exists(), "the lock file stays");

@@ -124,6 +124,7 @@ fn problem_report(file: &str, p: &AliasLineProblem) -> AliasReport {
         file: file.to_string(),
         line: p.line,
         alias: p.text.clone(),
+        as_written: true,
         kind: if p.text.contains('/') {
             "path"
         } else {
@@ -210,6 +211,7 @@ fn entry_report(
         file: e.file.clone(),
         line: e.line,
         alias: e.alias.clone(),
+        as_written: false,
         kind: e.kind(),
         matches,
         lints,

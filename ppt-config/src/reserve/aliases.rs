@@ -7,6 +7,7 @@ use pci_illumos::binding;
 use super::choose::Chosen;
 use super::{id_alias, Action, Options, PlannedFunction, ReserveError, DRIVER};
 use crate::aliases_file::AliasesFile;
+use crate::session::NextBootPpt;
 
 /// The alias for `f`: the id alias with `--by-id`; the compatible alias
 /// for a function no driver claims (a path alias never takes it: the
@@ -46,9 +47,13 @@ fn alias_for<'h>(
 pub(super) type Edited<'h> = (Vec<PlannedFunction>, Vec<(&'h Function, String)>);
 
 /// Adds or removes each chosen function's alias in `aliases`; returns the
-/// planned functions and the compatible aliases written.
+/// planned functions and the compatible aliases written. A function is
+/// already reserved only when the editor adds nothing for it (a line the
+/// kernel rejects is replaced, so it never counts) and `next`, the
+/// session's one answer, has it on ppt after the next boot.
 pub(super) fn edit<'h>(
     chosen: &[Chosen<'h>],
+    next: &NextBootPpt,
     action: Action,
     opts: Options,
     aliases: &mut AliasesFile,
@@ -79,8 +84,9 @@ pub(super) fn edit<'h>(
                 f.address
             ));
         }
+        let after = next.at(f.address);
         let already = match action {
-            Action::Reserve => !aliases.add_alias(DRIVER, &alias)?,
+            Action::Reserve => !aliases.add_alias(DRIVER, &alias)? && after.on_ppt == Some(true),
             Action::Unreserve => aliases.remove_alias(DRIVER, &alias) == 0,
         };
         if let (Some(s), false) = (sibling_of, already) {
@@ -103,6 +109,7 @@ pub(super) fn edit<'h>(
             alias,
             sibling_of: *sibling_of,
             already,
+            after,
             ppt_instance: f
                 .illumos
                 .as_ref()

@@ -81,7 +81,10 @@ impl Plan {
         if stop(Step::Lock) {
             return Err(interrupted(Vec::new(), 0));
         }
-        let _locks = match atomic::lock_dirs_until(dirs, &|| stop(Step::LockWait)) {
+        let waiting = |h: &atomic::LockHolder| {
+            let _ = stop(Step::LockHeld(h));
+        };
+        let _locks = match atomic::lock_dirs_watched(dirs, &|| stop(Step::LockWait), &waiting) {
             Err(AtomicError::Interrupted) => return Err(interrupted(Vec::new(), 0)),
             r => r.map_err(|source| ReserveError::Io {
                 file: self.layout.tree_root().display().to_string(),

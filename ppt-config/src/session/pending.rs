@@ -25,6 +25,21 @@ impl Session {
         self.check_scope(selectors, vms, false)
     }
 
+    /// What to do when the next boot is not known
+    /// ([`Session::next_boot_unknown`]): with the boot media read (or a
+    /// persistent root's file lists), the fix is in the lines the message
+    /// names, not more media; only a SmartOS root without its media needs
+    /// `--boot-media` (the rule's own hint). `check` and `match` say the same.
+    pub fn next_boot_fix(&self) -> &'static str {
+        if self.captured().media.is_some() {
+            "fix the boot configuration lines named above (docs/next-boot.md)"
+        } else if !self.is_smartos() {
+            "make the boot archive's file lists readable (docs/next-boot.md)"
+        } else {
+            crate::viability::rules::NEXT_BOOT_UNKNOWN.hint
+        }
+    }
+
     /// [`Session::check`]; with `all` and no selectors, infrastructure
     /// (host bridges, root ports, ISA bridges) is judged too
     /// ([`crate::viability::Plan::all`]).
@@ -46,21 +61,11 @@ impl Session {
         match self.next_boot_source() {
             NextBootSource::Unknown(why) => {
                 let rule = &crate::viability::rules::NEXT_BOOT_UNKNOWN;
-                // With the media (or a root's file lists) read, the fix is
-                // in the lines the message names, not more media.
-                plan.pending.notes.push(match self.captured().media {
-                    Some(_) => crate::viability::Reason::with_hint(
-                        rule,
-                        why,
-                        "fix the boot configuration lines named above (docs/next-boot.md)",
-                    ),
-                    None if !self.is_smartos() => crate::viability::Reason::with_hint(
-                        rule,
-                        why,
-                        "make the boot archive's file lists readable (docs/next-boot.md)",
-                    ),
-                    None => crate::viability::Reason::new(rule, why),
-                });
+                plan.pending.notes.push(crate::viability::Reason::with_hint(
+                    rule,
+                    why,
+                    self.next_boot_fix(),
+                ));
             }
             _ => {
                 let report = self.binding()?;

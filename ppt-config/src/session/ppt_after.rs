@@ -19,7 +19,6 @@ use pci_core::{Address, Function, Host};
 use pci_illumos::binding::{BindingReport, Prediction, PPT};
 
 use super::Session;
-use crate::vmadm::NextBootView;
 
 impl Session {
     /// Whether `f` is on ppt after the next boot: `Some(true)` or
@@ -35,7 +34,7 @@ impl Session {
     pub fn next_ppt(&self) -> &NextBootPpt {
         self.next_ppt.get_or_init(|| {
             if let Some(why) = self.next_boot_unknown() {
-                return NextBootPpt::unknown(why);
+                return NextBootPpt::unknown(why, self.next_boot_fix());
             }
             match self.binding() {
                 Ok(report) => NextBootPpt::from_report(&self.host, &report),
@@ -87,7 +86,8 @@ impl PptAfter {
     }
 }
 
-/// The answers for a whole host, made once.
+/// The answers for a whole host, made once. The default knows nothing:
+/// every answer is unknown, which callers take as "as now".
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct NextBootPpt {
     by_address: BTreeMap<Address, PptAfter>,
@@ -129,12 +129,13 @@ impl NextBootPpt {
         }
     }
 
-    /// Nothing is known about the next boot, and why.
-    pub fn unknown(why: impl Into<String>) -> NextBootPpt {
+    /// Nothing is known about the next boot, why, and what to do about it
+    /// ([`Session::next_boot_fix`]).
+    pub fn unknown(why: impl Into<String>, fix: &str) -> NextBootPpt {
         let why = why.into();
         NextBootPpt {
             by_address: BTreeMap::new(),
-            read_from: format!("nothing: {why}; give --boot-media DIR"),
+            read_from: format!("nothing: {why}; {fix}"),
             unknown: Some(why),
             error: None,
         }
@@ -190,16 +191,6 @@ impl NextBootPpt {
     pub fn ppt_after(&self, f: &Function) -> Option<bool> {
         self.at(f.address).on_ppt
     }
-
-    /// Runs `judge` with these answers as the vmadm host checks take them
-    /// ([`crate::vmadm::NextBootView`]).
-    pub fn with_view<R>(&self, judge: impl FnOnce(&NextBootView<'_>) -> R) -> R {
-        let after = |f: &Function| self.ppt_after(f);
-        judge(&NextBootView {
-            on_ppt_after: &after,
-            read_from: self.read_from.clone(),
-        })
-    }
 }
 
 #[cfg(test)]
@@ -235,7 +226,7 @@ mod tests {
             Some(false)
         );
         // the next boot not known: every answer unknown, with why
-        let u = NextBootPpt::unknown("a SmartOS root without its boot media");
+        let u = NextBootPpt::unknown("a SmartOS root without its boot media", "give it");
         assert_eq!(u.at(a).on_ppt, None);
         assert!(u.at(a).reason.contains("SmartOS"));
         assert!(u.read_from().starts_with("nothing: "));

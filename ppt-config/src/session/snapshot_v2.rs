@@ -16,18 +16,46 @@ use crate::snapshot::{
 };
 use crate::zones::Zones;
 
-fn host_name(files: &ConfigFiles, root: &Path) -> Option<String> {
-    let _ = files;
-    ["/etc/nodename", "/etc/hostname"].iter().find_map(|p| {
+/// The host name (`/etc/nodename`, else `/etc/hostname`: the first
+/// non-empty first line), and what was skipped on the way: a file that
+/// exists but cannot be read (a FIFO, a directory, too large) is named,
+/// never silently passed over.
+fn host_name(root: &Path) -> (Option<String>, Vec<String>) {
+    let mut skipped = Vec::new();
+    for p in ["/etc/nodename", "/etc/hostname"] {
         match pci_illumos::files::read_file(&HostRoot::new(root), p) {
-            FileState::Present(b) => String::from_utf8_lossy(&b)
-                .lines()
-                .next()
-                .map(|l| l.trim().to_string())
-                .filter(|l| !l.is_empty()),
-            _ => None,
+            FileState::Present(b) => {
+                let name = String::from_utf8_lossy(&b)
+                    .lines()
+                    .next()
+                    .map(|l| l.trim().to_string())
+                    .filter(|l| !l.is_empty());
+                if name.is_some() {
+                    return (name, skipped);
+                }
+            }
+            FileState::Absent => {}
+            FileState::TooLarge { size } => skipped.push(format!(
+                "{p}: {size} bytes, too large for a host name file; the snapshot does not take the host name from it"
+            )),
+            FileState::Unreadable { message, .. } => skipped.push(format!(
+                "{p}: {message}; the snapshot does not take the host name from it"
+            )),
         }
-    })
+    }
+    (None, skipped)
+}
+
+impl Session {
+    /// What [`Session::snapshot`] passes over and a user should hear of:
+    /// a host-name file under the root that exists but cannot be read.
+    /// Empty for a replayed snapshot, which carries its own name.
+    pub fn snapshot_warnings(&self) -> Vec<String> {
+        if self.replayed().is_some() {
+            return Vec::new();
+        }
+        host_name(self.options().root.as_path()).1
+    }
 }
 
 impl SnapshotV2 {
@@ -54,7 +82,7 @@ impl SnapshotV2 {
                         zones: Vec::new(),
                     },
                 };
-                (host_name(&captured.files, root), vms)
+                (host_name(root).0, vms)
             }
         };
         SnapshotV2 {

@@ -211,10 +211,7 @@ fn alias_rules(pending: &Pending, facts: &[FunctionFacts], out: &mut Vec<Reason>
             };
             out.push(Reason::new(
                 &rules::ALIAS_BINDS_NOTHING,
-                format!(
-                    "{place}: \"{}\" binds no device on this host{notes}",
-                    a.alias
-                ),
+                format!("{place}: {} binds no device on this host{notes}", a.shown()),
             ));
         } else if a.kind != "path" && binds.len() > 1 {
             let list: Vec<String> = binds.iter().map(Address::to_string).collect();
@@ -243,7 +240,7 @@ fn vm_rules(
     let mut users: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for vm in &pending.vms {
         let label = vm.label();
-        let problems = after.with_view(|view| vmadm::judge(&vm.payload, Some((host, view))));
+        let problems = vmadm::judge(&vm.payload, Some((host, &after)));
         for p in problems {
             let rule = p.rule();
             let msg = if p.location.is_empty() || p.message.contains(&p.location) {

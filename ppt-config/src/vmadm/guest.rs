@@ -113,11 +113,7 @@ fn slot_rules(devices: &[PayloadDevice], ctx: &GuestContext, problems: &mut Vec<
             ));
         }
         if let Some(why) = bus_problem(slot, ctx) {
-            problems.push(Problem::beyond(
-                &rules::GUEST_SLOT_RESERVED,
-                loc.clone(),
-                why,
-            ));
+            problems.push(Problem::beyond(&rules::GUEST_BUS_MPTABLE, loc.clone(), why));
         }
         if let Some(first) = slots.get(&slot) {
             problems.push(Problem::beyond(

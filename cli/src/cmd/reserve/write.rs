@@ -55,6 +55,25 @@ struct Written {
     signal: Option<i32>,
 }
 
+/// Says on stderr that another writer holds a lock and for whom (its
+/// pid as the kernel reports it, and what it wrote in the lock file,
+/// escaped: anyone could have written it).
+fn say_waiting(h: &ppt_config::atomic::LockHolder) {
+    let who = match (h.pid, &h.says) {
+        (Some(pid), Some(says)) if says.starts_with(&format!("pid {pid}:")) => {
+            escape(says).into_owned()
+        }
+        (Some(pid), Some(says)) => format!("pid {pid} (its lock file says: {})", escape(says)),
+        (None, Some(says)) => escape(says).into_owned(),
+        (Some(pid), None) => format!("pid {pid}"),
+        (None, None) => "another process".to_string(),
+    };
+    eprintln!(
+        "pptctl: waiting for the lock on {}, held by {who}; Ctrl-C gives up without writing",
+        EscapedPath(&h.dir)
+    );
+}
+
 /// Writes the plan with SIGINT/SIGTERM caught (crate::signals): stops
 /// between two files when one arrives.
 fn write(plan: &Plan) -> Result<Written, CliError> {
@@ -63,11 +82,15 @@ fn write(plan: &Plan) -> Result<Written, CliError> {
         .and_then(|v| v.parse::<u64>().ok());
     signals::catch();
     let stop = |step: Step<'_>| {
+        if let Step::LockHeld(h) = step {
+            say_waiting(h);
+            return false;
+        }
         if let Some(ms) = pause {
             let said = match step {
                 Step::Lock => Some("lock".to_string()),
                 Step::Write(f) => Some(format!("write {f}")),
-                Step::LockWait => None,
+                Step::LockWait | Step::LockHeld(_) => None,
             };
             if let Some(what) = said {
                 eprintln!("pptctl: test: step {what}");

@@ -59,14 +59,31 @@ pub const VM_PAYLOAD_DROPPED: Rule = rule(
 /// vmadm does not cross-check, and bhyve rejects a slot used twice when the
 /// VM boots (illumos-gate `usr/src/cmd/bhyve/common/pci_emul.c`
 /// `pci_parse_slot`). A fail: the payload cannot be trusted to start, and
-/// `vm-json --check` calls it an error.
+/// `vm-json --check` calls it an error. The hint stays on bus 0: another
+/// bus is [`GUEST_BUS_MPTABLE`]'s business.
 pub const GUEST_SLOT_RESERVED: Rule = rule(
     "guest-slot-reserved",
     Fail,
     Config,
     "vmadm pci_devices pci_slot",
     "the guest slot is one the bhyve brand uses for its own devices",
-    "use bus 0 devices 1–2 or 7–29, or another bus",
+    "use bus 0 devices 1–2 or 7–29",
+);
+
+/// Source: illumos-gate `usr/src/cmd/bhyve/amd64/mptbl.c` `mptable_build`:
+/// with any bus above 0 configured, bhyve prints "MPtable is incompatible
+/// with multiple PCI hierarchies" and does not start, unless MPtable
+/// generation is off (`-Y`, or `-o x86.mptable=false`: `bhyverun.c`); the
+/// bhyve brand never passes `-Y` itself (illumos-joyent
+/// `usr/src/lib/brand/bhyve/zone/boot.c`), only the VM's own
+/// `bhyve_extra_opts` can (`add_bhyve_extra_opts`). docs/guest-slots.md.
+pub const GUEST_BUS_MPTABLE: Rule = rule(
+    "guest-bus-mptable",
+    Fail,
+    Config,
+    "vmadm pci_devices pci_slot bus; bhyve_extra_opts",
+    "a guest device is on a bus above 0 while bhyve builds its MPtable: bhyve will not start",
+    "put the device on bus 0 (devices 1–2 or 7–29), or turn the MPtable off with -Y in the VM's bhyve_extra_opts",
 );
 
 /// Source: bhyve rejects a slot used twice (illumos-gate
