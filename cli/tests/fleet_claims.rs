@@ -171,6 +171,65 @@ fn claim_release_and_list_from_the_command_line() {
     }
 }
 
+/// `--explain` agrees with placement: a claimed device is taken, and the
+/// explanation names the holder.
+#[test]
+fn explain_names_the_claim_that_takes_a_device() {
+    let dir = tempfile::tempdir().unwrap();
+    fleet_dir(dir.path());
+    for db in databases("cli_explain_claims") {
+        let d = db.spec.as_str();
+        let (code, _, err) = run(&["fleet", "--db", d, "ingest", dir.path().to_str().unwrap()]);
+        assert_eq!(code, 0, "{err}");
+        let explain = [
+            "hosts",
+            "--can-pass",
+            "10de:",
+            "--count",
+            "2",
+            "--explain",
+            "alpha",
+        ];
+        let (code, out, err) = run(&[&["fleet", "--db", d][..], &explain].concat());
+        assert_eq!(
+            code, 0,
+            "{}: before the claim alpha qualifies: {out}{err}",
+            db.kind
+        );
+        // alpha has three GPUs: two claimed leave one.
+        let claim = [
+            "claim",
+            "--can-pass",
+            "10de:",
+            "--count",
+            "2",
+            "--for",
+            "vm-a",
+            "--host",
+            "alpha",
+        ];
+        let (code, _, err) = run(&[&["fleet", "--db", d][..], &claim].concat());
+        assert_eq!(code, 0, "{}: {err}", db.kind);
+        let (code, out, _) = run(&[&["fleet", "--db", d][..], &explain].concat());
+        assert_eq!(
+            code, 1,
+            "{}: two of three devices are claimed: {out}",
+            db.kind
+        );
+        assert!(out.contains("is claimed by vm-a"), "{out}");
+        assert!(out.contains("passes, claimed by vm-a"), "{out}");
+        let (_, out, _) = run(&[&["fleet", "--db", d][..], &explain, &["--json"]].concat());
+        let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let holders: Vec<&str> = j["devices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|v| v["claimed_by"].as_str())
+            .collect();
+        assert_eq!(holders, ["vm-a", "vm-a"], "{out}");
+    }
+}
+
 #[test]
 fn a_claim_never_creates_a_database() {
     let dir = tempfile::tempdir().unwrap();

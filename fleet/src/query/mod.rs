@@ -116,6 +116,9 @@ pub struct DeviceVerdict {
     pub in_vm: Option<bool>,
     /// Why it does not pass: first failing function and finding.
     pub reason: Option<String>,
+    /// The holder of a live claim on it, which takes it from placement.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claimed_by: Option<String>,
 }
 
 /// The answer for one host: its matching devices and whether it qualifies.

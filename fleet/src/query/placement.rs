@@ -16,7 +16,7 @@ fn why(
 ) -> (bool, String) {
     let usable: Vec<&DeviceVerdict> = devices
         .iter()
-        .filter(|d| d.passes && d.in_vm != Some(true))
+        .filter(|d| d.passes && d.in_vm != Some(true) && d.claimed_by.is_none())
         .collect();
     let n = i64::try_from(usable.len()).unwrap_or(i64::MAX);
     let qualifies = n >= count && host_reason.is_none();
@@ -36,9 +36,16 @@ fn why(
     } else if devices.is_empty() {
         format!("no device matches {}", sel.text())
     } else {
-        let first_bad = devices.iter().find(|d| !d.passes || d.in_vm == Some(true));
+        let first_bad = devices
+            .iter()
+            .find(|d| !d.passes || d.in_vm == Some(true) || d.claimed_by.is_some());
         let detail = match first_bad {
             Some(d) if d.in_vm == Some(true) => format!("; {} is used by a VM", d.device),
+            Some(d) if d.passes && d.claimed_by.is_some() => format!(
+                "; {} is claimed by {}",
+                d.device,
+                d.claimed_by.as_deref().unwrap_or_default()
+            ),
             Some(d) => format!(
                 "; {} fails: {}",
                 d.device,
@@ -113,17 +120,24 @@ impl Fleet {
         host: &str,
         sel: &DeviceSelector,
     ) -> Result<Vec<DeviceVerdict>, FleetError> {
-        let (cond, mut params) = sel.sql();
+        let (cond, sel_params) = sel.sql();
+        // A device a live claim holds is taken, as `hosts` counts it
+        // (placement::unclaimed); the database's clock decides "live".
         let sql = format!(
             "SELECT u.device_key AS device_key, MIN(f.vendor) AS vendor, MIN(f.device) AS device,
-                    u.passable AS passable, u.in_vm AS in_vm, u.first_reason AS first_reason
+                    u.passable AS passable, u.in_vm AS in_vm, u.first_reason AS first_reason,
+                    (SELECT MIN(c.holder) FROM claim_devices cd JOIN claims c ON c.id = cd.claim_id
+                     WHERE cd.host_id = h.id AND cd.device_key = u.device_key AND cd.expires_at > ?)
+                      AS claimed_by
              FROM hosts h
              JOIN functions f ON f.snapshot_id = h.latest_snapshot{cond}
              JOIN device_units u ON u.snapshot_id = f.snapshot_id AND u.device_key = f.device_key
              WHERE h.name = ?
-             GROUP BY u.device_key, u.passable, u.in_vm, u.first_reason
+             GROUP BY h.id, u.device_key, u.passable, u.in_vm, u.first_reason
              ORDER BY u.device_key"
         );
+        let mut params = vec![crate::claims::db_now(self.db.as_mut())?.into()];
+        params.extend(sel_params);
         params.push(host.into());
         self.db
             .query(&sql, &params)?
@@ -135,6 +149,7 @@ impl Fleet {
                     passes: r.int("passable")? == 1,
                     in_vm: r.opt_flag("in_vm")?,
                     reason: r.opt_text("first_reason")?,
+                    claimed_by: r.opt_text("claimed_by")?,
                 })
             })
             .collect()

@@ -46,6 +46,10 @@ fn explanation_text(e: &fleet::Explanation, sel: &DeviceSelector) -> String {
     for d in &e.devices {
         let state = match (d.passes, d.in_vm) {
             (_, Some(true)) => "used by a VM".to_string(),
+            (true, _) if d.claimed_by.is_some() => format!(
+                "passes, claimed by {}",
+                Escaped(d.claimed_by.as_deref().unwrap_or_default())
+            ),
             (true, _) => "passes".to_string(),
             (false, _) => format!("fails: {}", Escaped(d.reason.as_deref().unwrap_or("-"))),
         };
