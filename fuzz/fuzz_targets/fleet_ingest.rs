@@ -32,7 +32,7 @@ fuzz_target!(|data: &[u8]| {
             slot.get_or_insert_with(|| (Fleet::open(":memory:").expect("in-memory database"), 0));
         let sha = sha256_hex(data);
         let id = match fleet.store(&rec, &sha, "fuzz/host.json") {
-            Ok(Stored::New(id)) => id,
+            Ok(Stored::New { id, .. }) => id,
             Ok(Stored::Duplicate) => return,
             Err(e) => panic!("storing a derived record failed: {e}"),
         };
