@@ -5,7 +5,6 @@
 //! (`fleet/src/walk.rs`): links skipped unless followed, FIFOs refused.
 
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 
@@ -74,9 +73,7 @@ impl Default for IngestOptions {
         IngestOptions {
             follow: false,
             max_future_skew: DEFAULT_MAX_FUTURE_SKEW,
-            now: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
+            now: crate::time::now(),
         }
     }
 }

@@ -93,6 +93,14 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     Some(days * 86_400 + h * 3600 + mi * 60 + se - offset)
 }
 
+/// This machine's clock, in Unix seconds (0 before the epoch): what the
+/// fleet stamps an ingest with and judges snapshot and claim times against.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
 /// Seconds of a duration written `N` or `N` followed by a unit: `s`,
 /// `m`, `h` or `d` (`300`, `90s`, `5m`, `2h`, `1d`). `None` if malformed
 /// or beyond a century.

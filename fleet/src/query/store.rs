@@ -5,8 +5,6 @@
 //! among snapshots with the same time, the one ingested last (the highest
 //! id). An older snapshot arriving late changes neither.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use crate::backend::{Backend, Value};
 use crate::error::FleetError;
 use crate::fleet::Fleet;
@@ -118,9 +116,7 @@ fn insert_snapshot(
     sha256: &str,
     file_name: &str,
 ) -> Result<i64, FleetError> {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let now = crate::time::now();
     let rows = db.query(
         "INSERT INTO snapshots (host_id, sha256, format, taken_at, time_source, source, \
          os, file_name, vms_known, host_verdict, host_reason, function_count, ingested_at) \

@@ -3,7 +3,6 @@
 //! All rules are in `fleet::claims`; this module parses and renders.
 
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::{Args, ValueEnum};
 use fleet::{Claim, ClaimError, ClaimRequest, Constraint, DeviceSelector, Fleet};
@@ -119,12 +118,6 @@ pub(crate) fn claim_err(e: ClaimError) -> CliError {
     }
 }
 
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
 /// One line per claim: id, holder, host, devices, expiry, state.
 fn table(claims: &[Claim]) -> String {
     let mut s = String::from("CLAIM\tHOLDER\tHOST\tDEVICES\tEXPIRES\tSTATE\n");
@@ -156,7 +149,7 @@ pub fn claim(db: &mut Fleet, args: &ClaimArgs) -> Result<ExitCode, CliError> {
         host: args.host.as_deref(),
         generation: args.generation,
         constraint: args.topology.constraint(),
-        client_time: now(),
+        client_time: fleet::time::now(),
     };
     let c = db.claim(&req).map_err(claim_err)?;
     emit(&if args.json { json(&c)? } else { table(&[c]) })?;
