@@ -5,6 +5,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
+use support::run;
+
 #[path = "../../fleet/tests/support/mod.rs"]
 mod fleet_support;
 
@@ -19,19 +23,6 @@ const NV: Gpu = Gpu {
     vendor: 0x10de,
     boot: false,
 };
-
-fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::cargo_bin("pptctl")
-        .unwrap()
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn fleet_dir(dir: &Path) {
     write(

@@ -6,6 +6,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
+use support::run;
+
 #[path = "../../fleet/tests/support/mod.rs"]
 mod fleet_support;
 
@@ -17,17 +21,9 @@ use assert_cmd::cargo::CommandCargoExt;
 use fleet::Fleet;
 use fleet_support::{databases, host, random_gpus, write, Gpu, Rng};
 
+/// The binary as a plain process (the kill-9 test spawns and signals it).
 fn pptctl() -> Command {
     Command::cargo_bin("pptctl").unwrap()
-}
-
-fn run(args: &[&str]) -> (i32, String, String) {
-    let out = pptctl().args(args).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 fn small_fleet(dir: &Path) {

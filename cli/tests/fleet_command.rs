@@ -5,28 +5,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
+use support::run;
+
 #[path = "../../fleet/tests/support/mod.rs"]
 mod fleet_support;
 
-use std::process::Command;
-
-use assert_cmd::cargo::CommandCargoExt;
 use fleet_support::{host, write, Gpu};
 
 const SUBCOMMANDS: [&str; 6] = ["ingest", "hosts", "devices", "history", "report", "verify"];
-
-fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::cargo_bin("pptctl")
-        .unwrap()
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 #[test]
 fn every_fleet_subcommand_has_a_manual_page() {

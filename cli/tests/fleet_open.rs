@@ -7,6 +7,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
+use support::run;
+
 #[path = "../../fleet/tests/support/mod.rs"]
 mod fleet_support;
 
@@ -14,21 +18,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
-use assert_cmd::cargo::CommandCargoExt;
 use fleet_support::{databases, fresh_pg, host, write, Gpu};
-
-fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::cargo_bin("pptctl")
-        .unwrap()
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 /// Every read-only fleet command, with `DB` for the database.
 fn reads(db: &str, html: &Path) -> Vec<Vec<String>> {

@@ -69,6 +69,16 @@ pub fn pptctl() -> assert_cmd::Command {
     assert_cmd::Command::cargo_bin("pptctl").unwrap()
 }
 
+/// Runs `pptctl ARGS`: its exit code (-1 for a signal), stdout, stderr.
+pub fn run(args: &[&str]) -> (i32, String, String) {
+    let out = pptctl().args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// `pptctl --root ROOT --from FROM`.
 pub fn pptctl_at(root: impl AsRef<OsStr>, from: impl AsRef<OsStr>) -> assert_cmd::Command {
     let mut c = pptctl();
