@@ -69,14 +69,9 @@ fn open_input(global: &Global, args: &DiagnoseArgs) -> Result<Input, CliError> {
             let shown = p.display().to_string();
             let f = hostfs::open_regular(p)
                 .map_err(|e| CliError::input(format!("{}: cannot read: {e}", EscapedPath(p))))?;
-            let meta = f.metadata().ok();
-            if meta.as_ref().is_some_and(|m| m.is_dir()) {
-                return Err(CliError::input(format!(
-                    "{}: is a directory",
-                    EscapedPath(p)
-                )));
-            }
-            let size = meta.filter(|m| m.is_file()).map(|m| m.len());
+            // open_regular refused anything but a regular file (a
+            // directory too): its size is the log's.
+            let size = f.metadata().ok().map(|m| m.len());
             Ok((Box::new(BufReader::new(f)), shown, size))
         }
         None => Err(CliError::input("give a LOGFILE or --vm UUID")),
