@@ -25,13 +25,34 @@ use crate::placement::rows::{DevRow, HostRow};
 use crate::query::DeviceSelector;
 use crate::time::format_rfc3339;
 
+/// The condition on `claim_devices c` that it is a live claim on device
+/// `device` of host `host` (SQL expressions); one `?` parameter, the
+/// database time. The rule "a claimed device is taken" lives here only.
+fn live_claim(host: &str, device: &str) -> String {
+    format!("c.host_id = {host} AND c.device_key = {device} AND c.expires_at > ?")
+}
+
 /// `NOT EXISTS` a live claim on the device of `t` (a table with `host_id`
-/// and `device_key`); one `?` parameter, the database time. The rule "a
-/// claimed device is taken" lives here only.
+/// and `device_key`); one `?` parameter, the database time.
 pub(crate) fn unclaimed(t: &str) -> String {
+    unclaimed_at(&format!("{t}.host_id"), &format!("{t}.device_key"))
+}
+
+/// `NOT EXISTS` a live claim on device `device` of host `host` (SQL
+/// expressions, `?` allowed; the database time is the last parameter).
+pub(crate) fn unclaimed_at(host: &str, device: &str) -> String {
     format!(
-        "NOT EXISTS (SELECT 1 FROM claim_devices c WHERE c.host_id = {t}.host_id \
-         AND c.device_key = {t}.device_key AND c.expires_at > ?)"
+        "NOT EXISTS (SELECT 1 FROM claim_devices c WHERE {})",
+        live_claim(host, device)
+    )
+}
+
+/// The holder of a live claim on device `device` of host `host`, or NULL
+/// (a scalar SQL expression; the database time is its one parameter).
+pub(crate) fn claim_holder(host: &str, device: &str) -> String {
+    format!(
+        "(SELECT MIN(k.holder) FROM claim_devices c JOIN claims k ON k.id = c.claim_id WHERE {})",
+        live_claim(host, device)
     )
 }
 

@@ -162,8 +162,9 @@ pub(crate) fn usable_at(
          JOIN device_units u ON u.snapshot_id = f.snapshot_id AND u.device_key = f.device_key
          LEFT JOIN device_topology t ON t.snapshot_id = u.snapshot_id AND t.device_key = u.device_key
          WHERE f.snapshot_id = ?{cond} AND u.passable = 1 AND (u.in_vm IS NULL OR u.in_vm = 0)
-           AND NOT EXISTS (SELECT 1 FROM claim_devices c WHERE c.host_id = ? AND c.device_key = u.device_key AND c.expires_at > ?)
-         ORDER BY u.device_key"
+           AND {free}
+         ORDER BY u.device_key",
+        free = crate::placement::unclaimed_at("?", "u.device_key")
     );
     let mut params: Vec<Value> = vec![g.into()];
     params.extend(sp);

@@ -126,15 +126,14 @@ impl Fleet {
         let sql = format!(
             "SELECT u.device_key AS device_key, MIN(f.vendor) AS vendor, MIN(f.device) AS device,
                     u.passable AS passable, u.in_vm AS in_vm, u.first_reason AS first_reason,
-                    (SELECT MIN(c.holder) FROM claim_devices cd JOIN claims c ON c.id = cd.claim_id
-                     WHERE cd.host_id = h.id AND cd.device_key = u.device_key AND cd.expires_at > ?)
-                      AS claimed_by
+                    {holder} AS claimed_by
              FROM hosts h
              JOIN functions f ON f.snapshot_id = h.latest_snapshot{cond}
              JOIN device_units u ON u.snapshot_id = f.snapshot_id AND u.device_key = f.device_key
              WHERE h.name = ?
              GROUP BY h.id, u.device_key, u.passable, u.in_vm, u.first_reason
-             ORDER BY u.device_key"
+             ORDER BY u.device_key",
+            holder = crate::placement::claim_holder("h.id", "u.device_key")
         );
         let mut params = vec![crate::claims::db_now(self.db.as_mut())?.into()];
         params.extend(sel_params);
