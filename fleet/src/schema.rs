@@ -13,7 +13,7 @@ use crate::backend::{Access, Backend, Dialect};
 use crate::error::FleetError;
 
 /// The newest schema version this build writes.
-pub const LATEST: i64 = 5;
+pub const LATEST: i64 = 6;
 
 /// SQLite `PRAGMA application_id` of a pptctl fleet database: the bytes
 /// `PPTC` (0x50505443) at offset 68 of the file header.
@@ -247,6 +247,18 @@ fn v5(d: Dialect) -> String {
     )
 }
 
+/// Version 6: `placement_counts`, per host the number of usable devices
+/// for each vendor and vendor:device ([`crate::placement::counts`]), kept
+/// beside `placement` so placement over a large fleet reads only the hosts
+/// that qualify; backfilled from `placement`.
+fn v6(d: Dialect) -> String {
+    format!(
+        "{};\n{}",
+        crate::placement::counts::ddl(d),
+        crate::placement::counts::insert(d, false)
+    )
+}
+
 /// The DDL of migration `to` (1-based).
 fn migration(d: Dialect, to: i64) -> Option<String> {
     match to {
@@ -255,6 +267,7 @@ fn migration(d: Dialect, to: i64) -> Option<String> {
         3 => Some(v3(d)),
         4 => Some(v4(d)),
         5 => Some(v5(d)),
+        6 => Some(v6(d)),
         _ => None,
     }
 }

@@ -394,12 +394,14 @@ fn concurrent_ingests_stay_consistent() {
 #[test]
 fn old_databases_upgrade_in_place_with_nothing_lost() {
     let g = generate(15, 3);
-    // Version 1 (before device rows) and version 2 (before the placement
-    // table): each upgrade backfills what placement reads.
+    // Version 1 (before device rows), version 2 (before the placement
+    // table) and version 5 (before the per-host counts): each upgrade
+    // backfills what placement reads.
     for (db, start) in databases("migrate1")
         .into_iter()
         .map(|d| (d, 1))
         .chain(databases("migrate2").into_iter().map(|d| (d, 2)))
+        .chain(databases("migrate5").into_iter().map(|d| (d, 5)))
     {
         let (before, hist) = {
             let mut f = Fleet::open_at_version(&db.spec, start).unwrap();

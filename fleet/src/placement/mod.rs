@@ -10,6 +10,7 @@
 //! `constraint` (enough free devices, but not where `--same`/`--spread`
 //! wants them).
 
+pub(crate) mod counts;
 pub mod pick;
 pub(crate) mod rows;
 pub mod topology;

@@ -3,6 +3,7 @@
 
 use crate::error::FleetError;
 use crate::fleet::Fleet;
+use crate::placement::counts;
 use crate::query::store::LATEST_FIRST;
 use crate::schema;
 
@@ -85,6 +86,32 @@ impl Fleet {
                 "placement has {have} rows, the latest snapshots give {want}"
             ));
         }
+        if self.version >= 6 {
+            self.verify_counts(problems)?;
+        }
+        Ok(())
+    }
+
+    /// `placement_counts` holds exactly the rows `placement` gives (the
+    /// device lists compared through their counts).
+    fn verify_counts(&mut self, problems: &mut Vec<String>) -> Result<(), FleetError> {
+        let cols = "vendor, device, n, host_name, host_id, taken_at, vms_known";
+        let derived = format!(
+            "SELECT {cols} FROM ({}) x",
+            counts::select(self.db.dialect(), false)
+        );
+        let stored = format!("SELECT {cols} FROM placement_counts");
+        let extra = self.count(&format!(
+            "SELECT COUNT(*) AS n FROM ({stored} EXCEPT {derived}) d"
+        ))?;
+        let missing = self.count(&format!(
+            "SELECT COUNT(*) AS n FROM ({derived} EXCEPT {stored}) d"
+        ))?;
+        if extra + missing > 0 {
+            problems.push(format!(
+                "placement_counts has {extra} rows placement does not give, and lacks {missing}"
+            ));
+        }
         Ok(())
     }
 
@@ -115,6 +142,9 @@ impl Fleet {
         }
         if self.version >= 3 {
             tables.push("placement");
+        }
+        if self.version >= 6 {
+            tables.push("placement_counts");
         }
         for t in tables {
             let n = self.count(&format!("SELECT COUNT(*) AS n FROM {t}"))?;

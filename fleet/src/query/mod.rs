@@ -55,6 +55,11 @@ impl DeviceSelector {
         &self.text
     }
 
+    /// The vendor, device, class and programming-interface test.
+    pub(crate) fn filter(&self) -> &IdFilter {
+        &self.filter
+    }
+
     /// SQL conditions on the functions table aliased `f` (each starting
     /// with ` AND`) and their parameters; the same test as
     /// [`IdFilter::matches`].

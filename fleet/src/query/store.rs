@@ -172,6 +172,16 @@ fn update_latest(
             &[host_id.into()],
         )?;
     }
+    if version >= 6 {
+        db.execute(
+            "DELETE FROM placement_counts WHERE host_id = ?",
+            &[host_id.into()],
+        )?;
+        db.execute(
+            &crate::placement::counts::insert(db.dialect(), true),
+            &[host_id.into(), host_id.into(), host_id.into()],
+        )?;
+    }
     Ok(latest)
 }
 
