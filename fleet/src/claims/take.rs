@@ -6,6 +6,7 @@ use crate::backend::{Backend, Dialect, Row, Value};
 use crate::claims::{check_holder, db_now, expiry, Claim, ClaimError, MAX_SKEW};
 use crate::error::FleetError;
 use crate::fleet::Fleet;
+use crate::placement::free::{free_hosts, Ask};
 use crate::placement::pick::{pick, Candidate, Constraint};
 use crate::query::DeviceSelector;
 use crate::time::format_rfc3339;
@@ -57,8 +58,9 @@ impl Fleet {
                 message: "--generation needs --host".to_string(),
             }));
         }
+        let counts_kept = self.version() >= 6;
         for _ in 0..ATTEMPTS {
-            match self.transaction(|db| claim_once(db, req)) {
+            match self.transaction(|db| claim_once(db, req, counts_kept)) {
                 Err(ClaimError::Fleet(FleetError::Unique { .. } | FleetError::Busy { .. })) => {
                     continue
                 }
@@ -69,7 +71,11 @@ impl Fleet {
     }
 }
 
-fn claim_once(db: &mut dyn Backend, req: &ClaimRequest<'_>) -> Result<Claim, ClaimError> {
+fn claim_once(
+    db: &mut dyn Backend,
+    req: &ClaimRequest<'_>,
+    counts_kept: bool,
+) -> Result<Claim, ClaimError> {
     let now = db_now(db)?;
     let diff = (req.client_time - now).abs();
     if diff > MAX_SKEW {
@@ -89,7 +95,7 @@ fn claim_once(db: &mut dyn Backend, req: &ClaimRequest<'_>) -> Result<Claim, Cla
         }
     }
     let count = usize::try_from(req.count.max(1)).unwrap_or(1);
-    for c in candidates(db, req, now)? {
+    for c in candidates(db, req, now, counts_kept)? {
         let Some(latest) = lock_host(db, c.id)? else {
             continue; // another claimer holds this host now
         };
@@ -122,12 +128,13 @@ fn claim_once(db: &mut dyn Backend, req: &ClaimRequest<'_>) -> Result<Claim, Cla
 }
 
 /// The hosts with at least `count` free matching devices in their latest
-/// snapshot, most free first, then by name (the order `fleet hosts`
-/// lists them in).
+/// snapshot, most free first, then by name: `fleet hosts`'s answer
+/// ([`free_hosts`]). `counts_kept`: the database has schema 6.
 fn candidates(
     db: &mut dyn Backend,
     req: &ClaimRequest<'_>,
     now: i64,
+    counts_kept: bool,
 ) -> Result<Vec<HostCand>, FleetError> {
     if let (Some(h), Some(_)) = (req.host, req.generation) {
         // Judged against the generation asked, not the latest snapshot.
@@ -135,29 +142,21 @@ fn candidates(
                    JOIN snapshots s ON s.id = h.latest_snapshot WHERE h.name = ?";
         return db.query(sql, &[h.into()])?.iter().map(host_cand).collect();
     }
-    let (cond, mut params) = req.selector.sql_on("p");
-    let host = if req.host.is_some() {
-        " AND h.name = ?"
-    } else {
-        ""
+    let ask = Ask {
+        sel: req.selector,
+        count: req.count.max(1),
+        now: Some(now),
+        host: req.host,
+        counts_kept,
     };
-    let sql = format!(
-        "SELECT h.id AS id, h.name AS name, s.taken_at AS taken_at
-         FROM placement p
-         JOIN hosts h ON h.id = p.host_id
-         JOIN snapshots s ON s.id = h.latest_snapshot
-         WHERE 1 = 1{cond}{host} AND {free}
-         GROUP BY h.id, h.name, s.taken_at
-         HAVING COUNT(DISTINCT p.device_key) >= ?
-         ORDER BY COUNT(DISTINCT p.device_key) DESC, h.name",
-        free = crate::placement::unclaimed("p")
-    );
-    if let Some(h) = req.host {
-        params.push(h.into());
-    }
-    params.push(now.into());
-    params.push(req.count.max(1).into());
-    db.query(&sql, &params)?.iter().map(host_cand).collect()
+    Ok(free_hosts(db, &ask)?
+        .into_iter()
+        .map(|h| HostCand {
+            id: h.id,
+            name: h.name,
+            taken_at: h.taken_at,
+        })
+        .collect())
 }
 
 fn host_cand(r: Row<'_>) -> Result<HostCand, FleetError> {

@@ -11,6 +11,7 @@
 //! wants them).
 
 pub(crate) mod counts;
+pub(crate) mod free;
 pub mod pick;
 pub(crate) mod rows;
 pub mod topology;

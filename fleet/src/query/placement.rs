@@ -1,12 +1,9 @@
 //! Placement: which hosts can give a guest N devices of a kind, and why one
 //! host can or cannot. Both read the hosts' latest snapshots only.
 
-use std::collections::HashSet;
-
-use crate::backend::Row;
 use crate::error::FleetError;
 use crate::fleet::Fleet;
-use crate::placement::counts;
+use crate::placement::free::{free_hosts, Ask};
 use crate::query::{DeviceSelector, DeviceVerdict, Explanation, HostMatch};
 use crate::time::format_rfc3339;
 
@@ -62,139 +59,39 @@ fn why(
     (qualifies, text)
 }
 
-/// One qualifying host from a row with the columns `host`, `taken_at`,
-/// `vms_known`, `passable` and `devices` (comma-joined, any order).
-fn host_match(r: &Row<'_>) -> Result<HostMatch, FleetError> {
-    let mut devices: Vec<String> = r
-        .opt_text("devices")?
-        .unwrap_or_default()
-        .split(',')
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect();
-    devices.sort();
-    Ok(HostMatch {
-        host: r.text("host")?,
-        snapshot_time: format_rfc3339(r.int("taken_at")?),
-        vms_known: r.flag("vms_known")?,
-        passable: r.int("passable")?,
-        devices,
-    })
-}
-
 impl Fleet {
     /// Hosts whose latest snapshot has at least `count` devices matching
     /// `sel` that pass the check, no recorded VM uses and no live claim
     /// holds; most devices first, then by name (byte order, the same on
-    /// both backends).
-    ///
-    /// A vendor or vendor:device selector is answered from the per-host
-    /// counts kept at ingest ([`crate::placement::counts`]), reading only
-    /// the hosts that qualify; hosts with a live claim, and other
-    /// selectors, from the `placement` rows. Both give the same answer
-    /// (tested on random fleets).
+    /// both backends). The answer is [`crate::placement::free`]'s, the one
+    /// `fleet claim` picks from.
     pub fn hosts(
         &mut self,
         sel: &DeviceSelector,
         count: i64,
     ) -> Result<Vec<HostMatch>, FleetError> {
-        let count = count.max(1);
         let now = if self.version >= 4 {
             Some(crate::claims::db_now(self.db.as_mut())?)
         } else {
             None
         };
-        let key = counts::key(sel).filter(|_| self.version >= 6);
-        let mut hosts = match (key, now) {
-            (Some(key), Some(now)) => self.hosts_counted(key, sel, count, now)?,
-            _ => self.hosts_from_rows(sel, count, now, false)?,
+        let ask = Ask {
+            sel,
+            count: count.max(1),
+            now,
+            host: None,
+            counts_kept: self.version >= 6,
         };
-        hosts.sort_by(|a, b| {
-            b.passable
-                .cmp(&a.passable)
-                .then_with(|| a.host.cmp(&b.host))
-        });
-        Ok(hosts)
-    }
-
-    /// [`Fleet::hosts`] from `placement_counts` for the hosts no live claim
-    /// touches at `now`, and from the rows for the others.
-    fn hosts_counted(
-        &mut self,
-        (vendor, device): (i64, i64),
-        sel: &DeviceSelector,
-        count: i64,
-        now: i64,
-    ) -> Result<Vec<HostMatch>, FleetError> {
-        let claimed: HashSet<i64> = self
-            .db
-            .query(
-                "SELECT DISTINCT host_id AS host_id FROM claim_devices WHERE expires_at > ?",
-                &[now.into()],
-            )?
-            .iter()
-            .map(|r| r.int("host_id"))
-            .collect::<Result<_, _>>()?;
-        let rows = self.db.query(
-            "SELECT pc.host_id AS host_id, pc.host_name AS host, pc.taken_at AS taken_at,
-                    pc.vms_known AS vms_known, pc.n AS passable, pc.devices AS devices
-             FROM placement_counts pc
-             WHERE pc.vendor = ? AND pc.device = ? AND pc.n >= ?",
-            &[vendor.into(), device.into(), count.into()],
-        )?;
-        let mut hosts = Vec::new();
-        for r in rows.iter() {
-            if !claimed.contains(&r.int("host_id")?) {
-                hosts.push(host_match(&r)?);
-            }
-        }
-        if !claimed.is_empty() {
-            hosts.extend(self.hosts_from_rows(sel, count, Some(now), true)?);
-        }
-        Ok(hosts)
-    }
-
-    /// [`Fleet::hosts`] from the `placement` rows (unsorted): every host,
-    /// or with `only_claimed` the hosts a live claim touches at `now`.
-    /// Devices of live claims are taken (schema 4; `now` is `None` before).
-    fn hosts_from_rows(
-        &mut self,
-        sel: &DeviceSelector,
-        count: i64,
-        now: Option<i64>,
-        only_claimed: bool,
-    ) -> Result<Vec<HostMatch>, FleetError> {
-        // `placement` holds only usable devices of latest snapshots
-        // (schema::placement_select), keyed by IDs first.
-        let (cond, mut params) = sel.sql_on("p");
-        let keys = self.db.dialect().concat_distinct("p.device_key");
-        let mut claimed = String::new();
-        if let Some(now) = now {
-            params.push(now.into());
-            claimed = format!(" AND {}", crate::placement::unclaimed("p"));
-            if only_claimed {
-                params.push(now.into());
-                claimed.push_str(
-                    " AND p.host_id IN (SELECT c2.host_id FROM claim_devices c2 WHERE c2.expires_at > ?)",
-                );
-            }
-        }
-        let sql = format!(
-            "SELECT h.name AS host, s.taken_at AS taken_at, s.vms_known AS vms_known,
-                    COUNT(DISTINCT p.device_key) AS passable, {keys} AS devices
-             FROM placement p
-             JOIN hosts h ON h.id = p.host_id
-             JOIN snapshots s ON s.id = h.latest_snapshot
-             WHERE 1 = 1{cond}{claimed}
-             GROUP BY h.name, s.taken_at, s.vms_known
-             HAVING COUNT(DISTINCT p.device_key) >= ?"
-        );
-        params.push(count.into());
-        self.db
-            .query(&sql, &params)?
-            .iter()
-            .map(|r| host_match(&r))
-            .collect()
+        Ok(free_hosts(self.db.as_mut(), &ask)?
+            .into_iter()
+            .map(|h| HostMatch {
+                host: h.name,
+                snapshot_time: format_rfc3339(h.taken_at),
+                vms_known: h.vms_known,
+                passable: h.free,
+                devices: h.devices,
+            })
+            .collect())
     }
 
     /// Every device of `host`'s latest snapshot with a function matching
