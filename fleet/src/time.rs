@@ -101,9 +101,14 @@ pub fn now() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
+/// How a duration is written, for messages: the one grammar of every
+/// fleet option that takes one (`--ttl`, `--max-age`, `--max-future-skew`).
+pub const DURATION_GRAMMAR: &str =
+    "N seconds, or N followed by s, m, h, d or w (90s, 30m, 2h, 7d, 1w)";
+
 /// Seconds of a duration written `N` or `N` followed by a unit: `s`,
-/// `m`, `h` or `d` (`300`, `90s`, `5m`, `2h`, `1d`). `None` if malformed
-/// or beyond a century.
+/// `m`, `h`, `d` or `w` (`300`, `90s`, `5m`, `2h`, `1d`, `1w`)
+/// ([`DURATION_GRAMMAR`]). `None` if malformed or beyond a century.
 pub fn parse_duration(s: &str) -> Option<i64> {
     let digits = s.bytes().take_while(u8::is_ascii_digit).count();
     let unit = match &s[digits..] {
@@ -111,6 +116,7 @@ pub fn parse_duration(s: &str) -> Option<i64> {
         "m" => 60,
         "h" => 3600,
         "d" => 86_400,
+        "w" => 604_800,
         _ => return None,
     };
     let n = num(&s[..digits], 0..=36_500 * 86_400)?;
@@ -127,7 +133,24 @@ mod tests {
         assert_eq!(parse_duration("5m"), Some(300));
         assert_eq!(parse_duration("2h"), Some(7200));
         assert_eq!(parse_duration("1d"), Some(86_400));
-        for bad in ["", "m", "5 m", "-5m", "5w", "soon", "99999999999d"] {
+        assert_eq!(parse_duration("90s"), Some(90));
+        assert_eq!(parse_duration("1w"), Some(604_800));
+        assert_eq!(parse_duration("5200w"), Some(5200 * 604_800));
+        for bad in [
+            "",
+            "m",
+            "h",
+            "5 m",
+            "-5m",
+            "-1h",
+            "1.5h",
+            "1y",
+            "soon",
+            "99999999999d",
+            "5300w",
+            "99999999999999999999d",
+            "５m",
+        ] {
             assert_eq!(parse_duration(bad), None, "{bad}");
         }
     }

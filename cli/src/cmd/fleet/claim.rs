@@ -62,7 +62,7 @@ pub struct ClaimArgs {
     /// Who holds the claim (a VM name, a ticket, a user).
     #[arg(long = "for", value_name = "HOLDER")]
     pub holder: String,
-    /// How long the claim lasts (30m, 2h, 7d) or until when (RFC 3339).
+    /// How long the claim lasts (90s, 30m, 2h, 7d, 1w) or until when (RFC 3339).
     /// Default: until released.
     #[arg(long, value_name = "DUR|TIME")]
     pub ttl: Option<String>,

@@ -26,14 +26,14 @@ pub struct IngestArgs {
     #[arg(long)]
     pub follow: bool,
     /// Refuse a snapshot dated more than this ahead of this host's clock
-    /// (N seconds, or Ns, Nm, Nh, Nd). Default: 5m.
+    /// (N seconds, or Ns, Nm, Nh, Nd, Nw). Default: 5m.
     #[arg(long, value_name = "DUR", value_parser = parse_skew)]
     pub max_future_skew: Option<i64>,
 }
 
 fn parse_skew(s: &str) -> Result<i64, String> {
     fleet::time::parse_duration(s)
-        .ok_or_else(|| format!("`{s}` is not a duration: N seconds, or Ns, Nm, Nh, Nd (e.g. 5m)"))
+        .ok_or_else(|| format!("`{s}` is not a duration: {}", fleet::time::DURATION_GRAMMAR))
 }
 
 /// Prints what happened to one file: refusals, skips and equal times on

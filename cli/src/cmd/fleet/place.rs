@@ -18,7 +18,7 @@ pub struct PlaceArgs {
     /// not-passable, in-use, claimed, stale, constraint.
     #[arg(long)]
     pub why_not: bool,
-    /// Snapshots older than this (30m, 2h, 7d) are left out as stale.
+    /// Snapshots older than this (90s, 30m, 2h, 7d, 1w) are left out as stale.
     #[arg(long, value_name = "DUR")]
     pub max_age: Option<String>,
     /// Judge the fleet as it stood at TIME (RFC 3339): each host's newest
@@ -57,8 +57,11 @@ pub fn run(
         .max_age
         .as_deref()
         .map(|t| {
-            fleet::claims::parse_duration(t).ok_or_else(|| {
-                CliError::input(format!("--max-age {t}: not a duration (30m, 2h, 7d)"))
+            fleet::time::parse_duration(t).ok_or_else(|| {
+                CliError::input(format!(
+                    "--max-age {t}: not a duration: {}",
+                    fleet::time::DURATION_GRAMMAR
+                ))
             })
         })
         .transpose()?;

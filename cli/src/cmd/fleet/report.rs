@@ -27,7 +27,7 @@ pub struct FleetReportArgs {
     /// DIR/hosts/.
     #[arg(long, value_name = "FILE|DIR/", required = true)]
     pub html: PathBuf,
-    /// Mark snapshots older than DUR (30m, 2h, 7d) as stale.
+    /// Mark snapshots older than DUR (90s, 30m, 2h, 7d, 1w) as stale.
     #[arg(long, value_name = "DUR", default_value = "1d")]
     pub max_age: String,
 }
@@ -54,10 +54,11 @@ fn is_dir_target(path: &Path) -> bool {
 
 /// Runs `fleet report`.
 pub fn run(db: &mut Fleet, args: &FleetReportArgs) -> Result<ExitCode, CliError> {
-    let max_age = fleet::claims::parse_duration(&args.max_age).ok_or_else(|| {
+    let max_age = fleet::time::parse_duration(&args.max_age).ok_or_else(|| {
         CliError::input(format!(
-            "--max-age {}: not a duration (30m, 2h, 7d)",
-            args.max_age
+            "--max-age {}: not a duration: {}",
+            args.max_age,
+            fleet::time::DURATION_GRAMMAR
         ))
     })?;
     let stamp = Stamp {
