@@ -177,6 +177,41 @@ fn diff_names_added_removed_and_changed_functions() {
 }
 
 #[test]
+fn diff_reads_snapshots_as_ingest_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = write(
+        dir.path(),
+        "new.json",
+        &host("h", "2026-11-02T00:00:00Z", &[]),
+    );
+    let n = n.to_str().unwrap();
+    // A FIFO is refused at once, not waited on.
+    let fifo = dir.path().join("fifo.json");
+    let st = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(st.unwrap().success());
+    let (code, _, err) = run(&["diff", fifo.to_str().unwrap(), n]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("fifo.json"), "{err}");
+    // A file beyond ingest's size limit is refused as a snapshot, not as
+    // some other kind of file.
+    let big = dir.path().join("big.json");
+    let f = std::fs::File::create(&big).unwrap();
+    f.set_len(2 << 30).unwrap();
+    let (code, _, err) = run(&["diff", big.to_str().unwrap(), n]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("larger than") && !err.contains("vmadm"),
+        "{err}"
+    );
+    // Not a snapshot: the file is named, exit 2.
+    let junk = dir.path().join("junk.json");
+    std::fs::write(&junk, b"{\"hello\": 1}").unwrap();
+    let (code, _, err) = run(&["diff", junk.to_str().unwrap(), n]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("junk.json"), "{err}");
+}
+
+#[test]
 fn kill_9_during_ingest_leaves_every_snapshot_whole_or_absent() {
     let dir = tempfile::tempdir().unwrap();
     let mut rng = Rng(0xdead);

@@ -29,6 +29,7 @@ use ppt_config::snapshot::{SnapshotV2, FORMAT_V2};
 use ppt_config::viability::{self, Plan, Report, Severity};
 use serde::Deserialize;
 
+use crate::error::FleetError;
 use crate::record::{FunctionRow, SnapshotRecord};
 use crate::time::parse_rfc3339;
 
@@ -67,6 +68,19 @@ pub struct FileFacts<'a> {
     pub path: &'a Path,
     /// Its modification time (Unix seconds), the fallback snapshot time.
     pub mtime: Option<i64>,
+}
+
+/// Reads the snapshot file at `path` as ingest reads one (a regular file,
+/// opened without blocking or following a final link into a FIFO, at most
+/// the ingest's size limit; its modification time from the same open) and
+/// derives its record. Errors: [`FleetError::Io`] when it cannot be read,
+/// [`FleetError::BadSnapshot`] when it is not a snapshot.
+pub fn load(path: &Path) -> Result<SnapshotRecord, FleetError> {
+    let (bytes, mtime) = crate::walk::read_snapshot(path, false)?;
+    derive(&bytes, &FileFacts { path, mtime }).map_err(|message| FleetError::BadSnapshot {
+        file: path.to_path_buf(),
+        message,
+    })
 }
 
 /// Derives the record of one snapshot document; `Err` is the reason it is

@@ -6,10 +6,8 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::UNIX_EPOCH;
 
 use clap::Args;
-use fleet::derive::{derive, FileFacts};
 use fleet::diff::diff_functions;
 use fleet::SnapshotRecord;
 use pci_core::text::{escape, Escaped, EscapedPath};
@@ -35,15 +33,15 @@ pub struct DiffArgs {
     pub json: bool,
 }
 
+/// One snapshot, read and derived as `fleet ingest` does; a file that
+/// cannot be read or is not a snapshot is bad input (exit 2).
 fn load(path: &Path) -> Result<SnapshotRecord, CliError> {
-    let bytes = crate::error::read_payload(path)?;
-    let mtime = std::fs::metadata(path)
-        .ok()
-        .and_then(|m| m.modified().ok())
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .and_then(|d| i64::try_from(d.as_secs()).ok());
-    derive(&bytes, &FileFacts { path, mtime })
-        .map_err(|m| CliError::input(format!("{}: {}", EscapedPath(path), escape(&m))))
+    fleet::derive::load(path).map_err(|e| match e {
+        fleet::FleetError::BadSnapshot { message, .. } => {
+            CliError::input(format!("{}: {}", EscapedPath(path), escape(&message)))
+        }
+        other => CliError::input(escape(&other.to_string())),
+    })
 }
 
 /// Prints the changes; exit 0 (also when there are changes).
