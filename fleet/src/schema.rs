@@ -13,7 +13,7 @@ use crate::backend::{Access, Backend, Dialect};
 use crate::error::FleetError;
 
 /// The newest schema version this build writes.
-pub const LATEST: i64 = 5;
+pub const LATEST: i64 = 6;
 
 /// SQLite `PRAGMA application_id` of a pptctl fleet database: the bytes
 /// `PPTC` (0x50505443) at offset 68 of the file header.
@@ -247,6 +247,16 @@ fn v5(d: Dialect) -> String {
     )
 }
 
+/// Version 6: every warn and fail finding of each function.
+///
+/// * `functions.reasons`: a JSON array of the function's warn and fail
+///   findings in the check's order, each `{"severity": "warn"|"fail",
+///   "code": RULE, "message": TEXT}` (`[]`: none). `NULL` in rows stored
+///   before version 6, which keep only `fail_reason`, the first failing one.
+fn v6(_d: Dialect) -> String {
+    "ALTER TABLE functions ADD COLUMN reasons TEXT".to_string()
+}
+
 /// The DDL of migration `to` (1-based).
 fn migration(d: Dialect, to: i64) -> Option<String> {
     match to {
@@ -255,6 +265,7 @@ fn migration(d: Dialect, to: i64) -> Option<String> {
         3 => Some(v3(d)),
         4 => Some(v4(d)),
         5 => Some(v5(d)),
+        6 => Some(v6(d)),
         _ => None,
     }
 }
