@@ -204,7 +204,10 @@ fn answers_that_read_fail_reason_do_not_change_with_schema_6() {
         let mut new = Fleet::open(&v6.spec).unwrap();
         ingest(&mut new, &files);
         let at6 = answers(&mut new, &["alpha", "beta"]);
-        assert!(at6.contains("verdict: warn -> fail (host-critical"), "{at6}");
+        assert!(
+            at6.contains("verdict: warn -> fail (host-critical"),
+            "{at6}"
+        );
         assert_eq!(at5, at6, "{}", v5.kind);
         let upgraded = answers(&mut Fleet::open(&v5.spec).unwrap(), &["alpha", "beta"]);
         assert_eq!(upgraded, at6, "{}: after the upgrade", v5.kind);
