@@ -85,7 +85,7 @@ enum FleetCommand {
     /// A host's snapshots and what changed; or the device event log (--host, --device).
     #[command(after_long_help = help::HISTORY)]
     History(inventory::HistoryArgs),
-    /// Self-contained HTML: a summary with search and filters, each host's devices and topology.
+    /// Self-contained HTML: a summary with search and filters, each host's devices, findings, topology and last reboot.
     #[command(after_long_help = help::REPORT)]
     Report(report::FleetReportArgs),
     /// Claim N whole devices of one host for a holder, atomically.

@@ -31,7 +31,8 @@ ul.reasons{margin:4px 0 8px;padding-left:18px}ul.reasons li{margin:2px 0}
 ";
 
 /// The script: sorting by a column, search and filters over the hosts'
-/// rows (a `#q=TEXT` address fills the search box); it marks the body
+/// rows (an address ending in `#q=TEXT`, `#verdict=fail`,
+/// `#reboot=broken` or several joined by `&` sets them); it marks the body
 /// `data-ready` (and how many milliseconds after navigation it was ready)
 /// once it has run.
 pub const JS: &str = "
@@ -64,7 +65,10 @@ pub const JS: &str = "
     shown.textContent=String(n);
   }
   if(q){q.addEventListener('input',apply);sv.addEventListener('change',apply);sr.addEventListener('change',apply);st.addEventListener('change',apply);
-    var m=/^#q=(.*)$/.exec(location.hash);if(m){q.value=decodeURIComponent(m[1]);apply();}}
+    var set={q:q,verdict:sv,reboot:sr},given=false;
+    location.hash.slice(1).split('&').forEach(function(p){var i=p.indexOf('=');var el=i>0&&set[p.slice(0,i)];
+      if(el){el.value=decodeURIComponent(p.slice(i+1));given=true;}});
+    if(given)apply();}
   ready();
 })();
 ";
