@@ -32,6 +32,11 @@ struct Cli {
     global: Global,
     #[command(flatten)]
     output: output::OutputArgs,
+    /// The fleet database of `pptctl fleet` (the same as `--db` after `fleet`); refused for any other subcommand.
+    // Not global: no other subcommand's --help offers it; its own id keeps
+    // its value apart from the `--db` that `fleet` declares.
+    #[arg(long = "db", id = "db_before_fleet", value_name = "DB")]
+    db: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -75,10 +80,11 @@ enum Command {
 
 fn main() -> ExitCode {
     output::quiet_on_closed_pipes();
-    let cli = match command()
-        .try_get_matches()
-        .and_then(|m| Cli::from_arg_matches(&m))
-    {
+    let cli = match command().try_get_matches().and_then(|m| {
+        let mut cli = Cli::from_arg_matches(&m)?;
+        db_before_fleet(&mut cli, m.subcommand_name().unwrap_or(""))?;
+        Ok(cli)
+    }) {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
@@ -119,6 +125,23 @@ fn main() -> ExitCode {
 /// each subcommand and the version text.
 fn command() -> clap::Command {
     help::decorate(Cli::command()).long_version(version::long_if_asked())
+}
+
+/// `--db DB` before the subcommand is the fleet's `--db`
+/// (`pptctl --db DB fleet hosts`): refused for any other subcommand, and
+/// when `--db` after `fleet` names another database (usage errors, exit 2).
+fn db_before_fleet(cli: &mut Cli, name: &str) -> Result<(), clap::Error> {
+    let Some(db) = cli.db.take() else {
+        return Ok(());
+    };
+    let refuse =
+        |message: String| command().error(clap::error::ErrorKind::ArgumentConflict, message);
+    match &mut cli.command {
+        Command::Fleet(f) => f.db_before(db).map_err(refuse),
+        _ => Err(refuse(format!(
+            "--db names the fleet database: only `pptctl fleet` reads one, not `pptctl {name}`"
+        ))),
+    }
 }
 
 /// `--root` must be a directory: every command reads or writes under it,

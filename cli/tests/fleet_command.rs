@@ -1,7 +1,8 @@
 //! `pptctl fleet` as a well-made command: a manual page for every
-//! subcommand, `--db` before or after the subcommand, a header on `fleet
-//! hosts` and a word when no host qualifies, and `--help` that lists only
-//! the options that do something there.
+//! subcommand, `--db` before `fleet`, after it or after the subcommand (and
+//! refused before another subcommand, or twice naming two databases), a
+//! header on `fleet hosts` and a word when no host qualifies, and
+//! `--help` that lists only the options that do something there.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -116,4 +117,69 @@ fn db_goes_before_or_after_the_subcommand_and_hosts_has_a_header() {
         err.contains("no host can give 5 devices matching :"),
         "{err}"
     );
+}
+
+#[test]
+fn db_before_fleet_is_the_fleets_and_refused_elsewhere_or_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let nv = Gpu {
+        vendor: 0x10de,
+        boot: false,
+    };
+    let f = write(
+        dir.path(),
+        "a.json",
+        &host("alpha", "2026-11-01T00:00:00Z", &[nv]),
+    );
+    let db = dir.path().join("f.db");
+    let d = db.to_str().unwrap();
+    let (code, out, err) = run(&["--db", d, "fleet", "ingest", f.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(db.is_file(), "ingest wrote where --db before fleet said");
+    let (code, after, err) = run(&["fleet", "hosts", "--db", d]);
+    assert_eq!(code, 0, "{err}");
+    assert!(after.contains("alpha\t1\t"), "{after}");
+    let (code, before, err) = run(&["--db", d, "fleet", "hosts"]);
+    assert_eq!((code, before.as_str()), (0, after.as_str()), "{err}");
+    // The same database twice is one database.
+    let (code, twice, err) = run(&["--db", d, "fleet", "hosts", "--db", d]);
+    assert_eq!((code, twice.as_str()), (0, after.as_str()), "{err}");
+    // Two different databases: refused as a usage error, naming both.
+    let other = dir.path().join("other.db");
+    let o = other.to_str().unwrap();
+    for args in [
+        ["--db", d, "fleet", "hosts", "--db", o],
+        ["--db", d, "fleet", "--db", o, "hosts"],
+    ] {
+        let (code, out, err) = run(&args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(out.is_empty(), "{out}");
+        assert!(err.contains("--db given twice"), "{err}");
+        assert!(err.contains(d) && err.contains(o), "{err}");
+        assert!(err.contains("Usage:"), "{err}");
+    }
+    assert!(!other.exists(), "nothing was opened");
+    // Before another subcommand: refused, with the usage, nothing run.
+    let ex = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/levon-2018");
+    let from = format!("snapshot:{}", ex.join("host.json").display());
+    for sub in ["show", "check", "snapshot"] {
+        let (code, out, err) = run(&["--from", &from, "--db", d, sub]);
+        assert_eq!(code, 2, "{sub}: {err}");
+        assert!(out.is_empty(), "{sub}: {out}");
+        assert!(
+            err.contains(&format!(
+                "only `pptctl fleet` reads one, not `pptctl {sub}`"
+            )),
+            "{err}"
+        );
+        assert!(err.contains("Usage:"), "{err}");
+    }
+    // Offered by pptctl --help, by no other subcommand's --help.
+    let (_, top, _) = run(&["--help"]);
+    assert!(top.contains("--db"), "{top}");
+    for sub in ["show", "check", "report", "diff", "snapshot"] {
+        let (code, help, _) = run(&[sub, "--help"]);
+        assert_eq!(code, 0);
+        assert!(!help.contains("--db"), "{sub} --help offers --db:\n{help}");
+    }
 }

@@ -6,6 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod chromium;
 #[path = "../../fleet/tests/support/mod.rs"]
 mod fleet_support;
 mod reboot_pair;
@@ -160,4 +161,162 @@ fn check_one_host(d: &str, kind: &str) {
     let (code, _, err) = run(&["fleet", "--db", d, "verify", "--host", "nosuch"]);
     assert_eq!(code, 2, "{kind}: {err}");
     assert!(err.contains("nosuch"), "{kind}: {err}");
+}
+
+/// HTML-escaped as the report writes text (markup characters only).
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+/// A host's page in a report directory (`h-NAME.html`, bytes outside
+/// `A-Za-z0-9.-` as `_xx`).
+fn host_page(dir: &Path, host: &str) -> String {
+    let mut name = String::from("h-");
+    for b in host.bytes() {
+        if b.is_ascii_alphanumeric() || b == b'.' || b == b'-' {
+            name.push(char::from(b));
+        } else {
+            name.push_str(&format!("_{b:02x}"));
+        }
+    }
+    std::fs::read_to_string(dir.join("hosts").join(name + ".html")).unwrap()
+}
+
+/// `fleet verify --json`'s words for one host, as the report must show them.
+fn verify_words(h: &Value) -> String {
+    let p = h["predictions"].as_array().map_or(&[][..], Vec::as_slice);
+    let n = p.len();
+    let s = if n == 1 { "binding" } else { "bindings" };
+    match h["status"].as_str().unwrap() {
+        "held" => format!("held: {n} predicted {s}"),
+        "broken" => {
+            let k = p.iter().filter(|e| e["held"] == false).count();
+            format!("broken: {k} of {n} predicted {s}")
+        }
+        _ => format!("not judged: {}", h["why"].as_str().unwrap()),
+    }
+}
+
+#[test]
+fn the_fleet_report_shows_each_hosts_reboot_as_verify_judges_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (before, after) = before_after(&tmp.path().join("ex"));
+    let mut files = fleet_files(tmp.path(), &before, &after);
+    // A host whose name and new driver carry markup.
+    let mut ea = named(&after, "x<b>y", T1);
+    set_driver(&mut ea, GPU, "<script>alert(1)</script>");
+    for (n, d) in [named(&before, "x<b>y", T0), ea].iter().enumerate() {
+        let p = tmp.path().join(format!("esc{n}.json"));
+        std::fs::write(&p, serde_json::to_vec(d).unwrap()).unwrap();
+        files.push(p.display().to_string());
+    }
+    for db in databases("verify_report") {
+        let mut args = vec!["fleet", "--db", &db.spec, "ingest"];
+        args.extend(files.iter().map(String::as_str));
+        let (code, out, err) = run(&args);
+        assert_eq!(code, 0, "{}: {out}{err}", db.kind);
+        let (_, out, _) = run(&["fleet", "--db", &db.spec, "verify", "--json"]);
+        let verdicts: Vec<Value> = serde_json::from_str(&out).unwrap();
+        let dir = tmp.path().join(format!("report-{}", db.kind));
+        let d = format!("{}/", dir.display());
+        let (code, _, err) = run(&["fleet", "--db", &db.spec, "report", "--html", &d]);
+        assert_eq!(code, 0, "{}: {err}", db.kind);
+        let index = std::fs::read_to_string(dir.join("index.html")).unwrap();
+        assert!(index.contains("<th>after reboot</th>"), "{}", db.kind);
+        let broken = verdicts.iter().filter(|h| h["status"] == "broken").count();
+        assert!(broken >= 5, "{}: the fixture breaks hosts", db.kind);
+        assert!(
+            index.contains(&format!("{broken} broken after the last reboot")),
+            "{}",
+            db.kind
+        );
+        for h in &verdicts {
+            let name = h["host"].as_str().unwrap();
+            let status = h["status"].as_str().unwrap();
+            let words = esc(&verify_words(h));
+            // The summary line: the host, its verdict, then verify's words.
+            let row = &index[index.find(&format!(">{}</a>", esc(name))).unwrap()..];
+            let row = &row[..row.find("</tr>").unwrap()];
+            assert!(
+                row.contains(&format!("<i class=\"v v-{status}\">{words}</i>")),
+                "{}: {name}: {row}",
+                db.kind
+            );
+            let page = host_page(&dir, name);
+            assert!(page.contains("<h3>After the last reboot</h3>"), "{name}");
+            assert!(page.contains(&words), "{}: {name}", db.kind);
+            for e in h["predictions"].as_array().into_iter().flatten() {
+                let class = if e["held"] == true {
+                    "r-info"
+                } else {
+                    "r-fail"
+                };
+                let line = format!(
+                    "<li class=\"{class}\">{} {} /devices{}: {}: expected {}, found {}: ",
+                    e["address"].as_str().unwrap(),
+                    e["ids"].as_str().unwrap(),
+                    e["devfs_path"].as_str().unwrap(),
+                    e["outcome"].as_str().unwrap(),
+                    e["expected"].as_str().unwrap(),
+                    esc(e["found"].as_str().unwrap()),
+                );
+                assert!(page.contains(&line), "{}: {name}: {line}", db.kind);
+            }
+            assert_eq!(page.matches("<script").count(), 1, "{name}: one script");
+        }
+        assert_eq!(index.matches("<script").count(), 1);
+        assert!(!index.contains("<b>y"), "markup from a host name");
+        if db.kind == "sqlite" {
+            filters_in_chromium(&dir.join("index.html"), &verdicts);
+        }
+        // The one-page report has the column and a section per host.
+        let file = tmp.path().join(format!("one-{}.html", db.kind));
+        let f = file.display().to_string();
+        let (code, _, err) = run(&["fleet", "--db", &db.spec, "report", "--html", &f]);
+        assert_eq!(code, 0, "{err}");
+        let one = std::fs::read_to_string(&file).unwrap();
+        assert_eq!(
+            one.matches("<h3>After the last reboot</h3>").count(),
+            verdicts.len()
+        );
+        assert_eq!(one.matches("<script").count(), 1);
+    }
+}
+
+/// The summary's after-reboot filter, set from the address, shows the
+/// hosts `fleet verify` gives that status, in headless Chromium.
+fn filters_in_chromium(index: &Path, verdicts: &[Value]) {
+    let Some(b) = chromium::chromium() else {
+        return;
+    };
+    let count = |status: &str| verdicts.iter().filter(|h| h["status"] == status).count();
+    let renumbered = verdicts
+        .iter()
+        .filter(|h| h["status"] == "broken" && h["host"] == "renumbered")
+        .count();
+    for (hash, want) in [
+        ("reboot=broken", count("broken")),
+        ("reboot=held", count("held")),
+        ("reboot=not%20judged", count("not-judged")),
+        ("reboot=broken&q=renumbered", renumbered),
+        ("q=nosuchhost", 0),
+    ] {
+        let page = std::path::PathBuf::from(format!("{}#{hash}", index.display()));
+        let r = chromium::browse(&b, &page, &["--dump-dom"]);
+        assert!(r.stdout.contains("data-ready=\"1\""), "{hash}: no script");
+        assert!(
+            r.stdout.contains(&format!("<b id=\"shown\">{want}</b>")),
+            "{hash}: not {want} shown"
+        );
+        assert_eq!(
+            r.stdout.matches(" hidden=\"\">").count(),
+            verdicts.len() - want,
+            "{hash}"
+        );
+        assert!(chromium::console(&r.stderr).is_empty(), "{hash}");
+    }
 }

@@ -354,3 +354,89 @@ fn two_thousand_hosts_give_a_small_quick_summary() {
     assert!(console(&r.stderr).is_empty(), "{:?}", console(&r.stderr));
     screenshot(&b, &index, &shot_path("fleet-summary.png"), (1200, 700));
 }
+
+/// `<li>` of one finding as the pages write it.
+fn finding_li(r: &serde_json::Value) -> String {
+    let sev = r["severity"].as_str().unwrap();
+    let text = format!(
+        "{sev} {}: {}",
+        r["code"].as_str().unwrap(),
+        r["message"].as_str().unwrap()
+    );
+    let text = text
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;");
+    format!("<li class=\"r-{sev}\">{text}</li>")
+}
+
+#[test]
+fn the_fleet_host_page_lists_every_warn_and_fail_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let (old, new) = (dir.path().join("old"), dir.path().join("new"));
+    std::fs::create_dir(&old).unwrap();
+    std::fs::create_dir(&new).unwrap();
+    let boot = Gpu {
+        vendor: 0x10de,
+        boot: true,
+    };
+    let doc = host("gpu-node", "2026-11-01T00:00:00Z", &[boot, NV]);
+    let snap = write(&new, "gpu-node.json", &doc);
+    write(
+        &old,
+        "old-node.json",
+        &host("old-node", "2026-11-01T00:00:00Z", &[boot, NV]),
+    );
+    // old-node is stored by a database at schema 5 (one fail_reason per
+    // function); ingesting gpu-node upgrades it to 6.
+    let db = dir.path().join("f.db");
+    let mut f = fleet::Fleet::open_at_version(db.to_str().unwrap(), 5).unwrap();
+    let s = fleet::ingest_paths(
+        &mut f,
+        &[old],
+        &fleet::IngestOptions::default(),
+        &mut |_, _| {},
+    )
+    .unwrap();
+    assert_eq!(s.stored, 1);
+    drop(f);
+    let out = fleet_report(dir.path(), &new, "report/", &[]);
+    let page = |name: &str| std::fs::read_to_string(out.join(format!("hosts/h-{name}.html")));
+    let html = page("gpu-node").unwrap();
+    // What the check says of each function, every warn and fail finding.
+    let check = pptctl()
+        .arg("--from")
+        .arg(format!("snapshot:{}", snap.display()))
+        .args(["check", "--json"])
+        .output()
+        .unwrap();
+    let check: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+    let mut shown = 0;
+    for r in check["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["reasons"].as_array().unwrap())
+        .filter(|r| r["severity"] != "info")
+    {
+        assert!(
+            html.contains(&finding_li(r)),
+            "{} not listed",
+            finding_li(r)
+        );
+        shown += 1;
+    }
+    assert!(shown >= 4, "the host has warnings and failures: {shown}");
+    assert!(html.contains("<li class=\"r-fail\">fail host-critical: "));
+    assert!(!html.contains("stored before the fleet kept every finding"));
+    // A row stored before schema 6: its first failing finding, and a word.
+    let html = page("old-node").unwrap();
+    assert!(html.contains("<li class=\"r-fail\">fail host-critical: "));
+    assert!(
+        !html.contains("<li class=\"r-warn\">"),
+        "no list was stored"
+    );
+    assert!(html.contains("stored before the fleet kept every finding (schema 6)"));
+}

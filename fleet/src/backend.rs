@@ -134,6 +134,12 @@ impl Row<'_> {
             })
     }
 
+    /// Whether the query's result has `column` (a column a migration
+    /// added, read from a database that may predate it).
+    pub fn has(&self, column: &str) -> bool {
+        self.columns.iter().any(|c| c == column)
+    }
+
     /// A nullable integer column.
     pub fn opt_int(&self, column: &str) -> Result<Option<i64>, FleetError> {
         Ok(self.get(column)?.int())

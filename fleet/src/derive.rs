@@ -30,7 +30,7 @@ use ppt_config::viability::{self, Plan, Report, Severity};
 use serde::Deserialize;
 
 use crate::error::FleetError;
-use crate::record::{FunctionRow, SnapshotRecord};
+use crate::record::{Finding, FunctionRow, SnapshotRecord};
 use crate::time::parse_rfc3339;
 
 /// Longest host name accepted.
@@ -329,6 +329,20 @@ impl<'a> Parents<'a> {
     }
 }
 
+/// The warn and fail findings of a check, in its order, as stored (info
+/// findings say what is, not what is wrong: not stored).
+fn findings(reasons: &[viability::Reason]) -> Vec<Finding> {
+    reasons
+        .iter()
+        .filter(|x| x.severity != Severity::Info)
+        .map(|x| Finding {
+            severity: x.severity.as_str().to_string(),
+            code: x.code.to_string(),
+            message: x.message.clone(),
+        })
+        .collect()
+}
+
 impl SnapshotRecord {
     fn with_facts(mut self, host: &Host, report: &Report, pending: &Pending) -> Self {
         self.host_verdict = report.host.verdict.as_str().to_string();
@@ -393,6 +407,7 @@ impl SnapshotRecord {
                 devfs_path: devfs_path.clone(),
                 verdict,
                 fail_reason,
+                reasons: Some(fr.map_or_else(Vec::new, |r| findings(&r.reasons))),
                 in_vm: pending
                     .vm_paths
                     .as_ref()

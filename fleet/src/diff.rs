@@ -163,6 +163,25 @@ impl Outcome {
             Outcome::Unbound => "unbound",
         }
     }
+
+    /// What the outcome means, in words (docs/fleet.md's table).
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Outcome::Held => {
+                "there, same identity, bound to ppt under the same /dev/pptN (or none was known before)"
+            }
+            Outcome::Missing => "no function at that devfs path (or address, without paths)",
+            Outcome::Renumbered => {
+                "on ppt under another /dev/pptN: a bhyve configuration naming the old node opens another device, or none"
+            }
+            Outcome::IdentityChanged => {
+                "another vendor, device, subsystem or revision under the same path"
+            }
+            Outcome::VmDeviceOffPpt => "a VM used it before the reboot and it is not on ppt now",
+            Outcome::HostDriver => "a driver other than ppt attached",
+            Outcome::Unbound => "no driver attached",
+        }
+    }
 }
 
 /// Whether one binding predicted before a reboot held after it.

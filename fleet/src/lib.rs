@@ -51,6 +51,6 @@ pub use query::store::Stored;
 pub use query::{
     DeviceSelector, DeviceSummary, Explanation, HistoryEntry, HostMatch, LatestSnapshot,
 };
-pub use record::{FunctionRow, SnapshotRecord};
+pub use record::{Finding, FunctionRow, SnapshotRecord};
 pub use spec::{backends, is_postgres};
 pub use verify::{HostCheck, HostVerification};

@@ -2,7 +2,9 @@
 //! row of derived facts per PCI function. [`crate::derive`] makes these
 //! from a snapshot file; the backends store them as they are.
 
-use serde::Serialize;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
 
 /// One snapshot, ready to store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -71,6 +73,11 @@ pub struct FunctionRow {
     pub verdict: String,
     /// The first failing finding, `code: message`, when `verdict` is `fail`.
     pub fail_reason: Option<String>,
+    /// Every warn and fail finding of the check, in the check's order
+    /// (`pptctl check` lists them so); `None` in a row stored before
+    /// schema 6, which kept only [`FunctionRow::fail_reason`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasons: Option<Vec<Finding>>,
     /// Named by a VM's `pci_devices` (`None`: the VMs are not recorded).
     pub in_vm: Option<bool>,
     /// Vendor name from `pci.ids`.
@@ -85,4 +92,24 @@ pub struct FunctionRow {
     /// name this function (kept in `device_topology`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vm: Option<String>,
+}
+
+/// One warn or fail finding of a function's check, as the fleet stores it
+/// (`functions.reasons`, from schema 6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// `warn` or `fail`.
+    pub severity: String,
+    /// The rule's code (`no-reset`).
+    pub code: String,
+    /// What was found, naming the function.
+    pub message: String,
+}
+
+/// `severity code: message`, as `pptctl check` and `pptctl report` word a
+/// finding.
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}: {}", self.severity, self.code, self.message)
+    }
 }

@@ -247,13 +247,20 @@ fn v5(d: Dialect) -> String {
     )
 }
 
-/// Version 6: `placement_counts`, per host the number of usable devices
-/// for each vendor and vendor:device ([`crate::placement::counts`]), kept
-/// beside `placement` so placement over a large fleet reads only the hosts
-/// that qualify; backfilled from `placement`.
+/// Version 6: every warn and fail finding of each function, and per-host
+/// device counts for placement.
+///
+/// * `functions.reasons`: a JSON array of the function's warn and fail
+///   findings in the check's order, each `{"severity": "warn"|"fail",
+///   "code": RULE, "message": TEXT}` (`[]`: none). `NULL` in rows stored
+///   before version 6, which keep only `fail_reason`, the first failing one.
+/// * `placement_counts`: per host the number of usable devices for each
+///   vendor and vendor:device ([`crate::placement::counts`]), kept beside
+///   `placement` so placement over a large fleet reads only the hosts that
+///   qualify; backfilled from `placement`.
 fn v6(d: Dialect) -> String {
     format!(
-        "{};\n{}",
+        "ALTER TABLE functions ADD COLUMN reasons TEXT;\n{};\n{}",
         crate::placement::counts::ddl(d),
         crate::placement::counts::insert(d, false)
     )

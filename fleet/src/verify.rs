@@ -52,6 +52,26 @@ pub struct HostVerification {
     pub check: HostCheck,
 }
 
+impl HostCheck {
+    /// The status as `fleet verify --json` names it: `held`, `broken` or
+    /// `not-judged`.
+    pub fn status(&self) -> &'static str {
+        match self {
+            HostCheck::Held { .. } => "held",
+            HostCheck::Broken { .. } => "broken",
+            HostCheck::NotJudged { .. } => "not-judged",
+        }
+    }
+
+    /// Every prediction compared, held or not (none when not judged).
+    pub fn predictions(&self) -> &[Expectation] {
+        match self {
+            HostCheck::Held { predictions } | HostCheck::Broken { predictions } => predictions,
+            HostCheck::NotJudged { .. } => &[],
+        }
+    }
+}
+
 impl HostVerification {
     /// Whether the host counts as not held (exit 1).
     pub fn broken(&self) -> bool {

@@ -179,6 +179,7 @@ mod tests {
             devfs_path: Some("/pci@0,0/pci8086,151@1/display@0".into()),
             verdict: "ok".into(),
             fail_reason: None,
+            reasons: None,
             in_vm: None,
             vendor_name: None,
             device_name: None,

@@ -5,7 +5,7 @@ use crate::backend::{Backend, Row};
 use crate::error::FleetError;
 use crate::fleet::Fleet;
 use crate::query::{DeviceSummary, HistoryEntry, LatestSnapshot};
-use crate::record::FunctionRow;
+use crate::record::{Finding, FunctionRow};
 use crate::time::format_rfc3339;
 
 /// A 16-bit ID column (0 when out of range, which a stored ID never is).
@@ -16,6 +16,22 @@ fn u16_of(r: &Row<'_>, column: &str) -> Result<u16, FleetError> {
 /// A nullable 16-bit ID column.
 fn opt_u16_of(r: &Row<'_>, column: &str) -> Result<Option<u16>, FleetError> {
     Ok(r.opt_int(column)?.and_then(|v| u16::try_from(v).ok()))
+}
+
+/// The `reasons` column: `None` when it is `NULL` (a row stored before
+/// schema 6) or absent (a database before schema 6, being upgraded).
+fn stored_reasons(r: &Row<'_>) -> Result<Option<Vec<Finding>>, FleetError> {
+    if !r.has("reasons") {
+        return Ok(None);
+    }
+    r.opt_text("reasons")?
+        .map(|text| {
+            serde_json::from_str(&text).map_err(|_| FleetError::Column {
+                column: "reasons".to_string(),
+                problem: "is not a JSON list of findings",
+            })
+        })
+        .transpose()
 }
 
 /// A function row read by column name (the columns of `functions`).
@@ -38,6 +54,7 @@ fn function_row(r: &Row<'_>) -> Result<FunctionRow, FleetError> {
         devfs_path: r.opt_text("devfs_path")?,
         verdict: r.text("verdict")?,
         fail_reason: r.opt_text("fail_reason")?,
+        reasons: stored_reasons(r)?,
         in_vm: r.opt_flag("in_vm")?,
         vendor_name: r.opt_text("vendor_name")?,
         device_name: r.opt_text("device_name")?,

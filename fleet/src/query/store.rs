@@ -11,7 +11,7 @@ use crate::fleet::Fleet;
 use crate::record::{FunctionRow, SnapshotRecord};
 use crate::schema;
 
-/// Function rows per multi-row `INSERT` (21 values each, far below both
+/// Function rows per multi-row `INSERT` (22 values each, far below both
 /// databases' parameter limits).
 const INSERT_CHUNK: usize = 50;
 
@@ -35,8 +35,14 @@ pub(crate) const LATEST_FIRST: &str = "ORDER BY taken_at DESC, id DESC";
 
 /// One function's row: each column named beside its value, so the
 /// `INSERT`'s column list and values cannot fall out of step.
-fn function_fields(snapshot: i64, f: &FunctionRow) -> [(&'static str, Value); 21] {
+fn function_fields(snapshot: i64, f: &FunctionRow) -> [(&'static str, Value); 22] {
     let flag = |v: Option<bool>| Value::Int(v.map(i64::from));
+    // A list of plain strings always encodes; a failure would store NULL,
+    // read back as "not recorded", never as "no findings".
+    let reasons = f
+        .reasons
+        .as_ref()
+        .and_then(|r| serde_json::to_string(r).ok());
     [
         ("snapshot_id", snapshot.into()),
         ("address", f.address.as_str().into()),
@@ -59,6 +65,7 @@ fn function_fields(snapshot: i64, f: &FunctionRow) -> [(&'static str, Value); 21
         ("devfs_path", f.devfs_path.clone().into()),
         ("verdict", f.verdict.as_str().into()),
         ("fail_reason", f.fail_reason.clone().into()),
+        ("reasons", reasons.into()),
         ("in_vm", flag(f.in_vm)),
         ("vendor_name", f.vendor_name.clone().into()),
         ("device_name", f.device_name.clone().into()),
@@ -73,8 +80,18 @@ fn id_of(db: &dyn Backend, rows: &crate::backend::Rows, what: &str) -> Result<i6
         .ok_or_else(|| FleetError::db(db.name(), what))
 }
 
+/// The schema version that added `column` to `functions` (1: there from
+/// the start).
+fn column_since(column: &str) -> i64 {
+    match column {
+        "revision" => 5,
+        "reasons" => 6,
+        _ => 1,
+    }
+}
+
 /// Inserts the function rows of snapshot `id`, [`INSERT_CHUNK`] per
-/// statement; without `revision` in a database before schema 5.
+/// statement; only the columns the database's schema `version` has.
 fn insert_functions(
     db: &mut dyn Backend,
     id: i64,
@@ -88,7 +105,7 @@ fn insert_functions(
         for f in chunk {
             let fields = function_fields(id, f)
                 .into_iter()
-                .filter(|(c, _)| version >= 5 || *c != "revision");
+                .filter(|(c, _)| version >= column_since(c));
             columns.clear();
             for (c, v) in fields {
                 columns.push(c);

@@ -68,7 +68,11 @@ Exit status:
 pub const REPORT: &str = "\
 Examples:
   pptctl fleet report --html report/   report/index.html: every host's line, with search
-                                       and filters; report/hosts/h-NAME.html per host
+                                       and filters; report/hosts/h-NAME.html per host:
+                                       its functions with every finding, its topology
+                                       and what fleet verify says of its last reboot
+                                       (open index.html#reboot=broken for the hosts a
+                                       reboot broke)
   pptctl fleet report --html fleet.html --max-age 2h
                                        one page with every host's section (small fleets);
                                        snapshots older than 2 hours marked stale

@@ -17,6 +17,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use fleet::{Access, Fleet, FleetError};
+use pci_core::text::Escaped;
 use ppt_config::boot_media::BootStyle;
 
 use crate::error::CliError;
@@ -29,7 +30,7 @@ pub const DEFAULT_DB: &str = "./pptctl-fleet.db";
 #[derive(Args, Debug)]
 pub struct FleetArgs {
     /// The fleet database: a SQLite file or a postgres://user@host/db URL
-    /// (before or after the subcommand). `fleet ingest` creates it; every
+    /// (before or after `fleet` or the subcommand). `fleet ingest` creates it; every
     /// other subcommand only reads it. Default: $PPTCTL_DB, else
     /// ./pptctl-fleet.db. PostgreSQL needs a pptctl built with the cargo
     /// feature postgres; `pptctl --version` names the storage built in.
@@ -84,7 +85,7 @@ enum FleetCommand {
     /// A host's snapshots and what changed; or the device event log (--host, --device).
     #[command(after_long_help = help::HISTORY)]
     History(inventory::HistoryArgs),
-    /// Self-contained HTML: a summary with search and filters, each host's devices and topology.
+    /// Self-contained HTML: a summary with search and filters, each host's devices, findings, topology and last reboot.
     #[command(after_long_help = help::REPORT)]
     Report(report::FleetReportArgs),
     /// Claim N whole devices of one host for a holder, atomically.
@@ -102,6 +103,23 @@ enum FleetCommand {
 }
 
 impl FleetArgs {
+    /// Takes the `--db` given before `fleet` (`pptctl --db DB fleet …`):
+    /// the same as one after it; refused when a `--db` after `fleet` names
+    /// another database (the same one twice is accepted).
+    pub fn db_before(&mut self, db: String) -> Result<(), String> {
+        match &self.db {
+            Some(after) if *after != db => Err(format!(
+                "--db given twice with different databases: {} before `fleet`, {} after it; give one",
+                Escaped(&fleet::spec::redact(&db)),
+                Escaped(&fleet::spec::redact(after))
+            )),
+            _ => {
+                self.db = Some(db);
+                Ok(())
+            }
+        }
+    }
+
     /// The database spec: `--db`, else `PPTCTL_DB`, else [`DEFAULT_DB`].
     fn db_spec(&self) -> String {
         self.db

@@ -4,11 +4,12 @@
 //! summary page `index.html` with search and filters, and one page per
 //! host under `hosts/`, so the summary stays small at 10,000 hosts.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
-use fleet::{Fleet, LatestSnapshot};
+use fleet::{Fleet, HostVerification, LatestSnapshot};
 
 use super::db_err;
 use crate::cmd::report::{
@@ -32,18 +33,35 @@ pub struct FleetReportArgs {
     pub max_age: String,
 }
 
-/// A host's view read from its latest snapshot.
-fn view(db: &mut Fleet, l: &LatestSnapshot) -> Result<HostView, CliError> {
+/// `fleet verify`'s result per host name.
+type Reboots = HashMap<String, HostVerification>;
+
+/// A host's view read from its latest snapshot, with every finding its
+/// rows store and what `fleet verify` says of its last reboot.
+fn view(db: &mut Fleet, l: &LatestSnapshot, reboots: &Reboots) -> Result<HostView, CliError> {
+    let functions = db.snapshot_functions(l.id).map_err(db_err)?;
+    // Rows stored before schema 6 have no list: the page falls back to
+    // their fail_reason and says so.
+    let reasons = functions
+        .iter()
+        .filter_map(|f| {
+            let stored = f.reasons.as_ref()?;
+            Some((
+                f.address.clone(),
+                stored.iter().map(ToString::to_string).collect(),
+            ))
+        })
+        .collect();
     Ok(HostView {
         name: l.host.clone(),
         time: l.time.clone(),
         taken_at: fleet::time::parse_rfc3339(&l.time).unwrap_or(0),
         host_verdict: l.host_verdict.clone(),
         host_reasons: l.host_reason.iter().map(|r| format!("fail {r}")).collect(),
-        functions: db.snapshot_functions(l.id).map_err(db_err)?,
-        reasons: Default::default(),
+        functions,
+        reasons,
         next_by: Default::default(),
-        warns_known: false,
+        after_reboot: reboots.get(&l.host).cloned(),
     })
 }
 
@@ -71,18 +89,24 @@ pub fn run(db: &mut Fleet, args: &FleetReportArgs) -> Result<ExitCode, CliError>
     // row per host), then each host's section, reading its functions
     // again, so memory holds one host's functions, not the fleet's.
     let latest = db.latest_snapshots().map_err(db_err)?;
+    let reboots: Reboots = db
+        .verify_reboots(None)
+        .map_err(db_err)?
+        .into_iter()
+        .map(|v| (v.host.clone(), v))
+        .collect();
     let mut rows = Vec::with_capacity(latest.len());
     let mut names = Names::default();
     let mut progress = Progress::new("reading hosts", latest.len() as u64);
     for l in &latest {
-        let v = view(db, l)?;
+        let v = view(db, l, &reboots)?;
         rows.push(HostRow::of(&v));
         names.add(&v);
         progress.step();
     }
     drop(progress);
     if is_dir_target(&args.html) {
-        return to_directory(db, &args.html, &latest, (&rows, &names), &stamp);
+        return to_directory(db, &args.html, (&latest, &reboots), (&rows, &names), &stamp);
     }
     let mut progress = Progress::new("writing host sections", latest.len() as u64);
     let page = Page {
@@ -94,7 +118,7 @@ pub fn run(db: &mut Fleet, args: &FleetReportArgs) -> Result<ExitCode, CliError>
     write_page(&args.html, |out| {
         let hosts = latest.iter().map(|l| {
             progress.step();
-            view(db, l)
+            view(db, l, &reboots)
         });
         render_to(out, &page, hosts)
     })?;
@@ -106,7 +130,7 @@ pub fn run(db: &mut Fleet, args: &FleetReportArgs) -> Result<ExitCode, CliError>
 fn to_directory(
     db: &mut Fleet,
     dir: &Path,
-    latest: &[LatestSnapshot],
+    (latest, reboots): (&[LatestSnapshot], &Reboots),
     (rows, names): (&[HostRow], &Names),
     stamp: &Stamp,
 ) -> Result<ExitCode, CliError> {
@@ -115,7 +139,7 @@ fn to_directory(
         .map_err(|e| CliError::failed(format!("cannot create {}: {e}", hosts.display())))?;
     let mut progress = Progress::new("writing host pages", latest.len() as u64);
     for l in latest {
-        let v = view(db, l)?;
+        let v = view(db, l, reboots)?;
         let page = Page {
             title: &format!("pptctl fleet report: {}", l.host),
             stamp,

@@ -16,6 +16,7 @@ tr:hover td{background:#f3f8ff}
 .v{display:inline-block;font-style:normal;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;white-space:nowrap}
 .v-ok{background:#dafbe1;color:#116329}.v-warn{background:#fff8c5;color:#7d4e00}.v-fail{background:#ffebe9;color:#a40e26}
 .v-infra{background:#eef1f4;color:#57606a}.v-stale{background:#ffe7d1;color:#953800}
+.v-held{background:#dafbe1;color:#116329}.v-broken{background:#ffebe9;color:#a40e26}.v-not-judged{background:#eef1f4;color:#57606a}
 section.host{background:#fff;margin:18px 0;padding:14px 16px;border-radius:6px;box-shadow:0 1px 3px #0002}
 section.host header{display:flex;gap:12px;align-items:baseline;margin-bottom:8px;flex-wrap:wrap}
 section.host table{box-shadow:none;font-size:13px}
@@ -30,7 +31,8 @@ ul.reasons{margin:4px 0 8px;padding-left:18px}ul.reasons li{margin:2px 0}
 ";
 
 /// The script: sorting by a column, search and filters over the hosts'
-/// rows (a `#q=TEXT` address fills the search box); it marks the body
+/// rows (an address ending in `#q=TEXT`, `#verdict=fail`,
+/// `#reboot=broken` or several joined by `&` sets them); it marks the body
 /// `data-ready` (and how many milliseconds after navigation it was ready)
 /// once it has run.
 pub const JS: &str = "
@@ -52,18 +54,21 @@ pub const JS: &str = "
       var f=document.createDocumentFragment();rows.forEach(function(r){f.appendChild(r);});body.appendChild(f);
     });
   });
-  var q=document.getElementById('q'),sv=document.getElementById('verdict'),st=document.getElementById('stale'),shown=document.getElementById('shown');
+  var q=document.getElementById('q'),sv=document.getElementById('verdict'),sr=document.getElementById('reboot'),st=document.getElementById('stale'),shown=document.getElementById('shown');
   function apply(){
-    var text=q.value.toLowerCase(),v=sv.value,only=st.checked,n=0;
+    var text=q.value.toLowerCase(),v=sv.value,rb=sr.value,only=st.checked,n=0;
     Array.prototype.forEach.call(body.rows,function(r){
       if(r._q===undefined)r._q=r.textContent.toLowerCase();
-      var ok=(!text||r._q.indexOf(text)>=0)&&(!v||r.cells[3].textContent===v)&&(!only||r.hasAttribute('data-stale'));
+      var ok=(!text||r._q.indexOf(text)>=0)&&(!v||r.cells[3].textContent===v)&&(!rb||r.cells[4].textContent.indexOf(rb)===0)&&(!only||r.hasAttribute('data-stale'));
       r.hidden=!ok;if(ok)n++;
     });
     shown.textContent=String(n);
   }
-  if(q){q.addEventListener('input',apply);sv.addEventListener('change',apply);st.addEventListener('change',apply);
-    var m=/^#q=(.*)$/.exec(location.hash);if(m){q.value=decodeURIComponent(m[1]);apply();}}
+  if(q){q.addEventListener('input',apply);sv.addEventListener('change',apply);sr.addEventListener('change',apply);st.addEventListener('change',apply);
+    var set={q:q,verdict:sv,reboot:sr},given=false;
+    location.hash.slice(1).split('&').forEach(function(p){var i=p.indexOf('=');var el=i>0&&set[p.slice(0,i)];
+      if(el){el.value=decodeURIComponent(p.slice(i+1));given=true;}});
+    if(given)apply();}
   ready();
 })();
 ";

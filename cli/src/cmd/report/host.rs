@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use fleet::FunctionRow;
+use fleet::{FunctionRow, HostCheck, HostVerification};
 
 use super::page::{age_text, esc, HostView, Stamp};
 use super::topology::topology_svg;
@@ -35,6 +35,9 @@ pub fn section(h: &HostView, stamp: &Stamp) -> String {
     );
     reason_list(&mut s, &h.host_reasons);
     next_boot(&mut s, h);
+    if let Some(v) = &h.after_reboot {
+        after_reboot(&mut s, v);
+    }
     function_table(&mut s, h);
     s.push_str(&topology_svg(h));
     s.push_str("</section>");
@@ -140,23 +143,76 @@ fn function_table(s: &mut String, h: &HostView) {
     s.push_str("</tbody></table>");
 }
 
-/// The findings of `f`: all of them from a session, the stored first
-/// failing one from the fleet database.
+/// The findings of `f`: every one from a session or a fleet row stored at
+/// schema 6 or later; the stored first failing one from an older row,
+/// which says so.
 fn why_cell(s: &mut String, h: &HostView, f: &FunctionRow, infra: bool) {
     if infra {
         s.push_str("<span class=\"r-info\">infrastructure: never passed through</span>");
         return;
     }
-    let stored: Vec<String>;
-    let reasons = match h.reasons.get(&f.address) {
-        Some(r) => r.as_slice(),
-        None => {
-            stored = f.fail_reason.iter().map(|r| format!("fail {r}")).collect();
-            &stored
-        }
-    };
-    reason_list(s, reasons);
-    if f.verdict == "warn" && reasons.iter().all(|r| !r.starts_with("warn")) && !h.warns_known {
-        s.push_str("<span class=\"r-warn\">warn: the fleet database keeps only failing findings; <code>pptctl check</code> on the host lists this one</span>");
+    if let Some(r) = h.reasons.get(&f.address) {
+        reason_list(s, r);
+        return;
+    }
+    let stored: Vec<String> = f.fail_reason.iter().map(|r| format!("fail {r}")).collect();
+    reason_list(s, &stored);
+    if f.verdict != "ok" {
+        s.push_str("<span class=\"r-info\">stored before the fleet kept every finding (schema 6): only the first failing one is known; <code>pptctl check</code> on the host lists them all</span>");
+    }
+}
+
+/// What `fleet verify` says of the last reboot: the snapshots compared,
+/// the result, and each prediction with its outcome and what it means,
+/// those that did not hold first.
+fn after_reboot(s: &mut String, v: &HostVerification) {
+    let _ = write!(
+        s,
+        "<h3>After the last reboot</h3><div class=\"sub\">snapshot {} predicted, snapshot {} shows: <span class=\"v v-{}\">{}</span></div>",
+        esc(v.before.as_deref().unwrap_or("—")),
+        esc(&v.after),
+        v.check.status(),
+        esc(&after_reboot_text(&v.check)),
+    );
+    let predictions = v.check.predictions();
+    if predictions.is_empty() {
+        return;
+    }
+    s.push_str("<ul class=\"reasons\">");
+    for e in predictions
+        .iter()
+        .filter(|e| !e.held)
+        .chain(predictions.iter().filter(|e| e.held))
+    {
+        let line = format!(
+            "{} {} {}: {}: expected {}, found {}: {}",
+            e.address,
+            e.ids,
+            e.devfs_path
+                .as_deref()
+                .map_or("—".to_string(), |p| format!("/devices{p}")),
+            e.outcome.as_str(),
+            e.expected,
+            e.found,
+            e.outcome.meaning()
+        );
+        let class = if e.held { "info" } else { "fail" };
+        let _ = write!(s, "<li class=\"r-{class}\">{}</li>", esc(&line));
+    }
+    s.push_str("</ul>");
+}
+
+/// `fleet verify`'s result in words: `held: 2 predicted bindings`,
+/// `broken: 1 of 2 predicted bindings`, `not judged: one snapshot`.
+pub fn after_reboot_text(c: &HostCheck) -> String {
+    let n = c.predictions().len();
+    let bindings = if n == 1 { "binding" } else { "bindings" };
+    match c {
+        HostCheck::Held { .. } => format!("held: {n} predicted {bindings}"),
+        HostCheck::Broken { predictions } => format!(
+            "broken: {} of {n} predicted {bindings}",
+            predictions.iter().filter(|e| !e.held).count()
+        ),
+        HostCheck::NotJudged { why } => format!("not judged: {why}"),
     }
 }

@@ -88,7 +88,7 @@ pub fn run(global: &Global, args: ReportArgs) -> Result<ExitCode, CliError> {
             .map(|f| (f.slot.clone(), f.reasons.iter().map(reason_text).collect()))
             .collect(),
         next_by: next_boot_by(&session),
-        warns_known: true,
+        after_reboot: None,
         functions: rec.functions,
     };
     let stamp = Stamp {

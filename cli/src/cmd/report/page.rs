@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use fleet::FunctionRow;
+use fleet::{FunctionRow, HostVerification};
 
 use super::assets::{CSS, JS};
 use super::host::section;
@@ -27,16 +27,17 @@ pub struct HostView {
     pub host_reasons: Vec<String>,
     /// Its functions.
     pub functions: Vec<FunctionRow>,
-    /// Findings per function address, worst first, each
-    /// `severity code: message`; a function without an entry has only the
-    /// fleet's stored `fail_reason`.
+    /// Findings per function address, each `severity code: message`: a
+    /// session's check, or the warn and fail findings the fleet stored
+    /// (schema 6); a function without an entry has only the fleet's stored
+    /// `fail_reason` (a row stored before schema 6).
     pub reasons: HashMap<String, Vec<String>>,
     /// Per function address, the file and line (or the reason) that decides
     /// what it is bound to after the next boot, when known.
     pub next_by: HashMap<String, String>,
-    /// Whether per-function warn findings are recorded (a session's check);
-    /// the fleet database keeps only the first failing one.
-    pub warns_known: bool,
+    /// What `fleet verify` says of the host's last reboot (`None`: not
+    /// from a fleet database).
+    pub after_reboot: Option<HostVerification>,
 }
 
 /// Who wrote the page, when, and how old a snapshot may be before it is

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
-use super::host::is_infrastructure;
+use super::host::{after_reboot_text, is_infrastructure};
 use super::page::{age_text, esc, host_file, HostView, Links, Stamp};
 
 /// A host's line in the table: what the table needs of it, without its
@@ -19,6 +19,8 @@ pub struct HostRow {
     why: Option<String>,
     /// Passable devices: device key -> `vvvv:dddd`.
     passable: BTreeMap<String, String>,
+    /// `fleet verify`'s status of the last reboot and its words.
+    after_reboot: Option<(&'static str, String)>,
 }
 
 impl HostRow {
@@ -52,6 +54,10 @@ impl HostRow {
             host_verdict: h.host_verdict.clone(),
             why,
             passable: passable_devices(h),
+            after_reboot: h
+                .after_reboot
+                .as_ref()
+                .map(|v| (v.check.status(), after_reboot_text(&v.check))),
         }
     }
 }
@@ -100,8 +106,12 @@ fn columns(rows: &[HostRow]) -> Vec<(&str, usize)> {
 pub fn summary_table(rows: &[HostRow], names: &Names, links: Links, stamp: &Stamp) -> String {
     let total: usize = rows.iter().map(|r| r.passable.len()).sum();
     let stale = rows.iter().filter(|r| stamp.age(r.taken_at).1).count();
+    let broken = rows
+        .iter()
+        .filter(|r| r.after_reboot.as_ref().is_some_and(|a| a.0 == "broken"))
+        .count();
     let mut s = format!(
-        "<div class=\"sub\">{} host{}, {} passable device{} at the latest snapshots, {stale} stale</div>",
+        "<div class=\"sub\">{} host{}, {} passable device{} at the latest snapshots, {stale} stale, {broken} broken after the last reboot</div>",
         rows.len(),
         if rows.len() == 1 { "" } else { "s" },
         total,
@@ -118,11 +128,11 @@ pub fn summary_table(rows: &[HostRow], names: &Names, links: Links, stamp: &Stam
     }
     let _ = write!(
         s,
-        "</div><div class=\"filters\"><input id=\"q\" type=\"search\" placeholder=\"search host, reason or vvvv:dddd\" aria-label=\"search\"><label>verdict <select id=\"verdict\"><option value=\"\">any</option><option>ok</option><option>warn</option><option>fail</option></select></label><label><input id=\"stale\" type=\"checkbox\"> only stale</label><span>showing <b id=\"shown\">{}</b> of {}</span></div>",
+        "</div><div class=\"filters\"><input id=\"q\" type=\"search\" placeholder=\"search host, reason or vvvv:dddd\" aria-label=\"search\"><label>verdict <select id=\"verdict\"><option value=\"\">any</option><option>ok</option><option>warn</option><option>fail</option></select></label><label>after reboot <select id=\"reboot\"><option value=\"\">any</option><option>held</option><option>broken</option><option>not judged</option></select></label><label><input id=\"stale\" type=\"checkbox\"> only stale</label><span>showing <b id=\"shown\">{}</b> of {}</span></div>",
         rows.len(),
         rows.len()
     );
-    s.push_str("<table id=\"fleet\"><thead><tr><th>host</th><th>snapshot</th><th>age</th><th>host verdict</th><th>why</th><th>passable</th><th>passable devices</th></tr></thead><tbody>");
+    s.push_str("<table id=\"fleet\"><thead><tr><th>host</th><th>snapshot</th><th>age</th><th>host verdict</th><th>after reboot</th><th>why</th><th>passable</th><th>passable devices</th></tr></thead><tbody>");
     for r in rows {
         row(&mut s, r, links, stamp);
     }
@@ -147,7 +157,7 @@ fn row(s: &mut String, r: &HostRow, links: Links, stamp: &Stamp) {
         .collect();
     let _ = write!(
         s,
-        "<tr{st}><td><a href=\"{href}\">{n}</a></td><td>{t}</td><td class=\"n\" data-v=\"{age}\">{a}{sb}</td><td><i class=\"v v-{v}\">{v}</i></td><td>{w}</td><td class=\"n{z}\">{c}</td><td>{d}</td></tr>",
+        "<tr{st}><td><a href=\"{href}\">{n}</a></td><td>{t}</td><td class=\"n\" data-v=\"{age}\">{a}{sb}</td><td><i class=\"v v-{v}\">{v}</i></td><td>{ar}</td><td>{w}</td><td class=\"n{z}\">{c}</td><td>{d}</td></tr>",
         st = if stale { " data-stale" } else { "" },
         href = esc(&href),
         n = esc(&r.name),
@@ -155,6 +165,10 @@ fn row(s: &mut String, r: &HostRow, links: Links, stamp: &Stamp) {
         a = age_text(age),
         sb = if stale { " <i class=\"v v-stale\">stale</i>" } else { "" },
         v = esc(&r.host_verdict),
+        ar = r.after_reboot.as_ref().map_or(String::new(), |(status, text)| format!(
+            "<i class=\"v v-{status}\">{}</i>",
+            esc(text)
+        )),
         w = esc(r.why.as_deref().unwrap_or("")),
         z = if r.passable.is_empty() { " z" } else { "" },
         c = r.passable.len(),
