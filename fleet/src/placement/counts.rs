@@ -20,14 +20,18 @@ use crate::query::DeviceSelector;
 /// The key value that stands for "any vendor" or "any device".
 pub(crate) const ANY: i64 = -1;
 
-/// The table and its host index (schema 6). On SQLite the table is its own
-/// primary-key B-tree (`WITHOUT ROWID`), so the answer is one range scan
-/// in key order, most devices last.
+/// The table and its host index (schema 6). The answer is one range scan
+/// of the primary key that never visits rows stored elsewhere: on SQLite
+/// the table is its own primary-key B-tree (`WITHOUT ROWID`); on
+/// PostgreSQL the key's index carries the other columns (`INCLUDE`), so
+/// the scan is index-only once ingest's `VACUUM` has marked the pages
+/// visible (without it, the rows of one vendor sit on as many heap pages
+/// as hosts: 59 ms instead of 4 ms at 100,000 hosts).
 pub(crate) fn ddl(d: Dialect) -> String {
     let int = d.int();
-    let without_rowid = match d {
-        Dialect::Sqlite => " WITHOUT ROWID",
-        Dialect::Postgres => "",
+    let (include, without_rowid) = match d {
+        Dialect::Sqlite => ("", " WITHOUT ROWID"),
+        Dialect::Postgres => (" INCLUDE (host_id, taken_at, vms_known, devices)", ""),
     };
     format!(
         "CREATE TABLE placement_counts (
@@ -39,7 +43,7 @@ pub(crate) fn ddl(d: Dialect) -> String {
             taken_at {int} NOT NULL,
             vms_known {int} NOT NULL,
             devices TEXT NOT NULL,
-            PRIMARY KEY (vendor, device, n, host_name)
+            PRIMARY KEY (vendor, device, n, host_name){include}
         ){without_rowid};
         CREATE INDEX placement_counts_host ON placement_counts (host_id);"
     )
