@@ -361,6 +361,12 @@ pub fn identify(db: &mut dyn Backend) -> Result<Identity, FleetError> {
     if tables.is_empty() {
         return Ok(Identity::Empty);
     }
+    // A creation killed after its first statement (the version table, on
+    // a backend that commits it alone) and before its first migration
+    // left nothing else: still an empty database.
+    if tables.len() == 1 && tables[0] == "schema_version" && stored_version(db)? == 0 {
+        return Ok(Identity::Empty);
+    }
     let ours = app == APPLICATION_ID || FLEET_TABLES.iter().all(|t| tables.iter().any(|n| n == t));
     if !ours {
         return Ok(Identity::Foreign(listed()));

@@ -87,3 +87,29 @@ fn a_sqlite_fleet_carries_its_id_and_an_unstamped_one_is_still_a_fleet() {
         );
     }
 }
+
+#[test]
+fn a_creation_killed_after_its_version_table_is_finished_by_the_next_ingest() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("half.db");
+    let spec = db.to_str().unwrap();
+    // What a creation killed between its first statement and its first
+    // migration leaves: the version table, empty, and nothing else.
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        .unwrap();
+    for access in [Access::Read, Access::Write] {
+        let e = Fleet::open_as(spec, access).err().unwrap();
+        assert!(matches!(e, FleetError::NoDatabase { .. }), "{e}");
+    }
+    assert_eq!(Fleet::open(spec).unwrap().version(), LATEST);
+    // A lone table of another name is still someone else's.
+    let other = dir.path().join("other.db");
+    rusqlite::Connection::open(&other)
+        .unwrap()
+        .execute_batch("CREATE TABLE notes (text TEXT)")
+        .unwrap();
+    let e = Fleet::open(other.to_str().unwrap()).err().unwrap();
+    assert!(matches!(e, FleetError::NotFleet { .. }), "{e}");
+}
