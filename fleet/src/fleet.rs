@@ -34,6 +34,8 @@ pub struct Fleet {
     /// What it was opened from, to open a second connection.
     spec: String,
     access: Access,
+    /// Whether a batch of writes is open ([`Fleet::begin_batch`]).
+    in_batch: bool,
 }
 
 /// A PostgreSQL database, in a build with the `postgres` feature.
@@ -108,6 +110,7 @@ impl Fleet {
             version,
             spec: spec.to_string(),
             access,
+            in_batch: false,
         })
     }
 
@@ -133,6 +136,7 @@ impl Fleet {
             version,
             spec: spec.to_string(),
             access: Access::Create,
+            in_batch: false,
         })
     }
 
@@ -161,11 +165,28 @@ impl Fleet {
         self.db.as_mut()
     }
 
-    /// Runs `f` in one write transaction: commit on `Ok`, roll back on `Err`.
-    pub(crate) fn write<T>(
+    /// Runs `f` in one write transaction: commit on `Ok`, roll back on
+    /// `Err`. Inside a batch ([`Fleet::begin_batch`]) it is a savepoint of
+    /// the batch's transaction instead: released on `Ok`, rolled back to on
+    /// `Err`, so each write is still whole or absent.
+    pub(crate) fn write<T, E: From<FleetError>>(
         &mut self,
-        f: impl FnOnce(&mut dyn Backend) -> Result<T, FleetError>,
-    ) -> Result<T, FleetError> {
+        f: impl FnOnce(&mut dyn Backend) -> Result<T, E>,
+    ) -> Result<T, E> {
+        if self.in_batch {
+            self.db.batch("SAVEPOINT one_write")?;
+            return match f(self.db.as_mut()) {
+                Ok(v) => {
+                    self.db.batch("RELEASE SAVEPOINT one_write")?;
+                    Ok(v)
+                }
+                Err(e) => {
+                    let _ = self.db.batch("ROLLBACK TO SAVEPOINT one_write");
+                    let _ = self.db.batch("RELEASE SAVEPOINT one_write");
+                    Err(e)
+                }
+            };
+        }
         let begin = self.db.dialect().begin_write();
         self.db.batch(begin)?;
         match f(self.db.as_mut()) {
@@ -178,6 +199,28 @@ impl Fleet {
                 Err(e)
             }
         }
+    }
+
+    /// Opens one transaction for the writes that follow, until
+    /// [`Fleet::commit_batch`]: the pages every snapshot touches (the
+    /// placement indexes, keyed by IDs, are spread over the whole file) are
+    /// then written once per batch instead of once per snapshot.
+    pub(crate) fn begin_batch(&mut self) -> Result<(), FleetError> {
+        let begin = self.db.dialect().begin_write();
+        self.db.batch(begin)?;
+        self.in_batch = true;
+        Ok(())
+    }
+
+    /// Commits the open batch (nothing when none is open); on failure it
+    /// is rolled back whole.
+    pub(crate) fn commit_batch(&mut self) -> Result<(), FleetError> {
+        if !std::mem::replace(&mut self.in_batch, false) {
+            return Ok(());
+        }
+        self.db.batch("COMMIT").inspect_err(|_| {
+            let _ = self.db.batch("ROLLBACK");
+        })
     }
 
     /// Refreshes the query planner's statistics (after an ingest).

@@ -1,10 +1,13 @@
 //! `fleet ingest`: files and directories of snapshots (or one on standard
 //! input) into the database, one file at a time (memory is bounded by the
-//! largest file, never by the number of files), one transaction per
-//! snapshot. What is read, and what is skipped, is decided by the walk
-//! (`fleet/src/walk.rs`): links skipped unless followed, FIFOs refused.
+//! largest file, never by the number of files), each snapshot whole or
+//! absent, several to a transaction. What is read, and what is skipped,
+//! is decided by the walk (`fleet/src/walk.rs`): links skipped unless
+//! followed, FIFOs refused.
 
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
@@ -156,6 +159,17 @@ fn store(
     prepared: Prepared,
     opts: &IngestOptions,
 ) -> Result<FileOutcome, FleetError> {
+    store_keeping(fleet, path, prepared, opts).map(|(o, _)| o)
+}
+
+/// [`store`], giving back the record it stored, so the thread that made
+/// it can free it.
+fn store_keeping(
+    fleet: &mut Fleet,
+    path: &Path,
+    prepared: Prepared,
+    opts: &IngestOptions,
+) -> Result<(FileOutcome, Option<SnapshotRecord>), FleetError> {
     let refuse = |message| {
         FileOutcome::Refused(FleetError::BadSnapshot {
             file: shown(path),
@@ -163,28 +177,29 @@ fn store(
         })
     };
     let (sha, record) = match prepared {
-        Prepared::Unreadable(e) => return Ok(FileOutcome::Refused(e)),
-        Prepared::Known => return Ok(FileOutcome::Unchanged),
-        Prepared::Skipped(why) => return Ok(FileOutcome::Skipped(why)),
+        Prepared::Unreadable(e) => return Ok((FileOutcome::Refused(e), None)),
+        Prepared::Known => return Ok((FileOutcome::Unchanged, None)),
+        Prepared::Skipped(why) => return Ok((FileOutcome::Skipped(why), None)),
         Prepared::Read { sha, record } => (sha, record),
     };
     let rec = match record {
         Ok(r) => r,
-        Err(_) if fleet.has_snapshot(&sha)? => return Ok(FileOutcome::Unchanged),
-        Err(message) => return Ok(refuse(message)),
+        Err(_) if fleet.has_snapshot(&sha)? => return Ok((FileOutcome::Unchanged, None)),
+        Err(message) => return Ok((refuse(message), None)),
     };
     if let Some(message) = future(&rec, opts) {
-        return Ok(refuse(message));
+        return Ok((refuse(message), Some(rec)));
     }
     let name = shown(path).display().to_string();
-    Ok(match fleet.store(&rec, &sha, &name)? {
+    let outcome = match fleet.store(&rec, &sha, &name)? {
         Stored::New { id, same_time_as } => FileOutcome::Stored {
-            host: rec.host,
+            host: rec.host.clone(),
             id,
             same_time_as,
         },
         Stored::Duplicate => FileOutcome::Unchanged,
-    })
+    };
+    Ok((outcome, Some(rec)))
 }
 
 /// Ingests one snapshot file (`-`: standard input). Database errors (the
@@ -197,6 +212,90 @@ pub fn ingest_file(
 ) -> Result<FileOutcome, FleetError> {
     let prepared = prepare(path, false, Some(fleet));
     store(fleet, path, prepared, opts)
+}
+
+/// Snapshots stored in one transaction at most.
+const BATCH_FILES: usize = 64;
+
+/// How long one transaction may stay open while files keep coming.
+const BATCH_TIME: Duration = Duration::from_millis(250);
+
+/// How long an open transaction waits for the next file before it is
+/// committed: the write lock is not held while the reader is slow (a
+/// snapshot arriving on a pipe, a large file being judged).
+const BATCH_IDLE: Duration = Duration::from_millis(20);
+
+/// Several snapshots to one transaction: every snapshot rewrites pages
+/// spread over the whole database (the placement tables and indexes are
+/// keyed by IDs, not by host), and a transaction writes each page it
+/// touched once, so batching cuts the bytes written (a third at 10,000
+/// snapshots: BENCHMARKS.md). Each snapshot is still whole or absent (a
+/// savepoint each: [`Fleet::write`]); a killed ingest loses at most the
+/// open batch, which a re-run stores again.
+#[derive(Default)]
+struct Batch {
+    /// Snapshots stored in the open transaction.
+    pending: usize,
+    /// When it was opened, if one is open.
+    opened: Option<Instant>,
+}
+
+impl Batch {
+    /// The next file from the reader, committing the open transaction
+    /// first when it is full, old, or the reader keeps this thread waiting.
+    fn next(
+        &mut self,
+        fleet: &mut Fleet,
+        rx: &Receiver<Walked>,
+    ) -> Result<Option<Walked>, FleetError> {
+        if self.opened.is_some_and(|t| t.elapsed() >= BATCH_TIME) || self.pending >= BATCH_FILES {
+            self.commit(fleet)?;
+        }
+        if self.opened.is_some() {
+            match rx.recv_timeout(BATCH_IDLE) {
+                Ok(w) => return Ok(Some(w)),
+                Err(RecvTimeoutError::Disconnected) => return Ok(None),
+                Err(RecvTimeoutError::Timeout) => self.commit(fleet)?,
+            }
+        }
+        Ok(rx.recv().ok())
+    }
+
+    /// Stores one file in the open transaction (opening one first).
+    /// The record goes back to the reading thread through `spent`, to be
+    /// freed where it was allocated: a snapshot is a million small
+    /// allocations at 10,000 functions, and freeing another thread's
+    /// memory costs the allocator's locks (a tenth of the writer's time).
+    fn store(
+        &mut self,
+        fleet: &mut Fleet,
+        path: &Path,
+        prepared: Prepared,
+        opts: &IngestOptions,
+        spent: &Sender<SnapshotRecord>,
+    ) -> Result<FileOutcome, FleetError> {
+        if self.opened.is_none() {
+            fleet.begin_batch()?;
+            self.opened = Some(Instant::now());
+        }
+        let (outcome, rec) = store_keeping(fleet, path, prepared, opts)?;
+        if let Some(rec) = rec {
+            // Freed here only when the reader has finished.
+            let _ = spent.send(rec);
+        }
+        if matches!(outcome, FileOutcome::Stored { .. }) {
+            self.pending += 1;
+        }
+        Ok(outcome)
+    }
+
+    /// Commits the open transaction, if any.
+    fn commit(&mut self, fleet: &mut Fleet) -> Result<(), FleetError> {
+        self.opened = None;
+        fleet.commit_batch()?;
+        self.pending = 0;
+        Ok(())
+    }
 }
 
 /// Files prepared ahead of the database writes: enough to keep both
@@ -217,7 +316,8 @@ type Walked = Result<(PathBuf, Prepared), FleetError>;
 /// function) run on a second thread, at most four files ahead, while
 /// this thread writes: the two halves cost about the same, so a fleet is
 /// stored in little more than the time of the slower one. Files are
-/// stored in walk order, one transaction each, as [`ingest_file`] does.
+/// stored in walk order, each whole or not at all as [`ingest_file`]
+/// stores one, several to a transaction ([`Batch`]).
 pub fn ingest_paths(
     fleet: &mut Fleet,
     paths: &[PathBuf],
@@ -234,6 +334,7 @@ pub fn ingest_paths(
     };
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Walked>(AHEAD);
+        let (spent, spent_rx) = std::sync::mpsc::channel::<SnapshotRecord>();
         // The reading thread's own connection answers "stored before?"
         // so files already stored are not derived (a re-ingest of a
         // whole fleet is then mostly hashing).
@@ -251,6 +352,8 @@ pub fn ingest_paths(
                     Found::Skipped(path, why) => Ok((path, Prepared::Skipped(why))),
                     Found::Failed(e) => Err(e),
                 };
+                // Free what the writer is done with (at most AHEAD + 1).
+                spent_rx.try_iter().for_each(drop);
                 // A send fails only when the writer stopped: stop too.
                 tx.send(walked).is_ok()
             };
@@ -261,9 +364,25 @@ pub fn ingest_paths(
             }
         });
         // Returning (on an error) drops `rx`, which ends the walk.
-        for walked in rx {
-            let (path, prepared) = walked?;
-            let outcome = store(fleet, &path, prepared, opts).map_err(|e| stopped(&sum, e))?;
+        let mut batch = Batch::default();
+        let failure = loop {
+            let walked = match batch.next(fleet, &rx) {
+                Ok(Some(w)) => w,
+                Ok(None) => break None,
+                Err(e) => {
+                    // A commit failed: what it held was not stored.
+                    sum.stored -= std::mem::take(&mut batch.pending);
+                    break Some(e);
+                }
+            };
+            let (path, prepared) = match walked {
+                Ok(x) => x,
+                Err(e) => break Some(e),
+            };
+            let outcome = match batch.store(fleet, &path, prepared, opts, &spent) {
+                Ok(o) => o,
+                Err(e) => break Some(e),
+            };
             match outcome {
                 FileOutcome::Stored { .. } => sum.stored += 1,
                 FileOutcome::Unchanged => sum.unchanged += 1,
@@ -271,6 +390,15 @@ pub fn ingest_paths(
                 FileOutcome::Skipped(_) => sum.skipped += 1,
             }
             report(&shown(&path), &outcome);
+        };
+        // What the open batch stored is kept also when a later file
+        // failed (that file's own writes were rolled back).
+        if let Err(e) = batch.commit(fleet) {
+            sum.stored -= std::mem::take(&mut batch.pending);
+            return Err(stopped(&sum, e));
+        }
+        if let Some(e) = failure {
+            return Err(stopped(&sum, e));
         }
         Ok::<(), FleetError>(())
     })?;

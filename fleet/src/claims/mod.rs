@@ -290,7 +290,7 @@ impl Fleet {
         if let Some(h) = holder {
             check_holder(h)?;
         }
-        self.transaction(|db| {
+        self.write(|db| {
             let now = db_now(db)?;
             let rows = db.query(
                 &format!("SELECT {CLAIM_COLUMNS} FROM claims c JOIN hosts h ON h.id = c.host_id WHERE c.id = ?"),
@@ -327,7 +327,7 @@ impl Fleet {
     pub fn release_all(&mut self, holder: &str) -> Result<Vec<Claim>, ClaimError> {
         check_holder(holder)?;
         let live = self.claims(Some(holder), false)?;
-        self.transaction(|db| {
+        self.write(|db| {
             let now = db_now(db)?;
             let mut out = Vec::new();
             for c in live {
@@ -358,25 +358,6 @@ impl Fleet {
             }
         }
         Ok(out)
-    }
-
-    /// Runs `f` in one write transaction: commit on `Ok`, roll back on `Err`.
-    pub(crate) fn transaction<T>(
-        &mut self,
-        f: impl FnOnce(&mut dyn Backend) -> Result<T, ClaimError>,
-    ) -> Result<T, ClaimError> {
-        let db = self.backend();
-        db.batch(db.dialect().begin_write())?;
-        match f(db) {
-            Ok(v) => {
-                db.batch("COMMIT")?;
-                Ok(v)
-            }
-            Err(e) => {
-                let _ = db.batch("ROLLBACK");
-                Err(e)
-            }
-        }
     }
 }
 

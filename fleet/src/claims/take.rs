@@ -60,7 +60,7 @@ impl Fleet {
         }
         let counts_kept = self.version() >= 6;
         for _ in 0..ATTEMPTS {
-            match self.transaction(|db| claim_once(db, req, counts_kept)) {
+            match self.write(|db| claim_once(db, req, counts_kept)) {
                 Err(ClaimError::Fleet(FleetError::Unique { .. } | FleetError::Busy { .. })) => {
                     continue
                 }
