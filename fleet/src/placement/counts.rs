@@ -10,9 +10,9 @@
 //! and the devices, comma-joined. It is derived from `placement` only
 //! (the rule "a device can be given to a guest" stays in
 //! [`crate::schema::placement_select`]) and rebuilt for a host wherever its
-//! `placement` rows are. Claims are not in it: a host with a live claim is
-//! answered from the `placement` rows instead ([`crate::Fleet::hosts`]).
-//! Selectors with a class, or a device ID without a vendor, read the rows.
+//! `placement` rows are. Claims are not in it: the devices live claims
+//! hold are taken off when it is read ([`super::free`]). Selectors with a
+//! class, or a device ID without a vendor, read the rows.
 
 use crate::backend::Dialect;
 use crate::query::DeviceSelector;

@@ -5,10 +5,10 @@
 //!
 //! A vendor, vendor:device or any selector is answered from the per-host
 //! counts kept at ingest ([`super::counts`]), reading only the hosts that
-//! qualify; the hosts a live claim touches, and other selectors, from the
+//! qualify, less the devices live claims hold; other selectors from the
 //! `placement` rows. Both give the same answer (`fleet/tests/placement_counts.rs`).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::backend::{Backend, Row, Value};
 use crate::error::FleetError;
@@ -52,7 +52,7 @@ pub(crate) fn free_hosts(db: &mut dyn Backend, ask: &Ask<'_>) -> Result<Vec<Free
     let key = counts::key(ask.sel).filter(|_| ask.counts_kept);
     let mut hosts = match (key, ask.now) {
         (Some(key), Some(now)) => from_counts(db, key, ask, now)?,
-        _ => from_rows(db, ask, false)?,
+        _ => from_rows(db, ask)?,
     };
     hosts.sort_by(|a, b| b.free.cmp(&a.free).then_with(|| a.name.cmp(&b.name)));
     Ok(hosts)
@@ -79,22 +79,17 @@ fn free_host(r: &Row<'_>) -> Result<FreeHost, FleetError> {
     })
 }
 
-/// From `placement_counts` for the hosts no live claim touches at `now`,
-/// and from the rows for the others.
+/// From `placement_counts`, less the devices live claims hold at `now`:
+/// those matching the selector are read per host (one row per claimed
+/// device, however many hosts and devices the fleet has) and taken off
+/// each host's count and list.
 fn from_counts(
     db: &mut dyn Backend,
     (vendor, device): (i64, i64),
     ask: &Ask<'_>,
     now: i64,
 ) -> Result<Vec<FreeHost>, FleetError> {
-    let claimed: HashSet<i64> = db
-        .query(
-            "SELECT DISTINCT host_id AS host_id FROM claim_devices WHERE expires_at > ?",
-            &[now.into()],
-        )?
-        .iter()
-        .map(|r| r.int("host_id"))
-        .collect::<Result<_, _>>()?;
+    let claimed = claimed_matching(db, ask.sel, now)?;
     let mut params: Vec<Value> = vec![vendor.into(), device.into(), ask.count.into()];
     let only = ask.host.map_or("", |h| {
         params.push(h.into());
@@ -111,23 +106,47 @@ fn from_counts(
     )?;
     let mut hosts = Vec::new();
     for r in rows.iter() {
-        if !claimed.contains(&r.int("host_id")?) {
-            hosts.push(free_host(&r)?);
+        let mut h = free_host(&r)?;
+        if let Some(taken) = claimed.get(&h.id) {
+            h.devices.retain(|d| !taken.contains(d));
+            h.free = i64::try_from(h.devices.len()).unwrap_or(i64::MAX);
         }
-    }
-    if !claimed.is_empty() {
-        hosts.extend(from_rows(db, ask, true)?);
+        if h.free >= ask.count {
+            hosts.push(h);
+        }
     }
     Ok(hosts)
 }
 
-/// From the `placement` rows (unsorted): every host, or with
-/// `only_claimed` the hosts a live claim touches at `ask.now`.
-fn from_rows(
+/// Per host, the devices that live claims hold at `now` and that have a
+/// usable function matching `sel` (a `placement` row).
+fn claimed_matching(
     db: &mut dyn Backend,
-    ask: &Ask<'_>,
-    only_claimed: bool,
-) -> Result<Vec<FreeHost>, FleetError> {
+    sel: &DeviceSelector,
+    now: i64,
+) -> Result<HashMap<i64, HashSet<String>>, FleetError> {
+    let (cond, mut params) = sel.sql_on("p");
+    params.insert(0, now.into());
+    let rows = db.query(
+        &format!(
+            "SELECT DISTINCT c.host_id AS host_id, c.device_key AS device_key
+             FROM claim_devices c
+             JOIN placement p ON p.host_id = c.host_id AND p.device_key = c.device_key
+             WHERE c.expires_at > ?{cond}"
+        ),
+        &params,
+    )?;
+    let mut out: HashMap<i64, HashSet<String>> = HashMap::new();
+    for r in rows.iter() {
+        out.entry(r.int("host_id")?)
+            .or_default()
+            .insert(r.text("device_key")?);
+    }
+    Ok(out)
+}
+
+/// From the `placement` rows (unsorted).
+fn from_rows(db: &mut dyn Backend, ask: &Ask<'_>) -> Result<Vec<FreeHost>, FleetError> {
     // `placement` holds only usable devices of latest snapshots, keyed by
     // IDs first.
     let (mut cond, mut params) = ask.sel.sql_on("p");
@@ -138,12 +157,6 @@ fn from_rows(
     if let Some(now) = ask.now {
         cond.push_str(&format!(" AND {}", super::unclaimed("p")));
         params.push(now.into());
-        if only_claimed {
-            cond.push_str(
-                " AND p.host_id IN (SELECT c2.host_id FROM claim_devices c2 WHERE c2.expires_at > ?)",
-            );
-            params.push(now.into());
-        }
     }
     params.push(ask.count.into());
     let sql = format!(
