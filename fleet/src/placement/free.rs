@@ -119,7 +119,9 @@ fn from_counts(
 }
 
 /// Per host, the devices that live claims hold at `now` and that have a
-/// usable function matching `sel` (a `placement` row).
+/// usable function matching `sel` (a `placement` row). Read from the
+/// claims outwards, so its cost follows the claimed devices, not the
+/// fleet's matching devices.
 fn claimed_matching(
     db: &mut dyn Backend,
     sel: &DeviceSelector,
@@ -129,10 +131,11 @@ fn claimed_matching(
     params.insert(0, now.into());
     let rows = db.query(
         &format!(
-            "SELECT DISTINCT c.host_id AS host_id, c.device_key AS device_key
+            "SELECT c.host_id AS host_id, c.device_key AS device_key
              FROM claim_devices c
-             JOIN placement p ON p.host_id = c.host_id AND p.device_key = c.device_key
-             WHERE c.expires_at > ?{cond}"
+             WHERE c.expires_at > ? AND EXISTS (
+                 SELECT 1 FROM placement p
+                 WHERE p.host_id = c.host_id AND p.device_key = c.device_key{cond})"
         ),
         &params,
     )?;
