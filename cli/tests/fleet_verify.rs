@@ -319,4 +319,11 @@ fn filters_in_chromium(index: &Path, verdicts: &[Value]) {
         );
         assert!(chromium::console(&r.stderr).is_empty(), "{hash}");
     }
+    // The pictures docs/fleet.md shows: the summary with each host's
+    // reboot, and the page of a host a driver took a GPU from.
+    let shot = chromium::shot_path("fleet-after-reboot.png");
+    chromium::screenshot(&b, index, &shot, (1200, 560));
+    let page = index.with_file_name("hosts").join("h-hostdriver.html");
+    let shot = chromium::shot_path("fleet-host-page.png");
+    chromium::screenshot(&b, &page, &shot, (1200, 900));
 }

@@ -166,11 +166,20 @@ fn why_cell(s: &mut String, h: &HostView, f: &FunctionRow, infra: bool) {
 /// the result, and each prediction with its outcome and what it means,
 /// those that did not hold first.
 fn after_reboot(s: &mut String, v: &HostVerification) {
+    let compared = match v.before.as_deref() {
+        Some(before) => format!(
+            "snapshot {} predicted, snapshot {} shows",
+            esc(before),
+            esc(&v.after)
+        ),
+        None => format!(
+            "snapshot {} is the first of this host: nothing predicted it",
+            esc(&v.after)
+        ),
+    };
     let _ = write!(
         s,
-        "<h3>After the last reboot</h3><div class=\"sub\">snapshot {} predicted, snapshot {} shows: <span class=\"v v-{}\">{}</span></div>",
-        esc(v.before.as_deref().unwrap_or("—")),
-        esc(&v.after),
+        "<h3>After the last reboot</h3><div class=\"sub\">{compared}: <span class=\"v v-{}\">{}</span></div>",
         v.check.status(),
         esc(&after_reboot_text(&v.check)),
     );
