@@ -317,7 +317,7 @@ type Walked = Result<(PathBuf, Prepared), FleetError>;
 /// this thread writes: the two halves cost about the same, so a fleet is
 /// stored in little more than the time of the slower one. Files are
 /// stored in walk order, each whole or not at all as [`ingest_file`]
-/// stores one, several to a transaction ([`Batch`]).
+/// stores one, several to a transaction (batches: docs/fleet.md, "Ingest").
 pub fn ingest_paths(
     fleet: &mut Fleet,
     paths: &[PathBuf],

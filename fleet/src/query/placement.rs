@@ -63,7 +63,7 @@ impl Fleet {
     /// Hosts whose latest snapshot has at least `count` devices matching
     /// `sel` that pass the check, no recorded VM uses and no live claim
     /// holds; most devices first, then by name (byte order, the same on
-    /// both backends). The answer is [`crate::placement::free`]'s, the one
+    /// both backends). The answer is `placement::free`'s, the one
     /// `fleet claim` picks from.
     pub fn hosts(
         &mut self,
