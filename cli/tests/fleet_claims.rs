@@ -16,13 +16,8 @@ use std::path::Path;
 use std::process::Command;
 
 use assert_cmd::cargo::CommandCargoExt;
-use fleet_support::{databases, host, write, Gpu};
+use fleet_support::{databases, host, write, NV};
 use serde_json::json;
-
-const NV: Gpu = Gpu {
-    vendor: 0x10de,
-    boot: false,
-};
 
 fn fleet_dir(dir: &Path) {
     write(

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use assert_cmd::cargo::CommandCargoExt;
 use fleet::Fleet;
-use fleet_support::{databases, host, random_gpus, write, Gpu, Rng};
+use fleet_support::{databases, host, random_gpus, write, Rng, BOOT, NV};
 
 /// The binary as a plain process (the kill-9 test spawns and signals it).
 fn pptctl() -> Command {
@@ -27,14 +27,8 @@ fn pptctl() -> Command {
 }
 
 fn small_fleet(dir: &Path) {
-    let nv = Gpu {
-        vendor: 0x10de,
-        boot: false,
-    };
-    let bad = Gpu {
-        vendor: 0x10de,
-        boot: true,
-    };
+    let nv = NV;
+    let bad = BOOT;
     write(
         dir,
         "a.json",
@@ -156,10 +150,7 @@ fn ingest_hosts_devices_history_from_the_command_line() {
 #[test]
 fn diff_names_added_removed_and_changed_functions() {
     let dir = tempfile::tempdir().unwrap();
-    let nv = Gpu {
-        vendor: 0x10de,
-        boot: false,
-    };
+    let nv = NV;
     let mut old = host("h", "2026-11-01T00:00:00Z", &[nv, nv]);
     let new = host("h", "2026-11-02T00:00:00Z", &[nv]);
     old["functions"][2]["driver"] = serde_json::json!("nvidia");

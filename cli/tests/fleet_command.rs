@@ -13,7 +13,7 @@ use support::run;
 #[path = "../../fleet/tests/support/mod.rs"]
 mod fleet_support;
 
-use fleet_support::{host, write, Gpu};
+use fleet_support::{host, write, NV};
 
 const SUBCOMMANDS: [&str; 6] = ["ingest", "hosts", "devices", "history", "report", "verify"];
 
@@ -90,10 +90,7 @@ fn subcommand_help_lists_only_what_works_there() {
 #[test]
 fn db_goes_before_or_after_the_subcommand_and_hosts_has_a_header() {
     let dir = tempfile::tempdir().unwrap();
-    let nv = Gpu {
-        vendor: 0x10de,
-        boot: false,
-    };
+    let nv = NV;
     let f = write(
         dir.path(),
         "a.json",
@@ -122,10 +119,7 @@ fn db_goes_before_or_after_the_subcommand_and_hosts_has_a_header() {
 #[test]
 fn db_before_fleet_is_the_fleets_and_refused_elsewhere_or_twice() {
     let dir = tempfile::tempdir().unwrap();
-    let nv = Gpu {
-        vendor: 0x10de,
-        boot: false,
-    };
+    let nv = NV;
     let f = write(
         dir.path(),
         "a.json",

@@ -17,12 +17,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use assert_cmd::cargo::CommandCargoExt;
-use fleet_support::{databases, host, write, Gpu};
-
-const NV: Gpu = Gpu {
-    vendor: 0x10de,
-    boot: false,
-};
+use fleet_support::{databases, host, write, NV};
 
 /// Runs pptctl with `stdin`, killing it after 60 s (a read that blocks
 /// or a walk that never ends fails the test instead of hanging it).

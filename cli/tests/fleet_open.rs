@@ -18,7 +18,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
-use fleet_support::{databases, fresh_pg, host, write, Gpu};
+use fleet_support::{databases, fresh_pg, host, write, NV};
 
 /// Every read-only fleet command, with `DB` for the database.
 fn reads(db: &str, html: &Path) -> Vec<Vec<String>> {
@@ -72,10 +72,7 @@ fn a_read_of_another_applications_sqlite_file_refuses_and_changes_nothing() {
     }
     // Ingest, the one command that creates, refuses it too.
     let snaps = tempfile::tempdir().unwrap();
-    let nv = Gpu {
-        vendor: 0x10de,
-        boot: false,
-    };
+    let nv = NV;
     let f = write(
         snaps.path(),
         "a.json",
@@ -133,10 +130,7 @@ fn a_missing_database_is_named_and_not_created() {
 /// A fleet with one host, alpha, in `db`.
 fn one_host(db: &str) {
     let snaps = tempfile::tempdir().unwrap();
-    let nv = Gpu {
-        vendor: 0x10de,
-        boot: false,
-    };
+    let nv = NV;
     let f = write(
         snaps.path(),
         "a.json",
@@ -222,10 +216,7 @@ fn a_read_refuses_a_postgres_database_that_is_not_a_fleet() {
     assert_eq!(count(&mut c), 1, "a read created tables");
     // Ingest, which creates, refuses it too.
     let snaps = tempfile::tempdir().unwrap();
-    let nv = Gpu {
-        vendor: 0x10de,
-        boot: false,
-    };
+    let nv = NV;
     let f = write(
         snaps.path(),
         "a.json",

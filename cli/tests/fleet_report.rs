@@ -20,19 +20,13 @@ use std::process::Command;
 use chromium::{browse, chromium, console, screenshot, shot_path};
 
 use assert_cmd::cargo::CommandCargoExt;
-use fleet_support::{host, write, Gpu};
+use fleet_support::{host, write, Gpu, BOOT, NV};
 
 /// Three hosts (one with a failing GPU, one without an IOMMU) ingested
 /// into `dir/f.db` and reported to `dir/report.html`; returns the page.
 fn fleet_page(dir: &Path) -> PathBuf {
-    let nv = Gpu {
-        vendor: 0x10de,
-        boot: false,
-    };
-    let bad = Gpu {
-        vendor: 0x10de,
-        boot: true,
-    };
+    let nv = NV;
+    let bad = BOOT;
     let amd = Gpu {
         vendor: 0x1002,
         boot: false,

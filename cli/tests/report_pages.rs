@@ -20,14 +20,9 @@ use std::time::Instant;
 use assert_cmd::cargo::CommandCargoExt;
 use chromium::{browse, chromium, console, ready_ms, screenshot, shot_path};
 use fleet::time::format_rfc3339;
-use fleet_support::{host, random_gpus, write, Gpu, Rng};
+use fleet_support::{host, random_gpus, write, Gpu, Rng, NV};
 use serde_json::json;
 use support::{example_dir, example_from, pptctl, pptctl_at};
-
-const NV: Gpu = Gpu {
-    vendor: 0x10de,
-    boot: false,
-};
 
 fn now() -> i64 {
     i64::try_from(

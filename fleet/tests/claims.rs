@@ -11,12 +11,7 @@ use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use fleet::{ingest_file, ClaimError, ClaimRequest, Constraint, DeviceSelector, Fleet, PlaceQuery};
-use support::{databases, host, write, Gpu};
-
-const NV: Gpu = Gpu {
-    vendor: 0x10de,
-    boot: false,
-};
+use support::{databases, host, write, NV};
 
 fn now() -> i64 {
     i64::try_from(

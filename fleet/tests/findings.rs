@@ -16,16 +16,7 @@ use fleet::diff::diff_functions;
 use fleet::schema::LATEST;
 use fleet::{ingest_paths, DeviceSelector, Finding, Fleet, IngestOptions};
 use ppt_config::viability::{self, Plan, Severity};
-use support::{databases, host, write, Gpu};
-
-const NV: Gpu = Gpu {
-    vendor: 0x10de,
-    boot: false,
-};
-const BOOT: Gpu = Gpu {
-    vendor: 0x10de,
-    boot: true,
-};
+use support::{databases, host, write, BOOT, NV};
 
 /// The check's own warn and fail findings of every function of `file`,
 /// by address: asked of the library, not of the fleet.

@@ -14,7 +14,7 @@ use fleet::{ingest_file, ingest_paths, DeviceSelector, FileOutcome, Fleet, Inges
 use pci_core::sources::filter::IdFilter;
 use pci_core::sources::snapshot::parse_snapshot;
 use ppt_config::viability::{self, Plan, Verdict};
-use support::{databases, host, random_gpus, write, Gpu, Rng};
+use support::{databases, host, random_gpus, write, Gpu, Rng, NV};
 
 /// A generated fleet on disk: files, and per host the file of its latest
 /// snapshot.
@@ -159,10 +159,7 @@ fn counts(f: &mut Fleet) -> Vec<(String, i64)> {
 #[test]
 fn reingest_is_a_no_op_and_history_is_kept() {
     let dir = tempfile::tempdir().unwrap();
-    let nv = Gpu {
-        vendor: 0x10de,
-        boot: false,
-    };
+    let nv = NV;
     let a = write(
         dir.path(),
         "a1.json",

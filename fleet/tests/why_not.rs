@@ -13,16 +13,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use fleet::time::parse_rfc3339;
 use fleet::{ingest_file, ClaimRequest, Constraint, DeviceSelector, Fleet, PlaceQuery};
 use serde_json::{json, Value};
-use support::{databases, host, write, Gpu};
-
-const NV: Gpu = Gpu {
-    vendor: 0x10de,
-    boot: false,
-};
-const BOOT: Gpu = Gpu {
-    vendor: 0x10de,
-    boot: true,
-};
+use support::{databases, host, write, Gpu, BOOT, NV};
 
 fn ingest(db: &mut Fleet, dir: &Path, file: &str, doc: &Value) {
     ingest_file(db, &write(dir, file, doc), &fleet::IngestOptions::default()).unwrap();

@@ -111,6 +111,18 @@ pub struct Gpu {
     pub boot: bool,
 }
 
+/// An NVIDIA GPU off the boot path: passes the check.
+pub const NV: Gpu = Gpu {
+    vendor: 0x10de,
+    boot: false,
+};
+
+/// An NVIDIA GPU on the boot pool's path: fails it (`host-critical`).
+pub const BOOT: Gpu = Gpu {
+    vendor: 0x10de,
+    boot: true,
+};
+
 /// A snapshot of host `name` at `time` with one root port and GPU pair per
 /// entry of `gpus` (buses 1, 2, ...), cloned from the example's functions.
 pub fn host(name: &str, time: &str, gpus: &[Gpu]) -> Value {
