@@ -18,11 +18,12 @@
 
 pub mod binding_files;
 pub mod diagnostics;
+pub mod entries;
 pub mod interpret;
 pub mod lexer;
 
 pub use binding_files::{Binding, BindingTable, InstanceRecord, NameToMajor, PathToInst};
-pub use interpret::{AliasEntry, AliasFile, AliasLine, AliasLineProblem, Word};
+pub use entries::{AliasEntry, AliasFile, AliasLine, AliasLineProblem, Word};
 pub use lexer::{Lexed, Lexer, Token};
 
 use crate::files::{ConfigFiles, FileState};

@@ -6,7 +6,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::interpret::{cstr, AliasFile};
+use super::entries::AliasFile;
+use super::interpret::cstr;
 use super::lexer::{Lexer, Token};
 
 /// The drivers the kernel knows (`name_to_major`), with their lines.

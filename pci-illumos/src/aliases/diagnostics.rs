@@ -10,7 +10,7 @@
 use std::collections::HashSet;
 use std::ops::Range;
 
-use super::interpret::{AliasEntry, Word};
+use super::entries::{AliasEntry, Word};
 use super::lexer::{Lexed, Token};
 use crate::matches::{Lint, LintCode};
 
