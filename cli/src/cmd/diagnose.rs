@@ -15,7 +15,9 @@ use pci_core::text::{escape, Escaped, EscapedPath};
 use pci_illumos::platform_log;
 use pci_illumos::root::HostRoot;
 use ppt_config::diagnose::zone_log::{self, ZoneName};
-use ppt_config::diagnose::{self, findings::describe, DeviceReport, Diagnosis, Finding, Outcome};
+use ppt_config::diagnose::{
+    self, device_findings::describe, DeviceReport, Diagnosis, Finding, Outcome,
+};
 use ppt_config::viability::Severity;
 
 use crate::error::CliError;

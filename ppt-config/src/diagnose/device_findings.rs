@@ -2,7 +2,7 @@
 //! configured with, against what the host has now.
 
 use super::devices::DeviceReport;
-use super::findings::{finding, sourced, Finding};
+use super::finding::{finding, sourced, Finding};
 use crate::viability::Severity;
 
 /// `guest 0:8:0 /dev/ppt0 = 0000:01:00.0 /pci@0,0/... (ppt)`.

@@ -5,76 +5,14 @@
 
 use std::collections::BTreeMap;
 
-use pci_core::Host;
 use pci_illumos::platform_log::analysis::VM_NAME_UNKNOWN;
 use pci_illumos::platform_log::{Analysis, Attempt};
-use serde::Serialize;
 
-pub use super::device_findings::describe;
 use super::device_findings::device_findings;
 use super::devices::DeviceReport;
+use super::finding::{finding, Finding, JudgedHost};
 use super::messages::from_message;
 use crate::viability::Severity;
-
-/// The host a log is judged against, and the words that name it in
-/// findings ("the host read from devinfo:FILE").
-#[derive(Debug, Clone, Copy)]
-pub struct JudgedHost<'a> {
-    /// The host.
-    pub host: &'a Host,
-    /// How findings name it.
-    pub label: &'a str,
-}
-
-/// One conclusion.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Finding {
-    /// Stable kebab-case code (docs/diagnose.md lists them).
-    pub code: &'static str,
-    /// `fail` (the VM did not or will not start as configured), `warn` or
-    /// `info`.
-    pub severity: Severity,
-    /// The log line it comes from, when it comes from one.
-    pub line: Option<usize>,
-    /// The log message, quoted.
-    pub quote: Option<String>,
-    /// What happened.
-    pub what: String,
-    /// Which device, as the log names it and as the host knows it.
-    pub device: Option<String>,
-    /// The likely cause.
-    pub cause: String,
-    /// What to do.
-    pub action: String,
-    /// The source that writes the message or decides the rule.
-    pub source: Option<&'static str>,
-}
-
-pub(super) fn finding(
-    code: &'static str,
-    severity: Severity,
-    what: impl Into<String>,
-    cause: impl Into<String>,
-    action: impl Into<String>,
-) -> Finding {
-    Finding {
-        code,
-        severity,
-        line: None,
-        quote: None,
-        what: what.into(),
-        device: None,
-        cause: cause.into(),
-        action: action.into(),
-        source: None,
-    }
-}
-
-/// `f` with the source that decides the rule.
-pub(super) fn sourced(mut f: Finding, source: &'static str) -> Finding {
-    f.source = Some(source);
-    f
-}
 
 fn slot_findings(a: &Attempt, out: &mut Vec<Finding>) {
     let mut by_slot: BTreeMap<_, Vec<_>> = BTreeMap::new();
@@ -122,17 +60,6 @@ fn slot_findings(a: &Attempt, out: &mut Vec<Finding>) {
             out.push(f);
         }
     }
-}
-
-/// The check could not run (its configuration files are unreadable).
-pub fn check_unavailable(error: &str) -> Finding {
-    finding(
-        "check-unavailable",
-        Severity::Warn,
-        "the devices' check verdicts are missing: the check could not run",
-        error.to_string(),
-        "pptctl check shows the same error",
-    )
 }
 
 /// All findings for the analysis and the joined devices.

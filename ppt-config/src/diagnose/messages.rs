@@ -5,8 +5,9 @@ use pci_core::Host;
 use pci_illumos::platform_log::catalogue::{errno_hint, Origin};
 use pci_illumos::platform_log::Message;
 
+use super::device_findings::describe;
 use super::devices::DeviceReport;
-use super::findings::{describe, Finding, JudgedHost};
+use super::finding::{Finding, JudgedHost};
 use crate::viability::facts::FunctionFacts;
 use crate::viability::Severity;
 

@@ -15,6 +15,7 @@
 
 pub mod device_findings;
 pub mod devices;
+pub mod finding;
 pub mod findings;
 pub mod messages;
 pub mod zone_log;
@@ -28,7 +29,7 @@ use crate::viability::Severity;
 use crate::zones::ZoneDevice;
 
 pub use devices::{Checker, DeviceReport, HostView, SiblingView};
-pub use findings::{Finding, JudgedHost};
+pub use finding::{Finding, JudgedHost};
 
 /// The overall answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -178,7 +179,7 @@ fn diagnose_judged(
         devices::join(analysis.last.as_ref(), zone, judged.map(|j| j.host), check);
     let mut findings = findings::build(analysis, &devices, judged);
     if let Some(e) = check_error {
-        findings.push(findings::check_unavailable(&e));
+        findings.push(finding::check_unavailable(&e));
     }
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     let outcome = if findings.iter().any(|f| f.severity == Severity::Fail) {

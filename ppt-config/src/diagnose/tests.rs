@@ -308,7 +308,10 @@ fn the_log_alone_says_what_it_cannot_judge() {
         d.findings[0].what
     );
     assert!(!d.devices[0].now.judged);
-    assert_eq!(findings::describe(&d.devices[0]), "guest 0:8:0 /dev/ppt0");
+    assert_eq!(
+        device_findings::describe(&d.devices[0]),
+        "guest 0:8:0 /dev/ppt0"
+    );
     // Against a host, a missing link names that host.
     let mut host = levon();
     host.ppt_links.retain(|l| l.dev != "/dev/ppt1");
