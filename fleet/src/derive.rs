@@ -5,7 +5,7 @@
 //! here.
 //!
 //! Format 2 (`pptctl-snapshot/2`, `ppt_config::snapshot::SnapshotV2`) is
-//! replayed through the library session (`ppt_config::host_load::replay`,
+//! replayed through the library session (`ppt_config::session::Session::replay`,
 //! as `Session::open` replays it),
 //! so the check sees the captured configuration and VMs exactly as
 //! `pptctl check --from snapshot:FILE` does: the next boot's binding gives
@@ -163,7 +163,7 @@ fn derive_v2(bytes: &[u8], file: &FileFacts<'_>) -> Result<SnapshotRecord, Strin
     let opts = SessionOptions::new(&format!("snapshot:{shown}"), "/").map_err(|e| e.to_string())?;
     let (vms, source, os) = (snap.vms.clone(), snap.source.clone(), snap.host.os.clone());
     let session =
-        host_load::replay(&opts, snap, &shown).map_err(|e| strip_name(&e.to_string(), &shown))?;
+        Session::replay(&opts, snap, &shown).map_err(|e| strip_name(&e.to_string(), &shown))?;
     let (report, mut pending) = session_facts(&session)?;
     if vms.state == "known" {
         pending.vm_paths = Some(

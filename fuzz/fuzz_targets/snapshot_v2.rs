@@ -10,7 +10,7 @@ use ppt_config::snapshot::SnapshotV2;
 /// The snapshot a replay of `snap` writes back, its time cleared (the
 /// writer stamps the current time).
 fn replay(opts: &SessionOptions, snap: SnapshotV2) -> Option<(Session, SnapshotV2)> {
-    let session = ppt_config::host_load::replay(opts, snap, "fuzz.json").ok()?;
+    let session = ppt_config::session::Session::replay(opts, snap, "fuzz.json").ok()?;
     let mut out = session.snapshot();
     out.host.time.clear();
     Some((session, out))

@@ -4,15 +4,12 @@
 //!   sysfs trees, lspci dumps, devinfo snapshots and format 1 snapshots
 //!   ([`load_host`], in `source`);
 //! * which snapshot format a document is ([`snapshot_format`]: the one
-//!   place that decides it and refuses an unknown format);
-//! * a version 2 snapshot replayed as a [`Session`]: its host and its
-//!   captured configuration, nothing read from this machine ([`replay`],
-//!   [`replay_file`]).
+//!   place that decides it and refuses an unknown format).
 //!
-//! `Session::open` loads through here; so does the fleet when it stores a
-//! snapshot file.
-
-use std::path::Path;
+//! A version 2 snapshot is replayed as a session (its host and captured
+//! configuration, nothing read from this machine): `Session::replay`,
+//! which reads it through here. `Session::open` loads through here; so
+//! does the fleet when it stores a snapshot file.
 
 use pci_core::sources::SNAPSHOT_FORMAT;
 
@@ -20,8 +17,7 @@ mod source;
 
 pub use source::{join_cfgspace, load_host, LoadError, LoadOptions, SourceSpec};
 
-use crate::session::{Replay, Session, SessionError, SessionOptions};
-use crate::snapshot::{format_of, read_bounded, SnapshotError, SnapshotV2, FORMAT_V2};
+use crate::snapshot::{format_of, SnapshotError, FORMAT_V2};
 
 /// Which snapshot format a document is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,43 +43,6 @@ pub fn snapshot_format(bytes: &[u8], shown: &str) -> Result<SnapshotFormat, Snap
         }),
         _ => Ok(SnapshotFormat::V1),
     }
-}
-
-/// The snapshot file `file` replayed when it is version 2; `None` for
-/// format 1 (or not a snapshot), which [`load_host`] reads and judges.
-pub fn replay_file(opts: &SessionOptions, file: &Path) -> Result<Option<Session>, SessionError> {
-    let bytes = read_bounded(file)?;
-    let shown = file.display().to_string();
-    match snapshot_format(&bytes, &shown)? {
-        SnapshotFormat::V1 => Ok(None),
-        SnapshotFormat::V2 => {
-            let snap = SnapshotV2::parse(&bytes, &shown)?;
-            replay(opts, snap, &shown).map(Some)
-        }
-    }
-}
-
-/// A session replaying a parsed version 2 snapshot (`shown` names it in
-/// messages): its host and captured configuration. Nothing is read from
-/// this machine except `opts.cfgspace`, when given (`--root` and
-/// `--boot-media` are ignored).
-pub fn replay(
-    opts: &SessionOptions,
-    snap: SnapshotV2,
-    shown: &str,
-) -> Result<Session, SessionError> {
-    let invalid = |message: String| SnapshotError::Invalid {
-        file: shown.to_string(),
-        message,
-    };
-    let mut host = snap.to_host().map_err(invalid)?;
-    let captured = snap.to_captured().map_err(invalid)?;
-    // --cfgspace joins raw config space by address, as for any source.
-    join_cfgspace(&mut host, opts.cfgspace.as_deref())?;
-    Ok(Session::from_parts(opts, host, captured).replaying(Replay {
-        host: snap.host,
-        vms: snap.vms,
-    }))
 }
 
 #[cfg(test)]

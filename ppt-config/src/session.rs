@@ -23,6 +23,7 @@ mod captured;
 pub mod nextboot;
 mod pending;
 pub mod ppt_after;
+mod replay;
 mod snapshot_v2;
 
 use std::cell::OnceCell;
@@ -182,7 +183,7 @@ impl Session {
     /// configuration files are read on first use, once.
     pub fn open(opts: &SessionOptions) -> Result<Session, SessionError> {
         if let SourceSpec::Snapshot(file) = &opts.source {
-            if let Some(s) = host_load::replay_file(opts, file)? {
+            if let Some(s) = Session::replay_file(opts, file)? {
                 return Ok(s);
             }
         }

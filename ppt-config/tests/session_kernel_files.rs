@@ -100,7 +100,7 @@ fn boot_option_disable_is_captured_and_replayed() {
     std::fs::remove_dir_all(&root).unwrap();
     let replay_opts = SessionOptions::new("snapshot:s.json", &root).unwrap();
     let back = SnapshotV2::parse(text.as_bytes(), "s.json").unwrap();
-    let r = ppt_config::host_load::replay(&replay_opts, back, "s.json").unwrap();
+    let r = ppt_config::session::Session::replay(&replay_opts, back, "s.json").unwrap();
     assert_eq!(r.captured(), s.captured());
     assert_eq!(driver_after(&r, path), None);
     // libppt's path, walk position and node state come back.
@@ -114,7 +114,7 @@ fn boot_option_disable_is_captured_and_replayed() {
     without
         .config_files
         .retain(|f| !f.path.ends_with("bootenv.rc"));
-    let w = ppt_config::host_load::replay(&replay_opts, without, "s.json").unwrap();
+    let w = ppt_config::session::Session::replay(&replay_opts, without, "s.json").unwrap();
     assert_eq!(driver_after(&w, path).as_deref(), Some("vgatext"));
 }
 

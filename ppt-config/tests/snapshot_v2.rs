@@ -31,7 +31,7 @@ fn snapshot_round_trips_through_the_library() {
     let back = SnapshotV2::parse(text.as_bytes(), "s.json").unwrap();
     assert_eq!(back, snap);
     let replay_opts = SessionOptions::new("snapshot:s.json", "/nonexistent").unwrap();
-    let r = ppt_config::host_load::replay(&replay_opts, back, "s.json").unwrap();
+    let r = ppt_config::session::Session::replay(&replay_opts, back, "s.json").unwrap();
     assert_eq!(r.host(), s.host());
     assert_eq!(r.captured(), s.captured());
     assert_eq!(r.next_boot_source(), s.next_boot_source());
