@@ -262,11 +262,13 @@ fn a_full_disk_says_how_many_snapshots_were_stored() {
     let db = dir.path().join("fleet.db");
     // A file size limit (SIGXFSZ ignored, so writes past it fail) stands
     // in for a full disk (SQLite then says "disk I/O error" rather than
-    // "database or disk is full": either way, the count must follow).
+    // "database or disk is full": either way, the count must follow). It
+    // leaves room for some batches: a batch's pages sit in the WAL until
+    // it commits, so a disk fuller than one batch stores nothing.
     let bin = assert_cmd::cargo::cargo_bin("pptctl");
     let out = Command::new("sh")
         .arg("-c")
-        .arg("trap '' XFSZ; ulimit -f 1024; exec \"$0\" fleet --db \"$1\" ingest \"$2\"")
+        .arg("trap '' XFSZ; ulimit -f 3072; exec \"$0\" fleet --db \"$1\" ingest \"$2\"")
         .arg(&bin)
         .arg(&db)
         .arg(dir.path())
