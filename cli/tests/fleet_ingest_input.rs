@@ -268,7 +268,7 @@ fn a_full_disk_says_how_many_snapshots_were_stored() {
     let bin = assert_cmd::cargo::cargo_bin("pptctl");
     let out = Command::new("sh")
         .arg("-c")
-        .arg("trap '' XFSZ; ulimit -f 3072; exec \"$0\" fleet --db \"$1\" ingest \"$2\"")
+        .arg("trap '' XFSZ; ulimit -f 3072; exec \"$0\" fleet --db \"$1\" ingest -v \"$2\"")
         .arg(&bin)
         .arg(&db)
         .arg(dir.path())
@@ -284,6 +284,13 @@ fn a_full_disk_says_how_many_snapshots_were_stored() {
         .and_then(|n| n.parse::<usize>().ok())
         .unwrap_or_else(|| panic!("no count of stored snapshots: {err}"));
     assert!(stored > 0 && stored < 200, "{err}");
+    // A file is said to be stored only once its batch is committed: the
+    // lines agree with the count, not with what the failed batch held.
+    let said = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.starts_with("stored "))
+        .count();
+    assert_eq!(said, stored, "{err}");
     // They are there, whole.
     let mut f = fleet::Fleet::open(db.to_str().unwrap()).unwrap();
     assert!(f.verify().unwrap().is_empty());

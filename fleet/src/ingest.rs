@@ -6,8 +6,6 @@
 //! followed, FIFOs refused.
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
-use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
@@ -20,6 +18,10 @@ use crate::time::format_rfc3339;
 use crate::walk::{is_stdin, read_snapshot, Found, Walk};
 
 pub use crate::walk::MAX_SNAPSHOT_BYTES;
+
+mod batch;
+
+use batch::Batch;
 
 /// How far ahead of this host's clock a snapshot's time may be, by
 /// default: clocks of a fleet differ by seconds, rarely minutes.
@@ -214,90 +216,6 @@ pub fn ingest_file(
     store(fleet, path, prepared, opts)
 }
 
-/// Snapshots stored in one transaction at most.
-const BATCH_FILES: usize = 64;
-
-/// How long one transaction may stay open while files keep coming.
-const BATCH_TIME: Duration = Duration::from_millis(250);
-
-/// How long an open transaction waits for the next file before it is
-/// committed: the write lock is not held while the reader is slow (a
-/// snapshot arriving on a pipe, a large file being judged).
-const BATCH_IDLE: Duration = Duration::from_millis(20);
-
-/// Several snapshots to one transaction: every snapshot rewrites pages
-/// spread over the whole database (the placement tables and indexes are
-/// keyed by IDs, not by host), and a transaction writes each page it
-/// touched once, so batching cuts the bytes written (a third at 10,000
-/// snapshots: BENCHMARKS.md). Each snapshot is still whole or absent (a
-/// savepoint each: [`Fleet::write`]); a killed ingest loses at most the
-/// open batch, which a re-run stores again.
-#[derive(Default)]
-struct Batch {
-    /// Snapshots stored in the open transaction.
-    pending: usize,
-    /// When it was opened, if one is open.
-    opened: Option<Instant>,
-}
-
-impl Batch {
-    /// The next file from the reader, committing the open transaction
-    /// first when it is full, old, or the reader keeps this thread waiting.
-    fn next(
-        &mut self,
-        fleet: &mut Fleet,
-        rx: &Receiver<Walked>,
-    ) -> Result<Option<Walked>, FleetError> {
-        if self.opened.is_some_and(|t| t.elapsed() >= BATCH_TIME) || self.pending >= BATCH_FILES {
-            self.commit(fleet)?;
-        }
-        if self.opened.is_some() {
-            match rx.recv_timeout(BATCH_IDLE) {
-                Ok(w) => return Ok(Some(w)),
-                Err(RecvTimeoutError::Disconnected) => return Ok(None),
-                Err(RecvTimeoutError::Timeout) => self.commit(fleet)?,
-            }
-        }
-        Ok(rx.recv().ok())
-    }
-
-    /// Stores one file in the open transaction (opening one first).
-    /// The record goes back to the reading thread through `spent`, to be
-    /// freed where it was allocated: a snapshot is a million small
-    /// allocations at 10,000 functions, and freeing another thread's
-    /// memory costs the allocator's locks (a tenth of the writer's time).
-    fn store(
-        &mut self,
-        fleet: &mut Fleet,
-        path: &Path,
-        prepared: Prepared,
-        opts: &IngestOptions,
-        spent: &Sender<SnapshotRecord>,
-    ) -> Result<FileOutcome, FleetError> {
-        if self.opened.is_none() {
-            fleet.begin_batch()?;
-            self.opened = Some(Instant::now());
-        }
-        let (outcome, rec) = store_keeping(fleet, path, prepared, opts)?;
-        if let Some(rec) = rec {
-            // Freed here only when the reader has finished.
-            let _ = spent.send(rec);
-        }
-        if matches!(outcome, FileOutcome::Stored { .. }) {
-            self.pending += 1;
-        }
-        Ok(outcome)
-    }
-
-    /// Commits the open transaction, if any.
-    fn commit(&mut self, fleet: &mut Fleet) -> Result<(), FleetError> {
-        self.opened = None;
-        fleet.commit_batch()?;
-        self.pending = 0;
-        Ok(())
-    }
-}
-
 /// Files prepared ahead of the database writes: enough to keep both
 /// threads busy, few enough that memory stays bounded by a few records.
 const AHEAD: usize = 4;
@@ -308,7 +226,8 @@ type Walked = Result<(PathBuf, Prepared), FleetError>;
 /// Ingests every file named (`-`: one snapshot on standard input), and
 /// every `*.json` file under every directory named (recursively, in name
 /// order, symbolic links as [`IngestOptions::follow`] says), calling
-/// `report` after each. Stops only on a database error
+/// `report` for each, in walk order, once its batch is committed (so a
+/// file is reported stored only when it is). Stops only on a database error
 /// ([`FleetError::Stopped`], which says how many snapshots were stored
 /// before it) or a directory that cannot be listed.
 ///
@@ -324,7 +243,6 @@ pub fn ingest_paths(
     opts: &IngestOptions,
     report: &mut dyn FnMut(&Path, &FileOutcome),
 ) -> Result<IngestSummary, FleetError> {
-    let mut sum = IngestSummary::default();
     let stopped = |sum: &IngestSummary, e: FleetError| match e {
         e @ (FleetError::Io { .. } | FleetError::Stopped { .. }) => e,
         e => FleetError::Stopped {
@@ -332,7 +250,7 @@ pub fn ingest_paths(
             source: Box::new(e),
         },
     };
-    std::thread::scope(|scope| {
+    let sum = std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Walked>(AHEAD);
         let (spent, spent_rx) = std::sync::mpsc::channel::<SnapshotRecord>();
         // The reading thread's own connection answers "stored before?"
@@ -364,43 +282,29 @@ pub fn ingest_paths(
             }
         });
         // Returning (on an error) drops `rx`, which ends the walk.
-        let mut batch = Batch::default();
+        let mut batch = Batch::new(report);
         let failure = loop {
             let walked = match batch.next(fleet, &rx) {
                 Ok(Some(w)) => w,
                 Ok(None) => break None,
-                Err(e) => {
-                    // A commit failed: what it held was not stored.
-                    sum.stored -= std::mem::take(&mut batch.pending);
-                    break Some(e);
-                }
+                Err(e) => break Some(e),
             };
             let (path, prepared) = match walked {
                 Ok(x) => x,
                 Err(e) => break Some(e),
             };
-            let outcome = match batch.store(fleet, &path, prepared, opts, &spent) {
-                Ok(o) => o,
-                Err(e) => break Some(e),
-            };
-            match outcome {
-                FileOutcome::Stored { .. } => sum.stored += 1,
-                FileOutcome::Unchanged => sum.unchanged += 1,
-                FileOutcome::Refused(_) => sum.refused += 1,
-                FileOutcome::Skipped(_) => sum.skipped += 1,
+            if let Err(e) = batch.store(fleet, path, prepared, opts, &spent) {
+                break Some(e);
             }
-            report(&shown(&path), &outcome);
         };
         // What the open batch stored is kept also when a later file
         // failed (that file's own writes were rolled back).
-        if let Err(e) = batch.commit(fleet) {
-            sum.stored -= std::mem::take(&mut batch.pending);
-            return Err(stopped(&sum, e));
+        let committed = batch.commit(fleet);
+        let sum = batch.sum;
+        match failure.or(committed.err()) {
+            Some(e) => Err(stopped(&sum, e)),
+            None => Ok(sum),
         }
-        if let Some(e) = failure {
-            return Err(stopped(&sum, e));
-        }
-        Ok::<(), FleetError>(())
     })?;
     if sum.stored > 0 {
         fleet.analyze().map_err(|e| stopped(&sum, e))?;
